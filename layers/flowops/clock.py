@@ -1,0 +1,61 @@
+"""Time as flowops sees it.
+
+The Genesys client, its rate limiter and the simulator all read time through a `Clock`, so
+that the local runtime can run on accelerated time: a `ScaledClock(60)` makes one real second
+count as one simulated minute on both sides of the wire, which keeps rate-limit, backoff and
+polling behaviour identical while tests stay fast.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch (wall time, possibly simulated)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic scale (possibly simulated)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of this clock's time."""
+        ...
+
+
+class SystemClock:
+    """Real time."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class ScaledClock:
+    """Simulated time running `scale` times faster than real time from a fixed origin."""
+
+    def __init__(self, scale: float = 1.0, origin: float | None = None) -> None:
+        if scale <= 0:
+            raise ValueError(f"clock scale must be positive, got {scale}")
+        self.scale = scale
+        self._real_origin = time.monotonic()
+        self._wall_origin = time.time() if origin is None else origin
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._real_origin) * self.scale
+
+    def now(self) -> float:
+        return self._wall_origin + self.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.scale)
