@@ -1,0 +1,1 @@
+"""Local cloud fixtures (see local/runtime)."""

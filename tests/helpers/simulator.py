@@ -1,0 +1,1 @@
+"""Simulator fixtures (see local/simulator)."""
