@@ -1,0 +1,54 @@
+"""The Genesys Cloud API client: the only code in flowops that speaks HTTP to Genesys.
+
+from flowops.genesys import GenesysClient, ClientCredentials
+client = GenesysClient(credentials, region="eu_west_1")        # or base_url="http://127.0.0.1:8123"
+for flow in client.iter_flows(flow_types=["INBOUNDCALL"]):
+    ...
+"""
+
+from flowops.genesys.client import GenesysClient
+from flowops.genesys.credentials import ClientCredentials, load_credentials_from_secrets_manager
+from flowops.genesys.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    FlowLockedError,
+    ForbiddenError,
+    GenesysError,
+    GenesysUnavailableError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TokenExpiredError,
+    as_step_functions_error,
+)
+from flowops.genesys.flowtypes import dependency_object_type, flow_type_for_object_type
+from flowops.genesys.paging import iter_all, iter_pages
+from flowops.genesys.ratelimit import RateLimiter
+from flowops.genesys.retry import RetryPolicy
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientCredentials",
+    "ConfigurationError",
+    "ConflictError",
+    "FlowLockedError",
+    "ForbiddenError",
+    "GenesysClient",
+    "GenesysError",
+    "GenesysUnavailableError",
+    "NotFoundError",
+    "RateLimitedError",
+    "RateLimiter",
+    "RetryPolicy",
+    "ServerError",
+    "TokenExpiredError",
+    "as_step_functions_error",
+    "dependency_object_type",
+    "flow_type_for_object_type",
+    "iter_all",
+    "iter_pages",
+    "load_credentials_from_secrets_manager",
+]

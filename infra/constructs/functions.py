@@ -1,0 +1,219 @@
+"""Lambda functions of flowops: one code asset, one core layer, one helper to add a function.
+
+Every function: Python 3.12 on arm64, X-Ray tracing, a log group with the environment's
+retention, powertools settings, and the reserved environment variables of docs/DEVELOPING.md.
+Permissions are least-privilege and chosen by the caller (`grants=[...]`, `calls_genesys=`).
+The Genesys secret is referenced by NAME; its value never enters the template or env vars.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.bundling import UNUSED_DOCKER_IMAGE, CoreLayerBundling, StagedPackage
+from infra.constants import (
+    CORE_LAYER_ID,
+    ENV_ARTIFACTS_BUCKET,
+    ENV_AUDIT_TABLE,
+    ENV_FLOWOPS_ENVIRONMENT,
+    ENV_FLOWOPS_ORG,
+    ENV_GENESYS_REGION,
+    ENV_GENESYS_SECRET_ID,
+    ENV_POWERTOOLS_LOG_LEVEL,
+    ENV_POWERTOOLS_METRICS_NAMESPACE,
+    ENV_POWERTOOLS_SERVICE_NAME,
+    ENV_STATE_TABLE,
+    FUNCTIONS_SOURCE_DIR,
+    LAYER_SOURCE_DIR,
+    POWERTOOLS_METRICS_NAMESPACE,
+    POWERTOOLS_SERVICE_NAME,
+    handler_module_path,
+)
+from infra.constructs.storage import StorageConstruct
+from infra.environment import EnvironmentConfig
+from infra.nag import acknowledge, logical_id
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+_HANDLER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+$")
+_FUNCTION_ID = re.compile(r"^[A-Z][A-Za-z0-9]{2,63}$")
+
+Grant = Callable[[iam.IGrantable], Any]
+"""A grant method bound to a resource, e.g. `storage.artifacts_bucket.grant_read`."""
+
+
+class FunctionsConstruct(Construct):
+    """Holds the shared code asset and layer; `add_function` defines each Lambda."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        storage: StorageConstruct,
+        layer_mode: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._storage = storage
+        self.functions: dict[str, lambda_.Function] = {}
+
+        # ONE asset for every function: the `functions` package staged under its own name so that
+        # handler paths stay `functions.<area>.<step>.handler` inside Lambda too.
+        self.code = lambda_.Code.from_asset(
+            str(FUNCTIONS_SOURCE_DIR),
+            bundling=cdk.BundlingOptions(image=UNUSED_DOCKER_IMAGE, local=StagedPackage(FUNCTIONS_SOURCE_DIR)),
+        )
+        self.core_layer = lambda_.LayerVersion(
+            self,
+            CORE_LAYER_ID,
+            code=lambda_.Code.from_asset(
+                str(LAYER_SOURCE_DIR),
+                bundling=cdk.BundlingOptions(
+                    image=UNUSED_DOCKER_IMAGE, local=CoreLayerBundling(LAYER_SOURCE_DIR, layer_mode)
+                ),
+            ),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="flowops core package (layers/flowops) and its runtime dependencies",
+            removal_policy=cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY,
+        )
+        self.genesys_secret = secretsmanager.Secret.from_secret_name_v2(
+            self, "GenesysSecret", config.genesys_secret_name
+        )
+
+    def base_environment(self) -> dict[str, str]:
+        """The reserved variables every function gets (docs/DEVELOPING.md)."""
+        storage = self._storage
+        return {
+            ENV_GENESYS_REGION: self._config.genesys_region,
+            ENV_GENESYS_SECRET_ID: self._config.genesys_secret_name,
+            ENV_FLOWOPS_ORG: self._config.org_key,
+            ENV_FLOWOPS_ENVIRONMENT: self._config.name,
+            ENV_ARTIFACTS_BUCKET: storage.artifacts_bucket.bucket_name,
+            ENV_STATE_TABLE: storage.state_table.table_name,
+            ENV_AUDIT_TABLE: storage.audit_table.table_name,
+            ENV_POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE_NAME,
+            ENV_POWERTOOLS_METRICS_NAMESPACE: POWERTOOLS_METRICS_NAMESPACE,
+            ENV_POWERTOOLS_LOG_LEVEL: "INFO",
+        }
+
+    def add_function(
+        self,
+        function_id: str,
+        *,
+        handler: str,
+        grants: Sequence[Grant] = (),
+        calls_genesys: bool = False,
+        timeout: cdk.Duration | None = None,
+        memory_size: int = 512,
+        environment: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> lambda_.Function:
+        """Define one Lambda running `handler` (a dotted path) with exactly the given permissions."""
+        if not _FUNCTION_ID.match(function_id):
+            raise ValueError(f"function id {function_id!r} must be PascalCase, e.g. 'CheckDependencyIndex'")
+        if function_id in self.functions:
+            raise ValueError(f"function {function_id!r} is defined twice")
+        if not _HANDLER.match(handler) or not handler_module_path(handler).is_file():
+            raise ValueError(
+                f"handler {handler!r} must be a dotted path to a function in an existing module "
+                f"(looked for {handler_module_path(handler)})"
+            )
+        reserved = set(self.base_environment())
+        if environment and reserved & set(environment):
+            raise ValueError(f"{function_id}: {sorted(reserved & set(environment))} are set by the construct")
+
+        log_group = logs.LogGroup(
+            self,
+            f"{function_id}Logs",
+            retention=logs.RetentionDays(_retention_member(self._config.log_retention_days)),
+            removal_policy=cdk.RemovalPolicy.RETAIN if self._config.retain_data else cdk.RemovalPolicy.DESTROY,
+        )
+        function = lambda_.Function(
+            self,
+            function_id,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=self.code,
+            handler=handler,
+            layers=[self.core_layer],
+            timeout=timeout or cdk.Duration.seconds(60),
+            memory_size=memory_size,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            environment={**self.base_environment(), **(environment or {})},
+            description=description or f"flowops {handler}",
+        )
+        for grant in grants:
+            grant(function)
+        if calls_genesys:
+            self.genesys_secret.grant_read(function)
+        self._acknowledge_findings(function)
+        self.functions[function_id] = function
+        return function
+
+    def _acknowledge_findings(self, function: lambda_.Function) -> None:
+        acknowledge(
+            function,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "The AWS managed basic execution policy only allows writing this function's CloudWatch logs.",
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-L1",
+            "flowops pins python3.12: the core layer ships cp312 manylinux2014 aarch64 wheels, and a runtime "
+            "upgrade is a deliberate, tested change rather than a default.",
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.",
+        )
+        bucket = logical_id(self._storage.artifacts_bucket)
+        acknowledge(
+            function,
+            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",
+            "Object-level grants on the artifacts bucket: keys are content-addressed and created at run "
+            "time, so they cannot be enumerated; the bucket itself is the boundary.",
+        )
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"):
+            acknowledge(
+                function,
+                f"AwsSolutions-IAM5[Action::{action}]",
+                "CDK's grant_read/grant_read_write action groups on the one artifacts bucket (scoped by "
+                "resource to that bucket).",
+            )
+
+
+def _retention_member(days: int) -> str:
+    names = {
+        1: "ONE_DAY",
+        3: "THREE_DAYS",
+        5: "FIVE_DAYS",
+        7: "ONE_WEEK",
+        14: "TWO_WEEKS",
+        30: "ONE_MONTH",
+        60: "TWO_MONTHS",
+        90: "THREE_MONTHS",
+        120: "FOUR_MONTHS",
+        150: "FIVE_MONTHS",
+        180: "SIX_MONTHS",
+        365: "ONE_YEAR",
+        400: "THIRTEEN_MONTHS",
+        545: "EIGHTEEN_MONTHS",
+        731: "TWO_YEARS",
+        1827: "FIVE_YEARS",
+        3653: "TEN_YEARS",
+    }
+    return names[days]

@@ -1,0 +1,79 @@
+"""Per-environment settings from the cdk.json context `flowops:environments`.
+
+One entry per deployment target (dev / test / prod): its Genesys region, the NAME of the
+Secrets Manager secret holding the OAuth client, the scan schedule and the data retention.
+The stack is built from this model only, so adding an environment is a cdk.json edit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_GENESYS_REGION = re.compile(r"^[a-z]{2}_[a-z]+_\d$")
+_SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
+
+
+class EnvironmentConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")
+    genesys_region: str = Field(alias="genesysRegion")
+    """Genesys region key (e.g. `eu_west_1`), not an AWS region."""
+    genesys_secret_name: str = Field(alias="genesysSecretName", min_length=1)
+    """Name of an EXISTING secret holding {"client_id", "client_secret"}; its value never enters the template."""
+    org: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
+    """Org key in artifact keys and the lock pointer; defaults to the environment name."""
+    scan_schedule: str = Field(default="rate(6 hours)", alias="scanSchedule")
+    retain_data: bool = Field(default=False, alias="retainData")
+    """RETAIN buckets and tables when the stack is deleted (prod) instead of destroying them."""
+    log_retention_days: int = Field(default=30, alias="logRetentionDays")
+    noncurrent_version_days: int = Field(default=90, alias="noncurrentVersionDays", ge=1)
+    account: str | None = None
+    region: str | None = None
+
+    @field_validator("genesys_region")
+    @classmethod
+    def _genesys_region_shape(cls, value: str) -> str:
+        if not _GENESYS_REGION.match(value):
+            raise ValueError(f"genesysRegion {value!r} is not a Genesys region key like 'eu_west_1'")
+        return value
+
+    @field_validator("scan_schedule")
+    @classmethod
+    def _schedule_shape(cls, value: str) -> str:
+        if not _SCHEDULE.match(value):
+            raise ValueError(f"scanSchedule {value!r} must be an EventBridge rate(...) or cron(...) expression")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention_is_supported(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"logRetentionDays {value} is not a CloudWatch Logs retention ({LOG_RETENTION_DAYS})")
+        return value
+
+    @property
+    def org_key(self) -> str:
+        return self.org or self.name
+
+    @property
+    def stack_name(self) -> str:
+        from infra.constants import STACK_NAME_PREFIX
+
+        return f"{STACK_NAME_PREFIX}-{self.name}"
+
+
+def parse_environments(raw: Any) -> list[EnvironmentConfig]:
+    """Validate the `flowops:environments` context value (a mapping name → settings)."""
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError("cdk.json context 'flowops:environments' must be a non-empty object of environments")
+    environments = []
+    for name, settings in raw.items():
+        if not isinstance(settings, dict):
+            raise ValueError(f"environment {name!r} in 'flowops:environments' must be an object")
+        environments.append(EnvironmentConfig.model_validate({"name": name, **settings}))
+    return environments

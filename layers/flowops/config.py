@@ -1,0 +1,64 @@
+"""Settings read from the environment at the edge (handlers, CLI), never inside the core."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from flowops.genesys.client import GenesysClient
+    from flowops.genesys.credentials import SecretValueProvider
+
+
+class GenesysSettings(BaseSettings):
+    """Where Genesys is and which secret holds the OAuth client (GENESYS_*, FLOWOPS_TIME_SCALE)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    genesys_region: str | None = Field(default=None, description="region key, e.g. eu_west_1")
+    genesys_base_url: str | None = Field(
+        default=None, description="explicit API base URL; overrides the region"
+    )
+    genesys_secret_id: str | None = Field(
+        default=None, description="Secrets Manager id of {client_id, client_secret}"
+    )
+    flowops_time_scale: float = Field(default=1.0, gt=0, description="accelerated time for local runs")
+
+
+class StorageSettings(BaseSettings):
+    """Where artifacts and state live (FLOWOPS_ORG, ARTIFACTS_BUCKET, STATE_TABLE, AUDIT_TABLE)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    flowops_org: str = Field(default="dev", min_length=1)
+    artifacts_bucket: str
+    state_table: str
+    audit_table: str
+
+
+def build_client_from_settings(
+    settings: GenesysSettings, secrets_provider: SecretValueProvider | None = None
+) -> GenesysClient:
+    """A client for the configured Genesys location, credentials read from Secrets Manager."""
+    # Imported here so that reading settings never pulls requests/powertools in.
+    from flowops.clock import Clock, ScaledClock, SystemClock
+    from flowops.genesys.client import GenesysClient
+    from flowops.genesys.credentials import load_credentials_from_secrets_manager
+    from flowops.genesys.regions import resolve_endpoints
+
+    # Validate the location before touching Secrets Manager: a config error should say so.
+    resolve_endpoints(region=settings.genesys_region, base_url=settings.genesys_base_url)
+    credentials = load_credentials_from_secrets_manager(
+        settings.genesys_secret_id or "", provider=secrets_provider
+    )
+    clock: Clock = (
+        ScaledClock(settings.flowops_time_scale) if settings.flowops_time_scale != 1.0 else SystemClock()
+    )
+    return GenesysClient(
+        credentials,
+        region=settings.genesys_region,
+        base_url=settings.genesys_base_url,
+        clock=clock,
+    )

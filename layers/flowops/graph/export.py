@@ -1,0 +1,142 @@
+"""Exports of the consumes-graph: node-link JSON, Graphviz DOT and Mermaid.
+
+All three are deterministic (nodes and edges in sorted order) so an unchanged org exports
+byte-identical artifacts. Names come from the org and can hold anything, so every label is
+escaped for its format, and Mermaid gets generated node ids (``n0``, ``n1`` ... in sorted id
+order) because Genesys ids and names are not valid Mermaid identifiers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+
+from flowops.graph.cycles import Cycle, find_cycles
+
+
+def _ordered_copy(graph: nx.DiGraph) -> nx.DiGraph:
+    ordered = nx.DiGraph(**graph.graph)
+    ordered.add_nodes_from(sorted(graph.nodes(data=True), key=lambda item: str(item[0])))
+    ordered.add_edges_from(sorted(graph.edges(data=True), key=lambda item: (str(item[0]), str(item[1]))))
+    return ordered
+
+
+def to_node_link_json(graph: nx.DiGraph, *, indent: int | None = None) -> str:
+    """networkx node-link JSON (``nodes`` and ``edges`` keys), sorted and key-sorted."""
+    data = nx.node_link_data(_ordered_copy(graph), edges="edges")
+    return json.dumps(data, sort_keys=True, indent=indent, ensure_ascii=False)
+
+
+def _cycle_nodes_and_edges(
+    graph: nx.DiGraph, cycles: Iterable[Cycle] | None
+) -> tuple[set[str], set[tuple[str, str]]]:
+    members_of_cycles = [set(cycle.members) for cycle in (find_cycles(graph) if cycles is None else cycles)]
+    nodes = set().union(*members_of_cycles) if members_of_cycles else set()
+    edges = {
+        (str(source), str(target))
+        for members in members_of_cycles
+        for source, target in graph.subgraph(members).edges()
+    }
+    return nodes, edges
+
+
+def _node_label(node: str, data: dict[str, Any]) -> str:
+    version = data.get("published_version")
+    label = f"{data.get('name') or node}\n{data.get('type', '')}"
+    if version is not None:
+        label += f" v{version}"
+    if data.get("deleted"):
+        label += " (deleted)"
+    elif data.get("missing"):
+        label += " (missing)"
+    return label
+
+
+def _dot_quote(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def to_dot(graph: nx.DiGraph, cycles: Iterable[Cycle] | None = None) -> str:
+    """Graphviz DOT: flows as boxes, other objects as ellipses, deleted/missing dashed,
+    members and edges of cycles in red (``cycles`` defaults to :func:`find_cycles`)."""
+    cycle_nodes, cycle_edges = _cycle_nodes_and_edges(graph, cycles)
+    lines = [
+        "digraph flowops {",
+        "  rankdir=LR;",
+        '  node [fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
+    for node, data in sorted(graph.nodes(data=True), key=lambda item: str(item[0])):
+        node_id = str(node)
+        attributes = [f"label={_dot_quote(_node_label(node_id, data))}"]
+        attributes.append("shape=box" if data.get("is_flow") else "shape=ellipse")
+        styles = []
+        if data.get("deleted") or data.get("missing"):
+            styles.append("dashed")
+            attributes.append('color="gray40"')
+        if node_id in cycle_nodes:
+            styles.append("filled")
+            attributes.append('color="red"')
+            attributes.append('fillcolor="#ffdddd"')
+        if styles:
+            attributes.append(f"style={_dot_quote(','.join(styles))}")
+        lines.append(f"  {_dot_quote(node_id)} [{', '.join(attributes)}];")
+    for source, target, data in sorted(graph.edges(data=True), key=lambda item: (str(item[0]), str(item[1]))):
+        attributes = []
+        if data.get("version") is not None:
+            attributes.append(f"label={_dot_quote(str(data['version']))}")
+        if (str(source), str(target)) in cycle_edges:
+            attributes.append('color="red"')
+        suffix = f" [{', '.join(attributes)}]" if attributes else ""
+        lines.append(f"  {_dot_quote(str(source))} -> {_dot_quote(str(target))}{suffix};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_text(text: str) -> str:
+    # Inside a quoted Mermaid label only '"' breaks parsing; '#' starts an entity code, so it is
+    # encoded first, then the quote and angle brackets (labels may be rendered as HTML).
+    return (
+        text.replace("#", "#35;")
+        .replace('"', "#quot;")
+        .replace("<", "#lt;")
+        .replace(">", "#gt;")
+        .replace("\r", "")
+        .replace("\n", "<br/>")
+    )
+
+
+def to_mermaid(graph: nx.DiGraph, cycles: Iterable[Cycle] | None = None) -> str:
+    """Mermaid ``graph LR``: flows as rectangles, objects as stadiums, cycle members highlighted."""
+    cycle_nodes, _ = _cycle_nodes_and_edges(graph, cycles)
+    ordered_nodes = sorted(graph.nodes(data=True), key=lambda item: str(item[0]))
+    mermaid_id = {str(node): f"n{index}" for index, (node, _) in enumerate(ordered_nodes)}
+    lines = ["graph LR"]
+    for node, data in ordered_nodes:
+        node_id = str(node)
+        label = _mermaid_text(_node_label(node_id, data))
+        shape = f'["{label}"]' if data.get("is_flow") else f'(["{label}"])'
+        lines.append(f"  {mermaid_id[node_id]}{shape}")
+    for source, target, data in sorted(graph.edges(data=True), key=lambda item: (str(item[0]), str(item[1]))):
+        version = data.get("version")
+        arrow = f'-->|"{_mermaid_text(str(version))}"|' if version is not None else "-->"
+        lines.append(f"  {mermaid_id[str(source)]} {arrow} {mermaid_id[str(target)]}")
+
+    lines.append("  classDef cycle fill:#ffdddd,stroke:#cc0000,stroke-width:2px;")
+    lines.append("  classDef gone stroke-dasharray:4 3,color:#666666;")
+    classes = {
+        "cycle": [mermaid_id[node] for node in sorted(cycle_nodes)],
+        "gone": [
+            mermaid_id[str(node)]
+            for node, data in ordered_nodes
+            if data.get("deleted") or data.get("missing")
+        ],
+    }
+    for class_name, members in classes.items():
+        if members:
+            lines.append(f"  class {','.join(members)} {class_name};")
+    return "\n".join(lines) + "\n"

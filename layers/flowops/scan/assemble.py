@@ -1,0 +1,178 @@
+"""Step 4: assemble the lockfile from the page results, store it, analyse the graph.
+
+The lock is written under `locks/<org>/<sha256>.json` as its canonical body, so the key,
+the bytes and the S3 SHA-256 checksum all name the same digest: storage verifies the lock
+and a second scan of the same org state writes byte-identical content (an idempotent no-op).
+How the lock came about (scan id, time, API calls) is not org state and lives beside it in
+the scan's own artifacts (`lock-meta.json`).
+
+Objects are derived from what flows consume: a consumed flow that the org does not list is
+`missing`; dependency tracking's `deleted` flag marks deleted objects; a consumed flow's
+version is the version the org publishes now (what stale-snapshot detection compares with).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flowops.lock.canonical import canonical_bytes, lock_sha256
+from flowops.lock.models import FailedObject, LockedFlow, LockedObject, Lockfile, LockMeta
+from flowops.lock.object_types import is_flow_object_type
+from flowops.scan.errors import PageResultMissingError
+from flowops.scan.keys import lock_key, scan_key
+from flowops.scan.models import BuildLockRequest, IndexCheckResult, LockSummary, ObservedObject, PageFlows
+from flowops.scan.ports import ArtifactWriter
+
+JSON = "application/json"
+
+
+def assemble_lock(
+    org: str, pages: list[PageFlows], *, index: IndexCheckResult | None = None, meta: LockMeta | None = None
+) -> Lockfile:
+    """Merge page results into one canonical lock (pure; no I/O)."""
+    flows_by_id: dict[str, LockedFlow] = {}
+    observed: dict[tuple[str, str], ObservedObject] = {}
+    for page in sorted(pages, key=lambda item: item.page_number):
+        for raw in page.flows:
+            flow = LockedFlow.model_validate(raw)
+            # Offset paging can show a flow on two pages when the org changes mid-scan; the
+            # later read is the newer truth.
+            flows_by_id[flow.id] = flow
+        for item in page.objects:
+            seen = observed.get((item.type, item.id))
+            if seen is None or (item.deleted and not seen.deleted):
+                observed[(item.type, item.id)] = item
+
+    objects: list[LockedObject] = []
+    for (object_type, object_id), item in observed.items():
+        consumed_flow = flows_by_id.get(object_id) if is_flow_object_type(object_type) else None
+        if consumed_flow is not None:
+            objects.append(
+                LockedObject(
+                    id=object_id,
+                    name=consumed_flow.name or item.name,
+                    type=object_type,
+                    version=consumed_flow.published_version,
+                    deleted=item.deleted,
+                )
+            )
+        else:
+            objects.append(
+                LockedObject(
+                    id=object_id,
+                    name=item.name,
+                    type=object_type,
+                    deleted=item.deleted,
+                    # A flow reference the org does not list (and that dependency tracking does
+                    # not call deleted) points at nothing.
+                    missing=is_flow_object_type(object_type) and not item.deleted,
+                )
+            )
+
+    failed = [
+        FailedObject(id=item.id, version=item.version, name=item.name, error_code=item.error_code)
+        for item in (index.failed_objects if index else [])
+        if item.id
+    ]
+    return Lockfile(
+        org=org, flows=list(flows_by_id.values()), objects=objects, failed_objects=failed, meta=meta
+    )
+
+
+def build_lock(
+    artifacts: ArtifactWriter, request: BuildLockRequest, *, org: str, now: datetime
+) -> LockSummary:
+    """Read every page result, write the lock, its analysis and graph exports; return counts."""
+    expected = set(range(1, request.plan.page_count + 1))
+    present = {page.page_number for page in request.pages}
+    if present != expected:
+        missing_pages = sorted(expected - present)
+        raise PageResultMissingError(
+            f"page results missing for pages {missing_pages[:20]} of {len(expected)}"
+        )
+
+    pages = [PageFlows.model_validate(json.loads(artifacts.get_bytes(page.key))) for page in request.pages]
+    api_calls = request.plan.api_calls + sum(page.api_calls for page in request.pages)
+    reused = sum(page.reused for page in request.pages)
+    read = sum(page.read for page in request.pages)
+    meta = LockMeta(
+        generated_at=now,
+        scan_id=request.scan.scan_id,
+        api_calls=api_calls,
+        index_status=request.index.status if request.index else None,
+        reused_flows=reused,
+        previous_sha256=request.plan.previous_lock_sha,
+    )
+    lock = assemble_lock(org, pages, index=request.index, meta=meta)
+    sha = lock_sha256(lock)
+    key = lock_key(org, sha)
+    artifacts.put_immutable(key, canonical_bytes(lock), JSON)
+
+    scan_id = request.scan.scan_id
+    artifacts.put_json(
+        scan_key(org, scan_id, "lock-meta.json"), {"sha256": sha, **meta.model_dump(mode="json")}
+    )
+    analysis = analyze_and_export(artifacts, lock, org=org, scan_id=scan_id)
+    unknown = sorted({kind for page in pages for kind in page.unknown_object_types})
+    return LockSummary(
+        lock_sha256=sha,
+        lock_key=key,
+        analysis_key=analysis.key,
+        exports=analysis.exports,
+        flows=analysis.counts["flows"],
+        nodes=analysis.counts["nodes"],
+        edges=analysis.counts["edges"],
+        cycles=analysis.counts["cycles"],
+        waves=analysis.counts["waves"],
+        missing=analysis.counts["missing"],
+        problems=analysis.counts["problems"],
+        unknown_object_types=unknown,
+        api_calls=api_calls,
+        reused_flows=reused,
+        read_flows=read,
+    )
+
+
+class StoredAnalysis:
+    __slots__ = ("counts", "exports", "key")
+
+    def __init__(self, key: str, exports: dict[str, str], counts: dict[str, int]) -> None:
+        self.key = key
+        self.exports = exports
+        self.counts = counts
+
+
+def analyze_and_export(
+    artifacts: ArtifactWriter, lock: Lockfile, *, org: str, scan_id: str
+) -> StoredAnalysis:
+    """Run the graph analysis and store it with node-link JSON, DOT and Mermaid exports."""
+    # networkx costs ~220 ms to import: only the lock step pays for it.
+    from flowops.graph import analyze, build_graph, to_dot, to_mermaid, to_node_link_json
+
+    graph = build_graph(lock)
+    report = analyze(lock, graph)
+    document: dict[str, Any] = report.model_dump(mode="json")
+    analysis_key = scan_key(org, scan_id, "analysis.json")
+    artifacts.put_json(analysis_key, document)
+    exports = {
+        "json": scan_key(org, scan_id, "graph.json"),
+        "dot": scan_key(org, scan_id, "graph.dot"),
+        "mermaid": scan_key(org, scan_id, "graph.mmd"),
+    }
+    artifacts.put_immutable(exports["json"], to_node_link_json(graph).encode("utf-8"), JSON)
+    artifacts.put_immutable(exports["dot"], to_dot(graph, report.cycles).encode("utf-8"), "text/vnd.graphviz")
+    artifacts.put_immutable(
+        exports["mermaid"], to_mermaid(graph, report.cycles).encode("utf-8"), "text/plain"
+    )
+    counts = {
+        "flows": report.counts.flows,
+        "nodes": report.counts.nodes,
+        "edges": report.counts.edges,
+        "cycles": len(report.cycles),
+        "waves": len(report.waves),
+        "missing": len(report.missing),
+        "problems": len(report.problems),
+    }
+    return StoredAnalysis(analysis_key, exports, counts)

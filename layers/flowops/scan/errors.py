@@ -1,0 +1,32 @@
+"""Scan errors. Each carries `asl_error_name` so the state machine can Catch it by name."""
+
+from __future__ import annotations
+
+
+class ScanError(Exception):
+    """Base of every error the scan steps raise themselves."""
+
+    asl_error_name = "Scan.Error"
+    retryable = False
+
+
+class MalformedFlowRecordError(ScanError):
+    """Genesys returned a flow or dependency record the scan cannot use (missing id/type, ...).
+
+    The scan stops rather than leave the record out: a lock that silently lacks a flow would
+    report it as removed, and the previous lock stays current instead.
+    """
+
+    asl_error_name = "Scan.MalformedFlowRecord"
+
+
+class PreviousLockUnreadableError(ScanError):
+    """The lock the pointer names cannot be read back intact (missing or failing its checksum)."""
+
+    asl_error_name = "Scan.PreviousLockUnreadable"
+
+
+class PageResultMissingError(ScanError):
+    """A page result the lock step needs is absent: the map did not finish every page."""
+
+    asl_error_name = "Scan.PageResultMissing"

@@ -1,0 +1,18 @@
+"""Artifact keys the scan writes. Formats match `flowops.store` (kept here so the core steps
+do not import boto3 just to name a key)."""
+
+from __future__ import annotations
+
+
+def lock_key(org: str, sha256: str) -> str:
+    """Content-addressed, immutable lockfile."""
+    return f"locks/{org}/{sha256}.json"
+
+
+def scan_key(org: str, scan_id: str, name: str) -> str:
+    """Per-run artifacts: page results, graph exports, analysis and the report."""
+    return f"scans/{org}/{scan_id}/{name}"
+
+
+def page_key(org: str, scan_id: str, page_number: int) -> str:
+    return scan_key(org, scan_id, f"pages/{page_number:05d}.json")

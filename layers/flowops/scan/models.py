@@ -1,0 +1,251 @@
+"""Data that travels between the scan steps.
+
+Everything here is small on purpose: Step Functions state is limited to 256 KB, so lists
+that grow with the org (flows, dependencies, waves) are written to S3 by the steps and only
+their keys and counts travel in state. A 20,000-flow org produces a plan of at most a few
+hundred page descriptors of ~60 bytes each.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Dependency-index statuses as the platform reports them (genesys-api.md). Only OPERATIONAL
+# gives complete answers; these two are the ones a rebuild fixes.
+INDEX_OPERATIONAL = "OPERATIONAL"
+INDEX_STATUSES_NEEDING_REBUILD = frozenset({"NOTBUILT", "OPERATIONALNEEDSREBUILD"})
+
+MAX_FLOWS_PAGE_SIZE = 500  # the largest pageSize GET /api/v2/flows accepts
+REPORTED_FAILED_OBJECTS_LIMIT = 50  # failedObjects kept in state; the rest are counted
+
+
+class ScanRequest(BaseModel):
+    """The execution input. Every field is optional so a bare schedule event starts a scan."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    full: bool = Field(default=False, description="re-read every flow instead of reusing the lock")
+    page_size: int = Field(default=200, ge=1, le=MAX_FLOWS_PAGE_SIZE)
+    index_deadline_seconds: int = Field(default=1800, ge=0)
+    trigger: str = "manual"
+
+
+class ScanContext(BaseModel):
+    """Identity of one scan run, set once by the first state from the execution context."""
+
+    scan_id: str = Field(min_length=1)
+    started_at: datetime
+    request: ScanRequest = Field(default_factory=ScanRequest)
+
+    @field_validator("started_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        # Step Functions gives "...Z"; naive values are read as UTC so arithmetic never fails.
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class FailedObject(BaseModel):
+    """An object the dependency index could not process (`failedObjects` of the build)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    version: str | None = None
+    name: str | None = None
+    error_code: str | None = Field(default=None, alias="errorCode")
+
+
+class IndexProgress(BaseModel):
+    """What the poll loop carries from one dependency-index check to the next."""
+
+    attempt: int = Field(default=0, ge=0)
+    waited_seconds: int = Field(default=0, ge=0)
+    rebuild_requested: bool = False
+
+
+class IndexCheckRequest(BaseModel):
+    """Input of the dependency-index check: the scan and the loop's progress so far."""
+
+    scan: ScanContext
+    index: IndexProgress = Field(default_factory=IndexProgress)
+
+
+class PlanRequest(BaseModel):
+    scan: ScanContext
+
+
+class IndexPollPolicy(BaseModel):
+    """Capped exponential backoff between checks of a rebuilding index, and the deadline."""
+
+    base_seconds: int = Field(default=5, ge=1)
+    cap_seconds: int = Field(default=120, ge=1)
+    deadline_seconds: int = Field(default=1800, ge=0)
+
+    def wait_for(self, attempt: int) -> int:
+        """Seconds to wait after the `attempt`-th check (0-based): 5, 10, 20, ... capped."""
+        # min() before the shift keeps the arithmetic bounded on very long polls.
+        return int(min(self.cap_seconds, self.base_seconds * (2 ** min(attempt, 30))))
+
+
+class IndexCheckResult(IndexProgress):
+    """The answer of one check; its progress fields feed the next check of the loop."""
+
+    status: str
+    operational: bool
+    deadline_exceeded: bool
+    wait_seconds: int = Field(ge=0)
+    message: str
+    date_started: str | None = None
+    date_completed: str | None = None
+    failed_objects: list[FailedObject] = Field(default_factory=list)
+    failed_objects_total: int = 0
+
+
+class PageDescriptor(BaseModel):
+    page_number: int = Field(ge=1)
+
+
+class PageTask(BaseModel):
+    """One Map item: which page of flows to read, and the lock to reuse dependencies from."""
+
+    scan: ScanContext
+    page_number: int = Field(ge=1)
+    page_size: int = Field(ge=1, le=MAX_FLOWS_PAGE_SIZE)
+    previous_lock_key: str | None = None
+
+
+class FlowPagePlan(BaseModel):
+    page_size: int
+    page_count: int
+    total_flows: int
+    pages: list[PageDescriptor]
+    previous_lock_sha: str | None = None
+    previous_lock_key: str | None = None
+    api_calls: int = 0
+
+
+class ObservedObject(BaseModel):
+    """An object seen as a consumed resource; the lock's object list is built from these."""
+
+    id: str
+    name: str = ""
+    type: str
+    version: str | None = None
+    deleted: bool = False
+    state_unknown: bool = False
+
+
+class PageFlows(BaseModel):
+    """The full result of one page, stored in S3 (never in state)."""
+
+    page_number: int
+    flows: list[dict[str, Any]] = Field(description="LockedFlow documents, JSON mode")
+    objects: list[ObservedObject]
+    unknown_object_types: list[str] = Field(default_factory=list)
+    reused: int = 0
+    read: int = 0
+    api_calls: int = 0
+
+
+class PageResult(BaseModel):
+    """What one page step returns into state: the S3 key and counts."""
+
+    page_number: int
+    key: str
+    flows: int
+    reused: int
+    read: int
+    api_calls: int
+
+
+class BuildLockRequest(BaseModel):
+    scan: ScanContext
+    plan: FlowPagePlan
+    pages: list[PageResult]
+    index: IndexCheckResult | None = None
+
+
+class LockSummary(BaseModel):
+    lock_sha256: str
+    lock_key: str
+    analysis_key: str
+    exports: dict[str, str]
+    flows: int
+    nodes: int
+    edges: int
+    cycles: int
+    waves: int
+    missing: int
+    problems: int
+    unknown_object_types: list[str] = Field(default_factory=list)
+    api_calls: int
+    reused_flows: int
+    read_flows: int
+
+
+class AdvancePointerRequest(BaseModel):
+    scan: ScanContext
+    plan: FlowPagePlan
+    lock: LockSummary
+
+
+class PointerOutcome(BaseModel):
+    """How the current-lock pointer moved. `race` means another scan advanced it first."""
+
+    advanced: bool
+    unchanged: bool
+    race: bool
+    current_sha: str
+    compared_with_sha: str | None = Field(
+        description="the lock the drift report compares against (the previous one, or the winner)"
+    )
+    message: str
+
+
+class ReportRequest(BaseModel):
+    scan: ScanContext
+    plan: FlowPagePlan
+    lock: LockSummary
+    pointer: PointerOutcome
+
+
+DRIFT_IDS_IN_STATE_LIMIT = 100  # the full diff is in the report artifact
+
+
+class DriftSummary(BaseModel):
+    """Counts of the drift against the compared lock, and (up to a limit) the changed flows."""
+
+    compared_with_sha: str | None = None
+    flows_added: int = 0
+    flows_removed: int = 0
+    flows_reversioned: int = 0
+    edges_added: int = 0
+    edges_removed: int = 0
+    objects_changed: int = 0
+    changed_flow_ids: list[str] = Field(default_factory=list)
+    changed_flow_ids_truncated: bool = False
+
+
+class ScanOutcome(BaseModel):
+    """The execution output: small, with the full report in S3 under `report_key`."""
+
+    scan_id: str
+    org: str
+    lock_sha256: str
+    lock_key: str
+    report_key: str
+    flows: int
+    nodes: int
+    edges: int
+    cycles: int
+    missing: int
+    problems: int
+    api_calls: int
+    reused_flows: int
+    read_flows: int
+    pointer: PointerOutcome
+    drift: DriftSummary
+    duration_seconds: float

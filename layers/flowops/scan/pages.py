@@ -1,0 +1,247 @@
+"""Steps 2 and 3: plan the pages of flows, then read one page's flows and their dependencies.
+
+Planning costs one API call (the first page tells the page count) and fixes, for the whole
+run, which lock is "previous": every page reuses dependencies from that same lock, and the
+pointer step later advances only if that lock is still current.
+
+Reading a page is incremental: a flow whose published version equals the one recorded in
+the previous lock keeps its recorded dependencies (a published version is immutable, so its
+consumed resources cannot have changed); only new or re-published flows cost a
+consumed-resources read. A full scan (`request.full`) re-reads every flow.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from flowops.lock import LockedDependency, LockedFlow, Lockfile, LockFormatError, parse_lock
+from flowops.lock.object_types import flow_object_type, is_flow_object_type
+from flowops.scan.errors import MalformedFlowRecordError, PreviousLockUnreadableError
+from flowops.scan.keys import page_key
+from flowops.scan.models import (
+    MAX_FLOWS_PAGE_SIZE,
+    FlowPagePlan,
+    ObservedObject,
+    PageDescriptor,
+    PageFlows,
+    PageResult,
+    PageTask,
+    ScanContext,
+)
+from flowops.scan.ports import ArtifactWriter, LockPointers, ScanSource
+from flowops.store.errors import ArtifactNotFoundError, ChecksumMismatchError
+
+# Dependency-tracking object types flowops knows (genesys-api.md). Types outside this set are
+# kept in the lock as reported and listed in the scan report: the platform has 86 types and
+# adds more, so an unknown one is news, not an error.
+KNOWN_OBJECT_TYPES = frozenset(
+    {
+        "DATAACTION",
+        "DATATABLE",
+        "QUEUE",
+        "SCHEDULE",
+        "SCHEDULEGROUP",
+        "USERPROMPT",
+        "SYSTEMPROMPT",
+        "ACDSKILL",
+        "ACDLANGUAGE",
+        "ACDWRAPUPCODE",
+        "EMERGENCYGROUP",
+        "GROUP",
+        "USER",
+        "IVRCONFIGURATION",
+        "GRAMMAR",
+        "KNOWLEDGEBASE",
+    }
+)
+
+
+def plan_flow_pages(
+    source: ScanSource, pointers: LockPointers, scan: ScanContext, *, org: str
+) -> FlowPagePlan:
+    """Count the pages of flows and pin the previous lock for this run."""
+    calls_before = source.total_api_calls
+    page_size = scan.request.page_size
+    first = source.flows_page(1, page_size)
+    page_count = max(0, int(first.page_count))
+    current = pointers.get_current(org)
+    return FlowPagePlan(
+        page_size=page_size,
+        page_count=page_count,
+        total_flows=int(first.total),
+        pages=[PageDescriptor(page_number=number) for number in range(1, page_count + 1)],
+        previous_lock_sha=current.sha if current else None,
+        previous_lock_key=current.key if current else None,
+        api_calls=source.total_api_calls - calls_before,
+    )
+
+
+def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask, *, org: str) -> PageResult:
+    """Read one page of flows with their dependencies and store the result in S3."""
+    if task.page_size > MAX_FLOWS_PAGE_SIZE:
+        raise ValueError(f"page size {task.page_size} exceeds the API maximum {MAX_FLOWS_PAGE_SIZE}")
+    calls_before = source.total_api_calls
+    previous = None
+    if task.previous_lock_key and not task.scan.request.full:
+        previous = load_lock(artifacts, task.previous_lock_key)
+
+    page = source.flows_page(task.page_number, task.page_size)
+    # Deleted flags of reused dependencies come from the objects the previous lock recorded.
+    recorded_objects = {item.id: item for item in previous.objects} if previous is not None else {}
+    flows: list[LockedFlow] = []
+    objects: dict[str, ObservedObject] = {}
+    unknown_types: set[str] = set()
+    reused = read = 0
+    for position, entity in enumerate(page.entities):
+        record = _parse_flow_record(entity, task.page_number, position)
+        if record.deleted:
+            continue  # a deleted flow is not part of the org's state; consumers see it as deleted
+        dependencies = None
+        if previous is not None:
+            dependencies = reusable_dependencies(previous, record.id, record.published_version)
+        if dependencies is not None:
+            reused += 1
+            for dependency in dependencies:
+                recorded = recorded_objects.get(dependency.id)
+                _observe(objects, dependency, deleted=bool(recorded is not None and recorded.deleted))
+        elif record.published_version is None:
+            dependencies = []  # never published: nothing is consumed yet
+        else:
+            read += 1
+            raw = source.consumed_resources(record.id, record.published_version, record.object_type)
+            dependencies = []
+            for index, item in enumerate(raw):
+                dependency, deleted = _parse_dependency(item, record.id, index)
+                dependencies.append(dependency)
+                _observe(objects, dependency, deleted=deleted)
+        unknown_types.update(
+            dependency.type
+            for dependency in dependencies
+            if dependency.type not in KNOWN_OBJECT_TYPES and not is_flow_object_type(dependency.type)
+        )
+        flows.append(
+            LockedFlow(
+                id=record.id,
+                name=record.name,
+                type=record.type,
+                object_type=record.object_type,
+                published_version=record.published_version,
+                consumes=dependencies,
+            )
+        )
+
+    api_calls = source.total_api_calls - calls_before
+    document = PageFlows(
+        page_number=task.page_number,
+        flows=[flow.model_dump(mode="json") for flow in flows],
+        objects=sorted(objects.values(), key=lambda item: (item.type, item.id)),
+        unknown_object_types=sorted(unknown_types),
+        reused=reused,
+        read=read,
+        api_calls=api_calls,
+    )
+    key = page_key(org, task.scan.scan_id, task.page_number)
+    artifacts.put_json(key, document.model_dump(mode="json"))
+    return PageResult(
+        page_number=task.page_number, key=key, flows=len(flows), reused=reused, read=read, api_calls=api_calls
+    )
+
+
+def reusable_dependencies(
+    previous: Lockfile, flow_id: str, published_version: str | None
+) -> list[LockedDependency] | None:
+    """The recorded dependencies of a flow when its published version is unchanged, else None."""
+    if published_version is None:
+        return None
+    recorded = previous.flow(flow_id)
+    if recorded is None or recorded.published_version != published_version:
+        return None
+    return list(recorded.consumes)
+
+
+class _FlowRecord:
+    __slots__ = ("deleted", "id", "name", "object_type", "published_version", "type")
+
+    def __init__(self, id: str, name: str, type: str, published_version: str | None, deleted: bool) -> None:
+        self.id = id
+        self.name = name
+        self.type = type
+        self.object_type = flow_object_type(type)
+        self.published_version = published_version
+        self.deleted = deleted
+
+
+def _parse_flow_record(entity: Mapping[str, Any], page_number: int, position: int) -> _FlowRecord:
+    where = f"flow record {position} on page {page_number}"
+    if not isinstance(entity, Mapping):
+        raise MalformedFlowRecordError(f"{where} is not a JSON object ({type(entity).__name__})")
+    flow_id = entity.get("id")
+    if not isinstance(flow_id, str) or not flow_id:
+        raise MalformedFlowRecordError(f"{where} has no id (name {entity.get('name')!r})")
+    flow_type = entity.get("type")
+    if not isinstance(flow_type, str) or not flow_type:
+        raise MalformedFlowRecordError(f"{where} (id {flow_id}) has no type")
+    name = entity.get("name")
+    if not isinstance(name, str):
+        raise MalformedFlowRecordError(f"{where} (id {flow_id}) has no name")
+    published = entity.get("publishedVersion")
+    version: str | None = None
+    if published is not None:
+        if not isinstance(published, Mapping) or not isinstance(published.get("id"), str):
+            raise MalformedFlowRecordError(f"{where} (id {flow_id}) has a publishedVersion without an id")
+        version = str(published["id"])
+    return _FlowRecord(flow_id, name, flow_type.upper(), version, bool(entity.get("deleted", False)))
+
+
+def _parse_dependency(item: Mapping[str, Any], flow_id: str, index: int) -> tuple[LockedDependency, bool]:
+    """One consumed resource as a lock edge, plus the object's `deleted` flag."""
+    where = f"consumed resource {index} of flow {flow_id}"
+    if not isinstance(item, Mapping):
+        raise MalformedFlowRecordError(f"{where} is not a JSON object")
+    object_id, object_type = item.get("id"), item.get("type")
+    if not isinstance(object_id, str) or not object_id:
+        raise MalformedFlowRecordError(f"{where} has no id")
+    if not isinstance(object_type, str) or not object_type:
+        raise MalformedFlowRecordError(f"{where} (id {object_id}) has no type")
+    version = item.get("version")
+    dependency = LockedDependency(
+        id=object_id,
+        type=object_type.upper(),
+        name=str(item.get("name") or ""),
+        version=None if version is None else str(version),
+    )
+    return dependency, bool(item.get("deleted", False))
+
+
+def _observe(objects: dict[str, ObservedObject], dependency: LockedDependency, *, deleted: bool) -> None:
+    seen = objects.get(dependency.id)
+    if seen is not None:
+        seen.deleted = seen.deleted or deleted
+        return
+    objects[dependency.id] = ObservedObject(
+        id=dependency.id, name=dependency.name, type=dependency.type, deleted=deleted
+    )
+
+
+# Lockfiles are content-addressed and immutable, so a warm Lambda (or the in-process local
+# runtime, where the Map's page steps share a process) can keep the last one it parsed.
+_lock_cache: dict[str, Lockfile] = {}
+_lock_cache_guard = threading.Lock()
+
+
+def load_lock(artifacts: ArtifactWriter, key: str) -> Lockfile:
+    """Read and verify a stored lockfile (its sha256 is re-checked by `parse_lock`)."""
+    with _lock_cache_guard:
+        cached = _lock_cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        lock = parse_lock(artifacts.get_bytes(key))
+    except (LockFormatError, ArtifactNotFoundError, ChecksumMismatchError) as error:
+        raise PreviousLockUnreadableError(f"lock {key} cannot be read back intact: {error}") from error
+    with _lock_cache_guard:
+        _lock_cache.clear()
+        _lock_cache[key] = lock
+    return lock

@@ -1,0 +1,154 @@
+"""Run items (pk `RUN#<id>`, sk `RUN`) in the state table, moved by conditional transitions.
+
+A transition names the status it expects to leave; DynamoDB applies it only if the item is
+still in that status, so two workers can never both move a run (e.g. both start a rollback).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import boto3
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowops.clock import Clock, SystemClock
+from flowops.store._dynamo import from_item, iso_timestamp, to_item
+from flowops.store.errors import RunTransitionError, error_code, mapped_errors, translate_client_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+RunStatus = Literal[
+    "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "ROLLING_BACK", "ROLLED_BACK", "ROLLBACK_FAILED"
+]
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    "PENDING": frozenset({"RUNNING", "FAILED"}),
+    "RUNNING": frozenset({"SUCCEEDED", "FAILED", "ROLLING_BACK"}),
+    "ROLLING_BACK": frozenset({"ROLLED_BACK", "ROLLBACK_FAILED"}),
+    "SUCCEEDED": frozenset(),
+    "FAILED": frozenset(),
+    "ROLLED_BACK": frozenset(),
+    "ROLLBACK_FAILED": frozenset(),
+}
+
+RUN_SORT_KEY = "RUN"
+
+
+def run_partition_key(run_id: str) -> str:
+    return f"RUN#{run_id}"
+
+
+class RunItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    kind: str
+    """`scan`, `publish`, `trace`."""
+    org: str
+    status: RunStatus
+    created_at: str
+    updated_at: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    """Small facts about the run (e.g. the version to roll back to); merged on each transition."""
+
+
+class RunStore:
+    def __init__(
+        self, table: str, dynamodb_client: DynamoDBClient | None = None, *, clock: Clock | None = None
+    ) -> None:
+        if not table:
+            raise ValueError("state table name is empty (is STATE_TABLE set?)")
+        self.table = table
+        self._dynamodb: DynamoDBClient = (
+            dynamodb_client if dynamodb_client is not None else boto3.client("dynamodb")
+        )
+        self._clock: Clock = clock or SystemClock()
+
+    def __repr__(self) -> str:
+        return f"RunStore(table={self.table!r})"
+
+    def create(self, run_id: str, kind: str, *, org: str, details: dict[str, Any] | None = None) -> RunItem:
+        now = iso_timestamp(self._clock.now())
+        run = RunItem(
+            run_id=run_id,
+            kind=kind,
+            org=org,
+            status="PENDING",
+            created_at=now,
+            updated_at=now,
+            details=details or {},
+        )
+        try:
+            self._dynamodb.put_item(
+                TableName=self.table,
+                Item=to_item({"pk": run_partition_key(run_id), "sk": RUN_SORT_KEY, **run.model_dump()}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise RunTransitionError(f"run {run_id!r} already exists") from error
+            raise translate_client_error(error, f"creating run {run_id!r}") from error
+        return run
+
+    def get(self, run_id: str) -> RunItem | None:
+        with mapped_errors(f"reading run {run_id!r} from {self.table}"):
+            response = self._dynamodb.get_item(
+                TableName=self.table,
+                Key=to_item({"pk": run_partition_key(run_id), "sk": RUN_SORT_KEY}),
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        values.pop("pk", None)
+        values.pop("sk", None)
+        return RunItem.model_validate(values)
+
+    def transition(
+        self,
+        run_id: str,
+        from_status: RunStatus,
+        to_status: RunStatus,
+        *,
+        details: dict[str, Any] | None = None,
+    ) -> RunItem:
+        if to_status not in ALLOWED_TRANSITIONS[from_status]:
+            raise RunTransitionError(
+                f"run {run_id!r}: {from_status} → {to_status} is not an allowed transition"
+            )
+        names = {"#status": "status", "#updated_at": "updated_at"}
+        values: dict[str, Any] = {
+            ":from": from_status,
+            ":to": to_status,
+            ":now": iso_timestamp(self._clock.now()),
+        }
+        update = "SET #status = :to, #updated_at = :now"
+        for index, (name, value) in enumerate(sorted((details or {}).items())):
+            names[f"#d{index}"] = name
+            values[f":d{index}"] = value
+            update += f", details.#d{index} = :d{index}"
+        try:
+            response = self._dynamodb.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": run_partition_key(run_id), "sk": RUN_SORT_KEY}),
+                UpdateExpression=update,
+                ConditionExpression="#status = :from",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                current = self.get(run_id)
+                found = current.status if current else "missing"
+                raise RunTransitionError(
+                    f"run {run_id!r}: expected status {from_status} to move to {to_status}, but it is {found}"
+                ) from error
+            raise translate_client_error(error, f"moving run {run_id!r} to {to_status}") from error
+        values_ = from_item(response.get("Attributes", {}))
+        values_.pop("pk", None)
+        values_.pop("sk", None)
+        return RunItem.model_validate(values_)

@@ -1,0 +1,285 @@
+"""Accepting one signed publish delivery: verify, parse, resolve, claim once, start.
+
+`PublishWebhook.accept` is the whole core of the webhook; the Lambda handler only turns the
+API Gateway event into `(body, headers)` and the result or `WebhookError` into a response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowops.clock import Clock, SystemClock
+from flowops.observability import logger
+from flowops.webhook.errors import (
+    DeliveryConflictError,
+    DependencyUnavailableError,
+    PayloadTooLargeError,
+    UnknownEnvironmentError,
+)
+from flowops.webhook.lookup import FlowDirectory, SubstitutionsSource
+from flowops.webhook.models import (
+    DEFAULT_MAX_INLINE_YAML_BYTES,
+    ArtifactYamlSource,
+    CheckedInVersionSource,
+    InlineYamlSource,
+    PublishAccepted,
+    PublishExecutionInput,
+    PublishRequest,
+    PublishSource,
+    PublishTarget,
+    parse_publish_request,
+)
+from flowops.webhook.replay import (
+    DeliveryLedger,
+    DeliveryRecord,
+    DeliveryStatus,
+    body_digest,
+    check_timestamp,
+    execution_name_for,
+    validate_delivery_id,
+)
+from flowops.webhook.secret import WebhookSecretSource
+from flowops.webhook.signature import (
+    BOUND_SIGNATURE_HEADER,
+    FLOWOPS_DELIVERY_HEADER,
+    GITHUB_DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    bound_message,
+    verify,
+)
+from flowops.webhook.starter import ExecutionStarter
+
+# Step Functions refuses execution input over 256 KiB; keep room for the state machine's own data.
+MAX_EXECUTION_INPUT_BYTES = 240 * 1024
+_AWS_ERRORS = (ClientError, BotoCoreError)
+# How many times a claim is retried when the record it lost to vanished (released) mid-read.
+_CLAIM_ATTEMPTS = 3
+
+
+class WebhookLimits(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    max_body_bytes: int = Field(default=256 * 1024, ge=1)
+    max_inline_yaml_bytes: int = Field(default=DEFAULT_MAX_INLINE_YAML_BYTES, ge=1)
+    timestamp_tolerance_seconds: int = Field(default=300, ge=1)
+    delivery_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=1)
+    claim_lease_seconds: int = Field(default=120, ge=1)
+
+
+def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _source_of(request: PublishRequest) -> PublishSource:
+    if request.yaml is not None:
+        return InlineYamlSource(yaml=request.yaml)
+    if request.yaml_s3_key is not None:
+        return ArtifactYamlSource(yaml_s3_key=request.yaml_s3_key)
+    # The request model guarantees exactly one source, so this is the version.
+    return CheckedInVersionSource(version=str(request.version))
+
+
+class PublishWebhook:
+    """The `/publish` route's core. Every collaborator is injectable (fakes in unit tests)."""
+
+    def __init__(
+        self,
+        *,
+        org: str,
+        secrets: WebhookSecretSource,
+        ledger: DeliveryLedger,
+        starter: ExecutionStarter,
+        flows: FlowDirectory | None = None,
+        substitutions: SubstitutionsSource | None = None,
+        limits: WebhookLimits | None = None,
+        clock: Clock | None = None,
+        status_base_url: str = "",
+    ) -> None:
+        self.org = org
+        self._secrets = secrets
+        self._ledger = ledger
+        self._starter = starter
+        self._flows = flows
+        self._substitutions = substitutions
+        self.limits = limits or WebhookLimits()
+        self._clock: Clock = clock or SystemClock()
+        self._status_base_url = status_base_url.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"PublishWebhook(org={self.org!r})"
+
+    def accept(self, body: bytes, headers: Mapping[str, str]) -> PublishAccepted:
+        """Start (at most once per delivery id) the publish execution a signed request asks for.
+
+        Order matters: size first (no work on oversized bodies), then authenticity, then the
+        body, then lookups, and only then the claim, so a refused request never leaves a claim
+        behind that would make its corrected retry look like a replay.
+        """
+        if len(body) > self.limits.max_body_bytes:
+            raise PayloadTooLargeError(
+                f"request body is {len(body)} bytes; the limit is {self.limits.max_body_bytes} bytes"
+            )
+        lowered = _lower_keys(headers)
+        delivery_id = self._authenticate(body, lowered)
+        request = parse_publish_request(body, max_inline_yaml_bytes=self.limits.max_inline_yaml_bytes)
+        target = self._resolve_target(request)
+        self._check_environment(request.environment)
+
+        execution_name = execution_name_for(delivery_id)
+        execution_input = PublishExecutionInput(
+            delivery_id=delivery_id,
+            execution_name=execution_name,
+            org=self.org,
+            environment=request.environment,
+            flow=target,
+            source=_source_of(request),
+            requester=request.requester,
+            reason=request.reason,
+            force_unlock=request.force_unlock,
+            allow_drift=request.allow_drift,
+            received_at=datetime.fromtimestamp(self._clock.now(), tz=UTC).isoformat(),
+        )
+        input_json = execution_input.model_dump_json()
+        if len(input_json.encode("utf-8")) > MAX_EXECUTION_INPUT_BYTES:
+            raise PayloadTooLargeError(
+                "the publish request does not fit in an execution input; upload the YAML and send yaml_s3_key"
+            )
+        return self._start_once(delivery_id, body_digest(body), execution_name, input_json)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _authenticate(self, body: bytes, headers: Mapping[str, str]) -> str:
+        """Verify both signatures and the timestamp; return the delivery id."""
+        try:
+            secret = self._secrets.current()
+        except (*_AWS_ERRORS, RuntimeError) as error:
+            logger.error("webhook secret unavailable", extra={"error_type": type(error).__name__})
+            raise DependencyUnavailableError("the webhook secret is unavailable; retry later") from None
+        verify(body, headers.get(SIGNATURE_HEADER.lower()), secret, header=SIGNATURE_HEADER)
+        delivery_id = validate_delivery_id(
+            headers.get(FLOWOPS_DELIVERY_HEADER.lower()) or headers.get(GITHUB_DELIVERY_HEADER.lower())
+        )
+        timestamp_text = (headers.get(TIMESTAMP_HEADER.lower()) or "").strip()
+        verify(
+            bound_message(body, timestamp=timestamp_text, delivery_id=delivery_id),
+            headers.get(BOUND_SIGNATURE_HEADER.lower()),
+            secret,
+            header=BOUND_SIGNATURE_HEADER,
+        )
+        check_timestamp(
+            timestamp_text, now=self._clock.now(), tolerance_seconds=self.limits.timestamp_tolerance_seconds
+        )
+        return delivery_id
+
+    def _resolve_target(self, request: PublishRequest) -> PublishTarget:
+        if self._flows is None:
+            return PublishTarget(id=request.flow.id, name=request.flow.name, type=request.flow.type)
+        try:
+            return self._flows.resolve(request.flow)
+        except _AWS_ERRORS as error:
+            logger.error("flow lookup failed", extra={"error_type": type(error).__name__})
+            raise DependencyUnavailableError("could not read the current lock; retry later") from None
+
+    def _check_environment(self, environment: str) -> None:
+        if self._substitutions is None:
+            return
+        try:
+            known = self._substitutions.substitutions_for(environment)
+        except _AWS_ERRORS as error:
+            logger.error("substitutions lookup failed", extra={"error_type": type(error).__name__})
+            raise DependencyUnavailableError(
+                "could not read the environment substitutions; retry later"
+            ) from None
+        if known is None:
+            raise UnknownEnvironmentError(f"no substitutions are kept for environment {environment!r}")
+
+    def _start_once(
+        self, delivery_id: str, digest: str, execution_name: str, input_json: str
+    ) -> PublishAccepted:
+        now = self._clock.now()
+        mine = DeliveryRecord(
+            delivery_id=delivery_id,
+            body_sha256=digest,
+            execution_name=execution_name,
+            execution_arn=self._starter.execution_arn(execution_name),
+            status=DeliveryStatus.CLAIMED,
+            claimed_at=now,
+            expires_at=int(now) + self.limits.delivery_ttl_seconds,
+        )
+        for _ in range(_CLAIM_ATTEMPTS):
+            try:
+                existing = self._ledger.claim(mine)
+            except LookupError:
+                continue  # the record we lost to was released while we read it: claim again
+            except _AWS_ERRORS as error:
+                logger.error("delivery ledger unavailable", extra={"error_type": type(error).__name__})
+                raise DependencyUnavailableError("could not record the delivery; retry later") from None
+            if existing is None:
+                return self._start(mine, input_json)
+            return self._answer_repeat(mine, existing, input_json)
+        raise DependencyUnavailableError("the delivery is being retried concurrently; retry later")
+
+    def _answer_repeat(
+        self, mine: DeliveryRecord, existing: DeliveryRecord, input_json: str
+    ) -> PublishAccepted:
+        if existing.body_sha256 != mine.body_sha256:
+            logger.warning("delivery id reused with another body", extra={"delivery_id": mine.delivery_id})
+            raise DeliveryConflictError(
+                f"delivery {mine.delivery_id} was already accepted with another body; use a new delivery id"
+            )
+        lease_expired = self._clock.now() - existing.claimed_at > self.limits.claim_lease_seconds
+        # A CLAIMED record past its lease: the invocation that claimed it died before starting.
+        # The execution name keeps a late start by that invocation and ours from making two.
+        abandoned = existing.status is DeliveryStatus.CLAIMED and lease_expired
+        if abandoned and self._ledger.take_over(existing, now=mine.claimed_at):
+            return self._start(mine, input_json)
+        logger.info(
+            "replayed delivery: no new execution",
+            extra={"delivery_id": mine.delivery_id, "execution_name": existing.execution_name},
+        )
+        return self._accepted(existing, replayed=True)
+
+    def _start(self, record: DeliveryRecord, input_json: str) -> PublishAccepted:
+        try:
+            execution_arn = self._starter.start(record.execution_name, input_json)
+        except _AWS_ERRORS as error:
+            logger.error(
+                "could not start the publish execution",
+                extra={"delivery_id": record.delivery_id, "error_type": type(error).__name__},
+            )
+            self._release_quietly(record)
+            raise DependencyUnavailableError(
+                "could not start the publish execution; retry the delivery"
+            ) from None
+        try:
+            self._ledger.mark_started(record.delivery_id, execution_arn)
+        except _AWS_ERRORS as error:
+            # The execution exists and its name is derived from the delivery id, so a replay
+            # still cannot start another one; the record just stays CLAIMED until its TTL.
+            logger.warning("could not mark the delivery started", extra={"error_type": type(error).__name__})
+        logger.info(
+            "publish execution started",
+            extra={"delivery_id": record.delivery_id, "execution_name": record.execution_name},
+        )
+        return self._accepted(record.model_copy(update={"execution_arn": execution_arn}), replayed=False)
+
+    def _release_quietly(self, record: DeliveryRecord) -> None:
+        try:
+            self._ledger.release(record.delivery_id, claimed_at=record.claimed_at)
+        except _AWS_ERRORS as error:
+            # The claim then expires with its lease; a retry after that takes over.
+            logger.warning("could not release the delivery claim", extra={"error_type": type(error).__name__})
+
+    def _accepted(self, record: DeliveryRecord, *, replayed: bool) -> PublishAccepted:
+        return PublishAccepted(
+            execution_arn=record.execution_arn,
+            execution_name=record.execution_name,
+            status_url=f"{self._status_base_url}/runs/{record.execution_name}",
+            delivery_id=record.delivery_id,
+            replayed=replayed,
+        )

@@ -1,0 +1,121 @@
+"""Injected faults: what can go wrong with a real Genesys Cloud org, on demand.
+
+Spec string (comma separated, documented in docs/simulator.md):
+
+    5xx=0.2,latency=0.5,reset=0.05,token-expiry=120,publish-fail=<flowId or name>,
+    locked=<flowId>,index=stuck,download-fail=0.3,storm=20,seed=7
+
+`publish-fail` and `locked` may repeat. Randomness is seeded (`seed`, default 0) so that a
+fault run is reproducible for the same sequence of requests.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+
+class FaultSpecError(ValueError):
+    """A malformed fault spec; the message names the offending item."""
+
+
+def _probability(key: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise FaultSpecError(f"fault {key}={raw!r}: expected a probability between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise FaultSpecError(f"fault {key}={raw!r}: expected a probability between 0 and 1")
+    return value
+
+
+def _seconds(key: str, raw: str, *, positive: bool) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise FaultSpecError(f"fault {key}={raw!r}: expected a number of seconds") from None
+    if value < 0 or (positive and value == 0):
+        raise FaultSpecError(
+            f"fault {key}={raw!r}: expected a {'positive' if positive else 'non-negative'} number"
+        )
+    return value
+
+
+@dataclass
+class Faults:
+    server_error_rate: float = 0.0  # 5xx
+    latency_seconds: float = 0.0  # simulated seconds added to every API call
+    reset_rate: float = 0.0  # close the connection without an answer
+    token_lifetime_seconds: float | None = None  # tokens expire after N simulated seconds
+    publish_fail: set[str] = field(default_factory=set)  # flow ids or names (lower case)
+    locked_flow_ids: set[str] = field(default_factory=set)
+    index_stuck: bool = False
+    download_fail_rate: float = 0.0
+    rate_limit_override: int | None = None  # "429 storm": requests per minute
+    seed: int = 0
+
+    @classmethod
+    def parse(cls, spec: str | None) -> Faults:
+        faults = cls()
+        for item in (spec or "").split(","):
+            item = item.strip()
+            if not item:
+                continue
+            key, sep, raw = item.partition("=")
+            key, raw = key.strip().lower(), raw.strip()
+            if not sep or not raw:
+                raise FaultSpecError(f"fault {item!r}: expected key=value")
+            if key == "5xx":
+                faults.server_error_rate = _probability(key, raw)
+            elif key == "latency":
+                faults.latency_seconds = _seconds(key, raw, positive=False)
+            elif key == "reset":
+                faults.reset_rate = _probability(key, raw)
+            elif key == "token-expiry":
+                faults.token_lifetime_seconds = _seconds(key, raw, positive=True)
+            elif key == "publish-fail":
+                faults.publish_fail.add(raw.lower())
+            elif key == "locked":
+                faults.locked_flow_ids.add(raw)
+            elif key == "index":
+                if raw.lower() != "stuck":
+                    raise FaultSpecError(f"fault index={raw!r}: the only index fault is index=stuck")
+                faults.index_stuck = True
+            elif key == "download-fail":
+                faults.download_fail_rate = _probability(key, raw)
+            elif key in {"storm", "429-storm"}:
+                if not raw.isdigit() or int(raw) < 1:
+                    raise FaultSpecError(
+                        f"fault {key}={raw!r}: expected a positive requests-per-minute limit"
+                    )
+                faults.rate_limit_override = int(raw)
+            elif key == "seed":
+                if not raw.lstrip("-").isdigit():
+                    raise FaultSpecError(f"fault seed={raw!r}: expected an integer")
+                faults.seed = int(raw)
+            else:
+                raise FaultSpecError(
+                    f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, locked, "
+                    "index, download-fail, storm, seed)"
+                )
+        return faults
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "5xx": self.server_error_rate,
+            "latency": self.latency_seconds,
+            "reset": self.reset_rate,
+            "token-expiry": self.token_lifetime_seconds,
+            "publish-fail": sorted(self.publish_fail),
+            "locked": sorted(self.locked_flow_ids),
+            "index": "stuck" if self.index_stuck else None,
+            "download-fail": self.download_fail_rate,
+            "storm": self.rate_limit_override,
+            "seed": self.seed,
+        }
+
+    def fails_publish(self, flow_id: str, flow_name: str) -> bool:
+        return flow_id.lower() in self.publish_fail or flow_name.lower() in self.publish_fail
+
+    def new_random(self) -> random.Random:
+        return random.Random(self.seed)

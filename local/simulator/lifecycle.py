@@ -1,0 +1,224 @@
+"""What finishing a publish/checkin operation or an architect job does to the org.
+
+Uploaded YAML is read with `flowops.flowyaml.parse_flow_yaml` (the same parser flowops uses
+before it deploys), then every reference is resolved BY NAME against the org, as Architect
+does: an unknown queue fails the job with `Unable to find a queue named 'X'.`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from local.simulator.model import (
+    FLOW_OBJECT_TYPES,
+    FLOW_REFERENCE_TYPE,
+    YAML_KEY_TO_FLOW_TYPE,
+    Dependency,
+    Flow,
+    FlowVersion,
+    Operation,
+    OrgObject,
+    Principal,
+    new_id,
+    object_type_word,
+)
+from local.simulator.state import ArchitectJob, JobMessage, SimulatorState, ValidateJob
+
+_SYSTEM_PROMPT_NAMESPACE = uuid.UUID("0e6d2b1c-4f3a-4b8e-9a7d-5c1e2f3a4b5d")
+
+
+def start_operation(
+    state: SimulatorState, flow: Flow, action_name: str, principal: Principal, **extra: Any
+) -> Operation:
+    fails = action_name == "PUBLISH" and state.faults.fails_publish(flow.id, flow.name)
+    operation = Operation(
+        id=new_id(),
+        flow_id=flow.id,
+        action_name=action_name,
+        started_at=state.now(),
+        principal=principal,
+        succeeds=not fails,
+        error_message=f"Publishing flow '{flow.name}' failed: the flow could not be generated."
+        if fails
+        else None,
+    )
+    state.operations[operation.id] = operation
+    state.operation_args[operation.id] = extra
+    flow.current_operation = operation
+    return operation
+
+
+def _resnapshot(state: SimulatorState, consumes: tuple[Dependency, ...]) -> tuple[Dependency, ...]:
+    """A (re)publish snapshots the currently published version of every consumed flow."""
+    refreshed = []
+    for dependency in consumes:
+        target = state.org.flows.get(dependency.id)
+        refreshed.append(
+            Dependency(dependency.id, dependency.object_type, target.published_version_id)
+            if target
+            else dependency
+        )
+    return tuple(refreshed)
+
+
+def complete_operation(state: SimulatorState, operation: Operation) -> None:
+    operation.applied = True
+    flow = state.org.flows.get(operation.flow_id)
+    if flow is None or not operation.succeeds:
+        return
+    at = operation.started_at
+    args = state.operation_args.pop(operation.id, {})
+    if operation.action_name == "PUBLISH":
+        source_id = (
+            args.get("version")
+            or flow.saved_version_id
+            or flow.checked_in_version_id
+            or flow.latest_version_id()
+        )
+        source = flow.versions.get(source_id) if source_id else None
+        consumes = _resnapshot(state, source.consumes) if source else ()
+        yaml_text = source.yaml_text if source else None
+        version = FlowVersion(flow.next_version_id(), "PUBLISH", consumes, at, operation.principal, yaml_text)
+        state.org.add_version(flow, version)
+        state.org.publish_version(flow, version.version_id, at, operation.principal)
+        flow.saved_version_id = None
+        flow.locked_by = None
+    elif operation.action_name == "CHECKIN":
+        source_id = flow.saved_version_id or flow.latest_version_id()
+        source = flow.versions.get(source_id) if source_id else None
+        consumes = source.consumes if source else ()
+        version = FlowVersion(
+            flow.next_version_id(),
+            "CHECKIN",
+            consumes,
+            at,
+            operation.principal,
+            source.yaml_text if source else None,
+        )
+        state.org.add_version(flow, version)
+        flow.checked_in_version_id = version.version_id
+        flow.saved_version_id = None
+        flow.locked_by = None
+
+
+# ---- architect jobs (YAML deploys) ----------------------------------------------------------
+
+
+def _fail(state: SimulatorState, job: ArchitectJob, text: str, **details: Any) -> None:
+    job.status = "Failure"
+    job.messages.append(JobMessage(state.now(), "Error", text, details))
+
+
+def _resolve(state: SimulatorState, object_type: str, name: str) -> Dependency | None:
+    org = state.org
+    if object_type == FLOW_REFERENCE_TYPE:
+        flow = org.find_flow_by_name(name)
+        return Dependency(flow.id, flow.object_type, flow.published_version_id) if flow else None
+    if object_type in FLOW_OBJECT_TYPES:
+        flow = org.find_flow_by_name(name, FLOW_OBJECT_TYPES[object_type])
+        return Dependency(flow.id, flow.object_type, flow.published_version_id) if flow else None
+    obj = org.find_object_by_name(object_type, name)
+    if obj is None and object_type == "SYSTEMPROMPT":
+        # System prompts ship with every org: they always resolve.
+        obj = org.add_object(
+            OrgObject(str(uuid.uuid5(_SYSTEM_PROMPT_NAMESPACE, name.lower())), name, "SYSTEMPROMPT")
+        )
+    return Dependency(obj.id, obj.object_type) if obj else None
+
+
+def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:
+    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+
+    try:
+        document = parse_flow_yaml(job.yaml_text or "")
+    except FlowYamlError as error:
+        _fail(state, job, f"The flow file could not be read: {error}")
+        return
+    flow_type = document.flow_type.upper()
+    flow_type = YAML_KEY_TO_FLOW_TYPE.get(document.flow_type, flow_type)
+    org = state.org
+    existing = org.find_flow_by_name(document.name, flow_type)
+    job.flow_ref = {"id": existing.id if existing else "", "name": document.name}
+    if existing is not None:
+        holder = state.lock_holder(existing.id)
+        if holder is not None and holder.client_id != job.principal.client_id:
+            _fail(
+                state, job,
+                f"Flow '{existing.name}' is locked by user '{holder.user_name}' "
+                f"(client '{holder.client_name}') "
+                "and cannot be published.",
+                flowId=existing.id,
+            )  # fmt: skip
+            return
+    if state.faults.fails_publish(existing.id if existing else "", document.name):
+        _fail(
+            state,
+            job,
+            f"An error occurred publishing flow '{document.name}': the flow could not be generated.",
+        )
+        return
+
+    consumes: list[Dependency] = []
+    missing: list[str] = []
+    for reference in document.references:
+        resolved = _resolve(state, reference.object_type, reference.name)
+        if resolved is None:
+            missing.append(
+                f"Unable to find a {object_type_word(reference.object_type)} named '{reference.name}'."
+            )
+        elif resolved not in consumes:
+            consumes.append(resolved)
+    if missing:
+        job.status = "Failure"
+        for text in dict.fromkeys(missing):
+            job.messages.append(JobMessage(state.now(), "Error", text, {"flowName": document.name}))
+        return
+
+    at = (job.uploaded_at or state.now()) + 1.0
+    flow = existing or org.add_flow(Flow(id=new_id(), name=document.name, flow_type=flow_type))
+    version = FlowVersion(
+        flow.next_version_id(), "PUBLISH", tuple(consumes), at, job.principal, job.yaml_text
+    )
+    org.add_version(flow, version)
+    org.publish_version(flow, version.version_id, at, job.principal)
+    flow.deleted = False
+    flow.saved_version_id = None
+    job.flow_ref = {"id": flow.id, "name": flow.name}
+    job.status = "Success"
+
+
+# ---- validate jobs -------------------------------------------------------------------------
+
+
+def complete_validate_job(state: SimulatorState, job: ValidateJob) -> None:
+    org = state.org
+    for flow_id, version_id in job.items:
+        flow = org.flows[flow_id]
+        version = flow.versions[version_id]
+        for dependency in version.consumes:
+            described = org.describe(dependency.id)
+            if described is None or described[2]:
+                name = described[0] if described else dependency.id
+                text = f"Unable to find a {object_type_word(dependency.object_type)} named '{name}'."
+                job.messages.append(
+                    JobMessage(state.now(), "Error", text, {"flowId": flow_id, "flowVersion": version_id})
+                )
+                continue
+            target = org.flows.get(dependency.id)
+            if (
+                target is not None
+                and dependency.object_type == "COMMONMODULEFLOW"
+                and dependency.version != target.published_version_id
+            ):
+                job.messages.append(
+                    JobMessage(
+                        state.now(),
+                        "Warning",
+                        f"Common module '{target.name}' is published at version "
+                        f"{target.published_version_id}; "
+                        f"this flow uses version {dependency.version}. Republish the flow to pick it up.",
+                        {"flowId": flow_id, "flowVersion": version_id},
+                    )
+                )
+    job.status = "Failure" if any(m.type == "Error" for m in job.messages) else "Success"

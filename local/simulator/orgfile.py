@@ -1,0 +1,162 @@
+"""Loading an org from a JSON file (format documented in docs/simulator.md).
+
+```json
+{"flows":   [{"id", "name", "type", "publishedVersion", "consumes": [{"id", "type"}]}],
+ "objects": [{"id", "name", "type", "deleted"?}]}
+```
+Every problem is reported as ONE `OrgFileError` naming the entry (section, index, id).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from local.simulator.generator import GENERATED_ORG_EPOCH
+from local.simulator.model import (
+    FLOW_OBJECT_TYPES,
+    FLOW_TYPES,
+    KNOWN_OBJECT_TYPES,
+    OBJECT_TYPE_WORDS,
+    Dependency,
+    Flow,
+    FlowVersion,
+    Org,
+    OrgObject,
+)
+
+
+class OrgFileError(ValueError):
+    """A malformed org file; the message names the offending entry and the problem."""
+
+
+def _entry(section: str, index: int, raw: Any) -> str:
+    entry_id = raw.get("id") if isinstance(raw, dict) else None
+    return f"{section}[{index}]" + (f" (id {entry_id!r})" if entry_id is not None else "")
+
+
+def _require_str(section: str, index: int, raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise OrgFileError(f"{_entry(section, index, raw)}: missing or empty string field {key!r}")
+    return value
+
+
+def _version_id(section: str, index: int, raw: dict[str, Any]) -> str:
+    value = raw.get("publishedVersion", "1.0")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise OrgFileError(
+            f"{_entry(section, index, raw)}: 'publishedVersion' must be a number like 3 or '3.0'"
+        )
+    try:
+        number = int(float(value))
+    except ValueError:
+        raise OrgFileError(
+            f"{_entry(section, index, raw)}: 'publishedVersion' {value!r} is not a version"
+        ) from None
+    if number < 1:
+        raise OrgFileError(f"{_entry(section, index, raw)}: 'publishedVersion' must be at least 1")
+    return f"{number}.0"
+
+
+def parse_org_document(document: Any, *, now: float | None = None) -> Org:
+    """Build an org from the parsed JSON document (see module docstring)."""
+    if not isinstance(document, dict):
+        raise OrgFileError("org file: the top level must be an object with 'flows' and 'objects'")
+    raw_flows = document.get("flows", [])
+    raw_objects = document.get("objects", [])
+    if not isinstance(raw_flows, list) or not isinstance(raw_objects, list):
+        raise OrgFileError("org file: 'flows' and 'objects' must be lists")
+    anchor = GENERATED_ORG_EPOCH if now is None else now
+    org = Org()
+    seen: dict[str, str] = {}
+
+    for index, raw in enumerate(raw_objects):
+        if not isinstance(raw, dict):
+            raise OrgFileError(f"objects[{index}]: must be an object")
+        object_id = _require_str("objects", index, raw, "id")
+        name = _require_str("objects", index, raw, "name")
+        object_type = _require_str("objects", index, raw, "type")
+        if object_id in seen:
+            raise OrgFileError(f"{_entry('objects', index, raw)}: duplicate id (also {seen[object_id]})")
+        if object_type not in OBJECT_TYPE_WORDS:
+            hint = " (flows go in 'flows')" if object_type in FLOW_OBJECT_TYPES else ""
+            raise OrgFileError(f"{_entry('objects', index, raw)}: unknown object type {object_type!r}{hint}")
+        deleted = raw.get("deleted", False)
+        if not isinstance(deleted, bool):
+            raise OrgFileError(f"{_entry('objects', index, raw)}: 'deleted' must be true or false")
+        seen[object_id] = f"objects[{index}]"
+        org.add_object(OrgObject(id=object_id, name=name, object_type=object_type, deleted=deleted))
+
+    parsed_flows: list[tuple[int, dict[str, Any], Flow, str]] = []
+    for index, raw in enumerate(raw_flows):
+        if not isinstance(raw, dict):
+            raise OrgFileError(f"flows[{index}]: must be an object")
+        flow_id = _require_str("flows", index, raw, "id")
+        name = _require_str("flows", index, raw, "name")
+        flow_type = _require_str("flows", index, raw, "type")
+        if flow_id in seen:
+            raise OrgFileError(f"{_entry('flows', index, raw)}: duplicate id (also {seen[flow_id]})")
+        if flow_type not in FLOW_TYPES:
+            raise OrgFileError(
+                f"{_entry('flows', index, raw)}: unknown flow type {flow_type!r} (expected one of "
+                f"{', '.join(sorted(FLOW_TYPES))})"
+            )
+        seen[flow_id] = f"flows[{index}]"
+        flow = Flow(id=flow_id, name=name, flow_type=flow_type, description=str(raw.get("description", "")))
+        parsed_flows.append((index, raw, org.add_flow(flow), _version_id("flows", index, raw)))
+
+    published_of = {flow.id: published for _, _, flow, published in parsed_flows}
+    for index, raw, flow, published in parsed_flows:
+        consumes_raw = raw.get("consumes", [])
+        if not isinstance(consumes_raw, list):
+            raise OrgFileError(f"{_entry('flows', index, raw)}: 'consumes' must be a list")
+        consumes: list[Dependency] = []
+        for position, item in enumerate(consumes_raw):
+            where = f"{_entry('flows', index, raw)} consumes[{position}]"
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("id"), str)
+                or not isinstance(item.get("type"), str)
+            ):
+                raise OrgFileError(f"{where}: each consumed resource needs string 'id' and 'type'")
+            target_id, target_type = item["id"], item["type"]
+            if target_type not in KNOWN_OBJECT_TYPES:
+                raise OrgFileError(f"{where}: unknown object type {target_type!r}")
+            described = org.describe(target_id)
+            if described is None:
+                raise OrgFileError(
+                    f"{where}: dangling reference to {target_type} {target_id!r} (no such flow or object)"
+                )
+            if described[1] != target_type:
+                raise OrgFileError(f"{where}: {target_id!r} is a {described[1]}, not a {target_type}")
+            consumes.append(Dependency(target_id, target_type, published_of.get(target_id)))
+        # Versions 1..N: every version consumes the same resources (the file describes the
+        # published one); the older versions give rollback something to go back to.
+        count = int(float(published))
+        for number in range(1, count + 1):
+            at = anchor - (count - number + 1) * 86_400.0
+            org.add_version(
+                flow, FlowVersion(f"{number}.0", "PUBLISH", tuple(consumes), at, org.default_principal)
+            )
+        org.publish_version(flow, published, anchor - 86_400.0, org.default_principal)
+    return org
+
+
+def load_org_file(path: str | Path, *, now: float | None = None) -> Org:
+    """Read an org JSON file. Raises OrgFileError (never a bare JSON/OS error)."""
+    file_path = Path(path)
+    try:
+        text = file_path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise OrgFileError(
+            f"org file {str(file_path)!r}: cannot be read ({error.strerror or error})"
+        ) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise OrgFileError(
+            f"org file {str(file_path)!r}: not valid JSON ({error.msg} at line {error.lineno})"
+        ) from None
+    return parse_org_document(document, now=now)

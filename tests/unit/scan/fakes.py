@@ -1,0 +1,166 @@
+"""In-memory fakes of the scan's ports: a tiny org behind the ScanSource interface, an
+artifacts bucket, the lock pointer and the audit log. They enforce the same rules as the real
+ones where the scan relies on them (immutable keys, conditional pointer advance)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowops.store.errors import ArtifactExistsError, ArtifactNotFoundError, LockRaceError
+
+
+@dataclass
+class FakePage:
+    entities: list[Mapping[str, Any]]
+    page_count: int
+    total: int
+
+
+@dataclass
+class FakeOrg:
+    """Flows as the flows API lists them and consumed resources per (flow id, version)."""
+
+    flows: list[dict[str, Any]] = field(default_factory=list)
+    consumed: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add_flow(
+        self,
+        flow_id: str,
+        *,
+        name: str | None = None,
+        type: str = "INBOUNDCALL",
+        version: str | None = "1.0",
+        consumes: list[dict[str, Any]] | None = None,
+    ) -> None:
+        record: dict[str, Any] = {"id": flow_id, "name": name or f"Flow {flow_id}", "type": type}
+        if version is not None:
+            record["publishedVersion"] = {"id": version}
+        self.flows.append(record)
+        if version is not None:
+            self.consumed[(flow_id, version)] = list(consumes or [])
+
+    def republish(self, flow_id: str, version: str, consumes: list[dict[str, Any]] | None = None) -> None:
+        for record in self.flows:
+            if record["id"] == flow_id:
+                old = record["publishedVersion"]["id"]
+                record["publishedVersion"] = {"id": version}
+                self.consumed[(flow_id, version)] = list(
+                    consumes if consumes is not None else self.consumed[(flow_id, old)]
+                )
+                return
+        raise KeyError(flow_id)
+
+
+class FakeSource:
+    def __init__(self, org: FakeOrg, index_statuses: list[dict[str, Any]] | None = None) -> None:
+        self.org = org
+        self.index_statuses = list(index_statuses or [{"status": "OPERATIONAL"}])
+        self.calls: list[str] = []
+        self.rebuilds = 0
+
+    @property
+    def total_api_calls(self) -> int:
+        return len(self.calls)
+
+    def dependency_build_status(self) -> Mapping[str, Any]:
+        self.calls.append("GET build")
+        # The last status repeats forever once the scripted sequence is used up.
+        return self.index_statuses.pop(0) if len(self.index_statuses) > 1 else self.index_statuses[0]
+
+    def start_dependency_rebuild(self) -> None:
+        self.calls.append("POST build")
+        self.rebuilds += 1
+
+    def flows_page(self, page_number: int, page_size: int) -> FakePage:
+        self.calls.append(f"GET flows {page_number}")
+        ordered = sorted(self.org.flows, key=lambda record: str(record.get("id", "")))
+        start = (page_number - 1) * page_size
+        return FakePage(
+            entities=ordered[start : start + page_size],
+            page_count=math.ceil(len(ordered) / page_size),
+            total=len(ordered),
+        )
+
+    def consumed_resources(self, flow_id: str, version: str, object_type: str) -> list[Mapping[str, Any]]:
+        self.calls.append(f"GET consumed {flow_id}")
+        return self.org.consumed.get((flow_id, version), [])
+
+
+class FakeArtifacts:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.fail_writes_matching: str | None = None
+
+    def _check_write(self, key: str) -> None:
+        if self.fail_writes_matching and self.fail_writes_matching in key:
+            raise RuntimeError(f"injected write failure for {key}")
+
+    def put_immutable(self, key: str, body: bytes, content_type: str = "application/json") -> None:
+        self._check_write(key)
+        existing = self.objects.get(key)
+        if existing is not None and existing != body:
+            raise ArtifactExistsError("fake-bucket", key)
+        self.objects[key] = body
+
+    def put_json(self, key: str, document: Any, *, immutable: bool = False) -> None:
+        self._check_write(key)
+        self.objects[key] = json.dumps(document, sort_keys=True).encode()
+
+    def get_bytes(self, key: str, expected_sha256: str | None = None) -> bytes:
+        if key not in self.objects:
+            raise ArtifactNotFoundError("fake-bucket", key)
+        return self.objects[key]
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.get_bytes(key))
+
+
+@dataclass
+class FakePointer:
+    sha: str
+    key: str
+
+
+class FakePointers:
+    def __init__(self) -> None:
+        self.current: dict[str, FakePointer] = {}
+        self.advances: list[tuple[str, str, str | None]] = []
+
+    def get_current(self, org: str) -> FakePointer | None:
+        return self.current.get(org)
+
+    def advance(
+        self, org: str, new_sha: str, expected_previous_sha: str | None, *, key: str, scan_id: str
+    ) -> None:
+        current = self.current.get(org)
+        current_sha = current.sha if current else None
+        if current_sha != expected_previous_sha:
+            raise LockRaceError(org, expected_previous_sha, current_sha)
+        self.current[org] = FakePointer(new_sha, key)
+        self.advances.append((org, new_sha, expected_previous_sha))
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def append(
+        self, org: str, kind: str, *, actor: str, subject: str, details: Mapping[str, Any] | None = None
+    ) -> None:
+        self.events.append({"org": org, "kind": kind, "actor": actor, "subject": subject, "details": details})
+
+
+def dependency(
+    object_id: str, object_type: str, *, name: str = "", version: str | None = None, deleted: bool = False
+) -> dict[str, Any]:
+    return {
+        "id": object_id,
+        "type": object_type,
+        "name": name or object_id,
+        "version": version,
+        "deleted": deleted,
+    }

@@ -1,0 +1,165 @@
+"""Planning and reading pages of flows: incremental reuse, and clear errors on bad records."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from flowops.lock import LockedDependency, LockedFlow, Lockfile, canonical_bytes, lock_sha256
+from flowops.scan.errors import MalformedFlowRecordError
+from flowops.scan.models import PageFlows, PageTask, ScanContext, ScanRequest
+from flowops.scan.pages import plan_flow_pages, read_flow_page
+
+from tests.unit.scan.fakes import FakeArtifacts, FakeOrg, FakePointers, FakeSource, dependency
+
+ORG = "dev"
+
+
+def scan(full: bool = False, page_size: int = 2) -> ScanContext:
+    return ScanContext(
+        scan_id="scan-1",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        request=ScanRequest(full=full, page_size=page_size),
+    )
+
+
+def small_org() -> FakeOrg:
+    org = FakeOrg()
+    org.add_flow(
+        "cm1", type="COMMONMODULE", version="3.0", consumes=[dependency("da1", "DATAACTION", version="2")]
+    )
+    org.add_flow(
+        "f1",
+        consumes=[
+            dependency("cm1", "COMMONMODULEFLOW", version="3.0"),
+            dependency("q1", "QUEUE", deleted=True),
+        ],
+    )
+    org.add_flow(
+        "f2", consumes=[dependency("f1", "INBOUNDCALLFLOW", version="1.0"), dependency("x1", "HOLOGRAM")]
+    )
+    org.add_flow("draft", version=None)
+    return org
+
+
+def stored_page(artifacts: FakeArtifacts, key: str) -> PageFlows:
+    return PageFlows.model_validate(json.loads(artifacts.objects[key]))
+
+
+def test_plan_counts_pages_with_one_call_and_pins_the_current_lock() -> None:
+    # Given an org of 4 flows and a current lock
+    source, pointers = FakeSource(small_org()), FakePointers()
+    pointers.current[ORG] = type("P", (), {"sha": "a" * 64, "key": f"locks/{ORG}/{'a' * 64}.json"})()
+    # When pages of 2 are planned
+    plan = plan_flow_pages(source, pointers, scan(page_size=2), org=ORG)
+    # Then one API call tells 2 pages, and the previous lock is pinned for the whole run
+    assert [page.page_number for page in plan.pages] == [1, 2]
+    assert (plan.total_flows, plan.api_calls) == (4, 1)
+    assert plan.previous_lock_sha == "a" * 64
+
+
+def test_full_read_of_a_page_stores_flows_objects_and_unknown_types_in_s3() -> None:
+    # Given an org and no previous lock
+    source, artifacts = FakeSource(small_org()), FakeArtifacts()
+    # When every page is read
+    results = [
+        read_flow_page(source, artifacts, PageTask(scan=scan(), page_number=n, page_size=2), org=ORG)
+        for n in (1, 2)
+    ]
+    # Then each published flow cost one consumed-resources read, the never-published one none
+    assert sum(result.read for result in results) == 3
+    assert sum(result.reused for result in results) == 0
+    pages = [stored_page(artifacts, result.key) for result in results]
+    flows = {flow["id"]: flow for page in pages for flow in page.flows}
+    assert set(flows) == {"cm1", "f1", "f2", "draft"}
+    assert flows["draft"]["published_version"] is None and flows["draft"]["consumes"] == []
+    assert flows["cm1"]["object_type"] == "COMMONMODULEFLOW"
+    objects = {item.id: item for page in pages for item in page.objects}
+    assert objects["q1"].deleted is True
+    # and an unknown object type is kept and reported, not fatal
+    assert objects["x1"].type == "HOLOGRAM"
+    assert [kind for page in pages for kind in page.unknown_object_types] == ["HOLOGRAM"]
+
+
+def test_incremental_read_reuses_dependencies_of_unchanged_flows_only() -> None:
+    # Given a previous lock that recorded f1 at 1.0 and f2 at 1.0, stored in S3
+    org = small_org()
+    artifacts = FakeArtifacts()
+    previous = Lockfile(
+        org=ORG,
+        flows=[
+            LockedFlow(
+                id="f1",
+                name="Flow f1",
+                type="INBOUNDCALL",
+                published_version="1.0",
+                consumes=[LockedDependency(id="q9", type="QUEUE", name="recorded")],
+            ),
+            LockedFlow(id="f2", name="Flow f2", type="INBOUNDCALL", published_version="1.0"),
+        ],
+    )
+    key = f"locks/{ORG}/{lock_sha256(previous)}.json"
+    artifacts.objects[key] = canonical_bytes(previous)
+    # and f2 has since been republished
+    org.republish("f2", "2.0")
+    source = FakeSource(org)
+    # When the page holding f1 and f2 is read incrementally
+    task = PageTask(scan=scan(page_size=10), page_number=1, page_size=10, previous_lock_key=key)
+    result = read_flow_page(source, artifacts, task, org=ORG)
+    # Then f1 keeps its recorded dependencies without an API call, f2 and the unknown cm1 are re-read
+    consumed_calls = [call for call in source.calls if call.startswith("GET consumed")]
+    assert sorted(consumed_calls) == ["GET consumed cm1", "GET consumed f2"]
+    assert (result.reused, result.read) == (1, 2)
+    flows = {flow["id"]: flow for flow in stored_page(artifacts, result.key).flows}
+    assert [dep["id"] for dep in flows["f1"]["consumes"]] == ["q9"]
+    assert result.api_calls == 3  # one listing + two consumed-resources reads
+
+
+def test_full_scan_ignores_the_previous_lock() -> None:
+    # Given a previous lock key that does not even exist
+    source, artifacts = FakeSource(small_org()), FakeArtifacts()
+    task = PageTask(
+        scan=scan(full=True, page_size=10), page_number=1, page_size=10, previous_lock_key="locks/x.json"
+    )
+    # When a full scan reads the page
+    result = read_flow_page(source, artifacts, task, org=ORG)
+    # Then every published flow is read and the lock is never fetched
+    assert (result.read, result.reused) == (3, 0)
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"name": "no id", "type": "INBOUNDCALL"}, "flow record 0 on page 1 has no id"),
+        ({"id": "f9", "name": "no type"}, "(id f9) has no type"),
+        (
+            {"id": "f9", "name": "x", "type": "INBOUNDCALL", "publishedVersion": {"name": "?"}},
+            "publishedVersion",
+        ),
+    ],
+)
+def test_malformed_flow_record_stops_the_page_with_a_message_naming_it(
+    record: dict[str, object], expected: str
+) -> None:
+    # Given a listing with a malformed record
+    org = FakeOrg(flows=[record])
+    # When the page is read
+    with pytest.raises(MalformedFlowRecordError) as raised:
+        read_flow_page(
+            FakeSource(org), FakeArtifacts(), PageTask(scan=scan(), page_number=1, page_size=2), org=ORG
+        )
+    # Then the error names the record and what is wrong with it
+    assert expected in str(raised.value)
+    assert raised.value.asl_error_name == "Scan.MalformedFlowRecord"
+
+
+def test_malformed_consumed_resource_is_reported_with_its_flow() -> None:
+    # Given a flow whose consumed resources include one without a type
+    org = FakeOrg()
+    org.add_flow("f1", consumes=[{"id": "q1", "name": "Q"}])
+    # When its page is read
+    with pytest.raises(MalformedFlowRecordError, match="consumed resource 0 of flow f1"):
+        read_flow_page(
+            FakeSource(org), FakeArtifacts(), PageTask(scan=scan(), page_number=1, page_size=2), org=ORG
+        )

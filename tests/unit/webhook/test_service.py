@@ -1,0 +1,302 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from flowops.webhook.errors import (
+    AmbiguousFlowError,
+    DeliveryConflictError,
+    DependencyUnavailableError,
+    InvalidRequestError,
+    PayloadTooLargeError,
+    SignatureError,
+    StaleRequestError,
+    UnknownEnvironmentError,
+    UnknownFlowError,
+)
+from flowops.webhook.lookup import StaticFlowDirectory, StaticSubstitutions
+from flowops.webhook.models import PublishTarget
+from flowops.webhook.replay import DeliveryStatus, execution_name_for
+from flowops.webhook.secret import StaticWebhookSecret
+from flowops.webhook.service import PublishWebhook, WebhookLimits
+from flowops.webhook.signature import signed_headers
+
+from tests.unit.webhook.fakes import FixedClock, InMemoryLedger, RecordingStarter
+
+SECRET = "unit-test-shared-secret"
+MAIN_IVR = PublishTarget(id="f-main", name="Main IVR", type="INBOUNDCALL")
+
+
+class Harness:
+    """A webhook wired to in-memory fakes, plus helpers to send signed requests."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self.clock = FixedClock()
+        self.ledger = InMemoryLedger()
+        self.starter: RecordingStarter = overrides.pop("starter", RecordingStarter())
+        options: dict[str, Any] = {
+            "org": "dev",
+            "secrets": StaticWebhookSecret(SECRET),
+            "ledger": self.ledger,
+            "starter": self.starter,
+            "flows": StaticFlowDirectory([MAIN_IVR]),
+            "substitutions": StaticSubstitutions({"test": {"queue": "Support"}}),
+            "clock": self.clock,
+            "status_base_url": "https://api.example.com/prod/",
+        }
+        options.update(overrides)
+        self.webhook = PublishWebhook(**options)
+
+    def send(self, body: bytes, delivery_id: str = "delivery-1", **header_overrides: str) -> Any:
+        headers = signed_headers(body, SECRET, delivery_id=delivery_id, timestamp=int(self.clock.now()))
+        headers.update(header_overrides)
+        return self.webhook.accept(body, headers)
+
+
+def publish_body(**overrides: Any) -> bytes:
+    document: dict[str, Any] = {
+        "flow": {"name": "Main IVR", "type": "INBOUNDCALL"},
+        "environment": "test",
+        "yaml": "inboundCall:\n  name: Main IVR\n",
+        "requester": "ci@example.com",
+        "reason": "release 42",
+    }
+    document.update(overrides)
+    return json.dumps(document).encode()
+
+
+def test_a_signed_request_starts_one_execution_with_the_resolved_flow() -> None:
+    # Given a webhook whose lock knows "Main IVR"
+    harness = Harness()
+
+    # When a signed publish request arrives
+    accepted = harness.send(publish_body(), delivery_id="d-42")
+
+    # Then one execution named after the delivery is started, with the flow's id filled in
+    name = execution_name_for("d-42")
+    assert list(harness.starter.started) == [name]
+    assert accepted.execution_name == name
+    assert accepted.execution_arn.endswith(f":execution:flowops-publish:{name}")
+    assert accepted.status_url == f"https://api.example.com/prod/runs/{name}"
+    assert accepted.replayed is False
+    execution_input = json.loads(harness.starter.started[name])
+    assert execution_input["flow"] == {"id": "f-main", "name": "Main IVR", "type": "INBOUNDCALL"}
+    assert execution_input["source"] == {"kind": "inline", "yaml": "inboundCall:\n  name: Main IVR\n"}
+    assert execution_input["org"] == "dev" and execution_input["delivery_id"] == "d-42"
+    # And the ledger remembers the delivery as started
+    assert harness.ledger.records["d-42"].status is DeliveryStatus.STARTED
+
+
+@pytest.mark.parametrize(
+    ("overrides", "kind"),
+    [({"yaml": None, "version": "7.0"}, "version"), ({"yaml": None, "yaml_s3_key": "uploads/a.yaml"}, "s3")],
+)
+def test_the_source_kind_tells_the_state_machine_what_to_publish(
+    overrides: dict[str, Any], kind: str
+) -> None:
+    harness = Harness()
+    body = {key: value for key, value in json.loads(publish_body(**overrides)).items() if value is not None}
+
+    harness.send(json.dumps(body).encode())
+
+    (execution_input,) = harness.starter.started.values()
+    assert json.loads(execution_input)["source"]["kind"] == kind
+
+
+def test_a_replayed_delivery_returns_the_same_execution_and_starts_nothing() -> None:
+    # Given a delivery that was accepted
+    harness = Harness()
+    first = harness.send(publish_body(), delivery_id="d-1")
+
+    # When the same delivery arrives again
+    again = harness.send(publish_body(), delivery_id="d-1")
+
+    # Then the answer points at the same execution, flagged as a replay, and nothing new started
+    assert again.execution_arn == first.execution_arn
+    assert again.replayed is True
+    assert harness.starter.calls == 1
+
+
+def test_a_delivery_id_reused_with_another_body_is_a_conflict() -> None:
+    harness = Harness()
+    harness.send(publish_body(), delivery_id="d-1")
+
+    with pytest.raises(DeliveryConflictError) as refused:
+        harness.send(publish_body(reason="something else"), delivery_id="d-1")
+
+    assert refused.value.status_code == 409
+    assert harness.starter.calls == 1
+
+
+def test_an_abandoned_claim_is_taken_over_after_its_lease() -> None:
+    # Given a claim whose owner died before starting the execution
+    harness = Harness(limits=WebhookLimits(claim_lease_seconds=60))
+    harness.ledger.claim(_claimed_record(harness, "d-9", publish_body()))
+
+    # When the sender retries within the lease, it is told the execution is on its way
+    early = harness.send(publish_body(), delivery_id="d-9")
+    assert early.replayed is True and harness.starter.calls == 0
+
+    # And when it retries after the lease, this invocation takes over and starts it
+    harness.clock.current += 61
+    late = harness.send(publish_body(), delivery_id="d-9")
+    assert late.replayed is False
+    assert list(harness.starter.started) == [execution_name_for("d-9")]
+
+
+def _claimed_record(harness: Harness, delivery_id: str, body: bytes) -> Any:
+    from flowops.webhook.replay import DeliveryRecord, body_digest
+
+    name = execution_name_for(delivery_id)
+    return DeliveryRecord(
+        delivery_id=delivery_id,
+        body_sha256=body_digest(body),
+        execution_name=name,
+        execution_arn=harness.starter.execution_arn(name),
+        status=DeliveryStatus.CLAIMED,
+        claimed_at=harness.clock.now(),
+        expires_at=int(harness.clock.now()) + 3600,
+    )
+
+
+def test_a_failed_start_releases_the_claim_so_the_retry_succeeds() -> None:
+    # Given Step Functions throttles the first start
+    harness = Harness(starter=RecordingStarter(failures=1))
+
+    # When the delivery arrives, it is refused as temporarily unavailable
+    with pytest.raises(DependencyUnavailableError) as refused:
+        harness.send(publish_body(), delivery_id="d-1")
+    assert refused.value.status_code == 503
+    assert "d-1" not in harness.ledger.records
+
+    # Then the sender's retry starts the execution
+    accepted = harness.send(publish_body(), delivery_id="d-1")
+    assert accepted.replayed is False
+    assert len(harness.starter.started) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "error"),
+    [
+        ("X-Hub-Signature-256", "sha256=" + "0" * 64, SignatureError),
+        ("X-Flowops-Signature-256", "sha256=" + "0" * 64, SignatureError),
+        ("X-Flowops-Delivery", "relabelled-delivery", SignatureError),
+        ("X-Flowops-Timestamp", "1750000001", SignatureError),
+    ],
+)
+def test_any_relabelled_or_forged_header_is_refused_before_anything_is_claimed(
+    header: str, value: str, error: type[Exception]
+) -> None:
+    # Given a correctly signed request with one header changed afterwards
+    harness = Harness()
+
+    # When it is sent
+    with pytest.raises(error):
+        harness.send(publish_body(), **{header: value})
+
+    # Then nothing was claimed or started
+    assert harness.ledger.records == {}
+    assert harness.starter.calls == 0
+
+
+def test_a_stale_but_correctly_signed_request_is_refused() -> None:
+    # Given a request signed 10 minutes ago
+    harness = Harness()
+    body = publish_body()
+    headers = signed_headers(body, SECRET, delivery_id="d-1", timestamp=int(harness.clock.now()) - 600)
+
+    # Then it is refused as stale, and nothing starts
+    with pytest.raises(StaleRequestError):
+        harness.webhook.accept(body, headers)
+    assert harness.starter.calls == 0
+
+
+def test_headers_are_matched_case_insensitively() -> None:
+    harness = Harness()
+    body = publish_body()
+    headers = signed_headers(body, SECRET, delivery_id="d-1", timestamp=int(harness.clock.now()))
+
+    accepted = harness.webhook.accept(body, {name.lower(): value for name, value in headers.items()})
+
+    assert accepted.delivery_id == "d-1"
+
+
+def test_github_delivery_header_is_accepted_as_the_delivery_id() -> None:
+    harness = Harness()
+    body = publish_body()
+    headers = signed_headers(body, SECRET, delivery_id="gh-1", timestamp=int(harness.clock.now()))
+    headers["X-GitHub-Delivery"] = headers.pop("X-Flowops-Delivery")
+
+    assert harness.webhook.accept(body, headers).delivery_id == "gh-1"
+
+
+def test_an_oversized_body_is_413_before_anything_else() -> None:
+    harness = Harness(limits=WebhookLimits(max_body_bytes=100))
+
+    with pytest.raises(PayloadTooLargeError):
+        harness.webhook.accept(b"x" * 101, {})  # not even signed: size is checked first
+
+
+@pytest.mark.parametrize(
+    ("flow", "error"),
+    [
+        ({"name": "Nope", "type": "INBOUNDCALL"}, UnknownFlowError),
+        ({"id": "f-unknown"}, UnknownFlowError),
+        ({"id": "f-main", "type": "INBOUNDCHAT"}, InvalidRequestError),
+    ],
+)
+def test_flows_must_resolve_against_the_lock(flow: dict[str, str], error: type[Exception]) -> None:
+    harness = Harness()
+
+    with pytest.raises(error):
+        harness.send(publish_body(flow=flow))
+
+    assert harness.starter.calls == 0 and harness.ledger.records == {}
+
+
+def test_two_flows_with_one_name_and_type_need_an_id() -> None:
+    twin = PublishTarget(id="f-twin", name="Main IVR", type="INBOUNDCALL")
+    harness = Harness(flows=StaticFlowDirectory([MAIN_IVR, twin]))
+
+    with pytest.raises(AmbiguousFlowError) as refused:
+        harness.send(publish_body())
+
+    assert "f-main" in refused.value.message and "f-twin" in refused.value.message
+
+
+def test_an_environment_without_substitutions_is_404() -> None:
+    harness = Harness()
+
+    with pytest.raises(UnknownEnvironmentError):
+        harness.send(publish_body(environment="prod"))
+
+    assert harness.starter.calls == 0
+
+
+def test_without_lookups_the_request_passes_through_unresolved() -> None:
+    harness = Harness(flows=None, substitutions=None)
+
+    harness.send(publish_body(environment="prod"))
+
+    (execution_input,) = harness.starter.started.values()
+    assert json.loads(execution_input)["flow"] == {"id": None, "name": "Main IVR", "type": "INBOUNDCALL"}
+
+
+def test_an_unreadable_secret_is_503_and_says_nothing_about_it() -> None:
+    class BrokenSecret:
+        def current(self) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetSecretValue")
+
+    harness = Harness(secrets=BrokenSecret())
+
+    with pytest.raises(DependencyUnavailableError):
+        harness.send(publish_body())
+
+
+def test_the_webhook_repr_does_not_show_the_secret() -> None:
+    harness = Harness()
+
+    assert SECRET not in repr(harness.webhook)
+    assert SECRET not in repr(StaticWebhookSecret(SECRET))
