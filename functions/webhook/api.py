@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -74,6 +75,18 @@ def refuse(error: WebhookError) -> Response[str]:
         payload["fields"] = fields
     return Response(
         status_code=error.status_code, content_type=content_types.APPLICATION_JSON, body=json.dumps(payload)
+    )
+
+
+@app.not_found
+def no_such_route(error: NotFoundError) -> Response[str]:
+    # Registered explicitly: otherwise the catch-all below would turn unknown routes into 500s.
+    return Response(
+        status_code=404,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(
+            {"message": "no such route; the webhook serves POST /publish", "code": "webhook.no_route"}
+        ),
     )
 
 

@@ -21,6 +21,7 @@ from constructs import Construct
 from infra.constructs.functions import FunctionsConstruct
 from infra.constructs.storage import StorageConstruct
 from infra.environment import EnvironmentConfig
+from infra.nag import acknowledge, logical_id
 
 # Errors the Genesys client raises after its own retries are spent; worth a slower retry here.
 GENESYS_RETRYABLE_ERRORS = ["Genesys.RateLimited", "Genesys.ServerError", "Genesys.Unavailable"]
@@ -256,4 +257,20 @@ class ScanWorkflowConstruct(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             comment=f"flowops scan of org {config.org_key}: dependency index, flows, lockfile, drift",
+        )
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        for function in self.functions.values():
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::<{logical_id(function)}.Arn>:*]",
+                "LambdaInvoke grants invoke on this one scan function's versions and aliases (':*'); the "
+                "function ARN itself bounds it.",
+            )
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray tracing and CloudWatch Logs log delivery for Step Functions do not support "
+            "resource-level permissions.",
         )

@@ -9,6 +9,9 @@ import typer
 # Modules are listed here, not discovered, so that the command tree is explicit.
 COMMAND_MODULES: tuple[str, ...] = (
     "local.cli.sim",
+    "local.cli.local_cloud",
+    "local.cli.scan",
+    "local.cli.graph",
 )
 
 

@@ -202,14 +202,14 @@ class Org:
     def find_object_by_name(self, object_type: str, name: str) -> OrgObject | None:
         wanted = name.strip().lower()
         for obj in self.objects.values():
-            if obj.object_type == object_type and obj.name.lower() == wanted and not obj.deleted:
+            if obj.object_type == object_type and obj.name.strip().lower() == wanted and not obj.deleted:
                 return obj
         return None
 
     def find_flow_by_name(self, name: str, flow_type: str | None = None) -> Flow | None:
         wanted = name.strip().lower()
         for flow in self.flows.values():
-            if flow.deleted or flow.name.lower() != wanted:
+            if flow.deleted or flow.name.strip().lower() != wanted:
                 continue
             if flow_type is None or flow.flow_type == flow_type:
                 return flow

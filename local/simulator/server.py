@@ -90,6 +90,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "GenesysCloudSimulator/1.0"
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus delayed
+        # ACKs add ~40 ms to every keep-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         # Quiet by default; request lines never contain secrets, but tests do not want the noise.
         if self.server.simulator.verbose:
@@ -192,17 +198,25 @@ class SimulatorServer:
     def url(self) -> str:
         return f"http://{self._http.server_address[0]}:{self.port}"
 
+    @property
+    def base_url(self) -> str:
+        """GENESYS_BASE_URL for the client (same as `url`)."""
+        return self.url
+
     def start(self) -> SimulatorServer:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._http.serve_forever, name="genesys-simulator", daemon=True
+                target=self._http.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="genesys-simulator",
+                daemon=True,
             )
             self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until `stop()` (or KeyboardInterrupt)."""
-        self._http.serve_forever()
+        self._http.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
         if self._thread is not None:

@@ -20,7 +20,11 @@ from local.simulator import Faults, Org, SimulatorServer, generate_org
 StartSimulator = Callable[..., SimulatorServer]
 
 
-def bearer_session(sim: SimulatorServer, client_id: str = "local", client_secret: str = "local") -> requests.Session:
+def bearer_session(
+    sim: SimulatorServer,
+    client_id: str = "local",
+    client_secret: str = "local",  # noqa: S107 - local default
+) -> requests.Session:
     """A session authenticated against `sim` through its real token endpoint."""
     response = requests.post(
         f"{sim.url}/oauth/token",

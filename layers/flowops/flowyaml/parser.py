@@ -16,16 +16,17 @@ from flowops.flowyaml.references import ReferenceCollector, name_text
 from flowops.flowyaml.structure import build_structure, unreachable_containers
 from flowops.flowyaml.substitutions import SubstitutedText, SubstitutionSet, substitute_placeholders
 
-# PyYAML problem text -> what usually fixes it.
+_TAB_HINT = "YAML indentation must use spaces, not tabs"
+# PyYAML / libyaml problem text -> what usually fixes it.
 _HINTS: tuple[tuple[str, str], ...] = (
-    ("'\\t'", "YAML indentation must use spaces, not tabs"),
+    ("'\\t'", _TAB_HINT),
     ("mapping or list used as a key", "an unquoted {...} or [...] became a key; quote the value"),
     (
         "unhashable key",
         "an unquoted {{placeholder}} or {...} is read as a mapping; quote it or substitute it",
     ),
     ("duplicate key", "each key may appear once in a mapping (Archy rejects duplicates too)"),
-    ("mapping values are not allowed here", "a plain value contains ': '; quote the value"),
+    ("mapping values are not allowed", "a plain value contains ': '; quote the value"),
     ("expected <block end>", "check the indentation, or quote a value that starts with a special character"),
     ("could not find expected ':'", "a key is missing its ':' or a quoted value is not closed"),
     ("found unexpected end of stream", "a quoted value or a [ / { is not closed"),
@@ -82,15 +83,28 @@ def _load(substituted: SubstitutedText) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = substituted.restore(" ".join(part for part in (exc.context, exc.problem) if part))
+        line = mark.line + 1 if mark else None
+        hint = _hint_for(problem)
+        if line is not None and _line_indented_with_tab(substituted.text, line):
+            # libyaml only says "found character that cannot start any token".
+            hint = _TAB_HINT
         raise FlowYamlError(
             f"invalid YAML: {problem or 'unreadable'}",
-            line=mark.line + 1 if mark else None,
+            line=line,
             column=mark.column + 1 if mark else None,
-            hint=_hint_for(problem),
+            hint=hint,
         ) from None
     except yaml.YAMLError as exc:
         problem = substituted.restore(str(exc))
         raise FlowYamlError(f"invalid YAML: {problem}", hint=_hint_for(problem)) from None
+
+
+def _line_indented_with_tab(text: str, line: int) -> bool:
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return False
+    content = lines[line - 1]
+    return "\t" in content[: len(content) - len(content.lstrip(" \t"))]
 
 
 def _hint_for(problem: str) -> str | None:

@@ -98,7 +98,21 @@ def render_minimal_flow_yaml(
         container = {"name": ref_id.rsplit("_", 1)[0], "refId": ref_id, "actions": actions}
         body[container_list] = [{container_word: container}]
     document = {info.yaml_key: body}
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+    return yaml.dump(
+        document,
+        Dumper=_ArchyStyleDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1000,
+    )
+
+
+class _ArchyStyleDumper(yaml.SafeDumper):
+    """Indents list items under their key, as Archy's exports do."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
 def _container_layout(info: FlowTypeInfo) -> tuple[str, str, str]:

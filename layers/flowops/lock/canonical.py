@@ -13,7 +13,14 @@ Stored document (what goes to ``locks/<org>/<sha256>.json``)
     written with the same canonical JSON rules. ``meta`` (scan id, time, API calls, index
     status) sits beside the body so it never changes the hash. :func:`parse_lock` accepts this
     envelope — verifying ``sha256`` against the re-canonicalised body when present and raising
-    :class:`LockIntegrityError` on a mismatch — or a bare canonical body (nothing to verify).
+    :class:`LockIntegrityError` on a mismatch — or a bare canonical body.
+
+What S3 holds (lead decision, docs/handoff/lead.md)
+    The artifact ``locks/<org>/<sha256>.json`` is the bare canonical body, so its key, the
+    SHA-256 of its bytes and S3's checksum are one number; meta lives in a sidecar. A bare body
+    carries no hash of its own, so readers pass the hash they expect (from the key or the lock
+    pointer) as ``parse_lock(data, expected_sha256=...)``. The envelope is for moving a lock
+    together with its meta in one document (local files, reports).
 """
 
 from __future__ import annotations
@@ -76,10 +83,12 @@ def lock_document_bytes(lock: Lockfile) -> bytes:
     return _canonical_json(document)
 
 
-def parse_lock(data: bytes | str) -> Lockfile:
-    """Read a stored lock document (or a bare body), verifying its sha256 when it has one.
+def parse_lock(data: bytes | str, *, expected_sha256: str | None = None) -> Lockfile:
+    """Read a stored lock document (or a bare body), verifying its sha256.
 
-    Raises :class:`LockIntegrityError` when the recorded hash does not match the body and
+    The hash is checked against the envelope's ``sha256`` when present, and against
+    ``expected_sha256`` when given (e.g. the sha in the artifact key). Raises
+    :class:`LockIntegrityError` when the body does not hash to either, and
     :class:`LockFormatError` for anything else that is not a readable lock.
     """
     try:
@@ -117,8 +126,9 @@ def parse_lock(data: bytes | str) -> Lockfile:
     except ValidationError as error:
         raise LockFormatError(f"lock document does not match the lock schema: {error}") from error
 
-    if recorded_sha256 is not None:
-        computed_sha256 = lock_sha256(lock)
-        if recorded_sha256 != computed_sha256:
-            raise LockIntegrityError(str(recorded_sha256), computed_sha256)
+    for claimed_sha256 in (recorded_sha256, expected_sha256):
+        if claimed_sha256 is not None:
+            computed_sha256 = lock_sha256(lock)
+            if claimed_sha256 != computed_sha256:
+                raise LockIntegrityError(str(claimed_sha256), computed_sha256)
     return lock.model_copy(update={"meta": meta}) if meta is not None else lock

@@ -8,11 +8,14 @@ text after every number. Trailing zero parts do not count, so ``"2"`` equals ``"
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # A part is (0, number, "") for numeric parts and (1, 0, text) otherwise: numbers sort before
 # text, and the tuple shape stays uniform so any two keys compare without a TypeError.
 VersionPart = tuple[int, int, str]
 
 
+@lru_cache(maxsize=4096)  # an org has few distinct version strings, compared once per edge
 def version_key(version: str) -> tuple[VersionPart, ...]:
     """Sort key for a version string; equal keys mean equal versions."""
     parts: list[VersionPart] = []

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowops.clock import Clock, SystemClock
 from flowops.observability import logger
+from flowops.store import StoreError
 from flowops.webhook.errors import (
     DeliveryConflictError,
     DependencyUnavailableError,
@@ -57,6 +58,8 @@ from flowops.webhook.starter import ExecutionStarter
 # Step Functions refuses execution input over 256 KiB; keep room for the state machine's own data.
 MAX_EXECUTION_INPUT_BYTES = 240 * 1024
 _AWS_ERRORS = (ClientError, BotoCoreError)
+# Lookups go through flowops.store, which translates AWS errors into StoreError subclasses.
+_LOOKUP_ERRORS = (*_AWS_ERRORS, StoreError)
 # How many times a claim is retried when the record it lost to vanished (released) mid-read.
 _CLAIM_ATTEMPTS = 3
 
@@ -181,7 +184,7 @@ class PublishWebhook:
             return PublishTarget(id=request.flow.id, name=request.flow.name, type=request.flow.type)
         try:
             return self._flows.resolve(request.flow)
-        except _AWS_ERRORS as error:
+        except _LOOKUP_ERRORS as error:
             logger.error("flow lookup failed", extra={"error_type": type(error).__name__})
             raise DependencyUnavailableError("could not read the current lock; retry later") from None
 
@@ -190,7 +193,7 @@ class PublishWebhook:
             return
         try:
             known = self._substitutions.substitutions_for(environment)
-        except _AWS_ERRORS as error:
+        except _LOOKUP_ERRORS as error:
             logger.error("substitutions lookup failed", extra={"error_type": type(error).__name__})
             raise DependencyUnavailableError(
                 "could not read the environment substitutions; retry later"

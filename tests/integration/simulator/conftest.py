@@ -9,7 +9,9 @@ from typing import Any
 import requests
 
 
-def poll(fetch: Callable[[], dict[str, Any]], done: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:
+def poll(
+    fetch: Callable[[], dict[str, Any]], done: Callable[[dict[str, Any]], bool], timeout: float = 5.0
+) -> dict[str, Any]:
     """Call `fetch` until `done(answer)`; the simulators in these tests run at x60 or faster."""
     deadline = time.monotonic() + timeout
     while True:

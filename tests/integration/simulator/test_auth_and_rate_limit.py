@@ -9,8 +9,15 @@ import requests
 from tests.helpers.simulator import StartSimulator, bearer_session
 
 
-def _token(url: str, client_id: str = "local", secret: str = "local", grant: str = "client_credentials") -> requests.Response:
-    return requests.post(f"{url}/oauth/token", auth=(client_id, secret), data={"grant_type": grant}, timeout=10)
+def _token(
+    url: str,
+    client_id: str = "local",
+    secret: str = "local",  # noqa: S107 - local default
+    grant: str = "client_credentials",
+) -> requests.Response:
+    return requests.post(
+        f"{url}/oauth/token", auth=(client_id, secret), data={"grant_type": grant}, timeout=10
+    )
 
 
 def test_client_credentials_grant_returns_a_bearer_token(start_simulator: StartSimulator) -> None:
@@ -23,7 +30,9 @@ def test_client_credentials_grant_returns_a_bearer_token(start_simulator: StartS
     assert response.status_code == 200
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
-    flows = requests.get(f"{sim.url}/api/v2/flows", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10)
+    flows = requests.get(
+        f"{sim.url}/api/v2/flows", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10
+    )
     assert flows.status_code == 200
 
 
@@ -55,10 +64,20 @@ def test_missing_unknown_and_expired_tokens_are_401(start_simulator: StartSimula
     assert missing.status_code == 401 and missing.json()["code"] == "authentication.required"
     assert unknown.status_code == 401 and unknown.json()["code"] == "bad.credentials"
     assert expired.status_code == 401 and expired.json()["code"] == "bad.credentials"
-    assert set(expired.json()) == {"message", "code", "status", "messageParams", "contextId", "details", "errors"}
+    assert set(expired.json()) == {
+        "message",
+        "code",
+        "status",
+        "messageParams",
+        "contextId",
+        "details",
+        "errors",
+    }
 
 
-def test_every_api_response_carries_rate_limit_headers_and_the_limit_gives_429(start_simulator: StartSimulator) -> None:
+def test_every_api_response_carries_rate_limit_headers_and_the_limit_gives_429(
+    start_simulator: StartSimulator,
+) -> None:
     # Given a limit of 5 requests per (simulated) minute on a real-time clock
     sim = start_simulator(flows=5, time_scale=1, rate_limit_per_minute=5)
     session = bearer_session(sim)

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-
 from flowops.flowyaml import FlowDocument, ReferenceKind, parse_flow_yaml
 from flowops.flowyaml.substitutions import PLACEHOLDER_PATTERN, placeholder_key
+
 from tests.unit.flowyaml._fixtures import all_fixture_names, fixture_text
 
 Q = ReferenceKind.QUEUE
@@ -515,7 +515,8 @@ def test_reference_locations_point_at_the_yaml_paths() -> None:
         "/inboundCall/tasks/task[Checking the queues_13]/actions[0]/findQueue/findName"
     ]
     assert by_name["Agents Logged Into Queue"].locations == [
-        "/inboundCall/tasks/task[Checking the queues_13]/actions[0]/findQueue/outputs/found/actions[0]/callData"
+        "/inboundCall/tasks/task[Checking the queues_13]/actions[0]/findQueue"
+        "/outputs/found/actions[0]/callData"
     ]
 
 

@@ -300,3 +300,17 @@ def test_the_webhook_repr_does_not_show_the_secret() -> None:
 
     assert SECRET not in repr(harness.webhook)
     assert SECRET not in repr(StaticWebhookSecret(SECRET))
+
+
+def test_an_unreadable_lock_is_503_and_starts_nothing() -> None:
+    from flowops.store import StoreThrottledError
+
+    class ThrottledDirectory:
+        def resolve(self, ref: Any) -> PublishTarget:
+            raise StoreThrottledError("reading the lock pointer")
+
+    harness = Harness(flows=ThrottledDirectory())
+
+    with pytest.raises(DependencyUnavailableError):
+        harness.send(publish_body())
+    assert harness.starter.calls == 0

@@ -1,0 +1,214 @@
+"""`flowops scan`: run one execution of the scan state machine and print what it found.
+
+Against a running `flowops local up` (or a deployed stack) the command starts the execution
+through boto3 like any client would; with neither, it starts an embedded local cloud (the
+simulator with a generated org + the stack's resources in moto) for the duration of the
+command. Either way the SYNTHESIZED state machine runs with the real handlers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from local.cli import exit_codes
+from local.cli.local_cloud import (
+    CloudConnection,
+    CloudUnavailableError,
+    EmbeddedCloudError,
+    connect,
+    embedded_cloud,
+)
+
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+PLAN_STATE = "List the pages of flows"
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+class ScanExecutionError(Exception):
+    def __init__(self, message: str, execution_arn: str) -> None:
+        super().__init__(message)
+        self.execution_arn = execution_arn
+
+
+def run_scan_execution(
+    connection: CloudConnection,
+    request: dict[str, Any],
+    *,
+    name: str | None = None,
+    timeout: float = 1800.0,
+    on_progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Start a scan, wait for it, and return the CLI's JSON document (see `scan_document`)."""
+    if not connection.scan_state_machine_arn:
+        raise ScanExecutionError("no scan state machine known (set FLOWOPS_SCAN_STATE_MACHINE_ARN)", "")
+    sfn = connection.client("stepfunctions")
+    execution_name = name or f"scan-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    execution_arn = sfn.start_execution(
+        stateMachineArn=connection.scan_state_machine_arn, name=execution_name, input=json.dumps(request)
+    )["executionArn"]
+    deadline = time.monotonic() + timeout
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        status = description["status"]
+        if on_progress is not None:
+            done, total, state = _progress(sfn, execution_arn)
+            on_progress(done, total, state)
+        if status in TERMINAL_STATUSES:
+            break
+        if time.monotonic() > deadline:
+            raise ScanExecutionError(f"scan still running after {timeout:.0f} s", execution_arn)
+        time.sleep(0.2)
+    if status != "SUCCEEDED":
+        error, cause = _failure(sfn, execution_arn, description)
+        raise ScanExecutionError(f"scan {status}: {error}: {cause}", execution_arn)
+    outcome = json.loads(description["output"])
+    return scan_document(connection, outcome, execution_arn)
+
+
+def scan_document(connection: CloudConnection, outcome: dict[str, Any], execution_arn: str) -> dict[str, Any]:
+    """The printed result: counts from the execution output, lists from the report artifact."""
+    from flowops.store import ArtifactStore
+
+    report = ArtifactStore(connection.artifacts_bucket, connection.client("s3")).get_json(
+        outcome["report_key"]
+    )
+    analysis = report["analysis"]
+    return {
+        "execution_arn": execution_arn,
+        "scan_id": outcome["scan_id"],
+        "org": outcome["org"],
+        "flows": outcome["flows"],
+        "nodes": outcome["nodes"],
+        "edges": outcome["edges"],
+        "cycles": [cycle["members"] for cycle in analysis["cycles"]],
+        "waves": analysis["waves"],
+        "missing": analysis["missing"],
+        "problems": [
+            {"code": problem["code"], "object_ids": problem["object_ids"], "message": problem["message"]}
+            for problem in analysis["problems"]
+        ],
+        "lock_sha256": outcome["lock_sha256"],
+        "lock_key": outcome["lock_key"],
+        "report_key": outcome["report_key"],
+        "api_calls": outcome["api_calls"],
+        "reused_flows": outcome["reused_flows"],
+        "read_flows": outcome["read_flows"],
+        "pointer": outcome["pointer"],
+        "drift": outcome["drift"],
+        "duration_seconds": outcome["duration_seconds"],
+    }
+
+
+def _progress(sfn: Any, execution_arn: str) -> tuple[int, int, str]:
+    """(pages read, pages planned, latest state) from the execution history."""
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    total = done = 0
+    state = ""
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            state = event["stateEnteredEventDetails"]["name"]
+        exited = event.get("stateExitedEventDetails")
+        if exited and exited["name"] == PLAN_STATE:
+            total = int(json.loads(exited.get("output") or "{}").get("plan", {}).get("page_count", 0))
+        if event["type"] == "MapIterationSucceeded":
+            done += 1
+    return done, total, state
+
+
+def _failure(sfn: Any, execution_arn: str, description: dict[str, Any]) -> tuple[str, str]:
+    error, cause = description.get("error"), description.get("cause")
+    if error or cause:
+        return str(error or "error"), str(cause or "")
+    for event in reversed(sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]):
+        details = event.get("executionFailedEventDetails")
+        if details:
+            return str(details.get("error", "error")), str(details.get("cause", ""))
+    return "error", "no cause recorded"
+
+
+def summary_lines(document: dict[str, Any]) -> list[str]:
+    drift = document["drift"]
+    pointer = document["pointer"]
+    lines = [
+        f"scanned {document['flows']} flows of org {document['org']}: "
+        f"{document['nodes']} nodes, {document['edges']} edges",
+        f"lock     {document['lock_sha256']}  ({pointer['message']})",
+        f"cycles   {len(document['cycles'])}"
+        + (f"  e.g. {' <-> '.join(document['cycles'][0][:4])}" if document["cycles"] else ""),
+        f"waves    {len(document['waves'])}",
+        f"missing  {len(document['missing'])}   problems {len(document['problems'])}",
+        f"drift    {len(drift['changed_flow_ids'])} flows changed "
+        f"(+{drift['flows_added']} -{drift['flows_removed']} ~{drift['flows_reversioned']}, "
+        f"edges +{drift['edges_added']} -{drift['edges_removed']})",
+        f"api      {document['api_calls']} Genesys calls ({document['read_flows']} flows read, "
+        f"{document['reused_flows']} reused from the previous lock)",
+        f"report   {document['report_key']}",
+    ]
+    return lines
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def scan_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Re-read every flow (no reuse of the lock).")] = False,
+    page_size: Annotated[int, typer.Option(help="Flows per page (1-500).", min=1, max=500)] = 200,
+    flows: Annotated[int, typer.Option(help="Embedded cloud only: flows of the generated org.", min=1)] = 200,
+    seed: Annotated[int, typer.Option(help="Embedded cloud only: seed of the generated org.")] = 1,
+    org_file: Annotated[
+        Path | None, typer.Option("--org-file", help="Embedded cloud only: org file.")
+    ] = None,
+    faults: Annotated[str | None, typer.Option(help="Embedded cloud only: simulator fault spec.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the execution.")] = 1800.0,
+) -> None:
+    """Start a scan execution, wait for it, print the result."""
+    request = {"full": full, "page_size": page_size, "trigger": "cli"}
+    try:
+        connection: CloudConnection | None = connect()
+    except CloudUnavailableError:
+        connection = None  # nothing running or deployed: the scan runs in an embedded local cloud
+    try:
+        if connection is not None:
+            document = _run(connection, request, as_json, timeout)
+        else:
+            with embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded:
+                document = _run(embedded.connection, request, as_json, timeout)
+    except EmbeddedCloudError as error:
+        raise _fail(str(error), error.exit_code) from None
+    except ScanExecutionError as error:
+        raise _fail(f"{error} (execution {error.execution_arn})", exit_codes.FAILURE_FOUND) from None
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, sort_keys=True))
+    else:
+        typer.echo("\n".join(summary_lines(document)))
+
+
+def _run(connection: CloudConnection, request: dict[str, Any], quiet: bool, timeout: float) -> dict[str, Any]:
+    if quiet:
+        return run_scan_execution(connection, request, timeout=timeout)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]scan[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def show(done: int, total: int, state: str) -> None:
+            progress.update(task, completed=done, total=total or None, description=state or "starting")
+
+        return run_scan_execution(connection, request, timeout=timeout, on_progress=show)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan_command)

@@ -1,0 +1,45 @@
+"""Test-only Lambda handlers, run in-process by LocalCloud inside real executions."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from flowops.store import ArtifactStore, scan_artifact_key
+
+_attempts: Counter[str] = Counter()
+_attempts_lock = threading.Lock()
+
+
+class TransientProbeError(Exception):
+    asl_error_name = "Probe.Transient"
+
+
+class PermanentProbeError(Exception):
+    asl_error_name = "Probe.Permanent"
+
+
+def flaky_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Fails `fail_times` times with Probe.Transient (or always with Probe.Permanent), then writes to S3."""
+    run_id = str(event["run_id"])
+    with _attempts_lock:
+        _attempts[run_id] += 1
+        attempt = _attempts[run_id]
+    if event.get("permanent"):
+        raise PermanentProbeError(f"run {run_id} cannot succeed")
+    if attempt <= int(event.get("fail_times", 0)):
+        raise TransientProbeError(f"attempt {attempt} of run {run_id} failed")
+    store = ArtifactStore(os.environ["ARTIFACTS_BUCKET"])
+    key = scan_artifact_key(os.environ["FLOWOPS_ORG"], run_id, "probe.json")
+    store.put_json(key, {"attempt": attempt, "request_id": context.aws_request_id}, immutable=True)
+    return {"key": key, "attempts": attempt, "function": context.function_name}
+
+
+def report_probe_value(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Returns the PROBE_VALUE of its own function's environment, read before AND after a pause."""
+    before = os.environ["PROBE_VALUE"]
+    time.sleep(0.05)  # let the parallel branch run meanwhile
+    return {"before": before, "after": os.getenv("PROBE_VALUE"), "base_url": os.getenv("GENESYS_BASE_URL")}

@@ -1,0 +1,73 @@
+"""Test-only workflows added to the real FlowopsStack.
+
+Wait → flaky Task (Retry/Catch), and a Parallel state probing per-function environments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+
+from infra.stack import FlowopsStack
+
+PROBE_SOURCES = (Path(__file__), Path(__file__).with_name("handlers.py"))
+WAIT_SECONDS = 7
+RETRY_INTERVAL = 2
+RETRY_BACKOFF = 3.0
+RETRY_MAX_ATTEMPTS = 3
+
+
+def add_probe_workflow(stack: FlowopsStack) -> None:
+    storage, functions = stack.storage, stack.functions
+    flaky = functions.add_function(
+        "ProbeFlakyStep",
+        handler="tests.integration.runtime.handlers.flaky_step",
+        grants=[storage.artifacts_bucket.grant_read_write],
+    )
+    probe_a = functions.add_function(
+        "ProbeValueA",
+        handler="tests.integration.runtime.handlers.report_probe_value",
+        environment={"PROBE_VALUE": "a"},
+    )
+    probe_b = functions.add_function(
+        "ProbeValueB",
+        handler="tests.integration.runtime.handlers.report_probe_value",
+        environment={"PROBE_VALUE": "b"},
+    )
+    flaky_task = tasks.LambdaInvoke(
+        stack, "RunFlakyStep", lambda_function=flaky, payload_response_only=True, result_path="$.step"
+    )
+    flaky_task.add_retry(
+        errors=["Probe.Transient"],
+        interval=cdk.Duration.seconds(RETRY_INTERVAL),
+        backoff_rate=RETRY_BACKOFF,
+        max_attempts=RETRY_MAX_ATTEMPTS,
+    )
+    flaky_task.add_catch(
+        sfn.Fail(
+            stack, "ProbeFailedPermanently", error="ProbeFailed", cause="the probe step failed permanently"
+        ),
+        errors=["Probe.Permanent"],
+    )
+    definition = (
+        sfn.Wait(stack, "WaitBeforeProbe", time=sfn.WaitTime.duration(cdk.Duration.seconds(WAIT_SECONDS)))
+        .next(flaky_task)
+        .next(sfn.Succeed(stack, "ProbeSucceeded"))
+    )
+    sfn.StateMachine(
+        stack, "ProbeStateMachine", definition_body=sfn.DefinitionBody.from_chainable(definition)
+    )
+
+    parallel = sfn.Parallel(stack, "ReadBothProbeValues")
+    parallel.branch(
+        tasks.LambdaInvoke(stack, "ReadProbeA", lambda_function=probe_a, payload_response_only=True)
+    )
+    parallel.branch(
+        tasks.LambdaInvoke(stack, "ReadProbeB", lambda_function=probe_b, payload_response_only=True)
+    )
+    sfn.StateMachine(
+        stack, "EnvProbeStateMachine", definition_body=sfn.DefinitionBody.from_chainable(parallel)
+    )

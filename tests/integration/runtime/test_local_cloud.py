@@ -1,0 +1,96 @@
+"""LocalCloud runs the SYNTHESIZED probe workflow with the real handlers in-process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flowops.store import ArtifactStore
+
+from local.runtime.cloud import LocalCloud
+from tests.integration.runtime.probe_stack import (
+    RETRY_BACKOFF,
+    RETRY_INTERVAL,
+    RETRY_MAX_ATTEMPTS,
+    WAIT_SECONDS,
+)
+
+pytestmark = pytest.mark.slow  # the first run synthesizes the CDK app (cached afterwards)
+
+
+@pytest.fixture
+def probe_cloud(local_cloud_factory: Callable[..., LocalCloud], probe_template: dict[str, Any]) -> LocalCloud:
+    return local_cloud_factory(template=probe_template, genesys_base_url="http://127.0.0.1:9/sim")
+
+
+def test_transient_errors_are_retried_with_the_defined_backoff(probe_cloud: LocalCloud) -> None:
+    # Given a step that fails twice with Probe.Transient
+    # When the synthesized state machine runs
+    result = probe_cloud.start_and_wait(
+        "ProbeStateMachine", {"run_id": "run-1", "fail_times": 2}, name="retry-1"
+    )
+    # Then it succeeds on the third attempt, having run the real handler three times
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["step"]["attempts"] == 3
+    flaky_calls = [call for call in probe_cloud.runner.invocations if call.handler.endswith("flaky_step")]
+    assert [call.error_type for call in flaky_calls] == ["Probe.Transient", "Probe.Transient", None]
+    # And the recorded delays equal the definition: the Wait, then interval * backoff^n
+    assert result.delays_of("WaitBeforeProbe", "wait") == [WAIT_SECONDS]
+    assert result.delays_of("RunFlakyStep", "retry") == [RETRY_INTERVAL, RETRY_INTERVAL * RETRY_BACKOFF]
+    # And the handler's S3 write is visible in moto, checksummed
+    bucket = probe_cloud.resources.bucket("ArtifactsBucket")
+    stored = ArtifactStore(bucket, probe_cloud.s3).get_json(result.output["step"]["key"])
+    assert stored["attempt"] == 3
+
+
+def test_permanent_error_is_caught_by_name(probe_cloud: LocalCloud) -> None:
+    result = probe_cloud.start_and_wait(
+        "ProbeStateMachine", {"run_id": "run-2", "permanent": True}, name="catch-1"
+    )
+    assert result.status == "FAILED"
+    assert (result.error, result.cause) == ("ProbeFailed", "the probe step failed permanently")
+    assert "ProbeFailedPermanently" in result.states_entered()
+    assert result.delays_of("RunFlakyStep", "retry") == []  # Probe.Permanent is never retried
+
+
+def test_retries_exhausted_fail_with_the_handler_error_name(probe_cloud: LocalCloud) -> None:
+    result = probe_cloud.start_and_wait(
+        "ProbeStateMachine", {"run_id": "run-3", "fail_times": 9}, name="exhaust-1"
+    )
+    assert result.status == "FAILED"
+    assert result.error == "Probe.Transient"
+    # MaxAttempts counts retries: one first attempt + RETRY_MAX_ATTEMPTS retries
+    last_attempt = 1 + RETRY_MAX_ATTEMPTS
+    assert f"attempt {last_attempt} of run run-3 failed" in json.loads(result.cause or "{}")["errorMessage"]
+    assert result.delays_of("RunFlakyStep", "retry") == [
+        RETRY_INTERVAL * RETRY_BACKOFF**n for n in range(RETRY_MAX_ATTEMPTS)
+    ]
+
+
+def test_concurrent_invocations_each_see_their_own_environment(probe_cloud: LocalCloud) -> None:
+    # Given two functions whose PROBE_VALUE differs, run in a Parallel state at the same time
+    result = probe_cloud.start_and_wait("EnvProbeStateMachine", {}, name="env-1")
+    # Then each read its own value before and after the other ran, plus the runtime override
+    assert result.status == "SUCCEEDED", result.cause
+    assert [branch["before"] for branch in result.output] == ["a", "b"]
+    assert [branch["after"] for branch in result.output] == ["a", "b"]
+    assert {branch["base_url"] for branch in result.output} == {"http://127.0.0.1:9/sim"}
+    # And nothing leaked into the process environment
+    import os
+
+    assert "PROBE_VALUE" not in os.environ
+
+
+def test_resources_follow_the_template(probe_cloud: LocalCloud) -> None:
+    tables = probe_cloud.dynamodb.list_tables()["TableNames"]
+    assert probe_cloud.resources.table("StateTable") in tables
+    audit = probe_cloud.resources.table("AuditTable")
+    ttl = probe_cloud.dynamodb.describe_time_to_live(TableName=audit)["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires_at"
+    environment = probe_cloud.function_environment("ProbeFlakyStep")
+    assert environment["ARTIFACTS_BUCKET"] == probe_cloud.resources.bucket("ArtifactsBucket")
+    assert environment["STATE_TABLE"] == probe_cloud.resources.table("StateTable")
+    secret = probe_cloud.client("secretsmanager").get_secret_value(SecretId=environment["GENESYS_SECRET_ID"])
+    assert set(json.loads(secret["SecretString"])) == {"client_id", "client_secret"}

@@ -1,0 +1,155 @@
+"""Generated orgs (determinism, size, planted cases, YAML consistency) and org files."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flowops.flowyaml import parse_flow_yaml
+
+from local.simulator import OrgFileError, generate_org, load_org_file
+from local.simulator.admin import inspect_flow
+from local.simulator.model import FLOW_OBJECT_TYPES, FLOW_TYPES
+from local.simulator.org import render_flow_yaml
+from local.simulator.state import SimulatorSettings, SimulatorState
+
+
+def _snapshot(flows: int, seed: int) -> list[Any]:
+    org = generate_org(flows, seed=seed)
+    state = SimulatorState(org, clock=None, faults=None, settings=SimulatorSettings())
+    return [inspect_flow(state, flow_id) for flow_id in sorted(org.flows)] + sorted(org.flow_instances)
+
+
+def test_same_seed_gives_the_same_org_and_another_seed_does_not() -> None:
+    assert _snapshot(40, seed=5) == _snapshot(40, seed=5)
+    assert _snapshot(40, seed=5) != _snapshot(40, seed=6)
+
+
+def test_generated_org_plants_the_cases_the_pipeline_must_handle() -> None:
+    org = generate_org(300, seed=2)
+    flows = list(org.flows.values())
+    assert {f.flow_type for f in flows} == set(FLOW_TYPES)
+    edges = {(f.id, d.id) for f in flows for v in f.versions.values() for d in v.consumes}
+    assert any(a == b for a, b in edges), "a self-loop"
+    assert any(
+        (b, a) in edges or any((b, c) in edges and (c, a) in edges for c in org.flows)
+        for a, b in edges
+        if a != b
+    )
+    assert any(f.locked_by is not None for f in flows)
+    assert any(len(f.versions) > 1 for f in flows)
+    deleted = {o.id for o in org.objects.values() if o.deleted}
+    assert any(d in deleted for _, d in edges), "references to deleted objects"
+    never_published = {f.id for f in flows if f.published_version_id is None}
+    assert any(d in never_published for _, d in edges), "a never-published flow that is consumed"
+    stale = [
+        d
+        for f in flows
+        for d in f.versions[f.published_version_id or f.latest_version_id() or ""].consumes
+        if d.object_type == "COMMONMODULEFLOW" and d.version != org.flows[d.id].published_version_id
+    ]
+    assert stale, "a consumer pinned to an older common-module version"
+    modules = [f.id for f in flows if f.flow_type == "COMMONMODULE"]
+    assert max(len(org.consumers.get(m, ())) for m in modules) >= 5, "a common module consumed by many"
+    assert org.flow_instances, "recent execution data"
+
+
+def test_generated_yaml_names_exactly_what_each_version_consumes() -> None:
+    org = generate_org(120, seed=4)
+    for flow in org.flows.values():
+        for version in flow.versions.values():
+            document = parse_flow_yaml(render_flow_yaml(org, flow, version))
+            assert document.flow_type == flow.flow_type
+            found = {(r.object_type, r.name) for r in document.references}
+            for dependency in version.consumes:
+                name, object_type, _ = org.describe(dependency.id) or ("", "", False)
+                # A plain transfer from a non-media flow does not say the target type: FLOW.
+                assert (object_type, name) in found or (
+                    object_type in FLOW_OBJECT_TYPES and ("FLOW", name) in found
+                )
+            assert len(found) == len(version.consumes)
+
+
+@pytest.mark.slow
+def test_twenty_thousand_flows_generate_in_bounded_time() -> None:
+    started = time.monotonic()
+    org = generate_org(20_000, seed=1)
+    assert len(org.flows) == 20_000
+    assert time.monotonic() - started < 10
+
+
+def _write(tmp_path: Path, document: Any) -> Path:
+    path = tmp_path / "org.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+GOOD = {
+    "objects": [
+        {"id": "q1", "name": "Support", "type": "QUEUE"},
+        {"id": "d1", "name": "Lookup", "type": "DATAACTION", "deleted": True},
+    ],
+    "flows": [
+        {"id": "m1", "name": "Shared Module", "type": "COMMONMODULE", "publishedVersion": 2, "consumes": []},
+        {
+            "id": "f1",
+            "name": "Main IVR",
+            "type": "INBOUNDCALL",
+            "publishedVersion": "3.0",
+            "consumes": [
+                {"id": "q1", "type": "QUEUE"},
+                {"id": "d1", "type": "DATAACTION"},
+                {"id": "m1", "type": "COMMONMODULEFLOW"},
+            ],
+        },
+    ],
+}
+
+
+def test_org_file_loads_with_defaults(tmp_path: Path) -> None:
+    org = load_org_file(_write(tmp_path, GOOD))
+    main = org.flows["f1"]
+    assert main.published_version_id == "3.0" and list(main.versions) == ["1.0", "2.0", "3.0"]
+    assert {(d.id, d.version) for d in main.versions["3.0"].consumes} == {
+        ("q1", None),
+        ("d1", None),
+        ("m1", "2.0"),
+    }
+    assert org.objects["d1"].deleted and org.consumers["q1"] == {("f1", "1.0"), ("f1", "2.0"), ("f1", "3.0")}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda d: d["flows"][1]["consumes"].append({"id": "ghost", "type": "QUEUE"}),
+            "flows[1] (id 'f1') consumes[3]: dangling",
+        ),
+        (
+            lambda d: d["flows"].append({"id": "q1", "name": "Dup", "type": "INBOUNDCALL"}),
+            "flows[2] (id 'q1'): duplicate id",
+        ),
+        (lambda d: d["flows"][0].pop("name"), "flows[0] (id 'm1'): missing or empty string field 'name'"),
+        (lambda d: d["flows"][0].update(type="IVR"), "flows[0] (id 'm1'): unknown flow type 'IVR'"),
+        (
+            lambda d: d["objects"][0].update(type="QUEUES"),
+            "objects[0] (id 'q1'): unknown object type 'QUEUES'",
+        ),
+    ],
+)
+def test_org_file_errors_name_the_entry_and_the_problem(tmp_path: Path, mutate: Any, expected: str) -> None:
+    document = json.loads(json.dumps(GOOD))
+    mutate(document)
+    with pytest.raises(OrgFileError) as raised:
+        load_org_file(_write(tmp_path, document))
+    assert str(raised.value).startswith(expected)
+
+
+def test_org_file_that_is_not_json_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(OrgFileError, match="not valid JSON"):
+        load_org_file(path)
