@@ -35,7 +35,11 @@ def selected_environments(app: cdk.App) -> list[EnvironmentConfig]:
 
 def build_stack(app: cdk.App, config: EnvironmentConfig, **stack_kwargs: Any) -> FlowopsStack:
     layer_mode = app.node.try_get_context(CONTEXT_LAYER_MODE) or LAYER_MODE_BUNDLED
-    env = cdk.Environment(account=config.account, region=config.region) if config.account or config.region else None
+    env = (
+        cdk.Environment(account=config.account, region=config.region)
+        if config.account or config.region
+        else None
+    )
     stack = FlowopsStack(
         app,
         config.stack_name,

@@ -49,7 +49,9 @@ class StagedPackage:
         self.package_dir = package_dir
 
     def try_bundle(self, output_dir: str, options: cdk.BundlingOptions) -> bool:
-        shutil.copytree(self.package_dir, Path(output_dir) / self.package_dir.name, ignore=_IGNORED, dirs_exist_ok=True)
+        shutil.copytree(
+            self.package_dir, Path(output_dir) / self.package_dir.name, ignore=_IGNORED, dirs_exist_ok=True
+        )
         return True
 
 
@@ -57,7 +59,9 @@ class StagedPackage:
 class CoreLayerBundling:
     def __init__(self, layer_dir: Path, mode: str, cache_dir: Path = CACHE_DIR / "layer") -> None:
         if mode not in {LAYER_MODE_BUNDLED, LAYER_MODE_SOURCE_ONLY}:
-            raise ValueError(f"layer mode {mode!r} must be {LAYER_MODE_BUNDLED!r} or {LAYER_MODE_SOURCE_ONLY!r}")
+            raise ValueError(
+                f"layer mode {mode!r} must be {LAYER_MODE_BUNDLED!r} or {LAYER_MODE_SOURCE_ONLY!r}"
+            )
         self.layer_dir = layer_dir
         self.mode = mode
         self.cache_dir = cache_dir
@@ -84,7 +88,8 @@ class CoreLayerBundling:
         result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
         if result.returncode != 0:
             raise LayerBuildError(
-                f"building the layer's dependencies failed ({' '.join(command[:3])} …): {result.stderr[-2000:]}\n"
+                f"building the layer's dependencies failed ({' '.join(command[:3])} …): "
+                f"{result.stderr[-2000:]}\n"
                 "Synthesize with `-c flowops:layer=source-only` to skip the download."
             )
         (staging / ".complete").write_text("\n".join(requirements))
@@ -98,7 +103,9 @@ def runtime_requirements(pyproject: Path = PROJECT_ROOT / "pyproject.toml") -> l
     dependencies: list[str] = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
     kept = []
     for requirement in dependencies:
-        name = requirement.split("[")[0].split("=")[0].split(">")[0].split("<")[0].split("~")[0].strip().lower()
+        name = (
+            requirement.split("[")[0].split("=")[0].split(">")[0].split("<")[0].split("~")[0].strip().lower()
+        )
         if name not in LAYER_EXCLUDED_PACKAGES:
             kept.append(requirement)
     return sorted(kept)
@@ -143,4 +150,6 @@ def _install_command(target: Path) -> list[str]:
             "--target",
             str(target),
         ]
-    raise LayerBuildError("no pip or uv found to build the layer; install one or use -c flowops:layer=source-only")
+    raise LayerBuildError(
+        "no pip or uv found to build the layer; install one or use -c flowops:layer=source-only"
+    )

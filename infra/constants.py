@@ -23,7 +23,7 @@ STACK_NAME_PREFIX = "Flowops"
 # Environment variables every function receives (read through flowops.config at the edge)
 ENV_GENESYS_REGION = "GENESYS_REGION"
 ENV_GENESYS_BASE_URL = "GENESYS_BASE_URL"
-ENV_GENESYS_SECRET_ID = "GENESYS_SECRET_ID"
+ENV_GENESYS_SECRET_ID = "GENESYS_SECRET_ID"  # noqa: S105 - a variable name, not a secret
 ENV_FLOWOPS_ORG = "FLOWOPS_ORG"
 ENV_FLOWOPS_ENVIRONMENT = "FLOWOPS_ENVIRONMENT"
 ENV_ARTIFACTS_BUCKET = "ARTIFACTS_BUCKET"
@@ -40,7 +40,7 @@ POWERTOOLS_METRICS_NAMESPACE = "Flowops"
 OUTPUT_ARTIFACTS_BUCKET = "ArtifactsBucketName"
 OUTPUT_STATE_TABLE = "StateTableName"
 OUTPUT_AUDIT_TABLE = "AuditTableName"
-OUTPUT_GENESYS_SECRET = "GenesysSecretName"
+OUTPUT_GENESYS_SECRET = "GenesysSecretName"  # noqa: S105 - an output id, not a secret
 
 # Construct ids (their logical ids start with these; the local runtime looks resources up by them)
 STORAGE_CONSTRUCT_ID = "Storage"

@@ -24,7 +24,8 @@ class EnvironmentConfig(BaseModel):
     genesys_region: str = Field(alias="genesysRegion")
     """Genesys region key (e.g. `eu_west_1`), not an AWS region."""
     genesys_secret_name: str = Field(alias="genesysSecretName", min_length=1)
-    """Name of an EXISTING secret holding {"client_id", "client_secret"}; its value never enters the template."""
+    """Name of an EXISTING secret holding {"client_id", "client_secret"}; its value never enters
+    the template."""
     org: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
     """Org key in artifact keys and the lock pointer; defaults to the environment name."""
     scan_schedule: str = Field(default="rate(6 hours)", alias="scanSchedule")
@@ -46,14 +47,18 @@ class EnvironmentConfig(BaseModel):
     @classmethod
     def _schedule_shape(cls, value: str) -> str:
         if not _SCHEDULE.match(value):
-            raise ValueError(f"scanSchedule {value!r} must be an EventBridge rate(...) or cron(...) expression")
+            raise ValueError(
+                f"scanSchedule {value!r} must be an EventBridge rate(...) or cron(...) expression"
+            )
         return value
 
     @field_validator("log_retention_days")
     @classmethod
     def _retention_is_supported(cls, value: int) -> int:
         if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"logRetentionDays {value} is not a CloudWatch Logs retention ({LOG_RETENTION_DAYS})")
+            raise ValueError(
+                f"logRetentionDays {value} is not a CloudWatch Logs retention ({LOG_RETENTION_DAYS})"
+            )
         return value
 
     @property

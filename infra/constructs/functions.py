@@ -72,7 +72,9 @@ class FunctionsConstruct(Construct):
         # handler paths stay `functions.<area>.<step>.handler` inside Lambda too.
         self.code = lambda_.Code.from_asset(
             str(FUNCTIONS_SOURCE_DIR),
-            bundling=cdk.BundlingOptions(image=UNUSED_DOCKER_IMAGE, local=StagedPackage(FUNCTIONS_SOURCE_DIR)),
+            bundling=cdk.BundlingOptions(
+                image=UNUSED_DOCKER_IMAGE, local=StagedPackage(FUNCTIONS_SOURCE_DIR)
+            ),
         )
         self.core_layer = lambda_.LayerVersion(
             self,
@@ -138,7 +140,9 @@ class FunctionsConstruct(Construct):
             self,
             f"{function_id}Logs",
             retention=logs.RetentionDays(_retention_member(self._config.log_retention_days)),
-            removal_policy=cdk.RemovalPolicy.RETAIN if self._config.retain_data else cdk.RemovalPolicy.DESTROY,
+            removal_policy=cdk.RemovalPolicy.RETAIN
+            if self._config.retain_data
+            else cdk.RemovalPolicy.DESTROY,
         )
         function = lambda_.Function(
             self,

@@ -75,7 +75,9 @@ class StorageConstruct(Construct):
         self.state_table = self._table(STATE_TABLE_ID, removal, ttl_attribute=None)
         self.audit_table = self._table(AUDIT_TABLE_ID, removal, ttl_attribute=AUDIT_TTL_ATTRIBUTE)
 
-    def _table(self, construct_id: str, removal: cdk.RemovalPolicy, *, ttl_attribute: str | None) -> dynamodb.Table:
+    def _table(
+        self, construct_id: str, removal: cdk.RemovalPolicy, *, ttl_attribute: str | None
+    ) -> dynamodb.Table:
         return dynamodb.Table(
             self,
             construct_id,

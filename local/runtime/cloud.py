@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import threading
 import zipfile
@@ -162,6 +163,9 @@ class LocalCloud:
             self._mock.start()
             return
         from moto.server import ThreadedMotoServer
+
+        # One werkzeug access-log line per request drowns the CLI's own output.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()

@@ -209,7 +209,8 @@ PERMISSION_BY_OPERATION: Mapping[str, str] = {
 _PERMISSION_PATTERN = re.compile(r"\b[A-Za-z]+:[A-Za-z]+:[A-Za-z*]+\b")
 _LOCK_PATTERN = re.compile(r"\block(ed)?\b", re.IGNORECASE)
 # Keys under which a lock holder has been seen in messageParams / details.
-_LOCK_HOLDER_KEYS = ("lockedUser", "lockedBy", "lockedUserName", "userName", "user", "lockedClient", "client")
+_LOCK_USER_KEYS = ("lockedUser", "lockedBy", "lockedUserName", "userName", "user")
+_LOCK_CLIENT_KEYS = ("lockedClient", "lockedClientName", "clientName", "client")
 _MAX_MESSAGE_CHARS = 500
 
 
@@ -260,20 +261,27 @@ def _describe_lock_holder(value: Any) -> str | None:
 
 
 def find_lock_holder(body: ErrorBody | None) -> str | None:
-    """Who holds a flow lock, when the error body says so."""
+    """Who holds a flow lock, when the error body says so: "user X using client Y"."""
     if body is None:
         return None
     candidates: list[Mapping[str, Any]] = []
     if body.message_params:
         candidates.append(body.message_params)
-    extras = body.model_extra or {}
-    candidates.append(extras)
+    candidates.append(body.model_extra or {})
     candidates.extend(detail for detail in body.details or [] if isinstance(detail, Mapping))
     for mapping in candidates:
-        for key in _LOCK_HOLDER_KEYS:
-            holder = _describe_lock_holder(mapping.get(key))
-            if holder:
-                return f"client {holder}" if "client" in key.lower() else holder
+        user = next(
+            (found for key in _LOCK_USER_KEYS if (found := _describe_lock_holder(mapping.get(key)))), None
+        )
+        client = next(
+            (found for key in _LOCK_CLIENT_KEYS if (found := _describe_lock_holder(mapping.get(key)))), None
+        )
+        if user and client:
+            return f"{user} using client {client}"
+        if user:
+            return user
+        if client:
+            return f"client {client}"
     return None
 
 

@@ -181,11 +181,11 @@ class Flow(GenesysModel):
     @property
     def lock_holder(self) -> str | None:
         """Who holds the lock, in words, or None when the flow is not locked."""
+        client = self.locked_client.name or self.locked_client.id if self.locked_client else None
         if self.locked_user is not None:
-            return self.locked_user.describe()
-        if self.locked_client is not None:
-            return f"client {self.locked_client.name or self.locked_client.id}"
-        return None
+            user = self.locked_user.describe()
+            return f"{user} using client {client}" if client else user
+        return f"client {client}" if client else None
 
 
 class ArchitectJobRegistration(GenesysModel):
@@ -364,7 +364,8 @@ class ExecutionDataEntity(GenesysModel):
     id: str
     download_uri: str | None = None
     failed: bool | None = None
-    status_code: str | None = None
+    # The SDK types this as a string ("404"); servers have been seen sending a number. Accept both.
+    status_code: int | str | None = None
 
     def __repr__(self) -> str:
         return f"ExecutionDataEntity(id={self.id!r}, failed={self.failed!r})"

@@ -66,6 +66,8 @@ class RateLimiter:
         # Server-reported state of the current window.
         self._server_count: int | None = None
         self._window_resets_at: float | None = None
+        # No request may start before this moment (after a 429 or when the window is used up).
+        self._hold_until = 0.0
         self.total_wait_seconds = 0.0
 
     @property
@@ -86,37 +88,45 @@ class RateLimiter:
         return max(1, math.ceil(self._allowed * (1 - self._utilization) / 2))
 
     def acquire(self) -> None:
-        """Block (on the clock) until one more request may be sent, then account for it."""
-        while True:
-            with self._lock:
-                wait = self._wait_needed()
-                if wait <= 0:
-                    self._tokens -= 1.0
-                    if self._server_count is not None:
-                        self._server_count += 1
-                    return
+        """Reserve the next send slot and wait (on the clock) until it comes.
+
+        Reservations are made under the lock and waited out of it, so concurrent callers queue
+        up behind each other instead of re-checking in a loop.
+        """
+        with self._lock:
+            now = self._clock.monotonic()
+            send_at = self._reserve_slot(now)
+        wait = send_at - now
+        if wait > 0:
             self.total_wait_seconds += wait
             self._clock.sleep(wait)
 
-    def _wait_needed(self) -> float:
-        now = self._clock.monotonic()
+    def _reserve_slot(self, now: float) -> float:
         if self._window_resets_at is not None and now >= self._window_resets_at:
             # The window the server told us about is over: its count no longer applies.
             self._server_count = None
             self._window_resets_at = None
+        start = max(now, self._hold_until)
         if (
             self._server_count is not None
             and self._window_resets_at is not None
             and self._server_count >= self._allowed - self._reserve
         ):
-            return self._window_resets_at - now
-        self._tokens = min(
-            float(self._capacity), self._tokens + (now - self._refilled_at) * self._rate_per_second
-        )
-        self._refilled_at = now
-        if self._tokens >= 1.0:
-            return 0.0
-        return (1.0 - self._tokens) / self._rate_per_second
+            # Nearly out of budget in this window: nobody goes before it resets.
+            self._hold_until = max(self._hold_until, self._window_resets_at)
+            start = max(start, self._window_resets_at)
+            self._server_count = None
+            self._window_resets_at = None
+        if start > self._refilled_at:
+            self._tokens = min(
+                float(self._capacity), self._tokens + (start - self._refilled_at) * self._rate_per_second
+            )
+            self._refilled_at = start
+        self._tokens -= 1.0
+        if self._server_count is not None:
+            self._server_count += 1
+        # A negative balance is a debt paid back at the refill rate.
+        return start + max(0.0, -self._tokens) / self._rate_per_second
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the server's view of the window from a response's headers."""
@@ -135,6 +145,6 @@ class RateLimiter:
     def defer_until(self, seconds_from_now: float) -> None:
         """Hold every request for `seconds_from_now` (after a 429 told us to)."""
         with self._lock:
-            resets_at = self._clock.monotonic() + seconds_from_now
-            self._server_count = self._allowed
-            self._window_resets_at = max(self._window_resets_at or 0.0, resets_at)
+            self._hold_until = max(self._hold_until, self._clock.monotonic() + seconds_from_now)
+            self._server_count = None
+            self._window_resets_at = None

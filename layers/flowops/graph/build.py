@@ -36,19 +36,18 @@ def build_graph(lock: Lockfile) -> nx.DiGraph:
     # Precedence, weakest first: what a consumer reported, the object record, the flow record.
     for flow in lock.flows:
         for dependency in flow.consumes:
-            attributes.setdefault(
-                dependency.id,
-                {
-                    "type": dependency.type,
-                    "name": dependency.name or dependency.id,
-                    "published_version": None,
-                    "deleted": False,
-                    "missing": True,
-                    "is_flow": is_flow_object_type(dependency.type),
-                    "scanned": False,
-                    "flow_type": None,
-                },
-            )
+            if dependency.id in attributes:
+                continue
+            attributes[dependency.id] = {
+                "type": dependency.type,
+                "name": dependency.name or dependency.id,
+                "published_version": None,
+                "deleted": False,
+                "missing": True,
+                "is_flow": is_flow_object_type(dependency.type),
+                "scanned": False,
+                "flow_type": None,
+            }
     for locked in lock.objects:
         attributes[locked.id] = {
             "type": locked.type,

@@ -73,31 +73,25 @@ def _reference_problem(
     graph: nx.DiGraph, node_id: str, data: dict[str, Any], consumers: list[str]
 ) -> Problem | None:
     """The problem with consuming this node at all (deleted, missing, never published), if any."""
-    label, consumer_names = _label(data, node_id), _names(graph, consumers)
     if data.get("deleted"):
-        code, message = (
-            ProblemCode.DELETED_REFERENCE,
-            f"{label} is deleted but still consumed by {consumer_names}",
-        )
+        code, what = ProblemCode.DELETED_REFERENCE, "is deleted but still consumed by"
         hint = "Recreate the object, or remove the reference from these flows and republish them."
     elif data.get("missing"):
-        code, message = (
-            ProblemCode.MISSING_REFERENCE,
-            f"{label} is not in the org but is consumed by {consumer_names}",
-        )
+        code, what = ProblemCode.MISSING_REFERENCE, "is not in the org but is consumed by"
         hint = "Create the object in this org (same type and name), or remove the reference and republish."
     elif data.get("scanned") and data.get("published_version") is None:
-        code = ProblemCode.UNPUBLISHED_FLOW_CONSUMED
-        message = f"{label} was never published but is consumed by {consumer_names}"
+        code, what = ProblemCode.UNPUBLISHED_FLOW_CONSUMED, "was never published but is consumed by"
         hint = "Publish this flow first (it comes in an earlier deployment wave)."
     else:
         return None
+    # Labels are built only for actual problems: most nodes have none, and joining every
+    # consumer name of every node would cost O(E) string work on large orgs.
     return Problem(
         code=code,
         severity=Severity.ERROR,
         object_ids=[node_id],
         consumer_ids=consumers,
-        message=message,
+        message=f"{_label(data, node_id)} {what} {_names(graph, consumers)}",
         hint=hint,
     )
 

@@ -94,3 +94,18 @@ def test_resources_follow_the_template(probe_cloud: LocalCloud) -> None:
     assert environment["STATE_TABLE"] == probe_cloud.resources.table("StateTable")
     secret = probe_cloud.client("secretsmanager").get_secret_value(SecretId=environment["GENESYS_SECRET_ID"])
     assert set(json.loads(secret["SecretString"])) == {"client_id", "client_secret"}
+
+
+def test_server_mode_runs_the_same_workflow_over_http(
+    local_cloud_factory: Callable[..., LocalCloud], probe_template: dict[str, Any]
+) -> None:
+    # Given the local cloud served on 127.0.0.1 (what `flowops local up` runs)
+    cloud = local_cloud_factory(template=probe_template, mode="server")
+    assert cloud.endpoint_url is not None and cloud.endpoint_url.startswith("http://127.0.0.1:")
+    # When the probe runs through the HTTP endpoint Then handlers, retries and S3 writes behave the same
+    result = cloud.start_and_wait("ProbeStateMachine", {"run_id": "srv-1", "fail_times": 1}, name="srv-1")
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.delays_of("RunFlakyStep", "retry") == [RETRY_INTERVAL]
+    assert cloud.s3.head_object(
+        Bucket=cloud.resources.bucket("ArtifactsBucket"), Key=result.output["step"]["key"]
+    )

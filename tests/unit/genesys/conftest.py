@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from flowops.genesys import GenesysClient
 
 from .fakes import FakeClock, FakeTransport, SequenceRandom, build_client

@@ -10,11 +10,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
-
 from flowops.genesys import ClientCredentials, GenesysClient, RetryPolicy
 from flowops.genesys.ratelimit import RateLimiter
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
 
 CLIENT_ID = "client-0123"
 CLIENT_SECRET = "s3cr3t-value-never-shown"
@@ -142,7 +141,9 @@ class FakeTransport(BaseAdapter):
                 reply = handler(recorded)
                 break
         else:
-            reply = Reply(404, {"message": f"no route {recorded.method} {recorded.path}", "code": "not.found"})
+            reply = Reply(
+                404, {"message": f"no route {recorded.method} {recorded.path}", "code": "not.found"}
+            )
         response = requests.Response()
         response.status_code = reply.status
         response._content = reply.encoded()
@@ -178,10 +179,18 @@ def build_client(
 
 
 def flow_json(flow_id: str, name: str = "Main IVR", **extra: Any) -> dict[str, Any]:
-    return {"id": flow_id, "name": name, "type": "INBOUNDCALL", "selfUri": f"/api/v2/flows/{flow_id}", **extra}
+    return {
+        "id": flow_id,
+        "name": name,
+        "type": "INBOUNDCALL",
+        "selfUri": f"/api/v2/flows/{flow_id}",
+        **extra,
+    }
 
 
-def page_json(entities: list[Any], *, page_number: int, page_count: int, page_size: int = 25) -> dict[str, Any]:
+def page_json(
+    entities: list[Any], *, page_number: int, page_count: int, page_size: int = 25
+) -> dict[str, Any]:
     return {
         "entities": entities,
         "pageSize": page_size,

@@ -4,7 +4,6 @@ import base64
 from urllib.parse import parse_qs
 
 import pytest
-
 from flowops.genesys import AuthenticationError, GenesysClient
 
 from .fakes import CLIENT_ID, CLIENT_SECRET, FakeClock, FakeTransport, RecordedRequest, Reply, flow_json
@@ -14,7 +13,9 @@ def _bearer(request: RecordedRequest) -> str:
     return request.headers.get("Authorization", "").removeprefix("Bearer ")
 
 
-def test_token_request_is_client_credentials_with_basic_auth(client: GenesysClient, transport: FakeTransport) -> None:
+def test_token_request_is_client_credentials_with_basic_auth(
+    client: GenesysClient, transport: FakeTransport
+) -> None:
     # Given an API that answers
     transport.reply("GET", "/api/v2/flows/f1", Reply(200, flow_json("f1")))
     # When the first call is made
@@ -63,7 +64,9 @@ def test_short_lived_tokens_use_a_ten_percent_margin(clock: FakeClock) -> None:
     assert transport.tokens_issued == 2
 
 
-def test_401_from_the_api_reauthenticates_once_and_retries(client: GenesysClient, transport: FakeTransport) -> None:
+def test_401_from_the_api_reauthenticates_once_and_retries(
+    client: GenesysClient, transport: FakeTransport
+) -> None:
     # Given the API revokes the first token
     revoked = {"token-1"}
 
@@ -99,7 +102,9 @@ def test_bad_client_credentials_are_reported_as_such(
     transport.reply(
         "POST",
         "/oauth/token",
-        Reply(status, {"error": "invalid_client", "description": "", "error_description": "client not found"}),
+        Reply(
+            status, {"error": "invalid_client", "description": "", "error_description": "client not found"}
+        ),
     )
     # When any call is made
     with pytest.raises(AuthenticationError) as caught:

@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 import pytest
-
 from flowops.clock import ScaledClock, SystemClock
 from flowops.config import GenesysSettings, StorageSettings, build_client_from_settings
 from flowops.genesys import ClientCredentials, ConfigurationError, load_credentials_from_secrets_manager
@@ -54,7 +53,9 @@ def test_secret_is_read_through_the_provider_with_a_cache_ttl() -> None:
         ({"client_id": "", "client_secret": SECRET}, "client_id"),
     ],
 )
-def test_malformed_secret_names_the_missing_key_never_the_value(document: dict[str, str], missing: str) -> None:
+def test_malformed_secret_names_the_missing_key_never_the_value(
+    document: dict[str, str], missing: str
+) -> None:
     provider = FakeSecretsProvider(json.dumps(document))
     with pytest.raises(ConfigurationError) as caught:
         load_credentials_from_secrets_manager("genesys/oauth", provider=provider)
@@ -122,5 +123,7 @@ def test_build_client_rejects_bad_location_before_reading_the_secret() -> None:
 
 def test_real_time_by_default() -> None:
     provider = FakeSecretsProvider({"client_id": "abc", "client_secret": SECRET})
-    client = build_client_from_settings(GenesysSettings(genesys_region="us_east_1", genesys_secret_id="x"), provider)
+    client = build_client_from_settings(
+        GenesysSettings(genesys_region="us_east_1", genesys_secret_id="x"), provider
+    )
     assert isinstance(client.clock, SystemClock)

@@ -11,7 +11,9 @@ class WindowedRateLimitServer:
     """A fake Genesys that enforces `allowed` requests per fixed `window` of the fake clock,
     answering with the real rate-limit headers, and 429 + Retry-After beyond the limit."""
 
-    def __init__(self, clock: FakeClock, allowed: int = 300, window: float = 60.0, used_by_others: int = 0) -> None:
+    def __init__(
+        self, clock: FakeClock, allowed: int = 300, window: float = 60.0, used_by_others: int = 0
+    ) -> None:
         self.clock = clock
         self.allowed = allowed
         self.window = window
@@ -28,7 +30,9 @@ class WindowedRateLimitServer:
         if count >= self.allowed:
             self.rejected += 1
             retry_after = str(math.ceil(seconds_to_reset))
-            return Reply(429, {"code": "too.many.requests.retry.after", "status": 429}, {"Retry-After": retry_after})
+            return Reply(
+                429, {"code": "too.many.requests.retry.after", "status": 429}, {"Retry-After": retry_after}
+            )
         self.counts[window_index] = count + 1
         self.served += 1
         return Reply(
@@ -46,7 +50,9 @@ def test_count_near_allowed_makes_the_next_request_wait_for_the_reset() -> None:
     # Given the server reports 299 of 300 used and a reset in 12 s
     clock = FakeClock()
     limiter = RateLimiter(clock)
-    limiter.observe({"inin-ratelimit-allowed": "300", "inin-ratelimit-count": "299", "inin-ratelimit-reset": "12"})
+    limiter.observe(
+        {"inin-ratelimit-allowed": "300", "inin-ratelimit-count": "299", "inin-ratelimit-reset": "12"}
+    )
     # When the next request asks to go
     limiter.acquire()
     # Then it waited until the reset
@@ -56,7 +62,9 @@ def test_count_near_allowed_makes_the_next_request_wait_for_the_reset() -> None:
 def test_count_far_from_allowed_does_not_wait() -> None:
     clock = FakeClock()
     limiter = RateLimiter(clock)
-    limiter.observe({"inin-ratelimit-allowed": "300", "inin-ratelimit-count": "10", "inin-ratelimit-reset": "50"})
+    limiter.observe(
+        {"inin-ratelimit-allowed": "300", "inin-ratelimit-count": "10", "inin-ratelimit-reset": "50"}
+    )
     limiter.acquire()
     assert clock.sleeps == []
 
@@ -64,7 +72,9 @@ def test_count_far_from_allowed_does_not_wait() -> None:
 def test_bucket_spreads_requests_over_the_window() -> None:
     # Given a fresh limiter for 300/min at 90 % utilization (burst of 15)
     clock = FakeClock()
-    limiter = RateLimiter(clock, allowed_per_window=300, window_seconds=60, utilization=0.9, burst_fraction=0.05)
+    limiter = RateLimiter(
+        clock, allowed_per_window=300, window_seconds=60, utilization=0.9, burst_fraction=0.05
+    )
     # When 15 + 45 requests go out back to back
     for _ in range(60):
         limiter.acquire()

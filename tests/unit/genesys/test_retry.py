@@ -4,7 +4,6 @@ import logging
 
 import pytest
 import requests
-
 from flowops.genesys import (
     GenesysClient,
     GenesysUnavailableError,
@@ -53,13 +52,18 @@ def test_5xx_storm_backs_off_with_full_jitter_then_raises_server_error(
 ) -> None:
     # Given an API that keeps answering 503
     rng = SequenceRandom()
-    policy = RetryPolicy(max_attempts=5, base_delay_seconds=0.5, max_delay_seconds=3.0, max_elapsed_seconds=1000)
+    policy = RetryPolicy(
+        max_attempts=5, base_delay_seconds=0.5, max_delay_seconds=3.0, max_elapsed_seconds=1000
+    )
     client = build_client(transport, clock, retry_policy=policy, random_source=rng)
     transport.reply(
         "GET",
         "/api/v2/flows/f1",
-        Reply(503, {"message": "Service Unavailable", "code": "service.unavailable", "status": 503},
-              {"inin-correlation-id": "corr-503"}),
+        Reply(
+            503,
+            {"message": "Service Unavailable", "code": "service.unavailable", "status": 503},
+            {"inin-correlation-id": "corr-503"},
+        ),
     )
     # When calling
     with pytest.raises(ServerError) as caught:
@@ -77,7 +81,9 @@ def test_5xx_storm_backs_off_with_full_jitter_then_raises_server_error(
 
 def test_retries_stop_at_the_total_elapsed_budget(transport: FakeTransport, clock: FakeClock) -> None:
     # Given a generous attempt count but only 10 s of total budget
-    policy = RetryPolicy(max_attempts=100, base_delay_seconds=1.0, max_delay_seconds=4.0, max_elapsed_seconds=10.0)
+    policy = RetryPolicy(
+        max_attempts=100, base_delay_seconds=1.0, max_delay_seconds=4.0, max_elapsed_seconds=10.0
+    )
     client = build_client(transport, clock, retry_policy=policy)
     transport.reply("GET", "/api/v2/flows/f1", Reply(500, {"message": "boom"}))
     started = clock.monotonic()
@@ -88,8 +94,12 @@ def test_retries_stop_at_the_total_elapsed_budget(transport: FakeTransport, cloc
     assert clock.sleeps == [1.0, 2.0, 4.0]
 
 
-def test_connection_reset_is_retried(client: GenesysClient, transport: FakeTransport, clock: FakeClock) -> None:
-    failures = iter([requests.ConnectionError("connection reset by peer"), requests.Timeout("read timed out")])
+def test_connection_reset_is_retried(
+    client: GenesysClient, transport: FakeTransport, clock: FakeClock
+) -> None:
+    failures = iter(
+        [requests.ConnectionError("connection reset by peer"), requests.Timeout("read timed out")]
+    )
 
     def flaky(_: RecordedRequest) -> Reply:
         failure = next(failures, None)
@@ -117,7 +127,9 @@ def test_unreachable_genesys_is_unavailable_after_retries(transport: FakeTranspo
 
 
 def test_4xx_is_never_retried(client: GenesysClient, transport: FakeTransport, clock: FakeClock) -> None:
-    transport.reply("GET", "/api/v2/flows/f1", Reply(400, {"message": "bad", "code": "bad.request", "status": 400}))
+    transport.reply(
+        "GET", "/api/v2/flows/f1", Reply(400, {"message": "bad", "code": "bad.request", "status": 400})
+    )
     with pytest.raises(Exception) as caught:
         client.get_flow("f1")
     assert not getattr(caught.value, "retryable", True)
@@ -136,6 +148,8 @@ def test_retry_logs_never_contain_the_token(
     assert "token-1" not in logged
 
 
-@pytest.mark.parametrize(("header", "expected"), [("7", 7.0), (" 0 ", 0.0), ("soon", None), ("-1", None), (None, None)])
+@pytest.mark.parametrize(
+    ("header", "expected"), [("7", 7.0), (" 0 ", 0.0), ("soon", None), ("-1", None), (None, None)]
+)
 def test_parse_retry_after(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header) == expected

@@ -25,55 +25,45 @@ dependencies = st.dictionaries(
 )
 
 
-@st.composite
-def locked_flows(draw: st.DrawFn, flow_id: str) -> LockedFlow:
-    return LockedFlow(
-        id=flow_id,
-        name=draw(st.sampled_from(["Main", "Billing", "Support"])),
-        type=draw(st.sampled_from(FLOW_TYPES)),
-        published_version=draw(VERSIONS),
-        consumes=draw(dependencies),
-    )
-
-
-@st.composite
-def locked_objects(draw: st.DrawFn, key: tuple[str, str]) -> LockedObject:
-    object_type, object_id = key
-    return LockedObject(
-        id=object_id,
-        type=object_type,
-        name=draw(NAMES),
-        version=draw(VERSIONS),
-        deleted=draw(st.booleans()),
-        missing=draw(st.booleans()),
-    )
+# Strategies are built once at import: building them per draw makes Hypothesis re-validate
+# them every time, which costs more than the tests themselves.
+flow_fields = st.tuples(
+    st.sampled_from(["Main", "Billing", "Support"]), st.sampled_from(FLOW_TYPES), VERSIONS, dependencies
+)
+object_fields = st.tuples(NAMES, VERSIONS, st.booleans(), st.booleans())
+flow_id_lists = st.lists(st.sampled_from(FLOW_IDS), unique=True, max_size=len(FLOW_IDS))
+object_key_lists = st.lists(
+    st.tuples(st.sampled_from(DEPENDENCY_TYPES), st.sampled_from(OBJECT_IDS + FLOW_IDS[:2])),
+    unique=True,
+    max_size=6,
+)
+failed_object_lists = st.lists(
+    st.builds(
+        FailedObject,
+        id=st.sampled_from(FLOW_IDS),
+        version=VERSIONS,
+        error_code=st.sampled_from([None, "TIMEOUT"]),
+    ),
+    max_size=2,
+    unique_by=lambda failed_object: (failed_object.id, failed_object.version),
+)
+orgs = st.sampled_from(["dev", "prod"])
 
 
 @st.composite
 def lockfiles(draw: st.DrawFn) -> Lockfile:
-    flow_ids = draw(st.lists(st.sampled_from(FLOW_IDS), unique=True, max_size=len(FLOW_IDS)))
-    object_keys = draw(
-        st.lists(
-            st.tuples(st.sampled_from(DEPENDENCY_TYPES), st.sampled_from(OBJECT_IDS + FLOW_IDS[:2])),
-            unique=True,
-            max_size=6,
+    flows = []
+    for flow_id in draw(flow_id_lists):
+        name, flow_type, version, consumes = draw(flow_fields)
+        flows.append(
+            LockedFlow(id=flow_id, name=name, type=flow_type, published_version=version, consumes=consumes)
         )
-    )
-    failed = draw(
-        st.lists(
-            st.builds(
-                FailedObject,
-                id=st.sampled_from(FLOW_IDS),
-                version=VERSIONS,
-                error_code=st.sampled_from([None, "TIMEOUT"]),
-            ),
-            max_size=2,
-            unique_by=lambda failed_object: (failed_object.id, failed_object.version),
+    objects = []
+    for object_type, object_id in draw(object_key_lists):
+        name, version, deleted, missing = draw(object_fields)
+        objects.append(
+            LockedObject(
+                id=object_id, type=object_type, name=name, version=version, deleted=deleted, missing=missing
+            )
         )
-    )
-    return Lockfile(
-        org=draw(st.sampled_from(["dev", "prod"])),
-        flows=[draw(locked_flows(flow_id)) for flow_id in flow_ids],
-        objects=[draw(locked_objects(key)) for key in object_keys],
-        failed_objects=failed,
-    )
+    return Lockfile(org=draw(orgs), flows=flows, objects=objects, failed_objects=draw(failed_object_lists))

@@ -113,7 +113,7 @@ def test_an_altered_diff_refuses_to_produce_a_lock() -> None:
         apply_diff(lock_a, diff)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(old=lockfiles(), new=lockfiles())
 def test_applying_the_diff_rebuilds_the_new_lock(old: Lockfile, new: Lockfile) -> None:
     # Given any two locks / When the diff of old→new is applied to old / Then new comes out

@@ -1,0 +1,118 @@
+"""The synthesized scan state machine, executed in moto with the real handlers against the
+Genesys simulator: results, stability, drift and incremental cost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flowops.lock import lock_sha256, parse_lock
+
+from local.simulator import load_org_file
+from tests.e2e.scan_helpers import ScanWorld, expected_graph, start_world
+
+pytestmark = pytest.mark.slow
+
+ORG_FIXTURES = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "orgs"
+
+
+@pytest.fixture
+def world_factory(
+    start_simulator: Callable[..., Any], local_cloud_factory: Callable[..., Any]
+) -> Callable[..., ScanWorld]:
+    return lambda **sim: start_world(start_simulator, local_cloud_factory, **sim)
+
+
+def assert_matches_independent_computation(world: ScanWorld, output: dict[str, Any]) -> None:
+    expected = expected_graph(world.sim.org)
+    analysis = world.json_artifact(output["report_key"])["analysis"]
+    assert (output["flows"], output["nodes"], output["edges"]) == (
+        expected.flows,
+        expected.nodes,
+        expected.edges,
+    )
+    assert sorted(cycle["members"] for cycle in analysis["cycles"]) == expected.cycles
+    assert analysis["missing"] == expected.missing
+    # every witness is a real closed walk inside its component
+    for cycle in analysis["cycles"]:
+        assert cycle["witness"][0] == cycle["witness"][-1]
+        assert set(cycle["witness"]) <= set(cycle["members"])
+
+
+def test_scan_of_a_generated_org_matches_an_independent_computation(
+    world_factory: Callable[..., ScanWorld],
+) -> None:
+    # Given a generated org of 80 flows in the simulator
+    world = world_factory(flows=80, seed=11)
+    # When the synthesized scan state machine runs
+    result = world.scan("scan-generated")
+    # Then it succeeds through every named state, with the page Map fanning out
+    assert result.status == "SUCCEEDED", result.cause
+    states = result.states_entered()
+    assert states[0] == "Start the scan" and states[-1] == "Scan complete"
+    assert states.count("Read one page of flows and their dependencies") == 4  # 80 flows / 25
+    # and the graph equals the one computed independently from the simulator's org model
+    assert_matches_independent_computation(world, result.output)
+    # and the stored lock verifies: key, bytes and body hash agree, and the pointer names it
+    lock = parse_lock(world.artifact(result.output["lock_key"]))
+    assert lock_sha256(lock) == result.output["lock_sha256"]
+    assert world.current_pointer()["sha"] == result.output["lock_sha256"]  # type: ignore[index]
+    # and the graph exports were written beside the analysis
+    for name in ("graph.json", "graph.dot", "graph.mmd"):
+        assert world.artifact(f"scans/dev/scan-generated/{name}")
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "nested_cycles.json",
+        "common_module_cycle.json",
+        "diamond.json",
+        "deleted_references.json",
+        "self_loop.json",
+    ],
+)
+def test_scan_of_tricky_hand_made_orgs_matches_an_independent_computation(
+    world_factory: Callable[..., ScanWorld], fixture: str
+) -> None:
+    # Given a hand-made org with a tricky shape
+    world = world_factory(org=load_org_file(ORG_FIXTURES / fixture))
+    # When it is scanned
+    result = world.scan(f"scan-{fixture.removesuffix('.json').replace('_', '-')}")
+    # Then the result equals the independent computation
+    assert result.status == "SUCCEEDED", result.cause
+    assert_matches_independent_computation(world, result.output)
+
+
+def test_same_org_twice_same_sha_then_one_republished_flow_is_the_whole_drift(
+    world_factory: Callable[..., ScanWorld],
+) -> None:
+    # Given an org scanned once (a full scan)
+    world = world_factory(flows=120, seed=5)
+    full = world.scan("scan-full", full=True, page_size=100)
+    assert full.status == "SUCCEEDED", full.cause
+    # When it is scanned again with nothing changed
+    again = world.scan("scan-again", page_size=100)
+    # Then the lock hash is the same and the pointer did not move
+    assert again.output["lock_sha256"] == full.output["lock_sha256"]
+    assert again.output["pointer"]["unchanged"] is True
+    # When one flow is republished through the real API and the org is scanned incrementally
+    flow = next(
+        flow
+        for flow in world.sim.org.flows.values()
+        if flow.published_version_id and flow.flow_type == "INBOUNDCALL" and flow.locked_by is None
+    )
+    world.republish(flow.id)
+    incremental = world.scan("scan-incremental", page_size=100)
+    # Then the drift names exactly that flow
+    assert incremental.status == "SUCCEEDED", incremental.cause
+    drift = incremental.output["drift"]
+    assert drift["changed_flow_ids"] == [flow.id] and drift["flows_reversioned"] == 1
+    report = world.json_artifact(incremental.output["report_key"])
+    assert [change["flow_id"] for change in report["drift"]["flows_reversioned"]] == [flow.id]
+    # and the incremental scan spent a small fraction of the full scan's API calls
+    assert incremental.output["read_flows"] == 1
+    assert incremental.output["api_calls"] * 10 <= full.output["api_calls"]
+    assert world.current_pointer()["sha"] == incremental.output["lock_sha256"]  # type: ignore[index]

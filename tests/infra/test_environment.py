@@ -1,0 +1,34 @@
+"""Environment settings from cdk.json (pure: no synthesis)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from infra.constants import PROJECT_ROOT
+from infra.environment import parse_environments
+
+
+def test_cdk_json_declares_dev_test_prod_each_with_own_region_and_secret() -> None:
+    raw = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]["flowops:environments"]
+    environments = {environment.name: environment for environment in parse_environments(raw)}
+    assert set(environments) == {"dev", "test", "prod"}
+    assert len({environment.genesys_secret_name for environment in environments.values()}) == 3
+    assert environments["prod"].retain_data and not environments["dev"].retain_data
+    assert environments["dev"].stack_name == "Flowops-dev"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"genesysRegion": "eu-west-1", "genesysSecretName": "s"}, "Genesys region key"),
+        ({"genesysRegion": "eu_west_1", "genesysSecretName": "s", "scanSchedule": "hourly"}, "rate"),
+        ({"genesysRegion": "eu_west_1", "genesysSecretName": "s", "logRetentionDays": 10}, "retention"),
+        ({"genesysRegion": "eu_west_1"}, "genesysSecretName"),
+    ],
+)
+def test_bad_environment_settings_are_rejected_clearly(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        parse_environments({"dev": settings})
