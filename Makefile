@@ -33,6 +33,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: setup lint typecheck
+	bash scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest
 
 synth: setup

@@ -10,11 +10,17 @@ Both implement `ILocalBundling`, so CDK never tries Docker (there is none on CI 
   `.flowops/cache/layer/<key>/` where the key hashes the requirement list and target platform,
   so only a dependency change pays for a download. `source-only` mode (tests, local runtime)
   skips the download entirely: the local runtime imports the layer from the working tree.
+
+What is installed is the LOCKED closure of the runtime dependencies (`uv export` of uv.lock, so
+Lambda runs the versions the tests ran), minus what the Lambda runtime already provides
+(boto3, botocore, s3transfer: aws-xray-sdk pulls botocore in transitively, ~30 MB). Without uv
+the pyproject ranges are installed and the runtime-provided packages pruned afterwards.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +41,18 @@ from infra.constants import (
 LAMBDA_PYTHON_VERSION = "3.12"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
+# boto3's own dependency s3transfer comes with the runtime too; the constant names the two roots.
+RUNTIME_PROVIDED_PACKAGES = LAYER_EXCLUDED_PACKAGES | {"s3transfer"}
+# Runtime dependencies only, pinned, one requirement per line (markers kept: pip evaluates them).
+_UV_EXPORT_FLAGS = (
+    "--frozen",
+    "--no-dev",
+    "--no-hashes",
+    "--no-emit-project",
+    "--no-header",
+    "--no-annotate",
+)
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # Never used: every bundling here succeeds locally, but CDK requires an image to be named.
 UNUSED_DOCKER_IMAGE = cdk.DockerImage.from_registry("flowops-local-bundling-only")
 
@@ -74,9 +92,12 @@ class CoreLayerBundling:
         return True
 
     def installed_dependencies(self) -> Path:
-        requirements = runtime_requirements()
+        locked = locked_runtime_requirements()
+        requirements = locked if locked is not None else runtime_requirements()
         key = hashlib.sha256(
-            "\n".join([LAMBDA_PLATFORM, LAMBDA_PYTHON_VERSION, *requirements]).encode()
+            "\n".join(
+                [LAMBDA_PLATFORM, LAMBDA_PYTHON_VERSION, f"locked={locked is not None}", *requirements]
+            ).encode()
         ).hexdigest()[:16]
         target = self.cache_dir / key
         done_marker = target / ".complete"
@@ -84,7 +105,10 @@ class CoreLayerBundling:
             return target / "python"
         staging = self.cache_dir / f"{key}.partial"
         shutil.rmtree(staging, ignore_errors=True)
-        command = [*_install_command(staging / "python"), *requirements]
+        # A locked list is the complete closure: `--no-deps` keeps pip from re-resolving it (and
+        # from pulling botocore back in through aws-xray-sdk).
+        no_deps = ["--no-deps"] if locked is not None else []
+        command = [*_install_command(staging / "python"), *no_deps, *requirements]
         result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
         if result.returncode != 0:
             raise LayerBuildError(
@@ -92,23 +116,78 @@ class CoreLayerBundling:
                 f"{result.stderr[-2000:]}\n"
                 "Synthesize with `-c flowops:layer=source-only` to skip the download."
             )
+        prune_layer_dependencies(staging / "python")
         (staging / ".complete").write_text("\n".join(requirements))
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)  # atomic publish: a crashed build never looks complete
         return target / "python"
 
 
+def requirement_name(requirement: str) -> str:
+    """The normalized distribution name of a requirement line (PEP 503: `Foo_Bar` → `foo-bar`)."""
+    match = _REQUIREMENT_NAME.match(requirement)
+    if match is None:
+        raise ValueError(f"not a requirement: {requirement!r}")
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def _is_shipped(requirement: str) -> bool:
+    return requirement_name(requirement) not in RUNTIME_PROVIDED_PACKAGES
+
+
 def runtime_requirements(pyproject: Path = PROJECT_ROOT / "pyproject.toml") -> list[str]:
     """`[project].dependencies` minus packages the Lambda runtime already ships."""
     dependencies: list[str] = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
-    kept = []
-    for requirement in dependencies:
-        name = (
-            requirement.split("[")[0].split("=")[0].split(">")[0].split("<")[0].split("~")[0].strip().lower()
+    return sorted(requirement for requirement in dependencies if _is_shipped(requirement))
+
+
+def locked_runtime_requirements(project_root: Path = PROJECT_ROOT) -> list[str] | None:
+    """The pinned runtime closure from uv.lock (no dev group), minus runtime-provided packages.
+
+    None when uv or the lock file is missing; the caller then falls back to the pyproject ranges.
+    """
+    uv = shutil.which("uv") or next(
+        (str(path) for path in (project_root / ".tools" / "bin" / "uv",) if path.is_file()), None
+    )
+    if uv is None or not (project_root / "uv.lock").is_file():
+        return None
+    result = subprocess.run(
+        [uv, "export", *_UV_EXPORT_FLAGS],
+        cwd=project_root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise LayerBuildError(f"`uv export` of uv.lock failed: {result.stderr[-2000:]}")
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    return sorted(line for line in lines if line and not line.startswith(("#", "-")) and _is_shipped(line))
+
+
+def prune_layer_dependencies(site_dir: Path) -> None:
+    """Remove what must not ship: runtime-provided packages, console scripts, foreign bytecode."""
+    for dist_info in site_dir.glob("*.dist-info"):
+        name = re.sub(r"[-_.]+", "-", dist_info.name.split("-")[0]).lower()
+        if name not in RUNTIME_PROVIDED_PACKAGES:
+            continue
+        record = dist_info / "RECORD"
+        top_levels = (
+            {line.split(",")[0].split("/")[0] for line in record.read_text().splitlines() if line}
+            if record.is_file()
+            else set()
         )
-        if name not in LAYER_EXCLUDED_PACKAGES:
-            kept.append(requirement)
-    return sorted(kept)
+        for top_level in top_levels - {dist_info.name}:
+            target = site_dir / top_level
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.is_file():
+                target.unlink()
+        shutil.rmtree(dist_info)
+    # Console scripts point at the build machine's interpreter; bytecode was compiled by it.
+    shutil.rmtree(site_dir / "bin", ignore_errors=True)
+    for cache in list(site_dir.rglob("__pycache__")):
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def _install_command(target: Path) -> list[str]:
@@ -124,6 +203,7 @@ def _install_command(target: Path) -> list[str]:
             *pip,
             "install",
             "--quiet",
+            "--no-compile",
             "--platform",
             LAMBDA_PLATFORM,
             "--implementation",

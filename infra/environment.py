@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _GENESYS_REGION = re.compile(r"^[a-z]{2}_[a-z]+_\d$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
@@ -32,6 +32,15 @@ class EnvironmentConfig(BaseModel):
     retain_data: bool = Field(default=False, alias="retainData")
     """RETAIN buckets and tables when the stack is deleted (prod) instead of destroying them."""
     log_retention_days: int = Field(default=30, alias="logRetentionDays")
+    webhook_secret_name: str = Field(default="", alias="webhookSecretName")
+    """Name of an EXISTING secret whose SecretString is the CI webhook's shared HMAC secret;
+    defaults to `flowops/<environment>/webhook`."""
+    alarm_email: str | None = Field(default=None, alias="alarmEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    """Subscribe this address to a new alarm topic (AWS emails a confirmation link once)."""
+    alarm_topic_arn: str | None = Field(
+        default=None, alias="alarmTopicArn", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$"
+    )
+    """Send alarms to this EXISTING SNS topic instead of creating one (e.g. the team's on-call topic)."""
     noncurrent_version_days: int = Field(default=90, alias="noncurrentVersionDays", ge=1)
     account: str | None = None
     region: str | None = None
@@ -60,6 +69,19 @@ class EnvironmentConfig(BaseModel):
                 f"logRetentionDays {value} is not a CloudWatch Logs retention ({LOG_RETENTION_DAYS})"
             )
         return value
+
+    @model_validator(mode="after")
+    def _one_alarm_destination(self) -> EnvironmentConfig:
+        if self.alarm_email and self.alarm_topic_arn:
+            raise ValueError(
+                "give alarmEmail (a new topic with that subscription) or alarmTopicArn (an existing topic), "
+                "not both: subscribe the address to the existing topic instead"
+            )
+        return self
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.webhook_secret_name or f"flowops/{self.name}/webhook"
 
     @property
     def org_key(self) -> str:

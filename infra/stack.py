@@ -17,9 +17,14 @@ from infra.constants import (
     STORAGE_CONSTRUCT_ID,
 )
 from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.monitoring import MonitoredResources, MonitoringConstruct
+from infra.constructs.operations import OUTPUT_ALARM_TOPIC, OUTPUT_DASHBOARD, add_stack_outputs
+from infra.constructs.publish_workflow import PublishWorkflowConstruct
 from infra.constructs.scan_workflow import ScanWorkflowConstruct
 from infra.constructs.schedule import ScheduleConstruct
 from infra.constructs.storage import StorageConstruct
+from infra.constructs.trace_workflow import TraceWorkflowConstruct
+from infra.constructs.webhook_api import WebhookApiConstruct, webhook_url_output_value
 from infra.environment import EnvironmentConfig
 
 
@@ -49,6 +54,30 @@ class FlowopsStack(cdk.Stack):
             state_machine=self.scan_workflow.state_machine,
             schedule_expression=config.scan_schedule,
         )
+        self.trace_workflow = TraceWorkflowConstruct(
+            self, "TraceWorkflow", config=config, storage=self.storage, functions=self.functions
+        )
+        self.publish_workflow = PublishWorkflowConstruct(
+            self, "PublishWorkflow", config=config, storage=self.storage, functions=self.functions
+        )
+        self.webhook_api = WebhookApiConstruct(
+            self,
+            "WebhookApi",
+            config=config,
+            storage=self.storage,
+            functions=self.functions,
+            publish_state_machine=self.publish_workflow.state_machine,
+        )
+
+        # Keep LAST among the constructs: it monitors every state machine, function and dead-letter
+        # queue composed above (discovered from the tree, so new workflows need no wiring here).
+        self.monitoring = MonitoringConstruct(
+            self,
+            "Monitoring",
+            config=config,
+            resources=MonitoredResources.discover(self),
+            scan_state_machine=self.scan_workflow.state_machine,
+        )
 
         self._outputs()
 
@@ -58,3 +87,10 @@ class FlowopsStack(cdk.Stack):
         cdk.CfnOutput(self, OUTPUT_STATE_TABLE, value=self.storage.state_table.table_name)
         cdk.CfnOutput(self, OUTPUT_AUDIT_TABLE, value=self.storage.audit_table.table_name)
         cdk.CfnOutput(self, OUTPUT_GENESYS_SECRET, value=self.config.genesys_secret_name)
+        cdk.CfnOutput(self, OUTPUT_ALARM_TOPIC, value=self.monitoring.topic.topic_arn)
+        cdk.CfnOutput(self, OUTPUT_DASHBOARD, value=self.monitoring.dashboard.dashboard_name)
+        add_stack_outputs(self, state_machines=MonitoredResources.discover(self).state_machines)
+        cdk.CfnOutput(self, "PublishWebhookUrl", value=webhook_url_output_value(self.webhook_api.api))
+        cdk.CfnOutput(
+            self, "RollbackFailedTopicArn", value=self.publish_workflow.rollback_failed_topic.topic_arn
+        )

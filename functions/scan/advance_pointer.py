@@ -24,6 +24,7 @@ def handler(event: AdvancePointerRequest, context: LambdaContext) -> dict[str, A
     settings = _wiring.storage_settings()
     outcome = advance_lock_pointer(_wiring.pointers(settings), event, org=settings.flowops_org)
     logger.info(outcome.message, extra={"scan_id": event.scan.scan_id})
+    metrics.add_metric(name="LockPointerAdvances", unit=MetricUnit.Count, value=int(outcome.advanced))
     if outcome.race:
         metrics.add_metric(name="LockPointerRaces", unit=MetricUnit.Count, value=1)
     return outcome.model_dump(mode="json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from flowops.observability import get_tracer, logger, metrics
@@ -23,4 +24,5 @@ def handler(event: BuildLockRequest, context: LambdaContext) -> dict[str, Any]:
     settings = _wiring.storage_settings()
     summary = build_lock(_wiring.artifacts(settings), event, org=settings.flowops_org, now=_wiring.utc_now())
     logger.info("lock written", extra={"scan_id": event.scan.scan_id, "lock_sha256": summary.lock_sha256})
+    metrics.add_metric(name="LockNodes", unit=MetricUnit.Count, value=summary.nodes)
     return summary.model_dump(mode="json")

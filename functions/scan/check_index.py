@@ -23,6 +23,7 @@ tracer = get_tracer()
 def handler(event: IndexCheckRequest, context: LambdaContext) -> dict[str, Any]:
     result = check_dependency_index(_wiring.scan_source(), event.scan, event.index, now=_wiring.utc_now())
     logger.info(result.message, extra={"scan_id": event.scan.scan_id, "status": result.status})
+    metrics.add_metric(name="DependencyIndexChecks", unit=MetricUnit.Count, value=1)
     if result.deadline_exceeded:
         metrics.add_metric(name="DependencyIndexDeadlineExceeded", unit=MetricUnit.Count, value=1)
     return result.model_dump(mode="json")

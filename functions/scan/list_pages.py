@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from flowops.observability import get_tracer, logger, metrics
@@ -28,4 +29,5 @@ def handler(event: PlanRequest, context: LambdaContext) -> dict[str, Any]:
         "planned flow pages",
         extra={"scan_id": event.scan.scan_id, "pages": plan.page_count, "flows": plan.total_flows},
     )
+    metrics.add_metric(name="FlowPagesPlanned", unit=MetricUnit.Count, value=plan.page_count)
     return plan.model_dump(mode="json")

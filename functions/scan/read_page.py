@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from flowops.observability import get_tracer, logger, metrics
@@ -25,4 +26,6 @@ def handler(event: PageTask, context: LambdaContext) -> dict[str, Any]:
         _wiring.scan_source(), _wiring.artifacts(settings), event, org=settings.flowops_org
     )
     logger.info("read flow page", extra={"scan_id": event.scan.scan_id, **result.model_dump()})
+    metrics.add_metric(name="FlowsRead", unit=MetricUnit.Count, value=result.read)
+    metrics.add_metric(name="FlowsReused", unit=MetricUnit.Count, value=result.reused)
     return result.model_dump(mode="json")

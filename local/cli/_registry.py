@@ -12,6 +12,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "local.cli.local_cloud",
     "local.cli.scan",
     "local.cli.graph",
+    "local.cli.trace",
+    "local.cli.lock",
+    "local.cli.runs",
+    "local.cli.doctor",
 )
 
 

@@ -27,6 +27,7 @@ from local.cli import exit_codes
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS_FILE = PROJECT_ROOT / ".flowops" / "local" / "endpoints.json"
+ENDPOINTS_FILE_VARIABLE = "FLOWOPS_LOCAL_ENDPOINTS"  # another location (tests, several clouds)
 LOCAL_REGION = "us-east-1"
 SCAN_STATE_MACHINE = "ScanWorkflow/StateMachine"  # construct path tail of the scan state machine
 
@@ -67,17 +68,24 @@ class CloudConnection(BaseModel):
         return boto3.session.Session().client(service, **options)
 
 
-def write_endpoints(connection: CloudConnection, path: Path = ENDPOINTS_FILE) -> None:
+def endpoints_file() -> Path:
+    override = os.environ.get(ENDPOINTS_FILE_VARIABLE)
+    return Path(override) if override else ENDPOINTS_FILE
+
+
+def write_endpoints(connection: CloudConnection, path: Path | None = None) -> None:
+    path = path or endpoints_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(connection.model_dump_json(indent=2), encoding="utf-8")
 
 
-def remove_endpoints(path: Path = ENDPOINTS_FILE) -> None:
-    path.unlink(missing_ok=True)
+def remove_endpoints(path: Path | None = None) -> None:
+    (path or endpoints_file()).unlink(missing_ok=True)
 
 
-def running_local_cloud(path: Path = ENDPOINTS_FILE) -> CloudConnection | None:
+def running_local_cloud(path: Path | None = None) -> CloudConnection | None:
     """The running `local up`, if its endpoints file exists and its endpoint answers."""
+    path = path or endpoints_file()
     if not path.is_file():
         return None
     try:

@@ -8,7 +8,9 @@ command. Either way the SYNTHESIZED state machine runs with the real handlers.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -179,11 +181,14 @@ def scan_command(
     except CloudUnavailableError:
         connection = None  # nothing running or deployed: the scan runs in an embedded local cloud
     try:
-        if connection is not None:
-            document = _run(connection, request, as_json, timeout)
-        else:
-            with embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded:
-                document = _run(embedded.connection, request, as_json, timeout)
+        # Handlers of an embedded cloud run in this process: their log lines go to stderr so
+        # stdout carries only the result.
+        with contextlib.redirect_stdout(sys.stderr):
+            if connection is not None:
+                document = _run(connection, request, as_json, timeout)
+            else:
+                with embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded:
+                    document = _run(embedded.connection, request, as_json, timeout)
     except EmbeddedCloudError as error:
         raise _fail(str(error), error.exit_code) from None
     except ScanExecutionError as error:

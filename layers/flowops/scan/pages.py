@@ -21,7 +21,6 @@ from flowops.lock.object_types import flow_object_type, is_flow_object_type
 from flowops.scan.errors import MalformedFlowRecordError, PreviousLockUnreadableError
 from flowops.scan.keys import page_key
 from flowops.scan.models import (
-    MAX_FLOWS_PAGE_SIZE,
     FlowPagePlan,
     ObservedObject,
     PageDescriptor,
@@ -80,8 +79,6 @@ def plan_flow_pages(
 
 def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask, *, org: str) -> PageResult:
     """Read one page of flows with their dependencies and store the result in S3."""
-    if task.page_size > MAX_FLOWS_PAGE_SIZE:
-        raise ValueError(f"page size {task.page_size} exceeds the API maximum {MAX_FLOWS_PAGE_SIZE}")
     calls_before = source.total_api_calls
     previous = None
     if task.previous_lock_key and not task.scan.request.full:

@@ -1,0 +1,26 @@
+"""A step before StartPublish failed: nothing changed in Genesys; record it, free the lease."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from flowops.observability import get_tracer, logger, metrics
+from flowops.publish.steps import record_failure_before_publish
+
+from functions.publish import _wiring
+from functions.publish.events import FailedBeforePublishEvent
+
+tracer = get_tracer()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+@event_parser(model=FailedBeforePublishEvent)
+@_wiring.named_errors
+def handler(event: FailedBeforePublishEvent, context: LambdaContext) -> dict[str, Any]:
+    outcome = record_failure_before_publish(event.run, event.validation, event.failure, _wiring.ports())
+    logger.error(outcome.cause, extra={"run_id": event.run.run_id})
+    return outcome.model_dump(mode="json")

@@ -1,0 +1,30 @@
+"""RollbackToPreviousVersion: redeploy the snapshot YAML through the jobs API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from flowops.observability import get_tracer, logger, metrics
+from flowops.publish.steps import start_rollback
+
+from functions.publish import _wiring
+from functions.publish.events import RollbackEvent
+
+tracer = get_tracer()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+@event_parser(model=RollbackEvent)
+@_wiring.named_errors
+def handler(event: RollbackEvent, context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="PublishRollbacks", unit=MetricUnit.Count, value=1)
+    progress = start_rollback(
+        event.run, event.validation, event.snapshot, event.failure, _wiring.ports(), now=_wiring.now()
+    )
+    logger.warning("rolling back", extra={"run_id": event.run.run_id, "error": event.failure.error})
+    return progress.model_dump(mode="json")

@@ -1,0 +1,45 @@
+"""RecordTraceOutcome: audit event and metrics of a reported trace; the execution output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from flowops.observability import get_tracer, logger, metrics
+from flowops.trace.pipeline import record_trace_outcome
+
+from functions.trace import _wiring
+from functions.trace.events import RecordEvent
+
+tracer = get_tracer()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+@_wiring.step_errors
+@event_parser(model=RecordEvent)
+def handler(event: RecordEvent, context: LambdaContext) -> dict[str, Any]:
+    settings = _wiring.storage_settings()
+    outcome = record_trace_outcome(
+        _wiring.audit_log(settings),
+        event.trace,
+        event.report,
+        event.delivery,
+        org=settings.flowops_org,
+        now=_wiring.utc_now(),
+    )
+    metrics.add_dimension(name="org", value=settings.flowops_org)
+    metrics.add_metric(name="TraceLatency", unit=MetricUnit.Seconds, value=outcome.latency_seconds)
+    metrics.add_metric(name=f"TraceDelivery_{event.delivery.outcome}", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "trace reported",
+        extra={
+            "trace_id": outcome.trace_id,
+            "delivery": event.delivery.outcome,
+            "latency": outcome.latency_seconds,
+        },
+    )
+    return outcome.model_dump(mode="json")

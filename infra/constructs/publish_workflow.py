@@ -1,0 +1,327 @@
+"""The publish state machine: validate → snapshot → publish → poll → health check → release,
+with automatic rollback to the snapshot on any failure after StartPublish.
+
+Authored with CDK chainables in JSONPath (JSONata does not run locally). State names are the
+ones operators see in the console (and the issue names): Validate, SnapshotCurrentVersion,
+StartPublish, WaitForPublishJob, HealthCheck, RecordRelease, RollbackToPreviousVersion,
+WaitForRollback, and the Fail states ValidationFailed, RolledBack, RollbackFailed.
+
+State layout: `$.run` (run id = execution name), `$.request` (the webhook's input),
+`$.validation`, `$.snapshot`, `$.publish`, `$.health`, `$.release` / `$.failure` (what a Catch
+caught), `$.rollback`, `$.rollback_failure`, `$.outcome`. The flow YAML itself travels as an
+S3 key. Genesys 429/5xx/unreachable and throttled stores are retried (backoff, full jitter);
+`Publish.*` errors (validation, job Failure, deadline, health) never are.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.scan_workflow import retry_genesys_calls, retry_store_calls
+from infra.constructs.storage import StorageConstruct
+from infra.environment import EnvironmentConfig
+from infra.nag import acknowledge, logical_id
+
+# Two 16-minute job deadlines (publish, rollback) plus validation, export and health checks.
+STATE_MACHINE_TIMEOUT = Duration.hours(1)
+PUBLISH_STATE_MACHINE_ID = "PublishWorkflow"
+
+
+class PublishWorkflowConstruct(Construct):
+    """Functions of the publish steps, the state machine, and the RollbackFailed topic."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        storage: StorageConstruct,
+        functions: FunctionsConstruct,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        bucket, state, audit = storage.artifacts_bucket, storage.state_table, storage.audit_table
+        read_write_everything = [bucket.grant_read_write, state.grant_read_write_data, audit.grant_write_data]
+
+        def function(
+            function_id: str, module: str, timeout_seconds: int, genesys: bool = True
+        ) -> lambda_.Function:
+            return functions.add_function(
+                function_id,
+                handler=f"functions.publish.{module}.handler",
+                grants=read_write_everything,
+                calls_genesys=genesys,
+                timeout=Duration.seconds(timeout_seconds),
+            )
+
+        self.functions: dict[str, lambda_.Function] = {
+            "ValidatePublish": function("ValidatePublish", "validate", 300),
+            "SnapshotFlowVersion": function("SnapshotFlowVersion", "snapshot", 420),
+            "StartFlowPublish": function("StartFlowPublish", "start_publish", 60),
+            "CheckFlowJob": function("CheckFlowJob", "check_job", 60),
+            "CheckPublishHealth": function("CheckPublishHealth", "health_check", 300),
+            "RecordFlowRelease": function("RecordFlowRelease", "record_release", 420),
+            "RollBackFlow": function("RollBackFlow", "rollback", 60),
+            "RecordRolledBack": function("RecordRolledBack", "record_rolled_back", 300),
+            "RecordRollbackFailed": function("RecordRollbackFailed", "record_rollback_failed", 60),
+            "RecordPublishFailure": function("RecordPublishFailure", "record_failure", 60),
+        }
+        f = self.functions
+
+        self.rollback_failed_topic = sns.Topic(
+            self,
+            "RollbackFailedTopic",
+            display_name="flowops: a publish rollback failed and needs a manual fix",
+            enforce_ssl=True,
+            master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
+        )
+
+        def invoke(
+            state_name: str, fn: lambda_.IFunction, payload: dict[str, object] | None, result_path: str
+        ) -> tasks.LambdaInvoke:
+            return tasks.LambdaInvoke(
+                self,
+                state_name,
+                lambda_function=fn,
+                payload=sfn.TaskInput.from_object(payload) if payload is not None else None,
+                payload_response_only=True,
+                result_path=result_path,
+            )
+
+        run = sfn.JsonPath.object_at("$.run")
+        validation = sfn.JsonPath.object_at("$.validation")
+        snapshot = sfn.JsonPath.object_at("$.snapshot")
+
+        # -- terminal states -------------------------------------------------------------------
+        validation_failed = sfn.Fail(
+            self, "ValidationFailed", error="Publish.ValidationFailed", cause_path="$.validation.summary"
+        )
+        publish_failed = sfn.Fail(
+            self, "PublishFailed", error_path="$.outcome.error", cause_path="$.outcome.cause"
+        )
+        publish_failed_unrecorded = sfn.Fail(
+            self,
+            "PublishFailedUnrecorded",
+            error_path="$.record_failure.Error",
+            cause_path="$.record_failure.Cause",
+        )
+        rolled_back = sfn.Fail(self, "RolledBack", error="Publish.RolledBack", cause_path="$.outcome.cause")
+        rollback_failed = sfn.Fail(
+            self, "RollbackFailed", error="Publish.RollbackFailed", cause_path="$.outcome.cause"
+        )
+        published = sfn.Succeed(self, "Published", output_path="$.release")
+
+        # -- failure before anything changed in Genesys -----------------------------------------
+        # The whole state goes to the recorder: `validation` may not exist yet.
+        record_failure = invoke("RecordFailureBeforePublish", f["RecordPublishFailure"], None, "$.outcome")
+        retry_store_calls(record_failure)
+        record_failure.add_catch(
+            publish_failed_unrecorded, errors=["States.ALL"], result_path="$.record_failure"
+        )
+        record_failure.next(publish_failed)
+
+        # -- rollback failed: record, notify, fail ----------------------------------------------
+        notify = tasks.SnsPublish(
+            self,
+            "NotifyRollbackFailed",
+            topic=self.rollback_failed_topic,
+            subject="flowops: publish rollback FAILED, manual fix needed",
+            message=sfn.TaskInput.from_object(
+                {
+                    "run_id": sfn.JsonPath.string_at("$.run.run_id"),
+                    "flow": sfn.JsonPath.object_at("$.validation.target"),
+                    "status": "ROLLBACK_FAILED",
+                    "cause": sfn.JsonPath.string_at("$.outcome.cause"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        notify.add_retry(
+            errors=["States.ALL"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2.0
+        )
+        notify.add_catch(rollback_failed, errors=["States.ALL"], result_path="$.notify_failure")
+        notify.next(rollback_failed)
+        record_rollback_failed = invoke("RecordRollbackFailure", f["RecordRollbackFailed"], None, "$.outcome")
+        retry_store_calls(record_rollback_failed)
+        describe_unrecorded = sfn.Pass(
+            self,
+            "DescribeUnrecordedRollbackFailure",
+            parameters={
+                "cause": sfn.JsonPath.format(
+                    "Rollback failed ({}) and recording it failed too ({}); check the run item and the flow.",
+                    sfn.JsonPath.string_at("$.rollback_failure.Error"),
+                    sfn.JsonPath.string_at("$.record_failure.Error"),
+                )
+            },
+            result_path="$.outcome",
+        )
+        record_rollback_failed.add_catch(
+            describe_unrecorded, errors=["States.ALL"], result_path="$.record_failure"
+        )
+        describe_unrecorded.next(notify)
+        record_rollback_failed.next(notify)
+
+        # -- rollback --------------------------------------------------------------------------
+        rollback = invoke(
+            "RollbackToPreviousVersion",
+            f["RollBackFlow"],
+            {
+                "run": run,
+                "validation": validation,
+                "snapshot": snapshot,
+                "failure": sfn.JsonPath.object_at("$.failure"),
+            },
+            "$.rollback",
+        )
+        wait_for_rollback = sfn.Wait(
+            self, "WaitForRollback", time=sfn.WaitTime.seconds_path("$.rollback.wait_seconds")
+        )
+        check_rollback = invoke(
+            "CheckRollbackJob",
+            f["CheckFlowJob"],
+            {"run": run, "validation": validation, "progress": sfn.JsonPath.object_at("$.rollback")},
+            "$.rollback",
+        )
+        record_rolled_back = invoke(
+            "RecordRolledBack",
+            f["RecordRolledBack"],
+            {
+                "run": run,
+                "validation": validation,
+                "snapshot": snapshot,
+                "failure": sfn.JsonPath.object_at("$.failure"),
+                "rollback": sfn.JsonPath.object_at("$.rollback"),
+            },
+            "$.outcome",
+        )
+        for task in (rollback, check_rollback):
+            retry_genesys_calls(task)
+        retry_genesys_calls(record_rolled_back)
+        for task in (rollback, check_rollback, record_rolled_back):
+            task.add_catch(record_rollback_failed, errors=["States.ALL"], result_path="$.rollback_failure")
+        rollback.next(wait_for_rollback).next(check_rollback).next(
+            sfn.Choice(self, "HasTheRollbackFinished")
+            .when(sfn.Condition.boolean_equals("$.rollback.finished", True), record_rolled_back)
+            .otherwise(wait_for_rollback)
+        )
+        record_rolled_back.next(rolled_back)
+
+        # -- the main path ---------------------------------------------------------------------
+        start = sfn.Pass(
+            self,
+            "StartPublishRun",
+            parameters={
+                "run": {
+                    "run_id": sfn.JsonPath.string_at("$$.Execution.Name"),
+                    "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
+                },
+                "request": sfn.JsonPath.entire_payload,
+            },
+        )
+        validate = invoke(
+            "Validate",
+            f["ValidatePublish"],
+            {"run": run, "request": sfn.JsonPath.object_at("$.request")},
+            "$.validation",
+        )
+        take_snapshot = invoke(
+            "SnapshotCurrentVersion",
+            f["SnapshotFlowVersion"],
+            {"run": run, "validation": validation},
+            "$.snapshot",
+        )
+        start_publish = invoke(
+            "StartPublish", f["StartFlowPublish"], {"run": run, "validation": validation}, "$.publish"
+        )
+        wait_for_job = sfn.Wait(
+            self, "WaitForPublishJob", time=sfn.WaitTime.seconds_path("$.publish.wait_seconds")
+        )
+        check_job = invoke(
+            "CheckPublishJob",
+            f["CheckFlowJob"],
+            {"run": run, "validation": validation, "progress": sfn.JsonPath.object_at("$.publish")},
+            "$.publish",
+        )
+        health = invoke(
+            "HealthCheck",
+            f["CheckPublishHealth"],
+            {
+                "run": run,
+                "validation": validation,
+                "snapshot": snapshot,
+                "publish": sfn.JsonPath.object_at("$.publish"),
+            },
+            "$.health",
+        )
+        record_release = invoke(
+            "RecordRelease",
+            f["RecordFlowRelease"],
+            {
+                "run": run,
+                "validation": validation,
+                "snapshot": snapshot,
+                "publish": sfn.JsonPath.object_at("$.publish"),
+                "health": sfn.JsonPath.object_at("$.health"),
+            },
+            "$.release",
+        )
+        for task in (validate, take_snapshot, start_publish, check_job, health, record_release):
+            retry_genesys_calls(task)
+        for task in (validate, take_snapshot):
+            task.add_catch(record_failure, errors=["States.ALL"], result_path="$.failure")
+        for task in (start_publish, check_job, health, record_release):
+            task.add_catch(rollback, errors=["States.ALL"], result_path="$.failure")
+
+        is_valid = (
+            sfn.Choice(self, "IsThePublishValid")
+            .when(sfn.Condition.boolean_equals("$.validation.ok", True), take_snapshot)
+            .otherwise(validation_failed)
+        )
+        has_finished = (
+            sfn.Choice(self, "HasThePublishJobFinished")
+            .when(sfn.Condition.boolean_equals("$.publish.finished", True), health)
+            .otherwise(wait_for_job)
+        )
+        definition = start.next(validate).next(is_valid)
+        take_snapshot.next(start_publish).next(wait_for_job).next(check_job).next(has_finished)
+        health.next(record_release).next(published)
+
+        log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=STATE_MACHINE_TIMEOUT,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            comment=f"flowops publish to org {config.org_key}: validate, snapshot, publish, check, rollback",
+        )
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        for fn in self.functions.values():
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::<{logical_id(fn)}.Arn>:*]",
+                "LambdaInvoke grants invoke on this one publish function's versions and aliases (':*'); "
+                "the function ARN itself bounds it.",
+            )
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray tracing and CloudWatch Logs log delivery for Step Functions do not support "
+            "resource-level permissions.",
+        )

@@ -1,0 +1,382 @@
+"""The trace state machine: request → instances → execution-data jobs → analysis → delivery.
+
+    ValidateTraceRequest → QueryInstances → (no runs? → Succeed "No flow runs in the window")
+    → StartExecutionDataJob → WaitForExecutionData ⇄ CheckExecutionData (backoff, deadline)
+    → AnalyzeExecutions → DeliverTrace → RecordTraceOutcome → Succeed
+                          └ after the last retry → ParkUndeliveredTrace (SQS) → MarkDeadLettered ┘
+
+Authored with CDK chainables in JSONPath (JSONata does not run locally). Instance ids travel as
+an S3 key, never in the state. Genesys-calling tasks share the scan's retry helper (429/5xx/
+unreachable surface as `Genesys.*`); every way a trace can end early is its own Fail state whose
+name says what happened (storage disabled, unknown flow, bad window, job Failed, deadline).
+
+Delivery is configured per environment in the cdk.json context `flowops:traceWebhooks`:
+`{"<environment>": {"url": "https://...", "secretName": "flowops/<env>/trace-webhook"}}`. The
+secret (the HMAC key, plain text or {"secret": "..."}) must already exist; only its NAME is in the
+template. Without a URL, traces still write their report and say delivery `not_configured`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.scan_workflow import retry_genesys_calls, retry_store_calls
+from infra.constructs.storage import StorageConstruct
+from infra.environment import EnvironmentConfig
+from infra.nag import acknowledge, logical_id
+
+CONTEXT_TRACE_WEBHOOKS = "flowops:traceWebhooks"
+DELIVERY_FAILED_ERROR = "Trace.DeliveryFailed"
+DELIVERY_RETRY_INTERVAL = Duration.seconds(5)
+DELIVERY_RETRY_BACKOFF = 2.0
+DELIVERY_RETRIES = 3  # 5 s, 10 s, 20 s, then the dead-letter queue
+STATE_MACHINE_TIMEOUT = Duration.hours(2)  # the request's job deadline is at most 2 hours
+
+
+def webhook_settings(scope: Construct, config: EnvironmentConfig) -> tuple[str | None, str]:
+    """(webhook URL or None, signing secret name) for this environment from the cdk.json context."""
+    raw: Any = scope.node.try_get_context(CONTEXT_TRACE_WEBHOOKS) or {}
+    entry = raw.get(config.name, {}) if isinstance(raw, dict) else {}
+    if not isinstance(entry, dict):
+        raise ValueError(f"context {CONTEXT_TRACE_WEBHOOKS}.{config.name} must be an object")
+    url = entry.get("url")
+    if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
+        raise ValueError(f"context {CONTEXT_TRACE_WEBHOOKS}.{config.name}.url must be an https:// URL")
+    secret_name = entry.get("secretName") or f"flowops/{config.name}/trace-webhook"
+    return url, str(secret_name)
+
+
+class TraceWorkflowConstruct(Construct):
+    """Functions of the trace steps, the delivery dead-letter queue and the state machine."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        storage: StorageConstruct,
+        functions: FunctionsConstruct,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        bucket, audit = storage.artifacts_bucket, storage.audit_table
+        webhook_url, secret_name = webhook_settings(self, config)
+
+        # Undelivered traces wait here (14 days, the SQS maximum) until `flowops trace redrive`.
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeliveryDeadLetterQueue",
+            retention_period=Duration.days(14),
+            visibility_timeout=Duration.seconds(60),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue IS the dead-letter queue of trace deliveries; messages leave it only through the "
+            "redrive function, which deletes them after the webhook accepted them.",
+        )
+        self.webhook_secret = secretsmanager.Secret.from_secret_name_v2(self, "WebhookSecret", secret_name)
+        delivery_environment = {"TRACE_WEBHOOK_SECRET_ID": secret_name}
+        if webhook_url:
+            delivery_environment["TRACE_WEBHOOK_URL"] = webhook_url
+
+        def grant_secret(function: Any) -> Any:
+            return self.webhook_secret.grant_read(function)
+
+        validate_fn = functions.add_function(
+            "ValidateTraceRequest",
+            handler="functions.trace.validate_request.handler",
+            calls_genesys=True,
+            timeout=Duration.seconds(60),
+        )
+        query_fn = functions.add_function(
+            "QueryFlowInstances",
+            handler="functions.trace.query_instances.handler",
+            grants=[bucket.grant_read_write],
+            calls_genesys=True,
+            timeout=Duration.minutes(5),
+        )
+        start_jobs_fn = functions.add_function(
+            "StartExecutionDataJobs",
+            handler="functions.trace.start_jobs.handler",
+            grants=[bucket.grant_read],
+            calls_genesys=True,
+            timeout=Duration.minutes(2),
+        )
+        check_jobs_fn = functions.add_function(
+            "CheckExecutionDataJobs",
+            handler="functions.trace.check_jobs.handler",
+            calls_genesys=True,
+            timeout=Duration.seconds(60),
+        )
+        analyze_fn = functions.add_function(
+            "AnalyzeExecutions",
+            handler="functions.trace.analyze.handler",
+            grants=[bucket.grant_read_write],
+            calls_genesys=True,
+            # Downloads are sequential and paced by the org's rate limit; 2,000 runs fit comfortably.
+            timeout=Duration.minutes(15),
+            memory_size=1024,
+        )
+        deliver_fn = functions.add_function(
+            "DeliverTrace",
+            handler="functions.trace.deliver.handler",
+            grants=[grant_secret],
+            timeout=Duration.seconds(30),
+            environment=delivery_environment,
+        )
+        record_fn = functions.add_function(
+            "RecordTraceOutcome",
+            handler="functions.trace.record_outcome.handler",
+            grants=[audit.grant_write_data],
+            timeout=Duration.seconds(30),
+        )
+        self.redrive_function = functions.add_function(
+            "RedriveTraceDeliveries",
+            handler="functions.trace.redrive.handler",
+            grants=[grant_secret, self.dead_letter_queue.grant_consume_messages, audit.grant_write_data],
+            timeout=Duration.minutes(5),
+            environment={
+                **delivery_environment,
+                "TRACE_DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+            },
+        )
+        self.functions: dict[str, lambda_.IFunction] = {
+            "ValidateTraceRequest": validate_fn,
+            "QueryFlowInstances": query_fn,
+            "StartExecutionDataJobs": start_jobs_fn,
+            "CheckExecutionDataJobs": check_jobs_fn,
+            "AnalyzeExecutions": analyze_fn,
+            "DeliverTrace": deliver_fn,
+            "RecordTraceOutcome": record_fn,
+        }
+
+        def invoke(
+            state_name: str, function: lambda_.IFunction, payload: dict[str, Any], result_path: str
+        ) -> tasks.LambdaInvoke:
+            return tasks.LambdaInvoke(
+                self,
+                state_name,
+                lambda_function=function,
+                payload=sfn.TaskInput.from_object(payload),
+                payload_response_only=True,
+                result_path=result_path,
+            )
+
+        trace = sfn.JsonPath.object_at("$.trace")
+        plan = sfn.JsonPath.object_at("$.plan")
+
+        # -- ways to end early, each saying what happened ---------------------------------------
+        trace_failed = sfn.Fail(
+            self,
+            "Trace failed before a report was written",
+            error_path="$.error.Error",
+            cause_path="$.error.Cause",
+        )
+        storage_disabled = sfn.Fail(
+            self,
+            "Execution data storage is disabled for this org",
+            error="Trace.StorageDisabled",
+            cause_path="$.error.Cause",
+        )
+        unknown_flow = sfn.Fail(
+            self, "The flow to trace does not exist", error="Trace.UnknownFlow", cause_path="$.error.Cause"
+        )
+        invalid_request = sfn.Fail(
+            self,
+            "The trace request is invalid or outside the 10-day retention",
+            error="Trace.InvalidRequest",
+            cause_path="$.error.Cause",
+        )
+        job_failed = sfn.Fail(
+            self, "The execution data jobs failed", error="Trace.JobFailed", cause_path="$.jobs.message"
+        )
+        job_deadline = sfn.Fail(
+            self,
+            "Execution data was not ready before the deadline",
+            error="Trace.JobDeadlineExceeded",
+            cause_path="$.jobs.message",
+        )
+        not_parked = sfn.Fail(
+            self,
+            "The trace could be neither delivered nor parked in the dead-letter queue",
+            error_path="$.park_error.Error",
+            cause_path="$.park_error.Cause",
+        )
+
+        # -- the steps ---------------------------------------------------------------------------
+        start = sfn.Pass(
+            self,
+            "Start the trace",
+            parameters={
+                "trace": {
+                    "trace_id": sfn.JsonPath.string_at("$$.Execution.Name"),
+                    "submitted_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
+                    "request": sfn.JsonPath.entire_payload,
+                }
+            },
+        )
+        validate = invoke("ValidateTraceRequest", validate_fn, {"trace": trace}, "$.plan")
+        query = invoke("QueryInstances", query_fn, {"trace": trace, "plan": plan}, "$.instances")
+        empty_window = sfn.Pass(
+            self,
+            "Report the empty window",
+            parameters={
+                "trace_id": sfn.JsonPath.string_at("$.trace.trace_id"),
+                "status": "EMPTY_WINDOW",
+                "runs_analyzed": 0,
+                "message": sfn.JsonPath.string_at("$.instances.message"),
+                "instances_key": sfn.JsonPath.string_at("$.instances.instances_key"),
+            },
+            result_path="$.outcome",
+        )
+        no_runs = sfn.Succeed(self, "No flow runs in the window: nothing to analyze", output_path="$.outcome")
+        start_jobs = invoke(
+            "StartExecutionDataJob",
+            start_jobs_fn,
+            {"trace": trace, "instances": sfn.JsonPath.object_at("$.instances")},
+            "$.jobs",
+        )
+        wait = sfn.Wait(self, "WaitForExecutionData", time=sfn.WaitTime.seconds_path("$.jobs.wait_seconds"))
+        check = invoke(
+            "CheckExecutionData",
+            check_jobs_fn,
+            {"trace": trace, "plan": plan, "jobs": sfn.JsonPath.object_at("$.jobs")},
+            "$.jobs",
+        )
+        analyze = invoke(
+            "AnalyzeExecutions",
+            analyze_fn,
+            {
+                "trace": trace,
+                "plan": plan,
+                "instances": sfn.JsonPath.object_at("$.instances"),
+                "jobs": sfn.JsonPath.object_at("$.jobs"),
+            },
+            "$.report",
+        )
+        deliver = invoke(
+            "DeliverTrace",
+            deliver_fn,
+            {"trace": trace, "payload": sfn.JsonPath.object_at("$.report.delivery_payload")},
+            "$.delivery",
+        )
+        park = tasks.SqsSendMessage(
+            self,
+            "ParkUndeliveredTrace",
+            queue=self.dead_letter_queue,
+            message_body=sfn.TaskInput.from_object(
+                {
+                    "trace_id": sfn.JsonPath.string_at("$.trace.trace_id"),
+                    "report_key": sfn.JsonPath.string_at("$.report.report_key"),
+                    "payload": sfn.JsonPath.object_at("$.report.delivery_payload"),
+                    "error": sfn.JsonPath.string_at("$.delivery_error.Error"),
+                    "cause": sfn.JsonPath.string_at("$.delivery_error.Cause"),
+                }
+            ),
+            result_path="$.dead_letter",
+        )
+        mark_dead_lettered = sfn.Pass(
+            self,
+            "MarkDeliveryDeadLettered",
+            parameters={
+                "outcome": "dead_lettered",
+                "message_id": sfn.JsonPath.string_at("$.dead_letter.MessageId"),
+                "error": sfn.JsonPath.string_at("$.delivery_error.Cause"),
+            },
+            result_path="$.delivery",
+        )
+        record = invoke(
+            "RecordTraceOutcome",
+            record_fn,
+            {
+                "trace": trace,
+                "report": sfn.JsonPath.object_at("$.report"),
+                "delivery": sfn.JsonPath.object_at("$.delivery"),
+            },
+            "$.outcome",
+        )
+        done = sfn.Succeed(self, "Trace reported", output_path="$.outcome")
+
+        # -- retries and catches -----------------------------------------------------------------
+        for task in (validate, query, start_jobs, check, analyze):
+            retry_genesys_calls(task)
+        retry_store_calls(record)
+        deliver.add_retry(
+            errors=[DELIVERY_FAILED_ERROR],
+            interval=DELIVERY_RETRY_INTERVAL,
+            backoff_rate=DELIVERY_RETRY_BACKOFF,
+            max_attempts=DELIVERY_RETRIES,
+        )
+        validate.add_catch(storage_disabled, errors=["Trace.StorageDisabled"], result_path="$.error")
+        validate.add_catch(unknown_flow, errors=["Trace.UnknownFlow"], result_path="$.error")
+        validate.add_catch(invalid_request, errors=["Trace.InvalidRequest"], result_path="$.error")
+        for task in (validate, query, start_jobs, check, analyze, record):
+            task.add_catch(trace_failed, errors=["States.ALL"], result_path="$.error")
+        # Whatever stopped the delivery, the payload must not be lost.
+        deliver.add_catch(park, errors=["States.ALL"], result_path="$.delivery_error")
+        park.add_catch(not_parked, errors=["States.ALL"], result_path="$.park_error")
+
+        # -- the chain ---------------------------------------------------------------------------
+        any_runs = (
+            sfn.Choice(self, "Did the window hold any runs?")
+            .when(sfn.Condition.number_equals("$.instances.runs", 0), empty_window.next(no_runs))
+            .otherwise(start_jobs)
+        )
+        data_ready = (
+            sfn.Choice(self, "Is the execution data ready?")
+            .when(sfn.Condition.boolean_equals("$.jobs.ready", True), analyze)
+            .when(sfn.Condition.boolean_equals("$.jobs.failed", True), job_failed)
+            .when(sfn.Condition.boolean_equals("$.jobs.deadline_exceeded", True), job_deadline)
+            .otherwise(wait)
+        )
+        definition = start.next(validate).next(query).next(any_runs)
+        start_jobs.next(wait)
+        wait.next(check).next(data_ready)
+        analyze.next(deliver).next(record).next(done)
+        park.next(mark_dead_lettered).next(record)
+
+        log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=STATE_MACHINE_TIMEOUT,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            comment=f"flowops trace of org {config.org_key}: execution data → bottlenecks → webhook",
+        )
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        for function in self.functions.values():
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::<{logical_id(function)}.Arn>:*]",
+                "LambdaInvoke grants invoke on this one trace function's versions and aliases (':*'); the "
+                "function ARN itself bounds it.",
+            )
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray tracing and CloudWatch Logs log delivery for Step Functions do not support "
+            "resource-level permissions.",
+        )

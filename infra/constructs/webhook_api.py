@@ -1,0 +1,145 @@
+"""The CI-facing REST API: `POST /publish` → the webhook function → a publish execution.
+
+Only the documented route exists (no proxy resource): anything else is answered by API
+Gateway itself with 403/404 and never reaches the function. Authentication is the HMAC
+signature the function checks (shared secret in Secrets Manager), so the method has no IAM or
+Cognito authorizer. The body size limit is enforced by the function (API Gateway's own limit
+is 10 MB); throttling and JSON access logs are on the stage.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.storage import StorageConstruct
+from infra.environment import EnvironmentConfig
+from infra.nag import acknowledge
+
+PUBLISH_ROUTE = "publish"
+MAX_BODY_BYTES = 256 * 1024
+THROTTLE_RATE_PER_SECOND = 10  # CI pushes, not user traffic: a burst of merges at most
+THROTTLE_BURST = 20
+# Shorter than the webhook's claim lease (120 s): a claim outlives any invocation holding it.
+FUNCTION_TIMEOUT = Duration.seconds(30)
+
+
+class WebhookApiConstruct(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        storage: StorageConstruct,
+        functions: FunctionsConstruct,
+        publish_state_machine: sfn.IStateMachine,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        secret = secretsmanager.Secret.from_secret_name_v2(self, "WebhookSecret", config.webhook_secret)
+        self.function = functions.add_function(
+            "PublishWebhook",
+            handler="functions.webhook.api.handler",
+            grants=[storage.state_table.grant_read_write_data],
+            calls_genesys=False,
+            timeout=FUNCTION_TIMEOUT,
+            environment={
+                "WEBHOOK_SECRET_ID": config.webhook_secret,
+                "PUBLISH_STATE_MACHINE_ARN": publish_state_machine.state_machine_arn,
+                "WEBHOOK_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+            },
+            description="flowops: signed CI webhook that starts publish executions",
+        )
+        secret.grant_read(self.function)
+        publish_state_machine.grant_start_execution(self.function)
+        # The lock (to resolve flow names) and per-environment substitutions: read-only, two prefixes.
+        storage.artifacts_bucket.grant_read(self.function, "locks/*")
+        storage.artifacts_bucket.grant_read(self.function, "config/*")
+
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"flowops-{config.name}-webhook",
+            description="flowops: POST /publish (HMAC-signed by the CI)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            deploy_options=apigw.StageOptions(
+                stage_name="v1",
+                throttling_rate_limit=THROTTLE_RATE_PER_SECOND,
+                throttling_burst_limit=THROTTLE_BURST,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # bodies carry flow YAML: never log them
+                tracing_enabled=True,
+            ),
+        )
+        validator = apigw.RequestValidator(
+            self, "ContentTypeValidator", rest_api=self.api, validate_request_parameters=True
+        )
+        publish = self.api.root.add_resource(PUBLISH_ROUTE)
+        publish.add_method(
+            "POST",
+            apigw.LambdaIntegration(self.function, proxy=True),
+            request_validator=validator,
+            request_parameters={"method.request.header.X-Hub-Signature-256": True},
+            authorization_type=apigw.AuthorizationType.NONE,
+        )
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG4",
+            "The webhook authenticates every request by its HMAC-SHA256 signature (shared secret in "
+            "Secrets Manager, checked in constant time, replays refused); CI systems cannot sign with IAM.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "CI webhooks (GitHub, GitLab, Bitbucket) cannot present Cognito tokens; the HMAC signature is "
+            "the authentication.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "One signed route with stage throttling; a WAF web ACL is an account-level choice left to the "
+            "operator (attach one to the stage if the org requires it).",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level CloudWatch role needs exactly this AWS-managed policy to write "
+            "execution logs.",
+        )
+
+
+def webhook_url_output_value(api: apigw.RestApi) -> str:
+    """The invoke URL of `POST /publish` (stack output for the CLI)."""
+    return f"{api.url}{PUBLISH_ROUTE}"
+
+
+__all__ = ["MAX_BODY_BYTES", "PUBLISH_ROUTE", "WebhookApiConstruct", "webhook_url_output_value"]

@@ -1,0 +1,192 @@
+"""Models that travel between the publish steps (small: the state machine passes them along).
+
+Large things (the flow YAML, the full validation report) live in S3; the state carries keys.
+Every step takes `run` (who and which execution) plus what earlier steps returned.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowops.webhook.models import PublishExecutionInput
+
+Severity = Literal["error", "warning"]
+JobPurpose = Literal["publish", "rollback"]
+
+
+class PublishTiming(BaseModel):
+    """How the publish waits. Defaults follow Terraform's Architect-job polling (16 min cap)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_poll_seconds: int = Field(default=2, ge=1, le=300)
+    max_poll_seconds: int = Field(default=30, ge=1, le=900)
+    backoff_rate: float = Field(default=2.0, ge=1.0, le=4.0)
+    publish_deadline_seconds: float = Field(default=960.0, gt=0)
+    rollback_deadline_seconds: float = Field(default=960.0, gt=0)
+    # 0 skips the execution-data check (storage of execution data is off by default in orgs).
+    health_error_window_seconds: int = Field(default=0, ge=0, le=3600)
+    lease_seconds: int = Field(default=7200, ge=60)
+
+
+class PublishRunRequest(PublishExecutionInput):
+    """The execution input: what the webhook sends, plus optional timing (operators, tests)."""
+
+    timing: PublishTiming = Field(default_factory=PublishTiming)
+
+
+class RunRef(BaseModel):
+    """Which execution this is; the run id is the execution name (unique per state machine)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str = Field(min_length=1)
+    started_at: str = ""
+
+
+class TargetFlow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    type: str
+
+
+class Finding(BaseModel):
+    """One validation result: a stable `code`, the object it is about, and how to fix it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    severity: Severity
+    object: str
+    message: str
+    hint: str = ""
+
+    def line(self) -> str:
+        return f"[{self.code}] {self.object}: {self.message}" + (f" (fix: {self.hint})" if self.hint else "")
+
+
+class ValidationReport(BaseModel):
+    """The full report (stored in S3, printed by `flowops validate`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    target: TargetFlow | None
+    errors: list[Finding] = Field(default_factory=list)
+    warnings: list[Finding] = Field(default_factory=list)
+    references: int = 0
+    unlocked: bool = False
+    """True when `force_unlock` removed someone else's lock (audited)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"valid ({len(self.warnings)} warning(s))"
+        lines = "; ".join(finding.line() for finding in self.errors)
+        return f"validation failed with {len(self.errors)} error(s): {lines}"
+
+
+class ValidationOutcome(BaseModel):
+    """What Validate hands to the next states (small; the report itself is at `report_key`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    summary: str
+    report_key: str
+    target: TargetFlow | None = None
+    source_kind: Literal["inline", "s3", "version"]
+    yaml_key: str | None = None
+    """The substituted YAML to deploy (sources `inline` and `s3`)."""
+    version: str | None = None
+    """The existing version to publish (source `version`)."""
+    lock_sha256: str | None = None
+    lock_version: str | None = None
+    org_version: str | None = None
+    environment: str
+    requester: str
+    reason: str
+    timing: PublishTiming
+    lease_acquired: bool = False
+    error_codes: list[str] = Field(default_factory=list)
+
+
+class SnapshotOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: str | None
+    """The version that was published before this run (None: the flow had none)."""
+    yaml_key: str | None
+    reused: bool = False
+    """True when the snapshot was already in S3 (exported by an earlier run)."""
+
+
+class JobProgress(BaseModel):
+    """A publish or rollback in flight: polled by the Wait + Check loop."""
+
+    model_config = ConfigDict(frozen=True)
+
+    purpose: JobPurpose
+    mode: Literal["job", "operation"]
+    job_id: str | None = None
+    started_at: float
+    """Wall-clock epoch seconds when it started (real time; elapsed time is scaled locally)."""
+    polls: int = 0
+    wait_seconds: int
+    finished: bool = False
+    status: str = "Registered"
+    published_version: str | None = None
+    messages: list[str] = Field(default_factory=list)
+    elapsed_seconds: float = 0.0
+
+
+class HealthOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    published_version: str
+    checks: list[str]
+
+
+class ReleaseOutcome(BaseModel):
+    """The output of a successful publish execution."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    status: Literal["SUCCEEDED"] = "SUCCEEDED"
+    flow_id: str
+    flow_name: str
+    published_version: str
+    previous_version: str | None
+    yaml_key: str | None
+    lock_sha256: str | None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class StepFailure(BaseModel):
+    """What a Catch puts at its result path: `{"Error": ..., "Cause": ...}`."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    error: str = Field(default="States.Unknown", alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+
+class TerminalOutcome(BaseModel):
+    """Recorded at the end of a failed run; `cause` becomes the Fail state's cause."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    status: Literal["FAILED", "ROLLED_BACK", "ROLLBACK_FAILED"]
+    error: str
+    cause: str
+    restored_version: str | None = None
+    snapshot_version: str | None = None
+    notification_subject: str = ""

@@ -1,0 +1,90 @@
+"""The parts of the outside world the publish steps use, as small interfaces.
+
+`GenesysClient` satisfies `PublishGenesys`; unit tests pass in-memory fakes. The stores come
+from `flowops.store` (ArtifactStore, LockPointerStore, RunStore, AuditLog) and the lease from
+`flowops.publish.lease`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
+
+from flowops.genesys.models import (
+    Action,
+    ActionDraftValidation,
+    ArchitectJob,
+    ArchitectJobRegistration,
+    Dependency,
+    ExportJob,
+    ExportJobRegistration,
+    Flow,
+    FlowInstance,
+    FlowInstanceQuery,
+    FlowVersion,
+    Operation,
+    Page,
+    ValidateJob,
+)
+
+T = TypeVar("T")
+
+
+class PublishGenesys(Protocol):
+    def get_flow(self, flow_id: str) -> Flow: ...
+
+    def list_flows_page(
+        self,
+        *,
+        page_number: int = 1,
+        page_size: int = 500,
+        flow_types: Sequence[str] | None = None,
+        name: str | None = None,
+        **others: Any,
+    ) -> Page[Flow]: ...  # fmt: skip
+
+    def get_flow_version(self, flow_id: str, version_id: str) -> FlowVersion: ...
+
+    def unlock_flow(self, flow_id: str) -> Flow: ...
+
+    def publish_flow(self, flow_id: str, *, version: str | None = None) -> Operation: ...
+
+    def deploy_flow_yaml(
+        self, flow_yaml: str | bytes, *, create_stubs: bool | None = None
+    ) -> ArchitectJobRegistration: ...
+
+    def get_architect_job(self, job_id: str) -> ArchitectJob: ...
+
+    def start_export_job(
+        self, flow_id: str, version: str, *, file_name: str | None = None, export_type: str = "Yaml"
+    ) -> ExportJobRegistration: ...
+
+    def get_export_job(self, job_id: str) -> ExportJob: ...
+
+    def download_export(self, download_url: str) -> str: ...
+
+    def start_validate_job(self, flows: Sequence[tuple[str, str | None]]) -> ValidateJob: ...
+
+    def get_validate_job(self, job_id: str) -> ValidateJob: ...
+
+    def get_action(self, action_id: str) -> Action: ...
+
+    def get_action_draft_validation(self, action_id: str) -> ActionDraftValidation: ...
+
+    def iter_consumed_resources(
+        self, object_id: str, *, version: str, object_type: str, resource_types: Sequence[str] | None = None
+    ) -> Iterator[Dependency]: ...
+
+    def query_flow_instances(
+        self, query: FlowInstanceQuery, *, page_size: int = 200
+    ) -> Page[FlowInstance]: ...
+
+    def wait_until(
+        self,
+        fetch: Callable[[], T],
+        done: Callable[[T], bool],
+        *,
+        what: str,
+        poll_interval_seconds: float = 2.0,
+        timeout_seconds: float = 960.0,
+    ) -> T: ...  # fmt: skip

@@ -1,0 +1,798 @@
+"""The publish steps as core functions, one per state of the publish state machine.
+
+Each takes the small models earlier states returned plus `PublishPorts` (the Genesys client and
+the stores), and returns a model. Failures raise `flowops.publish.errors` (or the client's and
+store's typed errors), whose `asl_error_name` the state machine's Retry/Catch match.
+
+Run item (`RunStore`, kind "publish") lifecycle:
+PENDING (Validate) → RUNNING (snapshot taken) → SUCCEEDED (RecordRelease)
+                                               → ROLLING_BACK → ROLLED_BACK | ROLLBACK_FAILED
+PENDING → FAILED (validation refused the run, or a step before StartPublish failed).
+Every terminal step releases the flow's publish lease.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flowops.genesys.errors import ForbiddenError, NotFoundError
+from flowops.genesys.flowtypes import dependency_object_type
+from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceCriteriaGroup, FlowInstanceQuery
+from flowops.lock.canonical import canonical_bytes, lock_sha256, parse_lock
+from flowops.lock.models import Lockfile
+from flowops.publish.errors import (
+    HealthCheckFailedError,
+    LeaseHeldError,
+    PublishDeadlineExceededError,
+    PublishJobFailedError,
+    RollbackFailedError,
+    SnapshotUnavailableError,
+)
+from flowops.publish.lease import PublishLeaseStore
+from flowops.publish.lockupdate import ConsumedResource, FlowNotInLockError, with_flow_version
+from flowops.publish.models import (
+    Finding,
+    HealthOutcome,
+    JobProgress,
+    JobPurpose,
+    PublishRunRequest,
+    PublishTiming,
+    ReleaseOutcome,
+    RunRef,
+    SnapshotOutcome,
+    StepFailure,
+    TargetFlow,
+    TerminalOutcome,
+    ValidationOutcome,
+    ValidationReport,
+)
+from flowops.publish.ports import PublishGenesys
+from flowops.publish.validate import apply_force_unlock, validate_publish
+from flowops.store import (
+    ArtifactNotFoundError,
+    ArtifactStore,
+    AuditLog,
+    LockPointerStore,
+    LockRaceError,
+    RunStore,
+    flow_yaml_key,
+    lock_key,
+)
+from flowops.store.errors import RunTransitionError
+
+RUN_KIND = "publish"
+YAML_CONTENT_TYPE = "application/x-yaml"
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_POINTER_ATTEMPTS = 3
+_EXPORT_TIMEOUT_SECONDS = 300.0
+
+
+@dataclass
+class PublishPorts:
+    org: str
+    genesys: PublishGenesys
+    artifacts: ArtifactStore
+    runs: RunStore
+    audit: AuditLog
+    pointers: LockPointerStore
+    leases: PublishLeaseStore
+    time_scale: float = 1.0
+    """Local runs use accelerated time: elapsed real seconds count `time_scale` times."""
+
+
+def run_artifact_key(org: str, run_id: str, name: str) -> str:
+    """`publish/<org>/<runId>/<name>`: what one run wrote (validation report, YAML, release)."""
+    if not _RUN_ID.match(run_id):
+        raise ValueError(f"run id {run_id!r} is not a Step Functions execution name")
+    return f"publish/{org}/{run_id}/{name}"
+
+
+def failure_message(failure: StepFailure) -> str:
+    """The human message of a caught error (Lambda wraps it as JSON in `Cause`)."""
+    try:
+        parsed = json.loads(failure.cause)
+    except (TypeError, ValueError):
+        return failure.cause
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return str(parsed["errorMessage"])
+    return failure.cause
+
+
+def next_wait_seconds(timing: PublishTiming, polls: int) -> int:
+    """Exponential backoff with a cap: first, first*rate, first*rate², … ≤ max."""
+    return int(min(timing.max_poll_seconds, round(timing.first_poll_seconds * timing.backoff_rate**polls)))
+
+
+# ---- Validate ------------------------------------------------------------------------------------
+
+
+def load_current_lock(ports: PublishPorts) -> tuple[Lockfile | None, str | None]:
+    pointer = ports.pointers.get_current(ports.org)
+    if pointer is None:
+        return None, None
+    body = ports.artifacts.get_bytes(pointer.key)
+    return parse_lock(body, expected_sha256=pointer.sha), pointer.sha
+
+
+def load_substitutions(ports: PublishPorts, environment: str) -> dict[str, str]:
+    # Same location the webhook checks (flowops.webhook.lookup.substitutions_key).
+    from flowops.webhook.lookup import ArtifactSubstitutions
+
+    found = ArtifactSubstitutions(ports.org, artifacts=ports.artifacts).substitutions_for(environment)
+    return dict(found or {})
+
+
+def validate_run(
+    run: RunRef, request: PublishRunRequest, ports: PublishPorts, *, now: float
+) -> ValidationOutcome:
+    """Validate; when valid, take the flow's publish lease and apply a requested force unlock."""
+    _ensure_run_item(ports, run, request)
+    lock, sha = load_current_lock(ports)
+    yaml_text, source_problem = _source_yaml(request, ports)
+    result = validate_publish(
+        request,
+        genesys=ports.genesys,
+        lock=lock,
+        yaml_text=yaml_text,
+        substitutions=load_substitutions(ports, request.environment),
+    )
+    report = result.report
+    if source_problem is not None:
+        report = report.model_copy(update={"errors": [*report.errors, source_problem]})
+    target = report.target
+    lease_acquired = False
+    if report.ok and target is not None:
+        try:
+            ports.leases.acquire(
+                ports.org, target.id, run.run_id, now=now, ttl_seconds=request.timing.lease_seconds
+            )
+            lease_acquired = True
+        except LeaseHeldError as busy:
+            report = report.model_copy(
+                update={
+                    "errors": [
+                        Finding(
+                            code="FLOW_PUBLISH_IN_PROGRESS",
+                            severity="error",
+                            object=f"flow {target.name!r}",
+                            message=busy.message,
+                            hint="wait for that run to finish, then send the publish again",
+                        )
+                    ]
+                }
+            )
+    if lease_acquired:
+        result.report = report
+        report = apply_force_unlock(result, ports.genesys)
+        if report.unlocked and target is not None:
+            ports.audit.append(
+                ports.org,
+                "publish.force_unlock",
+                actor=request.requester,
+                subject=target.id,
+                details={"run_id": run.run_id, "reason": request.reason},
+            )
+    report_key = run_artifact_key(ports.org, run.run_id, "validation.json")
+    ports.artifacts.put_json(report_key, report.model_dump(mode="json"))
+    yaml_key = None
+    if report.ok and result.deploy_yaml is not None:
+        yaml_key = run_artifact_key(ports.org, run.run_id, "flow.yaml")
+        ports.artifacts.put_immutable(yaml_key, result.deploy_yaml.encode("utf-8"), YAML_CONTENT_TYPE)
+    locked_flow = lock.flow(target.id) if (lock is not None and target is not None) else None
+    outcome = ValidationOutcome(
+        ok=report.ok,
+        summary=report.summary(),
+        report_key=report_key,
+        target=target,
+        source_kind=request.source.kind,
+        yaml_key=yaml_key,
+        version=request.source.version if request.source.kind == "version" else None,
+        lock_sha256=sha,
+        lock_version=locked_flow.published_version if locked_flow else None,
+        environment=request.environment,
+        requester=request.requester,
+        reason=request.reason,
+        timing=request.timing,
+        lease_acquired=lease_acquired,
+        error_codes=sorted({finding.code for finding in report.errors}),
+    )
+    if not report.ok:
+        _finish_refused(ports, run, outcome, report)
+    return outcome
+
+
+def _ensure_run_item(ports: PublishPorts, run: RunRef, request: PublishRunRequest) -> None:
+    if ports.runs.get(run.run_id) is not None:
+        return  # a retried Validate: the item exists
+    # A concurrent retry of this same step may have created it meanwhile.
+    with contextlib.suppress(RunTransitionError):
+        ports.runs.create(
+            run.run_id,
+            RUN_KIND,
+            org=ports.org,
+            details={
+                "flow": request.flow.model_dump(mode="json"),
+                "environment": request.environment,
+                "source_kind": request.source.kind,
+                "requester": request.requester,
+                "reason": request.reason,
+                "delivery_id": request.delivery_id,
+            },
+        )
+
+
+def _source_yaml(request: PublishRunRequest, ports: PublishPorts) -> tuple[str | None, Finding | None]:
+    source = request.source
+    if source.kind == "inline":
+        return source.yaml, None
+    if source.kind == "s3":
+        try:
+            return ports.artifacts.get_bytes(source.yaml_s3_key).decode("utf-8"), None
+        except ArtifactNotFoundError:
+            problem = "the uploaded YAML artifact does not exist"
+        except UnicodeDecodeError:
+            problem = "the uploaded YAML artifact is not UTF-8 text"
+        return None, Finding(
+            code="YAML_SOURCE_MISSING",
+            severity="error",
+            object=f"s3 key {source.yaml_s3_key}",
+            message=problem,
+            hint="upload the flow YAML to the artifacts bucket before sending the webhook",
+        )
+    return None, None
+
+
+def _finish_refused(
+    ports: PublishPorts, run: RunRef, outcome: ValidationOutcome, report: ValidationReport
+) -> None:
+    _move_run(
+        ports,
+        run.run_id,
+        "FAILED",
+        {"failed_in": "Validate", "error_codes": outcome.error_codes, "cause": outcome.summary[:2000]},
+    )
+    ports.audit.append(
+        ports.org,
+        "publish.validation_failed",
+        actor=outcome.requester,
+        subject=outcome.target.id if outcome.target else "unknown flow",
+        details={"run_id": run.run_id, "errors": [f.line() for f in report.errors][:20]},
+    )
+
+
+# ---- SnapshotCurrentVersion ----------------------------------------------------------------------
+
+
+def snapshot_current_version(
+    run: RunRef, validation: ValidationOutcome, ports: PublishPorts
+) -> SnapshotOutcome:
+    """Export the currently published version's YAML to `flows/<org>/<flowId>/<version>.yaml`."""
+    target = _target(validation)
+    live = ports.genesys.get_flow(target.id)
+    version = live.published_version.id if live.published_version else None
+    if version is None:
+        snapshot = SnapshotOutcome(version=None, yaml_key=None)
+    else:
+        key, reused = ensure_version_yaml(ports, target.id, version)
+        snapshot = SnapshotOutcome(version=version, yaml_key=key, reused=reused)
+    _move_run(
+        ports,
+        run.run_id,
+        "RUNNING",
+        {"flow_id": target.id, "snapshot_version": snapshot.version, "snapshot_key": snapshot.yaml_key},
+    )
+    return snapshot
+
+
+def ensure_version_yaml(ports: PublishPorts, flow_id: str, version: str) -> tuple[str, bool]:
+    """The S3 key of this version's YAML, exporting it first unless it is there already."""
+    key = flow_yaml_key(ports.org, flow_id, version)
+    if ports.artifacts.exists(key):
+        return key, True
+    genesys = ports.genesys
+    started = genesys.start_export_job(flow_id, version)
+    job = genesys.wait_until(
+        lambda: genesys.get_export_job(started.id),
+        lambda job: bool(job.download_url) or job.status in ("Success", "Failure"),
+        what=f"export of flow {flow_id} version {version}",
+        poll_interval_seconds=1.0,
+        timeout_seconds=_EXPORT_TIMEOUT_SECONDS,
+    )
+    if not job.download_url:
+        texts = "; ".join(message.text or "" for message in job.messages) or f"status {job.status}"
+        raise SnapshotUnavailableError(f"exporting flow {flow_id} version {version} failed: {texts}")
+    text = genesys.download_export(job.download_url)
+    ports.artifacts.put_immutable(key, text.encode("utf-8"), YAML_CONTENT_TYPE)
+    return key, False
+
+
+# ---- StartPublish / RollbackToPreviousVersion ----------------------------------------------------
+
+
+def start_publish(validation: ValidationOutcome, ports: PublishPorts, *, now: float) -> JobProgress:
+    """Deploy the substituted YAML through the Architect jobs API, or publish an existing version."""
+    target = _target(validation)
+    first_wait = validation.timing.first_poll_seconds
+    if validation.source_kind == "version":
+        operation = ports.genesys.publish_flow(target.id, version=validation.version)
+        return JobProgress(
+            purpose="publish", mode="operation", job_id=operation.id, started_at=now, wait_seconds=first_wait
+        )
+    if validation.yaml_key is None:
+        raise PublishJobFailedError("validation stored no YAML to deploy")
+    flow_yaml = ports.artifacts.get_bytes(validation.yaml_key)
+    registration = ports.genesys.deploy_flow_yaml(flow_yaml)
+    return JobProgress(
+        purpose="publish", mode="job", job_id=registration.id, started_at=now, wait_seconds=first_wait
+    )
+
+
+def start_rollback(
+    run: RunRef,
+    validation: ValidationOutcome,
+    snapshot: SnapshotOutcome,
+    failure: StepFailure,
+    ports: PublishPorts,
+    *,
+    now: float,
+) -> JobProgress:
+    """Redeploy the snapshot YAML through the jobs API (as the Architect UI's rollback does)."""
+    _move_run(
+        ports,
+        run.run_id,
+        "ROLLING_BACK",
+        {"original_error": failure.error, "original_cause": failure_message(failure)[:4000]},
+    )
+    if snapshot.yaml_key is None:
+        raise RollbackFailedError(
+            f"flow {_target(validation).id} had no published version before this run: nothing to restore"
+        )
+    flow_yaml = ports.artifacts.get_bytes(snapshot.yaml_key)
+    registration = ports.genesys.deploy_flow_yaml(flow_yaml)
+    return JobProgress(
+        purpose="rollback",
+        mode="job",
+        job_id=registration.id,
+        started_at=now,
+        wait_seconds=validation.timing.first_poll_seconds,
+    )
+
+
+# ---- WaitForPublishJob / WaitForRollback (the Check half of the loop) ----------------------------
+
+
+def check_job(
+    progress: JobProgress, validation: ValidationOutcome, ports: PublishPorts, *, now: float
+) -> JobProgress:
+    """One poll: finished (with the new published version), still running, or raise."""
+    target = _target(validation)
+    timing = validation.timing
+    elapsed = max(0.0, now - progress.started_at) * ports.time_scale
+    failed: type[PublishJobFailedError] | type[RollbackFailedError] = (
+        PublishJobFailedError if progress.purpose == "publish" else RollbackFailedError
+    )
+    status, messages = _poll_status(progress, target, ports)
+    if status == "Failure":
+        what = "publish" if progress.purpose == "publish" else "rollback"
+        raise failed(f"the {what} of flow {target.name!r} failed: " + (" | ".join(messages) or "no message"))
+    if status == "Success":
+        live = ports.genesys.get_flow(target.id)
+        published = live.published_version.id if live.published_version else None
+        return progress.model_copy(
+            update={
+                "finished": True,
+                "status": status,
+                "published_version": published,
+                "messages": messages,
+                "polls": progress.polls + 1,
+                "elapsed_seconds": elapsed,
+            }
+        )
+    deadline = (
+        timing.publish_deadline_seconds if progress.purpose == "publish" else timing.rollback_deadline_seconds
+    )
+    if elapsed >= deadline:
+        error: type[PublishDeadlineExceededError] | type[RollbackFailedError] = (
+            PublishDeadlineExceededError if progress.purpose == "publish" else RollbackFailedError
+        )
+        raise error(
+            f"the {progress.purpose} job {progress.job_id} of flow {target.name!r} was still {status} after "
+            f"{elapsed:.0f} s (deadline {deadline:.0f} s)"
+        )
+    return progress.model_copy(
+        update={
+            "status": status,
+            "messages": messages,
+            "polls": progress.polls + 1,
+            "wait_seconds": next_wait_seconds(timing, progress.polls + 1),
+            "elapsed_seconds": elapsed,
+        }
+    )
+
+
+def _poll_status(progress: JobProgress, target: TargetFlow, ports: PublishPorts) -> tuple[str, list[str]]:
+    """("Success" | "Failure" | anything else, verbatim messages) of the job or operation."""
+    if progress.mode == "job":
+        job = ports.genesys.get_architect_job(str(progress.job_id))
+        messages = [f"{message.type or 'Message'}: {message.text or ''}" for message in job.messages]
+        return job.status or "Registered", messages
+    live = ports.genesys.get_flow(target.id)
+    operation = live.current_operation
+    if operation is None or not operation.complete:
+        return (operation.action_status if operation and operation.action_status else "STARTED"), []
+    if operation.action_status == "FAILURE":
+        text = operation.error_message or operation.error_code or "the publish operation failed"
+        return "Failure", [f"Error: {text}"]
+    return "Success", []
+
+
+# ---- HealthCheck ---------------------------------------------------------------------------------
+
+
+def health_check(
+    validation: ValidationOutcome,
+    snapshot: SnapshotOutcome,
+    progress: JobProgress,
+    ports: PublishPorts,
+    *,
+    now: float,
+) -> HealthOutcome:
+    """The flow publishes the version this run produced, nothing failed, errors did not rise."""
+    target = _target(validation)
+    expected = progress.published_version
+    live = ports.genesys.get_flow(target.id)
+    actual = live.published_version.id if live.published_version else None
+    checks: list[str] = []
+    if expected is None or actual != expected:
+        raise HealthCheckFailedError(
+            f"flow {target.name!r} publishes version {actual}, not {expected} (the version this run "
+            "published): someone else published or reverted it in between"
+        )
+    if expected == snapshot.version:
+        raise HealthCheckFailedError(f"flow {target.name!r} still publishes the previous version {expected}")
+    checks.append(f"published version is {expected}")
+    operation = live.current_operation
+    if operation is not None and operation.complete and operation.action_status == "FAILURE":
+        raise HealthCheckFailedError(
+            f"flow {target.name!r} reports a failed {operation.action_name or 'operation'}: "
+            f"{operation.error_message or operation.error_code}"
+        )
+    checks.append("no failed operation")
+    checks.extend(_validate_published_version(target, expected, ports))
+    if validation.timing.health_error_window_seconds > 0:
+        checks.append(
+            _check_error_rate(target, expected, snapshot.version, validation.timing, ports, now=now)
+        )
+    return HealthOutcome(published_version=expected, checks=checks)
+
+
+def _validate_published_version(target: TargetFlow, version: str, ports: PublishPorts) -> list[str]:
+    genesys = ports.genesys
+    try:
+        started = genesys.start_validate_job([(target.id, version)])
+        job = genesys.wait_until(
+            lambda: genesys.get_validate_job(started.id),
+            lambda job: job.status in ("Success", "Failure"),
+            what=f"validate job {started.id}",
+            poll_interval_seconds=1.0,
+            timeout_seconds=120.0,
+        )
+    except (NotFoundError, ForbiddenError):
+        return ["validate jobs unavailable in this org (skipped)"]
+    errors = [message.text or "" for message in job.messages if (message.type or "").lower() == "error"]
+    if errors:
+        raise HealthCheckFailedError(
+            f"Genesys' validation of flow {target.name!r} version {version} reports: " + " | ".join(errors)
+        )
+    return ["Genesys validate job passed"]
+
+
+def _check_error_rate(
+    target: TargetFlow,
+    version: str,
+    previous: str | None,
+    timing: PublishTiming,
+    ports: PublishPorts,
+    *,
+    now: float,
+) -> str:
+    """Share of runs with a flow error since the publish vs the window before it (execution data)."""
+    window = timedelta(seconds=timing.health_error_window_seconds)
+    end = datetime.fromtimestamp(now, UTC)
+
+    def error_share(start: datetime, stop: datetime, flow_version: str | None) -> tuple[int, int]:
+        criteria = [
+            FlowInstanceCriteria(key="FlowId", operator="eq", value=target.id),
+            FlowInstanceCriteria(key="FlowStartDateTime", operator="gte", value=start.isoformat()),
+            FlowInstanceCriteria(key="FlowStartDateTime", operator="lt", value=stop.isoformat()),
+        ]
+        page = ports.genesys.query_flow_instances(
+            FlowInstanceQuery(query=[FlowInstanceCriteriaGroup(and_=criteria)])
+        )
+        rows = [row for row in page.entities if flow_version is None or row.flow_version == flow_version]
+        return sum(1 for row in rows if row.flow_error_reason), len(rows)
+
+    new_errors, new_runs = error_share(end - window, end, version)
+    old_errors, old_runs = error_share(end - 2 * window, end - window, previous)
+    new_share = new_errors / new_runs if new_runs else 0.0
+    old_share = old_errors / old_runs if old_runs else 0.0
+    # A rise needs evidence: at least 3 failing runs and a share 10 points above the baseline.
+    if new_errors >= 3 and new_share > old_share + 0.10:
+        raise HealthCheckFailedError(
+            f"flow errors rose after the publish: {new_errors}/{new_runs} runs failed "
+            f"(before: {old_errors}/{old_runs})"
+        )
+    return f"flow errors {new_errors}/{new_runs} (before {old_errors}/{old_runs})"
+
+
+# ---- RecordRelease -------------------------------------------------------------------------------
+
+
+def record_release(
+    run: RunRef,
+    validation: ValidationOutcome,
+    snapshot: SnapshotOutcome,
+    progress: JobProgress,
+    health: HealthOutcome,
+    ports: PublishPorts,
+) -> ReleaseOutcome:
+    """New version's YAML kept as the next rollback source, lock advanced, run + audit, lease freed."""
+    target = _target(validation)
+    version = health.published_version
+    if validation.yaml_key is not None:
+        key = flow_yaml_key(ports.org, target.id, version)
+        ports.artifacts.put_immutable(key, ports.artifacts.get_bytes(validation.yaml_key), YAML_CONTENT_TYPE)
+    else:
+        key, _ = ensure_version_yaml(ports, target.id, version)
+    sha = advance_lock_for_version(ports, target, version, run_id=run.run_id)
+    warnings = _report_warnings(ports, validation)
+    outcome = ReleaseOutcome(
+        run_id=run.run_id,
+        flow_id=target.id,
+        flow_name=target.name,
+        published_version=version,
+        previous_version=snapshot.version,
+        yaml_key=key,
+        lock_sha256=sha,
+        warnings=warnings,
+    )
+    ports.artifacts.put_json(
+        run_artifact_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
+    )
+    _move_run(
+        ports, run.run_id, "SUCCEEDED", {"published_version": version, "yaml_key": key, "lock_sha256": sha}
+    )
+    ports.audit.append(
+        ports.org,
+        "publish.released",
+        actor=validation.requester,
+        subject=target.id,
+        details={
+            "run_id": run.run_id,
+            "version": version,
+            "previous_version": snapshot.version,
+            "environment": validation.environment,
+            "reason": validation.reason,
+            "lock_sha256": sha,
+        },
+    )
+    ports.leases.release(ports.org, target.id, run.run_id)
+    return outcome
+
+
+def advance_lock_for_version(
+    ports: PublishPorts, target: TargetFlow, version: str, *, run_id: str
+) -> str | None:
+    """Write the current lock with this flow at `version` and make it current (retry on a race)."""
+    object_type = dependency_object_type(target.type) or f"{target.type}FLOW"
+    consumed = [
+        ConsumedResource(
+            id=dependency.id,
+            type=dependency.type or "UNKNOWN",
+            name=dependency.name or "",
+            version=dependency.version,
+            deleted=bool(dependency.deleted),
+        )
+        for dependency in ports.genesys.iter_consumed_resources(
+            target.id, version=version, object_type=object_type
+        )
+    ]
+    for _attempt in range(_POINTER_ATTEMPTS):
+        pointer = ports.pointers.get_current(ports.org)
+        if pointer is None:
+            return None  # no lock to update: the next scan records the flow
+        lock = parse_lock(ports.artifacts.get_bytes(pointer.key), expected_sha256=pointer.sha)
+        try:
+            updated = with_flow_version(lock, target.id, version, consumed)
+        except FlowNotInLockError:
+            return pointer.sha
+        sha = lock_sha256(updated)
+        if sha == pointer.sha:
+            return sha
+        key = lock_key(ports.org, sha)
+        ports.artifacts.put_immutable(key, canonical_bytes(updated))
+        try:
+            ports.pointers.advance(ports.org, sha, pointer.sha, key=key, scan_id=f"publish-{run_id}")
+        except LockRaceError:
+            continue  # a scan or another release moved the pointer: apply the change on top of it
+        return sha
+    raise LockRaceError(ports.org, None, None)
+
+
+def _report_warnings(ports: PublishPorts, validation: ValidationOutcome) -> list[str]:
+    try:
+        report = ValidationReport.model_validate(ports.artifacts.get_json(validation.report_key))
+    except ArtifactNotFoundError:
+        return []
+    return [finding.line() for finding in report.warnings]
+
+
+# ---- terminal failure branches -------------------------------------------------------------------
+
+
+def record_rolled_back(
+    run: RunRef,
+    validation: ValidationOutcome,
+    snapshot: SnapshotOutcome,
+    failure: StepFailure,
+    rollback: JobProgress,
+    ports: PublishPorts,
+) -> TerminalOutcome:
+    """The snapshot is live again: record it (lock, artifacts, run, audit), free the lease."""
+    target = _target(validation)
+    restored = rollback.published_version
+    if restored is not None and snapshot.yaml_key is not None:
+        ports.artifacts.put_immutable(
+            flow_yaml_key(ports.org, target.id, restored),
+            ports.artifacts.get_bytes(snapshot.yaml_key),
+            YAML_CONTENT_TYPE,
+        )
+        advance_lock_for_version(ports, target, restored, run_id=run.run_id)
+    original = failure_message(failure)
+    cause = (
+        f"{failure.error}: {original} — rolled back: flow {target.name!r} publishes version {restored}, "
+        f"a redeploy of the snapshot of version {snapshot.version}"
+    )
+    _move_run(
+        ports,
+        run.run_id,
+        "ROLLED_BACK",
+        {"restored_version": restored, "snapshot_version": snapshot.version, "cause": cause[:4000]},
+    )
+    ports.audit.append(
+        ports.org,
+        "publish.rolled_back",
+        actor=validation.requester,
+        subject=target.id,
+        details={"run_id": run.run_id, "error": failure.error, "restored_version": restored,
+                 "snapshot_version": snapshot.version},
+    )  # fmt: skip
+    ports.leases.release(ports.org, target.id, run.run_id)
+    return TerminalOutcome(
+        run_id=run.run_id,
+        status="ROLLED_BACK",
+        error=failure.error,
+        cause=cause,
+        restored_version=restored,
+        snapshot_version=snapshot.version,
+    )
+
+
+def record_rollback_failed(
+    run: RunRef,
+    validation: ValidationOutcome,
+    snapshot: SnapshotOutcome | None,
+    failure: StepFailure | None,
+    rollback_failure: StepFailure,
+    ports: PublishPorts,
+) -> TerminalOutcome:
+    """Leave everything a person needs for a manual fix in the run item; free the lease."""
+    target = _target(validation)
+    try:
+        live = ports.genesys.get_flow(target.id)
+        live_version = live.published_version.id if live.published_version else None
+    except Exception:
+        live_version = "unknown (Genesys unreachable)"
+    original = f"{failure.error}: {failure_message(failure)}" if failure else "unknown"
+    rollback_error = f"{rollback_failure.error}: {failure_message(rollback_failure)}"
+    snapshot_version = snapshot.version if snapshot else None
+    snapshot_key = snapshot.yaml_key if snapshot else None
+    manual_fix = (
+        f"Flow {target.name!r} ({target.id}) now publishes version {live_version}. Restore it by deploying "
+        f"s3://<artifacts>/{snapshot_key} (the YAML of version {snapshot_version}) with Archy or "
+        f"`flowops rollback --flow {target.id}`, then rescan."
+    )
+    cause = f"{original} — rollback failed: {rollback_error}"
+    details = {
+        "original_error": original[:4000],
+        "rollback_error": rollback_error[:4000],
+        "snapshot_version": snapshot_version,
+        "snapshot_key": snapshot_key,
+        "live_version": live_version,
+        "manual_fix": manual_fix,
+    }
+    current = ports.runs.get(run.run_id)
+    if current is not None and current.status == "RUNNING":
+        _move_run(ports, run.run_id, "ROLLING_BACK", {})
+    _move_run(ports, run.run_id, "ROLLBACK_FAILED", details)
+    ports.audit.append(
+        ports.org, "publish.rollback_failed", actor=validation.requester, subject=target.id,
+        details={"run_id": run.run_id, **details},
+    )  # fmt: skip
+    ports.leases.release(ports.org, target.id, run.run_id)
+    return TerminalOutcome(
+        run_id=run.run_id,
+        status="ROLLBACK_FAILED",
+        error=rollback_failure.error,
+        cause=f"{cause}. {manual_fix}",
+        snapshot_version=snapshot_version,
+        notification_subject=f"flowops: rollback of {target.name} FAILED, manual fix needed"[:99],
+    )
+
+
+def record_failure_before_publish(
+    run: RunRef, validation: ValidationOutcome | None, failure: StepFailure, ports: PublishPorts
+) -> TerminalOutcome:
+    """A step before StartPublish failed: Genesys is unchanged; record it and free the lease."""
+    message = failure_message(failure)
+    cause = f"{failure.error}: {message} — nothing was published"
+    current = ports.runs.get(run.run_id)
+    if current is not None and current.status in ("PENDING", "RUNNING"):
+        _move_run(ports, run.run_id, "FAILED", {"cause": cause[:4000]})
+    target = validation.target if validation else None
+    ports.audit.append(
+        ports.org,
+        "publish.failed",
+        actor=validation.requester if validation else "unknown",
+        subject=target.id if target else "unknown flow",
+        details={"run_id": run.run_id, "error": failure.error, "cause": message[:2000]},
+    )
+    if target is not None:
+        ports.leases.release(ports.org, target.id, run.run_id)
+    return TerminalOutcome(run_id=run.run_id, status="FAILED", error=failure.error, cause=cause)
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def _target(validation: ValidationOutcome) -> TargetFlow:
+    if validation.target is None:
+        raise ValueError("no target flow: validation did not resolve one")
+    return validation.target
+
+
+def _move_run(ports: PublishPorts, run_id: str, to_status: Any, details: dict[str, Any]) -> None:
+    """Transition the run item from whatever it is now; a repeat of the same move is a no-op."""
+    current = ports.runs.get(run_id)
+    if current is None:
+        raise RunTransitionError(f"publish run {run_id!r} has no run item")
+    if current.status == to_status:
+        return  # a retried step already moved it
+    ports.runs.transition(run_id, current.status, to_status, details=details)
+
+
+__all__ = [
+    "RUN_KIND",
+    "JobPurpose",
+    "PublishPorts",
+    "advance_lock_for_version",
+    "check_job",
+    "ensure_version_yaml",
+    "failure_message",
+    "health_check",
+    "next_wait_seconds",
+    "record_failure_before_publish",
+    "record_release",
+    "record_rollback_failed",
+    "record_rolled_back",
+    "run_artifact_key",
+    "snapshot_current_version",
+    "start_publish",
+    "start_rollback",
+    "validate_run",
+]

@@ -1,0 +1,402 @@
+// Interactive dependency graph of a flowops scan report. No network, no libraries: the data is
+// the JSON in #report-data (layout documented in flowops/report/graph_data.py). Names are user
+// data: they only ever reach the page through textContent, never as markup.
+(function () {
+  "use strict";
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var FLAG = { FLOW: 1, SCANNED: 2, MISSING: 4, DELETED: 8, IN_CYCLE: 16, CHANGED: 32, PROBLEM: 64 };
+  var COLUMN_WIDTH = 230, ROW_HEIGHT = 26, SUBCOLUMN_WIDTH = 190, MAX_COLUMN_ROWS = 40;
+  var SEARCH_RESULTS = 30, LABEL_CHARS = 28;
+
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  var nodes = data.nodes, cycles = data.cycles, limit = data.draw_limit;
+  var count = nodes.length;
+  var consumes = [], consumers = [], indexById = new Map();
+  for (var i = 0; i < count; i++) {
+    consumes.push([]);
+    consumers.push([]);
+    indexById.set(nodes[i][0], i);
+  }
+  data.edges.forEach(function (edge) {
+    consumes[edge[0]].push(edge[1]);
+    consumers[edge[1]].push(edge[0]);
+  });
+
+  var svg = document.getElementById("graph");
+  var viewport = document.getElementById("viewport");
+  var note = document.getElementById("graph-note");
+  var searchBox = document.getElementById("search");
+  var searchResults = document.getElementById("search-results");
+  var view = { x: 20, y: 20, k: 1 };
+  var visible = [], positions = new Map(), nodeElements = new Map(), edgeElements = [];
+  var selection = null; // {index, impact: [indices], distance: Map, cycle: Set}
+
+  function idOf(index) { return nodes[index][0]; }
+  function nameOf(index) { return nodes[index][1]; }
+  function has(index, flag) { return (nodes[index][4] & flag) !== 0; }
+  function compareIds(a, b) { var x = idOf(a), y = idOf(b); return x < y ? -1 : x > y ? 1 : 0; }
+  function compareNames(a, b) {
+    var x = nameOf(a).toLowerCase(), y = nameOf(b).toLowerCase();
+    return x < y ? -1 : x > y ? 1 : compareIds(a, b);
+  }
+  function clip(text, size) { return text.length <= size ? text : text.slice(0, size - 1) + "\u2026"; }
+
+  // Every flow that transitively consumes `start`, nearest first then by id: the same
+  // definition and order as flowops.graph.impact (the node itself is never its own consumer).
+  function impactOf(start) {
+    var distance = new Map([[start, 0]]), queue = [start], members = [];
+    for (var head = 0; head < queue.length; head++) {
+      var node = queue[head];
+      consumers[node].forEach(function (consumer) {
+        if (distance.has(consumer)) { return; }
+        distance.set(consumer, distance.get(node) + 1);
+        queue.push(consumer);
+        if (has(consumer, FLAG.FLOW)) { members.push(consumer); }
+      });
+    }
+    members.sort(function (a, b) { return distance.get(a) - distance.get(b) || compareIds(a, b); });
+    return { members: members, distance: distance };
+  }
+
+  function allNodes() { var all = []; for (var k = 0; k < count; k++) { all.push(k); } return all; }
+
+  // Large orgs: draw the most connected nodes until something is searched for.
+  function overviewSet() {
+    if (count <= limit) { return allNodes(); }
+    return allNodes().sort(function (a, b) {
+      return (consumes[b].length + consumers[b].length) - (consumes[a].length + consumers[a].length) || a - b;
+    }).slice(0, limit);
+  }
+
+  // Large orgs: the selected node, its cycle, what it consumes and its impact set (nearest first).
+  function neighbourhoodSet(current) {
+    if (count <= limit) { return allNodes(); }
+    var chosen = [], seen = new Set();
+    function add(index) { if (!seen.has(index) && chosen.length < limit) { seen.add(index); chosen.push(index); } }
+    add(current.index);
+    current.cycle.forEach(add);
+    consumes[current.index].forEach(add);
+    current.impact.forEach(add);
+    return chosen;
+  }
+
+  // Layered layout: one column per layer (waves give the order, dependencies on the left),
+  // tall columns wrapped into sub-columns, rows ordered by a few barycentre sweeps so that
+  // edges cross less.
+  function layout(indices) {
+    var inView = new Set(indices);
+    var layers = Array.from(new Set(indices.map(function (k) { return nodes[k][3]; }))).sort(function (a, b) { return a - b; });
+    var columnOf = new Map(layers.map(function (layer, column) { return [layer, column]; }));
+    var columns = layers.map(function () { return []; });
+    indices.forEach(function (k) { columns[columnOf.get(nodes[k][3])].push(k); });
+    columns.forEach(function (column) { column.sort(compareNames); });
+    var row = new Map();
+    function number() { columns.forEach(function (column) { column.forEach(function (k, r) { row.set(k, r); }); }); }
+    number();
+    for (var sweep = 0; sweep < 4; sweep++) {
+      columns.forEach(function (column) {
+        var centre = new Map();
+        column.forEach(function (k) {
+          var sum = 0, n = 0;
+          consumes[k].concat(consumers[k]).forEach(function (other) {
+            if (inView.has(other)) { sum += row.get(other); n += 1; }
+          });
+          centre.set(k, n ? sum / n : row.get(k));
+        });
+        column.sort(function (a, b) { return centre.get(a) - centre.get(b) || compareNames(a, b); });
+      });
+      number();
+    }
+    positions = new Map();
+    var x = 0, tallest = 0;
+    columns.forEach(function (column) { tallest = Math.max(tallest, Math.min(column.length, MAX_COLUMN_ROWS)); });
+    columns.forEach(function (column) {
+      var sub = Math.ceil(column.length / MAX_COLUMN_ROWS);
+      var rows = Math.min(column.length, MAX_COLUMN_ROWS);
+      var top = (tallest - rows) / 2 * ROW_HEIGHT;
+      column.forEach(function (k, r) {
+        positions.set(k, { x: x + Math.floor(r / MAX_COLUMN_ROWS) * SUBCOLUMN_WIDTH, y: top + (r % MAX_COLUMN_ROWS) * ROW_HEIGHT });
+      });
+      x += (sub - 1) * SUBCOLUMN_WIDTH + COLUMN_WIDTH;
+    });
+  }
+
+  function svgElement(tag, attributes) {
+    var element = document.createElementNS(SVG_NS, tag);
+    Object.keys(attributes).forEach(function (key) { element.setAttribute(key, attributes[key]); });
+    return element;
+  }
+
+  function draw(indices) {
+    visible = indices;
+    layout(indices);
+    while (viewport.firstChild) { viewport.removeChild(viewport.firstChild); }
+    nodeElements = new Map();
+    edgeElements = [];
+    var edgeLayer = svgElement("g", { "class": "edges" }), nodeLayer = svgElement("g", { "class": "nodes" });
+    viewport.appendChild(edgeLayer);
+    viewport.appendChild(nodeLayer);
+    indices.forEach(function (consumer) {
+      consumes[consumer].forEach(function (consumed) {
+        if (!positions.has(consumed)) { return; }
+        var a = positions.get(consumer), b = positions.get(consumed);
+        var d;
+        if (a.x === b.x) {
+          // Same column (flows of one wave on a cycle, or a self-loop): bulge to the left.
+          var out = 30 + Math.abs(a.y - b.y) * 0.35;
+          d = "M" + a.x + "," + a.y + " C" + (a.x - out) + "," + (a.y - (a.y === b.y ? 22 : 0)) + " " + (b.x - out) + "," + (b.y + (a.y === b.y ? 22 : 0)) + " " + b.x + "," + b.y;
+        } else {
+          var bend = Math.max(40, Math.abs(a.x - b.x) / 2);
+          d = "M" + a.x + "," + a.y + " C" + (a.x - bend) + "," + a.y + " " + (b.x + bend) + "," + b.y + " " + b.x + "," + b.y;
+        }
+        var path = svgElement("path", { "class": "edge", "d": d });
+        edgeLayer.appendChild(path);
+        edgeElements.push({ element: path, from: consumer, to: consumed });
+      });
+    });
+    indices.forEach(function (k) {
+      var p = positions.get(k);
+      var classes = ["node", has(k, FLAG.FLOW) ? "flow" : "object"];
+      if (has(k, FLAG.MISSING)) { classes.push("missing"); }
+      if (has(k, FLAG.DELETED)) { classes.push("deleted"); }
+      if (has(k, FLAG.IN_CYCLE)) { classes.push("in-cycle"); }
+      if (has(k, FLAG.CHANGED)) { classes.push("changed"); }
+      if (has(k, FLAG.PROBLEM)) { classes.push("problem"); }
+      var group = svgElement("g", { "class": classes.join(" "), "transform": "translate(" + p.x + "," + p.y + ")" });
+      group.dataset.nodeId = idOf(k);
+      var title = svgElement("title", {});
+      title.textContent = nameOf(k) + " (" + idOf(k) + ", " + nodes[k][2] + ")";
+      var label = svgElement("text", { "x": 9, "y": 4 });
+      label.textContent = clip(nameOf(k), LABEL_CHARS);
+      group.appendChild(title);
+      group.appendChild(svgElement("circle", { "r": 6 }));
+      group.appendChild(label);
+      nodeLayer.appendChild(group);
+      nodeElements.set(k, group);
+    });
+    var shown = indices.length === count
+      ? "all " + count + " nodes"
+      : indices.length + " of " + count + " nodes (" + (selection ? "neighbourhood of the selection" : "most connected; search a flow to draw its neighbourhood") + ")";
+    note.textContent = "Showing " + shown + ".";
+    svg.dataset.drawn = String(indices.length);
+    highlight();
+  }
+
+  function highlight() {
+    var impactSet = new Set(selection ? selection.impact : []);
+    var cycleSet = selection ? selection.cycle : new Set();
+    nodeElements.forEach(function (element, k) {
+      var selected = selection !== null && k === selection.index;
+      element.classList.toggle("selected", selected);
+      element.classList.toggle("highlighted", impactSet.has(k));
+      element.classList.toggle("cycle-member", cycleSet.has(k) && !selected);
+      element.classList.toggle("dimmed", selection !== null && !selected && !impactSet.has(k) && !cycleSet.has(k));
+    });
+    edgeElements.forEach(function (edge) {
+      var toTarget = selection !== null && (edge.to === selection.index || impactSet.has(edge.to));
+      var onImpact = impactSet.has(edge.from) && toTarget;
+      var onCycle = cycleSet.has(edge.from) && cycleSet.has(edge.to);
+      edge.element.classList.toggle("highlighted", onImpact && !onCycle);
+      edge.element.classList.toggle("cycle-edge", onCycle);
+      edge.element.classList.toggle("dimmed", selection !== null && !onImpact && !onCycle);
+    });
+  }
+
+  function applyView() {
+    viewport.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")");
+    svg.dataset.zoom = view.k.toFixed(3);
+  }
+
+  function zoomAt(factor, cx, cy) {
+    var k = Math.min(4, Math.max(0.05, view.k * factor));
+    view.x = cx - (cx - view.x) * (k / view.k);
+    view.y = cy - (cy - view.y) * (k / view.k);
+    view.k = k;
+    applyView();
+  }
+
+  function fit() {
+    var box = viewport.getBBox(), width = svg.clientWidth || 800, height = svg.clientHeight || 600;
+    if (!box.width || !box.height) { view = { x: 20, y: 20, k: 1 }; applyView(); return; }
+    var k = Math.min(1.4, Math.max(0.05, Math.min((width - 40) / box.width, (height - 40) / box.height)));
+    view = { k: k, x: (width - box.width * k) / 2 - box.x * k, y: (height - box.height * k) / 2 - box.y * k };
+    applyView();
+  }
+
+  function centreOn(k) {
+    var p = positions.get(k);
+    if (!p) { return; }
+    view.k = Math.max(view.k, 0.8);
+    view.x = (svg.clientWidth || 800) / 2 - p.x * view.k;
+    view.y = (svg.clientHeight || 600) / 2 - p.y * view.k;
+    applyView();
+  }
+
+  function listItem(k, text) {
+    var item = document.createElement("li");
+    item.dataset.nodeId = idOf(k);
+    item.textContent = text;
+    item.title = idOf(k);
+    return item;
+  }
+
+  function describe(current) {
+    var k = current.index, details = document.getElementById("selection-details");
+    while (details.firstChild) { details.removeChild(details.firstChild); }
+    var facts = [["name", nameOf(k)], ["id", idOf(k)], ["type", nodes[k][2]],
+      ["wave", nodes[k][3] > 0 ? String(nodes[k][3]) : "\u2014"],
+      ["consumes", String(consumes[k].length)], ["consumers", String(consumers[k].length)]];
+    var states = [];
+    if (has(k, FLAG.MISSING)) { states.push("missing from the org"); }
+    if (has(k, FLAG.DELETED)) { states.push("deleted"); }
+    if (has(k, FLAG.IN_CYCLE)) { states.push("on a cycle"); }
+    if (has(k, FLAG.CHANGED)) { states.push("changed since the previous lock"); }
+    if (has(k, FLAG.PROBLEM)) { states.push("has problems (see the table)"); }
+    if (states.length) { facts.push(["state", states.join(", ")]); }
+    facts.forEach(function (fact) {
+      var term = document.createElement("dt"), value = document.createElement("dd");
+      term.textContent = fact[0];
+      value.textContent = fact[1];
+      details.appendChild(term);
+      details.appendChild(value);
+    });
+    var impactList = document.getElementById("impact-list");
+    while (impactList.firstChild) { impactList.removeChild(impactList.firstChild); }
+    current.impact.forEach(function (m) {
+      impactList.appendChild(listItem(m, nameOf(m) + " (" + current.distance.get(m) + (current.distance.get(m) === 1 ? " step)" : " steps)")));
+    });
+    document.getElementById("impact-count").textContent = String(current.impact.length);
+    var cycleList = document.getElementById("cycle-list");
+    while (cycleList.firstChild) { cycleList.removeChild(cycleList.firstChild); }
+    Array.from(current.cycle).sort(compareNames).forEach(function (m) { cycleList.appendChild(listItem(m, nameOf(m))); });
+    document.getElementById("cycle-count").textContent = String(current.cycle.size);
+  }
+
+  function select(k, recentre) {
+    var impact = impactOf(k);
+    var cycleNumber = nodes[k][5];
+    selection = { index: k, impact: impact.members, distance: impact.distance,
+      cycle: new Set(cycleNumber >= 0 ? cycles[cycleNumber] : []) };
+    svg.dataset.selected = idOf(k);
+    document.getElementById("selection-hint").hidden = true;
+    describe(selection);
+    if (count > limit) {
+      draw(neighbourhoodSet(selection));
+      fit();
+    } else {
+      highlight();
+    }
+    // A redrawn neighbourhood was just fitted to the view; a full drawing keeps the user's zoom.
+    if (recentre && count <= limit) { centreOn(k); }
+  }
+
+  function clearSelection() {
+    selection = null;
+    delete svg.dataset.selected;
+    document.getElementById("selection-hint").hidden = false;
+    ["impact-list", "cycle-list", "selection-details"].forEach(function (id) {
+      var element = document.getElementById(id);
+      while (element.firstChild) { element.removeChild(element.firstChild); }
+    });
+    document.getElementById("impact-count").textContent = "0";
+    document.getElementById("cycle-count").textContent = "0";
+    if (count > limit) { draw(overviewSet()); fit(); } else { highlight(); }
+  }
+
+  function search(text) {
+    var query = text.trim().toLowerCase();
+    while (searchResults.firstChild) { searchResults.removeChild(searchResults.firstChild); }
+    nodeElements.forEach(function (element) { element.classList.remove("match"); });
+    if (!query) { return []; }
+    var ranked = [];
+    for (var k = 0; k < count; k++) {
+      var name = nameOf(k).toLowerCase(), id = idOf(k).toLowerCase();
+      var rank = (name === query || id === query) ? 0 : name.indexOf(query) === 0 ? 1
+        : (name.indexOf(query) >= 0 || id.indexOf(query) >= 0) ? 2 : -1;
+      if (rank >= 0) { ranked.push([rank, k]); }
+    }
+    ranked.sort(function (a, b) { return a[0] - b[0] || compareNames(a[1], b[1]); });
+    var matches = ranked.map(function (pair) { return pair[1]; });
+    matches.slice(0, SEARCH_RESULTS).forEach(function (k) {
+      var item = document.createElement("li"), button = document.createElement("button"), id = document.createElement("span");
+      button.type = "button";
+      button.className = "search-result";
+      button.dataset.nodeId = idOf(k);
+      button.textContent = nameOf(k);
+      id.className = "result-id";
+      id.textContent = idOf(k) + " \u00b7 " + nodes[k][2];
+      button.appendChild(id);
+      item.appendChild(button);
+      searchResults.appendChild(item);
+    });
+    matches.forEach(function (k) { if (nodeElements.has(k)) { nodeElements.get(k).classList.add("match"); } });
+    return matches;
+  }
+
+  function chooseResult(id) {
+    var k = indexById.get(id);
+    if (k === undefined) { return; }
+    while (searchResults.firstChild) { searchResults.removeChild(searchResults.firstChild); }
+    select(k, true);
+  }
+
+  searchBox.addEventListener("input", function () { search(searchBox.value); });
+  searchBox.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      var matches = search(searchBox.value);
+      if (matches.length) { chooseResult(idOf(matches[0])); }
+    } else if (event.key === "Escape") {
+      searchBox.value = "";
+      search("");
+    }
+  });
+  searchResults.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-node-id]");
+    if (button) { chooseResult(button.dataset.nodeId); }
+  });
+
+  // Pan by dragging the background, zoom with the wheel or the buttons; a drag is not a click.
+  var drag = null, dragged = false;
+  svg.addEventListener("pointerdown", function (event) {
+    drag = { x: event.clientX, y: event.clientY, viewX: view.x, viewY: view.y };
+    dragged = false;
+  });
+  svg.addEventListener("pointermove", function (event) {
+    if (!drag) { return; }
+    var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+    if (!dragged && Math.abs(dx) + Math.abs(dy) > 3) { dragged = true; svg.classList.add("dragging"); svg.setPointerCapture(event.pointerId); }
+    if (dragged) { view.x = drag.viewX + dx; view.y = drag.viewY + dy; applyView(); }
+  });
+  function endDrag() { drag = null; svg.classList.remove("dragging"); }
+  svg.addEventListener("pointerup", endDrag);
+  svg.addEventListener("pointercancel", endDrag);
+  svg.addEventListener("click", function (event) {
+    if (dragged) { dragged = false; return; }
+    var target = event.target.closest("[data-node-id]");
+    if (target) { select(indexById.get(target.dataset.nodeId), false); }
+  });
+  svg.addEventListener("wheel", function (event) {
+    event.preventDefault();
+    var box = svg.getBoundingClientRect();
+    zoomAt(Math.exp(-event.deltaY * 0.0015), event.clientX - box.left, event.clientY - box.top);
+  }, { passive: false });
+  document.getElementById("zoom-in").addEventListener("click", function () { zoomAt(1.25, svg.clientWidth / 2, svg.clientHeight / 2); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoomAt(0.8, svg.clientWidth / 2, svg.clientHeight / 2); });
+  document.getElementById("zoom-fit").addEventListener("click", fit);
+  document.getElementById("clear-selection").addEventListener("click", clearSelection);
+
+  // Links in the panel and the tables select their node in the graph.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".panel li[data-node-id], a[data-select]");
+    if (!link) { return; }
+    event.preventDefault();
+    var k = indexById.get(link.dataset.nodeId || link.dataset.select);
+    if (k === undefined) { return; }
+    select(k, true);
+    if (link.dataset.select) { svg.scrollIntoView({ block: "center" }); }
+  });
+
+  draw(overviewSet());
+  fit();
+  document.body.dataset.ready = "true";
+})();

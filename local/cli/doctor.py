@@ -1,0 +1,442 @@
+"""`flowops doctor`: check a configuration end to end, one row per check with a fix hint.
+
+Genesys side: the location (region or base URL) resolves, the OAuth client gets a token there
+(a client exists in ONE region, so a wrong region fails here too), every permission the scan,
+publish and trace pipelines read with is present (each probed with a harmless read; a
+`ForbiddenError` names the missing permission), the dependency index is OPERATIONAL and flow
+execution data is stored. AWS side: the artifacts bucket, the state table and the scan state
+machine answer. Permissions that can only be probed with a write are listed as not probed.
+
+Exit codes: 0 every check passed, 1 some check failed, 3 Genesys or the stack is unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import typer
+from pydantic import BaseModel
+
+from local.cli import exit_codes
+
+Status = Literal["pass", "fail", "skip"]
+PROBE_JOB_ID = "00000000-0000-4000-8000-000000000000"  # no such job: 404 proves the permission
+
+
+class Check(BaseModel):
+    name: str
+    status: Status
+    detail: str
+    hint: str = ""
+    unreachable: bool = False
+
+
+class PermissionProbe(BaseModel):
+    permission: str
+    used_by: str
+    endpoint: str
+
+
+# What the pipelines call, probed with reads that change nothing in the org.
+PERMISSION_PROBES: tuple[tuple[PermissionProbe, Callable[[Any], Any]], ...] = (
+    (
+        PermissionProbe(
+            permission="architect:flow:view", used_by="scan, publish", endpoint="GET /api/v2/flows"
+        ),
+        lambda client: client.list_flows_page(page_size=1),
+    ),
+    (
+        PermissionProbe(
+            permission="architect:dependencyTracking:view",
+            used_by="scan",
+            endpoint="GET /api/v2/architect/dependencytracking/build",
+        ),
+        lambda client: client.get_dependency_tracking_status(),
+    ),
+    (
+        PermissionProbe(
+            permission="architect:job:view", used_by="publish", endpoint="GET /api/v2/flows/jobs/{jobId}"
+        ),
+        lambda client: client.get_architect_job(PROBE_JOB_ID),
+    ),
+    (
+        PermissionProbe(
+            permission="architect:jobExport:view",
+            used_by="publish (rollback source)",
+            endpoint="GET /api/v2/flows/export/jobs/{jobId}",
+        ),
+        lambda client: client.get_export_job(PROBE_JOB_ID),
+    ),
+    (
+        PermissionProbe(
+            permission="architect:jobValidate:view",
+            used_by="publish (validate)",
+            endpoint="GET /api/v2/flows/validate/jobs/{jobId}",
+        ),
+        lambda client: client.get_validate_job(PROBE_JOB_ID),
+    ),
+    (
+        PermissionProbe(
+            permission="integrations:action:view", used_by="scan", endpoint="GET /api/v2/integrations/actions"
+        ),
+        lambda client: client.list_actions_page(page_size=1),
+    ),
+    (
+        PermissionProbe(
+            permission="architect:flowInstanceSettings:view",
+            used_by="trace",
+            endpoint="GET /api/v2/flows/instances/settings/executiondata",
+        ),
+        lambda client: client.get_execution_data_settings(),
+    ),
+    (
+        PermissionProbe(
+            permission="architect:flowInstance:search",
+            used_by="trace",
+            endpoint="POST /api/v2/flows/instances/query",
+        ),
+        lambda client: client.query_flow_instances(_last_minute_query(), page_size=1),
+    ),
+    (
+        PermissionProbe(
+            permission="architect:flowInstance:view",
+            used_by="trace",
+            endpoint="GET /api/v2/flows/instances/jobs/{jobId}",
+        ),
+        lambda client: client.get_execution_data_job(PROBE_JOB_ID),
+    ),
+)
+# Needed too, but only a write would prove them: listed so the operator grants them.
+WRITE_PERMISSIONS = (
+    ("architect:job:create", "publish (POST /api/v2/flows/jobs)"),
+    ("architect:flow:publish", "publish (POST /api/v2/flows/actions/publish)"),
+    ("architect:jobExport:create", "publish (POST /api/v2/flows/export/jobs)"),
+    ("architect:jobValidate:create", "publish (POST /api/v2/flows/validate/jobs)"),
+    ("architect:flowInstance:view", "trace (POST /api/v2/flows/instances/jobs)"),
+)
+
+ENABLE_EXECUTION_DATA_HINT = (
+    'PATCH /api/v2/flows/instances/settings/executiondata {"enabled": true}, then republish the flows'
+)
+INDEX_HINTS = {
+    "NOTBUILT": "start a build: POST /api/v2/architect/dependencytracking/build (a scan requests it too)",
+    "OPERATIONALNEEDSREBUILD": "results may be stale: POST /api/v2/architect/dependencytracking/build",
+    "BUILDINPROGRESS": "a build is running: wait for it (scans wait for it up to their deadline)",
+    "BUILDQUEUED": "a build is queued: wait for it",
+    "BUILDINITIALIZING": "a build is starting: wait for it",
+    "BUILDINCOMPLETE": "the last build did not finish: POST /api/v2/architect/dependencytracking/build",
+}
+
+
+def _last_minute_query() -> Any:
+    from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceQuery
+
+    now = datetime.now(UTC)
+    return FlowInstanceQuery.all_of(
+        FlowInstanceCriteria(
+            key="FlowStartDateTime", operator="gte", value=(now - timedelta(minutes=1)).isoformat()
+        ),
+        FlowInstanceCriteria(key="FlowStartDateTime", operator="lt", value=now.isoformat()),
+    )
+
+
+class GenesysTarget(BaseModel):
+    """Where and as whom doctor talks to Genesys. The secret never leaves `credentials`."""
+
+    description: str
+    region: str | None = None
+    base_url: str | None = None
+    secret_id: str | None = None
+    local_credentials: tuple[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"GenesysTarget({self.description!r})"
+
+
+def genesys_target(connection: Any | None) -> GenesysTarget:
+    """From GENESYS_* settings; else the running local cloud's simulator with its local client."""
+    from flowops.config import GenesysSettings
+
+    settings = GenesysSettings()
+    if settings.genesys_region or settings.genesys_base_url:
+        where = settings.genesys_base_url or f"region {settings.genesys_region}"
+        return GenesysTarget(
+            description=f"{where} (secret {settings.genesys_secret_id or 'not set'})",
+            region=settings.genesys_region,
+            base_url=settings.genesys_base_url,
+            secret_id=settings.genesys_secret_id,
+        )
+    if connection is not None and connection.genesys_base_url:
+        from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+
+        return GenesysTarget(
+            description=f"local simulator {connection.genesys_base_url}",
+            base_url=connection.genesys_base_url,
+            local_credentials=LOCAL_GENESYS_CREDENTIALS,
+        )
+    return GenesysTarget(description="not configured")
+
+
+def build_client(target: GenesysTarget) -> Any:
+    """A Genesys client for `target`; raises ConfigurationError / AuthenticationError-like errors."""
+    from flowops.genesys import ClientCredentials, GenesysClient
+    from flowops.genesys.credentials import load_credentials_from_secrets_manager
+    from flowops.genesys.regions import resolve_endpoints
+
+    resolve_endpoints(region=target.region, base_url=target.base_url)
+    if target.local_credentials is not None:
+        client_id, client_secret = target.local_credentials
+        credentials = ClientCredentials(client_id=client_id, client_secret=client_secret)
+    else:
+        credentials = load_credentials_from_secrets_manager(target.secret_id or "")
+    return GenesysClient(credentials, region=target.region, base_url=target.base_url)
+
+
+def genesys_checks(
+    target: GenesysTarget, client_factory: Callable[[GenesysTarget], Any] = build_client
+) -> list[Check]:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from flowops.genesys.errors import (
+        AuthenticationError,
+        ConfigurationError,
+        ForbiddenError,
+        GenesysError,
+        GenesysUnavailableError,
+        NotFoundError,
+    )
+
+    checks: list[Check] = []
+    try:
+        client = client_factory(target)
+    except (BotoCoreError, ClientError) as error:
+        return [
+            Check(
+                name="Genesys credentials secret",
+                status="fail",
+                detail=f"cannot read secret {target.secret_id!r}: {error}",
+                hint="check GENESYS_SECRET_ID, your AWS credentials and secretsmanager:GetSecretValue",
+            )
+        ]
+    except ConfigurationError as error:
+        return [
+            Check(
+                name="Genesys location and credentials",
+                status="fail",
+                detail=str(error),
+                hint="set GENESYS_REGION (e.g. eu_west_1) or GENESYS_BASE_URL, and GENESYS_SECRET_ID",
+            )
+        ]
+    checks.append(Check(name="Genesys location", status="pass", detail=target.description))
+    try:
+        client.tokens.access_token()
+    except AuthenticationError as error:
+        checks.append(
+            Check(
+                name="Credentials",
+                status="fail",
+                detail=str(error),
+                hint="check the OAuth client id/secret in the secret, and that the region is the org's "
+                "region (a client-credentials client exists in one region only)",
+            )
+        )
+        return checks
+    except GenesysUnavailableError as error:
+        checks.append(
+            Check(
+                name="Credentials",
+                status="fail",
+                detail=f"cannot reach the login host: {error}",
+                hint="check network access and GENESYS_REGION / GENESYS_BASE_URL",
+                unreachable=True,
+            )
+        )
+        return checks
+    checks.append(Check(name="Credentials", status="pass", detail="token issued (region is right)"))
+
+    results: dict[str, Any] = {}
+    for probe, call in PERMISSION_PROBES:
+        name = f"Permission {probe.permission}"
+        try:
+            results[probe.permission] = call(client)
+        except NotFoundError:
+            checks.append(
+                Check(name=name, status="pass", detail=f"{probe.endpoint} allowed ({probe.used_by})")
+            )
+            continue
+        except ForbiddenError as error:
+            missing = error.missing_permission or probe.permission
+            checks.append(
+                Check(
+                    name=name,
+                    status="fail",
+                    detail=f"{probe.endpoint} refused: missing {missing} (needed by {probe.used_by})",
+                    hint=f"add {missing} to the OAuth client's role",
+                )
+            )
+            continue
+        except GenesysUnavailableError as error:
+            checks.append(
+                Check(
+                    name=name,
+                    status="fail",
+                    detail=str(error),
+                    hint="Genesys did not answer",
+                    unreachable=True,
+                )
+            )
+            continue
+        except GenesysError as error:
+            checks.append(Check(name=name, status="fail", detail=f"{probe.endpoint}: {error}", hint=""))
+            continue
+        checks.append(Check(name=name, status="pass", detail=f"{probe.endpoint} allowed ({probe.used_by})"))
+    checks.append(
+        Check(
+            name="Write permissions",
+            status="skip",
+            detail="not probed (only a write would prove them): "
+            + ", ".join(f"{permission} [{used}]" for permission, used in WRITE_PERMISSIONS),
+            hint="grant them to the OAuth client's role for publish and trace",
+        )
+    )
+
+    status = results.get("architect:dependencyTracking:view")
+    if status is not None:
+        value = str(status.status)
+        failed = len(status.failed_objects or [])
+        checks.append(
+            Check(
+                name="Dependency index",
+                status="pass" if value == "OPERATIONAL" else "fail",
+                detail=value + (f", {failed} objects failed to index" if failed else ""),
+                hint=INDEX_HINTS.get(value, ""),
+            )
+        )
+    settings = results.get("architect:flowInstanceSettings:view")
+    if settings is not None:
+        checks.append(
+            Check(
+                name="Execution data storage",
+                status="pass" if settings.enabled else "fail",
+                detail="enabled" if settings.enabled else "disabled: `flowops trace` finds no execution data",
+                hint="" if settings.enabled else ENABLE_EXECUTION_DATA_HINT,
+            )
+        )
+    return checks
+
+
+def stack_checks(connection: Any | None, connect_error: str | None) -> list[Check]:
+    if connection is None:
+        return [
+            Check(
+                name="Stack",
+                status="fail",
+                detail=connect_error or "no stack configured",
+                hint="start `flowops local up`, or set ARTIFACTS_BUCKET, STATE_TABLE, AUDIT_TABLE "
+                "for a deployed stack",
+                unreachable=True,
+            )
+        ]
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    probes: list[tuple[str, Callable[[], Any], str]] = [
+        (
+            f"Artifacts bucket {connection.artifacts_bucket}",
+            lambda: connection.client("s3").head_bucket(Bucket=connection.artifacts_bucket),
+            "s3:ListBucket",
+        ),
+        (
+            f"State table {connection.state_table}",
+            lambda: connection.client("dynamodb").describe_table(TableName=connection.state_table),
+            "dynamodb:DescribeTable",
+        ),
+    ]
+    if connection.scan_state_machine_arn:
+        probes.append(
+            (
+                "Scan state machine",
+                lambda: connection.client("stepfunctions").describe_state_machine(
+                    stateMachineArn=connection.scan_state_machine_arn
+                ),
+                "states:DescribeStateMachine",
+            )
+        )
+    checks: list[Check] = []
+    where = connection.aws_endpoint_url or f"AWS {connection.region}"
+    for name, call, action in probes:
+        try:
+            call()
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            denied = code in {"AccessDenied", "AccessDeniedException", "403"}
+            checks.append(
+                Check(
+                    name=name,
+                    status="fail",
+                    detail=f"{code or 'error'} at {where}",
+                    hint=f"allow {action} for your AWS identity"
+                    if denied
+                    else "deploy the stack (or check its name/region)",
+                )
+            )
+        except BotoCoreError as error:
+            checks.append(
+                Check(
+                    name=name,
+                    status="fail",
+                    detail=f"{where}: {error}",
+                    hint="check the endpoint/region",
+                    unreachable=True,
+                )
+            )
+        else:
+            checks.append(Check(name=name, status="pass", detail=f"reachable at {where}"))
+    return checks
+
+
+def _mark(status: Status, colour: bool) -> str:
+    text = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[status]
+    if not colour:
+        return text
+    return typer.style(text, fg={"pass": "green", "fail": "red", "skip": "yellow"}[status], bold=True)
+
+
+def doctor_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document (for scripts).")] = False,
+) -> None:
+    """Check the configuration end to end: Genesys location, credentials, every permission flowops
+    needs, dependency index, execution-data storage, and the stack. One row per check with a fix
+    hint. Exit code 0 all pass, 1 a check failed, 3 Genesys or the stack is unreachable."""
+    from local.cli.local_cloud import CloudUnavailableError, connect
+
+    connection, connect_error = None, None
+    try:
+        connection = connect()
+    except CloudUnavailableError as error:
+        connect_error = str(error)
+    checks = [*genesys_checks(genesys_target(connection)), *stack_checks(connection, connect_error)]
+    failed = [check for check in checks if check.status == "fail"]
+    if as_json:
+        document = {"ok": not failed, "checks": [check.model_dump(mode="json") for check in checks]}
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        colour = sys.stdout.isatty()
+        width = max(len(check.name) for check in checks)
+        for check in checks:
+            typer.echo(f"{_mark(check.status, colour)}  {check.name:<{width}}  {check.detail}")
+            if check.status == "fail" and check.hint:
+                typer.echo(f"      {'':<{width}}  fix: {check.hint}")
+        typer.echo(
+            f"\n{len(checks) - len(failed)}/{len(checks)} checks passed" if failed else "\nall checks passed"
+        )
+    if any(check.unreachable for check in failed):
+        raise typer.Exit(exit_codes.UNREACHABLE)
+    if failed:
+        raise typer.Exit(exit_codes.FAILURE_FOUND)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor_command)

@@ -1,0 +1,190 @@
+"""The scan report in a real headless Chromium, loaded from disk.
+
+Each test writes a report for a hand-made org, opens it as ``file://``, drives it like a person
+(type in the search box, click a result or a node, drag, wheel) and checks what is highlighted
+against ``flowops.graph``. A screenshot of each interaction is kept in the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flowops.graph import analyze, build_graph, impact
+from flowops.lock import LockedDependency, LockedFlow, Lockfile
+
+from bench.graph import generate_lock
+from tests.browser.conftest import RecordedPage
+from tests.unit.lock.org_files import load_org_lock
+from tests.unit.report.reports import report_for
+
+pytestmark = pytest.mark.browser
+
+
+def _open(report_page: RecordedPage, html: str, directory: Path) -> Any:
+    path = directory / "report.html"
+    path.write_text(html, encoding="utf-8")
+    page = report_page.page
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready=true]", timeout=10_000)
+    return page
+
+
+def _ids(page: Any, selector: str) -> list[str]:
+    return list(page.eval_on_selector_all(selector, "elements => elements.map(e => e.dataset.nodeId)"))
+
+
+def _search_and_pick(page: Any, text: str, node_id: str) -> None:
+    page.fill("#search", text)
+    page.click(f'#search-results button[data-node-id="{node_id}"]')
+    page.wait_for_selector(f'#graph[data-selected="{node_id}"]', timeout=5_000)
+
+
+@pytest.mark.parametrize(
+    ("org", "search_text", "node_id"),
+    [
+        ("nested_cycles", "Billing", "flow-billing"),
+        ("common_module_cycle", "module m2", "module-m2"),
+        ("diamond", "Bottom", "flow-bottom"),
+    ],
+)
+def test_search_and_click_highlights_exactly_the_impact_set_and_the_cycle(
+    report_page: RecordedPage, tmp_path: Path, org: str, search_text: str, node_id: str
+) -> None:
+    # Given the report of a tricky hand-made org, opened from disk
+    lock = load_org_lock(org)
+    page = _open(report_page, report_for(lock, title=f"{org} report"), tmp_path)
+
+    # When a flow is found by typing part of its name and its search result is clicked
+    _search_and_pick(page, search_text, node_id)
+
+    # Then the impact list is flowops.graph.impact for that node, in the same order
+    expected = [entry.flow_id for entry in impact(build_graph(lock), node_id)]
+    assert expected, "the fixture node should have consumers"
+    assert _ids(page, "#impact-list li") == expected
+    assert page.inner_text("#impact-count") == str(len(expected))
+    # And exactly those nodes are highlighted in the drawing, the node itself is "selected"
+    assert sorted(_ids(page, "#graph .node.highlighted")) == sorted(expected)
+    assert _ids(page, "#graph .node.selected") == [node_id]
+    # And its cycle (if any) is listed and marked
+    cycle = next((c.members for c in analyze(lock).cycles if node_id in c.members), [])
+    assert sorted(_ids(page, "#cycle-list li")) == cycle
+    assert sorted(_ids(page, "#graph .node.cycle-member")) == sorted(set(cycle) - {node_id})
+    # And nothing was fetched from anywhere but the file itself, without script errors
+    assert report_page.network_requests == []
+    assert report_page.errors == []
+    screenshot = tmp_path / f"{org}-{node_id}.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_clicking_a_node_in_the_drawing_selects_it_and_clear_resets(
+    report_page: RecordedPage, tmp_path: Path
+) -> None:
+    # Given the self-loop org's report
+    lock = load_org_lock("self_loop")
+    page = _open(report_page, report_for(lock), tmp_path)
+
+    # When the flow that transfers to itself is clicked in the graph
+    page.click('#graph .node[data-node-id="flow-retry"] circle')
+
+    # Then it is selected, its consumer is its impact set (not itself), and it is its own cycle
+    assert _ids(page, "#graph .node.selected") == ["flow-retry"]
+    assert _ids(page, "#impact-list li") == [e.flow_id for e in impact(build_graph(lock), "flow-retry")]
+    assert "flow-retry" not in _ids(page, "#impact-list li")
+    assert _ids(page, "#cycle-list li") == ["flow-retry"]
+
+    # When the selection is cleared
+    page.click("#clear-selection")
+
+    # Then nothing is highlighted or dimmed any more
+    assert _ids(page, "#graph .node.highlighted, #graph .node.dimmed, #graph .node.selected") == []
+    assert _ids(page, "#impact-list li") == []
+
+
+def test_pan_and_zoom_change_the_view(report_page: RecordedPage, tmp_path: Path) -> None:
+    # Given a report on screen
+    page = _open(report_page, report_for(load_org_lock("nested_cycles")), tmp_path)
+    before_zoom = float(page.get_attribute("#graph", "data-zoom"))
+    before_transform = page.get_attribute("#viewport", "transform")
+
+    # When the user zooms in with the button and with the wheel
+    page.click("#zoom-in")
+    box = page.locator("#graph").bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function(f"Number(document.getElementById('graph').dataset.zoom) > {before_zoom * 1.25}")
+
+    # And drags the background
+    zoomed_transform = page.get_attribute("#viewport", "transform")
+    page.mouse.down()
+    page.mouse.move(box["x"] + 160, box["y"] + 120, steps=5)
+    page.mouse.up()
+
+    # Then the drawing is scaled, then moved
+    assert zoomed_transform != before_transform
+    assert page.get_attribute("#viewport", "transform") != zoomed_transform
+    assert report_page.errors == []
+
+
+def test_hostile_names_stay_text_in_the_browser(report_page: RecordedPage, tmp_path: Path) -> None:
+    # Given a flow whose name is markup that would run script if injected
+    payload = '<img src=x onerror="document.body.dataset.pwned=1">'
+    lock = Lockfile(
+        org="evil",
+        flows=[
+            LockedFlow(id="flow-evil", name=payload, type="INBOUNDCALL", published_version="1.0"),
+            LockedFlow(
+                id="flow-front",
+                name="</script><script>document.body.dataset.pwned=2</script>",
+                type="INBOUNDCALL",
+                published_version="1.0",
+                consumes=[LockedDependency(id="flow-evil", type="INBOUNDCALLFLOW")],
+            ),
+        ],
+    )
+    page = _open(report_page, report_for(lock), tmp_path)
+
+    # When it is searched for and selected
+    _search_and_pick(page, "<img", "flow-evil")
+
+    # Then the name shows as text, no element was created from it, and no script ran
+    assert page.get_attribute("body", "data-pwned") is None
+    assert page.locator("img").count() == 0
+    assert payload in page.inner_text("#selection-details")
+    assert _ids(page, "#impact-list li") == ["flow-front"]
+    assert report_page.network_requests == []
+
+
+def test_a_large_org_draws_a_bounded_neighbourhood_of_the_searched_flow(
+    report_page: RecordedPage, tmp_path: Path
+) -> None:
+    # Given a 2,000-flow org (about 5,000 nodes), more than the report draws at once
+    lock = generate_lock(5000, seed=3, transfers_per_flow=0.4)
+    graph = build_graph(lock)
+    page = _open(report_page, report_for(lock, draw_limit=300), tmp_path)
+
+    # Then the first drawing is bounded
+    assert int(page.get_attribute("#graph", "data-drawn")) == 300
+
+    # When a module with many consumers is searched and picked
+    module_id = max(
+        (flow.id for flow in lock.flows if flow.type == "COMMONMODULE"), key=lambda f: graph.in_degree(f)
+    )
+    name = graph.nodes[module_id]["name"]
+    _search_and_pick(page, name, module_id)
+
+    # Then the impact list is complete while the drawing stays bounded and centred on the selection
+    expected = [entry.flow_id for entry in impact(graph, module_id)]
+    assert _ids(page, "#impact-list li") == expected
+    drawn = int(page.get_attribute("#graph", "data-drawn"))
+    assert drawn <= 300
+    drawn_ids = set(_ids(page, "#graph .node"))
+    assert len(drawn_ids) == drawn
+    assert {module_id, *graph.successors(module_id)} <= drawn_ids
+    highlighted = set(_ids(page, "#graph .node.highlighted"))
+    assert highlighted == set(expected) & drawn_ids
+    assert len(highlighted) >= min(len(expected), 100)
+    page.screenshot(path=str(tmp_path / "large-org.png"))
+    assert report_page.errors == [] and report_page.network_requests == []

@@ -1,0 +1,249 @@
+"""The synthesized publish state machine when the publish goes wrong after StartPublish: job
+Failure, a job past its deadline, a failed health check (rolled back), a failed rollback
+(RollbackFailed + SNS), Genesys 5xx/429 storms (retried), and locked flows."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from local.simulator.model import Principal
+from tests.e2e.publish_helpers import MAIN_FLOW, PublishWorld, start_world
+
+pytestmark = pytest.mark.slow
+
+JOB_STATUS = "GET /api/v2/flows/jobs/{jobId}"
+ROLLED_BACK_ERROR = "Publish.RolledBack"
+
+
+@pytest.fixture
+def world_factory(
+    start_simulator: Callable[..., Any], local_cloud_factory: Callable[..., Any]
+) -> Callable[..., PublishWorld]:
+    return lambda **options: start_world(start_simulator, local_cloud_factory, **options)
+
+
+@pytest.fixture
+def before_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, Callable[[], None]], None]]:
+    """Run `action` once right before the real handler of module `functions.publish.<name>`.
+
+    The local runtime resolves the dotted handler on every invocation, so the wrapper is what
+    the state machine's Lambda calls: the test injects what happens in the org in between.
+    """
+
+    def install(module_name: str, action: Callable[[], None]) -> None:
+        import importlib
+
+        module = importlib.import_module(f"functions.publish.{module_name}")
+        real = module.handler
+        done = threading.Event()
+
+        def wrapper(event: Any, context: Any) -> Any:
+            if not done.is_set():
+                done.set()
+                action()
+            return real(event, context)
+
+        monkeypatch.setattr(module, "handler", wrapper)
+
+    yield install
+
+
+def assert_restored_to_snapshot(world: PublishWorld, run_id: str, result: Any) -> None:
+    """Invariants of a rolled-back run: org, lock, artifacts, run item, audit, lease agree."""
+    assert result.status == "FAILED" and result.error == ROLLED_BACK_ERROR, (result.error, result.cause)
+    snapshot_yaml = world.artifact(f"flows/{world.org}/{MAIN_FLOW}/2.0.yaml").decode()
+    assert world.published_yaml() == snapshot_yaml
+    live_version = world.sim_flow()["publishedVersion"]
+    assert f"version {live_version}" in (result.cause or "") and "snapshot of version 2.0" in (
+        result.cause or ""
+    )
+    assert world.lock().flow(MAIN_FLOW).published_version == live_version
+    assert world.artifact(f"flows/{world.org}/{MAIN_FLOW}/{live_version}.yaml").decode() == snapshot_yaml
+    run = world.run_item(run_id)
+    assert run.status == "ROLLED_BACK"
+    assert run.details["restored_version"] == live_version and run.details["snapshot_version"] == "2.0"
+    assert world.audit_kinds(run_id) == ["publish.rolled_back"]
+    assert world.lease_holder() is None
+    assert "RecordRelease" not in result.states_entered() or world.run_item(run_id).status != "SUCCEEDED"
+
+
+def test_publish_job_failure_rolls_back_with_the_architect_message_in_the_cause(
+    world_factory: Callable[..., PublishWorld], before_handler: Callable[[str, Callable[[], None]], None]
+) -> None:
+    # Given Genesys fails every publish of Main IVR until the rollback starts
+    world = world_factory(faults="publish-fail=Main IVR")
+    before_handler("rollback", lambda: world.sim.set_faults(""))
+    # When version 3 is published
+    result = world.publish("publish-job-fails")
+    # Then the job's Error text is carried verbatim and the snapshot is live again
+    assert "Publish.JobFailed" in (result.cause or "")
+    assert "An error occurred publishing flow 'Main IVR': the flow could not be generated." in (
+        result.cause or ""
+    )
+    assert result.states_entered()[-3:] == [
+        "CheckRollbackJob",
+        "HasTheRollbackFinished",
+        "RecordRolledBack",
+    ] or ("WaitForRollback" in result.states_entered())
+    assert_restored_to_snapshot(world, "publish-job-fails", result)
+
+
+def test_job_still_running_at_the_deadline_is_rolled_back(world_factory: Callable[..., PublishWorld]) -> None:
+    # Given a slower clock (a job takes ~1 real second) and a 1.5-second publish deadline
+    world = world_factory(time_scale=6.0)
+    timing = {"first_poll_seconds": 1, "publish_deadline_seconds": 1.5}
+    # When version 3 is published
+    result = world.publish("publish-deadline", timing=timing)
+    # Then the run gave up at the deadline and restored the snapshot (after the late job, too)
+    assert "Publish.DeadlineExceeded" in (result.cause or "") and "deadline 2 s" in (result.cause or "")
+    assert_restored_to_snapshot(world, "publish-deadline", result)
+
+
+def test_failed_health_check_rolls_back(
+    world_factory: Callable[..., PublishWorld], before_handler: Callable[[str, Callable[[], None]], None]
+) -> None:
+    # Given someone republishes Main IVR outside the pipeline right after our job succeeded
+    world = world_factory()
+
+    def publish_out_of_band() -> None:
+        from flowops.clock import ScaledClock
+        from flowops.genesys import ClientCredentials, GenesysClient
+
+        client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
+        with GenesysClient(
+            ClientCredentials(client_id=client_id, client_secret=client_secret),
+            base_url=world.sim.url,
+            clock=ScaledClock(60),
+        ) as client:
+            client.publish_flow(MAIN_FLOW)
+            client.wait_until(
+                lambda: client.get_flow(MAIN_FLOW),
+                lambda flow: bool(flow.current_operation and flow.current_operation.complete),
+                what="out-of-band publish",
+                poll_interval_seconds=1.0,
+                timeout_seconds=120,
+            )
+
+    before_handler("health_check", publish_out_of_band)
+    # When version 3 is published
+    result = world.publish("publish-unhealthy")
+    # Then the health check saw another version live and the run rolled back to the snapshot
+    assert "Publish.HealthCheckFailed" in (result.cause or "")
+    assert "someone else published" in (result.cause or "")
+    assert_restored_to_snapshot(world, "publish-unhealthy", result)
+
+
+def test_failed_rollback_ends_in_rollback_failed_with_a_notification_and_a_manual_fix(
+    world_factory: Callable[..., PublishWorld],
+) -> None:
+    # Given Genesys fails every publish of Main IVR, the rollback's too
+    world = world_factory(faults="publish-fail=Main IVR")
+    # When version 3 is published
+    result = world.publish("publish-rollback-fails")
+    # Then the run ends in RollbackFailed, naming both errors
+    assert result.status == "FAILED" and result.error == "Publish.RollbackFailed"
+    assert "Publish.JobFailed" in (result.cause or "") and "rollback failed" in (result.cause or "")
+    assert "NotifyRollbackFailed" in result.states_entered()
+    # and an SNS notification went out with the cause
+    messages = world.sns_messages()
+    assert len(messages) == 1 and "ROLLBACK_FAILED" in str(messages[0]["message"])
+    # and the run item holds what a person needs; the flow still publishes 2.0; the lease is free
+    run = world.run_item("publish-rollback-fails")
+    assert run.status == "ROLLBACK_FAILED"
+    assert run.details["snapshot_key"] == f"flows/{world.org}/{MAIN_FLOW}/2.0.yaml"
+    assert "flowops rollback" in run.details["manual_fix"] and run.details["live_version"] == "2.0"
+    assert world.sim_flow()["publishedVersion"] == "2.0"
+    assert world.lock().flow(MAIN_FLOW).published_version == "2.0"
+    assert world.audit_kinds("publish-rollback-fails") == ["publish.rollback_failed"]
+    assert world.lease_holder() is None
+
+
+def test_server_error_storm_is_retried_with_jittered_backoff_and_the_publish_succeeds(
+    world_factory: Callable[..., PublishWorld],
+) -> None:
+    # Given Genesys answers 503 to everything once the job is registered, until two polls failed
+    world = world_factory()
+    retries_per_call = 6  # the client's own attempts before it raises Genesys.ServerError
+    stop = threading.Event()
+
+    def storm_then_heal() -> None:
+        while not stop.is_set() and not world.counters().get("POST /api/v2/flows/jobs"):
+            time.sleep(0.002)
+        world.sim.set_faults("5xx=1.0")
+        while not stop.is_set():
+            if world.counters().get(JOB_STATUS, 0) >= 2 * retries_per_call:
+                world.sim.set_faults("")
+                return
+            time.sleep(0.002)
+
+    storm = threading.Thread(target=storm_then_heal, daemon=True)
+    storm.start()
+    try:
+        # When version 3 is published
+        result = world.publish("publish-5xx-storm")
+    finally:
+        stop.set()
+        storm.join(timeout=5)
+    # Then the state machine retried the poll with full jitter under the doubling ceiling
+    assert result.status == "SUCCEEDED", result.cause
+    retries = result.delays_of("CheckPublishJob", "retry")
+    assert len(retries) >= 2
+    assert all(0 <= delay <= 5 * 2**attempt for attempt, delay in enumerate(retries))
+    assert world.sim_flow()["publishedVersion"] == "3.0"
+    assert world.lock().flow(MAIN_FLOW).published_version == "3.0"
+
+
+def test_rate_limit_storm_is_absorbed(world_factory: Callable[..., PublishWorld]) -> None:
+    # Given an org whose rate limit dropped to 15 requests per minute
+    world = world_factory()
+    world.sim.set_faults("storm=15")
+    # When version 3 is published
+    result = world.publish("publish-429-storm")
+    # Then the client honoured Retry-After and the publish succeeded
+    assert result.status == "SUCCEEDED", result.cause
+    assert world.sim_flow()["publishedVersion"] == "3.0"
+    assert world.run_item("publish-429-storm").status == "SUCCEEDED"
+
+
+def lock_main_flow(world: PublishWorld) -> None:
+    world.sim.org.flows[MAIN_FLOW].locked_by = Principal(
+        "u-jane", "Jane Architect", "architect-ui", "Architect UI"
+    )
+
+
+def test_flow_locked_by_someone_else_is_refused_without_force_unlock(
+    world_factory: Callable[..., PublishWorld],
+) -> None:
+    # Given Jane has Main IVR checked out in Architect
+    world = world_factory()
+    lock_main_flow(world)
+    # When version 3 is published without force_unlock
+    result = world.publish("publish-locked")
+    # Then validation refuses it, naming the holder, and the lock is untouched
+    assert result.status == "FAILED" and result.error == "Publish.ValidationFailed"
+    assert "FLOW_LOCKED" in (result.cause or "") and "Jane Architect" in (result.cause or "")
+    assert world.sim_flow()["lockedBy"]["user"] == "Jane Architect"
+    assert not world.counters().get("POST /api/v2/flows/actions/unlock")
+    assert world.lease_holder() is None
+
+
+def test_force_unlock_removes_the_lock_audits_it_and_publishes(
+    world_factory: Callable[..., PublishWorld],
+) -> None:
+    # Given Jane has Main IVR checked out in Architect
+    world = world_factory()
+    lock_main_flow(world)
+    # When version 3 is published with force_unlock
+    result = world.publish("publish-force-unlock", force_unlock=True)
+    # Then the lock was removed once, audited, and the publish went through
+    assert result.status == "SUCCEEDED", result.cause
+    assert world.counters().get("POST /api/v2/flows/actions/unlock") == 1
+    assert world.sim_flow()["lockedBy"] is None
+    assert world.audit_kinds("publish-force-unlock") == ["publish.force_unlock", "publish.released"]
+    assert any("FLOW_UNLOCKED" in warning for warning in result.output["warnings"])
