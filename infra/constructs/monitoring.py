@@ -216,18 +216,21 @@ def _constructs(scope: IConstruct) -> Iterator[IConstruct]:
 
 
 def _label(construct: IConstruct) -> str:
-    """A construct's id, prefixed by its parent's when the id alone says nothing (`StateMachine`)."""
+    """A construct's id, prefixed by its workflow's when the id alone says little.
+
+    `ScanWorkflow/StateMachine` → `ScanWorkflow`; `TraceWorkflow/DeliveryDeadLetterQueue` →
+    `TraceDeliveryDeadLetterQueue`; resources placed directly on the stack keep their own id.
+    """
     own = construct.node.id
     parent = construct.node.scope
-    parent_id = parent.node.id if parent is not None else ""
-    if own in {"StateMachine", "Queue", "Function"} and parent_id:
+    if parent is None or isinstance(parent, cdk.Stack):
+        return own
+    parent_id = parent.node.id
+    if own in {"StateMachine", "Queue", "Function"}:
         return parent_id
-    if (
-        isinstance(construct, sqs.Queue)
-        and parent_id
-        and not own.startswith(parent_id.removesuffix("Workflow"))
-    ):
-        return f"{parent_id.removesuffix('Workflow')}{own}"
+    stem = parent_id.removesuffix("Workflow")
+    if isinstance(construct, sqs.Queue) and not own.startswith(stem):
+        return f"{stem}{own}"
     return own
 
 

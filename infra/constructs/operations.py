@@ -22,7 +22,7 @@ STATE_MACHINE_LOG_PREFIX = "/aws/vendedlogs/states/"
 
 # Logical ids of stack outputs. They are part of the CLI's contract with a deployed stack:
 # renaming one breaks `flowops` against every stack deployed before the rename.
-OUTPUT_API_URL = "ApiUrl"
+OUTPUT_API_URL = "PublishWebhookUrl"  # the webhook API's `POST /publish` URL
 OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
 OUTPUT_DASHBOARD = "DashboardName"
 OUTPUT_STATE_MACHINE_SUFFIX = "StateMachineArn"

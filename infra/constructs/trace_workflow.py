@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -30,6 +29,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.operations import data_removal_policy, state_machine_logs
 from infra.constructs.scan_workflow import retry_genesys_calls, retry_store_calls
 from infra.constructs.storage import StorageConstruct
 from infra.environment import EnvironmentConfig
@@ -80,7 +80,7 @@ class TraceWorkflowConstruct(Construct):
             visibility_timeout=Duration.seconds(60),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+            removal_policy=data_removal_policy(config),
         )
         acknowledge(
             self.dead_letter_queue,
@@ -349,19 +349,13 @@ class TraceWorkflowConstruct(Construct):
         analyze.next(deliver).next(record).next(done)
         park.next(mark_dead_lettered).next(record)
 
-        log_group = logs.LogGroup(
-            self,
-            "ExecutionLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
-        )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=STATE_MACHINE_TIMEOUT,
             tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs=state_machine_logs(self, config=config, workflow="Trace"),
             comment=f"flowops trace of org {config.org_key}: execution data → bottlenecks → webhook",
         )
         self._acknowledge_findings()

@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "local.cli.lock",
     "local.cli.runs",
     "local.cli.doctor",
+    "local.cli.demo",
 )
 
 

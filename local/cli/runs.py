@@ -70,7 +70,7 @@ class StateRun(BaseModel):
     type: str = Field(description="Task, Choice, Map, Wait, Pass, Succeed, Fail, Parallel")
     entered_at: datetime | None
     exited_at: datetime | None = None
-    status: str = Field(description="running | succeeded | failed")
+    status: str = Field(description="running | failing (retry or catch pending) | succeeded | failed")
     iteration: int | None = Field(default=None, description="Map iteration index, when inside one")
     map_state: str | None = None
     attempts: list[Attempt] = Field(default_factory=list)
@@ -288,6 +288,7 @@ def build_state_runs(
                     )
                 )
             run.attempts.append(Attempt(number=len(run.attempts) + 1, scheduled_at=timestamp))
+            run.status = "running"
         elif kind.endswith(("Failed", "TimedOut")) and not kind.startswith(("Execution", "MapIteration")):
             error = str(details.get("error") or ("States.Timeout" if kind.endswith("TimedOut") else kind))
             cause = details.get("cause")
@@ -296,7 +297,8 @@ def build_state_runs(
                 run.attempts[-1].error = error
                 run.attempts[-1].cause = str(cause) if cause is not None else None
             run.error, run.cause = error, (str(cause) if cause is not None else None)
-            run.status = "failed"
+            # Not final yet: a Retry schedules another attempt, a Catch or the end makes it final.
+            run.status = "failing"
             last_failure[run_index] = event
         elif kind.endswith("Succeeded") and not kind.startswith("MapIteration"):
             if run.attempts:
@@ -305,13 +307,16 @@ def build_state_runs(
             run.status = "succeeded"
         elif kind.endswith("StateExited"):
             run.exited_at = timestamp
-            if run.status == "running" or (
-                run.status == "failed" and run.attempts and run.attempts[-1].error is None
-            ):
+            if run.status == "running":
                 run.status = "succeeded"
+            elif run.status == "failing":
+                run.status = "failed"
             run.artifacts = find_artifact_keys(_parse_json(details.get("output")))
-    # A Fail state "fails" by design: show it with the execution's error (filled by the caller).
     for run in runs:
+        # A failure that led on to another state (a Catch) is final.
+        if run.status == "failing" and run.next_state is not None:
+            run.status = "failed"
+        # A Fail state "fails" by design: shown with the execution's error (filled by the caller).
         if run.type == "Fail":
             run.status = "failed"
     return runs
@@ -355,9 +360,13 @@ def view_execution(sfn: Any, execution_arn: str) -> ExecutionView:
             if details:
                 error, cause = details.get("error"), details.get("cause")
                 break
+    ended = description["status"] in TERMINAL_STATUSES
     for run in runs:
         if run.type == "Fail" and run.error is None:
             run.error, run.cause = error, cause
+        if ended and run.status in {"running", "failing"}:
+            # The execution ended around it (failed, timed out, aborted): the state did not finish.
+            run.status = "failed" if description["status"] != "SUCCEEDED" else "succeeded"
     artifacts: list[str] = []
     for key in [
         *(k for run in runs for k in run.artifacts),
@@ -504,7 +513,7 @@ def render_execution(view: ExecutionView) -> list[str]:
                 f"  retries {row['retries']}  failed {row['failed']}"
             )
             continue
-        mark = {"succeeded": "✓", "failed": "✗", "running": "…"}.get(row.status, "?")
+        mark = {"succeeded": "✓", "failed": "✗", "running": "…", "failing": "!"}.get(row.status, "?")
         line = f"  {mark:<2} {_state_label(row):<56} {row.type:<8} {_seconds(row.duration_seconds):>8}"
         if len(row.attempts) > 1:
             line += f"  attempts {len(row.attempts)}"
@@ -519,7 +528,7 @@ def render_execution(view: ExecutionView) -> list[str]:
                 f"       retry after attempt {retry.attempt}: {retry.error}; "
                 f"backoff {_seconds(retry.observed_backoff_seconds)}{configured}"
             )
-        if row.error and row.status == "failed":
+        if row.error and row.status in {"failed", "failing"}:
             lines.append(f"       error {row.error}: {_clip(row.cause)}")
         if row.next_state and (row.type == "Choice" or row.status == "failed"):
             verb = "branch" if row.type == "Choice" else "caught, went to"
@@ -666,7 +675,7 @@ def follow_execution(
                         f"  ↻ {_state_label(run)}: attempt {retry.attempt} failed with {retry.error}, "
                         f"retrying after {_seconds(retry.observed_backoff_seconds)}"
                     )
-            if run.status != "running" and (*key, run.status) not in printed_done:
+            if run.status not in {"running", "failing"} and (*key, run.status) not in printed_done:
                 printed_done.add((*key, run.status))
                 mark = "✓" if run.status == "succeeded" else "✗"
                 suffix = (

@@ -94,7 +94,12 @@ def scan_document(connection: CloudConnection, outcome: dict[str, Any], executio
         "waves": analysis["waves"],
         "missing": analysis["missing"],
         "problems": [
-            {"code": problem["code"], "object_ids": problem["object_ids"], "message": problem["message"]}
+            {
+                "code": problem["code"],
+                "object_ids": problem["object_ids"],
+                "consumer_ids": problem["consumer_ids"],
+                "message": problem["message"],
+            }
             for problem in analysis["problems"]
         ],
         "lock_sha256": outcome["lock_sha256"],
@@ -147,9 +152,9 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         + (f"  e.g. {' <-> '.join(document['cycles'][0][:4])}" if document["cycles"] else ""),
         f"waves    {len(document['waves'])}",
         f"missing  {len(document['missing'])}   problems {len(document['problems'])}",
-        f"drift    {len(drift['changed_flow_ids'])} flows changed "
-        f"(+{drift['flows_added']} -{drift['flows_removed']} ~{drift['flows_reversioned']}, "
-        f"edges +{drift['edges_added']} -{drift['edges_removed']})",
+        f"drift    flows +{drift['flows_added']} added -{drift['flows_removed']} removed "
+        f"~{drift['flows_reversioned']} re-versioned, "
+        f"edges +{drift['edges_added']} -{drift['edges_removed']}",
         f"api      {document['api_calls']} Genesys calls ({document['read_flows']} flows read, "
         f"{document['reused_flows']} reused from the previous lock)",
         f"report   {document['report_key']}",

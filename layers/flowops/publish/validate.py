@@ -376,7 +376,10 @@ def _check_cycles(
     for cycle in find_cycles(graph):
         members = frozenset(cycle.members)
         if target.id in members and members not in before:
-            walk = " → ".join(names.get(node, node) for node in cycle.witness)
+            # Start the walk at the flow being published: that is where the new edge leaves.
+            loop = cycle.witness[:-1] or [target.id]
+            start = loop.index(target.id) if target.id in loop else 0
+            walk = " → ".join(names.get(node, node) for node in [*loop[start:], *loop[:start], loop[start]])
             found.error(
                 "NEW_CYCLE",
                 f"flow {target.name!r}",

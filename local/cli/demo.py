@@ -1,0 +1,32 @@
+"""`flowops demo`: the main job on the embedded default (see local/demo.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from local.cli import exit_codes
+
+
+def demo(
+    flows: Annotated[int, typer.Option(help="Flows in the generated org.", min=10)] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the generated org (same seed, same org).")] = 7,
+) -> None:
+    """Run the whole pipeline on a generated org: simulator + moto, no AWS account needed."""
+    from local.cli.local_cloud import EmbeddedCloudError
+    from local.cli.scan import ScanExecutionError
+    from local.demo import DemoStepError, run_demo
+
+    try:
+        run_demo(flows=flows, seed=seed, echo=typer.echo)
+    except EmbeddedCloudError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    except (ScanExecutionError, DemoStepError) as error:
+        typer.echo(f"error: demo step failed: {error}", err=True)
+        raise typer.Exit(exit_codes.FAILURE_FOUND) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

@@ -1,0 +1,138 @@
+"""`flowops lock show|diff`: from files, from the stored locks of the local cloud, and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_document_bytes, lock_sha256
+from flowops.store import ArtifactStore, LockPointerStore, lock_key
+from typer.testing import CliRunner
+
+from local.cli import app, exit_codes
+from tests.unit.lock.org_files import load_org_lock
+
+
+def _write(path: Path, lock: Lockfile) -> str:
+    path.write_bytes(lock_document_bytes(lock))
+    return str(path)
+
+
+def _republished(lock: Lockfile, flow_id: str, version: str) -> Lockfile:
+    flows = [
+        flow.model_copy(update={"published_version": version}) if flow.id == flow_id else flow
+        for flow in lock.flows
+    ]
+    return Lockfile(org=lock.org, flows=flows, objects=lock.objects)
+
+
+def test_show_a_lock_file_as_json(tmp_path: Path, no_cloud: None) -> None:
+    # Given a lock file of the diamond org
+    lock = load_org_lock("diamond")
+    path = _write(tmp_path / "diamond.lock.json", lock)
+
+    # When it is shown as JSON
+    result = CliRunner().invoke(app, ["lock", "show", path, "--json"])
+
+    # Then its hash and counts are those of the lock
+    assert result.exit_code == exit_codes.OK, result.output
+    document = json.loads(result.stdout)
+    assert document["lock_sha256"] == lock_sha256(lock)
+    assert document["flows"] == len(lock.flows)
+    assert document["edges"] == sum(len(flow.consumes) for flow in lock.flows)
+    assert sum(document["flows_by_type"].values()) == len(lock.flows)
+
+
+def test_diff_of_files_exits_1_when_they_differ_and_0_when_identical(tmp_path: Path, no_cloud: None) -> None:
+    # Given a lock and the same org after one flow was republished
+    before = load_org_lock("diamond")
+    after = _republished(before, "flow-top", "9.0")
+    old, new = _write(tmp_path / "old.json", before), _write(tmp_path / "new.json", after)
+
+    # When they are diffed
+    differs = CliRunner().invoke(app, ["lock", "diff", old, new, "--json"])
+    same = CliRunner().invoke(app, ["lock", "diff", old, old])
+
+    # Then the diff names the republished flow and says so with exit code 1
+    assert differs.exit_code == exit_codes.FAILURE_FOUND, differs.output
+    document = json.loads(differs.stdout)
+    assert document["changed_flow_ids"] == ["flow-top"]
+    assert document["flows_reversioned"][0]["new_version"] == "9.0"
+    assert document["differs"] is True
+    assert same.exit_code == exit_codes.OK and "identical" in same.stdout
+
+
+def test_diff_by_name_matches_flows_across_environments(tmp_path: Path, no_cloud: None) -> None:
+    # Given dev and prod locks where the same flows have different ids, prod one version behind
+    def one_flow(org: str, flow_id: str, version: str) -> Lockfile:
+        flow = LockedFlow(id=flow_id, name="Main", type="INBOUNDCALL", published_version=version)
+        return Lockfile(org=org, flows=[flow])
+
+    dev, prod = one_flow("dev", "d-1", "3.0"), one_flow("prod", "p-9", "2.0")
+    source, target = _write(tmp_path / "dev.json", dev), _write(tmp_path / "prod.json", prod)
+
+    # When they are compared by name
+    result = CliRunner().invoke(app, ["lock", "diff", source, target, "--by-name"])
+
+    # Then the flows are matched and the version difference is reported
+    assert result.exit_code == exit_codes.FAILURE_FOUND, result.output
+    assert "matched 1 flows" in result.stdout
+    assert "INBOUNDCALLFLOW Main: 3.0 vs 2.0" in result.stdout
+
+
+def test_show_and_diff_stored_locks_through_the_pointer(cli_cloud: Any) -> None:
+    # Given two locks stored by content address and the pointer on the newer one
+    environment = cli_cloud.function_environment("CheckDependencyIndex")
+    org = environment.get("FLOWOPS_ORG", "dev")
+    artifacts = ArtifactStore(environment["ARTIFACTS_BUCKET"], cli_cloud.s3)
+    pointers = LockPointerStore(environment["STATE_TABLE"], cli_cloud.dynamodb)
+    first = load_org_lock("nested_cycles", org=org)
+    second = _republished(first, "flow-entry", "7.0")
+    for lock in (first, second):
+        artifacts.put_immutable(lock_key(org, lock_sha256(lock)), canonical_bytes(lock))
+    pointers.advance(org, lock_sha256(first), None, key=lock_key(org, lock_sha256(first)), scan_id="s1")
+    pointers.advance(
+        org, lock_sha256(second), lock_sha256(first), key=lock_key(org, lock_sha256(second)), scan_id="s2"
+    )
+
+    # When the current lock is shown
+    shown = CliRunner().invoke(app, ["lock", "show", "--json"])
+
+    # Then it is the pointer's lock, with the pointer's history
+    assert shown.exit_code == exit_codes.OK, shown.output
+    document = json.loads(shown.stdout)
+    assert document["lock_sha256"] == lock_sha256(second)
+    assert document["pointer"]["previous_sha"] == lock_sha256(first)
+    assert document["pointer"]["scan_id"] == "s2"
+
+    # When the first lock (by a 10-digit prefix) is diffed with the current one
+    diffed = CliRunner().invoke(app, ["lock", "diff", lock_sha256(first)[:10], "current"])
+
+    # Then the drift is the republished flow
+    assert diffed.exit_code == exit_codes.FAILURE_FOUND, diffed.output
+    assert "republished (1):" in diffed.stdout and "flow-entry" in diffed.stdout
+
+
+def test_errors_are_one_line_with_the_documented_exit_code(tmp_path: Path, cli_cloud: Any) -> None:
+    runner = CliRunner()
+    # A reference that is neither a file, a sha nor 'current' is a usage error
+    bad = runner.invoke(app, ["lock", "show", "not-a-lock"])
+    assert bad.exit_code == exit_codes.USAGE_ERROR and "neither a lock file" in bad.stderr
+    # A file that is not a lock is a usage error
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json", encoding="utf-8")
+    unreadable = runner.invoke(app, ["lock", "show", str(junk)])
+    assert unreadable.exit_code == exit_codes.USAGE_ERROR and "not a readable lock" in unreadable.stderr
+    # No current lock yet is a failure found; an unknown sha a usage error
+    no_lock = runner.invoke(app, ["lock", "show"])
+    assert no_lock.exit_code == exit_codes.FAILURE_FOUND and "run `flowops scan` first" in no_lock.stderr
+    unknown = runner.invoke(app, ["lock", "show", "deadbeefdeadbeef"])
+    assert unknown.exit_code == exit_codes.USAGE_ERROR and "starts with deadbeefdeadbeef" in unknown.stderr
+    for result in (bad, unreadable, no_lock, unknown):
+        assert "Traceback" not in result.output
+
+
+def test_stored_locks_without_a_cloud_are_unreachable(no_cloud: None) -> None:
+    result = CliRunner().invoke(app, ["lock", "show"])
+    assert result.exit_code == exit_codes.UNREACHABLE and "flowops local up" in result.stderr

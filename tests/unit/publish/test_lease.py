@@ -1,0 +1,46 @@
+"""The per-flow publish lease on a (moto) DynamoDB table: one run at a time, released by its holder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from flowops.publish.errors import LeaseHeldError
+from flowops.publish.lease import PublishLeaseStore
+
+
+@pytest.fixture
+def leases(moto_aws: None) -> Iterator[PublishLeaseStore]:
+    client: Any = boto3.client("dynamodb", region_name="eu-west-1")
+    client.create_table(
+        TableName="state",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield PublishLeaseStore("state", client)
+
+
+def test_second_run_is_refused_naming_the_holder_until_the_first_releases(leases: PublishLeaseStore) -> None:
+    leases.acquire("dev", "f-main", "run-a", now=1000, ttl_seconds=600)
+    with pytest.raises(LeaseHeldError, match="run run-a"):
+        leases.acquire("dev", "f-main", "run-b", now=1001, ttl_seconds=600)
+    # a retried step of the holder gets it again; another flow is independent
+    leases.acquire("dev", "f-main", "run-a", now=1002, ttl_seconds=600)
+    leases.acquire("dev", "f-other", "run-b", now=1002, ttl_seconds=600)
+    # a late release by a non-holder changes nothing; the holder's release frees it
+    assert leases.release("dev", "f-main", "run-b") is False
+    assert leases.release("dev", "f-main", "run-a") is True
+    assert leases.holder("dev", "f-main") is None
+    leases.acquire("dev", "f-main", "run-b", now=1003, ttl_seconds=600)
+
+
+def test_expired_lease_of_a_dead_run_can_be_taken_over(leases: PublishLeaseStore) -> None:
+    leases.acquire("dev", "f-main", "run-dead", now=1000, ttl_seconds=60)
+    lease = leases.acquire("dev", "f-main", "run-new", now=1061, ttl_seconds=60)
+    assert lease.run_id == "run-new" and leases.holder("dev", "f-main").run_id == "run-new"  # type: ignore[union-attr]
