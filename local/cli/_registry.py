@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "local.cli.local_cloud",
     "local.cli.scan",
     "local.cli.graph",
+    "local.cli.publish",
     "local.cli.trace",
     "local.cli.lock",
     "local.cli.runs",

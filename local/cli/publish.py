@@ -1,0 +1,579 @@
+"""`flowops publish`, `flowops rollback`, `flowops validate`.
+
+`publish` and `rollback` go through the same door as a CI system: a SIGNED webhook
+(`flowops.webhook.signature.signed_headers`). Against a deployed stack it is an HTTPS POST to
+`FLOWOPS_WEBHOOK_URL`; against a local cloud (a running `flowops local up`, or an embedded one
+started for the command) the webhook Lambda is invoked with the API Gateway event the request
+would have produced. The command then follows the execution, printing each state as it is
+entered. `validate` runs the pipeline's validation alone, changing nothing.
+
+Exit codes (local/cli/exit_codes.py): 0 published / valid; 1 the run failed, rolled back or
+validation found errors; 2 bad input or the webhook refused the request; 3 no cloud reachable.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+
+from local.cli import exit_codes
+from local.cli.local_cloud import (
+    CloudConnection,
+    CloudUnavailableError,
+    EmbeddedCloudError,
+    connect,
+    embedded_cloud,
+)
+
+WEBHOOK_HANDLER = "functions.webhook.api.handler"
+# Only ever used for the local emulation, whose webhook secret does not exist until we create it.
+LOCAL_WEBHOOK_SECRET = "flowops-local-webhook-secret"
+WEBHOOK_URL_VARIABLE = "FLOWOPS_WEBHOOK_URL"
+WEBHOOK_SECRET_VARIABLE = "FLOWOPS_WEBHOOK_SECRET_ID"
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+DEMO_ENVIRONMENT = "demo"
+DEMO_MISSING_QUEUE = "Queue That Does Not Exist"
+
+StateCallback = Callable[[str], None]
+
+
+class PublishCommandError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class WebhookAnswer(BaseModel):
+    status_code: int
+    body: dict[str, Any]
+
+
+# ---- the webhook door ----------------------------------------------------------------------------
+
+
+def _webhook_function(connection: CloudConnection) -> dict[str, Any]:
+    lambda_client = connection.client("lambda")
+    for page in lambda_client.get_paginator("list_functions").paginate():
+        for function in page["Functions"]:
+            if function.get("Handler") == WEBHOOK_HANDLER:
+                return dict(function)
+    raise PublishCommandError("the stack has no webhook function (functions.webhook.api.handler)", 3)
+
+
+def _local_webhook_secret(connection: CloudConnection, secret_id: str) -> str:
+    """The local emulation's webhook secret, created on first use (it has no real one)."""
+    secrets = connection.client("secretsmanager")
+    try:
+        return str(secrets.get_secret_value(SecretId=secret_id)["SecretString"])
+    except secrets.exceptions.ResourceNotFoundException:
+        secrets.create_secret(Name=secret_id, SecretString=LOCAL_WEBHOOK_SECRET)
+        return LOCAL_WEBHOOK_SECRET
+
+
+def _rest_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The API Gateway REST proxy event `POST /publish` with this body produces."""
+    now = time.time()
+    return {
+        "resource": "/publish",
+        "path": "/publish",
+        "httpMethod": "POST",
+        "headers": {"Content-Type": "application/json", **headers},
+        "multiValueHeaders": {
+            name: [value] for name, value in {"Content-Type": "application/json", **headers}.items()
+        },
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "resourceId": "publish",
+            "resourcePath": "/publish",
+            "httpMethod": "POST",
+            "path": "/v1/publish",
+            "protocol": "HTTP/1.1",
+            "stage": "v1",
+            "requestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "flowops-cli"},
+            "domainName": "localhost",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def send_publish_webhook(connection: CloudConnection, request: dict[str, Any]) -> WebhookAnswer:
+    """POST the request, signed, to the stack's webhook; the answer as status + JSON body."""
+    from flowops.webhook.signature import signed_headers
+
+    body = json.dumps(request, separators=(",", ":"))
+    delivery_id = str(uuid.uuid4())
+    url = os.environ.get(WEBHOOK_URL_VARIABLE)
+    if connection.aws_endpoint_url is None and url:
+        import requests
+
+        secret_id = os.environ.get(WEBHOOK_SECRET_VARIABLE, "")
+        if not secret_id:
+            raise PublishCommandError(f"set {WEBHOOK_SECRET_VARIABLE} to the webhook secret's name", 2)
+        secret = str(connection.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+        headers = signed_headers(body.encode(), secret, delivery_id=delivery_id, timestamp=int(time.time()))
+        response = requests.post(
+            url, data=body.encode(), headers={"Content-Type": "application/json", **headers}, timeout=30
+        )
+        return WebhookAnswer(status_code=response.status_code, body=_json_or_text(response.text))
+    function = _webhook_function(connection)
+    secret_id = function.get("Environment", {}).get("Variables", {}).get("WEBHOOK_SECRET_ID", "")
+    secret = _local_webhook_secret(connection, secret_id)
+    headers = signed_headers(body.encode(), secret, delivery_id=delivery_id, timestamp=int(time.time()))
+    invoked = connection.client("lambda").invoke(
+        FunctionName=function["FunctionName"], Payload=json.dumps(_rest_event(body, headers)).encode()
+    )
+    payload = json.loads(invoked["Payload"].read() or b"{}")
+    if invoked.get("FunctionError"):
+        raise PublishCommandError(f"the webhook function failed: {payload.get('errorMessage', payload)}", 3)
+    raw_body = payload.get("body") or ""
+    if payload.get("isBase64Encoded"):
+        raw_body = base64.b64decode(raw_body).decode()
+    return WebhookAnswer(status_code=int(payload.get("statusCode", 500)), body=_json_or_text(raw_body))
+
+
+def _json_or_text(text: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"message": text}
+    return parsed if isinstance(parsed, dict) else {"message": parsed}
+
+
+# ---- following an execution ----------------------------------------------------------------------
+
+
+def follow_execution(
+    connection: CloudConnection,
+    execution_arn: str,
+    *,
+    on_state: StateCallback | None = None,
+    timeout: float = 3600.0,
+) -> dict[str, Any]:
+    """Wait for the execution, calling `on_state` for each state as it is entered; a summary."""
+    sfn = connection.client("stepfunctions")
+    seen = 0
+    states: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        for event in events[seen:]:
+            details = event.get("stateEnteredEventDetails")
+            if details:
+                states.append(details["name"])
+                if on_state is not None:
+                    on_state(details["name"])
+        seen = len(events)
+        if description["status"] in TERMINAL_STATUSES:
+            break
+        if time.monotonic() > deadline:
+            raise PublishCommandError(f"execution still running after {timeout:.0f} s: {execution_arn}", 1)
+        time.sleep(0.2)
+    output = json.loads(description["output"]) if description.get("output") else None
+    return {
+        "execution_arn": execution_arn,
+        "status": description["status"],
+        "error": description.get("error"),
+        "cause": description.get("cause"),
+        "states": states,
+        "output": output,
+    }
+
+
+def publish_via_webhook(
+    connection: CloudConnection,
+    request: dict[str, Any],
+    *,
+    on_state: StateCallback | None = None,
+    timeout: float = 3600.0,
+) -> dict[str, Any]:
+    answer = send_publish_webhook(connection, request)
+    if answer.status_code != 202:
+        message = answer.body.get("message", answer.body)
+        raise PublishCommandError(
+            f"the webhook refused the request (HTTP {answer.status_code}): {message}", 2
+        )
+    summary = follow_execution(
+        connection, str(answer.body["executionArn"]), on_state=on_state, timeout=timeout
+    )
+    summary["delivery_id"] = answer.body.get("deliveryId")
+    return summary
+
+
+# ---- shared helpers ------------------------------------------------------------------------------
+
+
+def genesys_client_for(connection: CloudConnection) -> Any:
+    """A Genesys client: the simulator of a local cloud, else the configured org (GENESYS_*)."""
+    from flowops.config import GenesysSettings, build_client_from_settings
+    from flowops.genesys import ClientCredentials, GenesysClient
+
+    from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+
+    if connection.genesys_base_url:
+        client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
+        return GenesysClient(
+            ClientCredentials(client_id=client_id, client_secret=client_secret),
+            base_url=connection.genesys_base_url,
+        )
+    return build_client_from_settings(GenesysSettings())
+
+
+def ensure_environment(connection: CloudConnection, environment: str) -> None:
+    """Local clouds only: an empty substitutions file for `environment` if none exists."""
+    from flowops.store import ArtifactStore
+    from flowops.webhook.lookup import substitutions_key
+
+    artifacts = ArtifactStore(connection.artifacts_bucket, connection.client("s3"))
+    key = substitutions_key(connection.org, environment)
+    if not artifacts.exists(key):
+        artifacts.put_json(key, {})
+
+
+def flow_reference(flow: str, flow_type: str | None) -> dict[str, Any]:
+    if re.fullmatch(r"[0-9a-fA-F-]{8,64}", flow) and flow_type is None:
+        return {"id": flow}
+    if flow_type is None:
+        raise PublishCommandError("--flow by name needs --type (names are unique per flow type)", 2)
+    return {"name": flow, "type": flow_type.upper()}
+
+
+@contextlib.contextmanager
+def cloud_for_command(environment: str) -> Iterator[CloudConnection]:
+    """A running/deployed cloud, else an embedded one (scanned, with the environment present)."""
+    try:
+        running: CloudConnection | None = connect()
+    except CloudUnavailableError:
+        running = None
+    if running is not None:
+        yield running
+        return
+    from local.cli.scan import ScanExecutionError, run_scan_execution
+
+    with embedded_cloud() as embedded:
+        try:
+            run_scan_execution(embedded.connection, {"trigger": "cli"}, timeout=600)
+        except ScanExecutionError as error:
+            raise PublishCommandError(f"the embedded cloud's first scan failed: {error}", 3) from None
+        ensure_environment(embedded.connection, environment)
+        yield embedded.connection
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> int:
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True, default=str))
+    elif summary["status"] == "SUCCEEDED":
+        output = summary.get("output") or {}
+        typer.echo(
+            f"published {output.get('flow_name')} version {output.get('published_version')} "
+            f"(was {output.get('previous_version')}); lock {str(output.get('lock_sha256'))[:12]}"
+        )
+    else:
+        typer.echo(f"{summary['status']}: {summary.get('error')}: {summary.get('cause')}")
+    return exit_codes.OK if summary["status"] == "SUCCEEDED" else exit_codes.FAILURE_FOUND
+
+
+def _exit_on(error: Exception) -> typer.Exit:
+    code = getattr(error, "exit_code", exit_codes.UNREACHABLE)
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code)
+
+
+# ---- commands ------------------------------------------------------------------------------------
+
+FlowOption = Annotated[str, typer.Option("--flow", help="Flow id, or name (with --type).")]
+TypeOption = Annotated[str | None, typer.Option("--type", help="Flow type, e.g. INBOUNDCALL.")]
+EnvOption = Annotated[str, typer.Option("--env", help="Environment whose substitutions apply.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def publish_command(
+    flow: FlowOption,
+    flow_type: TypeOption = None,
+    yaml_file: Annotated[Path | None, typer.Option("--yaml", help="Flow YAML to publish.")] = None,
+    version: Annotated[str | None, typer.Option("--version", help="Existing version to publish.")] = None,
+    environment: EnvOption = "dev",
+    force_unlock: Annotated[bool, typer.Option("--force-unlock")] = False,
+    allow_drift: Annotated[bool, typer.Option("--allow-drift")] = False,
+    reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "published with flowops CLI",
+    as_json: JsonOption = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 3600.0,
+) -> None:
+    """Send a signed publish webhook and follow the execution state by state."""
+    if (yaml_file is None) == (version is None):
+        raise _exit_on(PublishCommandError("give exactly one of --yaml FILE or --version V", 2))
+    try:
+        request: dict[str, Any] = {
+            "flow": flow_reference(flow, flow_type),
+            "environment": environment,
+            "requester": os.environ.get("USER", "flowops-cli"),
+            "reason": reason,
+            "force_unlock": force_unlock,
+            "allow_drift": allow_drift,
+        }
+        if yaml_file is not None:
+            request["yaml"] = yaml_file.read_text(encoding="utf-8")
+        else:
+            request["version"] = version
+        with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
+            summary = publish_via_webhook(
+                connection,
+                request,
+                on_state=lambda state: typer.echo(f"→ {state}", err=True),
+                timeout=timeout,
+            )
+    except (PublishCommandError, EmbeddedCloudError, OSError) as error:
+        raise _exit_on(error) from None
+    raise typer.Exit(_print_summary(summary, as_json))
+
+
+def previous_recorded_version(connection: CloudConnection, flow_id: str, current: str | None) -> str:
+    """The key of the newest recorded YAML older than `current` (`flows/<org>/<flow>/<v>.yaml`)."""
+    from flowops.lock.versions import version_key
+    from flowops.store import ArtifactStore
+
+    prefix = f"flows/{connection.org}/{flow_id}/"
+    versions = [
+        key.removeprefix(prefix).removesuffix(".yaml")
+        for key in ArtifactStore(connection.artifacts_bucket, connection.client("s3")).list_keys(prefix)
+    ]
+    older = sorted(
+        (v for v in versions if current is None or version_key(v) < version_key(current)), key=version_key
+    )
+    if not older:
+        raise PublishCommandError(f"no recorded version of flow {flow_id} older than {current}", 1)
+    return f"{prefix}{older[-1]}.yaml"
+
+
+def rollback_command(
+    flow: FlowOption,
+    flow_type: TypeOption = None,
+    environment: EnvOption = "dev",
+    force_unlock: Annotated[bool, typer.Option("--force-unlock")] = False,
+    reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "rollback with flowops CLI",
+    as_json: JsonOption = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 3600.0,
+) -> None:
+    """Redeploy the previous recorded version of a flow (its kept YAML) through the pipeline."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
+            reference = flow_reference(flow, flow_type)
+            live = _resolve_live_flow(connection, reference)
+            current = live.published_version.id if live.published_version else None
+            key = previous_recorded_version(connection, live.id, current)
+            typer.echo(f"rolling {live.name} back from {current} to {key}", err=True)
+            request = {
+                "flow": {"id": live.id},
+                "environment": environment,
+                "yaml_s3_key": key,
+                "requester": os.environ.get("USER", "flowops-cli"),
+                "reason": reason,
+                "force_unlock": force_unlock,
+                "allow_drift": False,
+            }
+            summary = publish_via_webhook(
+                connection,
+                request,
+                on_state=lambda state: typer.echo(f"→ {state}", err=True),
+                timeout=timeout,
+            )
+    except (PublishCommandError, EmbeddedCloudError, OSError) as error:
+        raise _exit_on(error) from None
+    raise typer.Exit(_print_summary(summary, as_json))
+
+
+def _resolve_live_flow(connection: CloudConnection, reference: dict[str, Any]) -> Any:
+    client = genesys_client_for(connection)
+    if "id" in reference:
+        return client.get_flow(reference["id"])
+    page = client.list_flows_page(name=reference["name"], flow_types=[reference["type"]])
+    matches = [f for f in page.entities if f.name == reference["name"]]
+    if len(matches) != 1:
+        raise PublishCommandError(f"{len(matches)} flows are called {reference['name']!r}", 2)
+    return matches[0]
+
+
+def validate_request(
+    connection: CloudConnection,
+    reference: dict[str, Any],
+    yaml_text: str,
+    environment: str,
+    *,
+    allow_drift: bool = False,
+) -> Any:
+    """Run the pipeline's validation alone (nothing changes; force_unlock is never applied)."""
+    from flowops.publish.models import PublishRunRequest
+    from flowops.publish.validate import validate_publish
+    from flowops.store import ArtifactStore
+    from flowops.webhook.lookup import ArtifactSubstitutions
+
+    from local.cli.local_cloud import NoLockError, read_current_lock
+
+    try:
+        lock = read_current_lock(connection)
+    except NoLockError:
+        lock = None
+    request = PublishRunRequest.model_validate(
+        {
+            "delivery_id": "cli-validate",
+            "execution_name": "cli-validate",
+            "org": connection.org,
+            "environment": environment,
+            "flow": {"id": reference.get("id"), "name": reference.get("name"), "type": reference.get("type")},
+            "source": {"kind": "inline", "yaml": yaml_text},
+            "requester": "flowops-cli",
+            "reason": "validate",
+            "force_unlock": False,
+            "allow_drift": allow_drift,
+            "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    )
+    substitutions = ArtifactSubstitutions(
+        connection.org, artifacts=ArtifactStore(connection.artifacts_bucket, connection.client("s3"))
+    ).substitutions_for(environment)
+    return validate_publish(
+        request,
+        genesys=genesys_client_for(connection),
+        lock=lock,
+        yaml_text=yaml_text,
+        substitutions=substitutions,
+    ).report
+
+
+def validate_command(
+    yaml_file: Annotated[Path, typer.Option("--yaml", help="Flow YAML to validate.")],
+    flow: Annotated[
+        str | None, typer.Option("--flow", help="Target flow id or name (default: the YAML's).")
+    ] = None,
+    flow_type: TypeOption = None,
+    environment: EnvOption = "dev",
+    allow_drift: Annotated[bool, typer.Option("--allow-drift")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate flow YAML against the lock and the live org, as the pipeline would."""
+    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+
+    try:
+        yaml_text = yaml_file.read_text(encoding="utf-8")
+        if flow is None:
+            try:
+                document = parse_flow_yaml(yaml_text)
+                reference = {"name": document.name, "type": document.flow_type.upper()}
+            except FlowYamlError as error:
+                raise PublishCommandError(
+                    f"cannot read the target from the YAML ({error}); pass --flow", 2
+                ) from None
+        else:
+            reference = flow_reference(flow, flow_type)
+        with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
+            report = validate_request(connection, reference, yaml_text, environment, allow_drift=allow_drift)
+    except (PublishCommandError, EmbeddedCloudError, OSError) as error:
+        raise _exit_on(error) from None
+    if as_json:
+        typer.echo(json.dumps({"ok": report.ok, **report.model_dump(mode="json")}, indent=2, sort_keys=True))
+    else:
+        typer.echo(report.summary())
+        for finding in [*report.errors, *report.warnings]:
+            typer.echo(f"  {finding.severity:<7} {finding.line()}")
+    raise typer.Exit(exit_codes.OK if report.ok else exit_codes.FAILURE_FOUND)
+
+
+# ---- the demo ------------------------------------------------------------------------------------
+
+
+def run_demo_publishes(cloud_connection: CloudConnection, *, timeout: float = 600.0) -> list[dict[str, Any]]:
+    """One publish that succeeds and one that fails (a queue that does not exist) and rolls back.
+
+    Needs a scanned org (the demo scans first). Picks an inbound call flow whose current
+    version validates cleanly, re-renders its YAML (same references) for the good publish and
+    adds a missing queue for the bad one: Architect's job fails, the pipeline restores the snapshot.
+    """
+    from flowops.flowyaml import FlowReference, ReferenceKind, parse_flow_yaml, render_minimal_flow_yaml
+
+    ensure_environment(cloud_connection, DEMO_ENVIRONMENT)
+    flow_id, document = _demo_flow(cloud_connection)
+    good = render_minimal_flow_yaml(
+        "INBOUNDCALL",
+        document.name,
+        document.references,
+        description="flowops demo: a release that goes well",
+    )
+    bad = render_minimal_flow_yaml(
+        "INBOUNDCALL",
+        document.name,
+        [*document.references, FlowReference(kind=ReferenceKind.QUEUE, name=DEMO_MISSING_QUEUE)],
+        description="flowops demo: a release with a typo in a queue name",
+    )
+    assert parse_flow_yaml(good).name == document.name
+    summaries = []
+    for label, yaml_text in (("succeeds", good), ("fails and rolls back", bad)):
+        request = {
+            "flow": {"id": flow_id},
+            "environment": DEMO_ENVIRONMENT,
+            "yaml": yaml_text,
+            "requester": "flowops demo",
+            "reason": f"demo publish that {label}",
+        }
+        summary = publish_via_webhook(cloud_connection, request, timeout=timeout)
+        summaries.append({"flow_id": flow_id, "flow_name": document.name, "expected": label, **summary})
+    return summaries
+
+
+def _demo_flow(connection: CloudConnection) -> tuple[str, Any]:
+    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+
+    from local.cli.local_cloud import read_current_lock
+
+    client = genesys_client_for(connection)
+    lock = read_current_lock(connection)
+    candidates = [f for f in lock.flows if f.type == "INBOUNDCALL" and f.published_version][:20]
+    for candidate in candidates:
+        live = client.get_flow(candidate.id)
+        if live.locked_user is not None or live.published_version is None:
+            continue
+        started = client.start_export_job(candidate.id, live.published_version.id)
+        job = client.wait_until(
+            lambda started=started: client.get_export_job(started.id),
+            lambda job: bool(job.download_url) or job.status == "Failure",
+            what="demo export",
+            poll_interval_seconds=0.2,
+            timeout_seconds=120,
+        )
+        if not job.download_url:
+            continue
+        text = client.download_export(job.download_url)
+        try:
+            document = parse_flow_yaml(text)
+        except FlowYamlError:
+            continue
+        report = validate_request(connection, {"id": candidate.id}, text, DEMO_ENVIRONMENT)
+        if report.ok:
+            return candidate.id, document
+    raise PublishCommandError("no inbound call flow of the org validates cleanly for the demo", 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("publish")(publish_command)
+    app.command("rollback")(rollback_command)
+    app.command("validate")(validate_command)
