@@ -65,3 +65,7 @@ def handler_module_path(handler: str) -> Path:
     """`functions.scan.check_index.handler` → <root>/functions/scan/check_index.py."""
     module, _, _function = handler.rpartition(".")
     return PROJECT_ROOT.joinpath(*module.split(".")).with_suffix(".py")
+
+
+# The input the EventBridge schedule rule sends to the scan state machine (the demo sends it too).
+SCHEDULED_SCAN_INPUT: dict[str, object] = {"trigger": "schedule", "full": False}

@@ -20,6 +20,8 @@ from flowops.genesys import ClientCredentials, GenesysClient
 
 from local.cli.local_cloud import EmbeddedCloud, embedded_cloud
 from local.cli.scan import run_scan_execution, summary_lines
+from local.cli.trace import run_demo_trace
+from local.cli.trace import summary_lines as trace_summary_lines
 
 Echo = Callable[[str], None]
 
@@ -135,7 +137,7 @@ def _handler_logs() -> Iterator[None]:
 
 def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print) -> DemoResult:
     """Run the demo against a fresh embedded cloud and print a summary with `echo`."""
-    from infra.constructs.schedule import SCHEDULED_SCAN_INPUT
+    from infra.constants import SCHEDULED_SCAN_INPUT
 
     echo(f"== flowops demo: a generated org of {flows} flows (seed {seed}), simulator + moto ==")
     with embedded_cloud(flows=flows, seed=seed) as embedded, _client_for(embedded) as client:
@@ -174,4 +176,12 @@ def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print) -> DemoResu
             f"   incremental scan: {second['api_calls']} API calls vs {first['api_calls']} for the "
             f"full one ({ratio:.1%}); drift names {second['drift']['changed_flow_ids']}"
         )
+
+        echo("")
+        echo("-- trace: execution data of the busiest flow -> bottlenecks, failing paths, waterfall")
+        with _handler_logs():
+            trace = run_demo_trace(embedded.connection)
+        result.steps["trace"] = trace
+        for line in "\n".join(trace_summary_lines(trace)).splitlines():
+            echo(f"   {line}")
         return result

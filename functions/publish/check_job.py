@@ -24,7 +24,11 @@ def handler(event: CheckJobEvent, context: LambdaContext) -> dict[str, Any]:
     progress = check_job(event.progress, event.validation, _wiring.ports(), now=_wiring.now())
     logger.info(
         "job polled",
-        extra={"run_id": event.run.run_id, "purpose": progress.purpose, "status": progress.status,
-               "polls": progress.polls},
-    )  # fmt: skip
+        extra={
+            "run_id": event.run.run_id,
+            "purpose": progress.purpose,
+            "status": progress.status,
+            "polls": progress.polls,
+        },
+    )
     return progress.model_dump(mode="json")

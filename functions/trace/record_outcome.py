@@ -33,7 +33,8 @@ def handler(event: RecordEvent, context: LambdaContext) -> dict[str, Any]:
     )
     metrics.add_dimension(name="org", value=settings.flowops_org)
     metrics.add_metric(name="TraceLatency", unit=MetricUnit.Seconds, value=outcome.latency_seconds)
-    metrics.add_metric(name=f"TraceDelivery_{event.delivery.outcome}", unit=MetricUnit.Count, value=1)
+    metrics.add_dimension(name="delivery", value=event.delivery.outcome)
+    metrics.add_metric(name="TraceDeliveries", unit=MetricUnit.Count, value=1)
     logger.info(
         "trace reported",
         extra={

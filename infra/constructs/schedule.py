@@ -7,7 +7,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-SCHEDULED_SCAN_INPUT = {"trigger": "schedule", "full": False}
+from infra.constants import SCHEDULED_SCAN_INPUT
 
 
 class ScheduleConstruct(Construct):

@@ -407,9 +407,12 @@ def _mark(status: Status, colour: bool) -> str:
 def doctor_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document (for scripts).")] = False,
 ) -> None:
-    """Check the configuration end to end: Genesys location, credentials, every permission flowops
-    needs, dependency index, execution-data storage, and the stack. One row per check with a fix
-    hint. Exit code 0 all pass, 1 a check failed, 3 Genesys or the stack is unreachable."""
+    """Check the configuration end to end, one row per check with a fix hint.
+
+    Checks the Genesys location, the credentials (which also proves the region), every
+    permission flowops needs, the dependency index, execution-data storage, and the stack.
+    Exit code 0 all pass, 1 a check failed, 3 Genesys or the stack is unreachable.
+    """
     from local.cli.local_cloud import CloudUnavailableError, connect
 
     connection, connect_error = None, None

@@ -53,6 +53,8 @@ class CloudConnection(BaseModel):
     audit_table: str
     scan_state_machine_arn: str | None = None
     genesys_base_url: str | None = None
+    # `POST /publish` of the local webhook endpoint (local/webhook_server.py) while `local up` runs.
+    webhook_url: str | None = None
 
     def client(self, service: str) -> Any:
         import boto3
@@ -266,25 +268,34 @@ def up(
     faults: Annotated[str | None, typer.Option(help="Simulator fault spec, e.g. '5xx=0.2'.")] = None,
     time_scale: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
     aws_port: Annotated[int, typer.Option(help="Port of the AWS emulation (0 picks a free one).")] = 0,
+    webhook_port: Annotated[
+        int, typer.Option(help="Port of the local webhook API on 127.0.0.1 (0 picks a free one).")
+    ] = 0,
 ) -> None:
-    """Run the simulator and the AWS emulation with the stack's resources until Ctrl-C."""
+    """Run the simulator, the AWS emulation and the webhook API until Ctrl-C."""
+    from local.webhook_server import LocalWebhookServer, WebhookFunctionMissingError, WebhookServerError
+
     try:
-        with embedded_cloud(
-            flows=flows,
-            seed=seed,
-            org_file=org_file,
-            faults=faults,
-            time_scale=time_scale,
-            mode="server",
-            aws_port=aws_port,
-        ) as embedded:
-            connection = embedded.connection
+        with (
+            embedded_cloud(
+                flows=flows,
+                seed=seed,
+                org_file=org_file,
+                faults=faults,
+                time_scale=time_scale,
+                mode="server",
+                aws_port=aws_port,
+            ) as embedded,
+            LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
+        ):
+            connection = embedded.connection.model_copy(update={"webhook_url": webhook.publish_url})
             write_endpoints(connection)
             typer.echo(f"genesys simulator   {connection.genesys_base_url}")
             typer.echo(f"aws emulation       {connection.aws_endpoint_url}  (region {connection.region})")
             typer.echo(f"artifacts bucket    {connection.artifacts_bucket}")
             typer.echo(f"state table         {connection.state_table}")
             typer.echo(f"scan state machine  {connection.scan_state_machine_arn}")
+            typer.echo(f"webhook api         {connection.webhook_url}")
             typer.echo("ready: `flowops scan` and `flowops graph` now talk to this cloud. Ctrl-C stops.")
             try:
                 _wait_for_interrupt()
@@ -294,6 +305,8 @@ def up(
                 remove_endpoints()
     except EmbeddedCloudError as error:
         raise _fail(str(error), error.exit_code) from None
+    except (WebhookFunctionMissingError, WebhookServerError) as error:
+        raise _fail(f"cannot serve the webhook API: {error}", exit_codes.UNREACHABLE) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -634,9 +634,12 @@ def show_command(
     execution: Annotated[str, typer.Argument(help="Execution ARN, or its name (from `flowops runs list`).")],
     as_json: JsonOption = False,
 ) -> None:
-    """One execution as the console shows it: states in order with durations, retries and their
-    backoff, the branch taken, error and cause, and the S3 keys of its artifacts.
-    Exit code 1 when the execution failed, timed out or was aborted."""
+    """Show one execution as the console does.
+
+    States in order with durations, retries and their backoff, the branch taken, error and
+    cause, and the S3 keys of its artifacts. Exit code 1 when the execution failed, timed out
+    or was aborted.
+    """
     sfn = _sfn()
     view: ExecutionView = _guarded(lambda: view_execution(sfn, resolve_execution(sfn, execution)))
     if as_json:
@@ -703,7 +706,9 @@ def watch_command(
     timeout: Annotated[float, typer.Option(help="Stop watching after this many seconds.", min=1)] = 3600.0,
 ) -> None:
     """Follow an execution live, one line per state entered, retried and finished.
-    Exit code 0 when it succeeds, 1 when it fails (or is still running at --timeout)."""
+
+    Exit code 0 when it succeeds, 1 when it fails (or is still running at --timeout).
+    """
     sfn = _sfn()
 
     def follow() -> str:

@@ -41,7 +41,7 @@ class PublishGenesys(Protocol):
         flow_types: Sequence[str] | None = None,
         name: str | None = None,
         **others: Any,
-    ) -> Page[Flow]: ...  # fmt: skip
+    ) -> Page[Flow]: ...
 
     def get_flow_version(self, flow_id: str, version_id: str) -> FlowVersion: ...
 
@@ -87,4 +87,4 @@ class PublishGenesys(Protocol):
         what: str,
         poll_interval_seconds: float = 2.0,
         timeout_seconds: float = 960.0,
-    ) -> T: ...  # fmt: skip
+    ) -> T: ...

@@ -669,9 +669,13 @@ def record_rolled_back(
         "publish.rolled_back",
         actor=validation.requester,
         subject=target.id,
-        details={"run_id": run.run_id, "error": failure.error, "restored_version": restored,
-                 "snapshot_version": snapshot.version},
-    )  # fmt: skip
+        details={
+            "run_id": run.run_id,
+            "error": failure.error,
+            "restored_version": restored,
+            "snapshot_version": snapshot.version,
+        },
+    )
     ports.leases.release(ports.org, target.id, run.run_id)
     return TerminalOutcome(
         run_id=run.run_id,
@@ -721,9 +725,12 @@ def record_rollback_failed(
         _move_run(ports, run.run_id, "ROLLING_BACK", {})
     _move_run(ports, run.run_id, "ROLLBACK_FAILED", details)
     ports.audit.append(
-        ports.org, "publish.rollback_failed", actor=validation.requester, subject=target.id,
+        ports.org,
+        "publish.rollback_failed",
+        actor=validation.requester,
+        subject=target.id,
         details={"run_id": run.run_id, **details},
-    )  # fmt: skip
+    )
     ports.leases.release(ports.org, target.id, run.run_id)
     return TerminalOutcome(
         run_id=run.run_id,

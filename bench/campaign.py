@@ -1,0 +1,628 @@
+"""Fault campaign: randomized executions of the SYNTHESIZED scan and publish state machines
+against the simulator, with faults mixed at random, and the invariants checked after every run.
+
+    python -m bench.campaign                 # 200 runs, seed 1
+    python -m bench.campaign --runs 30 --seed 7
+
+One world (simulator + LocalCloud, `bench.harness`) serves every run; between runs the injected
+conditions are undone and the org keeps evolving. Each run draws a workflow (scan or publish,
+and which flow) and one to three fault kinds from a seeded RNG, so a campaign is reproducible
+for a seed (up to thread timing).
+
+How faults are injected
+- Genesys side (5xx bursts, 429 storms, latency spikes, connection resets, token expiry, publish
+  job Failure): the simulator's fault spec (`SimulatorServer.set_faults`, docs/simulator.md).
+- A job stuck past its deadline: the simulator's Architect jobs stay `Started` (its
+  `local.simulator.state.ARCHITECT_JOB_SECONDS` is raised for the run) and the run's
+  `timing.publish_deadline_seconds` is 30 simulated seconds; the jobs work again when the
+  rollback starts.
+- A flow locked mid-run: a hook before the real StartPublish handler locks the flow in
+  Architect (as a person checking it out would); for scans, a random flow is locked before the
+  page reads. A hook before the rollback handler may unlock it again (rollback then succeeds).
+- Dependency index rebuilding / stuck: the simulator's index status (NOTBUILT, so the scan starts
+  a rebuild; `index=stuck` with a short deadline for a rebuild that never finishes).
+- S3 and DynamoDB errors: `AwsFaultInjector` wraps `botocore.client.BaseClient._make_api_call`
+  (every boto3 client in the process, so also the clients the handlers build in their own
+  threads). While armed, it fails chosen S3/DynamoDB operations the way AWS does — a
+  `ClientError` with `SlowDown` (S3 503), `ProvisionedThroughputExceededException` /
+  `ThrottlingException` (DynamoDB), or `ConditionalCheckFailedException` on a conditional write
+  — for a burst of `count` matching calls after skipping `skip` of them, so that faults land on
+  different steps. Calls made by moto's own interpreter (Lambda invokes) and by the checks below
+  are never touched (other services, or the injector is disarmed).
+
+Invariants (checked after every run, with the injector disarmed)
+1. The execution reached a defined terminal state (a named Succeed/Fail state of the machine).
+2. Publish: the flow's published version in the simulator equals what the run item and the lock
+   pointer say, for the terminal state reached (new version / restored snapshot / untouched);
+   RollbackFailed records the live version and a manual fix in the run item.
+3. Every lock under `locks/<org>/` (the current one included) exists, is byte-identical to its
+   content address (sha256 of the body = key), and the pointer's sha verifies; every flow YAML
+   artifact a run item or the lock history names exists.
+4. Audit events tell the same story: exactly one terminal publish event per publish run, whose kind
+   matches the terminal state; a completed scan has a `scan.completed` event for its lock.
+5. No publish lease is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bench.harness import (
+    MAIN_FLOW,
+    PUBLISH_STATE_MACHINE,
+    PUBLISHABLE_FLOWS,
+    SCAN_STATE_MACHINE,
+    World,
+    open_world,
+)
+
+RUN_TIMEOUT_SECONDS = 240.0
+
+
+class FaultKind(StrEnum):
+    SERVER_ERROR_BURST = "5xx burst"
+    RATE_LIMIT_STORM = "429 storm"
+    LATENCY_SPIKE = "latency spike"
+    CONNECTION_RESET = "connection reset"
+    TOKEN_EXPIRY = "token expiry"
+    PUBLISH_JOB_FAILURE = "publish job Failure"
+    JOB_PAST_DEADLINE = "job stuck past deadline"
+    FLOW_LOCKED_MID_RUN = "flow locked mid-run"
+    INDEX_REBUILDING = "dependency index rebuilding"
+    INDEX_STUCK = "dependency index stuck"
+    S3_THROTTLING = "S3 throttling"
+    DYNAMODB_THROTTLING = "DynamoDB throttling"
+    DYNAMODB_CONDITION_FAILED = "DynamoDB conditional-check failure"
+
+
+SHARED_FAULTS = (
+    FaultKind.SERVER_ERROR_BURST,
+    FaultKind.RATE_LIMIT_STORM,
+    FaultKind.LATENCY_SPIKE,
+    FaultKind.CONNECTION_RESET,
+    FaultKind.TOKEN_EXPIRY,
+    FaultKind.FLOW_LOCKED_MID_RUN,
+    FaultKind.S3_THROTTLING,
+    FaultKind.DYNAMODB_THROTTLING,
+    FaultKind.DYNAMODB_CONDITION_FAILED,
+)
+SCAN_FAULTS = (*SHARED_FAULTS, FaultKind.INDEX_REBUILDING, FaultKind.INDEX_STUCK)
+PUBLISH_FAULTS = (*SHARED_FAULTS, FaultKind.PUBLISH_JOB_FAILURE, FaultKind.JOB_PAST_DEADLINE)
+
+SCAN_TERMINAL_STATES = frozenset(
+    {
+        "Scan complete",
+        "Scan failed, the previous lock is still current",
+        "Dependency index did not become operational in time",
+    }
+)
+PUBLISH_TERMINAL_STATES = frozenset(
+    {"Published", "ValidationFailed", "PublishFailed", "PublishFailedUnrecorded", "RolledBack", "RollbackFailed"}
+)
+# Terminal state -> (run item status, terminal audit kind).
+PUBLISH_STORY: dict[str, tuple[str, str | None]] = {
+    "Published": ("SUCCEEDED", "publish.released"),
+    "ValidationFailed": ("FAILED", "publish.validation_failed"),
+    "PublishFailed": ("FAILED", "publish.failed"),
+    "RolledBack": ("ROLLED_BACK", "publish.rolled_back"),
+    "RollbackFailed": ("ROLLBACK_FAILED", "publish.rollback_failed"),
+}
+TERMINAL_AUDIT_KINDS = frozenset(kind for _, kind in PUBLISH_STORY.values() if kind)
+
+
+# ---- AWS fault injection -----------------------------------------------------------------------
+
+
+@dataclass
+class AwsFaultRule:
+    service: str  # botocore service name: "s3" | "dynamodb"
+    operations: frozenset[str]
+    code: str
+    status: int
+    skip: int  # matching calls let through before the burst
+    count: int  # matching calls failed
+    conditional_only: bool = False  # only writes that carry a ConditionExpression
+    seen: int = 0
+    fired: int = 0
+
+    def matches(self, service: str, operation: str, params: dict[str, Any]) -> bool:
+        if service != self.service or operation not in self.operations:
+            return False
+        return not self.conditional_only or "ConditionExpression" in params
+
+
+class AwsFaultInjector:
+    """Fails chosen S3/DynamoDB calls of every boto3 client in the process while armed."""
+
+    def __init__(self) -> None:
+        self._rules: list[AwsFaultRule] = []
+        self._lock = threading.Lock()
+        self._armed = False
+        self.injected: Counter[str] = Counter()
+
+    @contextmanager
+    def installed(self) -> Iterator[AwsFaultInjector]:
+        import botocore.client
+        from botocore.exceptions import ClientError
+
+        original = botocore.client.BaseClient._make_api_call
+        injector = self
+
+        def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            code = injector._should_fail(client.meta.service_model.service_name, operation, params)
+            if code is not None:
+                error_code, status = code
+                raise ClientError(
+                    {
+                        "Error": {"Code": error_code, "Message": "injected by the fault campaign"},
+                        "ResponseMetadata": {"HTTPStatusCode": status},
+                    },
+                    operation,
+                )
+            return original(client, operation, params)
+
+        botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+    def arm(self, rules: list[AwsFaultRule]) -> None:
+        with self._lock:
+            self._rules = rules
+            self._armed = True
+
+    def disarm(self) -> list[AwsFaultRule]:
+        with self._lock:
+            rules, self._rules, self._armed = self._rules, [], False
+            return rules
+
+    def _should_fail(self, service: str, operation: str, params: dict[str, Any]) -> tuple[str, int] | None:
+        with self._lock:
+            if not self._armed:
+                return None
+            for rule in self._rules:
+                if not rule.matches(service, operation, params):
+                    continue
+                rule.seen += 1
+                if rule.seen > rule.skip and rule.fired < rule.count:
+                    rule.fired += 1
+                    self.injected[rule.code] += 1
+                    return rule.code, rule.status
+            return None
+
+
+S3_OPERATIONS = frozenset({"PutObject", "GetObject", "HeadObject", "ListObjectsV2"})
+DYNAMODB_OPERATIONS = frozenset({"PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query"})
+DYNAMODB_CONDITIONAL_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
+
+
+# ---- plans -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunPlan:
+    index: int
+    workflow: str  # "scan" | "publish"
+    flow_id: str | None
+    faults: list[FaultKind]
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return f"c{self.index:04d}-{self.workflow}-{self.seed % 10_000:04d}"
+
+
+def plan_runs(runs: int, seed: int, *, publish_share: float = 0.55) -> list[RunPlan]:
+    rng = random.Random(seed)
+    plans = []
+    for index in range(runs):
+        workflow = "publish" if rng.random() < publish_share else "scan"
+        kinds = PUBLISH_FAULTS if workflow == "publish" else SCAN_FAULTS
+        # About one run in eight is fault-free: the control group for the same invariants.
+        count = 0 if rng.random() < 0.125 else rng.choice((1, 1, 2, 2, 3))
+        faults = sorted(rng.sample(kinds, count))
+        if FaultKind.INDEX_STUCK in faults and FaultKind.INDEX_REBUILDING in faults:
+            faults.remove(FaultKind.INDEX_REBUILDING)
+        flow_id = rng.choice(PUBLISHABLE_FLOWS) if workflow == "publish" else None
+        plans.append(RunPlan(index, workflow, flow_id, faults, rng.randrange(1 << 30)))
+    return plans
+
+
+# ---- one run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunRecord:
+    plan: RunPlan
+    status: str
+    terminal_state: str
+    error: str | None
+    seconds: float
+    violations: list[str] = field(default_factory=list)
+    aws_injected: int = 0
+
+
+@dataclass
+class Before:
+    pointer_sha: str | None
+    versions: dict[str, str | None]
+
+
+class Campaign:
+    def __init__(self, world: World, injector: AwsFaultInjector) -> None:
+        self.world = world
+        self.injector = injector
+        # Flows whose lock entry is known to lag the org after a RollbackFailed (the run item
+        # carries the manual fix); the next successful scan realigns them.
+        self.repair_scans = 0
+
+    # -- fault application ---------------------------------------------------------------------
+
+    def _arm(self, plan: RunPlan, rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Apply the plan's faults; returns (extra execution input, notes for the checks)."""
+        world = self.world
+        spec: list[str] = [f"seed={plan.seed % 100_000}"]
+        extra: dict[str, Any] = {}
+        notes: dict[str, Any] = {}
+        rules: list[AwsFaultRule] = []
+        for fault in plan.faults:
+            if fault is FaultKind.SERVER_ERROR_BURST:
+                spec.append(f"5xx={rng.choice((0.15, 0.25, 0.35))}")
+            elif fault is FaultKind.RATE_LIMIT_STORM:
+                spec.append(f"storm={rng.choice((20, 30, 60))}")
+            elif fault is FaultKind.LATENCY_SPIKE:
+                spec.append(f"latency={rng.choice((1, 3, 8))}")
+            elif fault is FaultKind.CONNECTION_RESET:
+                spec.append(f"reset={rng.choice((0.05, 0.15, 0.25))}")
+            elif fault is FaultKind.TOKEN_EXPIRY:
+                spec.append(f"token-expiry={rng.choice((5, 15, 40))}")
+            elif fault is FaultKind.PUBLISH_JOB_FAILURE:
+                assert plan.flow_id is not None
+                spec.append(f"publish-fail={plan.flow_id}")
+                if rng.random() < 0.5:  # Genesys recovers before the rollback: RolledBack
+                    world.hooks.before("functions.publish.rollback", lambda: world.sim.set_faults(""))
+            elif fault is FaultKind.JOB_PAST_DEADLINE:
+                # The job stays Started in Genesys; the pipeline gives up at its deadline and rolls
+                # back, by which time Genesys works again (the rollback's own job completes).
+                world.stick_architect_jobs()
+                world.hooks.before("functions.publish.rollback", world.unstick_architect_jobs)
+                extra["timing"] = {"first_poll_seconds": 2, "publish_deadline_seconds": 30}
+            elif fault is FaultKind.FLOW_LOCKED_MID_RUN:
+                self._arm_lock(plan, rng)
+            elif fault is FaultKind.INDEX_REBUILDING:
+                world.set_index_status("NOTBUILT")
+            elif fault is FaultKind.INDEX_STUCK:
+                world.set_index_status("NOTBUILT")
+                spec.append("index=stuck")
+                extra["index_deadline_seconds"] = rng.choice((60, 300))
+            elif fault is FaultKind.S3_THROTTLING:
+                rules.append(
+                    AwsFaultRule("s3", S3_OPERATIONS, "SlowDown", 503, rng.randrange(0, 12), rng.choice((1, 2)))
+                )
+            elif fault is FaultKind.DYNAMODB_THROTTLING:
+                code = rng.choice(("ProvisionedThroughputExceededException", "ThrottlingException"))
+                rules.append(
+                    AwsFaultRule("dynamodb", DYNAMODB_OPERATIONS, code, 400, rng.randrange(0, 12), rng.choice((1, 2)))
+                )
+            elif fault is FaultKind.DYNAMODB_CONDITION_FAILED:
+                rules.append(
+                    AwsFaultRule(
+                        "dynamodb",
+                        DYNAMODB_CONDITIONAL_WRITES,
+                        "ConditionalCheckFailedException",
+                        400,
+                        rng.randrange(0, 6),
+                        1,
+                        conditional_only=True,
+                    )
+                )
+        # A publish-fail spec must not outlive a hook that heals it, and the other Genesys
+        # faults stay on for the whole run.
+        world.sim.set_faults(",".join(spec))
+        self.injector.arm(rules)
+        return extra, notes
+
+    def _arm_lock(self, plan: RunPlan, rng: random.Random) -> None:
+        world = self.world
+        if plan.workflow == "publish":
+            assert plan.flow_id is not None
+            flow_id = plan.flow_id
+            world.hooks.before("functions.publish.start_publish", lambda: world.lock_flow_in_architect(flow_id))
+            if rng.random() < 0.5:  # Jane saves and closes the flow before the rollback
+                world.hooks.before("functions.publish.rollback", world.unlock_all_flows)
+        else:
+            flow_id = rng.choice(sorted(world.published_versions()))
+            world.hooks.before("functions.scan.read_page", lambda: world.lock_flow_in_architect(flow_id))
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self, plan: RunPlan) -> RunRecord:
+        world = self.world
+        rng = random.Random(plan.seed)
+        before = Before(pointer_sha=_sha_of(world.pointer()), versions=world.published_versions())
+        started = time.perf_counter()
+        result: Any = None
+        try:
+            extra, _notes = self._arm(plan, rng)
+            if plan.workflow == "publish":
+                assert plan.flow_id is not None
+                execution_input = world.publish_input(plan.name, plan.flow_id, timing=extra.get("timing"))
+                arn = world.start(PUBLISH_STATE_MACHINE, execution_input, plan.name)
+            else:
+                request: dict[str, Any] = {"page_size": 2, "index_deadline_seconds": 36_000}
+                request.update({k: v for k, v in extra.items() if k == "index_deadline_seconds"})
+                arn = world.start(SCAN_STATE_MACHINE, request, plan.name)
+            result = world.wait(arn, RUN_TIMEOUT_SECONDS)
+        except Exception as error:  # the harness records it as a violation, never hides it
+            rules = self.injector.disarm()
+            world.heal()
+            return RunRecord(
+                plan, "NO_TERMINAL_STATE", "-", type(error).__name__, time.perf_counter() - started,
+                [f"no terminal state: {type(error).__name__}: {error}"], sum(r.fired for r in rules),
+            )  # fmt: skip
+        rules = self.injector.disarm()
+        world.heal()
+        entered = result.states_entered()
+        terminal = entered[-1] if entered else "-"
+        record = RunRecord(
+            plan, result.status, terminal, result.error, time.perf_counter() - started,
+            aws_injected=sum(rule.fired for rule in rules),
+        )  # fmt: skip
+        checks = self._check_publish if plan.workflow == "publish" else self._check_scan
+        record.violations.extend(checks(plan, result, terminal, before))
+        record.violations.extend(self._check_stores())
+        return record
+
+    # -- invariants ------------------------------------------------------------------------------
+
+    def _check_scan(self, plan: RunPlan, result: Any, terminal: str, before: Before) -> list[str]:
+        world = self.world
+        violations: list[str] = []
+        if terminal not in SCAN_TERMINAL_STATES or result.status not in ("SUCCEEDED", "FAILED"):
+            return [f"undefined terminal state {terminal!r} ({result.status})"]
+        pointer = world.pointer()
+        if result.status == "FAILED":
+            if _sha_of(pointer) != before.pointer_sha:
+                violations.append("a failed scan moved the lock pointer")
+            return violations
+        outcome = result.output
+        moved = outcome["pointer"]["advanced"] or outcome["pointer"]["unchanged"]
+        if moved and _sha_of(pointer) != outcome["lock_sha256"]:
+            violations.append("scan says the pointer holds its lock, but it does not")
+        if not moved and _sha_of(pointer) != before.pointer_sha:
+            violations.append("scan says it lost a race, but the pointer moved")
+        # The lock this scan wrote describes the org as it is (nothing published during a scan).
+        lock = _load_lock(world, outcome["lock_key"], outcome["lock_sha256"], violations)
+        if lock is not None:
+            for flow_id, version in world.published_versions().items():
+                locked = lock.flow(flow_id)
+                if locked is None or locked.published_version != version:
+                    violations.append(
+                        f"scan lock has {flow_id} at {locked.published_version if locked else None}, "
+                        f"the org publishes {version}"
+                    )
+        completed = [
+            event
+            for event in world.audit_events()
+            if event.kind == "scan.completed" and event.actor == f"scan:{outcome['scan_id']}"
+        ]
+        if not completed or any(event.subject != outcome["lock_sha256"] for event in completed):
+            violations.append("no scan.completed audit event for the scan's lock")
+        return violations
+
+    def _check_publish(self, plan: RunPlan, result: Any, terminal: str, before: Before) -> list[str]:
+        world = self.world
+        assert plan.flow_id is not None
+        flow_id = plan.flow_id
+        violations: list[str] = []
+        if terminal not in PUBLISH_TERMINAL_STATES or result.status not in ("SUCCEEDED", "FAILED"):
+            return [f"undefined terminal state {terminal!r} ({result.status})"]
+        live = world.published_versions()[flow_id]
+        run = world.run_item(plan.name)
+        pointer = world.pointer()
+        lock = _load_lock(world, pointer.key, pointer.sha, violations) if pointer else None
+        locked_version = lock.flow(flow_id).published_version if lock and lock.flow(flow_id) else None
+        expected_status, expected_audit = PUBLISH_STORY.get(terminal, (None, None))
+        if terminal == "PublishFailedUnrecorded":
+            violations.append(f"the failure could not be recorded: {result.cause}")
+        elif run is None or run.status != expected_status:
+            violations.append(f"{terminal} but the run item is {run.status if run else None}")
+        if terminal == "Published":
+            if run is not None and run.details.get("published_version") != live:
+                violations.append(f"org publishes {live}, run item says {run.details.get('published_version')}")
+            if result.output.get("published_version") != live:
+                violations.append(f"org publishes {live}, the execution output says {result.output}")
+            if locked_version != live:
+                violations.append(f"org publishes {live}, the lock says {locked_version}")
+            self._check_version_yaml(flow_id, live, violations)
+        elif terminal == "RolledBack":
+            restored = run.details.get("restored_version") if run else None
+            if restored != live:
+                violations.append(f"org publishes {live}, run item says restored {restored}")
+            if locked_version != live:
+                violations.append(f"org publishes {live} after the rollback, the lock says {locked_version}")
+            if live is not None and before.versions.get(flow_id) is not None:
+                snapshot = world.artifact(f"flows/{world.org}/{flow_id}/{before.versions[flow_id]}.yaml")
+                if _sim_yaml(world, flow_id, live) != snapshot.decode():
+                    violations.append("the restored version is not the snapshot's YAML")
+        elif terminal == "RollbackFailed":
+            recorded = run.details.get("live_version") if run else None
+            if recorded != live:
+                violations.append(f"org publishes {live}, RollbackFailed run item says {recorded}")
+            if not (run and run.details.get("manual_fix")):
+                violations.append("RollbackFailed without a manual fix in the run item")
+            if locked_version not in (live, before.versions.get(flow_id)):
+                violations.append(f"lock says {locked_version}: neither the live nor the previous version")
+            if locked_version != live:
+                self._repair(plan)
+        elif live != before.versions.get(flow_id) or _sha_of(pointer) != before.pointer_sha:
+            violations.append(f"{terminal}: the org or the lock changed although nothing was published")
+        kinds = [
+            event.kind
+            for event in world.audit_events()
+            if event.details.get("run_id") == plan.name and event.kind in TERMINAL_AUDIT_KINDS
+        ]
+        if expected_audit is not None and set(kinds) != {expected_audit}:
+            violations.append(f"{terminal}: terminal audit events {kinds}, expected {expected_audit}")
+        if world.lease_holder(flow_id) is not None:
+            violations.append("the publish lease was left behind")
+        return violations
+
+    def _check_version_yaml(self, flow_id: str, version: str | None, violations: list[str]) -> None:
+        key = f"flows/{self.world.org}/{flow_id}/{version}.yaml"
+        try:
+            stored = self.world.artifact(key).decode()
+        except Exception:
+            violations.append(f"missing rollback source {key}")
+            return
+        if version is not None and stored != _sim_yaml(self.world, flow_id, version):
+            violations.append(f"{key} differs from what the org publishes")
+
+    def _check_stores(self) -> list[str]:
+        world = self.world
+        violations: list[str] = []
+        for key in world.artifact_keys(f"locks/{world.org}/"):
+            name = key.rsplit("/", 1)[-1]
+            if not name.endswith(".json") or name.endswith(".meta.json"):
+                continue
+            digest = hashlib.sha256(world.artifact(key)).hexdigest()
+            if name != f"{digest}.json":
+                violations.append(f"{key} does not match its sha256 ({digest})")
+        pointer = world.pointer()
+        if pointer is not None:
+            _load_lock(world, pointer.key, pointer.sha, violations)
+        return violations
+
+    def _repair(self, plan: RunPlan) -> None:
+        """What the RollbackFailed manual fix ends with: a rescan records the live version."""
+        self.repair_scans += 1
+        result = self.world.scan(f"repair-{plan.name}")
+        if result.status != "SUCCEEDED":
+            raise RuntimeError(f"repair scan after {plan.name} failed: {result.error}: {result.cause}")
+
+
+def _sha_of(pointer: Any) -> str | None:
+    return None if pointer is None else str(pointer.sha)
+
+
+def _load_lock(world: World, key: str, sha: str, violations: list[str]) -> Any:
+    from flowops.lock import parse_lock
+
+    try:
+        body = world.artifact(key)
+    except Exception:
+        violations.append(f"the lock {key} does not exist")
+        return None
+    if hashlib.sha256(body).hexdigest() != sha:
+        violations.append(f"the lock {key} does not match its sha256")
+        return None
+    return parse_lock(body, expected_sha256=sha)
+
+
+def _sim_yaml(world: World, flow_id: str, version: str) -> str:
+    flow = world.sim_flow(flow_id)
+    for candidate in flow["versions"]:
+        if candidate["id"] == version:
+            return str(candidate["yaml"])
+    return ""
+
+
+# ---- the campaign ------------------------------------------------------------------------------
+
+
+@dataclass
+class CampaignReport:
+    records: list[RunRecord]
+    seconds: float
+    repair_scans: int
+    aws_injected: Counter[str]
+
+    @property
+    def violations(self) -> list[tuple[RunPlan, str]]:
+        return [(record.plan, violation) for record in self.records for violation in record.violations]
+
+    def table(self) -> str:
+        workflows = Counter(record.plan.workflow for record in self.records)
+        faults = Counter(fault for record in self.records for fault in record.plan.faults)
+        terminals = Counter(f"{record.plan.workflow}: {record.terminal_state}" for record in self.records)
+        lines = [
+            f"runs                    {len(self.records)}  ({workflows['scan']} scan, {workflows['publish']} publish;"
+            f" {sum(1 for r in self.records if not r.plan.faults)} fault-free)",
+            f"wall time               {self.seconds:.0f} s  ({self.seconds / max(1, len(self.records)):.2f} s/run)",
+            f"repair scans            {self.repair_scans}  (after a RollbackFailed, as its manual fix says)",
+            "",
+            f"{'faults injected (runs)':<40}{'runs':>6}",
+        ]
+        lines += [f"  {fault.value:<38}{faults[fault]:>6}" for fault in FaultKind]
+        lines.append(f"  {'AWS errors raised (calls)':<38}{sum(self.aws_injected.values()):>6}  "
+                     + ", ".join(f"{code} {count}" for code, count in sorted(self.aws_injected.items())))  # fmt: skip
+        lines += ["", f"{'terminal states':<66}{'runs':>6}"]
+        lines += [f"  {state:<64}{count:>6}" for state, count in sorted(terminals.items())]
+        lines += ["", f"invariant violations    {len(self.violations)}"]
+        lines += [f"  {plan.name} {[f.value for f in plan.faults]}: {text}" for plan, text in self.violations]
+        return "\n".join(lines)
+
+
+def run_campaign(
+    runs: int,
+    seed: int,
+    *,
+    time_scale: float = 300.0,
+    progress: Callable[[RunRecord], None] | None = None,
+    world: World | None = None,
+) -> CampaignReport:
+    plans = plan_runs(runs, seed)
+    injector = AwsFaultInjector()
+    started = time.perf_counter()
+
+    def execute(active: World) -> CampaignReport:
+        campaign = Campaign(active, injector)
+        records = []
+        with injector.installed():
+            for plan in plans:
+                record = campaign.run(plan)
+                records.append(record)
+                if progress is not None:
+                    progress(record)
+        return CampaignReport(records, time.perf_counter() - started, campaign.repair_scans, injector.injected)
+
+    if world is not None:
+        return execute(world)
+    with open_world(time_scale=time_scale) as opened:
+        return execute(opened)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.campaign", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--time-scale", type=float, default=300.0, help="simulated seconds per real second")
+    parser.add_argument("--quiet", action="store_true", help="no line per run")
+    arguments = parser.parse_args(argv)
+
+    def show(record: RunRecord) -> None:
+        if not arguments.quiet:
+            mark = "ok " if not record.violations else "BAD"
+            faults = ", ".join(fault.value for fault in record.plan.faults) or "no faults"
+            print(f"{mark} {record.plan.name:<28} {record.terminal_state:<50} {record.seconds:5.1f}s  {faults}",
+                  flush=True)  # fmt: skip
+
+    report = run_campaign(arguments.runs, arguments.seed, time_scale=arguments.time_scale, progress=show)
+    print(f"\n## fault campaign (seed {arguments.seed}, time scale x{arguments.time_scale:g})")
+    print(report.table())
+    return 1 if report.violations else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
