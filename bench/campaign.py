@@ -27,7 +27,11 @@ How faults are injected
   `ClientError` with `SlowDown` (S3 503), `ProvisionedThroughputExceededException` /
   `ThrottlingException` (DynamoDB), or `ConditionalCheckFailedException` on a conditional write
   — for a burst of `count` matching calls after skipping `skip` of them, so that faults land on
-  different steps. Calls made by moto's own interpreter (Lambda invokes) and by the checks below
+  different steps. Throttling fails the call before AWS applies it; the conditional-check
+  failure is the AMBIGUOUS write: the call is applied, then the caller gets
+  `ConditionalCheckFailedException`, as when botocore retries a conditional write whose first
+  answer was lost and the retry finds the first attempt's result. Calls made by moto's own
+  interpreter (Lambda invokes) and by the checks below
   are never touched (other services, or the injector is disarmed).
 
 Invariants (checked after every run, with the injector disarmed)
@@ -54,11 +58,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from bench.harness import (
-    MAIN_FLOW,
     PUBLISH_STATE_MACHINE,
     PUBLISHABLE_FLOWS,
     SCAN_STATE_MACHINE,
@@ -107,7 +111,14 @@ SCAN_TERMINAL_STATES = frozenset(
     }
 )
 PUBLISH_TERMINAL_STATES = frozenset(
-    {"Published", "ValidationFailed", "PublishFailed", "PublishFailedUnrecorded", "RolledBack", "RollbackFailed"}
+    {
+        "Published",
+        "ValidationFailed",
+        "PublishFailed",
+        "PublishFailedUnrecorded",
+        "RolledBack",
+        "RollbackFailed",
+    }
 )
 # Terminal state -> (run item status, terminal audit kind).
 PUBLISH_STORY: dict[str, tuple[str, str | None]] = {
@@ -162,6 +173,10 @@ class AwsFaultInjector:
             code = injector._should_fail(client.meta.service_model.service_name, operation, params)
             if code is not None:
                 error_code, status = code
+                if error_code == "ConditionalCheckFailedException":
+                    # The ambiguous write: the first attempt was applied but its answer was lost,
+                    # and the retry finds its own write (the condition no longer holds).
+                    original(client, operation, params)
                 raise ClientError(
                     {
                         "Error": {"Code": error_code, "Message": "injected by the fault campaign"},
@@ -236,7 +251,26 @@ def plan_runs(runs: int, seed: int, *, publish_share: float = 0.55) -> list[RunP
             faults.remove(FaultKind.INDEX_REBUILDING)
         flow_id = rng.choice(PUBLISHABLE_FLOWS) if workflow == "publish" else None
         plans.append(RunPlan(index, workflow, flow_id, faults, rng.randrange(1 << 30)))
+    _cover_every_fault_kind(plans)
     return plans
+
+
+def _cover_every_fault_kind(plans: list[RunPlan]) -> None:
+    """Short campaigns still inject every kind: a missing kind joins a run that can take it."""
+    injected = {fault for plan in plans for fault in plan.faults}
+    for kind in FaultKind:
+        if kind in injected:
+            continue
+        candidates = [
+            plan
+            for plan in plans
+            if plan.faults
+            and kind in (PUBLISH_FAULTS if plan.workflow == "publish" else SCAN_FAULTS)
+            and not ({kind, *plan.faults} >= {FaultKind.INDEX_STUCK, FaultKind.INDEX_REBUILDING})
+        ]
+        if candidates:
+            target = min(candidates, key=lambda plan: (len(plan.faults), plan.index))
+            target.faults = sorted([*target.faults, kind])
 
 
 # ---- one run -----------------------------------------------------------------------------------
@@ -249,6 +283,7 @@ class RunRecord:
     terminal_state: str
     error: str | None
     seconds: float
+    cause: str | None = None
     violations: list[str] = field(default_factory=list)
     aws_injected: int = 0
 
@@ -257,15 +292,17 @@ class RunRecord:
 class Before:
     pointer_sha: str | None
     versions: dict[str, str | None]
+    started_at: str  # ISO timestamp: audit events of this run are at or after it
 
 
 class Campaign:
     def __init__(self, world: World, injector: AwsFaultInjector) -> None:
         self.world = world
         self.injector = injector
-        # Flows whose lock entry is known to lag the org after a RollbackFailed (the run item
-        # carries the manual fix); the next successful scan realigns them.
         self.repair_scans = 0
+        self.leases_dropped = 0
+        # Content-addressed objects never change once verified: each lock is hashed once.
+        self._verified_locks: set[str] = set()
 
     # -- fault application ---------------------------------------------------------------------
 
@@ -286,7 +323,8 @@ class Campaign:
             elif fault is FaultKind.CONNECTION_RESET:
                 spec.append(f"reset={rng.choice((0.05, 0.15, 0.25))}")
             elif fault is FaultKind.TOKEN_EXPIRY:
-                spec.append(f"token-expiry={rng.choice((5, 15, 40))}")
+                # Genesys lets an OAuth client choose 300 s .. 48 h; shorter ones stress the re-auth path.
+                spec.append(f"token-expiry={rng.choice((60, 120, 300))}")
             elif fault is FaultKind.PUBLISH_JOB_FAILURE:
                 assert plan.flow_id is not None
                 spec.append(f"publish-fail={plan.flow_id}")
@@ -308,12 +346,16 @@ class Campaign:
                 extra["index_deadline_seconds"] = rng.choice((60, 300))
             elif fault is FaultKind.S3_THROTTLING:
                 rules.append(
-                    AwsFaultRule("s3", S3_OPERATIONS, "SlowDown", 503, rng.randrange(0, 12), rng.choice((1, 2)))
+                    AwsFaultRule(
+                        "s3", S3_OPERATIONS, "SlowDown", 503, rng.randrange(0, 12), rng.choice((1, 2))
+                    )
                 )
             elif fault is FaultKind.DYNAMODB_THROTTLING:
                 code = rng.choice(("ProvisionedThroughputExceededException", "ThrottlingException"))
                 rules.append(
-                    AwsFaultRule("dynamodb", DYNAMODB_OPERATIONS, code, 400, rng.randrange(0, 12), rng.choice((1, 2)))
+                    AwsFaultRule(
+                        "dynamodb", DYNAMODB_OPERATIONS, code, 400, rng.randrange(0, 12), rng.choice((1, 2))
+                    )
                 )
             elif fault is FaultKind.DYNAMODB_CONDITION_FAILED:
                 rules.append(
@@ -338,7 +380,9 @@ class Campaign:
         if plan.workflow == "publish":
             assert plan.flow_id is not None
             flow_id = plan.flow_id
-            world.hooks.before("functions.publish.start_publish", lambda: world.lock_flow_in_architect(flow_id))
+            world.hooks.before(
+                "functions.publish.start_publish", lambda: world.lock_flow_in_architect(flow_id)
+            )
             if rng.random() < 0.5:  # Jane saves and closes the flow before the rollback
                 world.hooks.before("functions.publish.rollback", world.unlock_all_flows)
         else:
@@ -350,7 +394,11 @@ class Campaign:
     def run(self, plan: RunPlan) -> RunRecord:
         world = self.world
         rng = random.Random(plan.seed)
-        before = Before(pointer_sha=_sha_of(world.pointer()), versions=world.published_versions())
+        before = Before(
+            pointer_sha=_sha_of(world.pointer()),
+            versions=world.published_versions(),
+            started_at=(datetime.now(UTC) - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        )
         started = time.perf_counter()
         result: Any = None
         try:
@@ -377,12 +425,23 @@ class Campaign:
         terminal = entered[-1] if entered else "-"
         record = RunRecord(
             plan, result.status, terminal, result.error, time.perf_counter() - started,
-            aws_injected=sum(rule.fired for rule in rules),
+            cause=result.cause, aws_injected=sum(rule.fired for rule in rules),
         )  # fmt: skip
         checks = self._check_publish if plan.workflow == "publish" else self._check_scan
         record.violations.extend(checks(plan, result, terminal, before))
         record.violations.extend(self._check_stores())
+        self._contain(record)
         return record
+
+    def _contain(self, record: RunRecord) -> None:
+        """Keep one run's damage from failing the next ones: a lease left behind (already
+        reported) is dropped, as an operator would after reading the run item."""
+        if record.plan.flow_id is None:
+            return
+        holder = self.world.lease_holder(record.plan.flow_id)
+        if holder is not None:
+            self.leases_dropped += 1
+            self.world.drop_lease(record.plan.flow_id, holder.run_id)
 
     # -- invariants ------------------------------------------------------------------------------
 
@@ -414,7 +473,7 @@ class Campaign:
                     )
         completed = [
             event
-            for event in world.audit_events()
+            for event in world.audit_events(before.started_at)
             if event.kind == "scan.completed" and event.actor == f"scan:{outcome['scan_id']}"
         ]
         if not completed or any(event.subject != outcome["lock_sha256"] for event in completed):
@@ -440,7 +499,9 @@ class Campaign:
             violations.append(f"{terminal} but the run item is {run.status if run else None}")
         if terminal == "Published":
             if run is not None and run.details.get("published_version") != live:
-                violations.append(f"org publishes {live}, run item says {run.details.get('published_version')}")
+                violations.append(
+                    f"org publishes {live}, run item says {run.details.get('published_version')}"
+                )
             if result.output.get("published_version") != live:
                 violations.append(f"org publishes {live}, the execution output says {result.output}")
             if locked_version != live:
@@ -470,7 +531,7 @@ class Campaign:
             violations.append(f"{terminal}: the org or the lock changed although nothing was published")
         kinds = [
             event.kind
-            for event in world.audit_events()
+            for event in world.audit_events(before.started_at)
             if event.details.get("run_id") == plan.name and event.kind in TERMINAL_AUDIT_KINDS
         ]
         if expected_audit is not None and set(kinds) != {expected_audit}:
@@ -494,11 +555,13 @@ class Campaign:
         violations: list[str] = []
         for key in world.artifact_keys(f"locks/{world.org}/"):
             name = key.rsplit("/", 1)[-1]
-            if not name.endswith(".json") or name.endswith(".meta.json"):
+            if key in self._verified_locks or not name.endswith(".json") or name.endswith(".meta.json"):
                 continue
             digest = hashlib.sha256(world.artifact(key)).hexdigest()
             if name != f"{digest}.json":
                 violations.append(f"{key} does not match its sha256 ({digest})")
+            else:
+                self._verified_locks.add(key)
         pointer = world.pointer()
         if pointer is not None:
             _load_lock(world, pointer.key, pointer.sha, violations)
@@ -547,6 +610,7 @@ class CampaignReport:
     seconds: float
     repair_scans: int
     aws_injected: Counter[str]
+    leases_dropped: int = 0
 
     @property
     def violations(self) -> list[tuple[RunPlan, str]]:
@@ -556,17 +620,20 @@ class CampaignReport:
         workflows = Counter(record.plan.workflow for record in self.records)
         faults = Counter(fault for record in self.records for fault in record.plan.faults)
         terminals = Counter(f"{record.plan.workflow}: {record.terminal_state}" for record in self.records)
+        fault_free = sum(1 for record in self.records if not record.plan.faults)
         lines = [
-            f"runs                    {len(self.records)}  ({workflows['scan']} scan, {workflows['publish']} publish;"
-            f" {sum(1 for r in self.records if not r.plan.faults)} fault-free)",
-            f"wall time               {self.seconds:.0f} s  ({self.seconds / max(1, len(self.records)):.2f} s/run)",
+            f"runs                    {len(self.records)}  ({workflows['scan']} scan, "
+            f"{workflows['publish']} publish; {fault_free} fault-free)",
+            f"wall time               {self.seconds:.0f} s  "
+            f"({self.seconds / max(1, len(self.records)):.2f} s/run)",
             f"repair scans            {self.repair_scans}  (after a RollbackFailed, as its manual fix says)",
+            f"leases dropped          {self.leases_dropped}  (left behind by a run: reported, then dropped)",
             "",
             f"{'faults injected (runs)':<40}{'runs':>6}",
         ]
         lines += [f"  {fault.value:<38}{faults[fault]:>6}" for fault in FaultKind]
-        lines.append(f"  {'AWS errors raised (calls)':<38}{sum(self.aws_injected.values()):>6}  "
-                     + ", ".join(f"{code} {count}" for code, count in sorted(self.aws_injected.items())))  # fmt: skip
+        raised = ", ".join(f"{code} {count}" for code, count in sorted(self.aws_injected.items()))
+        lines.append(f"  {'AWS errors raised (calls)':<38}{sum(self.aws_injected.values()):>6}  {raised}")
         lines += ["", f"{'terminal states':<66}{'runs':>6}"]
         lines += [f"  {state:<64}{count:>6}" for state, count in sorted(terminals.items())]
         lines += ["", f"invariant violations    {len(self.violations)}"]
@@ -595,7 +662,13 @@ def run_campaign(
                 records.append(record)
                 if progress is not None:
                     progress(record)
-        return CampaignReport(records, time.perf_counter() - started, campaign.repair_scans, injector.injected)
+        return CampaignReport(
+            records,
+            time.perf_counter() - started,
+            campaign.repair_scans,
+            injector.injected,
+            campaign.leases_dropped,
+        )
 
     if world is not None:
         return execute(world)
@@ -615,8 +688,12 @@ def main(argv: list[str] | None = None) -> int:
         if not arguments.quiet:
             mark = "ok " if not record.violations else "BAD"
             faults = ", ".join(fault.value for fault in record.plan.faults) or "no faults"
-            print(f"{mark} {record.plan.name:<28} {record.terminal_state:<50} {record.seconds:5.1f}s  {faults}",
-                  flush=True)  # fmt: skip
+            line = f"{mark} {record.plan.name:<28} {record.terminal_state:<50} {record.seconds:5.1f}s"
+            print(f"{line}  {faults}", flush=True)
+            if record.status == "FAILED":
+                print(f"      {record.error}: {(record.cause or '')[:300]}", flush=True)
+            for violation in record.violations:
+                print(f"      violation: {violation}", flush=True)
 
     report = run_campaign(arguments.runs, arguments.seed, time_scale=arguments.time_scale, progress=show)
     print(f"\n## fault campaign (seed {arguments.seed}, time scale x{arguments.time_scale:g})")

@@ -244,10 +244,14 @@ class World:
 
     # -- runs ------------------------------------------------------------------------------------
 
-    def publish_input(self, name: str, flow_id: str, *, timing: dict[str, Any] | None = None) -> dict[str, Any]:
+    def publish_input(
+        self, name: str, flow_id: str, *, timing: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         flow = self.sim.org.flows[flow_id]
         source = PUBLISH_SOURCES[flow_id]
-        yaml = flow_yaml(source["name"], queue=source["queue"], release=name, with_module=source["with_module"])
+        yaml = flow_yaml(
+            source["name"], queue=source["queue"], release=name, with_module=source["with_module"]
+        )
         body: dict[str, Any] = {
             "delivery_id": f"delivery-{name}",
             "execution_name": name,
@@ -267,7 +271,9 @@ class World:
 
     def start(self, state_machine: str, execution_input: dict[str, Any], name: str) -> str:
         arn = self.cloud.state_machine_arn(state_machine)
-        started = self.cloud.sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(execution_input))
+        started = self.cloud.sfn.start_execution(
+            stateMachineArn=arn, name=name, input=json.dumps(execution_input)
+        )
         return str(started["executionArn"])
 
     def wait(self, execution_arn: str, timeout: float) -> Any:
@@ -291,9 +297,7 @@ class World:
     def published_versions(self) -> dict[str, str | None]:
         with self.sim.state.lock:
             return {
-                flow.id: flow.published_version_id
-                for flow in self.sim.org.flows.values()
-                if not flow.deleted
+                flow.id: flow.published_version_id for flow in self.sim.org.flows.values() if not flow.deleted
             }
 
     def lock_flow_in_architect(self, flow_id: str) -> None:
@@ -356,15 +360,21 @@ class World:
 
         return RunStore(self.env["STATE_TABLE"], self.cloud.dynamodb).get(run_id)
 
-    def audit_events(self) -> list[Any]:
+    def audit_events(self, since: str | None = None) -> list[Any]:
+        """Audit events of the org, from the ISO timestamp `since` on (all without it)."""
         from flowops.store import AuditLog
 
-        return list(AuditLog(self.env["AUDIT_TABLE"], self.cloud.dynamodb).list_events(self.org))
+        return list(AuditLog(self.env["AUDIT_TABLE"], self.cloud.dynamodb).list_events(self.org, since))
 
     def lease_holder(self, flow_id: str) -> Any:
         from flowops.publish.lease import PublishLeaseStore
 
         return PublishLeaseStore(self.env["STATE_TABLE"], self.cloud.dynamodb).holder(self.org, flow_id)
+
+    def drop_lease(self, flow_id: str, run_id: str) -> None:
+        from flowops.publish.lease import PublishLeaseStore
+
+        PublishLeaseStore(self.env["STATE_TABLE"], self.cloud.dynamodb).release(self.org, flow_id, run_id)
 
     def put_substitutions(self) -> None:
         self.cloud.s3.put_object(
@@ -375,7 +385,7 @@ class World:
 
 
 # Handlers log JSON lines and EMF metrics to stdout; a benchmark prints tables instead.
-QUIET_HANDLERS = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+QUIET_HANDLERS = {"POWERTOOLS_LOG_LEVEL": "CRITICAL", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 _FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -427,7 +437,10 @@ def open_world(
 
                 template = synth_template()
             sim = SimulatorServer(
-                parse_org_document(ORG_DOCUMENT), clock=clock, client_id=client_id, client_secret=client_secret
+                parse_org_document(ORG_DOCUMENT),
+                clock=clock,
+                client_id=client_id,
+                client_secret=client_secret,
             ).start()
             cloud = LocalCloud(
                 template=template,

@@ -19,7 +19,8 @@ from typing import Any
 from flowops.genesys import ClientCredentials, GenesysClient
 
 from local.cli.local_cloud import EmbeddedCloud, embedded_cloud
-from local.cli.scan import run_scan_execution, summary_lines
+from local.cli.publish import run_demo_publishes
+from local.cli.scan import run_scan_execution, save_html_report, summary_lines
 from local.cli.trace import run_demo_trace
 from local.cli.trace import summary_lines as trace_summary_lines
 
@@ -123,6 +124,11 @@ def _client_for(embedded: EmbeddedCloud) -> Iterator[GenesysClient]:
         yield client
 
 
+def _first_line(text: str, limit: int = 160) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 DEMO_DIR = Path(".flowops") / "demo"
 HANDLER_LOG = DEMO_DIR / "handlers.log"
 
@@ -171,11 +177,23 @@ def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print) -> DemoResu
         result.scans.append(second)
         for line in summary_lines(second):
             echo(f"   {line}")
+        second["report_html"] = str(save_html_report(embedded.connection, second))
         ratio = second["api_calls"] / max(first["api_calls"], 1)
         echo(
             f"   incremental scan: {second['api_calls']} API calls vs {first['api_calls']} for the "
             f"full one ({ratio:.1%}); drift names {second['drift']['changed_flow_ids']}"
         )
+
+        echo("")
+        echo("-- publishes through the signed webhook (validate, snapshot, publish, poll, health check)")
+        with _handler_logs():
+            publishes = run_demo_publishes(embedded.connection)
+        result.steps["publishes"] = publishes
+        for publish in publishes:
+            echo(f"   {publish['flow_name']}: a release that {publish['expected']} -> {publish['status']}")
+            echo(f"      states: {' -> '.join(publish['states'])}")
+            if publish.get("error"):
+                echo(f"      {publish['error']}: {_first_line(publish.get('cause') or '')}")
 
         echo("")
         echo("-- trace: execution data of the busiest flow -> bottlenecks, failing paths, waterfall")
@@ -184,4 +202,10 @@ def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print) -> DemoResu
         result.steps["trace"] = trace
         for line in "\n".join(trace_summary_lines(trace)).splitlines():
             echo(f"   {line}")
+
+        echo("")
+        echo(
+            f"HTML report of the last scan (graph, cycles, waves, problems, drift): file://{second['report_html']}"
+        )
+        echo(f"handler logs of this run: {HANDLER_LOG}")
         return result

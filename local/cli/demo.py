@@ -15,6 +15,7 @@ def demo(
 ) -> None:
     """Run the whole pipeline on a generated org: simulator + moto, no AWS account needed."""
     from local.cli.local_cloud import EmbeddedCloudError
+    from local.cli.publish import PublishCommandError
     from local.cli.scan import ScanExecutionError
     from local.cli.trace import TraceExecutionError
     from local.demo import DemoStepError, run_demo
@@ -24,7 +25,7 @@ def demo(
     except EmbeddedCloudError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
-    except (ScanExecutionError, TraceExecutionError, DemoStepError) as error:
+    except (ScanExecutionError, TraceExecutionError, PublishCommandError, DemoStepError) as error:
         typer.echo(f"error: demo step failed: {error}", err=True)
         raise typer.Exit(exit_codes.FAILURE_FOUND) from None
 

@@ -105,6 +105,7 @@ def scan_document(connection: CloudConnection, outcome: dict[str, Any], executio
         "lock_sha256": outcome["lock_sha256"],
         "lock_key": outcome["lock_key"],
         "report_key": outcome["report_key"],
+        "report_html_key": outcome["report_html_key"],
         "api_calls": outcome["api_calls"],
         "reused_flows": outcome["reused_flows"],
         "read_flows": outcome["read_flows"],
@@ -112,6 +113,24 @@ def scan_document(connection: CloudConnection, outcome: dict[str, Any], executio
         "drift": outcome["drift"],
         "duration_seconds": outcome["duration_seconds"],
     }
+
+
+REPORTS_DIR = Path(".flowops") / "reports"
+
+
+def save_html_report(
+    connection: CloudConnection, document: dict[str, Any], directory: Path = REPORTS_DIR
+) -> Path:
+    """Copy the scan's HTML report from S3 to `directory/<scan id>.html`; its absolute path."""
+    from flowops.store import ArtifactStore
+
+    html = ArtifactStore(connection.artifacts_bucket, connection.client("s3")).get_bytes(
+        document["report_html_key"]
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    path = (directory / f"{document['scan_id']}.html").resolve()
+    path.write_bytes(html)
+    return path
 
 
 def _progress(sfn: Any, execution_arn: str) -> tuple[int, int, str]:
@@ -158,6 +177,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"api      {document['api_calls']} Genesys calls ({document['read_flows']} flows read, "
         f"{document['reused_flows']} reused from the previous lock)",
         f"report   {document['report_key']}",
+        *([f"html     file://{document['report_html']}"] if document.get("report_html") else []),
     ]
     return lines
 
@@ -205,6 +225,15 @@ def scan_command(
 
 
 def _run(connection: CloudConnection, request: dict[str, Any], quiet: bool, timeout: float) -> dict[str, Any]:
+    document = _execute(connection, request, quiet, timeout)
+    # The HTML report is also written locally while the connection (and an embedded cloud) is up.
+    document["report_html"] = str(save_html_report(connection, document))
+    return document
+
+
+def _execute(
+    connection: CloudConnection, request: dict[str, Any], quiet: bool, timeout: float
+) -> dict[str, Any]:
     if quiet:
         return run_scan_execution(connection, request, timeout=timeout)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

@@ -237,6 +237,7 @@ class ScanOutcome(BaseModel):
     lock_sha256: str
     lock_key: str
     report_key: str
+    report_html_key: str
     flows: int
     nodes: int
     edges: int

@@ -1,4 +1,4 @@
-"""Step 6: report the scan — drift against the compared lock, analysis, audit event.
+"""Step 6: report the scan — drift against the compared lock, analysis, HTML report, audit event.
 
 The full report (every cycle, wave, missing id, problem and the complete diff) goes to
 `scans/<org>/<scan id>/report.json`; the execution output keeps counts and keys only, so it
@@ -11,7 +11,9 @@ import json
 from datetime import datetime
 from typing import Any
 
+from flowops.graph import GraphReport
 from flowops.lock import LockDiff, Lockfile, diff_locks, parse_lock
+from flowops.report import render_scan_report
 from flowops.scan.keys import lock_key, scan_key
 from flowops.scan.models import (
     DRIFT_IDS_IN_STATE_LIMIT,
@@ -23,6 +25,8 @@ from flowops.scan.pages import load_lock
 from flowops.scan.ports import ArtifactWriter, AuditSink
 
 REPORT_NAME = "report.json"
+HTML_REPORT_NAME = "report.html"
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 
 def report_scan(
@@ -59,6 +63,16 @@ def report_scan(
         "duration_seconds": duration,
     }
     artifacts.put_json(report_key, document)
+    # The page people look at: self-contained (no external requests), graph + tables + drift.
+    report_html_key = scan_key(org, scan.scan_id, HTML_REPORT_NAME)
+    html = render_scan_report(
+        lock,
+        GraphReport.model_validate(analysis),
+        diff,
+        title=f"flowops scan {scan.scan_id} — org {org}",
+        generated_at=now,
+    )
+    artifacts.put_bytes(report_html_key, html.encode("utf-8"), HTML_CONTENT_TYPE)
 
     outcome = ScanOutcome(
         scan_id=scan.scan_id,
@@ -66,6 +80,7 @@ def report_scan(
         lock_sha256=request.lock.lock_sha256,
         lock_key=request.lock.lock_key,
         report_key=report_key,
+        report_html_key=report_html_key,
         flows=request.lock.flows,
         nodes=request.lock.nodes,
         edges=request.lock.edges,
@@ -87,6 +102,7 @@ def report_scan(
             subject=request.lock.lock_sha256,
             details={
                 "report_key": report_key,
+                "report_html_key": report_html_key,
                 "advanced": request.pointer.advanced,
                 "race": request.pointer.race,
                 "flows": request.lock.flows,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -244,19 +243,16 @@ def test_impact_definition_in_payload_matches_flowops_graph_impact() -> None:
         assert {n for n in seen - {node_id} if is_flow[n]} == expected, node_id
 
 
-def test_a_two_thousand_flow_org_renders_fast_and_stays_small() -> None:
+def test_a_two_thousand_flow_org_renders_a_small_document_with_a_bounded_drawing() -> None:
     # Given a generated org of about 2,000 flows and 3,000 other objects
     lock = generate_lock(5000, seed=11, transfers_per_flow=0.4)
     assert len(lock.flows) == 2000
     analysis = analyze(lock)
 
     # When its report is rendered
-    started = time.perf_counter()
     document = render_scan_report(lock, analysis, None, title="Big org", generated_at=GENERATED_AT)
-    elapsed = time.perf_counter() - started
 
-    # Then it is quick, reasonably small, and tells the script to draw a bounded neighbourhood
-    assert elapsed < 5.0
+    # Then it is reasonably small and tells the script to draw a bounded neighbourhood
     assert len(document.encode()) < 1_500_000
     payload = embedded_payload(document)
     assert len(payload["nodes"]) == analysis.counts.nodes and payload["draw_limit"] < len(payload["nodes"])

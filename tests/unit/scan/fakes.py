@@ -110,6 +110,10 @@ class FakeArtifacts:
         self._check_write(key)
         self.objects[key] = json.dumps(document, sort_keys=True).encode()
 
+    def put_bytes(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        self._check_write(key)
+        self.objects[key] = body
+
     def get_bytes(self, key: str, expected_sha256: str | None = None) -> bytes:
         if key not in self.objects:
             raise ArtifactNotFoundError("fake-bucket", key)

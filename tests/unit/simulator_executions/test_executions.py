@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -151,15 +150,14 @@ def test_planted_failing_path_fails_the_planted_share_with_error_fields() -> Non
     assert all("errors" not in r.document["flow"] for r in runs if not r.instance_row.get("flowErrorReason"))
 
 
-def test_ten_thousand_runs_generate_quickly() -> None:
-    # When 10,000 runs are generated
-    started = time.perf_counter()
+def test_ten_thousand_runs_are_distinct_and_inside_the_window() -> None:
+    # When 10,000 runs are generated (their speed is measured in bench/, not asserted here)
     runs = _runs(count=10_000)
-    elapsed = time.perf_counter() - started
 
-    # Then it takes well under a few seconds (bound generous for a shared 2-core machine)
+    # Then each is a distinct instance with its own conversation
     assert len(runs) == 10_000
-    assert elapsed < 5.0
+    assert len({run.instance_row["id"] for run in runs}) == 10_000
+    assert len({run.instance_row["conversationId"] for run in runs}) == 10_000
 
 
 def test_loops_are_bounded() -> None:
