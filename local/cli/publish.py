@@ -525,7 +525,10 @@ def run_demo_publishes(cloud_connection: CloudConnection, *, timeout: float = 60
         [*document.references, FlowReference(kind=ReferenceKind.QUEUE, name=DEMO_MISSING_QUEUE)],
         description="flowops demo: a release with a typo in a queue name",
     )
-    assert parse_flow_yaml(good).name == document.name
+    if parse_flow_yaml(good).name != document.name:
+        raise PublishCommandError(
+            f"the re-rendered YAML of flow {flow_id} no longer names it {document.name!r}", 1
+        )
     summaries = []
     for label, yaml_text in (("succeeds", good), ("fails and rolls back", bad)):
         request = {
