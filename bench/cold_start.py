@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+OWN_PACKAGES = frozenset({"functions", "flowops", "encodings", "site"})
 HEAVY_PACKAGES = ("networkx", "aws_xray_sdk", "yaml", "pydantic_settings", "requests", "boto3")
 _ENV = {
     # What the Lambda environment gives every function; the handlers read settings per call.
@@ -73,17 +74,17 @@ def _run(code: str, importtime: bool) -> tuple[float, str]:
 
 
 def top_level_imports(importtime_log: str) -> list[tuple[str, float]]:
-    """Cumulative seconds of each top-level import of the `-X importtime` log (nesting depth 0)."""
+    """Cumulative seconds of each package whose root module the import pulled in (at any depth:
+    a root module's cumulative time includes everything it imported first)."""
     totals: dict[str, float] = {}
     for line in importtime_log.splitlines():
         if not line.startswith("import time:") or line.count("|") < 2:
             continue
         _, cumulative, name_part = line.removeprefix("import time:").split("|", 2)
-        depth = (len(name_part) - len(name_part.lstrip(" ")) - 1) // 2
-        if depth != 0 or not cumulative.strip().isdigit():
+        name = name_part.strip()
+        if "." in name or name.startswith("_") or name in OWN_PACKAGES or not cumulative.strip().isdigit():
             continue
-        package = name_part.strip().split(".")[0]
-        totals[package] = totals.get(package, 0.0) + int(cumulative) / 1e6
+        totals[name] = max(totals.get(name, 0.0), int(cumulative) / 1e6)
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
@@ -102,10 +103,14 @@ def main(argv: list[str] | None = None) -> None:
     bare = statistics.median(_run("pass", importtime=False)[0] for _ in range(arguments.samples))
     costs = [measure(module, arguments.samples) for module in handler_modules()]
     print(
-        f"## cold start: import + init of each handler module (median of {arguments.samples} fresh interpreters)"
+        f"## cold start: import + init of each handler module "
+        f"(median of {arguments.samples} fresh interpreters)"
     )
     print(f"bare interpreter: {bare * 1000:.0f} ms  (python {sys.version.split()[0]})\n")
-    header = f"{'handler module':<38} {'wall ms':>8} {'over bare':>9} {'x bare':>7}  heaviest imports (cumulative ms)"
+    header = (
+        f"{'handler module':<38} {'wall ms':>8} {'over bare':>9} {'x bare':>7}  "
+        "heaviest imports (cumulative ms)"
+    )
     print(header)
     print("-" * len(header))
     for cost in sorted(costs, key=lambda item: -item.wall_seconds):

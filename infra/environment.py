@@ -1,7 +1,9 @@
 """Per-environment settings from the cdk.json context `flowops:environments`.
 
-One entry per deployment target (dev / test / prod): its Genesys region, the NAME of the
-Secrets Manager secret holding the OAuth client, the scan schedule and the data retention.
+One entry per deployment target (dev / test / prod): its Genesys region, the NAMES of the
+Secrets Manager secrets (OAuth client, CI webhook key, trace delivery key), the scan schedule,
+where alarms and trace deliveries go, and the data and log retention. Every setting of an
+environment lives here.
 The stack is built from this model only, so adding an environment is a cdk.json edit.
 """
 
@@ -41,6 +43,11 @@ class EnvironmentConfig(BaseModel):
         default=None, alias="alarmTopicArn", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$"
     )
     """Send alarms to this EXISTING SNS topic instead of creating one (e.g. the team's on-call topic)."""
+    trace_webhook_url: str | None = Field(default=None, alias="traceWebhookUrl", pattern=r"^https://\S+$")
+    """Where traces are delivered (signed POST); without it traces are reported but not delivered."""
+    trace_webhook_secret_name: str = Field(default="", alias="traceWebhookSecretName")
+    """Name of an EXISTING secret holding the trace delivery's HMAC key; defaults to
+    `flowops/<environment>/trace-webhook`."""
     noncurrent_version_days: int = Field(default=90, alias="noncurrentVersionDays", ge=1)
     account: str | None = None
     region: str | None = None
@@ -82,6 +89,10 @@ class EnvironmentConfig(BaseModel):
     @property
     def webhook_secret(self) -> str:
         return self.webhook_secret_name or f"flowops/{self.name}/webhook"
+
+    @property
+    def trace_webhook_secret(self) -> str:
+        return self.trace_webhook_secret_name or f"flowops/{self.name}/trace-webhook"
 
     @property
     def org_key(self) -> str:

@@ -38,6 +38,7 @@ from infra.constants import (
     POWERTOOLS_SERVICE_NAME,
     handler_module_path,
 )
+from infra.constructs.operations import data_removal_policy, log_retention
 from infra.constructs.storage import StorageConstruct
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge, logical_id
@@ -88,7 +89,7 @@ class FunctionsConstruct(Construct):
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="flowops core package (layers/flowops) and its runtime dependencies",
-            removal_policy=cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY,
+            removal_policy=data_removal_policy(config),
         )
         self.genesys_secret = secretsmanager.Secret.from_secret_name_v2(
             self, "GenesysSecret", config.genesys_secret_name
@@ -139,10 +140,8 @@ class FunctionsConstruct(Construct):
         log_group = logs.LogGroup(
             self,
             f"{function_id}Logs",
-            retention=logs.RetentionDays(_retention_member(self._config.log_retention_days)),
-            removal_policy=cdk.RemovalPolicy.RETAIN
-            if self._config.retain_data
-            else cdk.RemovalPolicy.DESTROY,
+            retention=log_retention(self._config),
+            removal_policy=data_removal_policy(self._config),
         )
         function = lambda_.Function(
             self,
@@ -198,26 +197,3 @@ class FunctionsConstruct(Construct):
                 "CDK's grant_read/grant_read_write action groups on the one artifacts bucket (scoped by "
                 "resource to that bucket).",
             )
-
-
-def _retention_member(days: int) -> str:
-    names = {
-        1: "ONE_DAY",
-        3: "THREE_DAYS",
-        5: "FIVE_DAYS",
-        7: "ONE_WEEK",
-        14: "TWO_WEEKS",
-        30: "ONE_MONTH",
-        60: "TWO_MONTHS",
-        90: "THREE_MONTHS",
-        120: "FOUR_MONTHS",
-        150: "FIVE_MONTHS",
-        180: "SIX_MONTHS",
-        365: "ONE_YEAR",
-        400: "THIRTEEN_MONTHS",
-        545: "EIGHTEEN_MONTHS",
-        731: "TWO_YEARS",
-        1827: "FIVE_YEARS",
-        3653: "TEN_YEARS",
-    }
-    return names[days]

@@ -15,20 +15,25 @@ S3 key. Genesys 429/5xx/unreachable and throttled stores are retried (backoff, f
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra.constructs.functions import FunctionsConstruct
-from infra.constructs.scan_workflow import retry_genesys_calls, retry_store_calls
+from infra.constructs.functions import FunctionsConstruct, Grant
 from infra.constructs.storage import StorageConstruct
+from infra.constructs.workflow import (
+    StepFunction,
+    add_step_functions,
+    invoke_step,
+    retry_genesys_calls,
+    retry_store_calls,
+    workflow_state_machine,
+)
 from infra.environment import EnvironmentConfig
-from infra.nag import acknowledge, logical_id
 
 # Two 16-minute job deadlines (publish, rollback) plus validation, export and health checks.
 STATE_MACHINE_TIMEOUT = Duration.hours(1)
@@ -49,31 +54,62 @@ class PublishWorkflowConstruct(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         bucket, state, audit = storage.artifacts_bucket, storage.state_table, storage.audit_table
-        read_write_everything = [bucket.grant_read_write, state.grant_read_write_data, audit.grant_write_data]
+        # What each step touches (flowops.publish.steps). Objects are read and written, never
+        # deleted. The state table holds the run item, the flow's publish lease and the lock
+        # pointer; the audit table is append-only.
+        read_objects = [bucket.grant_read]
+        read_and_write_objects = [bucket.grant_read, bucket.grant_put]
+        run_state = [state.grant_read_write_data]
+        append_audit = [audit.grant_write_data]
 
-        def function(
-            function_id: str, module: str, timeout_seconds: int, genesys: bool = True
-        ) -> lambda_.Function:
-            return functions.add_function(
-                function_id,
-                handler=f"functions.publish.{module}.handler",
-                grants=read_write_everything,
-                calls_genesys=genesys,
-                timeout=Duration.seconds(timeout_seconds),
+        def step(
+            function_id: str, module: str, seconds: int, *grants: Grant, genesys: bool = True
+        ) -> StepFunction:
+            return StepFunction(
+                function_id, module, Duration.seconds(seconds), grants=grants, calls_genesys=genesys
             )
 
-        self.functions: dict[str, lambda_.Function] = {
-            "ValidatePublish": function("ValidatePublish", "validate", 300),
-            "SnapshotFlowVersion": function("SnapshotFlowVersion", "snapshot", 420),
-            "StartFlowPublish": function("StartFlowPublish", "start_publish", 60),
-            "CheckFlowJob": function("CheckFlowJob", "check_job", 60),
-            "CheckPublishHealth": function("CheckPublishHealth", "health_check", 300),
-            "RecordFlowRelease": function("RecordFlowRelease", "record_release", 420),
-            "RollBackFlow": function("RollBackFlow", "rollback", 60),
-            "RecordRolledBack": function("RecordRolledBack", "record_rolled_back", 300),
-            "RecordRollbackFailed": function("RecordRollbackFailed", "record_rollback_failed", 60),
-            "RecordPublishFailure": function("RecordPublishFailure", "record_failure", 60),
-        }
+        self.functions: dict[str, lambda_.Function] = add_step_functions(
+            functions,
+            "publish",
+            [
+                # Run item + lease + lock pointer; reads lock, YAML upload, substitutions; writes
+                # the report and the substituted YAML; audits a force unlock or a refusal.
+                step("ValidatePublish", "validate", 300, *read_and_write_objects, *run_state, *append_audit),
+                # Exports the live version's YAML unless stored; moves the run item to RUNNING.
+                step("SnapshotFlowVersion", "snapshot", 420, *read_and_write_objects, *run_state),
+                # Reads the YAML to deploy; nothing else.
+                step("StartFlowPublish", "start_publish", 60, *read_objects),
+                # Polls the job (publish and rollback alike) and the flow: Genesys only.
+                step("CheckFlowJob", "check_job", 60),
+                # Reads the flow, runs a validate job, queries execution data: Genesys only.
+                step("CheckPublishHealth", "health_check", 300),
+                # Stores the new version's YAML and lock, advances the pointer, run, audit, lease.
+                step(
+                    "RecordFlowRelease",
+                    "record_release",
+                    420,
+                    *read_and_write_objects,
+                    *run_state,
+                    *append_audit,
+                ),
+                # Moves the run item to ROLLING_BACK and redeploys the snapshot YAML.
+                step("RollBackFlow", "rollback", 60, *read_objects, *run_state),
+                # Same records as a release, for the restored version.
+                step(
+                    "RecordRolledBack",
+                    "record_rolled_back",
+                    300,
+                    *read_and_write_objects,
+                    *run_state,
+                    *append_audit,
+                ),
+                # Reads the live version for the manual-fix note; run item, lease, audit.
+                step("RecordRollbackFailed", "record_rollback_failed", 60, *run_state, *append_audit),
+                # Nothing changed in Genesys: run item, lease, audit only (no Genesys secret).
+                step("RecordPublishFailure", "record_failure", 60, *run_state, *append_audit, genesys=False),
+            ],
+        )
         f = self.functions
 
         self.rollback_failed_topic = sns.Topic(
@@ -83,18 +119,6 @@ class PublishWorkflowConstruct(Construct):
             enforce_ssl=True,
             master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
         )
-
-        def invoke(
-            state_name: str, fn: lambda_.IFunction, payload: dict[str, object] | None, result_path: str
-        ) -> tasks.LambdaInvoke:
-            return tasks.LambdaInvoke(
-                self,
-                state_name,
-                lambda_function=fn,
-                payload=sfn.TaskInput.from_object(payload) if payload is not None else None,
-                payload_response_only=True,
-                result_path=result_path,
-            )
 
         run = sfn.JsonPath.object_at("$.run")
         validation = sfn.JsonPath.object_at("$.validation")
@@ -121,7 +145,9 @@ class PublishWorkflowConstruct(Construct):
 
         # -- failure before anything changed in Genesys -----------------------------------------
         # The whole state goes to the recorder: `validation` may not exist yet.
-        record_failure = invoke("RecordFailureBeforePublish", f["RecordPublishFailure"], None, "$.outcome")
+        record_failure = invoke_step(
+            self, "RecordFailureBeforePublish", f["RecordPublishFailure"], None, "$.outcome"
+        )
         retry_store_calls(record_failure)
         record_failure.add_catch(
             publish_failed_unrecorded, errors=["States.ALL"], result_path="$.record_failure"
@@ -149,7 +175,9 @@ class PublishWorkflowConstruct(Construct):
         )
         notify.add_catch(rollback_failed, errors=["States.ALL"], result_path="$.notify_failure")
         notify.next(rollback_failed)
-        record_rollback_failed = invoke("RecordRollbackFailure", f["RecordRollbackFailed"], None, "$.outcome")
+        record_rollback_failed = invoke_step(
+            self, "RecordRollbackFailure", f["RecordRollbackFailed"], None, "$.outcome"
+        )
         retry_store_calls(record_rollback_failed)
         describe_unrecorded = sfn.Pass(
             self,
@@ -170,7 +198,8 @@ class PublishWorkflowConstruct(Construct):
         record_rollback_failed.next(notify)
 
         # -- rollback --------------------------------------------------------------------------
-        rollback = invoke(
+        rollback = invoke_step(
+            self,
             "RollbackToPreviousVersion",
             f["RollBackFlow"],
             {
@@ -184,13 +213,15 @@ class PublishWorkflowConstruct(Construct):
         wait_for_rollback = sfn.Wait(
             self, "WaitForRollback", time=sfn.WaitTime.seconds_path("$.rollback.wait_seconds")
         )
-        check_rollback = invoke(
+        check_rollback = invoke_step(
+            self,
             "CheckRollbackJob",
             f["CheckFlowJob"],
             {"run": run, "validation": validation, "progress": sfn.JsonPath.object_at("$.rollback")},
             "$.rollback",
         )
-        record_rolled_back = invoke(
+        record_rolled_back = invoke_step(
+            self,
             "RecordRolledBack",
             f["RecordRolledBack"],
             {
@@ -202,10 +233,8 @@ class PublishWorkflowConstruct(Construct):
             },
             "$.outcome",
         )
-        for task in (rollback, check_rollback):
-            retry_genesys_calls(task)
-        retry_genesys_calls(record_rolled_back)
         for task in (rollback, check_rollback, record_rolled_back):
+            retry_genesys_calls(task)
             task.add_catch(record_rollback_failed, errors=["States.ALL"], result_path="$.rollback_failure")
         rollback.next(wait_for_rollback).next(check_rollback).next(
             sfn.Choice(self, "HasTheRollbackFinished")
@@ -226,31 +255,35 @@ class PublishWorkflowConstruct(Construct):
                 "request": sfn.JsonPath.entire_payload,
             },
         )
-        validate = invoke(
+        validate = invoke_step(
+            self,
             "Validate",
             f["ValidatePublish"],
             {"run": run, "request": sfn.JsonPath.object_at("$.request")},
             "$.validation",
         )
-        take_snapshot = invoke(
+        take_snapshot = invoke_step(
+            self,
             "SnapshotCurrentVersion",
             f["SnapshotFlowVersion"],
             {"run": run, "validation": validation},
             "$.snapshot",
         )
-        start_publish = invoke(
-            "StartPublish", f["StartFlowPublish"], {"run": run, "validation": validation}, "$.publish"
+        start_publish = invoke_step(
+            self, "StartPublish", f["StartFlowPublish"], {"run": run, "validation": validation}, "$.publish"
         )
         wait_for_job = sfn.Wait(
             self, "WaitForPublishJob", time=sfn.WaitTime.seconds_path("$.publish.wait_seconds")
         )
-        check_job = invoke(
+        check_job = invoke_step(
+            self,
             "CheckPublishJob",
             f["CheckFlowJob"],
             {"run": run, "validation": validation, "progress": sfn.JsonPath.object_at("$.publish")},
             "$.publish",
         )
-        health = invoke(
+        health = invoke_step(
+            self,
             "HealthCheck",
             f["CheckPublishHealth"],
             {
@@ -261,7 +294,8 @@ class PublishWorkflowConstruct(Construct):
             },
             "$.health",
         )
-        record_release = invoke(
+        record_release = invoke_step(
+            self,
             "RecordRelease",
             f["RecordFlowRelease"],
             {
@@ -294,34 +328,12 @@ class PublishWorkflowConstruct(Construct):
         take_snapshot.next(start_publish).next(wait_for_job).next(check_job).next(has_finished)
         health.next(record_release).next(published)
 
-        log_group = logs.LogGroup(
+        self.state_machine = workflow_state_machine(
             self,
-            "ExecutionLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
-        )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            config=config,
+            workflow="Publish",
+            definition=definition,
             timeout=STATE_MACHINE_TIMEOUT,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             comment=f"flowops publish to org {config.org_key}: validate, snapshot, publish, check, rollback",
-        )
-        self._acknowledge_findings()
-
-    def _acknowledge_findings(self) -> None:
-        for fn in self.functions.values():
-            acknowledge(
-                self.state_machine,
-                f"AwsSolutions-IAM5[Resource::<{logical_id(fn)}.Arn>:*]",
-                "LambdaInvoke grants invoke on this one publish function's versions and aliases (':*'); "
-                "the function ARN itself bounds it.",
-            )
-        acknowledge(
-            self.state_machine,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing and CloudWatch Logs log delivery for Step Functions do not support "
-            "resource-level permissions.",
+            invoked_functions=self.functions.values(),
         )

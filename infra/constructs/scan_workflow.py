@@ -11,47 +11,25 @@ caught into one Fail state whose cause says the previous lock is still current.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
 from infra.constructs.storage import StorageConstruct
+from infra.constructs.workflow import (
+    StepFunction,
+    add_step_functions,
+    invoke_step,
+    retry_genesys_calls,
+    retry_store_calls,
+    workflow_state_machine,
+)
 from infra.environment import EnvironmentConfig
-from infra.nag import acknowledge, logical_id
 
-# Errors the Genesys client raises after its own retries are spent; worth a slower retry here.
-GENESYS_RETRYABLE_ERRORS = ["Genesys.RateLimited", "Genesys.ServerError", "Genesys.Unavailable"]
-STORE_RETRYABLE_ERRORS = ["Store.Throttled", "Store.Unavailable"]
 MAP_MAX_CONCURRENCY = 4  # pages read at once; the org's rate limit is shared by all of them
 STATE_MACHINE_TIMEOUT = Duration.hours(3)  # index deadline (30 min) + a 20,000-flow org at 300/min
-
-
-def retry_genesys_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
-    """The one retry policy for every Genesys-calling task: backoff with full jitter."""
-    task.add_retry(
-        errors=GENESYS_RETRYABLE_ERRORS,
-        interval=Duration.seconds(5),
-        backoff_rate=2.0,
-        max_attempts=5,
-        max_delay=Duration.seconds(120),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-    return retry_store_calls(task)
-
-
-def retry_store_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
-    task.add_retry(
-        errors=STORE_RETRYABLE_ERRORS,
-        interval=Duration.seconds(1),
-        backoff_rate=2.0,
-        max_attempts=4,
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-    return task
 
 
 class ScanWorkflowConstruct(Construct):
@@ -68,62 +46,59 @@ class ScanWorkflowConstruct(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         bucket, state, audit = storage.artifacts_bucket, storage.state_table, storage.audit_table
-
-        check_index_fn = functions.add_function(
-            "CheckDependencyIndex",
-            handler="functions.scan.check_index.handler",
-            grants=[],
-            calls_genesys=True,
-            timeout=Duration.seconds(60),
+        # Objects are written (content-addressed locks, page results, reports) and read, never deleted.
+        read_and_write_objects = [bucket.grant_read, bucket.grant_put]
+        self.functions: dict[str, lambda_.IFunction] = dict(
+            add_step_functions(
+                functions,
+                "scan",
+                [
+                    # Genesys only: the index status lives in Genesys, nothing is stored.
+                    StepFunction(
+                        "CheckDependencyIndex", "check_index", Duration.seconds(60), calls_genesys=True
+                    ),
+                    # Reads the lock pointer to plan an incremental scan.
+                    StepFunction(
+                        "ListFlowPages",
+                        "list_pages",
+                        Duration.seconds(60),
+                        grants=[state.grant_read_data],
+                        calls_genesys=True,
+                    ),
+                    # A page of 200 flows is at most ~200 consumed-resource reads; at a quarter of a
+                    # 300/min budget that is under 3 minutes. The Lambda maximum leaves ample margin.
+                    StepFunction(
+                        "ReadFlowPage",
+                        "read_page",
+                        Duration.minutes(15),
+                        grants=read_and_write_objects,
+                        calls_genesys=True,
+                        memory_size=512,
+                    ),
+                    StepFunction(
+                        "BuildLock",
+                        "build_lock",
+                        Duration.minutes(5),
+                        grants=read_and_write_objects,
+                        memory_size=1024,
+                    ),
+                    StepFunction(
+                        "AdvanceLockPointer",
+                        "advance_pointer",
+                        Duration.seconds(30),
+                        grants=[state.grant_read_write_data],
+                    ),
+                    StepFunction(
+                        "ReportScan",
+                        "report",
+                        Duration.minutes(2),
+                        grants=[*read_and_write_objects, audit.grant_write_data],
+                        memory_size=512,
+                    ),
+                ],
+            )
         )
-        list_pages_fn = functions.add_function(
-            "ListFlowPages",
-            handler="functions.scan.list_pages.handler",
-            grants=[state.grant_read_data],
-            calls_genesys=True,
-            timeout=Duration.seconds(60),
-        )
-        read_page_fn = functions.add_function(
-            "ReadFlowPage",
-            handler="functions.scan.read_page.handler",
-            grants=[bucket.grant_read_write],
-            calls_genesys=True,
-            # A page of 200 flows is at most ~200 consumed-resource reads; at a quarter of a
-            # 300/min budget that is under 3 minutes. The Lambda maximum leaves ample margin.
-            timeout=Duration.minutes(15),
-            memory_size=512,
-        )
-        build_lock_fn = functions.add_function(
-            "BuildLock",
-            handler="functions.scan.build_lock.handler",
-            grants=[bucket.grant_read_write],
-            calls_genesys=False,
-            timeout=Duration.minutes(5),
-            memory_size=1024,
-        )
-        advance_fn = functions.add_function(
-            "AdvanceLockPointer",
-            handler="functions.scan.advance_pointer.handler",
-            grants=[state.grant_read_write_data],
-            calls_genesys=False,
-            timeout=Duration.seconds(30),
-        )
-        report_fn = functions.add_function(
-            "ReportScan",
-            handler="functions.scan.report.handler",
-            grants=[bucket.grant_read_write, audit.grant_write_data],
-            calls_genesys=False,
-            timeout=Duration.minutes(2),
-            memory_size=512,
-        )
-        self.functions: dict[str, lambda_.IFunction] = {
-            "CheckDependencyIndex": check_index_fn,
-            "ListFlowPages": list_pages_fn,
-            "ReadFlowPage": read_page_fn,
-            "BuildLock": build_lock_fn,
-            "AdvanceLockPointer": advance_fn,
-            "ReportScan": report_fn,
-        }
+        f = self.functions
 
         scan_failed = sfn.Fail(
             self,
@@ -138,18 +113,6 @@ class ScanWorkflowConstruct(Construct):
             cause_path="$.index.message",
         )
 
-        def invoke(
-            state_name: str, function: lambda_.IFunction, payload: dict[str, object] | None, result_path: str
-        ) -> tasks.LambdaInvoke:
-            return tasks.LambdaInvoke(
-                self,
-                state_name,
-                lambda_function=function,
-                payload=sfn.TaskInput.from_object(payload) if payload is not None else None,
-                payload_response_only=True,
-                result_path=result_path,
-            )
-
         start = sfn.Pass(
             self,
             "Start the scan",
@@ -162,9 +125,10 @@ class ScanWorkflowConstruct(Construct):
                 "index": {"attempt": 0, "waited_seconds": 0, "rebuild_requested": False},
             },
         )
-        check_index = invoke(
+        check_index = invoke_step(
+            self,
             "Check the dependency index",
-            check_index_fn,
+            f["CheckDependencyIndex"],
             {"scan": sfn.JsonPath.object_at("$.scan"), "index": sfn.JsonPath.object_at("$.index")},
             "$.index",
         )
@@ -173,11 +137,17 @@ class ScanWorkflowConstruct(Construct):
             "Wait for the dependency index to rebuild",
             time=sfn.WaitTime.seconds_path("$.index.wait_seconds"),
         )
-        list_pages = invoke(
-            "List the pages of flows", list_pages_fn, {"scan": sfn.JsonPath.object_at("$.scan")}, "$.plan"
+        list_pages = invoke_step(
+            self,
+            "List the pages of flows",
+            f["ListFlowPages"],
+            {"scan": sfn.JsonPath.object_at("$.scan")},
+            "$.plan",
         )
         # The Map item is the page task itself; its result (key + counts) is the item's output.
-        read_page = invoke("Read one page of flows and their dependencies", read_page_fn, None, "$")
+        read_page = invoke_step(
+            self, "Read one page of flows and their dependencies", f["ReadFlowPage"], None, "$"
+        )
         read_pages = sfn.Map(
             self,
             "Read every page of flows",
@@ -192,9 +162,10 @@ class ScanWorkflowConstruct(Construct):
             result_path="$.pages",
         )
         read_pages.item_processor(retry_genesys_calls(read_page))
-        build_lock = invoke(
+        build_lock = invoke_step(
+            self,
             "Build and store the lockfile",
-            build_lock_fn,
+            f["BuildLock"],
             {
                 "scan": sfn.JsonPath.object_at("$.scan"),
                 "plan": sfn.JsonPath.object_at("$.plan"),
@@ -203,9 +174,10 @@ class ScanWorkflowConstruct(Construct):
             },
             "$.lock",
         )
-        advance = invoke(
+        advance = invoke_step(
+            self,
             "Make the new lock current unless another scan won",
-            advance_fn,
+            f["AdvanceLockPointer"],
             {
                 "scan": sfn.JsonPath.object_at("$.scan"),
                 "plan": sfn.JsonPath.object_at("$.plan"),
@@ -213,9 +185,10 @@ class ScanWorkflowConstruct(Construct):
             },
             "$.pointer",
         )
-        report = invoke(
+        report = invoke_step(
+            self,
             "Report drift, metrics and audit",
-            report_fn,
+            f["ReportScan"],
             {
                 "scan": sfn.JsonPath.object_at("$.scan"),
                 "plan": sfn.JsonPath.object_at("$.plan"),
@@ -243,34 +216,12 @@ class ScanWorkflowConstruct(Construct):
         definition = start.next(check_index).next(index_ready)
         list_pages.next(read_pages).next(build_lock).next(advance).next(report).next(done)
 
-        log_group = logs.LogGroup(
+        self.state_machine = workflow_state_machine(
             self,
-            "ExecutionLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
-        )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            config=config,
+            workflow="Scan",
+            definition=definition,
             timeout=STATE_MACHINE_TIMEOUT,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             comment=f"flowops scan of org {config.org_key}: dependency index, flows, lockfile, drift",
-        )
-        self._acknowledge_findings()
-
-    def _acknowledge_findings(self) -> None:
-        for function in self.functions.values():
-            acknowledge(
-                self.state_machine,
-                f"AwsSolutions-IAM5[Resource::<{logical_id(function)}.Arn>:*]",
-                "LambdaInvoke grants invoke on this one scan function's versions and aliases (':*'); the "
-                "function ARN itself bounds it.",
-            )
-        acknowledge(
-            self.state_machine,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing and CloudWatch Logs log delivery for Step Functions do not support "
-            "resource-level permissions.",
+            invoked_functions=self.functions.values(),
         )

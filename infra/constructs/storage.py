@@ -16,6 +16,7 @@ from infra.constants import (
     SORT_KEY,
     STATE_TABLE_ID,
 )
+from infra.constructs.operations import data_removal_policy
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge
 
@@ -25,7 +26,7 @@ class StorageConstruct(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, construct_id)
-        removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
+        removal = data_removal_policy(config)
         # No auto_delete_objects: it adds a Node.js custom-resource Lambda to every stack. A DESTROY
         # bucket that still holds objects makes `cdk destroy` stop and say so, which is the safer failure.
 

@@ -10,15 +10,13 @@ an S3 key, never in the state. Genesys-calling tasks share the scan's retry help
 unreachable surface as `Genesys.*`); every way a trace can end early is its own Fail state whose
 name says what happened (storage disabled, unknown flow, bad window, job Failed, deadline).
 
-Delivery is configured per environment in the cdk.json context `flowops:traceWebhooks`:
-`{"<environment>": {"url": "https://...", "secretName": "flowops/<env>/trace-webhook"}}`. The
-secret (the HMAC key, plain text or {"secret": "..."}) must already exist; only its NAME is in the
-template. Without a URL, traces still write their report and say delivery `not_configured`.
+Delivery is configured with the environment's other settings (cdk.json `flowops:environments`,
+`traceWebhookUrl` and `traceWebhookSecretName`, see infra/environment.py). The secret (the HMAC
+key, plain text or {"secret": "..."}) must already exist; only its NAME is in the template.
+Without a URL, traces still write their report and say delivery `not_configured`.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
@@ -29,31 +27,24 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
-from infra.constructs.operations import data_removal_policy, state_machine_logs
-from infra.constructs.scan_workflow import retry_genesys_calls, retry_store_calls
+from infra.constructs.operations import data_removal_policy
 from infra.constructs.storage import StorageConstruct
+from infra.constructs.workflow import (
+    StepFunction,
+    add_step_functions,
+    invoke_step,
+    retry_genesys_calls,
+    retry_store_calls,
+    workflow_state_machine,
+)
 from infra.environment import EnvironmentConfig
-from infra.nag import acknowledge, logical_id
+from infra.nag import acknowledge
 
-CONTEXT_TRACE_WEBHOOKS = "flowops:traceWebhooks"
 DELIVERY_FAILED_ERROR = "Trace.DeliveryFailed"
 DELIVERY_RETRY_INTERVAL = Duration.seconds(5)
 DELIVERY_RETRY_BACKOFF = 2.0
 DELIVERY_RETRIES = 3  # 5 s, 10 s, 20 s, then the dead-letter queue
 STATE_MACHINE_TIMEOUT = Duration.hours(2)  # the request's job deadline is at most 2 hours
-
-
-def webhook_settings(scope: Construct, config: EnvironmentConfig) -> tuple[str | None, str]:
-    """(webhook URL or None, signing secret name) for this environment from the cdk.json context."""
-    raw: Any = scope.node.try_get_context(CONTEXT_TRACE_WEBHOOKS) or {}
-    entry = raw.get(config.name, {}) if isinstance(raw, dict) else {}
-    if not isinstance(entry, dict):
-        raise ValueError(f"context {CONTEXT_TRACE_WEBHOOKS}.{config.name} must be an object")
-    url = entry.get("url")
-    if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
-        raise ValueError(f"context {CONTEXT_TRACE_WEBHOOKS}.{config.name}.url must be an https:// URL")
-    secret_name = entry.get("secretName") or f"flowops/{config.name}/trace-webhook"
-    return url, str(secret_name)
 
 
 class TraceWorkflowConstruct(Construct):
@@ -70,7 +61,6 @@ class TraceWorkflowConstruct(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         bucket, audit = storage.artifacts_bucket, storage.audit_table
-        webhook_url, secret_name = webhook_settings(self, config)
 
         # Undelivered traces wait here (14 days, the SQS maximum) until `flowops trace redrive`.
         self.dead_letter_queue = sqs.Queue(
@@ -88,94 +78,87 @@ class TraceWorkflowConstruct(Construct):
             "This queue IS the dead-letter queue of trace deliveries; messages leave it only through the "
             "redrive function, which deletes them after the webhook accepted them.",
         )
-        self.webhook_secret = secretsmanager.Secret.from_secret_name_v2(self, "WebhookSecret", secret_name)
-        delivery_environment = {"TRACE_WEBHOOK_SECRET_ID": secret_name}
-        if webhook_url:
-            delivery_environment["TRACE_WEBHOOK_URL"] = webhook_url
+        self.webhook_secret = secretsmanager.Secret.from_secret_name_v2(
+            self, "WebhookSecret", config.trace_webhook_secret
+        )
+        delivery_environment = {"TRACE_WEBHOOK_SECRET_ID": config.trace_webhook_secret}
+        if config.trace_webhook_url:
+            delivery_environment["TRACE_WEBHOOK_URL"] = config.trace_webhook_url
 
-        def grant_secret(function: Any) -> Any:
-            return self.webhook_secret.grant_read(function)
-
-        validate_fn = functions.add_function(
-            "ValidateTraceRequest",
-            handler="functions.trace.validate_request.handler",
-            calls_genesys=True,
-            timeout=Duration.seconds(60),
-        )
-        query_fn = functions.add_function(
-            "QueryFlowInstances",
-            handler="functions.trace.query_instances.handler",
-            grants=[bucket.grant_read_write],
-            calls_genesys=True,
-            timeout=Duration.minutes(5),
-        )
-        start_jobs_fn = functions.add_function(
-            "StartExecutionDataJobs",
-            handler="functions.trace.start_jobs.handler",
-            grants=[bucket.grant_read],
-            calls_genesys=True,
-            timeout=Duration.minutes(2),
-        )
-        check_jobs_fn = functions.add_function(
-            "CheckExecutionDataJobs",
-            handler="functions.trace.check_jobs.handler",
-            calls_genesys=True,
-            timeout=Duration.seconds(60),
-        )
-        analyze_fn = functions.add_function(
-            "AnalyzeExecutions",
-            handler="functions.trace.analyze.handler",
-            grants=[bucket.grant_read_write],
-            calls_genesys=True,
-            # Downloads are sequential and paced by the org's rate limit; 2,000 runs fit comfortably.
-            timeout=Duration.minutes(15),
-            memory_size=1024,
-        )
-        deliver_fn = functions.add_function(
-            "DeliverTrace",
-            handler="functions.trace.deliver.handler",
-            grants=[grant_secret],
-            timeout=Duration.seconds(30),
-            environment=delivery_environment,
-        )
-        record_fn = functions.add_function(
-            "RecordTraceOutcome",
-            handler="functions.trace.record_outcome.handler",
-            grants=[audit.grant_write_data],
-            timeout=Duration.seconds(30),
-        )
-        self.redrive_function = functions.add_function(
-            "RedriveTraceDeliveries",
-            handler="functions.trace.redrive.handler",
-            grants=[grant_secret, self.dead_letter_queue.grant_consume_messages, audit.grant_write_data],
-            timeout=Duration.minutes(5),
-            environment={
-                **delivery_environment,
-                "TRACE_DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
-            },
-        )
-        self.functions: dict[str, lambda_.IFunction] = {
-            "ValidateTraceRequest": validate_fn,
-            "QueryFlowInstances": query_fn,
-            "StartExecutionDataJobs": start_jobs_fn,
-            "CheckExecutionDataJobs": check_jobs_fn,
-            "AnalyzeExecutions": analyze_fn,
-            "DeliverTrace": deliver_fn,
-            "RecordTraceOutcome": record_fn,
-        }
-
-        def invoke(
-            state_name: str, function: lambda_.IFunction, payload: dict[str, Any], result_path: str
-        ) -> tasks.LambdaInvoke:
-            return tasks.LambdaInvoke(
-                self,
-                state_name,
-                lambda_function=function,
-                payload=sfn.TaskInput.from_object(payload),
-                payload_response_only=True,
-                result_path=result_path,
+        # Trace artifacts are written once per trace (instances, report) and read back; never deleted.
+        self.functions: dict[str, lambda_.IFunction] = dict(
+            add_step_functions(
+                functions,
+                "trace",
+                [
+                    StepFunction(
+                        "ValidateTraceRequest", "validate_request", Duration.seconds(60), calls_genesys=True
+                    ),
+                    # Writes the instance ids (`instances.json`); reads nothing back.
+                    StepFunction(
+                        "QueryFlowInstances",
+                        "query_instances",
+                        Duration.minutes(5),
+                        grants=[bucket.grant_put],
+                        calls_genesys=True,
+                    ),
+                    StepFunction(
+                        "StartExecutionDataJobs",
+                        "start_jobs",
+                        Duration.minutes(2),
+                        grants=[bucket.grant_read],
+                        calls_genesys=True,
+                    ),
+                    StepFunction(
+                        "CheckExecutionDataJobs", "check_jobs", Duration.seconds(60), calls_genesys=True
+                    ),
+                    # Downloads are sequential and paced by the org's rate limit; 2,000 runs fit comfortably.
+                    StepFunction(
+                        "AnalyzeExecutions",
+                        "analyze",
+                        Duration.minutes(15),
+                        grants=[bucket.grant_read, bucket.grant_put],
+                        calls_genesys=True,
+                        memory_size=1024,
+                    ),
+                    StepFunction(
+                        "DeliverTrace",
+                        "deliver",
+                        Duration.seconds(30),
+                        grants=[self.webhook_secret.grant_read],
+                        environment=delivery_environment,
+                    ),
+                    StepFunction(
+                        "RecordTraceOutcome",
+                        "record_outcome",
+                        Duration.seconds(30),
+                        grants=[audit.grant_write_data],
+                    ),
+                ],
             )
-
+        )
+        # Not a step of the state machine: operators run it (`flowops trace redrive`).
+        self.redrive_function = add_step_functions(
+            functions,
+            "trace",
+            [
+                StepFunction(
+                    "RedriveTraceDeliveries",
+                    "redrive",
+                    Duration.minutes(5),
+                    grants=[
+                        self.webhook_secret.grant_read,
+                        self.dead_letter_queue.grant_consume_messages,
+                        audit.grant_write_data,
+                    ],
+                    environment={
+                        **delivery_environment,
+                        "TRACE_DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+                    },
+                )
+            ],
+        )["RedriveTraceDeliveries"]
+        f = self.functions
         trace = sfn.JsonPath.object_at("$.trace")
         plan = sfn.JsonPath.object_at("$.plan")
 
@@ -229,8 +212,12 @@ class TraceWorkflowConstruct(Construct):
                 }
             },
         )
-        validate = invoke("ValidateTraceRequest", validate_fn, {"trace": trace}, "$.plan")
-        query = invoke("QueryInstances", query_fn, {"trace": trace, "plan": plan}, "$.instances")
+        validate = invoke_step(
+            self, "ValidateTraceRequest", f["ValidateTraceRequest"], {"trace": trace}, "$.plan"
+        )
+        query = invoke_step(
+            self, "QueryInstances", f["QueryFlowInstances"], {"trace": trace, "plan": plan}, "$.instances"
+        )
         empty_window = sfn.Pass(
             self,
             "Report the empty window",
@@ -244,22 +231,25 @@ class TraceWorkflowConstruct(Construct):
             result_path="$.outcome",
         )
         no_runs = sfn.Succeed(self, "No flow runs in the window: nothing to analyze", output_path="$.outcome")
-        start_jobs = invoke(
+        start_jobs = invoke_step(
+            self,
             "StartExecutionDataJob",
-            start_jobs_fn,
+            f["StartExecutionDataJobs"],
             {"trace": trace, "instances": sfn.JsonPath.object_at("$.instances")},
             "$.jobs",
         )
         wait = sfn.Wait(self, "WaitForExecutionData", time=sfn.WaitTime.seconds_path("$.jobs.wait_seconds"))
-        check = invoke(
+        check = invoke_step(
+            self,
             "CheckExecutionData",
-            check_jobs_fn,
+            f["CheckExecutionDataJobs"],
             {"trace": trace, "plan": plan, "jobs": sfn.JsonPath.object_at("$.jobs")},
             "$.jobs",
         )
-        analyze = invoke(
+        analyze = invoke_step(
+            self,
             "AnalyzeExecutions",
-            analyze_fn,
+            f["AnalyzeExecutions"],
             {
                 "trace": trace,
                 "plan": plan,
@@ -268,9 +258,10 @@ class TraceWorkflowConstruct(Construct):
             },
             "$.report",
         )
-        deliver = invoke(
+        deliver = invoke_step(
+            self,
             "DeliverTrace",
-            deliver_fn,
+            f["DeliverTrace"],
             {"trace": trace, "payload": sfn.JsonPath.object_at("$.report.delivery_payload")},
             "$.delivery",
         )
@@ -299,9 +290,10 @@ class TraceWorkflowConstruct(Construct):
             },
             result_path="$.delivery",
         )
-        record = invoke(
+        record = invoke_step(
+            self,
             "RecordTraceOutcome",
-            record_fn,
+            f["RecordTraceOutcome"],
             {
                 "trace": trace,
                 "report": sfn.JsonPath.object_at("$.report"),
@@ -349,28 +341,12 @@ class TraceWorkflowConstruct(Construct):
         analyze.next(deliver).next(record).next(done)
         park.next(mark_dead_lettered).next(record)
 
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = workflow_state_machine(
             self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            config=config,
+            workflow="Trace",
+            definition=definition,
             timeout=STATE_MACHINE_TIMEOUT,
-            tracing_enabled=True,
-            logs=state_machine_logs(self, config=config, workflow="Trace"),
             comment=f"flowops trace of org {config.org_key}: execution data → bottlenecks → webhook",
-        )
-        self._acknowledge_findings()
-
-    def _acknowledge_findings(self) -> None:
-        for function in self.functions.values():
-            acknowledge(
-                self.state_machine,
-                f"AwsSolutions-IAM5[Resource::<{logical_id(function)}.Arn>:*]",
-                "LambdaInvoke grants invoke on this one trace function's versions and aliases (':*'); the "
-                "function ARN itself bounds it.",
-            )
-        acknowledge(
-            self.state_machine,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing and CloudWatch Logs log delivery for Step Functions do not support "
-            "resource-level permissions.",
+            invoked_functions=self.functions.values(),
         )

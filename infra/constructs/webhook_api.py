@@ -17,6 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.operations import data_removal_policy, log_retention
 from infra.constructs.storage import StorageConstruct
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge, logical_id
@@ -65,8 +66,8 @@ class WebhookApiConstruct(Construct):
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+            retention=log_retention(config),
+            removal_policy=data_removal_policy(config),
         )
         self.api = apigw.RestApi(
             self,

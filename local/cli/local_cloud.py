@@ -3,8 +3,15 @@
 `local up` runs the simulator and the AWS emulation (moto server on 127.0.0.1, holding the
 stack's resources) until Ctrl-C and records their endpoints in `.flowops/local/endpoints.json`.
 Other commands read that file and talk to the emulation with plain boto3 and an endpoint URL —
-the same code path as against a deployed stack, where the names come from the environment
-(ARTIFACTS_BUCKET, STATE_TABLE, AUDIT_TABLE, FLOWOPS_ORG, FLOWOPS_SCAN_STATE_MACHINE_ARN).
+the same code path as against a deployed stack.
+
+Which cloud `connect()` returns is chosen once per invocation by the root options
+(`flowops --target local|aws --stack NAME --profile P --region R`, see docs/cli.md):
+- `aws`: a deployed stack, its resources read from the CloudFormation outputs of `--stack`;
+- `local`: the running `flowops local up` (commands that can, start an embedded one otherwise);
+- neither given: a running `local up`, else a stack named by the environment (ARTIFACTS_BUCKET,
+  STATE_TABLE, AUDIT_TABLE, FLOWOPS_ORG, FLOWOPS_SCAN_STATE_MACHINE_ARN — what CI jobs set),
+  else an embedded local cloud for the commands that can start one.
 """
 
 from __future__ import annotations
@@ -16,13 +23,20 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from infra.constants import (
+    OUTPUT_ARTIFACTS_BUCKET,
+    OUTPUT_AUDIT_TABLE,
+    OUTPUT_STATE_TABLE,
+    STACK_NAME_PREFIX,
+)
 from local.cli import exit_codes
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +48,78 @@ SCAN_STATE_MACHINE = "ScanWorkflow/StateMachine"  # construct path tail of the s
 local_app = typer.Typer(help="The local cloud: Genesys simulator + AWS emulation.", no_args_is_help=True)
 
 
+DEFAULT_STACK = f"{STACK_NAME_PREFIX}-dev"
+
+# Output keys of a deployed stack that live in infra/constructs/operations.py. That module imports
+# aws_cdk (seconds to load, it starts node), so the CLI keeps copies; tests/cli/test_targets.py
+# reads the originals from its source and fails when they drift apart.
+OUTPUT_SCAN_STATE_MACHINE = "ScanStateMachineArn"
+OUTPUT_PUBLISH_STATE_MACHINE = "PublishStateMachineArn"
+OUTPUT_TRACE_STATE_MACHINE = "TraceStateMachineArn"
+OUTPUT_API_URL = "PublishWebhookUrl"
+OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
+# Not output by the stack yet (asked for in docs/handoff/cli-targets.md); read when present.
+OUTPUT_ORG_KEY = "OrgKey"
+
+# Without these the CLI cannot do its job against the stack; the others are read when present.
+REQUIRED_STACK_OUTPUTS: tuple[str, ...] = (
+    OUTPUT_ARTIFACTS_BUCKET,
+    OUTPUT_STATE_TABLE,
+    OUTPUT_AUDIT_TABLE,
+    OUTPUT_SCAN_STATE_MACHINE,
+    OUTPUT_PUBLISH_STATE_MACHINE,
+    OUTPUT_TRACE_STATE_MACHINE,
+)
+
+
+class Target(str, Enum):
+    """Where the commands run: the local cloud (simulator + moto) or a deployed stack."""
+
+    LOCAL = "local"
+    AWS = "aws"
+
+
+class TargetSelection(BaseModel):
+    """The root options of one `flowops` invocation. `target=None` means "not chosen": a running
+    `local up`, else a stack named by the environment, else an embedded cloud."""
+
+    model_config = ConfigDict(frozen=True)
+
+    target: Target | None = None
+    stack: str = DEFAULT_STACK
+    profile: str | None = None
+    region: str | None = None
+
+
+# Set by the root callback of the CLI (local/cli/__init__.py) once per invocation. A module value
+# rather than click's context object because `connect()` is also called outside any command
+# (the demo, tests) and there means "not chosen".
+_selection = TargetSelection()
+
+
+def select_target(selection: TargetSelection) -> None:
+    global _selection
+    _selection = selection
+
+
+def selected_target() -> TargetSelection:
+    return _selection
+
+
 class CloudUnavailableError(Exception):
-    """No cloud to talk to: nothing running locally and no deployed stack configured."""
+    """No cloud to talk to: nothing running locally and no deployed stack configured.
+
+    Commands that can start an embedded local cloud catch this and start one."""
+
+
+class StackLookupError(Exception):
+    """`--target aws` could not find the stack's resources. Deliberately NOT a
+    CloudUnavailableError: a user who asked for a deployed stack must never silently get an
+    embedded local one. The root command turns it into one error line and `exit_code`."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class NoLockError(Exception):
@@ -53,8 +137,15 @@ class CloudConnection(BaseModel):
     audit_table: str
     scan_state_machine_arn: str | None = None
     genesys_base_url: str | None = None
-    # `POST /publish` of the local webhook endpoint (local/webhook_server.py) while `local up` runs.
+    # `POST /publish` of the webhook API: the local endpoint (local/webhook_server.py) while
+    # `local up` runs, the stack's `PublishWebhookUrl` output for a deployed stack.
     webhook_url: str | None = None
+    # Known for a deployed stack found through `--target aws` (from its outputs).
+    stack_name: str | None = None
+    profile: str | None = None
+    publish_state_machine_arn: str | None = None
+    trace_state_machine_arn: str | None = None
+    alarm_topic_arn: str | None = None
 
     def client(self, service: str) -> Any:
         import boto3
@@ -67,7 +158,8 @@ class CloudConnection(BaseModel):
                 "aws_access_key_id": "local",
                 "aws_secret_access_key": "local",
             }
-        return boto3.session.Session().client(service, **options)
+            return boto3.session.Session().client(service, **options)
+        return boto3.session.Session(profile_name=self.profile).client(service, **options)
 
 
 def endpoints_file() -> Path:
@@ -111,13 +203,137 @@ def deployed_stack_from_environment() -> CloudConnection | None:
     )
 
 
-def connect() -> CloudConnection:
-    """The cloud the commands talk to: a running `local up` first, else a deployed stack."""
-    connection = running_local_cloud() or deployed_stack_from_environment()
+def _cloudformation_outputs(selection: TargetSelection) -> tuple[dict[str, str], str, str]:
+    """(outputs by key, stack status, region) of the selected stack; StackLookupError otherwise."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        HTTPClientError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+    stack = selection.stack
+    try:
+        session = boto3.session.Session(profile_name=selection.profile, region_name=selection.region)
+    except ProfileNotFound:
+        raise StackLookupError(
+            f"AWS profile {selection.profile!r} is not in your AWS config (~/.aws/config)",
+            exit_codes.USAGE_ERROR,
+        ) from None
+    region = session.region_name
+    if not region:
+        raise StackLookupError(
+            "no AWS region: pass --region, set AWS_REGION, or give the profile a region",
+            exit_codes.USAGE_ERROR,
+        )
+    # One retry: a CLI should answer "unreachable" in seconds, not after botocore's default backoff.
+    config = Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 2})
+    where = f"stack {stack!r} in {region}" + (f" (profile {selection.profile})" if selection.profile else "")
+    try:
+        described = session.client("cloudformation", config=config).describe_stacks(StackName=stack)
+    except (NoCredentialsError, PartialCredentialsError):
+        raise StackLookupError(
+            f"no AWS credentials to look up {where}: pass --profile or configure credentials",
+            exit_codes.USAGE_ERROR,
+        ) from None
+    except (BotocoreConnectionError, HTTPClientError) as error:
+        raise StackLookupError(
+            f"cannot reach CloudFormation for {where}: {error}", exit_codes.UNREACHABLE
+        ) from None
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        message = str(error.response.get("Error", {}).get("Message", error))
+        if code == "ValidationError" and "does not exist" in message:
+            raise StackLookupError(
+                f"{where} does not exist: deploy it (docs/deploy.md) or pass --stack", exit_codes.USAGE_ERROR
+            ) from None
+        if code in {"Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable"}:
+            raise StackLookupError(
+                f"CloudFormation did not answer for {where}: {code}: {message}", exit_codes.UNREACHABLE
+            ) from None
+        # Access denied, expired or invalid tokens: the user's configuration must change.
+        raise StackLookupError(
+            f"cannot describe {where}: {code}: {message}", exit_codes.USAGE_ERROR
+        ) from None
+    except NoRegionError:
+        raise StackLookupError(
+            "no AWS region: pass --region or set AWS_REGION", exit_codes.USAGE_ERROR
+        ) from None
+    except BotoCoreError as error:
+        # Credential providers (SSO, assume-role, process) fail here: a configuration problem.
+        raise StackLookupError(f"cannot look up {where}: {error}", exit_codes.USAGE_ERROR) from None
+    stacks = described.get("Stacks") or []
+    if not stacks:
+        raise StackLookupError(f"{where} does not exist: deploy it or pass --stack", exit_codes.USAGE_ERROR)
+    outputs = {
+        str(output["OutputKey"]): str(output["OutputValue"])
+        for output in stacks[0].get("Outputs") or []
+        if "OutputKey" in output and "OutputValue" in output
+    }
+    return outputs, str(stacks[0].get("StackStatus", "")), region
+
+
+def _org_of_stack(stack: str, outputs: dict[str, str]) -> str:
+    """The org key the stack's functions use: its `OrgKey` output, else FLOWOPS_ORG, else the
+    environment in the stack name (`Flowops-prod` → `prod`, the default org key of an environment)."""
+    if outputs.get(OUTPUT_ORG_KEY):
+        return outputs[OUTPUT_ORG_KEY]
+    if os.environ.get("FLOWOPS_ORG"):
+        return os.environ["FLOWOPS_ORG"]
+    prefix = f"{STACK_NAME_PREFIX}-"
+    return stack.removeprefix(prefix) if stack.startswith(prefix) and len(stack) > len(prefix) else "dev"
+
+
+def deployed_stack_from_outputs(selection: TargetSelection) -> CloudConnection:
+    """The resources of a deployed stack, from its CloudFormation outputs (`--target aws`)."""
+    outputs, status, region = _cloudformation_outputs(selection)
+    missing = [key for key in REQUIRED_STACK_OUTPUTS if not outputs.get(key)]
+    if missing:
+        raise StackLookupError(
+            f"stack {selection.stack!r} ({status or 'unknown status'}) has no output {', '.join(missing)}: "
+            "is it a flowops stack, deployed and up to date?",
+            exit_codes.USAGE_ERROR,
+        )
+    return CloudConnection(
+        region=region,
+        org=_org_of_stack(selection.stack, outputs),
+        artifacts_bucket=outputs[OUTPUT_ARTIFACTS_BUCKET],
+        state_table=outputs[OUTPUT_STATE_TABLE],
+        audit_table=outputs[OUTPUT_AUDIT_TABLE],
+        scan_state_machine_arn=outputs[OUTPUT_SCAN_STATE_MACHINE],
+        publish_state_machine_arn=outputs[OUTPUT_PUBLISH_STATE_MACHINE],
+        trace_state_machine_arn=outputs[OUTPUT_TRACE_STATE_MACHINE],
+        webhook_url=outputs.get(OUTPUT_API_URL),
+        alarm_topic_arn=outputs.get(OUTPUT_ALARM_TOPIC),
+        stack_name=selection.stack,
+        profile=selection.profile,
+    )
+
+
+def connect(selection: TargetSelection | None = None) -> CloudConnection:
+    """The cloud the commands talk to, as chosen by the root options (see module docstring).
+
+    Raises StackLookupError for `--target aws` problems, CloudUnavailableError when no local
+    cloud runs (and, target not chosen, no stack is named by the environment)."""
+    selection = selection or _selection
+    if selection.target is Target.AWS:
+        return deployed_stack_from_outputs(selection)
+    running = running_local_cloud()
+    if running is not None:
+        return running
+    if selection.target is Target.LOCAL:
+        raise CloudUnavailableError("no local cloud is running: start one with `flowops local up`")
+    connection = deployed_stack_from_environment()
     if connection is None:
         raise CloudUnavailableError(
-            "no cloud to talk to: start one with `flowops local up` (or set ARTIFACTS_BUCKET, STATE_TABLE, "
-            "AUDIT_TABLE for a deployed stack)"
+            "no cloud to talk to: start one with `flowops local up`, or use a deployed stack with "
+            f"`flowops --target aws --stack NAME` (default {DEFAULT_STACK})"
         )
     return connection
 
@@ -171,8 +387,9 @@ def embedded_cloud(
     from flowops.clock import ScaledClock
 
     from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
-    from local.simulator import FaultSpecError, OrgFileError, SimulatorServer, generate_org, load_org_file
+    from local.simulator import FaultSpecError, SimulatorServer
     from local.simulator.faults import Faults
+    from local.simulator.org import OrgSourceError, load_or_generate_org
 
     if time_scale <= 0:
         raise EmbeddedCloudError("--time-scale must be positive", exit_codes.USAGE_ERROR)
@@ -182,17 +399,9 @@ def embedded_cloud(
         raise EmbeddedCloudError(str(error), exit_codes.USAGE_ERROR) from None
     clock = ScaledClock(time_scale)
     try:
-        org = (
-            load_org_file(org_file, now=clock.now())
-            if org_file
-            else generate_org(flows, seed=seed, now=clock.now())
-        )
-    except OrgFileError as error:
+        org = load_or_generate_org(flows=flows, seed=seed, org_file=org_file, now=clock.now())
+    except OrgSourceError as error:
         raise EmbeddedCloudError(str(error), exit_codes.USAGE_ERROR) from None
-    except OSError as error:
-        raise EmbeddedCloudError(
-            f"cannot read {org_file}: {error.strerror or error}", exit_codes.USAGE_ERROR
-        ) from None
 
     client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
     try:

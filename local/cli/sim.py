@@ -35,8 +35,9 @@ def serve(
 ) -> None:
     """Serve a simulated org until Ctrl-C."""
     # Imported here so that `flowops --help` stays fast.
-    from local.simulator import FaultSpecError, OrgFileError, SimulatorServer, generate_org, load_org_file
+    from local.simulator import FaultSpecError, SimulatorServer
     from local.simulator.faults import Faults
+    from local.simulator.org import OrgSourceError, load_or_generate_org
 
     if time_scale <= 0:
         raise _fail("--time-scale must be positive", exit_codes.USAGE_ERROR)
@@ -46,12 +47,8 @@ def serve(
         raise _fail(str(error), exit_codes.USAGE_ERROR) from None
     clock = ScaledClock(time_scale)
     try:
-        org = (
-            load_org_file(org_file, now=clock.now())
-            if org_file
-            else generate_org(flows, seed=seed, now=clock.now())
-        )
-    except OrgFileError as error:
+        org = load_or_generate_org(flows=flows, seed=seed, org_file=org_file, now=clock.now())
+    except OrgSourceError as error:
         raise _fail(str(error), exit_codes.USAGE_ERROR) from None
     try:
         server = SimulatorServer(

@@ -1,0 +1,150 @@
+"""What every workflow (scan, publish, trace) builds the same way: its step functions, its tasks,
+their retries, and its state machine.
+
+- `add_step_functions` defines a workflow's Lambdas from a table of `StepFunction`s (handler
+  `functions.<area>.<module>.handler`, its own timeout, its own least-privilege grants).
+- `invoke_step` is the one `LambdaInvoke` shape: payload in, `Payload` only out, into `result_path`.
+- `retry_genesys_calls` / `retry_store_calls` are the ONE retry policy for tasks that call Genesys
+  (its client surfaces 429/5xx/unreachable as `Genesys.*` after its own retries) and for tasks that
+  only touch the stores (`Store.Throttled`/`Store.Unavailable`). Backoff with full jitter, so that
+  parallel Map items do not retry in lock-step against a shared rate limit.
+- `workflow_state_machine` creates the state machine with the settings every workflow shares:
+  X-Ray tracing, `state_machine_logs` (vended log group, level ALL, no execution data, the
+  environment's retention), a timeout, and the cdk-nag acknowledgements its role always needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.constructs.functions import FunctionsConstruct, Grant
+from infra.constructs.operations import state_machine_logs
+from infra.environment import EnvironmentConfig
+from infra.nag import acknowledge, logical_id
+
+# Errors the Genesys client raises after its own retries are spent; worth a slower retry here.
+GENESYS_RETRYABLE_ERRORS = ["Genesys.RateLimited", "Genesys.ServerError", "Genesys.Unavailable"]
+STORE_RETRYABLE_ERRORS = ["Store.Throttled", "Store.Unavailable"]
+STATE_MACHINE_ID = "StateMachine"  # the local runtime finds a workflow's machine by this id
+
+
+def retry_genesys_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
+    """The one retry policy for every Genesys-calling task (which also touches the stores)."""
+    task.add_retry(
+        errors=GENESYS_RETRYABLE_ERRORS,
+        interval=Duration.seconds(5),
+        backoff_rate=2.0,
+        max_attempts=5,
+        max_delay=Duration.seconds(120),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return retry_store_calls(task)
+
+
+def retry_store_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
+    """The one retry policy for a throttled or briefly unavailable S3/DynamoDB."""
+    task.add_retry(
+        errors=STORE_RETRYABLE_ERRORS,
+        interval=Duration.seconds(1),
+        backoff_rate=2.0,
+        max_attempts=4,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
+@dataclass(frozen=True)
+class StepFunction:
+    """One Lambda of a workflow: `functions.<area>.<module>.handler` with exactly these permissions."""
+
+    function_id: str
+    module: str
+    timeout: Duration
+    grants: Sequence[Grant] = ()
+    calls_genesys: bool = False
+    """Grants read on the Genesys secret: only steps that really call Genesys get it."""
+    memory_size: int = 512
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+def add_step_functions(
+    functions: FunctionsConstruct, area: str, steps: Iterable[StepFunction]
+) -> dict[str, lambda_.Function]:
+    """Define each step's Lambda in the shared code asset; keyed by function id."""
+    return {
+        step.function_id: functions.add_function(
+            step.function_id,
+            handler=f"functions.{area}.{step.module}.handler",
+            grants=step.grants,
+            calls_genesys=step.calls_genesys,
+            timeout=step.timeout,
+            memory_size=step.memory_size,
+            environment=dict(step.environment) or None,
+        )
+        for step in steps
+    }
+
+
+def invoke_step(
+    scope: Construct,
+    state_name: str,
+    function: lambda_.IFunction,
+    payload: Mapping[str, object] | None,
+    result_path: str,
+) -> tasks.LambdaInvoke:
+    """A task that calls `function` with `payload` (None: the whole state) and keeps only its answer."""
+    return tasks.LambdaInvoke(
+        scope,
+        state_name,
+        lambda_function=function,
+        payload=sfn.TaskInput.from_object(dict(payload)) if payload is not None else None,
+        payload_response_only=True,
+        result_path=result_path,
+    )
+
+
+def workflow_state_machine(
+    scope: Construct,
+    *,
+    config: EnvironmentConfig,
+    workflow: str,
+    definition: sfn.IChainable,
+    timeout: Duration,
+    comment: str,
+    invoked_functions: Iterable[lambda_.IFunction],
+) -> sfn.StateMachine:
+    """The workflow's state machine (construct id `StateMachine`), traced and logged like every other.
+
+    `workflow` names the log group (`/aws/vendedlogs/states/Flowops-<env>-<workflow>`) and the
+    acknowledgements; `invoked_functions` are the Lambdas its tasks invoke.
+    """
+    state_machine = sfn.StateMachine(
+        scope,
+        STATE_MACHINE_ID,
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=state_machine_logs(scope, config=config, workflow=workflow),
+        comment=comment,
+    )
+    for function in invoked_functions:
+        acknowledge(
+            state_machine,
+            f"AwsSolutions-IAM5[Resource::<{logical_id(function)}.Arn>:*]",
+            f"LambdaInvoke grants invoke on this one {workflow.lower()} function's versions and aliases "
+            "(':*'); the function ARN itself bounds it.",
+        )
+    acknowledge(
+        state_machine,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray tracing and CloudWatch Logs log delivery for Step Functions do not support "
+        "resource-level permissions.",
+    )
+    return state_machine
