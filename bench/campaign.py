@@ -12,10 +12,9 @@ for a seed (up to thread timing).
 How faults are injected
 - Genesys side (5xx bursts, 429 storms, latency spikes, connection resets, token expiry, publish
   job Failure): the simulator's fault spec (`SimulatorServer.set_faults`, docs/simulator.md).
-- A job stuck past its deadline: the simulator's Architect jobs stay `Started` (its
-  `local.simulator.state.ARCHITECT_JOB_SECONDS` is raised for the run) and the run's
-  `timing.publish_deadline_seconds` is 30 simulated seconds; the jobs work again when the
-  rollback starts.
+- A job stuck past its deadline: the simulator's Architect jobs stay `Started` (its `job=stuck`
+  fault) and the run's `timing.publish_deadline_seconds` is 30 simulated seconds; only that
+  fault is cleared when the rollback starts, so the jobs work again (the late one finishes too).
 - A flow locked mid-run: a hook before the real StartPublish handler locks the flow in
   Architect (as a person checking it out would); for scans, a random flow is locked before the
   page reads. A hook before the rollback handler may unlock it again (rollback then succeeds).
@@ -333,7 +332,7 @@ class Campaign:
             elif fault is FaultKind.JOB_PAST_DEADLINE:
                 # The job stays Started in Genesys; the pipeline gives up at its deadline and rolls
                 # back, by which time Genesys works again (the rollback's own job completes).
-                world.stick_architect_jobs()
+                spec.append("job=stuck")
                 world.hooks.before("functions.publish.rollback", world.unstick_architect_jobs)
                 extra["timing"] = {"first_poll_seconds": 2, "publish_deadline_seconds": 30}
             elif fault is FaultKind.FLOW_LOCKED_MID_RUN:

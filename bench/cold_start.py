@@ -4,50 +4,83 @@ interpreter, against a bare interpreter measured in the same run.
     python -m bench.cold_start                 # 3 samples per module, median reported
     python -m bench.cold_start --samples 5 --top 3
 
-For each module a new `python -X importtime -c "import <module>"` is started (what a Lambda cold
-start pays for the handler's module, its decorators and the objects it builds at import time).
-Wall time is measured around the subprocess; the bare baseline is `python -c "pass"` measured
-the same way, so the reported "over bare" column is what the handler itself costs on this
-machine. `-X importtime` gives each imported package's cumulative time: the heaviest top-level
-imports are listed per handler, and packages known to be heavy (networkx, aws_xray_sdk, yaml)
-are flagged where they appear.
+Per handler module:
+
+- wall: a new `python -c "import <module>"` timed from outside (what a Lambda cold start pays for
+  the handler's module, its decorators and the objects it builds at import time), median of
+  `--samples`, beside `python -c "pass"` measured the same way ("over bare" = the handler's cost);
+- init-time heavy imports: which of networkx / aws_xray_sdk / yaml / ... are in `sys.modules`
+  once the module is imported (read from the interpreter itself, not parsed from a log);
+- lazy imports: imports of networkx or `flowops.graph` written INSIDE a function of a module the
+  handler loaded (found with `ast`). Those are paid on the handler's first call, not at init —
+  the right place for a cost only some calls need. The extra import time that first call pays
+  is measured in the same fresh interpreter right after the handler import;
+- `python -X importtime`: the heaviest top-level packages (cumulative), from one more run.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LAYER = ROOT / "layers"
 OWN_PACKAGES = frozenset({"functions", "flowops", "encodings", "site"})
 HEAVY_PACKAGES = ("networkx", "aws_xray_sdk", "yaml", "pydantic_settings", "requests", "boto3")
+# Packages worth flagging: only handlers that need them should pay for them (shared local-aws.md).
+FLAGGED_PACKAGES = ("networkx", "aws_xray_sdk")
+LAZY_TARGETS = ("networkx", "flowops.graph")
 _ENV = {
     # What the Lambda environment gives every function; the handlers read settings per call.
+    # Tracing is disabled as outside Lambda (powertools' Tracer is a no-op there); creating the
+    # Tracer still imports aws_xray_sdk, which the init-time column shows.
     "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "POWERTOOLS_SERVICE_NAME": "flowops",
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers")]),
+    "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAYER)]),
 }
+
+# Run in the fresh interpreter: import the handler, report what it loaded, then time the lazy
+# imports its first call would add (argv[2:]).
+_PROBE = """
+import json, sys, time
+started = time.perf_counter()
+__import__(sys.argv[1])
+init = time.perf_counter() - started
+loaded = sorted(sys.modules)
+lazy = {}
+for name in sys.argv[2:]:
+    started = time.perf_counter()
+    __import__(name)
+    lazy[name] = time.perf_counter() - started
+print(json.dumps({"init": init, "modules": loaded, "lazy": lazy}))
+"""
 
 
 @dataclass
 class ModuleCost:
     module: str
     wall_seconds: float
-    top_imports: list[tuple[str, float]]  # (package, cumulative seconds)
+    init_seconds: float  # in-process import time (no interpreter start-up)
+    top_imports: list[tuple[str, float]]  # (package, cumulative seconds) from -X importtime
+    init_heavy: list[str]  # heavy packages in sys.modules after the import
+    lazy_sites: list[str]  # "module.function" that import a LAZY_TARGETS package inside a function
+    first_call_seconds: float  # extra import time those lazy sites add on the first call
 
     @property
-    def heavy(self) -> list[str]:
-        names = {name for name, _ in self.top_imports}
-        return [package for package in HEAVY_PACKAGES if package in names]
+    def flags(self) -> list[str]:
+        return [package for package in FLAGGED_PACKAGES if package in self.init_heavy]
 
 
 def handler_modules() -> list[str]:
@@ -61,16 +94,16 @@ def handler_modules() -> list[str]:
     return modules
 
 
-def _run(code: str, importtime: bool) -> tuple[float, str]:
-    command = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", code]
+def _run(arguments: list[str], importtime: bool = False) -> tuple[float, str, str]:
+    command = [sys.executable, *(["-X", "importtime"] if importtime else []), *arguments]
     started = time.perf_counter()
     completed = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, **_ENV}, cwd=ROOT, check=False
     )
     elapsed = time.perf_counter() - started
     if completed.returncode != 0:
-        raise RuntimeError(f"{code!r} failed: {completed.stderr[-2000:]}")
-    return elapsed, completed.stderr
+        raise RuntimeError(f"{arguments!r} failed: {completed.stderr[-2000:]}")
+    return elapsed, completed.stdout, completed.stderr
 
 
 def top_level_imports(importtime_log: str) -> list[tuple[str, float]]:
@@ -88,45 +121,122 @@ def top_level_imports(importtime_log: str) -> list[tuple[str, float]]:
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
+def _module_file(module: str) -> Path | None:
+    parts = module.split(".")
+    base = LAYER if parts[0] == "flowops" else ROOT
+    for candidate in (base.joinpath(*parts).with_suffix(".py"), base.joinpath(*parts, "__init__.py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_names(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    return [node.module or ""]
+
+
+@cache
+def lazy_import_sites(module: str) -> tuple[str, ...]:
+    """`module.function` for every function of `module` that imports a LAZY_TARGETS package."""
+    path = _module_file(module)
+    if path is None:
+        return ()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    sites = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import | ast.ImportFrom) and any(
+                name == target or name.startswith(target + ".")
+                for name in _imported_names(node)
+                for target in LAZY_TARGETS
+            ):
+                sites.append(f"{module}.{function.name}")
+                break
+    return tuple(sites)
+
+
+def _own_modules(modules: list[str]) -> list[str]:
+    return [name for name in modules if name.split(".")[0] in ("flowops", "functions")]
+
+
 def measure(module: str, samples: int) -> ModuleCost:
-    walls = [_run(f"import {module}", importtime=False)[0] for _ in range(samples)]
-    _, log = _run(f"import {module}", importtime=True)
-    return ModuleCost(module, statistics.median(walls), top_level_imports(log))
+    walls = [_run(["-c", f"import {module}"])[0] for _ in range(samples)]
+    probe = json.loads(_run(["-c", _PROBE, module])[1])
+    loaded = set(probe["modules"])
+    lazy_sites = sorted(site for name in _own_modules(probe["modules"]) for site in lazy_import_sites(name))
+    first_call = 0.0
+    if lazy_sites:
+        # A fresh interpreter again: the first call imports what the lazy sites import.
+        lazy_probe = json.loads(_run(["-c", _PROBE, module, *LAZY_TARGETS])[1])
+        first_call = sum(lazy_probe["lazy"].values())
+    _, _, log = _run(["-c", f"import {module}"], importtime=True)
+    return ModuleCost(
+        module=module,
+        wall_seconds=statistics.median(walls),
+        init_seconds=probe["init"],
+        top_imports=top_level_imports(log),
+        init_heavy=[package for package in HEAVY_PACKAGES if package in loaded],
+        lazy_sites=lazy_sites,
+        first_call_seconds=first_call,
+    )
 
 
-def main(argv: list[str] | None = None) -> None:
+def format_report(costs: list[ModuleCost], bare: float, samples: int, top: int) -> str:
+    header = (
+        f"{'handler module':<38} {'wall ms':>8} {'over bare':>9} {'x bare':>6} {'init ms':>8} "
+        f"{'1st call +ms':>12}  flags / heaviest imports (cumulative ms)"
+    )
+    lines = [
+        f"## cold start: import + init of each handler module (median of {samples} fresh interpreters)",
+        f"bare interpreter: {bare * 1000:.0f} ms  (python {sys.version.split()[0]})",
+        "",
+        header,
+        "-" * len(header),
+    ]
+    for cost in sorted(costs, key=lambda item: -item.wall_seconds):
+        heaviest = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in cost.top_imports[:top])
+        flags = "".join(f"[{flag}] " for flag in cost.flags)
+        first_call = f"{cost.first_call_seconds * 1000:.0f}" if cost.lazy_sites else "-"
+        lines.append(
+            f"{cost.module:<38} {cost.wall_seconds * 1000:>8.0f} {(cost.wall_seconds - bare) * 1000:>9.0f} "
+            f"{cost.wall_seconds / bare:>6.1f} {cost.init_seconds * 1000:>8.0f} {first_call:>12}  "
+            f"{flags}{heaviest}"
+        )
+    lines.append("")
+    lines.append(
+        "init ms = the import measured inside the interpreter; 1st call +ms = imports a lazy site adds"
+        "\non the handler's first call (networkx through flowops.graph); [pkg] = imported at init."
+    )
+    for package in FLAGGED_PACKAGES:
+        at_init = [cost.module for cost in costs if package in cost.init_heavy]
+        lines.append(
+            f"\n{package}: imported at init by {len(at_init)} of {len(costs)} handlers"
+            + (f": {', '.join(at_init)}" if 0 < len(at_init) < len(costs) else "")
+        )
+    lazy = [cost for cost in costs if cost.lazy_sites and "networkx" not in cost.init_heavy]
+    if lazy:
+        lines.append("networkx imported lazily on the first call (not at init) by:")
+        for cost in lazy:
+            first_call_ms = cost.first_call_seconds * 1000
+            lines.append(f"  {cost.module:<36} +{first_call_ms:.0f} ms  via {', '.join(cost.lazy_sites)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> list[ModuleCost]:
     parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=3, help="fresh interpreters per module (median)")
     parser.add_argument("--top", type=int, default=3, help="heaviest top-level imports listed per module")
+    parser.add_argument("--modules", help="comma-separated handler modules (default: all under functions/)")
     arguments = parser.parse_args(argv)
+    modules = arguments.modules.split(",") if arguments.modules else handler_modules()
 
-    bare = statistics.median(_run("pass", importtime=False)[0] for _ in range(arguments.samples))
-    costs = [measure(module, arguments.samples) for module in handler_modules()]
-    print(
-        f"## cold start: import + init of each handler module "
-        f"(median of {arguments.samples} fresh interpreters)"
-    )
-    print(f"bare interpreter: {bare * 1000:.0f} ms  (python {sys.version.split()[0]})\n")
-    header = (
-        f"{'handler module':<38} {'wall ms':>8} {'over bare':>9} {'x bare':>7}  "
-        "heaviest imports (cumulative ms)"
-    )
-    print(header)
-    print("-" * len(header))
-    for cost in sorted(costs, key=lambda item: -item.wall_seconds):
-        heaviest = ", ".join(
-            f"{name} {seconds * 1000:.0f}" for name, seconds in cost.top_imports[: arguments.top]
-        )
-        flag = f"  [heavy: {', '.join(cost.heavy)}]" if "networkx" in cost.heavy else ""
-        print(
-            f"{cost.module:<38} {cost.wall_seconds * 1000:>8.0f} {(cost.wall_seconds - bare) * 1000:>9.0f} "
-            f"{cost.wall_seconds / bare:>7.1f}  {heaviest}{flag}"
-        )
-    with_networkx = [cost.module for cost in costs if "networkx" in cost.heavy]
-    print(
-        f"\n{len(with_networkx)} of {len(costs)} handlers import networkx (graph work): "
-        + (", ".join(with_networkx) or "none")
-    )
+    bare = statistics.median(_run(["-c", "pass"])[0] for _ in range(arguments.samples))
+    costs = [measure(module, arguments.samples) for module in modules]
+    print(format_report(costs, bare, arguments.samples, arguments.top))
+    return costs
 
 
 if __name__ == "__main__":

@@ -5,11 +5,9 @@ the synthesized stack in moto with the real handlers, a first scan so a current 
 Between runs only the injected conditions are undone (faults, locks, index status); the org and
 the stores keep evolving the way a real org does over a series of releases.
 
-Also here, because every long-running local harness needs it: `shared_botocore_loader_cache`.
-Each handler thread builds its boto3 clients from a fresh `boto3.session.Session()` (boto3's
-default session is not thread-safe), and every new session re-reads botocore's service-model
-JSON from disk. Inside one process those models never change, so the cache keeps one parsed copy
-per (method, arguments). On this machine it cuts a local publish execution from ~9 s to ~2.5 s.
+The botocore loader cache (one parsed copy of botocore's service models for every session of
+the process) lives in `local.runtime.botocore_cache`; LocalCloud installs it while it runs, and
+the world holds it from before the synthesis to after the cloud stops.
 """
 
 from __future__ import annotations
@@ -35,8 +33,6 @@ MAIN_FLOW = "f-main"
 SALES_FLOW = "f-sales"
 MODULE_FLOW = "m-menu"
 PUBLISHABLE_FLOWS = (MAIN_FLOW, SALES_FLOW)
-STUCK_JOB_SECONDS = 10.0**9
-_ARCHITECT_JOB_SECONDS = 5.0  # local.simulator.state.ARCHITECT_JOB_SECONDS, restored after a stuck job
 SUBSTITUTIONS = {"brand": "Example Corp", "release_note": "campaign release"}
 
 # A small org with the shapes that matter to publish and scan: two inbound call flows that the
@@ -148,41 +144,6 @@ PUBLISH_SOURCES: dict[str, dict[str, Any]] = {
     MAIN_FLOW: {"name": "Main IVR", "queue": "Support", "with_module": True},
     SALES_FLOW: {"name": "Sales Line", "queue": "Sales", "with_module": False},
 }
-
-
-# ---- botocore loader cache ---------------------------------------------------------------------
-
-_LOADER_METHODS = ("load_service_model", "load_data", "load_data_with_path", "list_available_services")
-
-
-@contextlib.contextmanager
-def shared_botocore_loader_cache() -> Iterator[None]:
-    """Share parsed botocore data files between all sessions of this process (see module doc)."""
-    import botocore.loaders
-
-    cache: dict[tuple[Any, ...], Any] = {}
-    lock = threading.Lock()
-    originals = {name: getattr(botocore.loaders.Loader, name) for name in _LOADER_METHODS}
-
-    def cached(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-        def load(self: Any, *args: Any, **kwargs: Any) -> Any:
-            key = (name, args, tuple(sorted(kwargs.items())))
-            with lock:
-                if key in cache:
-                    return cache[key]
-            value = original(self, *args, **kwargs)
-            with lock:
-                return cache.setdefault(key, value)
-
-        return load
-
-    for name, original in originals.items():
-        setattr(botocore.loaders.Loader, name, cached(name, original))
-    try:
-        yield
-    finally:
-        for name, original in originals.items():
-            setattr(botocore.loaders.Loader, name, original)
 
 
 # ---- handler hooks -----------------------------------------------------------------------------
@@ -318,22 +279,18 @@ class World:
             self.sim.state.set_index_status(status)
 
     def stick_architect_jobs(self) -> None:
-        """Architect jobs stay `Started` (a job stuck in Genesys) until `unstick_architect_jobs`."""
-        import local.simulator.state as simulator_state
-
+        """Architect jobs stay `Started` (the simulator's `job=stuck` fault), other faults kept."""
         with self.sim.state.lock:
-            simulator_state.ARCHITECT_JOB_SECONDS = STUCK_JOB_SECONDS
+            self.sim.state.faults.jobs_stuck = True
 
     def unstick_architect_jobs(self) -> None:
-        import local.simulator.state as simulator_state
-
+        """Clear only `job=stuck`: the held jobs finish at the next request, other faults stay."""
         with self.sim.state.lock:
-            simulator_state.ARCHITECT_JOB_SECONDS = _ARCHITECT_JOB_SECONDS
+            self.sim.state.faults.jobs_stuck = False
 
     def heal(self) -> None:
         """Undo every injected condition (the org and the stores keep their state)."""
         self.hooks.clear()
-        self.unstick_architect_jobs()
         self.sim.set_faults("")
         self.unlock_all_flows()
         self.set_index_status("OPERATIONAL")
@@ -412,6 +369,7 @@ def open_world(
     """Start the simulator (the small org above) and a LocalCloud, put the substitutions, scan once."""
     from flowops.clock import ScaledClock
 
+    from local.runtime.botocore_cache import shared_botocore_loader_cache
     from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
     from local.simulator import SimulatorServer
     from local.simulator.orgfile import parse_org_document
@@ -431,7 +389,7 @@ def open_world(
     client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
     clock = ScaledClock(time_scale)
     try:
-        with shared_botocore_loader_cache():
+        with shared_botocore_loader_cache():  # also covers the synthesis and the simulator
             if template is None:
                 from local.runtime.synth import synth_template
 

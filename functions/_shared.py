@@ -34,7 +34,7 @@ _per_thread = threading.local()
 
 
 def storage_settings() -> StorageSettings:
-    return StorageSettings()  # type: ignore[call-arg]  # filled from the environment
+    return StorageSettings()  # type: ignore[call-arg,unused-ignore]  # filled from the environment
 
 
 def genesys_settings() -> GenesysSettings:

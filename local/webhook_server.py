@@ -192,7 +192,8 @@ def proxy_event(request: ReceivedRequest, *, resource: str, request_id: str, now
     }
 
 
-def _message(status: int, message: str, **headers: str) -> tuple[int, list[tuple[str, str]], bytes]:
+def _gateway_answer(status: int, message: str, **headers: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An answer API Gateway gives by itself: `{"message": ...}`, the function never runs."""
     return status, [("Content-Type", _JSON), *headers.items()], json.dumps({"message": message}).encode()
 
 
@@ -225,6 +226,10 @@ class LocalWebhookServer:
         self._environments = environments
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # One warm "container": Lambda never runs two invocations in one process, and the handler
+        # keeps per-process state (the powertools resolver's current event). Requests arrive on
+        # several threads here, so they enter the function one at a time.
+        self._container = threading.Lock()
         self.function_name, self.function_environment = self._webhook_function()
 
     def __repr__(self) -> str:  # never shows the secret
@@ -338,9 +343,9 @@ class LocalWebhookServer:
         resource = self._resource_for(request.path)
         if resource is None or request.method not in ROUTES[resource]:
             # API Gateway REST answers unknown resources and undefined methods alike.
-            return _message(403, "Missing Authentication Token", **_MISSING_TOKEN_HEADERS)
+            return _gateway_answer(403, "Missing Authentication Token", **_MISSING_TOKEN_HEADERS)
         if not any(name.lower() == SIGNATURE_HEADER.lower() for name, _ in request.headers):
-            return _message(400, f"Missing required request parameters: [{SIGNATURE_HEADER}]")
+            return _gateway_answer(400, f"Missing required request parameters: [{SIGNATURE_HEADER}]")
         # The event's `path` never carries the stage (API Gateway strips it from execute-api URLs).
         event = proxy_event(
             request.model_copy(update={"path": resource}),
@@ -356,19 +361,20 @@ class LocalWebhookServer:
         return stageless if stageless in ROUTES else None
 
     def _invoke(self, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-        answer = self.cloud.client("lambda").invoke(
-            FunctionName=self.function_name, Payload=json.dumps(event).encode("utf-8")
-        )
+        with self._container:
+            answer = self.cloud.client("lambda").invoke(
+                FunctionName=self.function_name, Payload=json.dumps(event).encode("utf-8")
+            )
         payload = answer["Payload"].read()
         if answer.get("FunctionError"):
             logger.error("webhook function failed: %s", _error_type(payload))
-            return _message(502, "Internal server error")
+            return _gateway_answer(502, "Internal server error")
         try:
             response = ProxyResponse.model_validate_json(payload or b"null")
             body = response.body_bytes()
         except (ValidationError, binascii.Error, ValueError):
             logger.error("webhook function returned a malformed proxy response")
-            return _message(502, "Internal server error")
+            return _gateway_answer(502, "Internal server error")
         headers = response.header_pairs()
         if not any(name.lower() == "content-type" for name, _ in headers):
             headers.append(("Content-Type", _JSON))  # API Gateway's default for proxy responses
@@ -397,11 +403,11 @@ def _handler_class(server: LocalWebhookServer) -> type[BaseHTTPRequestHandler]:
             except _RequestTooLarge:
                 # The rest of the body is never read: close instead of draining up to 10 MB.
                 self.close_connection = True
-                self._send(*_message(413, "Request Too Long"))
+                self._send(*_gateway_answer(413, "Request Too Long"))
                 return
             except _MalformedBody:
                 self.close_connection = True
-                self._send(*_message(400, "Bad Request"))
+                self._send(*_gateway_answer(400, "Bad Request"))
                 return
             target = urlsplit(self.path)
             request = ReceivedRequest(
@@ -417,7 +423,7 @@ def _handler_class(server: LocalWebhookServer) -> type[BaseHTTPRequestHandler]:
             except Exception:
                 # The local Lambda service itself failed: API Gateway's answer to an integration failure.
                 logger.exception("local webhook invocation failed")
-                status, headers, payload = _message(502, "Internal server error")
+                status, headers, payload = _gateway_answer(502, "Internal server error")
             self._send(status, headers, payload)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_request

@@ -32,7 +32,7 @@ def ports() -> PublishPorts:
     genesys = genesys_settings()
     return PublishPorts(
         org=storage.flowops_org,
-        genesys=LazyGenesysClient(genesys),  # type: ignore[arg-type]  # forwards to a GenesysClient
+        genesys=LazyGenesysClient(genesys),
         artifacts=artifacts(storage),
         runs=runs(storage),
         audit=audit_log(storage),

@@ -22,9 +22,12 @@ tracer = get_tracer()
 @event_parser(model=RollbackFailedEvent)
 @_wiring.named_errors
 def handler(event: RollbackFailedEvent, context: LambdaContext) -> dict[str, Any]:
-    metrics.add_metric(name="PublishRollbackFailed", unit=MetricUnit.Count, value=1)
     outcome = record_rollback_failed(
         event.run, event.validation, event.snapshot, event.failure, event.rollback_failure, _wiring.ports()
     )
-    logger.error(outcome.cause, extra={"run_id": event.run.run_id})
+    if outcome.status == "SUCCEEDED":
+        logger.warning(outcome.cause, extra={"run_id": event.run.run_id})
+    else:
+        metrics.add_metric(name="PublishRollbackFailed", unit=MetricUnit.Count, value=1)
+        logger.error(outcome.cause, extra={"run_id": event.run.run_id})
     return outcome.model_dump(mode="json")

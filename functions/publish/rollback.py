@@ -1,4 +1,5 @@
-"""RollbackToPreviousVersion: redeploy the snapshot YAML through the jobs API."""
+"""RollbackToPreviousVersion: redeploy the snapshot YAML through the jobs API (unless the run's
+release was already recorded: then it hands that release on and nothing is rolled back)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,16 @@ tracer = get_tracer()
 @event_parser(model=RollbackEvent)
 @_wiring.named_errors
 def handler(event: RollbackEvent, context: LambdaContext) -> dict[str, Any]:
-    metrics.add_metric(name="PublishRollbacks", unit=MetricUnit.Count, value=1)
     progress = start_rollback(
         event.run, event.validation, event.snapshot, event.failure, _wiring.ports(), now=_wiring.now()
     )
-    logger.warning("rolling back", extra={"run_id": event.run.run_id, "error": event.failure.error})
+    if progress.release_recorded:
+        # The error came after the release was committed: nothing is rolled back.
+        logger.warning(
+            "release already recorded, not rolling back",
+            extra={"run_id": event.run.run_id, "error": event.failure.error},
+        )
+    else:
+        metrics.add_metric(name="PublishRollbacks", unit=MetricUnit.Count, value=1)
+        logger.warning("rolling back", extra={"run_id": event.run.run_id, "error": event.failure.error})
     return progress.model_dump(mode="json")

@@ -11,6 +11,11 @@ State layout: `$.run` (run id = execution name), `$.request` (the webhook's inpu
 caught), `$.rollback`, `$.rollback_failure`, `$.outcome`. The flow YAML itself travels as an
 S3 key. Genesys 429/5xx/unreachable and throttled stores are retried (backoff, full jitter);
 `Publish.*` errors (validation, job Failure, deadline, health) never are.
+
+A run whose release was recorded (run item SUCCEEDED) is never rolled back: when an error is
+caught after RecordRelease committed, RollbackToPreviousVersion (or, if it could not tell,
+RecordRollbackFailure) hands the recorded release on and the run ends Published
+(IsTheReleaseAlreadyRecorded / WasTheReleaseRecordedAfterAll).
 """
 
 from __future__ import annotations
@@ -60,7 +65,10 @@ class PublishWorkflowConstruct(Construct):
         read_objects = [bucket.grant_read]
         read_and_write_objects = [bucket.grant_read, bucket.grant_put]
         run_state = [state.grant_read_write_data]
-        append_audit = [audit.grant_write_data]
+        # Appends are idempotent by event id: a put that finds its item reads it back to compare.
+        append_audit: list[Grant] = [
+            lambda grantee: audit.grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem")
+        ]
 
         def step(
             function_id: str, module: str, seconds: int, *grants: Grant, genesys: bool = True
@@ -93,8 +101,9 @@ class PublishWorkflowConstruct(Construct):
                     *run_state,
                     *append_audit,
                 ),
-                # Moves the run item to ROLLING_BACK and redeploys the snapshot YAML.
-                step("RollBackFlow", "rollback", 60, *read_objects, *run_state),
+                # Moves the run item to ROLLING_BACK and redeploys the snapshot YAML; a run already
+                # released instead gets its release announced (audit event, lease).
+                step("RollBackFlow", "rollback", 60, *read_objects, *run_state, *append_audit),
                 # Same records as a release, for the restored version.
                 step(
                     "RecordRolledBack",
@@ -195,7 +204,21 @@ class PublishWorkflowConstruct(Construct):
             describe_unrecorded, errors=["States.ALL"], result_path="$.record_failure"
         )
         describe_unrecorded.next(notify)
-        record_rollback_failed.next(notify)
+        # The recorder finds the run SUCCEEDED when the error came after RecordRelease committed
+        # and the rollback step could not tell: the release stands, the run ends Published.
+        record_rollback_failed.next(
+            sfn.Choice(self, "WasTheReleaseRecordedAfterAll")
+            .when(
+                sfn.Condition.string_equals("$.outcome.status", "SUCCEEDED"),
+                sfn.Pass(
+                    self,
+                    "KeepTheReleaseFoundByTheRecorder",
+                    input_path="$.outcome.release",
+                    result_path="$.release",
+                ).next(published),
+            )
+            .otherwise(notify)
+        )
 
         # -- rollback --------------------------------------------------------------------------
         rollback = invoke_step(
@@ -236,7 +259,22 @@ class PublishWorkflowConstruct(Construct):
         for task in (rollback, check_rollback, record_rolled_back):
             retry_genesys_calls(task)
             task.add_catch(record_rollback_failed, errors=["States.ALL"], result_path="$.rollback_failure")
-        rollback.next(wait_for_rollback).next(check_rollback).next(
+        # A run whose release was already recorded is never rolled back (the error came after
+        # RecordRelease committed, e.g. an ambiguous conditional write): it ends Published.
+        rollback.next(
+            sfn.Choice(self, "IsTheReleaseAlreadyRecorded")
+            .when(
+                sfn.Condition.boolean_equals("$.rollback.release_recorded", True),
+                sfn.Pass(
+                    self,
+                    "KeepTheRecordedRelease",
+                    input_path="$.rollback.recorded_release",
+                    result_path="$.release",
+                ).next(published),
+            )
+            .otherwise(wait_for_rollback)
+        )
+        wait_for_rollback.next(check_rollback).next(
             sfn.Choice(self, "HasTheRollbackFinished")
             .when(sfn.Condition.boolean_equals("$.rollback.finished", True), record_rolled_back)
             .otherwise(wait_for_rollback)

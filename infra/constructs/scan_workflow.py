@@ -203,8 +203,8 @@ class ScanWorkflowConstruct(Construct):
         retry_genesys_calls(list_pages)
         for task in (build_lock, advance, report):
             retry_store_calls(task)
-        for state in (check_index, list_pages, read_pages, build_lock, advance, report):
-            state.add_catch(scan_failed, errors=["States.ALL"], result_path="$.error")
+        for step in (check_index, list_pages, read_pages, build_lock, advance, report):
+            step.add_catch(scan_failed, errors=["States.ALL"], result_path="$.error")
 
         index_ready = (
             sfn.Choice(self, "Is the dependency index operational?")

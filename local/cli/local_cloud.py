@@ -158,8 +158,9 @@ class CloudConnection(BaseModel):
                 "aws_access_key_id": "local",
                 "aws_secret_access_key": "local",
             }
-            return boto3.session.Session().client(service, **options)
-        return boto3.session.Session(profile_name=self.profile).client(service, **options)
+        # Typed as Any: boto3-stubs overloads `client` per literal service name, not for a variable.
+        session: Any = boto3.session.Session(profile_name=None if self.aws_endpoint_url else self.profile)
+        return session.client(service, **options)
 
 
 def endpoints_file() -> Path:

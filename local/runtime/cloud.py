@@ -9,7 +9,9 @@
   plus the Genesys secret the functions name (holding the simulator's credentials).
 - Lambda invokes run the real handlers in-process (`local.runtime.lambdas`), each with its own
   environment overlay (`local.runtime.environment`); Wait/Retry delays are recorded, not slept
-  (`local.runtime.delays`).
+  (`local.runtime.delays`). While a LocalCloud runs, botocore's parsed service models are shared
+  by every session of the process (`local.runtime.botocore_cache`): each handler call builds
+  fresh sessions, which would otherwise re-read the models from disk every time.
 - mode="in-process" (tests, the embedded CLI) uses `mock_aws`; mode="server" (`flowops local up`)
   runs `ThreadedMotoServer` on 127.0.0.1 and every client, including the handlers' boto3
   clients, talks to it through `endpoint_url`.
@@ -29,7 +31,7 @@ from unittest import mock
 
 import boto3
 
-from local.runtime import environment
+from local.runtime import botocore_cache, environment
 from local.runtime.delays import DelayRecorder
 from local.runtime.execution import ExecutionResult, start_and_wait
 from local.runtime.lambdas import HandlerRunner
@@ -100,6 +102,7 @@ class LocalCloud:
         self._patches: list[Any] = []
         self._clients: dict[str, Any] = {}
         self._started = False
+        self._botocore_cache_installed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -117,6 +120,8 @@ class LocalCloud:
                 raise LocalCloudError("another LocalCloud is running in this process; stop it first")
             _active = self
         try:
+            botocore_cache.install()
+            self._botocore_cache_installed = True
             self._start_emulation()
             self.delays.start()
             self.runner.start()
@@ -142,6 +147,9 @@ class LocalCloud:
         if self._started or _active is self:
             environment.uninstall()
         self._clients.clear()
+        if self._botocore_cache_installed:
+            botocore_cache.uninstall()
+            self._botocore_cache_installed = False
         self._started = False
         with _active_lock:
             if _active is self:

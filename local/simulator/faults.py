@@ -3,7 +3,7 @@
 Spec string (comma separated, documented in docs/simulator.md):
 
     5xx=0.2,latency=0.5,reset=0.05,token-expiry=120,publish-fail=<flowId or name>,
-    locked=<flowId>,index=stuck,download-fail=0.3,storm=20,seed=7
+    locked=<flowId>,index=stuck,job=stuck,download-fail=0.3,storm=20,seed=7
 
 `publish-fail` and `locked` may repeat. Randomness is seeded (`seed`, default 0) so that a
 fault run is reproducible for the same sequence of requests.
@@ -50,6 +50,7 @@ class Faults:
     publish_fail: set[str] = field(default_factory=set)  # flow ids or names (lower case)
     locked_flow_ids: set[str] = field(default_factory=set)
     index_stuck: bool = False
+    jobs_stuck: bool = False  # Architect jobs stay Started until the fault is cleared
     download_fail_rate: float = 0.0
     rate_limit_override: int | None = None  # "429 storm": requests per minute
     seed: int = 0
@@ -81,6 +82,10 @@ class Faults:
                 if raw.lower() != "stuck":
                     raise FaultSpecError(f"fault index={raw!r}: the only index fault is index=stuck")
                 faults.index_stuck = True
+            elif key == "job":
+                if raw.lower() != "stuck":
+                    raise FaultSpecError(f"fault job={raw!r}: the only job fault is job=stuck")
+                faults.jobs_stuck = True
             elif key == "download-fail":
                 faults.download_fail_rate = _probability(key, raw)
             elif key in {"storm", "429-storm"}:
@@ -96,7 +101,7 @@ class Faults:
             else:
                 raise FaultSpecError(
                     f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, locked, "
-                    "index, download-fail, storm, seed)"
+                    "index, job, download-fail, storm, seed)"
                 )
         return faults
 
@@ -109,6 +114,7 @@ class Faults:
             "publish-fail": sorted(self.publish_fail),
             "locked": sorted(self.locked_flow_ids),
             "index": "stuck" if self.index_stuck else None,
+            "job": "stuck" if self.jobs_stuck else None,
             "download-fail": self.download_fail_rate,
             "storm": self.rate_limit_override,
             "seed": self.seed,

@@ -201,6 +201,8 @@ class SimulatorState:
         for job in self.architect_jobs.values():
             if job.status is not None:
                 continue
+            if job.uploaded_at is not None and self.faults.jobs_stuck:
+                continue  # `job=stuck`: Started until the fault is cleared, then done at once
             if job.uploaded_at is not None and now - job.uploaded_at >= ARCHITECT_JOB_SECONDS:
                 lifecycle.complete_architect_job(self, job)
             elif job.uploaded_at is None and now - job.created_at >= ARCHITECT_UPLOAD_DEADLINE_SECONDS:

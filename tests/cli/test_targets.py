@@ -61,9 +61,10 @@ def target_not_chosen() -> Iterator[None]:
     local_cloud.select_target(TargetSelection())
 
 
-def stack_outputs(bucket: str = "flowops-dev-artifacts", **overrides: str | None) -> dict[str, str]:
+def stack_outputs(**overrides: str | None) -> dict[str, str]:
+    """The outputs of a deployed flowops stack; an override of None leaves that output out."""
     outputs: dict[str, str | None] = {
-        OUTPUT_ARTIFACTS_BUCKET: bucket,
+        OUTPUT_ARTIFACTS_BUCKET: "flowops-dev-artifacts",
         OUTPUT_STATE_TABLE: "flowops-dev-state",
         OUTPUT_AUDIT_TABLE: "flowops-dev-audit",
         OUTPUT_SCAN_STATE_MACHINE: f"{ACCOUNT_ARN}:ScanWorkflow",
@@ -124,7 +125,7 @@ def closed_port() -> int:
 
 def test_connect_finds_a_deployed_stacks_resources_from_its_outputs(moto_aws: None, no_cloud: None) -> None:
     # Given a deployed prod stack (no resource names in the environment)
-    create_stack("Flowops-prod", stack_outputs(bucket="flowops-prod-artifacts"))
+    create_stack("Flowops-prod", stack_outputs(**{OUTPUT_ARTIFACTS_BUCKET: "flowops-prod-artifacts"}))
 
     # When the CLI connects to it by name and region
     connection = connect(TargetSelection(target=Target.AWS, stack="Flowops-prod", region=REGION))
@@ -338,7 +339,7 @@ def test_load_or_generate_org_reports_every_problem_as_one_error_type(tmp_path: 
     broken.write_text("{not json", encoding="utf-8")
     for arguments in ({"org_file": broken}, {"org_file": tmp_path / "absent.json"}, {"flows": 0}):
         with pytest.raises(OrgSourceError):
-            load_or_generate_org(**arguments)  # type: ignore[arg-type]
+            load_or_generate_org(**arguments)
     # and a generated org is the same for the same seed
     first, second = load_or_generate_org(flows=12, seed=3), load_or_generate_org(flows=12, seed=3)
     assert len(first.flows) == 12 and sorted(first.flows) == sorted(second.flows)

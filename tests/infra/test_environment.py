@@ -32,3 +32,37 @@ def test_cdk_json_declares_dev_test_prod_each_with_own_region_and_secret() -> No
 def test_bad_environment_settings_are_rejected_clearly(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         parse_environments({"dev": settings})
+
+
+def test_trace_delivery_is_configured_with_the_other_environment_settings() -> None:
+    # Given one environment with a trace webhook and one without
+    configured, default = parse_environments(
+        {
+            "prod": {
+                "genesysRegion": "eu_central_1",
+                "genesysSecretName": "flowops/prod/genesys",
+                "traceWebhookUrl": "https://observability.example.com/hooks/flowops",
+                "traceWebhookSecretName": "observability/flowops-signing",
+            },
+            "dev": {"genesysRegion": "eu_west_1", "genesysSecretName": "flowops/dev/genesys"},
+        }
+    )
+    # Then the configured one delivers there with its own secret, and the other has no URL and
+    # the conventional secret name
+    assert configured.trace_webhook_url == "https://observability.example.com/hooks/flowops"
+    assert configured.trace_webhook_secret == "observability/flowops-signing"
+    assert default.trace_webhook_url is None
+    assert default.trace_webhook_secret == "flowops/dev/trace-webhook"
+
+
+def test_trace_webhook_must_be_https() -> None:
+    with pytest.raises(ValidationError, match="traceWebhookUrl"):
+        parse_environments(
+            {
+                "dev": {
+                    "genesysRegion": "eu_west_1",
+                    "genesysSecretName": "s",
+                    "traceWebhookUrl": "http://observability.example.com/hooks",
+                }
+            }
+        )

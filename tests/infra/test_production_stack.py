@@ -275,11 +275,6 @@ def test_state_machines_are_traced_and_log_every_event_without_execution_data(
             assert "RetentionInDays" in groups[group_id]["Properties"], key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scan/trace workflows still create their own ExecutionLogs group; they adopt "
-    "infra.constructs.operations.state_machine_logs (docs/handoff/production.md). Remove this mark then.",
-)
 def test_state_machines_log_to_vended_log_groups_with_the_environment_retention(
     environments: dict[str, SynthesizedEnvironment],
 ) -> None:

@@ -60,6 +60,10 @@ class PublishLeaseStore:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 holder = self.holder(org, flow_id)
+                if holder is not None and holder.run_id == run_id:
+                    # An ambiguous write: this put was applied, but the answer says the condition
+                    # failed. The stored lease is this run's, so the run holds it.
+                    return holder
                 held_by = holder.run_id if holder else "another run"
                 raise LeaseHeldError(
                     f"flow {flow_id} is being published by run {held_by}; this run was refused so that "

@@ -144,6 +144,10 @@ class JobProgress(BaseModel):
     published_version: str | None = None
     messages: list[str] = Field(default_factory=list)
     elapsed_seconds: float = 0.0
+    release_recorded: bool = False
+    """Set by the rollback step instead of rolling back: the run item was already SUCCEEDED (the
+    error came after RecordRelease committed), so the run ends Published with `recorded_release`."""
+    recorded_release: ReleaseOutcome | None = None
 
 
 class HealthOutcome(BaseModel):
@@ -184,9 +188,15 @@ class TerminalOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     run_id: str
-    status: Literal["FAILED", "ROLLED_BACK", "ROLLBACK_FAILED"]
+    status: Literal["FAILED", "ROLLED_BACK", "ROLLBACK_FAILED", "SUCCEEDED"]
+    """SUCCEEDED only from the rollback-failure recorder, when the release had been recorded after
+    all: the state machine then ends Published with `release` instead of RollbackFailed."""
     error: str
     cause: str
     restored_version: str | None = None
     snapshot_version: str | None = None
     notification_subject: str = ""
+    release: ReleaseOutcome | None = None
+
+
+JobProgress.model_rebuild()  # `recorded_release` names ReleaseOutcome, defined after it

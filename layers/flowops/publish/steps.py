@@ -9,6 +9,19 @@ PENDING (Validate) → RUNNING (snapshot taken) → SUCCEEDED (RecordRelease)
                                                → ROLLING_BACK → ROLLED_BACK | ROLLBACK_FAILED
 PENDING → FAILED (validation refused the run, or a step before StartPublish failed).
 Every terminal step releases the flow's publish lease.
+
+Every step is idempotent, because Step Functions retries whole steps and a DynamoDB conditional
+write can fail although it was applied (its answer lost, botocore's retry finds the first
+attempt's result): a run-item move that finds the item already in the target status succeeds;
+audit events carry a stable id per run and kind (`publish_event_id`), so a repeated append is
+the same event; artifacts are immutable or rewritten with the same content; the lock pointer
+advance recognises its own earlier advance; releasing a lease that is gone is a no-op.
+
+SUCCEEDED is RecordRelease's commit point: it comes after every record (artifacts, lock, release
+report); after it only the announcement follows (the `publish.released` event and the lease),
+which every later path completes idempotently. A run that reached SUCCEEDED is never rolled
+back: the rollback and rollback-failure steps find it and hand the recorded release on, and the
+state machine ends Published (`recorded_release`).
 """
 
 from __future__ import annotations
@@ -59,6 +72,7 @@ from flowops.store import (
     AuditLog,
     LockPointerStore,
     LockRaceError,
+    RunItem,
     RunStore,
     flow_yaml_key,
     lock_key,
@@ -83,6 +97,11 @@ class PublishPorts:
     leases: PublishLeaseStore
     time_scale: float = 1.0
     """Local runs use accelerated time: elapsed real seconds count `time_scale` times."""
+
+
+def publish_event_id(run_id: str, kind: str) -> str:
+    """The audit event id of `kind` for this run: the same on every retry of the step writing it."""
+    return f"{run_id}:{kind}"
 
 
 def run_artifact_key(org: str, run_id: str, name: str) -> str:
@@ -176,6 +195,7 @@ def validate_run(
                 actor=request.requester,
                 subject=target.id,
                 details={"run_id": run.run_id, "reason": request.reason},
+                event_id=publish_event_id(run.run_id, "publish.force_unlock"),
             )
     report_key = run_artifact_key(ports.org, run.run_id, "validation.json")
     ports.artifacts.put_json(report_key, report.model_dump(mode="json"))
@@ -262,6 +282,7 @@ def _finish_refused(
         actor=outcome.requester,
         subject=outcome.target.id if outcome.target else "unknown flow",
         details={"run_id": run.run_id, "errors": [f.line() for f in report.errors][:20]},
+        event_id=publish_event_id(run.run_id, "publish.validation_failed"),
     )
 
 
@@ -341,7 +362,26 @@ def start_rollback(
     *,
     now: float,
 ) -> JobProgress:
-    """Redeploy the snapshot YAML through the jobs API (as the Architect UI's rollback does)."""
+    """Redeploy the snapshot YAML through the jobs API (as the Architect UI's rollback does).
+
+    A run whose release was already recorded (SUCCEEDED: the caught error came after the commit
+    of RecordRelease) is not rolled back: its announcement is completed and the progress carries
+    the recorded release (`release_recorded`), which the state machine turns into Published.
+    """
+    recorded = finish_recorded_release(run, validation, ports)
+    if recorded is not None:
+        return JobProgress(
+            purpose="rollback",
+            mode="job",
+            started_at=now,
+            wait_seconds=0,
+            finished=True,
+            status="NotNeeded",
+            published_version=recorded.published_version,
+            messages=[f"not rolled back: the release of version {recorded.published_version} was recorded"],
+            release_recorded=True,
+            recorded_release=recorded,
+        )
     _move_run(
         ports,
         run.run_id,
@@ -541,8 +581,12 @@ def record_release(
     health: HealthOutcome,
     ports: PublishPorts,
 ) -> ReleaseOutcome:
-    """New version's YAML kept as the next rollback source, lock advanced, run + audit, lease freed."""
+    """New version's YAML kept as the next rollback source, lock advanced, release report stored,
+    then the commit (run item SUCCEEDED), then the announcement (audit event, lease freed)."""
     target = _target(validation)
+    recorded = finish_recorded_release(run, validation, ports)
+    if recorded is not None:
+        return recorded  # a retried step: the release is committed, its announcement now complete
     version = health.published_version
     if validation.yaml_key is not None:
         key = flow_yaml_key(ports.org, target.id, version)
@@ -564,25 +608,76 @@ def record_release(
     ports.artifacts.put_json(
         run_artifact_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
     )
+    # The commit: from here on the run is released and is never rolled back. The item keeps
+    # everything the announcement needs, so any later step can complete it identically.
     _move_run(
-        ports, run.run_id, "SUCCEEDED", {"published_version": version, "yaml_key": key, "lock_sha256": sha}
+        ports,
+        run.run_id,
+        "SUCCEEDED",
+        {
+            "published_version": version,
+            "previous_version": snapshot.version,
+            "yaml_key": key,
+            "lock_sha256": sha,
+            "warnings": warnings,
+        },
     )
+    _announce_release(ports, run, validation, outcome)
+    return outcome
+
+
+def finish_recorded_release(
+    run: RunRef, validation: ValidationOutcome, ports: PublishPorts
+) -> ReleaseOutcome | None:
+    """If the run item is SUCCEEDED: complete the announcement (idempotent) and return the release.
+
+    None while the release is not committed. Safe from any step that runs after RecordRelease
+    might have committed (a retried RecordRelease, the rollback and its failure recorder).
+    """
+    current = ports.runs.get(run.run_id)
+    if current is None or current.status != "SUCCEEDED":
+        return None
+    outcome = recorded_release_outcome(run, validation, current.details)
+    _announce_release(ports, run, validation, outcome)
+    return outcome
+
+
+def recorded_release_outcome(
+    run: RunRef, validation: ValidationOutcome, details: dict[str, Any]
+) -> ReleaseOutcome:
+    """The release as RecordRelease committed it to the run item."""
+    target = _target(validation)
+    return ReleaseOutcome(
+        run_id=run.run_id,
+        flow_id=target.id,
+        flow_name=target.name,
+        published_version=str(details["published_version"]),
+        previous_version=details.get("previous_version", details.get("snapshot_version")),
+        yaml_key=details.get("yaml_key"),
+        lock_sha256=details.get("lock_sha256"),
+        warnings=list(details.get("warnings") or []),
+    )
+
+
+def _announce_release(
+    ports: PublishPorts, run: RunRef, validation: ValidationOutcome, outcome: ReleaseOutcome
+) -> None:
     ports.audit.append(
         ports.org,
         "publish.released",
         actor=validation.requester,
-        subject=target.id,
+        subject=outcome.flow_id,
         details={
             "run_id": run.run_id,
-            "version": version,
-            "previous_version": snapshot.version,
+            "version": outcome.published_version,
+            "previous_version": outcome.previous_version,
             "environment": validation.environment,
             "reason": validation.reason,
-            "lock_sha256": sha,
+            "lock_sha256": outcome.lock_sha256,
         },
+        event_id=publish_event_id(run.run_id, "publish.released"),
     )
-    ports.leases.release(ports.org, target.id, run.run_id)
-    return outcome
+    ports.leases.release(ports.org, outcome.flow_id, run.run_id)
 
 
 def advance_lock_for_version(
@@ -675,6 +770,7 @@ def record_rolled_back(
             "restored_version": restored,
             "snapshot_version": snapshot.version,
         },
+        event_id=publish_event_id(run.run_id, "publish.rolled_back"),
     )
     ports.leases.release(ports.org, target.id, run.run_id)
     return TerminalOutcome(
@@ -695,8 +791,26 @@ def record_rollback_failed(
     rollback_failure: StepFailure,
     ports: PublishPorts,
 ) -> TerminalOutcome:
-    """Leave everything a person needs for a manual fix in the run item; free the lease."""
+    """Leave everything a person needs for a manual fix in the run item; free the lease.
+
+    A run found SUCCEEDED was released, not rolled back (the rollback step could not tell, e.g.
+    its store reads kept failing): its release is returned with status SUCCEEDED, and the state
+    machine ends Published. A retry after the failure was recorded repeats the recorded facts.
+    """
     target = _target(validation)
+    current = ports.runs.get(run.run_id)
+    recorded = finish_recorded_release(run, validation, ports) if _is_succeeded(current) else None
+    if recorded is not None:
+        return TerminalOutcome(
+            run_id=run.run_id,
+            status="SUCCEEDED",
+            error="",
+            cause=f"released version {recorded.published_version}; nothing to roll back",
+            release=recorded,
+        )
+    if current is not None and current.status == "ROLLBACK_FAILED" and "manual_fix" in current.details:
+        # A retried step: the first attempt's facts (the live version may differ by now).
+        return _rollback_failed_outcome(ports, run, validation, rollback_failure, current.details)
     try:
         live = ports.genesys.get_flow(target.id)
         live_version = live.published_version.id if live.published_version else None
@@ -711,8 +825,7 @@ def record_rollback_failed(
         f"s3://<artifacts>/{snapshot_key} (the YAML of version {snapshot_version}) with Archy or "
         f"`flowops rollback --flow {target.id}`, then rescan."
     )
-    cause = f"{original} — rollback failed: {rollback_error}"
-    details = {
+    details: dict[str, Any] = {
         "original_error": original[:4000],
         "rollback_error": rollback_error[:4000],
         "snapshot_version": snapshot_version,
@@ -720,26 +833,50 @@ def record_rollback_failed(
         "live_version": live_version,
         "manual_fix": manual_fix,
     }
-    current = ports.runs.get(run.run_id)
     if current is not None and current.status == "RUNNING":
         _move_run(ports, run.run_id, "ROLLING_BACK", {})
     _move_run(ports, run.run_id, "ROLLBACK_FAILED", details)
+    return _rollback_failed_outcome(ports, run, validation, rollback_failure, details)
+
+
+def _rollback_failed_outcome(
+    ports: PublishPorts,
+    run: RunRef,
+    validation: ValidationOutcome,
+    rollback_failure: StepFailure,
+    details: dict[str, Any],
+) -> TerminalOutcome:
+    """Audit the recorded failure, free the lease, and describe it for the Fail state."""
+    target = _target(validation)
+    facts = {name: details.get(name) for name in _ROLLBACK_FAILED_FACTS}
     ports.audit.append(
         ports.org,
         "publish.rollback_failed",
         actor=validation.requester,
         subject=target.id,
-        details={"run_id": run.run_id, **details},
+        details={"run_id": run.run_id, **facts},
+        event_id=publish_event_id(run.run_id, "publish.rollback_failed"),
     )
     ports.leases.release(ports.org, target.id, run.run_id)
+    cause = f"{facts['original_error']} — rollback failed: {facts['rollback_error']}"
     return TerminalOutcome(
         run_id=run.run_id,
         status="ROLLBACK_FAILED",
         error=rollback_failure.error,
-        cause=f"{cause}. {manual_fix}",
-        snapshot_version=snapshot_version,
+        cause=f"{cause}. {facts['manual_fix']}",
+        snapshot_version=facts["snapshot_version"],
         notification_subject=f"flowops: rollback of {target.name} FAILED, manual fix needed"[:99],
     )
+
+
+_ROLLBACK_FAILED_FACTS = (
+    "original_error",
+    "rollback_error",
+    "snapshot_version",
+    "snapshot_key",
+    "live_version",
+    "manual_fix",
+)
 
 
 def record_failure_before_publish(
@@ -758,6 +895,7 @@ def record_failure_before_publish(
         actor=validation.requester if validation else "unknown",
         subject=target.id if target else "unknown flow",
         details={"run_id": run.run_id, "error": failure.error, "cause": message[:2000]},
+        event_id=publish_event_id(run.run_id, "publish.failed"),
     )
     if target is not None:
         ports.leases.release(ports.org, target.id, run.run_id)
@@ -773,6 +911,10 @@ def _target(validation: ValidationOutcome) -> TargetFlow:
     return validation.target
 
 
+def _is_succeeded(run: RunItem | None) -> bool:
+    return run is not None and run.status == "SUCCEEDED"
+
+
 def _move_run(ports: PublishPorts, run_id: str, to_status: Any, details: dict[str, Any]) -> None:
     """Transition the run item from whatever it is now; a repeat of the same move is a no-op."""
     current = ports.runs.get(run_id)
@@ -780,7 +922,16 @@ def _move_run(ports: PublishPorts, run_id: str, to_status: Any, details: dict[st
         raise RunTransitionError(f"publish run {run_id!r} has no run item")
     if current.status == to_status:
         return  # a retried step already moved it
-    ports.runs.transition(run_id, current.status, to_status, details=details)
+    # An absent fact is left out (DynamoDB would refuse a NULL expression value).
+    known = {name: value for name, value in details.items() if value is not None}
+    try:
+        ports.runs.transition(run_id, current.status, to_status, details=known)
+    except RunTransitionError:
+        # The conditional update may have been applied with its answer lost (the retry then
+        # fails the condition): finding the item in the target status is this move's success.
+        after = ports.runs.get(run_id)
+        if after is None or after.status != to_status:
+            raise
 
 
 __all__ = [
@@ -791,12 +942,15 @@ __all__ = [
     "check_job",
     "ensure_version_yaml",
     "failure_message",
+    "finish_recorded_release",
     "health_check",
     "next_wait_seconds",
+    "publish_event_id",
     "record_failure_before_publish",
     "record_release",
     "record_rollback_failed",
     "record_rolled_back",
+    "recorded_release_outcome",
     "run_artifact_key",
     "snapshot_current_version",
     "start_publish",

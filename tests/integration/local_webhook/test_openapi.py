@@ -117,7 +117,7 @@ def test_accepted_schema_matches_the_response_model() -> None:
 
 def test_every_error_code_the_function_raises_is_documented() -> None:
     # Given: every WebhookError the core raises (each carries its status and code)
-    raised = {
+    raised: set[type[errors.WebhookError]] = {
         cls
         for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, errors.WebhookError) and cls is not errors.WebhookError

@@ -121,3 +121,95 @@ def test_a_stack_without_the_webhook_function_fails_with_a_clear_message() -> No
         WebhookFunctionMissingError, match=r"functions\.webhook\.api\.handler.*WebhookApiConstruct"
     ):
         LocalWebhookServer(cloud)  # type: ignore[arg-type]
+
+
+class FakeLambda:
+    """Answers every invoke with one canned Lambda response (what moto's Lambda would return)."""
+
+    def __init__(self, payload: bytes, function_error: str | None = None) -> None:
+        self.payload = payload
+        self.function_error = function_error
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, *, FunctionName: str, Payload: bytes) -> dict[str, Any]:
+        import io
+        import json
+
+        self.events.append(json.loads(Payload))
+        answer: dict[str, Any] = {"StatusCode": 200, "Payload": io.BytesIO(self.payload)}
+        if self.function_error:
+            answer["FunctionError"] = self.function_error
+        return answer
+
+
+@dataclass
+class CannedCloud(TemplateOnlyCloud):
+    lambda_client: FakeLambda | None = None
+
+    def client(self, service: str) -> Any:
+        assert service == "lambda"
+        return self.lambda_client
+
+
+def server_answering(
+    payload: bytes, function_error: str | None = None
+) -> tuple[LocalWebhookServer, FakeLambda]:
+    template = {
+        "Resources": {
+            "WebhookFn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Handler": "functions.webhook.api.handler"},
+            }
+        }
+    }
+    fake = FakeLambda(payload, function_error)
+    resources = LocalResources(
+        template, stack_name="Flowops-local", region="eu-west-1", account_id="123456789012"
+    )
+    return LocalWebhookServer(CannedCloud(resources, fake)), fake  # type: ignore[arg-type]
+
+
+SIGNED = [("X-Hub-Signature-256", "sha256=" + "0" * 64)]
+
+
+@pytest.mark.parametrize(
+    ("payload", "function_error"),
+    [(b'{"errorType": "KeyError", "errorMessage": "boom"}', "Unhandled"), (b'{"body": "no status"}', None)],
+)
+def test_function_errors_and_malformed_responses_become_502(
+    payload: bytes, function_error: str | None
+) -> None:
+    # Given: a function that raises, or answers without a statusCode
+    server, _ = server_answering(payload, function_error)
+
+    # When: a request reaches it
+    status, headers, body = server.respond(received(headers=SIGNED))
+
+    # Then: API Gateway's answer to a broken integration, with no detail leaked
+    assert status == 502
+    assert body == b'{"message": "Internal server error"}'
+    assert ("Content-Type", "application/json") in headers
+
+
+def test_function_answer_is_relayed_with_a_request_id() -> None:
+    # Given: a function answering 202 with a body
+    server, fake = server_answering(b'{"statusCode": 202, "headers": {"X-A": "1"}, "body": "{}"}')
+
+    # When: a stage-prefixed request reaches it
+    status, headers, body = server.respond(received(path="/v1/publish", headers=SIGNED))
+
+    # Then: status, headers and body as the function gave them, plus x-amzn-RequestId; default content type
+    assert (status, body) == (202, b"{}")
+    names = [name for name, _ in headers]
+    assert names == ["X-A", "Content-Type", "x-amzn-RequestId"]
+    assert fake.events[0]["path"] == "/publish"
+    assert fake.events[0]["requestContext"]["requestId"] == dict(headers)["x-amzn-RequestId"]
+
+
+def test_gateway_answers_never_invoke_the_function() -> None:
+    server, fake = server_answering(b'{"statusCode": 202}')
+
+    assert server.respond(received(path="/other", headers=SIGNED))[0] == 403
+    assert server.respond(received(method="GET", headers=SIGNED))[0] == 403
+    assert server.respond(received())[0] == 400  # no X-Hub-Signature-256
+    assert fake.events == []

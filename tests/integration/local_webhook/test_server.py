@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -63,6 +64,33 @@ def test_the_same_delivery_twice_starts_one_execution(endpoint: WebhookEndpoint)
     assert second.json()["replayed"] is True
     assert second.json()["executionArn"] == first.json()["executionArn"]
     assert len(endpoint.executions()) == before + 1
+
+
+def test_concurrent_distinct_deliveries_are_each_answered_with_their_own_execution(
+    endpoint: WebhookEndpoint,
+) -> None:
+    # Given: eight different signed deliveries
+    deliveries = []
+    for index in range(8):
+        body = json.dumps(endpoint.publish_document(reason=f"concurrent delivery {index}")).encode()
+        delivery_id = str(uuid.uuid4())
+        deliveries.append((delivery_id, body, endpoint.signed_headers(body, delivery_id=delivery_id)))
+
+    # When: they reach the server at the same time, on its request threads
+    def post(delivery: tuple[str, bytes, dict[str, str]]) -> tuple[str, requests.Response]:
+        delivery_id, body, headers = delivery
+        return delivery_id, requests.post(endpoint.publish_url, data=body, headers=headers, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(post, deliveries))
+
+    # Then: each answer names the execution of ITS delivery, and eight executions started
+    for delivery_id, response in answers:
+        assert response.status_code == 202, response.text
+        assert response.json()["deliveryId"] == delivery_id
+        assert delivery_id in response.json()["executionName"]
+    assert len({response.json()["executionArn"] for _, response in answers}) == 8
+    endpoint.wait_for_all_executions()
 
 
 def test_bad_signature_is_401_and_starts_nothing(endpoint: WebhookEndpoint) -> None:

@@ -44,3 +44,24 @@ def test_expired_lease_of_a_dead_run_can_be_taken_over(leases: PublishLeaseStore
     leases.acquire("dev", "f-main", "run-dead", now=1000, ttl_seconds=60)
     lease = leases.acquire("dev", "f-main", "run-new", now=1061, ttl_seconds=60)
     assert lease.run_id == "run-new" and leases.holder("dev", "f-main").run_id == "run-new"  # type: ignore[union-attr]
+
+
+def test_an_acquire_applied_but_answered_with_a_failed_condition_holds_the_lease(
+    leases: PublishLeaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the lease put is applied, then answered with ConditionalCheckFailedException
+    # (botocore retried a put whose first answer was lost)
+    from botocore.exceptions import ClientError
+
+    client: Any = leases._dynamodb
+    real_put = client.put_item
+
+    def ambiguous_put(**params: Any) -> Any:
+        real_put(**params)
+        raise ClientError({"Error": {"Code": "ConditionalCheckFailedException", "Message": "x"}}, "PutItem")
+
+    monkeypatch.setattr(client, "put_item", ambiguous_put)
+    # When run-a acquires the lease
+    lease = leases.acquire("dev", "f-main", "run-a", now=1000, ttl_seconds=600)
+    # Then run-a holds it (it is not refused as "busy with itself")
+    assert lease.run_id == "run-a" and leases.holder("dev", "f-main") == lease

@@ -1,0 +1,132 @@
+"""Each step function may touch exactly the data stores and secrets its step uses.
+
+The expected access below is read off the core steps (flowops.publish.steps, flowops.trace.pipeline,
+flowops.scan): a grant that widens without the step needing it fails here. Reuses the one synthesis
+of test_production_stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.infra.test_production_stack import SynthesizedEnvironment, synthesized_environments
+
+pytestmark = pytest.mark.slow  # shares the one synthesis of test_production_stack
+
+# What a statement can give: read/write objects, read/write items of each table, read a secret.
+OBJECTS_READ, OBJECTS_WRITE, OBJECTS_DELETE = "objects:read", "objects:write", "objects:delete"
+STATE_READ, STATE_WRITE, AUDIT_READ, AUDIT_WRITE = "state:read", "state:write", "audit:read", "audit:write"
+GENESYS_SECRET, TRACE_WEBHOOK_SECRET = "secret:genesys", "secret:trace-webhook"
+
+# Publish steps append audit events idempotently (a retried step passes its own event id and a
+# condition failure is resolved by reading the stored event back): they read the audit table too.
+IDEMPOTENT_AUDIT = {AUDIT_READ, AUDIT_WRITE}
+RUN_STATE = {STATE_READ, STATE_WRITE}
+
+EXPECTED_ACCESS: dict[str, set[str]] = {
+    # publish
+    "ValidatePublish": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
+    "SnapshotFlowVersion": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, GENESYS_SECRET},
+    "StartFlowPublish": {OBJECTS_READ, GENESYS_SECRET},
+    "CheckFlowJob": {GENESYS_SECRET},
+    "CheckPublishHealth": {GENESYS_SECRET},
+    "RecordFlowRelease": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
+    "RollBackFlow": {OBJECTS_READ, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
+    "RecordRolledBack": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
+    "RecordRollbackFailed": {*RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
+    "RecordPublishFailure": {*RUN_STATE, *IDEMPOTENT_AUDIT},
+    # trace
+    "ValidateTraceRequest": {GENESYS_SECRET},
+    "QueryFlowInstances": {OBJECTS_WRITE, GENESYS_SECRET},
+    "StartExecutionDataJobs": {OBJECTS_READ, GENESYS_SECRET},
+    "CheckExecutionDataJobs": {GENESYS_SECRET},
+    "AnalyzeExecutions": {OBJECTS_READ, OBJECTS_WRITE, GENESYS_SECRET},
+    "DeliverTrace": {TRACE_WEBHOOK_SECRET},
+    "RecordTraceOutcome": {AUDIT_WRITE},
+    # scan
+    "CheckDependencyIndex": {GENESYS_SECRET},
+    "ListFlowPages": {STATE_READ, GENESYS_SECRET},
+    "ReadFlowPage": {OBJECTS_READ, OBJECTS_WRITE, GENESYS_SECRET},
+    "BuildLock": {OBJECTS_READ, OBJECTS_WRITE},
+    "AdvanceLockPointer": RUN_STATE,
+    "ReportScan": {OBJECTS_READ, OBJECTS_WRITE, AUDIT_WRITE},
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _access_of(statement: dict[str, Any], environment: SynthesizedEnvironment) -> set[str]:
+    def one(resource_type: str, prefix: str) -> str:
+        (key,) = [key for key in environment.resources(resource_type) if key.startswith(prefix)]
+        return key
+
+    bucket = one("AWS::S3::Bucket", "StorageArtifacts")
+    state = one("AWS::DynamoDB::Table", "StorageState")
+    audit = one("AWS::DynamoDB::Table", "StorageAudit")
+    actions = set(_as_list(statement["Action"]))
+    access: set[str] = set()
+    for resource in (json.dumps(item) for item in _as_list(statement.get("Resource", []))):
+        if bucket in resource:
+            access |= {OBJECTS_READ} if any(a.startswith("s3:GetObject") for a in actions) else set()
+            access |= {OBJECTS_WRITE} if "s3:PutObject" in actions else set()
+            access |= {OBJECTS_DELETE} if any(a.startswith("s3:DeleteObject") for a in actions) else set()
+        for table, read, write in ((state, STATE_READ, STATE_WRITE), (audit, AUDIT_READ, AUDIT_WRITE)):
+            if table in resource:
+                access |= {read} if "dynamodb:GetItem" in actions else set()
+                access |= {write} if "dynamodb:PutItem" in actions else set()
+        if "secretsmanager:GetSecretValue" in actions:
+            if f"flowops/{environment.name}/genesys" in resource:
+                access.add(GENESYS_SECRET)
+            if f"flowops/{environment.name}/trace-webhook" in resource:
+                access.add(TRACE_WEBHOOK_SECRET)
+    return access
+
+
+def _access_by_function(environment: SynthesizedEnvironment) -> dict[str, set[str]]:
+    functions = environment.resources("AWS::Lambda::Function")
+    function_of_role = {
+        function["Properties"]["Role"]["Fn::GetAtt"][0]: key for key, function in functions.items()
+    }
+    access: dict[str, set[str]] = {key: set() for key in functions}
+    for policy in environment.resources("AWS::IAM::Policy").values():
+        for role in (role["Ref"] for role in policy["Properties"]["Roles"]):
+            if role in function_of_role:
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                    access[function_of_role[role]] |= _access_of(statement, environment)
+    return access
+
+
+@pytest.fixture(scope="module")
+def dev() -> SynthesizedEnvironment:
+    return synthesized_environments()["dev"]
+
+
+def test_each_step_function_has_exactly_the_access_its_step_uses(dev: SynthesizedEnvironment) -> None:
+    # Given the dev stack, When every function's data-store and secret access is collected
+    access = _access_by_function(dev)
+    # Then each step function has exactly what its step needs, no more and no less
+    for function_id, expected in EXPECTED_ACCESS.items():
+        (logical_id,) = [key for key in access if re.fullmatch(f"Functions{function_id}[0-9A-F]{{8}}", key)]
+        assert access[logical_id] == expected, function_id
+
+
+def test_no_function_may_delete_artifacts(dev: SynthesizedEnvironment) -> None:
+    # Artifacts are content-addressed and immutable, rollback sources included: nothing deletes them.
+    for function, access in _access_by_function(dev).items():
+        assert OBJECTS_DELETE not in access, function
+
+
+def test_trace_delivery_settings_come_from_the_environment(dev: SynthesizedEnvironment) -> None:
+    # Given dev, whose cdk.json entry names no trace webhook
+    functions = dev.resources("AWS::Lambda::Function").values()
+    (deliver,) = [f for f in functions if f["Properties"]["Handler"] == "functions.trace.deliver.handler"]
+    variables = deliver["Properties"]["Environment"]["Variables"]
+    # Then the delivery signs with the conventional secret name and has no URL (not_configured)
+    assert variables["TRACE_WEBHOOK_SECRET_ID"] == "flowops/dev/trace-webhook"
+    assert "TRACE_WEBHOOK_URL" not in variables
