@@ -147,6 +147,11 @@ class CloudConnection(BaseModel):
     trace_state_machine_arn: str | None = None
     alarm_topic_arn: str | None = None
 
+    @property
+    def is_local(self) -> bool:
+        """A local cloud (embedded or `local up`): it always comes with the Genesys simulator."""
+        return self.genesys_base_url is not None
+
     def client(self, service: str) -> Any:
         import boto3
 

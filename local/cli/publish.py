@@ -36,10 +36,10 @@ from local.cli.local_cloud import (
     connect,
     embedded_cloud,
 )
+from local.webhook_server import LOCAL_WEBHOOK_SECRET
 
 WEBHOOK_HANDLER = "functions.webhook.api.handler"
 # Only ever used for the local emulation, whose webhook secret does not exist until we create it.
-LOCAL_WEBHOOK_SECRET = "flowops-local-webhook-secret"
 WEBHOOK_URL_VARIABLE = "FLOWOPS_WEBHOOK_URL"
 WEBHOOK_SECRET_VARIABLE = "FLOWOPS_WEBHOOK_SECRET_ID"
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -82,6 +82,20 @@ def _local_webhook_secret(connection: CloudConnection, secret_id: str) -> str:
         return LOCAL_WEBHOOK_SECRET
 
 
+def _webhook_secret(connection: CloudConnection) -> str:
+    """The shared HMAC secret: named by FLOWOPS_WEBHOOK_SECRET_ID, else the local stack's own."""
+    secret_id = os.environ.get(WEBHOOK_SECRET_VARIABLE, "")
+    if secret_id:
+        secrets = connection.client("secretsmanager")
+        return str(secrets.get_secret_value(SecretId=secret_id)["SecretString"])
+    if not connection.is_local:  # a deployed stack: never guess its secret
+        raise PublishCommandError(f"set {WEBHOOK_SECRET_VARIABLE} to the webhook secret's name", 2)
+    function = _webhook_function(connection)
+    return _local_webhook_secret(
+        connection, function.get("Environment", {}).get("Variables", {}).get("WEBHOOK_SECRET_ID", "")
+    )
+
+
 def _rest_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
     """The API Gateway REST proxy event `POST /publish` with this body produces."""
     now = time.time()
@@ -118,27 +132,33 @@ def _rest_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
 
 
 def send_publish_webhook(connection: CloudConnection, request: dict[str, Any]) -> WebhookAnswer:
-    """POST the request, signed, to the stack's webhook; the answer as status + JSON body."""
+    """POST the request, signed, to the stack's webhook; the answer as status + JSON body.
+
+    Over HTTP when a webhook URL is known (`flowops local up`'s local endpoint, a deployed
+    stack's API, or FLOWOPS_WEBHOOK_URL); an embedded cloud has no HTTP endpoint, so there the
+    webhook function receives the API Gateway event the API would have sent.
+    """
     from flowops.webhook.signature import signed_headers
 
     body = json.dumps(request, separators=(",", ":"))
     delivery_id = str(uuid.uuid4())
-    url = os.environ.get(WEBHOOK_URL_VARIABLE)
-    if connection.aws_endpoint_url is None and url:
+    url = os.environ.get(WEBHOOK_URL_VARIABLE) or connection.webhook_url
+    if url:
         import requests
 
-        secret_id = os.environ.get(WEBHOOK_SECRET_VARIABLE, "")
-        if not secret_id:
-            raise PublishCommandError(f"set {WEBHOOK_SECRET_VARIABLE} to the webhook secret's name", 2)
-        secret = str(connection.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+        secret = _webhook_secret(connection)
         headers = signed_headers(body.encode(), secret, delivery_id=delivery_id, timestamp=int(time.time()))
-        response = requests.post(
-            url, data=body.encode(), headers={"Content-Type": "application/json", **headers}, timeout=30
-        )
+        try:
+            response = requests.post(
+                url, data=body.encode(), headers={"Content-Type": "application/json", **headers}, timeout=30
+            )
+        except requests.RequestException as error:
+            raise PublishCommandError(
+                f"cannot reach the webhook at {url}: {error}", exit_codes.UNREACHABLE
+            ) from None
         return WebhookAnswer(status_code=response.status_code, body=_json_or_text(response.text))
     function = _webhook_function(connection)
-    secret_id = function.get("Environment", {}).get("Variables", {}).get("WEBHOOK_SECRET_ID", "")
-    secret = _local_webhook_secret(connection, secret_id)
+    secret = _webhook_secret(connection)
     headers = signed_headers(body.encode(), secret, delivery_id=delivery_id, timestamp=int(time.time()))
     invoked = connection.client("lambda").invoke(
         FunctionName=function["FunctionName"], Payload=json.dumps(_rest_event(body, headers)).encode()
@@ -306,6 +326,31 @@ FlowOption = Annotated[str, typer.Option("--flow", help="Flow id, or name (with 
 TypeOption = Annotated[str | None, typer.Option("--type", help="Flow type, e.g. INBOUNDCALL.")]
 EnvOption = Annotated[str, typer.Option("--env", help="Environment whose substitutions apply.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ForceUnlockOption = Annotated[
+    bool,
+    typer.Option(
+        "--force-unlock",
+        help="Unlock the flow first if another user or client holds its lock (audited; like Archy's "
+        "--forceUnlock). Without it a locked flow stops the run before anything changes.",
+    ),
+]
+AllowDriftOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-drift",
+        help="Proceed although the flow's published version differs from the current lock "
+        "(someone published outside the pipeline). Without it such drift is a validation error.",
+    ),
+]
+
+
+def _read_yaml_file(path: Path) -> str:
+    """The YAML text, or a usage error (exit 2) naming the file and why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise PublishCommandError(f"cannot read --yaml {path}: {reason}", exit_codes.USAGE_ERROR) from None
 
 
 def publish_command(
@@ -314,8 +359,8 @@ def publish_command(
     yaml_file: Annotated[Path | None, typer.Option("--yaml", help="Flow YAML to publish.")] = None,
     version: Annotated[str | None, typer.Option("--version", help="Existing version to publish.")] = None,
     environment: EnvOption = "dev",
-    force_unlock: Annotated[bool, typer.Option("--force-unlock")] = False,
-    allow_drift: Annotated[bool, typer.Option("--allow-drift")] = False,
+    force_unlock: ForceUnlockOption = False,
+    allow_drift: AllowDriftOption = False,
     reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "published with flowops CLI",
     as_json: JsonOption = False,
     timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 3600.0,
@@ -333,7 +378,7 @@ def publish_command(
             "allow_drift": allow_drift,
         }
         if yaml_file is not None:
-            request["yaml"] = yaml_file.read_text(encoding="utf-8")
+            request["yaml"] = _read_yaml_file(yaml_file)
         else:
             request["version"] = version
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
@@ -370,15 +415,15 @@ def rollback_command(
     flow: FlowOption,
     flow_type: TypeOption = None,
     environment: EnvOption = "dev",
-    force_unlock: Annotated[bool, typer.Option("--force-unlock")] = False,
+    force_unlock: ForceUnlockOption = False,
     reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "rollback with flowops CLI",
     as_json: JsonOption = False,
     timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 3600.0,
 ) -> None:
     """Redeploy the previous recorded version of a flow (its kept YAML) through the pipeline."""
     try:
+        reference = flow_reference(flow, flow_type)  # a usage error before any cloud starts
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
-            reference = flow_reference(flow, flow_type)
             live = _resolve_live_flow(connection, reference)
             current = live.published_version.id if live.published_version else None
             key = previous_recorded_version(connection, live.id, current)
@@ -468,14 +513,14 @@ def validate_command(
     ] = None,
     flow_type: TypeOption = None,
     environment: EnvOption = "dev",
-    allow_drift: Annotated[bool, typer.Option("--allow-drift")] = False,
+    allow_drift: AllowDriftOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Validate flow YAML against the lock and the live org, as the pipeline would."""
     from flowops.flowyaml import FlowYamlError, parse_flow_yaml
 
     try:
-        yaml_text = yaml_file.read_text(encoding="utf-8")
+        yaml_text = _read_yaml_file(yaml_file)
         if flow is None:
             try:
                 document = parse_flow_yaml(yaml_text)

@@ -105,8 +105,13 @@ def test_validate_without_a_target_in_an_unreadable_yaml_is_a_usage_error(
     assert result.stdout == ""
 
 
+FLOW_ID = "0f1e2d3c-0000-4000-8000-000000000001"
+
+
 def test_rollback_against_a_missing_stack_is_a_configuration_error(moto_aws: None, no_cloud: None) -> None:
-    result = runner_invoke(["--stack", "Flowops-gone", "--region", "us-east-1", "rollback", "--flow", "f-1"])
+    result = runner_invoke(
+        ["--stack", "Flowops-gone", "--region", "us-east-1", "rollback", "--flow", FLOW_ID]
+    )
     assert result.exit_code == exit_codes.USAGE_ERROR, result.output
     assert "'Flowops-gone'" in one_line_error(result)
 

@@ -106,6 +106,26 @@ def test_job_still_running_at_the_deadline_is_rolled_back(world_factory: Callabl
     assert_restored_to_snapshot(world, "publish-deadline", result)
 
 
+def test_job_stuck_in_genesys_is_rolled_back_at_the_deadline_and_the_late_job_is_undone(
+    world_factory: Callable[..., PublishWorld], before_handler: Callable[[str, Callable[[], None]], None]
+) -> None:
+    # Given Architect jobs stay Started (`job=stuck`) until the rollback starts, and a publish
+    # deadline of 30 simulated seconds
+    world = world_factory(faults="job=stuck")
+
+    def genesys_recovers() -> None:
+        world.sim.set_faults("")
+
+    before_handler("rollback", genesys_recovers)
+    timing = {"first_poll_seconds": 2, "publish_deadline_seconds": 30}
+    # When version 3 is published
+    result = world.publish("publish-job-stuck", timing=timing)
+    # Then the run gave up at the deadline while the job was still Started, and the rollback
+    # (whose job runs once Genesys recovered) restored the snapshot over the late job's version
+    assert "Publish.DeadlineExceeded" in (result.cause or "") and "still Started" in (result.cause or "")
+    assert_restored_to_snapshot(world, "publish-job-stuck", result)
+
+
 def test_failed_health_check_rolls_back(
     world_factory: Callable[..., PublishWorld], before_handler: Callable[[str, Callable[[], None]], None]
 ) -> None:

@@ -1,0 +1,69 @@
+"""The cold-start benchmark's analysis: lazy-import detection and the report (no timing asserted)."""
+
+from __future__ import annotations
+
+from bench.cold_start import ModuleCost, format_report, handler_modules, lazy_import_sites, top_level_imports
+
+
+def test_graph_building_steps_are_found_importing_networkx_inside_a_function() -> None:
+    # Given the scan's lock assembly and the publish validation, which build graphs on call
+    # When their modules are searched for function-level imports of the graph package
+    # Then the functions doing it are named, and modules importing nothing lazily are not
+    assert "flowops.scan.assemble.analyze_and_export" in lazy_import_sites("flowops.scan.assemble")
+    assert "flowops.publish.validate._check_cycles" in lazy_import_sites("flowops.publish.validate")
+    assert lazy_import_sites("flowops.lock.canonical") == ()
+    assert lazy_import_sites("no.such.module") == ()
+
+
+def test_every_handler_module_is_listed() -> None:
+    modules = handler_modules()
+    assert "functions.scan.build_lock" in modules
+    assert "functions.webhook.api" in modules
+    assert all(module.startswith("functions.") for module in modules)
+
+
+def test_importtime_log_gives_cumulative_seconds_per_top_level_package() -> None:
+    # Given a -X importtime log with nested and own modules
+    log = "\n".join(
+        [
+            "import time: self [us] | cumulative | imported package",
+            "import time:       500 |       1500 |     networkx.utils",
+            "import time:      1000 |     250000 |   networkx",
+            "import time:       200 |      90000 | boto3",
+            "import time:       100 |     400000 | functions",
+        ]
+    )
+    # When it is parsed / Then top-level third-party packages come heaviest first
+    assert top_level_imports(log) == [("networkx", 0.25), ("boto3", 0.09)]
+
+
+def test_report_counts_init_time_and_first_call_networkx_separately() -> None:
+    # Given one handler importing networkx at init and one importing it on its first call
+    costs = [
+        ModuleCost(
+            module="functions.scan.report",
+            wall_seconds=0.9,
+            init_seconds=0.5,
+            top_imports=[("networkx", 0.2)],
+            init_heavy=["networkx", "aws_xray_sdk"],
+            lazy_sites=[],
+            first_call_seconds=0.0,
+        ),
+        ModuleCost(
+            module="functions.scan.build_lock",
+            wall_seconds=0.7,
+            init_seconds=0.5,
+            top_imports=[("boto3", 0.2)],
+            init_heavy=["aws_xray_sdk"],
+            lazy_sites=["flowops.scan.assemble.analyze_and_export"],
+            first_call_seconds=0.2,
+        ),
+    ]
+    # When the report is formatted
+    report = format_report(costs, bare=0.02, common=0.5, samples=1, top=1)
+
+    # Then networkx at init and networkx on the first call are reported apart
+    assert "networkx: imported at init by 1 of 2 handlers: functions.scan.report" in report
+    assert "aws_xray_sdk: imported at init by 2 of 2 handlers" in report
+    assert "functions.scan.build_lock" in report.split("networkx imported lazily")[1]
+    assert "+200 ms" in report
