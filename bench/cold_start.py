@@ -166,6 +166,17 @@ def _own_modules(modules: list[str]) -> list[str]:
     return [name for name in modules if name.split(".")[0] in ("flowops", "functions")]
 
 
+def _identifiers(tree: ast.AST) -> set[str]:
+    """Names and attribute names mentioned anywhere in `tree` (calls, callbacks, decorators)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+    return names
+
+
 @cache
 def _references_by_function(module: str) -> dict[str, frozenset[str]]:
     """Every function of `module` (methods and nested ones too) -> the identifiers it mentions."""
@@ -175,12 +186,7 @@ def _references_by_function(module: str) -> dict[str, frozenset[str]]:
     references: dict[str, set[str]] = {}
     for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-            names = references.setdefault(function.name, set())
-            for node in ast.walk(function):
-                if isinstance(node, ast.Name):
-                    names.add(node.id)
-                elif isinstance(node, ast.Attribute):
-                    names.add(node.attr)
+            references.setdefault(function.name, set()).update(_identifiers(function))
     return {name: frozenset(mentioned) for name, mentioned in references.items()}
 
 
@@ -206,10 +212,7 @@ def reachable_lazy_sites(handler_module: str, loaded_modules: list[str]) -> list
         identifier
         for node in tree.body
         if isinstance(node, ast.FunctionDef) and node.name == "handler"
-        for child in ast.walk(node)
-        for identifier in (
-            [child.id] if isinstance(child, ast.Name) else [child.attr] if isinstance(child, ast.Attribute) else []
-        )
+        for identifier in _identifiers(node)
     ]
     seen: set[str] = set()
     while pending:

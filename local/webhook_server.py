@@ -17,8 +17,6 @@ What API Gateway answers itself, before the function, is mimicked here (the depl
 `infra/constructs/webhook_api.py`):
 - only the documented route exists (no proxy resource): any other path, or another method on
   `/publish`, is `403 {"message":"Missing Authentication Token"}`;
-- the method's request validator requires the `X-Hub-Signature-256` header: without it,
-  `400 {"message":"Missing required request parameters: [X-Hub-Signature-256]"}`;
 - payloads over API Gateway's 10 MB quota: `413 {"message":"Request Too Long"}` (the function's
   own, much smaller `WEBHOOK_MAX_BODY_BYTES` limit then answers 413 for everything above it, as
   in the cloud);
@@ -50,7 +48,6 @@ WEBHOOK_HANDLER = "functions.webhook.api.handler"
 STAGE = "v1"
 # The routes the webhook API documents (docs/openapi/webhook.yaml); a test keeps them in step.
 ROUTES: Mapping[str, frozenset[str]] = {"/publish": frozenset({"POST"})}
-SIGNATURE_HEADER = "X-Hub-Signature-256"  # required by the method's request validator
 API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 # Only ever used by the local emulation, whose webhook secret does not exist until it is created;
 # the same value `flowops publish` creates (local/cli/publish.py), documented in docs/webhook.md.
@@ -344,8 +341,6 @@ class LocalWebhookServer:
         if resource is None or request.method not in ROUTES[resource]:
             # API Gateway REST answers unknown resources and undefined methods alike.
             return _gateway_answer(403, "Missing Authentication Token", **_MISSING_TOKEN_HEADERS)
-        if not any(name.lower() == SIGNATURE_HEADER.lower() for name, _ in request.headers):
-            return _gateway_answer(400, f"Missing required request parameters: [{SIGNATURE_HEADER}]")
         # The event's `path` never carries the stage (API Gateway strips it from execute-api URLs).
         event = proxy_event(
             request.model_copy(update={"path": resource}),

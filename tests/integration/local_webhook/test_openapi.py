@@ -157,7 +157,7 @@ def test_live_answers_conform_to_the_documented_responses(endpoint: WebhookEndpo
     requests_to_send = [
         (good, endpoint.signed_headers(good), 202),
         (good, wrong_secret, 401),
-        (good, {"Content-Type": "application/json"}, 400),
+        (good, {"Content-Type": "application/json"}, 401),
         (invalid, endpoint.signed_headers(invalid), 400),
         (unknown_flow, endpoint.signed_headers(unknown_flow), 404),
     ]

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bench.cold_start import ModuleCost, format_report, handler_modules, lazy_import_sites, top_level_imports
+from bench.cold_start import (
+    ModuleCost,
+    format_report,
+    handler_modules,
+    lazy_import_sites,
+    reachable_lazy_sites,
+    top_level_imports,
+)
 
 
 def test_graph_building_steps_are_found_importing_networkx_inside_a_function() -> None:
@@ -67,3 +74,20 @@ def test_report_counts_init_time_and_first_call_networkx_separately() -> None:
     assert "aws_xray_sdk: imported at init by 2 of 2 handlers" in report
     assert "functions.scan.build_lock" in report.split("networkx imported lazily")[1]
     assert "+200 ms" in report
+
+
+def test_only_handlers_that_can_call_a_lazy_site_are_charged_for_it() -> None:
+    # Given the modules a publish handler loads, which include the validation module and its
+    # function-level networkx import
+    loaded = [
+        "functions.publish.validate",
+        "functions.publish.check_job",
+        "functions.publish._wiring",
+        "flowops.publish.steps",
+        "flowops.publish.validate",
+    ]
+    # When reachability is followed from each handler's `handler` function
+    # Then Validate reaches the cycle check and CheckPublishJob does not
+    validate_sites = reachable_lazy_sites("functions.publish.validate", loaded)
+    assert validate_sites == ["flowops.publish.validate._check_cycles"]
+    assert reachable_lazy_sites("functions.publish.check_job", loaded) == []
