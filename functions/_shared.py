@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import boto3
 from flowops.config import GenesysSettings, StorageSettings, build_client_from_settings
 from flowops.genesys.client import GenesysClient
-from flowops.publish.errors import as_step_functions_error
+from flowops.stepfunctions import as_step_functions_error
 from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from flowops.scan.genesys_source import GenesysScanSource
 
-from functions._shared import artifacts, audit_log, genesys_client, pointers, storage_settings, utc_now
+from functions._shared import (
+    artifacts,
+    audit_log,
+    genesys_client,
+    pointers,
+    step_errors,
+    storage_settings,
+    utc_now,
+)
 
 
 def scan_source() -> GenesysScanSource:
     return GenesysScanSource(genesys_client())
 
 
-__all__ = ["artifacts", "audit_log", "pointers", "scan_source", "storage_settings", "utc_now"]
+__all__ = ["artifacts", "audit_log", "pointers", "scan_source", "step_errors", "storage_settings", "utc_now"]

@@ -19,6 +19,7 @@ tracer = get_tracer()
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@_wiring.step_errors
 @event_parser(model=IndexCheckRequest)
 def handler(event: IndexCheckRequest, context: LambdaContext) -> dict[str, Any]:
     result = check_dependency_index(_wiring.scan_source(), event.scan, event.index, now=_wiring.utc_now())

@@ -19,6 +19,7 @@ tracer = get_tracer()
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@_wiring.step_errors
 @event_parser(model=ReportRequest)
 def handler(event: ReportRequest, context: LambdaContext) -> dict[str, Any]:
     settings = _wiring.storage_settings()

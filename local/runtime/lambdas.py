@@ -5,8 +5,8 @@ function's dotted `Handler`, applies the function's environment (its template va
 runner's overrides, e.g. GENESYS_BASE_URL of the simulator) as a per-thread overlay, and calls
 the handler with the event and a fake Lambda context. A raised exception becomes
 `x-amz-function-error: Unhandled` with `{"errorType", "errorMessage", "stackTrace"}` where
-errorType is the exception's `asl_error_name` if it has one, else its class name — exactly the
-names Step Functions `Retry`/`Catch` match on.
+errorType is the exception's class name, as Lambda's Python runtime reports it — the names Step
+Functions `Retry`/`Catch` match on (handlers name flowops errors with `flowops.stepfunctions`).
 """
 
 from __future__ import annotations
@@ -61,8 +61,13 @@ class Invocation(BaseModel):
 
 
 def error_name(error: BaseException) -> str:
-    name = getattr(error, "asl_error_name", None)
-    return name if isinstance(name, str) and name else type(error).__name__
+    """What Lambda's Python runtime reports as `errorType`: the exception's class name.
+
+    Handlers re-raise flowops errors as classes named after their `asl_error_name`
+    (`flowops.stepfunctions`), so Retry/Catch match the same names here and in AWS; an error a
+    handler forgot to name shows up here exactly as it would in AWS, under its class name.
+    """
+    return type(error).__name__
 
 
 class HandlerRunner:

@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from flowops.stepfunctions import as_step_functions_error as _named_after_asl_error
+
 CORRELATION_ID_HEADER = "inin-correlation-id"
 
 
@@ -375,24 +377,13 @@ def error_from_response(
     return GenesysError(f"unexpected HTTP {status} from Genesys for {operation}{detail}", **context)
 
 
-_ASL_ERROR_CLASSES: dict[str, type[GenesysError]] = {}
-
-
 def as_step_functions_error(error: GenesysError) -> GenesysError:
     """The same error as an instance of a class NAMED after `asl_error_name`.
 
     Lambda reports `type(exc).__name__` as the error type Step Functions matches in Retry and
     Catch, so a handler that re-raises this (`raise as_step_functions_error(e) from e`) lets the
-    state machine match "Genesys.RateLimited" etc. The class still derives from the original
-    class, so `isinstance` checks keep working.
+    state machine match "Genesys.RateLimited" etc. See `flowops.stepfunctions`.
     """
-    original = type(error)
-    name = original.asl_error_name
-    cls = _ASL_ERROR_CLASSES.get(name)
-    if cls is None or not issubclass(cls, original):
-        cls = type(name, (original,), {"__module__": original.__module__})
-        _ASL_ERROR_CLASSES[name] = cls
-    converted = cls.__new__(cls)
-    converted.__dict__.update(error.__dict__)
-    converted.args = error.args
+    converted = _named_after_asl_error(error)
+    assert isinstance(converted, GenesysError)  # the named class derives from the original
     return converted

@@ -1,14 +1,18 @@
 """Publish errors, each with the ASL error name Step Functions' Retry/Catch match on.
 
 Lambda reports `type(exc).__name__` as the error type; handlers therefore raise
-`as_step_functions_error(error)` (a subclass named after `asl_error_name`). The local runtime
-reads `asl_error_name` directly. Names under `Publish.` are never retried by the state
-machine: they describe the flow or the org, and trying again would give the same answer.
+`flowops.stepfunctions.as_step_functions_error(error)` (a subclass named after
+`asl_error_name`), and the local runtime reports class names exactly as Lambda does. Names
+under `Publish.` are never retried by the state machine: they describe the flow or the org,
+and trying again would give the same answer.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
+
+# Re-exported: publish code and its tests import it from here.
+from flowops.stepfunctions import as_step_functions_error as as_step_functions_error
 
 
 class PublishError(Exception):
@@ -59,26 +63,3 @@ class LeaseHeldError(PublishError):
     """Another run holds this flow's publish lease."""
 
     asl_error_name = "Publish.FlowBusy"
-
-
-_ASL_CLASSES: dict[tuple[type[BaseException], str], type[BaseException]] = {}
-
-
-def as_step_functions_error(error: BaseException) -> BaseException:
-    """The same error as an instance of a class NAMED after its `asl_error_name` (if it has one).
-
-    Works for PublishError, GenesysError and StoreError alike: all carry `asl_error_name`.
-    The new class derives from the original, so `isinstance` checks keep working.
-    """
-    name = getattr(error, "asl_error_name", None)
-    if not isinstance(name, str) or not name or type(error).__name__ == name:
-        return error
-    original = type(error)
-    cls = _ASL_CLASSES.get((original, name))
-    if cls is None:
-        cls = type(name, (original,), {"__module__": original.__module__})
-        _ASL_CLASSES[(original, name)] = cls
-    converted: Any = cls.__new__(cls)
-    converted.__dict__.update(error.__dict__)
-    converted.args = error.args
-    return converted  # type: ignore[no-any-return]

@@ -277,7 +277,8 @@ def check_execution_data_jobs(
     all_failed = finished and failed_jobs == len(states)
     waited = progress.waited_seconds
     elapsed = max(waited, int((now - progress.started_at).total_seconds()))
-    wait = next_poll_seconds(progress.attempt)
+    # The first wait (FIRST_POLL_SECONDS) came before this check, so the next one is one step longer.
+    wait = next_poll_seconds(progress.attempt + 1)
     deadline_exceeded = not finished and elapsed + wait > plan.deadline_seconds
     if all_failed:
         message = f"all {len(states)} execution data jobs ended Failed: Genesys could not export the runs"

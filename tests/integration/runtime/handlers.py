@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from flowops.stepfunctions import as_step_functions_error
 from flowops.store import ArtifactStore, scan_artifact_key
 
 _attempts: Counter[str] = Counter()
@@ -23,7 +24,17 @@ class PermanentProbeError(Exception):
 
 
 def flaky_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Fails `fail_times` times with Probe.Transient (or always with Probe.Permanent), then writes to S3."""
+    """Fails `fail_times` times with Probe.Transient (or always with Probe.Permanent), then writes to S3.
+
+    Errors are raised named after their `asl_error_name`, as every flowops handler does.
+    """
+    try:
+        return _flaky_step(event, context)
+    except (TransientProbeError, PermanentProbeError) as error:
+        raise as_step_functions_error(error) from error
+
+
+def _flaky_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
     run_id = str(event["run_id"])
     with _attempts_lock:
         _attempts[run_id] += 1

@@ -301,12 +301,12 @@ def test_jobs_start_in_batches_and_the_poll_backs_off_to_a_cap() -> None:
     progress = start_execution_data_jobs(source, artifacts, instances, now=NOW)
     # Then there is one job per 100 ids
     assert [len(source.jobs[j]) for j in progress.job_ids] == [100, 100, 50]
-    # and while they run, each check asks to wait longer, up to 60 s
-    waits = []
+    # and while they run, each check asks to wait longer than the wait before it, up to 60 s
+    waits = [progress.wait_seconds]
     for _ in range(7):
         progress = check_execution_data_jobs(source, progress, plan(deadline_seconds=7200), now=NOW)
         waits.append(progress.wait_seconds)
-    assert waits == [2, 4, 8, 16, 32, 60, 60] == [next_poll_seconds(n) for n in range(7)]
+    assert waits == [2, 4, 8, 16, 32, 60, 60, 60] == [next_poll_seconds(n) for n in range(8)]
     assert not progress.ready and not progress.failed and not progress.deadline_exceeded
 
 
