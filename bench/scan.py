@@ -126,7 +126,7 @@ def run_scan(
     scan = ScanContext(
         scan_id=scan_id, started_at=datetime.now(UTC), request=ScanRequest(full=full, page_size=500)
     )
-    plan = plan_flow_pages(source, pointers, scan, org=ORG)
+    plan = plan_flow_pages(source, pointers, scan, org=ORG, artifacts=artifacts)
     pages = [
         read_flow_page(
             source,

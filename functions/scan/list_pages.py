@@ -24,7 +24,11 @@ tracer = get_tracer()
 def handler(event: PlanRequest, context: LambdaContext) -> dict[str, Any]:
     settings = _wiring.storage_settings()
     plan = plan_flow_pages(
-        _wiring.scan_source(), _wiring.pointers(settings), event.scan, org=settings.flowops_org
+        _wiring.scan_source(),
+        _wiring.pointers(settings),
+        event.scan,
+        org=settings.flowops_org,
+        artifacts=_wiring.artifacts(settings),
     )
     logger.info(
         "planned flow pages",

@@ -57,12 +57,12 @@ class ScanWorkflowConstruct(Construct):
                     StepFunction(
                         "CheckDependencyIndex", "check_index", Duration.seconds(60), calls_genesys=True
                     ),
-                    # Reads the lock pointer to plan an incremental scan.
+                    # Reads the lock pointer to plan an incremental scan; stores the data actions' versions.
                     StepFunction(
                         "ListFlowPages",
                         "list_pages",
                         Duration.seconds(60),
-                        grants=[state.grant_read_data],
+                        grants=[state.grant_read_data, bucket.grant_put],
                         calls_genesys=True,
                     ),
                     # A page of 200 flows is at most ~200 consumed-resource reads; at a quarter of a

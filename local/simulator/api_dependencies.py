@@ -27,8 +27,9 @@ def _visible(state: SimulatorState, consumer_id: str, resource_id: str) -> bool:
 def dependency_json(state: SimulatorState, entity_id: str, version: str | None) -> dict[str, Any]:
     described = state.org.describe(entity_id)
     name, object_type, deleted = described if described else ("", "UNKNOWN", True)
-    flow = state.org.flows.get(entity_id)
-    updated = bool(flow and version is not None and flow.published_version_id not in {None, version})
+    # `updated`: the consumer's snapshot is no longer what the object publishes now.
+    current = state.org.current_snapshot(entity_id)
+    updated = version is not None and current is not None and current != version
     return compact(
         {
             "id": entity_id,

@@ -7,8 +7,8 @@ What a generated org contains, and why (each is a case the pipeline must handle)
   them deleted but still referenced (broken-reference detection);
 - locked flows (held by another user through the Architect UI);
 - flows with several versions, where older versions consume less;
-- stale snapshots: a consumer pinned to an older version of a common module than the one now
-  published (needs-republish detection);
+- stale snapshots: a consumer pinned to an older version of a common module, or of a data
+  action, than the one now published (needs-republish detection);
 - never-published flows that other flows transfer to;
 - execution data for a subset of flows within the 10 days before `now`.
 Flow YAML is rendered on demand from the version data (see archyaml.py), which keeps a
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from flowops.flowyaml.flow_types import flow_type_info
@@ -198,12 +199,67 @@ def generate_org(flows: int = 200, seed: int = 1, now: float | None = None) -> O
                 for d in version.consumes
             )
 
+    _snapshot_data_actions(org, all_flows)
+
     # 4. Locks held by someone else through the Architect UI.
     for flow in all_flows:
         if rng.random() < 0.02:
             flow.locked_by = _OTHER_USER
     _add_execution_data(org, rng, all_flows, anchor, seed)
     return org
+
+
+# About one consumed data action in seven was published against an older action version.
+_STALE_DATA_ACTION_PERCENT = 15
+
+
+def _stale_data_action_pick(flow_id: str, action_id: str) -> bool:
+    # A hash instead of the generator's random stream: adding data-action snapshots must not
+    # shift every other random choice (and so every org an existing seed describes).
+    return zlib.crc32(f"{flow_id}:{action_id}".encode()) % 100 < _STALE_DATA_ACTION_PERCENT
+
+
+def _snapshot_data_actions(org: Org, flows: list[Flow]) -> None:
+    """Give every consumed data action the version its consumer was published against.
+
+    Most consumers snapshot the current version; a hashed few an older one (stale snapshots).
+    An org with any stale-capable consumer gets at least one, so small orgs show the case too.
+    """
+
+    def snapshot(flow: Flow, dependency: Dependency, *, force_stale: bool = False) -> Dependency:
+        action = org.objects[dependency.id]
+        stale = action.version > 1 and (force_stale or _stale_data_action_pick(flow.id, action.id))
+        return Dependency(
+            dependency.id, dependency.object_type, str(action.version - 1 if stale else action.version)
+        )
+
+    def live_action(dependency: Dependency) -> bool:
+        return dependency.object_type == "DATAACTION" and not org.objects[dependency.id].deleted
+
+    any_stale = False
+    for flow in flows:
+        for version in flow.versions.values():
+            version.consumes = tuple(snapshot(flow, d) if live_action(d) else d for d in version.consumes)
+        published = flow.versions.get(flow.published_version_id or "")
+        if published is not None:
+            any_stale = any_stale or any(
+                live_action(d) and d.version != str(org.objects[d.id].version) for d in published.consumes
+            )
+    if any_stale:
+        return
+    for flow in flows:
+        published = flow.versions.get(flow.published_version_id or "")
+        if published is None:
+            continue
+        candidate = next(
+            (d for d in published.consumes if live_action(d) and org.objects[d.id].version > 1), None
+        )
+        if candidate is not None:
+            stale = snapshot(flow, candidate, force_stale=True)
+            # Every version holding that dependency (older versions share a prefix) agrees.
+            for version in flow.versions.values():
+                version.consumes = tuple(stale if d == candidate else d for d in version.consumes)
+            return
 
 
 def _add_versions(

@@ -50,13 +50,13 @@ def start_operation(
 
 
 def _resnapshot(state: SimulatorState, consumes: tuple[Dependency, ...]) -> tuple[Dependency, ...]:
-    """A (re)publish snapshots the currently published version of every consumed flow."""
+    """A (re)publish snapshots the current version of every consumed flow and data action."""
     refreshed = []
     for dependency in consumes:
-        target = state.org.flows.get(dependency.id)
+        snapshot = state.org.current_snapshot(dependency.id)
         refreshed.append(
-            Dependency(dependency.id, dependency.object_type, target.published_version_id)
-            if target
+            Dependency(dependency.id, dependency.object_type, snapshot)
+            if snapshot is not None or dependency.id in state.org.flows
             else dependency
         )
     return tuple(refreshed)
@@ -124,7 +124,7 @@ def _resolve(state: SimulatorState, object_type: str, name: str) -> Dependency |
         obj = org.add_object(
             OrgObject(str(uuid.uuid5(_SYSTEM_PROMPT_NAMESPACE, name.lower())), name, "SYSTEMPROMPT")
         )
-    return Dependency(obj.id, obj.object_type) if obj else None
+    return Dependency(obj.id, obj.object_type, org.current_snapshot(obj.id)) if obj else None
 
 
 def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:

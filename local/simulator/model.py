@@ -99,7 +99,9 @@ class Principal:
 
 @dataclass(slots=True, frozen=True)
 class Dependency:
-    """One consumed resource of a flow version. `version` is set for flows (the snapshot)."""
+    """One consumed resource of a flow version. `version` is the snapshot the flow version was
+    published against: a flow's published version id, or a data action's integer version (as
+    the string dependency tracking reports); None for unversioned objects."""
 
     id: str
     object_type: str
@@ -223,6 +225,17 @@ class Org:
         obj = self.objects.get(entity_id)
         if obj is not None:
             return obj.name, obj.object_type, obj.deleted
+        return None
+
+    def current_snapshot(self, entity_id: str) -> str | None:
+        """The version a publish snapshots now: the published version of a flow, the current
+        `version` of a live data action, None for anything unversioned."""
+        flow = self.flows.get(entity_id)
+        if flow is not None:
+            return flow.published_version_id
+        obj = self.objects.get(entity_id)
+        if obj is not None and obj.object_type == "DATAACTION" and not obj.deleted:
+            return str(obj.version)
         return None
 
     # ---- mutation ----------------------------------------------------------------------------

@@ -131,7 +131,9 @@ def parse_org_document(document: Any, *, now: float | None = None) -> Org:
                 )
             if described[1] != target_type:
                 raise OrgFileError(f"{where}: {target_id!r} is a {described[1]}, not a {target_type}")
-            consumes.append(Dependency(target_id, target_type, published_of.get(target_id)))
+            # Published against what is current: a flow's published version, a data action's version.
+            snapshot = published_of.get(target_id) or org.current_snapshot(target_id)
+            consumes.append(Dependency(target_id, target_type, snapshot))
         # Versions 1..N: every version consumes the same resources (the file describes the
         # published one); the older versions give rollback something to go back to.
         count = int(float(published))

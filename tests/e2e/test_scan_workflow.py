@@ -62,6 +62,26 @@ def test_scan_of_a_generated_org_matches_an_independent_computation(
     # and the graph exports were written beside the analysis
     for name in ("graph.json", "graph.dot", "graph.mmd"):
         assert world.artifact(f"scans/dev/scan-generated/{name}")
+    # and a flow published against an older data-action version than the current one is
+    # reported as a stale snapshot (the versions came from the integrations listing)
+    org = world.sim.org
+    stale_data_actions = {
+        (problem["object_ids"][0], problem["consumer_ids"][0])
+        for problem in world.json_artifact(result.output["report_key"])["analysis"]["problems"]
+        if problem["code"] == "STALE_SNAPSHOT" and org.objects.get(problem["object_ids"][0]) is not None
+    }
+    expected_stale = {
+        (dependency.id, flow.id)
+        for flow in org.flows.values()
+        if flow.published_version_id and not flow.deleted
+        for dependency in flow.versions[flow.published_version_id].consumes
+        if dependency.object_type == "DATAACTION"
+        and not org.objects[dependency.id].deleted
+        and int(dependency.version or 0) < org.objects[dependency.id].version
+    }
+    assert expected_stale and stale_data_actions == expected_stale
+    versions = world.json_artifact("scans/dev/scan-generated/data-action-versions.json")["versions"]
+    assert {action_id for action_id, _ in expected_stale} <= set(versions)
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
     "RecordTraceOutcome": {AUDIT_WRITE},
     # scan
     "CheckDependencyIndex": {GENESYS_SECRET},
-    "ListFlowPages": {STATE_READ, GENESYS_SECRET},
+    "ListFlowPages": {STATE_READ, OBJECTS_WRITE, GENESYS_SECRET},
     "ReadFlowPage": {OBJECTS_READ, OBJECTS_WRITE, GENESYS_SECRET},
     "BuildLock": {OBJECTS_READ, OBJECTS_WRITE},
     "AdvanceLockPointer": RUN_STATE,

@@ -8,7 +8,8 @@ the scan's own artifacts (`lock-meta.json`).
 
 Objects are derived from what flows consume: a consumed flow that the org does not list is
 `missing`; dependency tracking's `deleted` flag marks deleted objects; a consumed flow's
-version is the version the org publishes now (what stale-snapshot detection compares with).
+version is the version the org publishes now, a data action's the version the integrations
+listing shows now (both are what stale-snapshot detection compares with).
 """
 
 from __future__ import annotations
@@ -22,16 +23,34 @@ from flowops.lock.models import FailedObject, LockedFlow, LockedObject, Lockfile
 from flowops.lock.object_types import is_flow_object_type
 from flowops.scan.errors import PageResultMissingError
 from flowops.scan.keys import lock_key, scan_key
-from flowops.scan.models import BuildLockRequest, IndexCheckResult, LockSummary, ObservedObject, PageFlows
+from flowops.scan.models import (
+    BuildLockRequest,
+    DataActionVersions,
+    IndexCheckResult,
+    LockSummary,
+    ObservedObject,
+    PageFlows,
+)
 from flowops.scan.ports import ArtifactWriter
 
 JSON = "application/json"
+DATA_ACTION = "DATAACTION"
 
 
 def assemble_lock(
-    org: str, pages: list[PageFlows], *, index: IndexCheckResult | None = None, meta: LockMeta | None = None
+    org: str,
+    pages: list[PageFlows],
+    *,
+    index: IndexCheckResult | None = None,
+    meta: LockMeta | None = None,
+    data_action_versions: DataActionVersions | None = None,
 ) -> Lockfile:
-    """Merge page results into one canonical lock (pure; no I/O)."""
+    """Merge page results into one canonical lock (pure; no I/O).
+
+    `data_action_versions` gives DATAACTION objects their current version, against which the
+    graph judges each consumer's snapshot; a data action it does not list keeps no version.
+    """
+    current_action_versions = data_action_versions.versions if data_action_versions else {}
     flows_by_id: dict[str, LockedFlow] = {}
     observed: dict[tuple[str, str], ObservedObject] = {}
     for page in sorted(pages, key=lambda item: item.page_number):
@@ -64,6 +83,7 @@ def assemble_lock(
                     id=object_id,
                     name=item.name,
                     type=object_type,
+                    version=(current_action_versions.get(object_id) if object_type == DATA_ACTION else None),
                     deleted=item.deleted,
                     # A flow reference the org does not list (and that dependency tracking does
                     # not call deleted) points at nothing.
@@ -105,7 +125,12 @@ def build_lock(
         reused_flows=reused,
         previous_sha256=request.plan.previous_lock_sha,
     )
-    lock = assemble_lock(org, pages, index=request.index, meta=meta)
+    versions = None
+    if request.plan.data_action_versions_key:
+        versions = DataActionVersions.model_validate(
+            json.loads(artifacts.get_bytes(request.plan.data_action_versions_key))
+        )
+    lock = assemble_lock(org, pages, index=request.index, meta=meta, data_action_versions=versions)
     sha = lock_sha256(lock)
     key = lock_key(org, sha)
     artifacts.put_immutable(key, canonical_bytes(lock), JSON)

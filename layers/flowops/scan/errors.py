@@ -30,3 +30,9 @@ class PageResultMissingError(ScanError):
     """A page result the lock step needs is absent: the map did not finish every page."""
 
     asl_error_name = "Scan.PageResultMissing"
+
+
+class MalformedDataActionRecordError(ScanError):
+    """Genesys listed a data action the scan cannot use (no id, or a version that is no integer)."""
+
+    asl_error_name = "Scan.MalformedDataActionRecord"

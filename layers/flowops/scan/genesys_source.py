@@ -12,6 +12,8 @@ from typing import Any
 
 from flowops.genesys.client import GenesysClient
 
+DATA_ACTIONS_PAGE_SIZE = 100
+
 
 @dataclass(frozen=True)
 class ApiFlowsPage:
@@ -52,3 +54,7 @@ class GenesysScanSource:
                 flow_id, version=version, object_type=object_type
             )
         ]
+
+    def data_actions(self) -> list[Mapping[str, Any]]:
+        # 100 per page: the page size the integrations listing is documented and tested with.
+        return [action.to_api() for action in self.client.iter_actions(page_size=DATA_ACTIONS_PAGE_SIZE)]

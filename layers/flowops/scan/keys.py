@@ -16,3 +16,8 @@ def scan_key(org: str, scan_id: str, name: str) -> str:
 
 def page_key(org: str, scan_id: str, page_number: int) -> str:
     return scan_key(org, scan_id, f"pages/{page_number:05d}.json")
+
+
+def data_action_versions_key(org: str, scan_id: str) -> str:
+    """The data actions' current versions, read once while planning."""
+    return scan_key(org, scan_id, "data-action-versions.json")

@@ -125,6 +125,20 @@ class FlowPagePlan(BaseModel):
     previous_lock_sha: str | None = None
     previous_lock_key: str | None = None
     api_calls: int = 0
+    data_action_versions_key: str | None = Field(
+        default=None,
+        description="S3 key of the DataActionVersions read while planning (None: not read)",
+    )
+
+
+class DataActionVersions(BaseModel):
+    """The current `version` of every data action, read once per scan (stored in S3, not state).
+
+    Stale-snapshot detection compares it with the version each flow consumed; an org can have
+    thousands of data actions, which is why only the key travels in the plan.
+    """
+
+    versions: dict[str, str] = Field(default_factory=dict, description="data action id -> version")
 
 
 class ObservedObject(BaseModel):

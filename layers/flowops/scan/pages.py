@@ -1,7 +1,8 @@
 """Steps 2 and 3: plan the pages of flows, then read one page's flows and their dependencies.
 
-Planning costs one API call (the first page tells the page count) and fixes, for the whole
-run, which lock is "previous": every page reuses dependencies from that same lock, and the
+Planning costs one API call (the first page tells the page count) plus the pages of the
+data-action listing (their current versions, stored in S3 for the lock step), and fixes, for
+the whole run, which lock is "previous": every page reuses dependencies from that same lock, and the
 pointer step later advances only if that lock is still current.
 
 Reading a page is incremental: a flow whose published version equals the one recorded in
@@ -18,9 +19,14 @@ from typing import Any
 
 from flowops.lock import LockedDependency, LockedFlow, Lockfile, LockFormatError, parse_lock
 from flowops.lock.object_types import flow_object_type, is_flow_object_type
-from flowops.scan.errors import MalformedFlowRecordError, PreviousLockUnreadableError
-from flowops.scan.keys import page_key
+from flowops.scan.errors import (
+    MalformedDataActionRecordError,
+    MalformedFlowRecordError,
+    PreviousLockUnreadableError,
+)
+from flowops.scan.keys import data_action_versions_key, page_key
 from flowops.scan.models import (
+    DataActionVersions,
     FlowPagePlan,
     ObservedObject,
     PageDescriptor,
@@ -58,15 +64,33 @@ KNOWN_OBJECT_TYPES = frozenset(
 
 
 def plan_flow_pages(
-    source: ScanSource, pointers: LockPointers, scan: ScanContext, *, org: str
+    source: ScanSource,
+    pointers: LockPointers,
+    scan: ScanContext,
+    *,
+    org: str,
+    artifacts: ArtifactWriter | None = None,
 ) -> FlowPagePlan:
-    """Count the pages of flows and pin the previous lock for this run."""
+    """Count the pages of flows, pin the previous lock for this run and, given `artifacts`,
+    store the data actions' current versions for the lock step (stale-snapshot detection).
+
+    Without `artifacts` the data actions are not read: the lock then carries no data-action
+    versions and only common-module snapshots can be reported stale.
+    """
     calls_before = source.total_api_calls
     page_size = scan.request.page_size
     first = source.flows_page(1, page_size)
     page_count = max(0, int(first.page_count))
     current = pointers.get_current(org)
+    versions_key = None
+    if artifacts is not None:
+        # Once per scan, here rather than per page: every page's consumers compare against the
+        # same listing, and the Map's page steps never pay for it.
+        versions = read_data_action_versions(source)
+        versions_key = data_action_versions_key(org, scan.scan_id)
+        artifacts.put_json(versions_key, versions.model_dump(mode="json"))
     return FlowPagePlan(
+        data_action_versions_key=versions_key,
         page_size=page_size,
         page_count=page_count,
         total_flows=int(first.total),
@@ -75,6 +99,28 @@ def plan_flow_pages(
         previous_lock_key=current.key if current else None,
         api_calls=source.total_api_calls - calls_before,
     )
+
+
+def read_data_action_versions(source: ScanSource) -> DataActionVersions:
+    """The current version of every data action the org lists (all pages of the listing)."""
+    versions: dict[str, str] = {}
+    for position, action in enumerate(source.data_actions()):
+        where = f"data action {position} of the integrations actions listing"
+        if not isinstance(action, Mapping):
+            raise MalformedDataActionRecordError(f"{where} is not a JSON object")
+        action_id = action.get("id")
+        if not isinstance(action_id, str) or not action_id:
+            raise MalformedDataActionRecordError(f"{where} has no id (name {action.get('name')!r})")
+        version = action.get("version")
+        if version is None:
+            continue  # nothing to compare with: its consumers cannot be judged stale
+        # bool is an int subclass; a boolean version is as wrong as a string one.
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise MalformedDataActionRecordError(
+                f"{where} (id {action_id}) has a version that is not an integer: {version!r}"
+            )
+        versions[action_id] = str(version)
+    return DataActionVersions(versions=versions)
 
 
 def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask, *, org: str) -> PageResult:

@@ -47,6 +47,10 @@ class ScanSource(Protocol):
         """Every page of GET .../dependencytracking/consumedresources for one flow version."""
         ...
 
+    def data_actions(self) -> list[Mapping[str, Any]]:
+        """Every page of GET /api/v2/integrations/actions (each with its integer `version`)."""
+        ...
+
 
 class ArtifactWriter(Protocol):
     """The parts of `flowops.store.ArtifactStore` the scan uses."""

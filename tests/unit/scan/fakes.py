@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowops.scan.genesys_source import DATA_ACTIONS_PAGE_SIZE
 from flowops.store.errors import ArtifactExistsError, ArtifactNotFoundError, LockRaceError
 
 
@@ -26,6 +27,14 @@ class FakeOrg:
 
     flows: list[dict[str, Any]] = field(default_factory=list)
     consumed: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    # Data actions as GET /api/v2/integrations/actions lists them (id, name, integer version).
+    data_actions: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_data_action(self, action_id: str, *, version: int | None, name: str | None = None) -> None:
+        record: dict[str, Any] = {"id": action_id, "name": name or f"Action {action_id}"}
+        if version is not None:
+            record["version"] = version
+        self.data_actions.append(record)
 
     def add_flow(
         self,
@@ -88,6 +97,12 @@ class FakeSource:
     def consumed_resources(self, flow_id: str, version: str, object_type: str) -> list[Mapping[str, Any]]:
         self.calls.append(f"GET consumed {flow_id}")
         return self.org.consumed.get((flow_id, version), [])
+
+    def data_actions(self) -> list[Mapping[str, Any]]:
+        # One request per page of the listing, as the paged client iterates it.
+        pages = max(1, math.ceil(len(self.org.data_actions) / DATA_ACTIONS_PAGE_SIZE))
+        self.calls.extend(f"GET actions {number}" for number in range(1, pages + 1))
+        return list(self.org.data_actions)
 
 
 class FakeArtifacts:

@@ -26,10 +26,17 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def plan_scan(
-    source: FakeSource, pointers: FakePointers, *, scan_id: str, full: bool = False, page_size: int = 3
+    source: FakeSource,
+    pointers: FakePointers,
+    *,
+    scan_id: str,
+    full: bool = False,
+    page_size: int = 3,
+    artifacts: FakeArtifacts | None = None,
 ) -> tuple[ScanContext, FlowPagePlan]:
+    """Plan as ListFlowPages does; with `artifacts` the data actions' versions are stored too."""
     scan = ScanContext(scan_id=scan_id, started_at=NOW, request=ScanRequest(full=full, page_size=page_size))
-    return scan, plan_flow_pages(source, pointers, scan, org=ORG)
+    return scan, plan_flow_pages(source, pointers, scan, org=ORG, artifacts=artifacts)
 
 
 def finish_scan(
@@ -71,5 +78,7 @@ def run_scan(
     page_size: int = 3,
     audit: FakeAudit | None = None,
 ) -> ScanOutcome:
-    scan, plan = plan_scan(source, pointers, scan_id=scan_id, full=full, page_size=page_size)
+    scan, plan = plan_scan(
+        source, pointers, scan_id=scan_id, full=full, page_size=page_size, artifacts=artifacts
+    )
     return finish_scan(source, artifacts, pointers, scan, plan, audit)
