@@ -15,6 +15,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,8 +72,35 @@ def redrive_function_name(connection: CloudConnection) -> str:
     raise TraceExecutionError(f"no redrive function found (set {ENV_REDRIVE_FUNCTION})")
 
 
+# The trace's main steps in order: what the progress bar counts.
+TRACE_STEPS = (
+    "ValidateTraceRequest",
+    "QueryInstances",
+    "StartExecutionDataJob",
+    "WaitForExecutionData",
+    "AnalyzeExecutions",
+    "DeliverTrace",
+    "RecordTraceOutcome",
+)
+TraceProgress = Callable[[int, str, int], None]  # (steps reached, current state, job checks so far)
+
+
+def _trace_progress(sfn: Any, execution_arn: str) -> tuple[int, str, int]:
+    """Steps reached, the state running now, and how many times the jobs were checked."""
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    reached = max((TRACE_STEPS.index(state) + 1 for state in entered if state in TRACE_STEPS), default=0)
+    checks = sum(1 for state in entered if state == "CheckExecutionData")
+    return reached, entered[-1] if entered else "starting", checks
+
+
 def run_trace_execution(
-    connection: CloudConnection, request: dict[str, Any], *, name: str | None = None, timeout: float = 1800.0
+    connection: CloudConnection,
+    request: dict[str, Any],
+    *,
+    name: str | None = None,
+    timeout: float = 1800.0,
+    on_progress: TraceProgress | None = None,
 ) -> dict[str, Any]:
     """Start a trace, wait for it, return the CLI's JSON document (execution output + report)."""
     sfn = connection.client("stepfunctions")
@@ -83,6 +111,8 @@ def run_trace_execution(
     deadline = time.monotonic() + timeout
     while True:
         description = sfn.describe_execution(executionArn=execution_arn)
+        if on_progress is not None:
+            on_progress(*_trace_progress(sfn, execution_arn))
         if description["status"] in TERMINAL_STATUSES:
             break
         if time.monotonic() > deadline:
@@ -269,7 +299,9 @@ def trace_command(
         }
         if until:
             request["until"] = until
-        return run_trace_execution(connection, request, timeout=timeout)
+        if as_json:
+            return run_trace_execution(connection, request, timeout=timeout)
+        return _run_with_progress_bar(connection, request, timeout)
 
     try:
         document = _with_connection(work, flows=flows, seed=seed, org_file=org_file, faults=faults)
@@ -283,6 +315,29 @@ def trace_command(
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     else:
         typer.echo("\n".join(summary_lines(document)))
+
+
+def _run_with_progress_bar(
+    connection: CloudConnection, request: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    """The trace with a progress bar on stderr (transient; plain output when not a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]trace[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=len(TRACE_STEPS))
+
+        def show(reached: int, state: str, checks: int) -> None:
+            waiting = f" (execution data checked {checks}x)" if checks else ""
+            progress.update(task, completed=reached, description=f"{state}{waiting}")
+
+        return run_trace_execution(connection, request, timeout=timeout, on_progress=show)
 
 
 _INPUT_ERRORS = frozenset({"Trace.InvalidRequest", "Trace.UnknownFlow", "Trace.StorageDisabled"})
