@@ -10,6 +10,7 @@ incremental read and the drift it finds.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -135,10 +136,21 @@ HANDLER_LOG = DEMO_DIR / "handlers.log"
 
 @contextlib.contextmanager
 def _handler_logs() -> Iterator[None]:
-    """The in-process handlers log JSON lines (powertools) to stdout: keep them in a file."""
+    """Keep what runs behind the scenes out of the summary: the in-process handlers' JSON logs
+    and metrics (powertools, on stdout), the emulator's own log records and Python warnings all
+    go to `HANDLER_LOG`."""
     HANDLER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
     with HANDLER_LOG.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        yield
+        file_handler = logging.StreamHandler(log)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(file_handler)
+        logging.captureWarnings(True)
+        try:
+            yield
+        finally:
+            logging.captureWarnings(False)
+            root.removeHandler(file_handler)
 
 
 def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print) -> DemoResult:
