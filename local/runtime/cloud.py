@@ -31,7 +31,7 @@ from unittest import mock
 
 import boto3
 
-from local.runtime import botocore_cache, environment
+from local.runtime import botocore_cache, dynamodb_atomicity, environment
 from local.runtime.delays import DelayRecorder
 from local.runtime.execution import ExecutionResult, start_and_wait
 from local.runtime.lambdas import HandlerRunner
@@ -164,6 +164,8 @@ class LocalCloud:
         config_patch = mock.patch.dict(default_user_config, MOTO_CONFIG)
         config_patch.start()
         self._patches.append(config_patch)
+        # Conditional writes must be atomic, as in DynamoDB (leases, delivery claims, pointers).
+        self._patches.extend(dynamodb_atomicity.atomic_write_patches())
         if self.mode == "in-process":
             from moto import mock_aws
 

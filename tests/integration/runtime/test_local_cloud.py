@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import boto3
 import pytest
 from flowops.store import ArtifactStore
 
@@ -109,3 +111,31 @@ def test_server_mode_runs_the_same_workflow_over_http(
     assert cloud.s3.head_object(
         Bucket=cloud.resources.bucket("ArtifactsBucket"), Key=result.output["step"]["key"]
     )
+
+
+def test_conditional_writes_from_many_threads_are_atomic_as_in_dynamodb(probe_cloud: LocalCloud) -> None:
+    # Given the stack's state table, and 16 handlers racing to claim the same item
+    table = probe_cloud.resources.table("StateTable")
+
+    def claim(owner: int) -> bool:
+        client = boto3.session.Session().client("dynamodb", region_name=probe_cloud.region)
+        try:
+            client.put_item(
+                TableName=table,
+                Item={"pk": {"S": "LEASE#race"}, "sk": {"S": "LEASE"}, "owner": {"N": str(owner)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    # When they all write at once
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        won = list(pool.map(claim, range(16)))
+
+    # Then exactly one claim succeeded, and the item is the winner's
+    assert won.count(True) == 1
+    item = probe_cloud.dynamodb.get_item(
+        TableName=table, Key={"pk": {"S": "LEASE#race"}, "sk": {"S": "LEASE"}}
+    )
+    assert int(item["Item"]["owner"]["N"]) == won.index(True)
