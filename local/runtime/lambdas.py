@@ -60,6 +60,9 @@ class Invocation(BaseModel):
     duration_seconds: float
 
 
+_ONE_INVOCATION_AT_A_TIME = threading.RLock()
+
+
 def error_name(error: BaseException) -> str:
     """What Lambda's Python runtime reports as `errorType`: the exception's class name.
 
@@ -145,7 +148,10 @@ class HandlerRunner:
                 memory_limit_in_mb=int(function.memory_size or 128),
                 timeout_seconds=float(function.timeout or 3),
             )
-            with environment.applied(self.environment_of(function)):
+            # One invocation at a time in this process: in Lambda each concurrent invocation has a
+            # process of its own, and handlers keep per-process state (powertools' metric set and
+            # logger keys, the webhook resolver's current event) that threads would share here.
+            with _ONE_INVOCATION_AT_A_TIME, environment.applied(self.environment_of(function)):
                 result = handler(event, context)
             try:
                 payload = json.dumps(result).encode("utf-8")
