@@ -17,7 +17,8 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,17 @@ class Invocation(BaseModel):
 
 
 _ONE_INVOCATION_AT_A_TIME = threading.RLock()
+
+
+@contextmanager
+def invocation_slot_released() -> Iterator[None]:
+    """Let other invocations run while this one blocks on purpose (a test hook waiting for a
+    second execution to reach the same step, as two Lambda processes would)."""
+    _ONE_INVOCATION_AT_A_TIME.release()
+    try:
+        yield
+    finally:
+        _ONE_INVOCATION_AT_A_TIME.acquire()
 
 
 def error_name(error: BaseException) -> str:

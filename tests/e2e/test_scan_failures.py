@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from flowops.lock import lock_sha256, parse_lock
 
 from local.runtime.execution import wait_for_execution
+from local.runtime.lambdas import invocation_slot_released
 from tests.e2e.scan_helpers import SCAN_STATE_MACHINE, ScanWorld, start_world
 
 pytestmark = pytest.mark.slow
@@ -126,7 +127,9 @@ def hold_scans_at_pointer_step(monkeypatch: pytest.MonkeyPatch) -> Iterator[Call
     original = step.advance_lock_pointer
 
     def advance_when_both_arrived(*args: Any, **kwargs: Any) -> Any:
-        barrier.wait()
+        # The local runtime runs one invocation at a time; waiting here must let the other in.
+        with invocation_slot_released():
+            barrier.wait()
         return original(*args, **kwargs)
 
     yield lambda: monkeypatch.setattr(step, "advance_lock_pointer", advance_when_both_arrived)
