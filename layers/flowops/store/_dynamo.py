@@ -7,10 +7,33 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from flowops.clock import Clock, SystemClock
+
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+
+class StateTableStore:
+    """What the stores on the state table share: the table name, a DynamoDB client, a clock."""
+
+    def __init__(
+        self, table: str, dynamodb_client: DynamoDBClient | None = None, *, clock: Clock | None = None
+    ) -> None:
+        if not table:
+            raise ValueError("state table name is empty (is STATE_TABLE set?)")
+        self.table = table
+        self._dynamodb: DynamoDBClient = (
+            dynamodb_client if dynamodb_client is not None else boto3.client("dynamodb")
+        )
+        self._clock: Clock = clock or SystemClock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(table={self.table!r})"
+
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

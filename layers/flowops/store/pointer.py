@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from flowops.clock import Clock, SystemClock
-from flowops.store._dynamo import from_item, iso_timestamp, to_item
+from flowops.store._dynamo import StateTableStore, from_item, iso_timestamp, to_item
 from flowops.store.errors import LockRaceError, error_code, mapped_errors, translate_client_error
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 POINTER_SORT_KEY = "LOCK#CURRENT"
 
@@ -42,22 +40,8 @@ class LockPointer(BaseModel):
     """Incremented on every advance: how many locks this org has had."""
 
 
-class LockPointerStore:
+class LockPointerStore(StateTableStore):
     """Reads and conditionally advances the current-lock pointer in the state table."""
-
-    def __init__(
-        self, table: str, dynamodb_client: DynamoDBClient | None = None, *, clock: Clock | None = None
-    ) -> None:
-        if not table:
-            raise ValueError("state table name is empty (is STATE_TABLE set?)")
-        self.table = table
-        self._dynamodb: DynamoDBClient = (
-            dynamodb_client if dynamodb_client is not None else boto3.client("dynamodb")
-        )
-        self._clock: Clock = clock or SystemClock()
-
-    def __repr__(self) -> str:
-        return f"LockPointerStore(table={self.table!r})"
 
     def get_current(self, org: str) -> LockPointer | None:
         with mapped_errors(f"reading the lock pointer of org {org!r} from {self.table}"):

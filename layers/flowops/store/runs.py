@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-import boto3
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowops.clock import Clock, SystemClock
-from flowops.store._dynamo import from_item, iso_timestamp, to_item
+from flowops.store._dynamo import StateTableStore, from_item, iso_timestamp, to_item
 from flowops.store.errors import RunTransitionError, error_code, mapped_errors, translate_client_error
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 RunStatus = Literal[
     "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "ROLLING_BACK", "ROLLED_BACK", "ROLLBACK_FAILED"
@@ -54,21 +52,7 @@ class RunItem(BaseModel):
     """Small facts about the run (e.g. the version to roll back to); merged on each transition."""
 
 
-class RunStore:
-    def __init__(
-        self, table: str, dynamodb_client: DynamoDBClient | None = None, *, clock: Clock | None = None
-    ) -> None:
-        if not table:
-            raise ValueError("state table name is empty (is STATE_TABLE set?)")
-        self.table = table
-        self._dynamodb: DynamoDBClient = (
-            dynamodb_client if dynamodb_client is not None else boto3.client("dynamodb")
-        )
-        self._clock: Clock = clock or SystemClock()
-
-    def __repr__(self) -> str:
-        return f"RunStore(table={self.table!r})"
-
+class RunStore(StateTableStore):
     def create(self, run_id: str, kind: str, *, org: str, details: dict[str, Any] | None = None) -> RunItem:
         now = iso_timestamp(self._clock.now())
         run = RunItem(
