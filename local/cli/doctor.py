@@ -133,14 +133,14 @@ INDEX_HINTS = {
 
 
 def _last_minute_query() -> Any:
-    from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceQuery
+    from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceQuery, genesys_timestamp
 
     now = datetime.now(UTC)
     return FlowInstanceQuery.all_of(
         FlowInstanceCriteria(
-            key="FlowStartDateTime", operator="gte", value=(now - timedelta(minutes=1)).isoformat()
+            key="FlowStartDateTime", operator="gte", value=genesys_timestamp(now - timedelta(minutes=1))
         ),
-        FlowInstanceCriteria(key="FlowStartDateTime", operator="lt", value=now.isoformat()),
+        FlowInstanceCriteria(key="FlowStartDateTime", operator="lt", value=genesys_timestamp(now)),
     )
 
 

@@ -10,7 +10,7 @@ Conventions for every model:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,7 +46,17 @@ __all__ = [
     "Page",
     "UserRef",
     "ValidateJob",
+    "genesys_timestamp",
 ]
+
+
+def genesys_timestamp(moment: datetime) -> str:
+    """`yyyy-MM-ddTHH:mm:ss.SSSZ` (UTC, milliseconds, Z): the date format Genesys documents for
+    queries (not `isoformat()`, whose `+00:00` and microseconds it does not promise to accept)."""
+    if moment.tzinfo is None:
+        raise ValueError("a Genesys timestamp needs a timezone-aware datetime")
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 class GenesysModel(BaseModel):
