@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from flowops.genesys.errors import ForbiddenError
+from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.models import DependencyStatus, ExecutionDataSettings
+from flowops.genesys.permissions import role_permissions
 from typer.testing import CliRunner
 
 from local.cli import app, exit_codes
-from local.cli.doctor import PERMISSION_PROBES, GenesysTarget, genesys_checks
+from local.cli.doctor import PERMISSION_PROBES, WRITE_PERMISSIONS, GenesysTarget, genesys_checks
 from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 
 
@@ -136,7 +137,7 @@ class LimitedClient:
         self._guard("integrations:action:view")
 
     def get_execution_data_settings(self) -> ExecutionDataSettings:
-        self._guard("architect:flowInstanceSettings:view")
+        self._guard("architect:flowinstanceexecutiondata:view")
         return ExecutionDataSettings(enabled=self.execution_data)
 
     def query_flow_instances(self, *_: Any, **__: Any) -> Any:
@@ -144,6 +145,26 @@ class LimitedClient:
 
     def get_execution_data_job(self, _: str) -> Any:
         self._guard("architect:flowInstance:view")
+
+    def publish_flow(self, _: str) -> Any:
+        self._guard("architect:flow:publish")
+        raise NotFoundError("no such flow", status=404)
+
+    def unlock_flow(self, _: str) -> Any:
+        self._guard("architect:flow:unlock")
+        raise NotFoundError("no such flow", status=404)
+
+    def start_export_job(self, *_: Any) -> Any:
+        self._guard("architect:jobExport:create")
+        raise NotFoundError("no such flow", status=404)
+
+    def start_validate_job(self, *_: Any) -> Any:
+        self._guard("architect:jobValidate:create")
+        raise NotFoundError("no such flow", status=404)
+
+    def get_action_draft_validation(self, _: str) -> Any:
+        self._guard("integrations:action:edit")
+        raise NotFoundError("no such action", status=404)
 
 
 def test_missing_permissions_are_named_one_row_each() -> None:
@@ -160,7 +181,7 @@ def test_missing_permissions_are_named_one_row_each() -> None:
         "Permission architect:flowInstance:search",
     ]
     assert "add architect:flowInstance:search" in checks["Permission architect:flowInstance:search"].hint
-    assert "needed by trace" in checks["Permission architect:flowInstance:search"].detail
+    assert "needed by publish, trace" in checks["Permission architect:flowInstance:search"].detail
     # And the index status cannot be judged without its permission
     assert "Dependency index" not in checks
 
@@ -174,3 +195,23 @@ def test_index_not_operational_and_execution_data_off_fail_with_fixes() -> None:
     )
     assert checks["Execution data storage"].status == "fail"
     assert "republish" in checks["Execution data storage"].hint
+
+
+def test_every_permission_of_the_role_is_probed_or_listed() -> None:
+    # Given the OAuth role docs/deploy.md asks for (from the permission table)
+    probed = {probe.permission for probe, _ in PERMISSION_PROBES}
+    listed = {permission for permission, _ in WRITE_PERMISSIONS}
+    # Then doctor reports on each of them, one row each, and on nothing else
+    assert probed | listed == set(role_permissions())
+    assert not probed & listed
+
+
+def test_a_missing_optional_permission_warns_and_names_what_is_skipped() -> None:
+    # Given a client without integrations:action:edit (data action draft validation)
+    client = LimitedClient({"integrations:action:edit"})
+    checks = {check.name: check for check in genesys_checks(GenesysTarget(description="t"), lambda _: client)}
+    # Then its row warns (the run still works) and names the permission and the skipped check
+    row = checks["Permission integrations:action:edit"]
+    assert row.status == "warn"
+    assert "integrations:action:edit" in row.detail and "draft" in row.detail
+    assert not [name for name, check in checks.items() if check.status == "fail"]
