@@ -163,6 +163,8 @@ def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:
     missing: list[str] = []
     for reference in document.references:
         resolved = _resolve(state, reference.object_type, reference.name)
+        if resolved is None and reference.soft:
+            continue  # a Find action's notFound path: Architect publishes, the flow takes it
         if resolved is None:
             missing.append(
                 f"Unable to find a {object_type_word(reference.object_type)} named '{reference.name}'."
