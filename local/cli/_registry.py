@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "local.cli.graph",
     "local.cli.publish",
     "local.cli.release",
+    "local.cli.refs",
     "local.cli.trace",
     "local.cli.lock",
     "local.cli.runs",

@@ -172,6 +172,8 @@ def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:
         resolved = _resolve(state, reference.object_type, reference.name)
         if resolved is None and job.create_stubs and reference.object_type in FLOW_OBJECT_TYPES:
             resolved = _stub_flow(state, FLOW_OBJECT_TYPES[reference.object_type], reference.name)
+        if resolved is None and reference.soft:
+            continue  # a Find action's notFound path: Architect publishes, the flow takes it
         if resolved is None:
             missing.append(
                 f"Unable to find a {object_type_word(reference.object_type)} named '{reference.name}'."
