@@ -154,6 +154,14 @@ OPERATIONS: tuple[OperationPermissions, ...] = (
         "force-unlock a flow someone else holds (publish with force_unlock)",
     ),
     _op(
+        "DELETE /api/v2/flows/{flowId}",
+        "delete_flow",
+        "any",
+        ("architect:flow:delete",),
+        (),
+        "delete a flow (releases; no pipeline calls it yet)",
+    ),
+    _op(
         "POST /api/v2/flows/jobs",
         "post_flows_jobs",
         "all",
