@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 import yaml
 
+from flowops.bounded import FLOW_YAML_LIMITS, HostileInputError, load_bounded_yaml
 from flowops.genesys.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -72,7 +73,10 @@ def yaml_mapping_problem(text: str) -> str | None:
     if not text.strip():
         return "the export is empty"
     try:
-        document = yaml.safe_load(text)
+        # Bounded: an export is input from outside like any other (size, depth, alias bombs).
+        document = load_bounded_yaml(text, FLOW_YAML_LIMITS)
+    except HostileInputError as exc:
+        return f"the export is not a usable flow document ({exc})"
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
