@@ -3,7 +3,8 @@
 Spec string (comma separated, documented in docs/simulator.md):
 
     5xx=0.2,latency=0.5,reset=0.05,token-expiry=120,publish-fail=<flowId or name>,
-    locked=<flowId>,index=stuck,job=stuck,download-fail=0.3,storm=20,seed=7
+    locked=<flowId>,index=stuck,job=stuck,download-fail=0.3,storm=20,export-fail=2,
+    export-empty=1,seed=7
 
 `publish-fail` and `locked` may repeat. Randomness is seeded (`seed`, default 0) so that a
 fault run is reproducible for the same sequence of requests.
@@ -53,6 +54,8 @@ class Faults:
     jobs_stuck: bool = False  # Architect jobs stay Started until the fault is cleared
     download_fail_rate: float = 0.0
     rate_limit_override: int | None = None  # "429 storm": requests per minute
+    export_fail: int = 0  # the next N export jobs end Failure ("Could not find the flow")
+    export_empty: int = 0  # the next N export downloads are empty
     seed: int = 0
 
     @classmethod
@@ -94,6 +97,10 @@ class Faults:
                         f"fault {key}={raw!r}: expected a positive requests-per-minute limit"
                     )
                 faults.rate_limit_override = int(raw)
+            elif key in {"export-fail", "export-empty"}:
+                if not raw.isdigit():
+                    raise FaultSpecError(f"fault {key}={raw!r}: expected a count of export jobs (0 or more)")
+                setattr(faults, key.replace("-", "_"), int(raw))
             elif key == "seed":
                 if not raw.lstrip("-").isdigit():
                     raise FaultSpecError(f"fault seed={raw!r}: expected an integer")
@@ -101,7 +108,7 @@ class Faults:
             else:
                 raise FaultSpecError(
                     f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, locked, "
-                    "index, job, download-fail, storm, seed)"
+                    "index, job, download-fail, storm, export-fail, export-empty, seed)"
                 )
         return faults
 
@@ -117,8 +124,18 @@ class Faults:
             "job": "stuck" if self.jobs_stuck else None,
             "download-fail": self.download_fail_rate,
             "storm": self.rate_limit_override,
+            "export-fail": self.export_fail,
+            "export-empty": self.export_empty,
             "seed": self.seed,
         }
+
+    def take(self, counter: str) -> bool:
+        """Use up one of a counted fault (`export_fail`, `export_empty`): True while any is left."""
+        left = int(getattr(self, counter))
+        if left <= 0:
+            return False
+        setattr(self, counter, left - 1)
+        return True
 
     def fails_publish(self, flow_id: str, flow_name: str) -> bool:
         return flow_id.lower() in self.publish_fail or flow_name.lower() in self.publish_fail

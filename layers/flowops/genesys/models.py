@@ -127,10 +127,10 @@ class FlowVersion(GenesysModel):
     debug: bool | None = None
     created_by: UserRef | None = None
     created_by_client: DomainEntityRef | None = None
-    date_created: int | datetime | None = None
-    date_checked_in: int | datetime | None = None
-    date_saved: int | datetime | None = None
-    date_published: int | datetime | None = None
+    date_created: datetime | None = None
+    date_checked_in: datetime | None = None
+    date_saved: datetime | None = None
+    date_published: datetime | None = None
     generation_id: str | None = None
     configuration_uri: str | None = None
     publish_result_uri: str | None = None

@@ -113,8 +113,12 @@ def test_export_returns_the_yaml_of_the_requested_version(
         ),
         lambda j: j["status"] == "Success",
     )
-    text = requests.get(done["downloadUrl"], timeout=10).text
-    # Then the download is the version's Architect YAML, naming what it consumes
+    downloaded = sim_session.get(done["downloadUrl"], timeout=10)
+    text = downloaded.text
+    # Then the download URL redirected (303) to a signed URL on another port, and is the
+    # version's Architect YAML, naming what it consumes
+    assert [hop.status_code for hop in downloaded.history] == [303]
+    assert "X-Amz-Signature=" in downloaded.url and not downloaded.url.startswith(simulator.url)
     assert text.startswith("inboundCall:")
     assert f"name: {flow.name}" in text
     for dependency in version.consumes:
