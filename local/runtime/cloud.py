@@ -9,10 +9,10 @@
   plus the Genesys secret the functions name (holding the simulator's credentials).
 - Lambda invokes run the real handlers in-process (`local.runtime.lambdas`), each with its own
   environment overlay (`local.runtime.environment`), killed at the function's timeout; Lambda's
-  own failures reach Retry/Catch under Lambda's names (`local.runtime.lambda_errors`); Wait/Retry delays are recorded, not slept
-  (`local.runtime.delays`). While a LocalCloud runs, botocore's parsed service models are shared
-  by every session of the process (`local.runtime.botocore_cache`): each handler call builds
-  fresh sessions, which would otherwise re-read the models from disk every time.
+  own failures reach Retry/Catch under Lambda's names (`local.runtime.lambda_errors`); Wait/Retry
+  delays are recorded, not slept (`local.runtime.delays`). While a LocalCloud runs, botocore's
+  parsed service models are shared by every session of the process (`local.runtime.botocore_cache`):
+  each handler call builds fresh sessions, which would otherwise re-read the models from disk.
 - mode="in-process" (tests, the embedded CLI) uses `mock_aws`; mode="server" (`flowops local up`)
   runs `ThreadedMotoServer` on 127.0.0.1 and every client, including the handlers' boto3
   clients, talks to it through `endpoint_url`.
