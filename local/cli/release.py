@@ -160,7 +160,10 @@ def _cloud(environment: str) -> Any:
 
 def existing_flow_files(directory: Path) -> dict[str, str]:
     """Paths under DIR/flows that already hold a flow → `<yamlKey>/<name>` (read from the file)."""
+    from flowops.bounded import FLOW_YAML_LIMITS, InputTooLargeError
     from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+
+    from local.cli._files import read_bounded_bytes
 
     found: dict[str, str] = {}
     root = directory / "flows"
@@ -168,8 +171,9 @@ def existing_flow_files(directory: Path) -> dict[str, str]:
         return found
     for path in sorted(root.rglob("*.y*ml")):
         try:
-            document = parse_flow_yaml(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, FlowYamlError):
+            text = read_bounded_bytes(path, FLOW_YAML_LIMITS.max_bytes, "flow file").decode("utf-8")
+            document = parse_flow_yaml(text)
+        except (OSError, UnicodeDecodeError, FlowYamlError, InputTooLargeError):
             continue
         found[path.relative_to(directory).as_posix()] = f"{document.yaml_key}/{document.name}"
     return found

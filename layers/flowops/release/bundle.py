@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowops.bounded import JSON_LIMITS, load_bounded_json
 from flowops.flowyaml import FlowYamlError, SubstitutionSet
 from flowops.flowyaml.loader import load_architect_yaml
 from flowops.release.errors import BundleError
@@ -169,7 +170,7 @@ def parse_bundle(body: bytes, *, expected_sha256: str | None = None) -> ReleaseB
     if len(body) > MAX_BUNDLE_BYTES * 2:
         raise BundleError("the stored bundle is larger than any bundle flowops writes")
     try:
-        document: Any = json.loads(body)
+        document: Any = load_bounded_json(body, JSON_LIMITS, "the stored bundle")
         bundle = ReleaseBundle.model_validate(document)
     except ValueError as error:
         raise BundleError(f"the stored bundle is not a release bundle: {str(error)[:200]}") from None
