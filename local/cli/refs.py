@@ -23,8 +23,14 @@ def _fail(message: str, code: int = exit_codes.USAGE_ERROR) -> typer.Exit:
 
 
 def _read(path: Path, what: str) -> str:
+    from flowops.bounded import FLOW_YAML_LIMITS, InputTooLargeError
+
+    from local.cli._files import read_bounded_bytes
+
     try:
-        return path.read_text(encoding="utf-8")
+        return read_bounded_bytes(path, FLOW_YAML_LIMITS.max_bytes, what).decode("utf-8")
+    except InputTooLargeError as error:
+        raise _fail(error.problem) from None
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise _fail(f"cannot read {what} {path}: {reason}") from None
