@@ -149,6 +149,7 @@ def prepare_release(
             request.environment,
             GenesysLiveOrg(ports.genesys, org=ports.org, artifacts=ports.artifacts),
             lock=_current_lock(ports),
+            objects=ports.genesys,
         )
     except BundleError as error:
         return _finish_invalid(ports, run, request, plan_key, error.message, ["BUNDLE_INVALID"])
