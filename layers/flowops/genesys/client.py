@@ -62,6 +62,7 @@ from flowops.genesys.models import (
     Page,
     ValidateJob,
 )
+from flowops.genesys.objects import OrgObjectsMixin
 from flowops.genesys.paging import iter_all
 from flowops.genesys.ratelimit import RateLimiter
 from flowops.genesys.regions import Endpoints, resolve_endpoints
@@ -97,7 +98,7 @@ def _fill_path(template: str, path_params: Mapping[str, str] | None) -> str:
     return template.format_map({key: quote(str(value), safe="") for key, value in path_params.items()})
 
 
-class GenesysClient:
+class GenesysClient(OrgObjectsMixin):
     """Typed access to the Genesys Cloud endpoints flowops uses."""
 
     def __init__(
