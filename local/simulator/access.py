@@ -110,6 +110,23 @@ SDK_PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "GET /api/v2/integrations/actions/{actionId}/draft": ("any", _ACTION_VIEW),
     "GET /api/v2/integrations/actions/{actionId}/draft/validation": ("any", ("integrations:action:edit",)),
     "GET /api/v2/downloads/{downloadId}": ("none", ()),
+    # Name lookups (api_objects.py).
+    "GET /api/v2/routing/queues": ("any", ("routing:queue:view",)),
+    "GET /api/v2/routing/skills": ("any", ("routing:skill:view",)),
+    "GET /api/v2/routing/languages": ("none", ()),
+    "GET /api/v2/routing/wrapupcodes": ("all", ("routing:wrapupCode:view",)),
+    "GET /api/v2/architect/prompts": ("all", ("architect:userPrompt:view",)),
+    "GET /api/v2/architect/systemprompts": ("all", ("architect:systemPrompt:view",)),
+    "GET /api/v2/architect/schedules": ("all", ("routing:schedule:view",)),
+    "GET /api/v2/architect/schedulegroups": ("all", ("routing:scheduleGroup:view",)),
+    "GET /api/v2/architect/emergencygroups": ("all", ("routing:emergencyGroup:view",)),
+    "GET /api/v2/flows/datatables": ("any", ("architect:datatable:view",)),
+    "GET /api/v2/outbound/contactlists": ("any", ("outbound:contactList:view",)),
+    "GET /api/v2/scripts": ("any", ("scripter:script:view",)),
+    "GET /api/v2/knowledge/knowledgebases": ("all", ("knowledge:knowledgebase:view",)),
+    "POST /api/v2/users/search": ("any", ("directory:user:view",)),
+    "POST /api/v2/groups/search": ("none", ()),
+    "POST /api/v2/taskmanagement/worktypes/query": ("all", ("workitems:worktype:view",)),
 }
 
 

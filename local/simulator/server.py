@@ -33,6 +33,7 @@ from local.simulator import (
     api_executions,
     api_flows,
     api_integrations,
+    api_objects,
 )
 from local.simulator.access import OAuthClient, permission_error, with_sdk_permissions
 from local.simulator.faults import Faults
@@ -86,6 +87,7 @@ ROUTES: list[Route] = [
         *api_dependencies.ROUTES,
         *api_executions.ROUTES,
         *api_integrations.ROUTES,
+        *api_objects.ROUTES,
         *api_downloads.ROUTES,
         *admin.ROUTES,
     )

@@ -190,6 +190,12 @@ class GenesysUnavailableError(GenesysError):
     retryable = True
 
 
+class OutOfTimeError(GenesysUnavailableError):
+    """The Lambda's remaining time is too short for another request or wait: stop early, with time
+    left to report this, so the state machine retries the step (as `Genesys.Unavailable`) instead
+    of Lambda killing it."""
+
+
 _PERMISSION_PATTERN = re.compile(r"\b[A-Za-z]+:[A-Za-z]+:[A-Za-z*]+\b")
 # A flow held by someone else. Deliberately NOT any code containing "lock": `flow.not.locked`
 # (check-in of a flow nobody checked out) is a plain bad request, not a lock held by another.
