@@ -41,7 +41,9 @@ def data_action_yaml() -> str:
         "Main IVR",
         [
             FlowReference(kind=ReferenceKind.QUEUE, name="Support"),
-            FlowReference(kind=ReferenceKind.DATAACTION, name="Lookup Customer"),
+            FlowReference(
+                kind=ReferenceKind.DATAACTION, name="Lookup Customer", category="Web Services Data Actions"
+            ),
         ],
     )
 
