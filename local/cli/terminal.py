@@ -28,7 +28,12 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 _ANY_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # the only unsafe ASCII: C0 controls and DEL
 
 
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def _escaped(character: str) -> str:
+    if character in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[character]
     code = ord(character)
     if code <= 0xFF:
         return f"\\x{code:02x}"
