@@ -429,12 +429,10 @@ def _handler_class(server: LocalWebhookServer) -> type[BaseHTTPRequestHandler]:
             length_text = self.headers.get("Content-Length")
             if not length_text:
                 return b""
-            try:
-                length = int(length_text)
-            except ValueError:
-                raise _MalformedBody from None
-            if length < 0:
+            # ASCII digits only, as HTTP defines it: int() would also read "١٢", "+5" or " 1_0 ".
+            if not length_text.isascii() or not length_text.strip().isdigit():
                 raise _MalformedBody
+            length = int(length_text)
             if length > server.max_payload_bytes:
                 raise _RequestTooLarge
             return self.rfile.read(length)

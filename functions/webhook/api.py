@@ -38,7 +38,11 @@ def raw_body(event: APIGatewayProxyEvent) -> bytes:
     """The body exactly as the sender signed it (API Gateway base64-encodes binary media types)."""
     body = event.body or ""
     if not event.is_base64_encoded:
-        return body.encode("utf-8")
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate escaped into the event's JSON: no sender could have signed it.
+            raise InvalidRequestError("the body is not UTF-8 text") from None
     try:
         return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):

@@ -56,7 +56,7 @@ class FlowopsGroup(TyperGroup):
     - a `--target aws` lookup failure is one error line and its exit code;
     - a cloud that stops answering mid-command (connection refused/reset, timeouts) is one
       `error:` line with exit 3, whichever command it hits;
-    - anything unexpected is one `error: internal error ...` line (exit 5); FLOWOPS_DEBUG=1
+    - anything unexpected is one `error: internal error ...` line (exit FAILED); FLOWOPS_DEBUG=1
       shows the traceback. The bad-input sweep (tests/cli/test_cli_sweep.py) asserts no
       command ever gets here."""
 

@@ -13,6 +13,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "local.cli.scan",
     "local.cli.graph",
     "local.cli.publish",
+    "local.cli.release",
+    "local.cli.refs",
     "local.cli.trace",
     "local.cli.lock",
     "local.cli.runs",

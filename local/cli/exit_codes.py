@@ -2,11 +2,12 @@
 
 Scripts branch on these, so each code answers one question a script must tell apart:
 did it work (0), is there something to fix in the org (1), is the command line wrong (2),
-could we not reach the cloud (3), should we simply retry later because nothing changed (4),
-did a run fail — and was what it changed undone (5) or not (6)?
+could we not reach the cloud (3), would a release change the org (4, `plan` only), should we
+simply retry later because nothing changed (5), did a run fail — and was what it changed
+undone (6) or not (7)?
 
 The table below is the single source: docs/cli.md and the README carry a copy that
-tests/cli/test_exit_code_table.py keeps in sync, and the bad-input sweep
+tests/cli/test_cli_contract.py keeps in sync, and the bad-input sweep
 (tests/cli/test_cli_sweep.py) asserts every command exits with one of these codes.
 """
 
@@ -18,9 +19,11 @@ OK = 0
 PROBLEMS_FOUND = 1
 USAGE_ERROR = 2
 UNREACHABLE = 3
-REFUSED = 4
-FAILED = 5
-ROLLBACK_FAILED = 6
+CHANGES_PLANNED = 4
+"""`flowops plan`: the release would change the org (0 there means "no changes")."""
+REFUSED = 5
+FAILED = 6
+ROLLBACK_FAILED = 7
 
 # The name older commands and tests use for "problems found"; same code.
 FAILURE_FOUND = PROBLEMS_FOUND
@@ -51,6 +54,12 @@ TABLE: tuple[ExitCode, ...] = (
         "unreachable",
         "no cloud to talk to: no local cloud running, AWS or Genesys did not answer, or the "
         "cloud went away mid-run",
+    ),
+    ExitCode(
+        CHANGES_PLANNED,
+        "changes planned",
+        "`flowops plan` only: the release would change the org (and is valid); 0 then means "
+        "no changes, 1 invalid",
     ),
     ExitCode(
         REFUSED,

@@ -36,16 +36,19 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 def load_current_lock(lock_file: Path | None) -> Any:
     """The lock to answer from: `--lock-file`, else the connected cloud's current lock."""
+    from flowops.bounded import LOCK_JSON_LIMITS, InputTooLargeError
     from flowops.lock import LockFormatError, parse_lock
+
+    from local.cli._files import read_bounded_bytes
 
     if lock_file is not None:
         try:
-            return parse_lock(lock_file.read_bytes())
+            return parse_lock(read_bounded_bytes(lock_file, LOCK_JSON_LIMITS.max_bytes, "lock file"))
         except OSError as error:
             raise fail(
                 f"cannot read {lock_file}: {error.strerror or error}", exit_codes.USAGE_ERROR
             ) from None
-        except LockFormatError as error:
+        except (LockFormatError, InputTooLargeError) as error:
             raise fail(f"{lock_file} is not a readable lock: {error}", exit_codes.USAGE_ERROR) from None
 
     from local.cli.local_cloud import CloudUnavailableError, NoLockError, connect, read_current_lock

@@ -16,7 +16,6 @@ Which cloud `connect()` returns is chosen once per invocation by the root option
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -189,8 +188,14 @@ def running_local_cloud(path: Path | None = None) -> CloudConnection | None:
     if not path.is_file():
         return None
     try:
-        connection = CloudConnection.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, ValidationError):
+        from flowops.bounded import JSON_LIMITS, load_bounded_json
+
+        from local.cli._files import read_bounded_bytes
+
+        # A small file flowops writes itself; bounded all the same (users edit dotfiles).
+        text = read_bounded_bytes(path, 1024 * 1024, "endpoints file")
+        connection = CloudConnection.model_validate(load_bounded_json(text, JSON_LIMITS, "endpoints file"))
+    except (OSError, ValueError, ValidationError):
         return None
     return connection if connection.aws_endpoint_url and _answers(connection.aws_endpoint_url) else None
 

@@ -79,18 +79,21 @@ class LoadedLock:
 
 def load_lock(reference: str, org: str | None) -> LoadedLock:
     """A lock from a file path, a stored sha (or prefix), or `current`."""
+    from flowops.bounded import LOCK_JSON_LIMITS, InputTooLargeError
     from flowops.lock import LockFormatError, lock_sha256, parse_lock
     from flowops.store import lock_key
+
+    from local.cli._files import read_bounded_bytes
 
     path = Path(reference)
     if path.is_file():
         try:
-            lock = parse_lock(path.read_bytes())
+            lock = parse_lock(read_bounded_bytes(path, LOCK_JSON_LIMITS.max_bytes, "lock file"))
         except OSError as error:
             raise LockCommandError(
                 f"cannot read {path}: {error.strerror or error}", exit_codes.USAGE_ERROR
             ) from None
-        except LockFormatError as error:
+        except (LockFormatError, InputTooLargeError) as error:
             raise LockCommandError(
                 f"{path} is not a readable lock: {error}", exit_codes.USAGE_ERROR
             ) from None

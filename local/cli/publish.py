@@ -465,8 +465,14 @@ AllowDriftOption = Annotated[
 
 def _read_yaml_file(path: Path) -> str:
     """The YAML text, or a usage error (exit 2) naming the file and why it cannot be read."""
+    from flowops.bounded import FLOW_YAML_LIMITS, InputTooLargeError
+
+    from local.cli._files import read_bounded_bytes
+
     try:
-        return path.read_text(encoding="utf-8")
+        return read_bounded_bytes(path, FLOW_YAML_LIMITS.max_bytes, "--yaml").decode("utf-8")
+    except InputTooLargeError as error:
+        raise PublishCommandError(f"{error.problem}: split the flow", exit_codes.USAGE_ERROR) from None
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise PublishCommandError(f"cannot read --yaml {path}: {reason}", exit_codes.USAGE_ERROR) from None

@@ -271,6 +271,23 @@ def action_unlock(request: Request) -> Response:
     return Response(body=flow_json(request.state, flow))
 
 
+def delete_flow(request: Request) -> Response:
+    """`DELETE /api/v2/flows/{flowId}` (ArchitectApi.delete_flow; what Terraform's destroy calls).
+
+    A deleted flow answers 404 afterwards, as Terraform's delete expects; a flow another client
+    holds locked, or with an operation in flight, answers 409 (Terraform retries those).
+    """
+    flow = _flow(request)
+    if flow.deleted:
+        raise not_found(f"Unable to find flow with id {flow.id}.")
+    _refuse_if_locked_by_other(request, flow)
+    _refuse_if_busy(request, flow)
+    flow.deleted = True
+    flow.active = False
+    flow.locked_by = None
+    return Response(status=204, body=None)
+
+
 # ---- architect jobs -------------------------------------------------------------------------
 
 
@@ -279,9 +296,14 @@ def create_architect_job(request: Request) -> Response:
     body = request.json(required=False)
     if not isinstance(body, dict):
         raise bad_request("The request body must be an object.")
+    create_stubs = body.get("createStubs", False)
+    if not isinstance(create_stubs, bool):
+        raise bad_request("createStubs must be a boolean.", parameter="createStubs")
     job_id = new_id()
     headers = {"Content-Type": "application/octet-stream", "x-amz-server-side-encryption": "AES256"}
-    state.architect_jobs[job_id] = ArchitectJob(job_id, state.now(), _caller(request), headers)
+    state.architect_jobs[job_id] = ArchitectJob(
+        job_id, state.now(), _caller(request), headers, create_stubs=create_stubs
+    )
     return Response(
         body={
             "id": job_id,
@@ -435,6 +457,7 @@ def get_validate_job(request: Request) -> Response:
 ROUTES = [
     Route("GET", "/api/v2/flows", list_flows),
     Route("GET", "/api/v2/flows/{flowId}", get_flow),
+    Route("DELETE", "/api/v2/flows/{flowId}", delete_flow),
     Route("GET", "/api/v2/flows/{flowId}/versions", list_versions),
     Route("GET", "/api/v2/flows/{flowId}/versions/{versionId}", get_version),
     Route("GET", "/api/v2/flows/{flowId}/versions/{versionId}/configuration", get_version_configuration),

@@ -127,6 +127,13 @@ def _resolve(state: SimulatorState, object_type: str, name: str) -> Dependency |
     return Dependency(obj.id, obj.object_type, org.current_snapshot(obj.id)) if obj else None
 
 
+def _stub_flow(state: SimulatorState, flow_type: str, name: str) -> Dependency:
+    """An unpublished, empty flow standing in for one the YAML names (`createStubs`): the flow
+    that calls it publishes; the stub is filled when its own YAML is deployed."""
+    stub = state.org.add_flow(Flow(id=new_id(), name=name, flow_type=flow_type, description="stub"))
+    return Dependency(stub.id, stub.object_type, None)
+
+
 def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:
     from flowops.flowyaml import FlowYamlError, parse_flow_yaml
 
@@ -163,6 +170,10 @@ def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:
     missing: list[str] = []
     for reference in document.references:
         resolved = _resolve(state, reference.object_type, reference.name)
+        if resolved is None and job.create_stubs and reference.object_type in FLOW_OBJECT_TYPES:
+            resolved = _stub_flow(state, FLOW_OBJECT_TYPES[reference.object_type], reference.name)
+        if resolved is None and reference.soft:
+            continue  # a Find action's notFound path: Architect publishes, the flow takes it
         if resolved is None:
             missing.append(
                 f"Unable to find a {object_type_word(reference.object_type)} named '{reference.name}'."

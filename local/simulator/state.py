@@ -84,6 +84,9 @@ class ArchitectJob:
     status: str | None = None  # final status once applied: Success | Failure
     flow_ref: dict[str, str] | None = None
     messages: list[JobMessage] = field(default_factory=list)
+    create_stubs: bool = False
+    """`POST /api/v2/flows/jobs {createStubs: true}`: flows the YAML names that do not exist yet are
+    created as unpublished stubs instead of failing the job (how flows that call each other ship)."""
 
 
 @dataclass

@@ -44,6 +44,7 @@ def test_the_codes_scripts_must_tell_apart_are_distinct() -> None:
         exit_codes.PROBLEMS_FOUND,
         exit_codes.USAGE_ERROR,
         exit_codes.UNREACHABLE,
+        exit_codes.CHANGES_PLANNED,
         exit_codes.REFUSED,
         exit_codes.FAILED,
         exit_codes.ROLLBACK_FAILED,

@@ -17,6 +17,8 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode
 
+from flowops.bounded import FLOW_YAML_LIMITS, InputLimits, prescan_yaml
+
 # libyaml's C parser is ~10x faster than the pure-Python one (flow files reach 900 lines and a
 # scan reads hundreds); resolution and construction stay in Python either way.
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -97,8 +99,14 @@ ArchitectYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 ArchitectYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_text_keyed_mapping)
 
 
-def load_architect_yaml(text: str) -> Any:
-    """Parse one YAML document with `ArchitectYamlLoader` (raises yaml.YAMLError)."""
+def load_architect_yaml(text: str, limits: InputLimits = FLOW_YAML_LIMITS) -> Any:
+    """Parse one YAML document with `ArchitectYamlLoader`.
+
+    The text is prescanned first (`flowops.bounded`): a document over `limits` raises
+    `HostileInputError` before the composer, which recurses per nesting level, ever sees it.
+    Syntax errors raise yaml.YAMLError.
+    """
+    prescan_yaml(text, limits, _BaseLoader)
     loader = ArchitectYamlLoader(text)
     try:
         return loader.get_single_data()

@@ -15,6 +15,7 @@ class ReferenceKind(StrEnum):
     DATAACTION = "DATAACTION"
     COMMONMODULE = "COMMONMODULE"
     FLOW = "FLOW"
+    INQUEUEFLOW = "INQUEUEFLOW"
     BOT = "BOT"
     DIGITALBOT = "DIGITALBOT"
     USERPROMPT = "USERPROMPT"
@@ -41,6 +42,7 @@ OBJECT_TYPE_BY_KIND: dict[ReferenceKind, str] = {
     ReferenceKind.DATAACTION: "DATAACTION",
     ReferenceKind.COMMONMODULE: "COMMONMODULEFLOW",
     ReferenceKind.FLOW: "FLOW",
+    ReferenceKind.INQUEUEFLOW: "INQUEUECALLFLOW",
     ReferenceKind.BOT: "BOTFLOW",
     ReferenceKind.DIGITALBOT: "DIGITALBOTFLOW",
     ReferenceKind.USERPROMPT: "USERPROMPT",
@@ -66,6 +68,10 @@ class FlowReference(BaseModel):
 
     `category` is set for data actions only: the integration (Archy "category") the data
     action belongs to; data-action names are unique per integration, not per org.
+
+    `soft` is True when every use is a Find action (`findQueue: findName: lit: X`): Architect
+    gives those a `notFound` output, so a missing object takes that path at run time instead
+    of failing the publish. One hard use anywhere makes the reference hard.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -75,6 +81,7 @@ class FlowReference(BaseModel):
     object_type: str = ""
     category: str | None = None
     locations: list[str] = Field(default_factory=list)
+    soft: bool = False
 
     @model_validator(mode="after")
     def _default_object_type(self) -> Self:

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from flowops.bounded import FLOW_YAML_LIMITS, HostileInputError, ensure_size
 from flowops.flowyaml.errors import FlowYamlError
 from flowops.flowyaml.flow_types import KNOWN_YAML_KEYS, FlowTypeInfo, flow_type_for_yaml_key
 from flowops.flowyaml.loader import load_architect_yaml
@@ -51,6 +52,11 @@ def parse_flow_yaml(
     """
     if not isinstance(text, str):
         raise FlowYamlError(f"flow YAML must be text, not {type(text).__name__}")
+    try:
+        # Before any work on the text: substitution and normalisation copy it.
+        ensure_size(text, FLOW_YAML_LIMITS, "the flow YAML")
+    except HostileInputError as exc:
+        raise FlowYamlError(exc.problem, hint=exc.hint) from None
     values = (
         substitutions.as_dict() if isinstance(substitutions, SubstitutionSet) else dict(substitutions or {})
     )
@@ -80,6 +86,8 @@ def _normalise(text: str) -> str:
 def _load(substituted: SubstitutedText) -> Any:
     try:
         return load_architect_yaml(substituted.text)
+    except HostileInputError as exc:
+        raise FlowYamlError(f"refused: {exc.problem}", line=exc.line, hint=exc.hint) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = substituted.restore(" ".join(part for part in (exc.context, exc.problem) if part))

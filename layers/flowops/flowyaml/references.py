@@ -10,8 +10,16 @@ Architect YAML names other objects in a handful of shapes, all seen in real expo
   `dataTableLookup.dataTable.<name>`, `setScreenPop.screenPopScript.<name>`;
 - `transferToFlow(Secure).targetFlow.name`, `findQueue.findName.lit`, top-level
   `worktype.name` of workitem flows;
-- prompts: `lit: {name: PromptSystem.x}` anywhere, or `Prompt.x` / `PromptSystem.x` inside
-  expressions; literal lookups `FindQueue("X")` inside expressions.
+- prompts: `lit: {name: PromptSystem.x}` anywhere, the audio shorthand `prompt: Prompt.x` /
+  `prompt: PromptSystem.x`, or `Prompt.x` / `PromptSystem.x` inside expressions; literal lookups
+  `FindQueue("X")` inside expressions;
+- `overrideInQueueFlow: {name: X}` on ACD transfers (the in-queue flow the call waits in);
+- bot knowledge: `settingsKnowledge: {<knowledge base name>: {...}}` (or `knowledgeBase:` keyed
+  by name, or `{lit: {name}}`); `settingsKnowledge: {none: true}` names nothing.
+
+Find actions (`findQueue: {findName: {lit: X}}`, ...) name objects too, but Architect gives them
+a `notFound` output: those references are `soft` (a missing object is a run-time path, not a
+publish failure) unless the same object is also used directly elsewhere.
 
 Anything picked at run time is reported as a `DynamicReference` with its expression.
 `settingsActionDefaults` holds per-action-type SETTINGS keyed by action names (`callData`,
@@ -45,6 +53,7 @@ _REFERENCE_FIELDS: dict[str, ReferenceKind] = {
     "targetGroup": ReferenceKind.GROUP,
     "group": ReferenceKind.GROUP,
     "knowledgeBase": ReferenceKind.KNOWLEDGEBASE,
+    "defaultLanguageSkill": ReferenceKind.LANGUAGE,
 }
 
 # `<type>Variable.initialValue` and update statements `- <type>: {variable, value}`
@@ -92,6 +101,19 @@ _FIND_BY_ID_ACTIONS: dict[str, ReferenceKind] = {
     "findSkillById": ReferenceKind.SKILL,
 }
 
+# The in-queue flow an ACD transfer overrides, by the media of the flow the transfer is in.
+_IN_QUEUE_OBJECT_TYPE_BY_KEY: dict[str, str] = {
+    "inboundShortMessage": "INQUEUESHORTMESSAGEFLOW",
+    "inqueueShortMessage": "INQUEUESHORTMESSAGEFLOW",
+    "inboundEmail": "INQUEUEEMAILFLOW",
+    "inqueueEmail": "INQUEUEEMAILFLOW",
+}
+_IN_QUEUE_OVERRIDE = "overrideInQueueFlow"
+_KNOWLEDGE_SETTINGS = "settingsKnowledge"
+# Keys of `settingsKnowledge` that are settings, not knowledge base names.
+_KNOWLEDGE_SETTING_KEYS = frozenset({"none", "knowledgeBase", "enabled", "confidenceThreshold"})
+_AUDIO_PROMPT_KEYS = frozenset({"prompt", "audioPrompt"})
+
 _SYSTEM_PROMPT_PREFIX = "PromptSystem."
 _USER_PROMPT_PREFIX = "Prompt."
 _SETTINGS_ACTION_DEFAULTS = "settingsActionDefaults"
@@ -135,12 +157,15 @@ class ReferenceCollector:
         self._flow = flow
         self._found: dict[tuple[str, str, str, str], FlowReference] = {}
         self._locations: dict[tuple[str, str, str, str], list[str]] = {}
+        self._hard: set[tuple[str, str, str, str]] = set()
         self._dynamic: dict[tuple[str, str, str], DynamicReference] = {}
 
     # results -----------------------------------------------------------------------------
     def references(self) -> list[FlowReference]:
         result = [
-            reference.model_copy(update={"locations": sorted(set(self._locations[key]))})
+            reference.model_copy(
+                update={"locations": sorted(set(self._locations[key])), "soft": key not in self._hard}
+            )
             for key, reference in self._found.items()
         ]
         return sorted(result, key=lambda ref: (ref.kind.value, ref.name, ref.category or "", ref.object_type))
@@ -157,11 +182,14 @@ class ReferenceCollector:
         *,
         object_type: str = "",
         category: str | None = None,
+        soft: bool = False,
     ) -> None:
         reference = FlowReference(kind=kind, name=name, object_type=object_type, category=category)
         key = reference.identity
         self._found.setdefault(key, reference)
         self._locations.setdefault(key, []).append(location)
+        if not soft:
+            self._hard.add(key)
 
     def add_dynamic(self, kind: ReferenceKind, expression: str, location: str) -> None:
         self._dynamic.setdefault(
@@ -174,6 +202,9 @@ class ReferenceCollector:
         worktype = body.get("worktype")
         if isinstance(worktype, Mapping) and (name := name_text(worktype.get("name"))):
             self.add(ReferenceKind.WORKTYPE, name, f"{root_path}/worktype")
+        knowledge = body.get(_KNOWLEDGE_SETTINGS)
+        if isinstance(knowledge, Mapping):
+            self._knowledge(knowledge, f"{root_path}/{_KNOWLEDGE_SETTINGS}")
         self._visit_mapping(body, root_path, parent_key=None)
 
     def _visit(self, value: object, path: str, parent_key: str | None) -> None:
@@ -190,6 +221,7 @@ class ReferenceCollector:
 
     def _visit_mapping(self, mapping: Mapping[str, Any], path: str, parent_key: str | None) -> None:
         self._literal_prompt(mapping, path)
+        self._audio_shorthand(mapping, path)
         expression = mapping.get("exp")
         if isinstance(expression, str):
             self._expression(expression, path, field_kind=_REFERENCE_FIELDS.get(parent_key or ""))
@@ -214,6 +246,31 @@ class ReferenceCollector:
             self.add(ReferenceKind.SYSTEMPROMPT, name.removeprefix(_SYSTEM_PROMPT_PREFIX), path)
         elif name.startswith(_USER_PROMPT_PREFIX):
             self.add(ReferenceKind.USERPROMPT, name.removeprefix(_USER_PROMPT_PREFIX), path)
+
+    def _audio_shorthand(self, mapping: Mapping[str, Any], path: str) -> None:
+        """`prompt: PromptSystem.x` / `prompt: Prompt.x`: Archy's short form of an audio prompt."""
+        for key in _AUDIO_PROMPT_KEYS:
+            value = mapping.get(key)
+            if not isinstance(value, str):
+                continue
+            text, where = value.strip(), f"{path}/{key}"
+            if text.startswith(_SYSTEM_PROMPT_PREFIX):
+                self.add(ReferenceKind.SYSTEMPROMPT, text.removeprefix(_SYSTEM_PROMPT_PREFIX), where)
+            elif text.startswith(_USER_PROMPT_PREFIX):
+                self.add(ReferenceKind.USERPROMPT, text.removeprefix(_USER_PROMPT_PREFIX), where)
+
+    def _knowledge(self, settings: Mapping[str, Any], path: str) -> None:
+        """Knowledge bases a bot flow answers from, named as keys of `settingsKnowledge`."""
+        for key, value in settings.items():
+            if key in _KNOWLEDGE_SETTING_KEYS or not isinstance(value, Mapping):
+                continue
+            if name := name_text(key):
+                self.add(ReferenceKind.KNOWLEDGEBASE, name, f"{path}/{key}")
+        named = settings.get("knowledgeBase")
+        if isinstance(named, Mapping) and "lit" not in named and "exp" not in named:
+            for key, value in named.items():
+                if isinstance(value, Mapping) and (name := name_text(key)):
+                    self.add(ReferenceKind.KNOWLEDGEBASE, name, f"{path}/knowledgeBase/{key}")
 
     def _expression(self, expression: str, path: str, field_kind: ReferenceKind | None) -> None:
         findings = analyse_expression(expression)
@@ -241,6 +298,8 @@ class ReferenceCollector:
             variable_kind = _TYPED_VALUE_KINDS.get(key.removesuffix("Variable"))
             if variable_kind is not None:
                 self._typed_value(variable_kind, value["initialValue"], f"{path}/initialValue")
+        if key == _IN_QUEUE_OVERRIDE:
+            self._in_queue_override(value, path)
         keyed_kind = _NAME_KEYED_FIELDS.get(key)
         if keyed_kind is not None:
             for object_name in value:
@@ -307,18 +366,30 @@ class ReferenceCollector:
         elif isinstance(target.get("exp"), str):
             self.add_dynamic(ReferenceKind.FLOW, str(target["exp"]), f"{path}/targetFlow")
 
+    def _in_queue_override(self, value: Mapping[str, Any], path: str) -> None:
+        object_type = _IN_QUEUE_OBJECT_TYPE_BY_KEY.get(self._flow.yaml_key, "INQUEUECALLFLOW")
+        name = name_text(value.get("name"))
+        literal = value.get("lit")
+        if name is None and isinstance(literal, Mapping):
+            name = name_text(literal.get("name"))
+        if name is not None:
+            self.add(ReferenceKind.INQUEUEFLOW, name, path, object_type=object_type)
+        elif isinstance(value.get("exp"), str) and not is_not_set(str(value["exp"])):
+            self.add_dynamic(ReferenceKind.INQUEUEFLOW, str(value["exp"]), path)
+
     def _find_action(self, kind: ReferenceKind, find_name: object, path: str) -> None:
+        # Find actions have a notFound output: what they name is a soft reference.
         if not isinstance(find_name, Mapping):
             return
         literal = name_text(find_name.get("lit"))
         if literal is not None:
-            self.add(kind, literal, path)
+            self.add(kind, literal, path, soft=True)
             return
         expression = find_name.get("exp")
         if isinstance(expression, str) and not is_not_set(expression):
             literal_text = string_literal_value(expression)
             if literal_text is not None:
-                self.add(kind, literal_text, path)
+                self.add(kind, literal_text, path, soft=True)
             else:
                 self.add_dynamic(kind, expression, path)
 

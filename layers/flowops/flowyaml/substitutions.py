@@ -26,6 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowops.bounded import SUBSTITUTIONS_LIMITS, HostileInputError, load_bounded_yaml
 from flowops.flowyaml.errors import FlowYamlError
 
 PLACEHOLDER_PATTERN = re.compile(r"\{\{\s*(?P<curly>[\w.-]+)\s*\}\}|\$\{\s*(?P<dollar>[\w.-]+)\s*\}")
@@ -79,7 +80,11 @@ class SubstitutionSet(BaseModel):
         With `environment`, that environment's values are laid over the shared ones.
         """
         try:
-            loaded = yaml.safe_load(text.lstrip("\ufeff")) if text.strip() else {}
+            loaded = load_bounded_yaml(text.lstrip("\ufeff"), SUBSTITUTIONS_LIMITS) if text.strip() else {}
+        except HostileInputError as exc:
+            raise FlowYamlError(
+                f"substitutions file refused: {exc.problem}", line=exc.line, hint=exc.hint
+            ) from None
         except yaml.YAMLError as exc:
             raise FlowYamlError(
                 f"substitutions file is not valid YAML/JSON: {exc}",

@@ -480,6 +480,13 @@ class GenesysClient:
             Flow, "POST", "/api/v2/flows/actions/revert", params={"flow": flow_id}, flow_id=flow_id
         )
 
+    def delete_flow(self, flow_id: str) -> None:
+        """`DELETE /api/v2/flows/{flowId}` (what Terraform's destroy calls). A flow already gone
+        answers 404 (`NotFoundError`): the caller decides whether that counts as done."""
+        self._api_request(
+            "DELETE", "/api/v2/flows/{flowId}", path_params={"flowId": flow_id}, flow_id=flow_id
+        )
+
     # ------------------------------------------------------------------ architect jobs (deploy YAML)
 
     def register_architect_job(self, *, create_stubs: bool | None = None) -> ArchitectJobRegistration:

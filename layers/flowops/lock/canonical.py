@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from flowops.bounded import LOCK_JSON_LIMITS, HostileInputError, load_bounded_json
 from flowops.lock.models import LOCK_SCHEMA_VERSION, Lockfile, LockMeta
 
 LOCK_DOCUMENT_FORMAT: Final = "flowops.lock"
@@ -57,8 +58,16 @@ def _canonical_json(value: Any) -> bytes:
 
 
 def canonical_body(lock: Lockfile) -> dict[str, Any]:
-    """The JSON-ready body the checksum covers (everything but ``meta``)."""
-    return lock.model_dump(mode="json", exclude={"meta"})
+    """The JSON-ready body the checksum covers (everything but ``meta``).
+
+    A flow's ``unread`` is written only when set: locks written before the field existed keep
+    their bytes and hashes, so a stored lock still verifies against its key.
+    """
+    body = lock.model_dump(mode="json", exclude={"meta"})
+    for flow in body["flows"]:
+        if flow.get("unread") is None:
+            flow.pop("unread", None)
+    return body
 
 
 def canonical_bytes(lock: Lockfile) -> bytes:
@@ -92,7 +101,9 @@ def parse_lock(data: bytes | str, *, expected_sha256: str | None = None) -> Lock
     :class:`LockFormatError` for anything else that is not a readable lock.
     """
     try:
-        document = json.loads(data)
+        document = load_bounded_json(data, LOCK_JSON_LIMITS, "the lock document")
+    except HostileInputError as error:
+        raise LockFormatError(f"lock document refused: {error}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise LockFormatError(f"lock document is not valid UTF-8 JSON: {error}") from error
     if not isinstance(document, dict):

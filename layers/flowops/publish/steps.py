@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flowops.bounded import FLOW_YAML_LIMITS
 from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.flowtypes import dependency_object_type
 from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceCriteriaGroup, FlowInstanceQuery
@@ -69,6 +70,7 @@ from flowops.publish.validate import apply_force_unlock, validate_publish
 from flowops.store import (
     ArtifactNotFoundError,
     ArtifactStore,
+    ArtifactTooLargeError,
     AuditLog,
     LockPointerStore,
     LockRaceError,
@@ -251,14 +253,19 @@ def _source_yaml(request: PublishRunRequest, ports: PublishPorts) -> tuple[str |
     if source.kind == "inline":
         return source.yaml, None
     if source.kind == "s3":
+        code = "YAML_SOURCE_MISSING"
         try:
-            return ports.artifacts.get_bytes(source.yaml_s3_key).decode("utf-8"), None
+            body = ports.artifacts.get_bytes(source.yaml_s3_key, max_bytes=FLOW_YAML_LIMITS.max_bytes)
+            return body.decode("utf-8"), None
         except ArtifactNotFoundError:
             problem = "the uploaded YAML artifact does not exist"
+        except ArtifactTooLargeError as too_large:
+            # Refused from its Content-Length: the body never reaches memory or the parser.
+            code, problem = "YAML_SOURCE_TOO_LARGE", f"{too_large}; split the flow or reduce it"
         except UnicodeDecodeError:
             problem = "the uploaded YAML artifact is not UTF-8 text"
         return None, Finding(
-            code="YAML_SOURCE_MISSING",
+            code=code,
             severity="error",
             object=f"s3 key {source.yaml_s3_key}",
             message=problem,

@@ -14,6 +14,7 @@ from flowops.store.audit import AuditEvent, AuditLog
 from flowops.store.errors import (
     ArtifactExistsError,
     ArtifactNotFoundError,
+    ArtifactTooLargeError,
     ChecksumMismatchError,
     ConditionFailedError,
     LockRaceError,
@@ -31,6 +32,7 @@ __all__ = [
     "ArtifactExistsError",
     "ArtifactNotFoundError",
     "ArtifactStore",
+    "ArtifactTooLargeError",
     "AuditEvent",
     "AuditLog",
     "ChecksumMismatchError",

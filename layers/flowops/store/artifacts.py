@@ -24,9 +24,11 @@ import boto3
 from botocore.exceptions import ClientError, FlexibleChecksumError
 from pydantic import BaseModel, ConfigDict
 
+from flowops.bounded import JSON_LIMITS, load_bounded_json
 from flowops.store.errors import (
     ArtifactExistsError,
     ArtifactNotFoundError,
+    ArtifactTooLargeError,
     ChecksumMismatchError,
     StoreError,
     error_code,
@@ -41,6 +43,10 @@ JSON_CONTENT_TYPE = "application/json"
 _SHA256_METADATA = "sha256"
 _CONTENT_ADDRESS = re.compile(r"(?:^|/)(?P<sha>[0-9a-f]{64})\.[A-Za-z0-9]+$")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._=-][A-Za-z0-9._=@+-]*$")
+# No read holds more than this in memory unless the caller asks for a different bound: an
+# object is refused from its Content-Length before its body is read (a 20,000-flow lock is
+# about 20 MB; Lambda memory is 512 MB).
+DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024
 
 
 def sha256_hex(body: bytes) -> str:
@@ -98,10 +104,13 @@ class PutResult(BaseModel):
 class ArtifactStore:
     """Objects in the artifacts bucket. The only code in flowops that talks to S3."""
 
-    def __init__(self, bucket: str, s3_client: S3Client | None = None) -> None:
+    def __init__(
+        self, bucket: str, s3_client: S3Client | None = None, *, max_read_bytes: int = DEFAULT_MAX_READ_BYTES
+    ) -> None:
         if not bucket:
             raise ValueError("artifacts bucket name is empty (is ARTIFACTS_BUCKET set?)")
         self.bucket = bucket
+        self.max_read_bytes = max_read_bytes
         self._s3: S3Client = s3_client if s3_client is not None else boto3.client("s3")
 
     def __repr__(self) -> str:
@@ -170,11 +179,17 @@ class ArtifactStore:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def get_bytes(self, key: str, expected_sha256: str | None = None) -> bytes:
-        """Read an object and verify its SHA-256 against every expectation available."""
+    def get_bytes(
+        self, key: str, expected_sha256: str | None = None, *, max_bytes: int | None = None
+    ) -> bytes:
+        """Read an object and verify its SHA-256 against every expectation available.
+
+        An object over `max_bytes` (default: the store's `max_read_bytes`) raises
+        `ArtifactTooLargeError` without its body being read into memory.
+        """
         try:
             response = self._s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-            body = response["Body"].read()
+            body = self._read_capped(response, key, self.max_read_bytes if max_bytes is None else max_bytes)
         except ClientError as error:
             if error_code(error) in {"NoSuchKey", "404", "NotFound"}:
                 raise ArtifactNotFoundError(self.bucket, key) from error
@@ -196,12 +211,12 @@ class ArtifactStore:
                 raise ChecksumMismatchError(self.bucket, key, expected=expected, actual=actual)
         return body
 
-    def get_json(self, key: str, expected_sha256: str | None = None) -> Any:
-        body = self.get_bytes(key, expected_sha256)
+    def get_json(self, key: str, expected_sha256: str | None = None, *, max_bytes: int | None = None) -> Any:
+        body = self.get_bytes(key, expected_sha256, max_bytes=max_bytes)
         try:
-            return json.loads(body)
-        except json.JSONDecodeError as error:
-            raise StoreError(f"artifact s3://{self.bucket}/{key} is not valid JSON: {error}") from error
+            return load_bounded_json(body, JSON_LIMITS, f"artifact s3://{self.bucket}/{key}")
+        except ValueError as error:  # not JSON, or HostileInputError (too deep)
+            raise StoreError(f"artifact s3://{self.bucket}/{key} is not readable JSON: {error}") from error
 
     def get_large_payload(self, key: str) -> Any:
         return self.get_json(key)
@@ -224,6 +239,20 @@ class ArtifactStore:
         return keys
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _read_capped(self, response: Any, key: str, limit: int) -> bytes:
+        stream = response["Body"]
+        declared = response.get("ContentLength")
+        if isinstance(declared, int) and declared > limit:
+            stream.close()
+            raise ArtifactTooLargeError(self.bucket, key, declared, limit)
+        body: bytes = stream.read(limit + 1)
+        # The second read reaches the end of the stream, where botocore checks the length and
+        # the S3 checksum; a body longer than its declared length is refused all the same.
+        if len(body) > limit or stream.read(1):
+            stream.close()
+            raise ArtifactTooLargeError(self.bucket, key, None, limit)
+        return body
 
     def _existing_identical(self, key: str, digest: str) -> PutResult:
         try:

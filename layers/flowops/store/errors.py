@@ -104,6 +104,20 @@ class ChecksumMismatchError(StoreError):
         self.actual = actual
 
 
+class ArtifactTooLargeError(StoreError):
+    """The object is larger than the reader's limit; it was not read into memory."""
+
+    asl_error_name = "Store.ArtifactTooLarge"
+
+    def __init__(self, bucket: str, key: str, size: int | None, limit: int) -> None:
+        measured = f"is {size} bytes" if size is not None else "is larger than the limit"
+        super().__init__(f"artifact s3://{bucket}/{key} {measured}; the limit for this read is {limit} bytes")
+        self.bucket = bucket
+        self.key = key
+        self.size = size
+        self.limit = limit
+
+
 class LockRaceError(StoreError):
     """Another writer advanced the lock pointer first; carries the sha that won."""
 

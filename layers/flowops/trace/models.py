@@ -114,7 +114,8 @@ class ParseFailure(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     reason: str = Field(
-        description="invalid_json | not_an_object | missing_flow | missing_execution | no_events"
+        description="invalid_json | refused (too deep) | not_an_object | missing_flow | missing_execution"
+        " | no_events"
     )
     detail: str
     instance_id: str | None = None

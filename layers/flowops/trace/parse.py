@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flowops.bounded import JSON_LIMITS, HostileInputError, load_bounded_json
 from flowops.trace.event_kinds import KNOWN_KINDS, UNKNOWN_KIND
 from flowops.trace.models import (
     ActionExecution,
@@ -112,7 +113,9 @@ def _decode(raw: bytes | str | dict[str, Any], instance_id: str | None) -> dict[
         return raw
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        decoded = json.loads(text)
+        decoded = load_bounded_json(text, JSON_LIMITS, "the execution data document")
+    except HostileInputError as exc:
+        return ParseFailure(reason="refused", detail=str(exc), instance_id=instance_id)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         # The message names the position only, never the content (documents hold caller data).
         return ParseFailure(reason="invalid_json", detail=f"not valid JSON: {exc}", instance_id=instance_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from flowops.bounded import SUBSTITUTIONS_LIMITS
 from flowops.lock.canonical import parse_lock
 from flowops.lock.models import LockedFlow
 from flowops.store import ArtifactNotFoundError, ArtifactStore, LockPointerStore
@@ -111,7 +112,9 @@ class ArtifactSubstitutions:
 
     def substitutions_for(self, environment: str) -> Mapping[str, str] | None:
         try:
-            document = self._artifacts.get_json(substitutions_key(self.org, environment))
+            document = self._artifacts.get_json(
+                substitutions_key(self.org, environment), max_bytes=SUBSTITUTIONS_LIMITS.max_bytes
+            )
         except ArtifactNotFoundError:
             return None
         if not isinstance(document, dict) or not all(

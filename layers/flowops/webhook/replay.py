@@ -24,6 +24,8 @@ from flowops.webhook.errors import InvalidRequestError, StaleRequestError
 
 # Printable ASCII without spaces; GitHub sends GUIDs, the flowops CLI sends uuid4 strings.
 _DELIVERY_ID_PATTERN = re.compile(r"[!-~]{1,128}")
+# Unix seconds: 1 to 12 ASCII digits (an explicit class, so no other script's digits match).
+_TIMESTAMP_PATTERN = re.compile(r"[0-9]{1,12}")
 # Step Functions execution names: 1..80 chars, no whitespace, brackets, wildcards, or
 # `" # % \ ^ | ~ ` $ & , ; : /` and no control characters. We keep a conservative subset.
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -44,18 +46,27 @@ def validate_delivery_id(delivery_id: str | None) -> str:
     return candidate
 
 
+def parse_timestamp(header_value: str | None) -> int:
+    """The request's unix timestamp, or `StaleRequestError` (401) when missing or malformed.
+
+    Only ASCII digits count: `str.isdigit()` is also true for `²` or Arabic-Indic digits, which `int()` then
+    refuses or reads as another number, and a lone surrogate cannot even be encoded to sign.
+    """
+    if header_value is None or not header_value.strip():
+        raise StaleRequestError("missing X-Flowops-Timestamp header")
+    text = header_value.strip()
+    if _TIMESTAMP_PATTERN.fullmatch(text) is None:
+        raise StaleRequestError("malformed X-Flowops-Timestamp header: expected unix seconds")
+    return int(text)
+
+
 def check_timestamp(header_value: str | None, *, now: float, tolerance_seconds: int) -> int:
     """Return the request's unix timestamp, or raise `StaleRequestError` (401).
 
     Future timestamps are refused with the same tolerance: a sender whose clock runs ahead
     would otherwise mint requests that stay replayable for longer than the window.
     """
-    if header_value is None or not header_value.strip():
-        raise StaleRequestError("missing X-Flowops-Timestamp header")
-    text = header_value.strip()
-    if not text.isdigit() or len(text) > 12:
-        raise StaleRequestError("malformed X-Flowops-Timestamp header: expected unix seconds")
-    timestamp = int(text)
+    timestamp = parse_timestamp(header_value)
     skew = now - timestamp
     if abs(skew) > tolerance_seconds:
         direction = "old" if skew > 0 else "in the future"

@@ -41,6 +41,7 @@ from flowops.webhook.replay import (
     body_digest,
     check_timestamp,
     execution_name_for,
+    parse_timestamp,
     validate_delivery_id,
 )
 from flowops.webhook.secret import WebhookSecretSource
@@ -168,6 +169,8 @@ class PublishWebhook:
             headers.get(FLOWOPS_DELIVERY_HEADER.lower()) or headers.get(GITHUB_DELIVERY_HEADER.lower())
         )
         timestamp_text = (headers.get(TIMESTAMP_HEADER.lower()) or "").strip()
+        # Its format first: the signed message below is built from it (no 500 on `²` or `\udc80`).
+        parse_timestamp(timestamp_text)
         verify(
             bound_message(body, timestamp=timestamp_text, delivery_id=delivery_id),
             headers.get(BOUND_SIGNATURE_HEADER.lower()),

@@ -11,6 +11,7 @@ from flowops.store import (
     ArtifactExistsError,
     ArtifactNotFoundError,
     ArtifactStore,
+    ArtifactTooLargeError,
     ChecksumMismatchError,
     StoreAccessDeniedError,
     StoreThrottledError,
@@ -123,3 +124,17 @@ def test_throttling_and_access_denied_are_typed(s3_client: Any) -> None:
         assert throttled.value.asl_error_name == "Store.Throttled"
         with pytest.raises(StoreAccessDeniedError, match="IAM"):
             store.get_bytes("reports/x.json")
+
+
+def test_an_object_over_the_read_limit_is_refused_from_its_length(s3_client: Any) -> None:
+    # Given an uploaded 4 KiB object and a store that reads at most 1 KiB per object
+    s3_client.put_object(Bucket=BUCKET, Key="uploads/big.yaml", Body=b"x" * 4096)
+    store = ArtifactStore(BUCKET, s3_client, max_read_bytes=1024)
+    # When it is read with the store's limit, or a caller's tighter one
+    # Then the read is refused naming the size and the limit; a larger bound reads it
+    with pytest.raises(ArtifactTooLargeError, match="is 4096 bytes; the limit for this read is 1024"):
+        store.get_bytes("uploads/big.yaml")
+    with pytest.raises(ArtifactTooLargeError, match="the limit for this read is 100"):
+        ArtifactStore(BUCKET, s3_client).get_bytes("uploads/big.yaml", max_bytes=100)
+    assert len(store.get_bytes("uploads/big.yaml", max_bytes=4096)) == 4096
+    assert ArtifactTooLargeError.asl_error_name == "Store.ArtifactTooLarge"

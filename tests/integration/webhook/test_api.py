@@ -136,7 +136,12 @@ def _tampered(event: dict[str, Any]) -> dict[str, Any]:
             "Signature-256",
         ),
         ("missing delivery id", lambda e: _without(e, "X-Flowops-Delivery"), 400, "delivery id"),
-        ("missing timestamp", lambda e: _without(e, "X-Flowops-Timestamp"), 401, "X-Flowops-Signature-256"),
+        (
+            "missing timestamp",
+            lambda e: _without(e, "X-Flowops-Timestamp"),
+            401,
+            "missing X-Flowops-Timestamp",
+        ),
     ],
 )
 def test_requests_failing_authentication_start_nothing(
@@ -161,6 +166,37 @@ def test_a_stale_timestamp_is_401_even_when_signed(webhook_cloud: WebhookCloud) 
 
     assert response["statusCode"] == 401
     assert "old" in answer(response)["message"]
+    assert webhook_cloud.executions() == []
+
+
+@pytest.mark.parametrize("stamp", ["\u00b2", "\u0661\u0667\u0660\u0660\u0660", "\udc80", "1e9", " "])
+def test_a_signed_request_with_a_non_ascii_digit_timestamp_is_401_not_500(
+    webhook_cloud: WebhookCloud, stamp: str
+) -> None:
+    # Given a request signed by the secret holder with a timestamp str.isdigit() may accept
+    body = json.dumps(publish_document()).encode()
+    event = webhook_cloud.signed_event(body, delivery_id="odd-stamp")
+    bound = sign(f"{stamp}.odd-stamp.".encode(errors="surrogatepass") + body, WEBHOOK_SECRET)
+    event = _with(_with(event, "X-Flowops-Timestamp", stamp), "X-Flowops-Signature-256", bound)
+
+    # When the handler receives it
+    response = webhook_cloud.handle(event)
+
+    # Then it is refused as a malformed timestamp and nothing started
+    assert response["statusCode"] == 401, response["body"]
+    assert "X-Flowops-Timestamp" in answer(response)["message"]
+    assert webhook_cloud.executions() == []
+
+
+def test_a_body_with_a_lone_surrogate_is_400_not_500(webhook_cloud: WebhookCloud) -> None:
+    # Given an event whose (text) body holds a lone surrogate, as a JSON escape can produce
+    event = webhook_cloud.signed_event(publish_document())
+    event["body"] = event["body"][:-1] + "\udc80}"
+
+    response = webhook_cloud.handle(event)
+
+    assert response["statusCode"] == 400, response["body"]
+    assert "UTF-8" in answer(response)["message"]
     assert webhook_cloud.executions() == []
 
 

@@ -42,6 +42,8 @@ class Expectation:
     invalid_before_substitution: bool = False
     unreachable: tuple[str, ...] = ()
     dynamic_kinds: frozenset[ReferenceKind] = field(default_factory=frozenset)
+    soft: frozenset[str] = frozenset()
+    """Names only ever used by Find actions (Architect's notFound path): soft references."""
 
 
 EXPECTATIONS: tuple[Expectation, ...] = (
@@ -105,6 +107,7 @@ EXPECTATIONS: tuple[Expectation, ...] = (
             }
         ),
         dynamic_kinds=frozenset({Q}),  # exp: Task.PrimaryQueue
+        soft=frozenset({"Primary Queue Example"}),  # only findQueue names it
     ),
     Expectation(  # 6
         "dr-fallback-ivr__DR-Emergency-IVR.yaml",
@@ -447,6 +450,8 @@ def test_fixture_without_substitutions_keeps_placeholder_names(expectation: Expe
     assert document.unresolved_placeholders == sorted(placeholders_in(text))
     assert document.unreachable_tasks == list(expectation.unreachable)
     assert {ref.kind for ref in document.dynamic_references} == expectation.dynamic_kinds
+    # mychat-general-help is found by findQueue AND transferred to: hard, not soft
+    assert {ref.name for ref in document.references if ref.soft} == expectation.soft
     assert document.structure.start is not None
     assert document.structure.dangling_refs == []
     assert all(

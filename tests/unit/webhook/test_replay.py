@@ -29,6 +29,11 @@ def test_timestamps_inside_the_tolerance_pass(offset: int) -> None:
         ("17e8", "malformed"),
         ("-5", "malformed"),
         ("9" * 40, "malformed"),
+        # str.isdigit() is true for these, and int() raises or reads another number
+        ("\u00b2", "malformed"),
+        ("1700000000\u00b2", "malformed"),
+        ("\u0661\u0667\u0660\u0660", "malformed"),
+        ("\udc80", "malformed"),
     ],
 )
 def test_stale_future_missing_and_malformed_timestamps_are_401(value: str | None, message: str) -> None:

@@ -1,0 +1,331 @@
+"""`flowops export`, `flowops plan` (and the release commands that build on them).
+
+A release directory (docs/releases.md) holds `flows/<yamlKey>/<slug>.yaml` (one flow per file)
+and `environments/<env>.yaml` (Archy options files whose `substitutions:` apply per environment).
+
+Exit codes of `plan` (docs/cli.md): 0 no changes, 4 changes to release, 1 invalid (validation
+errors), 2 bad input (unreadable directory, unknown environment), 3 nothing reachable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from local.cli import exit_codes
+from local.cli.local_cloud import CloudConnection, EmbeddedCloudError
+
+DirOption = Annotated[
+    Path,
+    typer.Option(
+        "--dir",
+        help="Release directory: flows/<yamlKey>/<name>.yaml and environments/<env>.yaml.",
+        file_okay=False,
+    ),
+]
+EnvOption = Annotated[str, typer.Option("--env", help="Environment: its environments/<env>.yaml applies.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+_MAX_FILES = 2000
+
+
+class ReleaseCommandError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _exit_on(error: Exception) -> typer.Exit:
+    code = getattr(error, "exit_code", exit_codes.UNREACHABLE)
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code)
+
+
+# ---- reading a release directory -----------------------------------------------------------------
+
+
+def read_release_files(directory: Path) -> dict[str, bytes]:
+    """Every file under DIR/flows and DIR/environments, by relative POSIX path (bounded)."""
+    from flowops.release.bundle import ENVIRONMENTS_DIR, FLOWS_DIR, MAX_FLOW_BYTES
+
+    if not directory.is_dir():
+        raise ReleaseCommandError(f"--dir {directory} is not a directory", exit_codes.USAGE_ERROR)
+    files: dict[str, bytes] = {}
+    for top in (FLOWS_DIR, ENVIRONMENTS_DIR):
+        root = directory / top
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or path.suffix not in (".yaml", ".yml"):
+                continue
+            if len(files) >= _MAX_FILES:
+                raise ReleaseCommandError(
+                    f"more than {_MAX_FILES} YAML files under {directory}", exit_codes.USAGE_ERROR
+                )
+            relative = path.relative_to(directory).as_posix()
+            try:
+                if path.stat().st_size > MAX_FLOW_BYTES:
+                    raise ReleaseCommandError(
+                        f"{relative} is larger than {MAX_FLOW_BYTES} bytes", exit_codes.USAGE_ERROR
+                    )
+                files[relative] = path.read_bytes()
+            except OSError as error:
+                raise ReleaseCommandError(
+                    f"cannot read {relative}: {error.strerror or error}", exit_codes.USAGE_ERROR
+                ) from None
+    return files
+
+
+def source_revision(directory: Path) -> str | None:
+    """`git:<commit>` (with `+dirty` when the directory has uncommitted changes), else None."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "-C", str(directory), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return f"git:{head.stdout.strip()}" + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def load_bundle(directory: Path) -> Any:
+    from flowops.release.bundle import bundle_from_files
+    from flowops.release.errors import BundleError
+
+    files = read_release_files(directory)
+    try:
+        return bundle_from_files(files, source_revision=source_revision(directory))
+    except BundleError as error:
+        raise ReleaseCommandError(error.message, exit_codes.USAGE_ERROR) from None
+
+
+# ---- the org -------------------------------------------------------------------------------------
+
+
+def live_org(connection: CloudConnection) -> Any:
+    from flowops.release.live import GenesysLiveOrg
+    from flowops.store import ArtifactStore
+
+    from local.cli.publish import genesys_client_for
+
+    return GenesysLiveOrg(
+        genesys_client_for(connection),
+        org=connection.org,
+        artifacts=ArtifactStore(connection.artifacts_bucket, connection.client("s3")),
+        poll_seconds=0.2 if connection.is_local else 1.0,
+    )
+
+
+def current_lock_or_none(connection: CloudConnection) -> Any:
+    from local.cli.local_cloud import NoLockError, read_current_lock
+
+    try:
+        return read_current_lock(connection)
+    except NoLockError:
+        return None
+
+
+@contextlib.contextmanager
+def _cloud(environment: str) -> Any:
+    from local.cli.publish import PublishCommandError, cloud_for_command
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
+            yield connection
+    except PublishCommandError as error:
+        raise ReleaseCommandError(str(error), error.exit_code) from None
+    except EmbeddedCloudError as error:
+        raise ReleaseCommandError(str(error), error.exit_code) from None
+
+
+# ---- export --------------------------------------------------------------------------------------
+
+
+def existing_flow_files(directory: Path) -> dict[str, str]:
+    """Paths under DIR/flows that already hold a flow → `<yamlKey>/<name>` (read from the file)."""
+    from flowops.bounded import FLOW_YAML_LIMITS, InputTooLargeError
+    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+
+    from local.cli._files import read_bounded_bytes
+
+    found: dict[str, str] = {}
+    root = directory / "flows"
+    if not root.is_dir():
+        return found
+    for path in sorted(root.rglob("*.y*ml")):
+        try:
+            text = read_bounded_bytes(path, FLOW_YAML_LIMITS.max_bytes, "flow file").decode("utf-8")
+            document = parse_flow_yaml(text)
+        except (OSError, UnicodeDecodeError, FlowYamlError, InputTooLargeError):
+            continue
+        found[path.relative_to(directory).as_posix()] = f"{document.yaml_key}/{document.name}"
+    return found
+
+
+def write_export(directory: Path, exported: list[Any]) -> list[str]:
+    """Write each file atomically (temp file + rename): an interrupted export leaves whole files."""
+    written = []
+    for flow in exported:
+        target = directory / flow.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_text(flow.text, encoding="utf-8", newline="")
+        temporary.replace(target)
+        written.append(flow.path)
+    return written
+
+
+def export_command(
+    directory: DirOption,
+    flows: Annotated[
+        list[str] | None,
+        typer.Option("--flows", help="Flow name, or TYPE/name; repeat or separate with commas."),
+    ] = None,
+    all_flows: Annotated[bool, typer.Option("--all", help="Every non-system flow of the org.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Export flows' published YAML into a release directory (one file per flow)."""
+    from flowops.genesys.errors import GenesysError
+    from flowops.release.errors import ReleaseError
+    from flowops.release.export import choose_flows, export_flows
+
+    if bool(flows) == all_flows:
+        raise _exit_on(ReleaseCommandError("give --flows NAME[,NAME…] or --all", exit_codes.USAGE_ERROR))
+    selectors = [name.strip() for item in flows or [] for name in item.split(",") if name.strip()] or None
+    if directory.exists() and not directory.is_dir():
+        raise _exit_on(ReleaseCommandError(f"--dir {directory} is not a directory", exit_codes.USAGE_ERROR))
+    try:
+        with _cloud("dev") as connection:
+            live = live_org(connection)
+            chosen, _ = choose_flows(live, selectors)
+            result = export_flows(live, chosen, existing=existing_flow_files(directory))
+        written = write_export(directory, result.exported)
+    except ReleaseError as error:
+        code = exit_codes.USAGE_ERROR if error.asl_error_name == "Release.BundleInvalid" else 1
+        raise _exit_on(ReleaseCommandError(error.message, code)) from None
+    except GenesysError as error:
+        raise _exit_on(ReleaseCommandError(str(error), exit_codes.UNREACHABLE)) from None
+    except (ReleaseCommandError, OSError) as error:
+        raise _exit_on(error) from None
+    if as_json:
+        payload = {
+            "directory": str(directory),
+            "exported": [f.model_dump(exclude={"text"}) for f in result.exported],
+            "skipped": result.skipped,
+        }
+        typer.echo(json.dumps(payload, indent=2, sort_keys=True))
+    else:
+        for flow in result.exported:
+            typer.echo(f"{flow.path}  ←  {flow.flow_type} {flow.name!r} version {flow.version}")
+        for reason in result.skipped:
+            typer.echo(f"skipped: {reason}", err=True)
+        typer.echo(f"exported {len(written)} flow(s) to {directory}")
+    raise typer.Exit(exit_codes.OK)
+
+
+# ---- plan ----------------------------------------------------------------------------------------
+
+_SYMBOL = {"create": "+", "update": "~", "republish": "^", "unchanged": "="}
+
+
+def plan_exit_code(status: str) -> int:
+    return {
+        "no-changes": exit_codes.OK,
+        "changes": exit_codes.CHANGES_PLANNED,
+        "invalid": exit_codes.FAILURE_FOUND,
+    }[status]
+
+
+def plan_json(plan: Any) -> dict[str, Any]:
+    return {"status": plan.status, "counts": plan.counts(), **plan.model_dump(mode="json")}
+
+
+def render_plan(plan: Any) -> list[str]:
+    counts = plan.counts()
+    lines = [
+        f"plan for {plan.environment} (bundle {plan.bundle_sha256[:12]}, source {plan.source_revision}): "
+        f"{counts['create']} to create, {counts['update']} to update, {counts['republish']} to republish, "
+        f"{counts['unchanged']} unchanged"
+    ]
+    for wave in plan.waves:
+        lines.append(f"wave {wave.index + 1}")
+        for key in wave.flows:
+            flow = plan.flow(key)
+            version = f" (published {flow.live_version})" if flow.live_version else ""
+            cycle = " [cycle: same wave]" if flow.in_cycle else ""
+            source = flow.path or "from the org"
+            lines.append(f"  {_SYMBOL[flow.action]} {flow.action:<9} {key}{version}{cycle}  {source}")
+            lines.extend(f"      why: {reason}" for reason in flow.reasons)
+    unchanged = [flow for flow in plan.flows if flow.action == "unchanged"]
+    if unchanged:
+        lines.append("unchanged (not published)")
+        lines.extend(f"  = {flow.key}  {flow.reasons[0]}" for flow in unchanged)
+    for title, findings in (("errors", plan.errors), ("warnings", plan.warnings)):
+        if findings:
+            lines.append(f"{title} ({len(findings)})")
+            lines.extend(f"  {finding.line()}" for finding in findings)
+    lines.append(
+        {
+            "invalid": "invalid: nothing would be released",
+            "changes": f"{len(plan.changed)} flow(s) would be released in {len(plan.waves)} wave(s)",
+            "no-changes": "no changes",
+        }[plan.status]
+    )
+    return lines
+
+
+def make_plan(connection: CloudConnection, bundle: Any, environment: str) -> Any:
+    from flowops.release.plan import compute_plan
+
+    return compute_plan(bundle, environment, live_org(connection), lock=current_lock_or_none(connection))
+
+
+def plan_command(directory: DirOption, environment: EnvOption, as_json: JsonOption = False) -> None:
+    """What a release of DIR would do to ENV: per flow create/update/unchanged, waves, problems.
+
+    Exit 0: no changes · 4: changes to release · 1: invalid · 2: bad input · 3: unreachable."""
+    from flowops.genesys.errors import GenesysError
+    from flowops.release.errors import ReleaseError
+
+    try:
+        bundle = load_bundle(directory)
+        try:
+            bundle.substitutions(environment)
+        except ReleaseError as error:
+            raise ReleaseCommandError(error.message, exit_codes.USAGE_ERROR) from None
+        with _cloud(environment) as connection:
+            plan = make_plan(connection, bundle, environment)
+    except ReleaseError as error:
+        raise _exit_on(ReleaseCommandError(error.message, exit_codes.FAILURE_FOUND)) from None
+    except GenesysError as error:
+        raise _exit_on(ReleaseCommandError(str(error), exit_codes.UNREACHABLE)) from None
+    except (ReleaseCommandError, OSError) as error:
+        raise _exit_on(error) from None
+    if as_json:
+        typer.echo(json.dumps(plan_json(plan), indent=2, sort_keys=True))
+    else:
+        for line in render_plan(plan):
+            typer.echo(line)
+    raise typer.Exit(plan_exit_code(plan.status))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export_command)
+    app.command("plan")(plan_command)
