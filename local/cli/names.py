@@ -57,9 +57,10 @@ class NameResolutionError(Exception):
 
 
 def flow_types() -> tuple[str, ...]:
-    from flowops.genesys.flowtypes import FLOW_TYPES
+    """The flow types Architect YAML and the flows API know (flowops.flowyaml.flow_types)."""
+    from flowops.flowyaml.flow_types import all_flow_types
 
-    return FLOW_TYPES
+    return tuple(info.flow_type for info in all_flow_types())
 
 
 def normalise_flow_type(value: str | None) -> str | None:
@@ -72,8 +73,8 @@ def normalise_flow_type(value: str | None) -> str | None:
     if wanted in known:
         return wanted
     close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(close)}?" if close else f"one of {', '.join(known)}"
-    raise NameResolutionError(f"--type {value!r} is not a flow type: {hint}")
+    hint = f"did you mean {' or '.join(close)}?" if close else f"use one of: {', '.join(known)}"
+    raise NameResolutionError(f"unknown --type {value!r}; {hint}")
 
 
 def _type_matches(entry: Named, wanted: str | None) -> bool:

@@ -25,6 +25,7 @@ import pytest
 import typer
 from flowops.lock import canonical_bytes, lock_document_bytes, lock_sha256
 from flowops.store import ArtifactStore, LockPointerStore, lock_key
+from flowops.webhook.lookup import substitutions_key
 from typer.testing import CliRunner
 
 from local.cli import app, exit_codes, local_cloud
@@ -264,9 +265,9 @@ def _store_lock(cloud: Any, lock: Any) -> None:
     environment = cloud.function_environment("CheckDependencyIndex")
     org = environment.get("FLOWOPS_ORG", "dev")
     sha = lock_sha256(lock)
-    ArtifactStore(environment["ARTIFACTS_BUCKET"], cloud.s3).put_immutable(
-        lock_key(org, sha), canonical_bytes(lock)
-    )
+    artifacts = ArtifactStore(environment["ARTIFACTS_BUCKET"], cloud.s3)
+    artifacts.put_immutable(lock_key(org, sha), canonical_bytes(lock))
+    artifacts.put_json(substitutions_key(org, "dev"), {})  # the environment commands default to
     LockPointerStore(environment["STATE_TABLE"], cloud.dynamodb).advance(
         org, sha, None, key=lock_key(org, sha), scan_id="sweep"
     )
