@@ -29,6 +29,7 @@ def handler(event: PlanRequest, context: LambdaContext) -> dict[str, Any]:
         event.scan,
         org=settings.flowops_org,
         artifacts=_wiring.artifacts(settings),
+        index=event.index,
     )
     logger.info(
         "planned flow pages",

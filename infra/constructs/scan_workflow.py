@@ -141,7 +141,7 @@ class ScanWorkflowConstruct(Construct):
             self,
             "List the pages of flows",
             f["ListFlowPages"],
-            {"scan": sfn.JsonPath.object_at("$.scan")},
+            {"scan": sfn.JsonPath.object_at("$.scan"), "index": sfn.JsonPath.object_at("$.index")},
             "$.plan",
         )
         # The Map item is the page task itself; its result (key + counts) is the item's output.
@@ -158,6 +158,8 @@ class ScanWorkflowConstruct(Construct):
                 "page_number": sfn.JsonPath.number_at("$$.Map.Item.Value.page_number"),
                 "page_size": sfn.JsonPath.number_at("$.plan.page_size"),
                 "previous_lock_key": sfn.JsonPath.string_at("$.plan.previous_lock_key"),
+                # Flows the index failed on are recorded as unread without a read.
+                "failed_objects_key": sfn.JsonPath.string_at("$.plan.failed_objects_key"),
             },
             result_path="$.pages",
         )

@@ -44,6 +44,7 @@ WEBHOOK_URL_VARIABLE = "FLOWOPS_WEBHOOK_URL"
 WEBHOOK_SECRET_VARIABLE = "FLOWOPS_WEBHOOK_SECRET_ID"
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 DEMO_ENVIRONMENT = "demo"
+DEFAULT_ENVIRONMENT = "dev"
 DEMO_MISSING_QUEUE = "Queue That Does Not Exist"
 
 StateCallback = Callable[[str], None]
@@ -271,12 +272,57 @@ def ensure_environment(connection: CloudConnection, environment: str) -> None:
         artifacts.put_json(key, {})
 
 
+def checked_flow_type(flow_type: str) -> str:
+    """`--type` as the flows API spells it (INBOUNDCALL), or a usage error listing the types."""
+    from flowops.flowyaml.flow_types import all_flow_types
+
+    known = [info.flow_type for info in all_flow_types()]
+    upper = flow_type.strip().upper()
+    if upper not in known:
+        raise PublishCommandError(
+            f"unknown --type {flow_type!r}; use one of: {', '.join(known)}", exit_codes.USAGE_ERROR
+        )
+    return upper
+
+
 def flow_reference(flow: str, flow_type: str | None) -> dict[str, Any]:
     if re.fullmatch(r"[0-9a-fA-F-]{8,64}", flow) and flow_type is None:
         return {"id": flow}
     if flow_type is None:
         raise PublishCommandError("--flow by name needs --type (names are unique per flow type)", 2)
-    return {"name": flow, "type": flow_type.upper()}
+    return {"name": flow, "type": checked_flow_type(flow_type)}
+
+
+def known_environments(connection: CloudConnection) -> list[str]:
+    """Environments with kept substitutions (`config/<org>/substitutions/<env>.json`)."""
+    from flowops.store import ArtifactStore
+    from flowops.webhook.lookup import substitutions_key
+
+    prefix = substitutions_key(connection.org, "").removesuffix(".json")
+    keys = ArtifactStore(connection.artifacts_bucket, connection.client("s3")).list_keys(prefix)
+    return sorted(key.removeprefix(prefix).removesuffix(".json") for key in keys if key.endswith(".json"))
+
+
+def substitutions_of(connection: CloudConnection, environment: str) -> dict[str, str]:
+    """The environment's substitutions, or a usage error: the pipeline refuses unknown ones too."""
+    from flowops.store import ArtifactStore
+    from flowops.webhook.lookup import ArtifactSubstitutions
+
+    source = ArtifactSubstitutions(
+        connection.org, artifacts=ArtifactStore(connection.artifacts_bucket, connection.client("s3"))
+    )
+    try:
+        found = source.substitutions_for(environment)
+    except ValueError as error:
+        raise PublishCommandError(str(error), exit_codes.USAGE_ERROR) from None
+    if found is None:
+        known = ", ".join(known_environments(connection)) or "none"
+        raise PublishCommandError(
+            f"no environment {environment!r} in org {connection.org!r} (known: {known}); "
+            f"store its substitutions at config/{connection.org}/substitutions/{environment}.json",
+            exit_codes.USAGE_ERROR,
+        )
+    return dict(found)
 
 
 @contextlib.contextmanager
@@ -296,7 +342,9 @@ def cloud_for_command(environment: str) -> Iterator[CloudConnection]:
             run_scan_execution(embedded.connection, {"trigger": "cli"}, timeout=600)
         except ScanExecutionError as error:
             raise PublishCommandError(f"the embedded cloud's first scan failed: {error}", 3) from None
-        ensure_environment(embedded.connection, environment)
+        # A throwaway org gets the default environment only: any other must exist, as it must in
+        # a deployed stack (the webhook refuses unknown environments).
+        ensure_environment(embedded.connection, DEFAULT_ENVIRONMENT)
         yield embedded.connection
 
 
@@ -472,12 +520,11 @@ def validate_request(
     environment: str,
     *,
     allow_drift: bool = False,
+    substitutions: dict[str, str] | None = None,
 ) -> Any:
     """Run the pipeline's validation alone (nothing changes; force_unlock is never applied)."""
     from flowops.publish.models import PublishRunRequest
     from flowops.publish.validate import validate_publish
-    from flowops.store import ArtifactStore
-    from flowops.webhook.lookup import ArtifactSubstitutions
 
     from local.cli.local_cloud import NoLockError, read_current_lock
 
@@ -500,9 +547,8 @@ def validate_request(
             "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
     )
-    substitutions = ArtifactSubstitutions(
-        connection.org, artifacts=ArtifactStore(connection.artifacts_bucket, connection.client("s3"))
-    ).substitutions_for(environment)
+    if substitutions is None:
+        substitutions = substitutions_of(connection, environment)
     return validate_publish(
         request,
         genesys=genesys_client_for(connection),
@@ -512,33 +558,86 @@ def validate_request(
     ).report
 
 
+def _yaml_flow_type(yaml_text: str, *, target_needed: bool) -> str | None:
+    """The flow type the YAML's top-level key says, read before substitution (the key is never a
+    placeholder); None when the file cannot be read until its placeholders are filled. A file
+    that no substitution can make readable is a usage error here, before any cloud starts, when
+    the target has to come from it."""
+    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+    from flowops.flowyaml.substitutions import PLACEHOLDER_PATTERN
+
+    try:
+        return parse_flow_yaml(yaml_text).flow_type.upper()
+    except FlowYamlError as error:
+        if target_needed and not PLACEHOLDER_PATTERN.search(yaml_text):
+            raise PublishCommandError(
+                f"cannot read the target from the YAML ({error}); pass --flow", exit_codes.USAGE_ERROR
+            ) from None
+        return None
+
+
+def _check_type_agrees(option: str | None, yaml_type: str | None) -> None:
+    if option is not None and yaml_type is not None and option != yaml_type:
+        raise PublishCommandError(
+            f"--type {option} contradicts the YAML, which is a {yaml_type} flow; "
+            "drop --type (the YAML's type is authoritative) or validate the right file",
+            exit_codes.USAGE_ERROR,
+        )
+
+
+def validation_target(
+    yaml_text: str, substitutions: dict[str, str], flow: str | None, flow_type: str | None
+) -> dict[str, Any]:
+    """The flow to validate against: `--flow`, else the YAML's own name and type, read AFTER the
+    environment's substitutions are applied (`name: "{{flow_name}}"` is the common case)."""
+    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+
+    try:
+        document = parse_flow_yaml(yaml_text, substitutions, strict_placeholders=True)
+    except FlowYamlError as error:
+        if flow is None:
+            raise PublishCommandError(
+                f"cannot read the target from the YAML ({error}); pass --flow", exit_codes.USAGE_ERROR
+            ) from None
+        return flow_reference(flow, flow_type)  # validation reports the YAML problem itself
+    _check_type_agrees(flow_type, document.flow_type.upper())
+    if flow is None:
+        return {"name": document.name, "type": document.flow_type.upper()}
+    return flow_reference(flow, flow_type)
+
+
 def validate_command(
     yaml_file: Annotated[Path, typer.Option("--yaml", help="Flow YAML to validate.")],
     flow: Annotated[
         str | None, typer.Option("--flow", help="Target flow id or name (default: the YAML's).")
     ] = None,
-    flow_type: TypeOption = None,
+    flow_type: Annotated[
+        str | None,
+        typer.Option("--type", help="Flow type, e.g. INBOUNDCALL; must agree with the YAML's own type."),
+    ] = None,
     environment: EnvOption = "dev",
     allow_drift: AllowDriftOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Validate flow YAML against the lock and the live org, as the pipeline would."""
-    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
-
     try:
+        # Usage errors first, before any cloud starts.
         yaml_text = _read_yaml_file(yaml_file)
-        if flow is None:
-            try:
-                document = parse_flow_yaml(yaml_text)
-                reference = {"name": document.name, "type": document.flow_type.upper()}
-            except FlowYamlError as error:
-                raise PublishCommandError(
-                    f"cannot read the target from the YAML ({error}); pass --flow", 2
-                ) from None
-        else:
-            reference = flow_reference(flow, flow_type)
+        wanted_type = checked_flow_type(flow_type) if flow_type is not None else None
+        _check_type_agrees(wanted_type, _yaml_flow_type(yaml_text, target_needed=flow is None))
+        if flow is not None:
+            flow_reference(flow, wanted_type)
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
-            report = validate_request(connection, reference, yaml_text, environment, allow_drift=allow_drift)
+            substitutions = substitutions_of(connection, environment)
+            reference = validation_target(yaml_text, substitutions, flow, wanted_type)
+            report = validate_request(
+                connection,
+                reference,
+                yaml_text,
+                environment,
+                allow_drift=allow_drift,
+                substitutions=substitutions,
+            )
     except (PublishCommandError, EmbeddedCloudError, OSError) as error:
         raise _exit_on(error) from None
     if as_json:
@@ -554,11 +653,13 @@ def validate_command(
 
 
 def run_demo_publishes(cloud_connection: CloudConnection, *, timeout: float = 600.0) -> list[dict[str, Any]]:
-    """One publish that succeeds and one that fails (a queue that does not exist) and rolls back.
+    """Three releases of one flow: one that succeeds, one with a typo in a queue name that
+    validation refuses before anything in the org changes, and one that Architect itself fails
+    (the simulator's `publish-fail-once` fault: the flow could not be generated), which the
+    pipeline rolls back to the snapshot.
 
     Needs a scanned org (the demo scans first). Picks an inbound call flow whose current
-    version validates cleanly, re-renders its YAML (same references) for the good publish and
-    adds a missing queue for the bad one: Architect's job fails, the pipeline restores the snapshot.
+    version validates cleanly and re-renders its YAML (same references) for each release.
     """
     from flowops.flowyaml import FlowReference, ReferenceKind, parse_flow_yaml, render_minimal_flow_yaml
 
@@ -570,18 +671,31 @@ def run_demo_publishes(cloud_connection: CloudConnection, *, timeout: float = 60
         document.references,
         description="flowops demo: a release that goes well",
     )
-    bad = render_minimal_flow_yaml(
+    typo = render_minimal_flow_yaml(
         "INBOUNDCALL",
         document.name,
         [*document.references, FlowReference(kind=ReferenceKind.QUEUE, name=DEMO_MISSING_QUEUE)],
         description="flowops demo: a release with a typo in a queue name",
+    )
+    unlucky = render_minimal_flow_yaml(
+        "INBOUNDCALL",
+        document.name,
+        document.references,
+        description="flowops demo: a release Architect fails to generate",
     )
     if parse_flow_yaml(good).name != document.name:
         raise PublishCommandError(
             f"the re-rendered YAML of flow {flow_id} no longer names it {document.name!r}", 1
         )
     summaries = []
-    for label, yaml_text in (("succeeds", good), ("fails and rolls back", bad)):
+    releases = (
+        ("succeeds", good, None),
+        ("is refused by validation", typo, None),
+        ("fails in Architect and rolls back", unlucky, f"publish-fail-once={flow_id}"),
+    )
+    for label, yaml_text, fault in releases:
+        if fault is not None:
+            _set_simulator_faults(cloud_connection, fault)
         request = {
             "flow": {"id": flow_id},
             "environment": DEMO_ENVIRONMENT,
@@ -592,6 +706,17 @@ def run_demo_publishes(cloud_connection: CloudConnection, *, timeout: float = 60
         summary = publish_via_webhook(cloud_connection, request, timeout=timeout)
         summaries.append({"flow_id": flow_id, "flow_name": document.name, "expected": label, **summary})
     return summaries
+
+
+def _set_simulator_faults(connection: CloudConnection, spec: str) -> None:
+    """The simulator's admin API (local clouds only: a real org has no fault injection)."""
+    import requests
+
+    if not connection.genesys_base_url:
+        raise PublishCommandError("the demo's Architect failure needs the local simulator", 2)
+    response = requests.post(f"{connection.genesys_base_url}/__sim/faults", json={"spec": spec}, timeout=10)
+    if not response.ok:
+        raise PublishCommandError(f"the simulator refused the fault {spec!r}: {response.text}", 1)
 
 
 def _demo_flow(connection: CloudConnection) -> tuple[str, Any]:

@@ -294,7 +294,10 @@ def render_plan(plan: Any) -> list[str]:
 def make_plan(connection: CloudConnection, bundle: Any, environment: str) -> Any:
     from flowops.release.plan import compute_plan
 
-    return compute_plan(bundle, environment, live_org(connection), lock=current_lock_or_none(connection))
+    live = live_org(connection)
+    return compute_plan(
+        bundle, environment, live, lock=current_lock_or_none(connection), objects=live.genesys
+    )
 
 
 def plan_command(directory: DirOption, environment: EnvOption, as_json: JsonOption = False) -> None:

@@ -109,6 +109,12 @@ def scan_document(connection: CloudConnection, outcome: dict[str, Any], executio
         "api_calls": outcome["api_calls"],
         "reused_flows": outcome["reused_flows"],
         "read_flows": outcome["read_flows"],
+        "unread_flows": outcome.get("unread_flows", 0),
+        "unread": [
+            {"id": problem["object_ids"][0], "message": problem["message"]}
+            for problem in analysis["problems"]
+            if problem["code"] == "DEPENDENCIES_UNREAD"
+        ],
         "pointer": outcome["pointer"],
         "drift": outcome["drift"],
         "duration_seconds": outcome["duration_seconds"],
@@ -176,9 +182,25 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"edges +{drift['edges_added']} -{drift['edges_removed']}",
         f"api      {document['api_calls']} Genesys calls ({document['read_flows']} flows read, "
         f"{document['reused_flows']} reused from the previous lock)",
+        *_unread_lines(document),
         f"report   {document['report_key']}",
         *([f"html     file://{document['report_html']}"] if document.get("report_html") else []),
     ]
+    return lines
+
+
+UNREAD_LINES_SHOWN = 10
+
+
+def _unread_lines(document: dict[str, Any]) -> list[str]:
+    """The lock's completeness: how many flows could not be read, and (some of) why."""
+    unread = document.get("unread") or []
+    if not unread:
+        return []
+    lines = [f"unread   {len(unread)} flows: their dependencies are unknown; the next scan reads them again"]
+    lines += [f"  - {item['message']}" for item in unread[:UNREAD_LINES_SHOWN]]
+    if len(unread) > UNREAD_LINES_SHOWN:
+        lines.append(f"  ... and {len(unread) - UNREAD_LINES_SHOWN} more (see the report)")
     return lines
 
 

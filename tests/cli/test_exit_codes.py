@@ -131,3 +131,34 @@ def test_demo_rejects_an_org_too_small_for_its_story(no_cloud: None) -> None:
 
 def runner_invoke(arguments: list[str]) -> Any:
     return CliRunner().invoke(app, arguments)
+
+
+INBOUND_YAML = 'inboundCall:\n  name: "{{flow_name}}"\n  startUpRef: ./tasks/task[t]\n'
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--type", "FOO"], "unknown --type 'FOO'; use one of: INBOUNDCALL"),
+        (["--type", "INQUEUECALL"], "--type INQUEUECALL contradicts the YAML, which is a INBOUNDCALL flow"),
+        (["--flow", "Main", "--type", "inqueuecall"], "--type INQUEUECALL contradicts the YAML"),
+    ],
+)
+def test_validate_type_options_that_contradict_the_yaml_are_usage_errors_before_any_cloud(
+    tmp_path: Path, no_cloud: None, extra: list[str], needle: str
+) -> None:
+    # Given inbound call YAML whose name is a placeholder
+    yaml_file = tmp_path / "flow.yaml"
+    yaml_file.write_text(INBOUND_YAML, encoding="utf-8")
+    # When validate gets a --type that is unknown or contradicts the YAML
+    result = runner_invoke(["validate", "--yaml", str(yaml_file), *extra])
+    # Then one error line, exit 2, no traceback (and no cloud was started: the test is instant)
+    assert result.exit_code == exit_codes.USAGE_ERROR, result.output
+    assert needle in one_line_error(result)
+    assert "Traceback" not in result.output
+
+
+def test_publish_with_an_unknown_type_is_a_usage_error(tmp_path: Path, no_cloud: None) -> None:
+    result = runner_invoke(["publish", "--flow", "Main", "--type", "FOO", "--version", "2.0"])
+    assert result.exit_code == exit_codes.USAGE_ERROR
+    assert "unknown --type 'FOO'" in one_line_error(result)

@@ -16,7 +16,14 @@ from flowops.graph.build import build_graph
 from flowops.graph.cycles import Cycle, find_cycles, shortest_cycle_through
 from flowops.graph.export import to_dot, to_mermaid, to_node_link_json
 from flowops.graph.impact import ImpactEntry, UnknownObjectError, impact
-from flowops.graph.problems import Problem, ProblemCode, Severity, failed_object_problems, find_problems
+from flowops.graph.problems import (
+    Problem,
+    ProblemCode,
+    Severity,
+    failed_object_problems,
+    find_problems,
+    unread_flow_problems,
+)
 from flowops.graph.report import GraphCounts, GraphReport, analyze, missing_ids
 from flowops.graph.waves import DeploymentWave, WaveFlow, deployable_flows, deployment_waves
 
@@ -44,4 +51,5 @@ __all__ = [
     "to_dot",
     "to_mermaid",
     "to_node_link_json",
+    "unread_flow_problems",
 ]

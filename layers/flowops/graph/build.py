@@ -18,6 +18,8 @@ consumed ``version``. Node attributes:
     the node is one of the lock's flows (its own consumed resources are in the graph)
 ``flow_type``
     the flow type (``INBOUNDCALL``) for scanned flows, else None
+``unread``
+    only on scanned flows whose consumed resources could not be read: the reason code
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def build_graph(lock: Lockfile) -> nx.DiGraph:
     for flow in lock.flows:
         known = attributes.get(flow.id)
         attributes[flow.id] = {
-            "type": flow.object_type,
+            # A flow type dependency tracking does not cover has no object type: show its flow type.
+            "type": flow.object_type or flow.type,
             "name": flow.name,
             "published_version": flow.published_version,
             # A flow listed by the scan exists; the deleted flag is the object record's to give.
@@ -72,6 +75,8 @@ def build_graph(lock: Lockfile) -> nx.DiGraph:
             "scanned": True,
             "flow_type": flow.type,
         }
+        if flow.unread is not None:
+            attributes[flow.id]["unread"] = flow.unread.reason.value
 
     graph = nx.DiGraph(org=lock.org)
     graph.add_nodes_from((node_id, attributes[node_id]) for node_id in sorted(attributes))

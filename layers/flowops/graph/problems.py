@@ -12,6 +12,9 @@ objects it is about, the flows that consume them, a message and a hint saying ho
 - ``ORPHAN_COMMON_MODULE`` / ``ORPHAN_DATA_ACTION`` (info): nothing consumes it.
 - ``DEPENDENCY_INDEX_FAILED`` (warning): the dependency index could not process an object,
   so its consumed resources may be incomplete (added by :func:`flowops.graph.analyze`).
+- ``DEPENDENCIES_UNREAD`` (warning): the scan could not read a flow's consumed resources (the
+  lock names the reason); its edges are unknown, so impact and waves may miss it. Info only for
+  a flow type dependency tracking does not cover (nothing a rebuild or a grant could change).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
-from flowops.lock import FailedObject, is_older
-from flowops.lock.object_types import COMMON_MODULE_OBJECT_TYPE, DATA_ACTION_OBJECT_TYPE
+from flowops.flowtypes import COMMON_MODULE_OBJECT_TYPE, DATA_ACTION_OBJECT_TYPE
+from flowops.lock import FailedObject, LockedFlow, UnreadReason, is_older
 
 
 class ProblemCode(StrEnum):
@@ -35,6 +38,7 @@ class ProblemCode(StrEnum):
     ORPHAN_COMMON_MODULE = "ORPHAN_COMMON_MODULE"
     ORPHAN_DATA_ACTION = "ORPHAN_DATA_ACTION"
     DEPENDENCY_INDEX_FAILED = "DEPENDENCY_INDEX_FAILED"
+    DEPENDENCIES_UNREAD = "DEPENDENCIES_UNREAD"
 
 
 class Severity(StrEnum):
@@ -170,6 +174,50 @@ def failed_object_problems(failed_objects: Iterable[FailedObject]) -> list[Probl
         )
         for failed in failed_objects
     ]
+
+
+_UNREAD_HINTS: dict[UnreadReason, str] = {
+    UnreadReason.NOT_INDEXED: (
+        "The next scan reads it again. If it stays unread, republish the flow or rebuild the "
+        "dependency index (POST /api/v2/architect/dependencytracking/build)."
+    ),
+    UnreadReason.INDEX_FAILED: (
+        "Rebuild the dependency index (POST /api/v2/architect/dependencytracking/build); the next "
+        "scan reads the flow again."
+    ),
+    UnreadReason.FORBIDDEN: (
+        "Give the OAuth client's role access to the flow's division (or accept that flowops does "
+        "not see it); the next scan reads it again."
+    ),
+    UnreadReason.REFUSED: "The platform refused the read for this flow; the next scan reads it again.",
+    UnreadReason.NO_DEPENDENCY_TYPE: (
+        "Nothing to do: dependency tracking does not cover this flow type (Terraform skips it too)."
+    ),
+}
+
+
+def unread_flow_problems(flows: Iterable[LockedFlow]) -> list[Problem]:
+    """One ``DEPENDENCIES_UNREAD`` problem per flow whose consumed resources the scan could not read."""
+    problems = []
+    for flow in flows:
+        if flow.unread is None:
+            continue
+        reason = flow.unread.reason
+        problems.append(
+            Problem(
+                code=ProblemCode.DEPENDENCIES_UNREAD,
+                severity=Severity.INFO if reason is UnreadReason.NO_DEPENDENCY_TYPE else Severity.WARNING,
+                object_ids=[flow.id],
+                consumer_ids=[],
+                message=(
+                    f"{flow.type} flow '{flow.name}' ({flow.id} version {flow.published_version}): "
+                    f"consumed resources not read ({reason.value}"
+                    f"{f': {flow.unread.detail}' if flow.unread.detail else ''}); what it uses is unknown"
+                ),
+                hint=_UNREAD_HINTS[reason],
+            )
+        )
+    return problems
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

@@ -7,7 +7,13 @@ from pydantic import BaseModel, ConfigDict
 
 from flowops.graph.build import build_graph
 from flowops.graph.cycles import Cycle, find_cycles
-from flowops.graph.problems import Problem, failed_object_problems, find_problems, sort_problems
+from flowops.graph.problems import (
+    Problem,
+    failed_object_problems,
+    find_problems,
+    sort_problems,
+    unread_flow_problems,
+)
 from flowops.graph.waves import DeploymentWave, deployment_waves
 from flowops.lock import Lockfile, lock_sha256
 
@@ -63,6 +69,7 @@ def analyze(lock: Lockfile, graph: nx.DiGraph | None = None) -> GraphReport:
     """Analyse ``lock`` (pass ``graph`` when ``build_graph(lock)`` was already called)."""
     graph = build_graph(lock) if graph is None else graph
     waves = deployment_waves(graph)
+    unread_ids = {flow.id for flow in lock.flows if flow.unread is not None}
     return GraphReport(
         org=lock.org,
         lock_sha256=lock_sha256(lock),
@@ -73,5 +80,14 @@ def analyze(lock: Lockfile, graph: nx.DiGraph | None = None) -> GraphReport:
         waves=waves_as_ids(waves),
         flows_in_cycles=sorted(flow.id for wave in waves for flow in wave.flows if flow.in_cycle),
         missing=missing_ids(graph),
-        problems=sort_problems([*find_problems(graph), *failed_object_problems(lock.failed_objects)]),
+        problems=sort_problems(
+            [
+                *find_problems(graph),
+                # A failed flow recorded as unread is reported once, as unread (with the error code).
+                *failed_object_problems(
+                    failed for failed in lock.failed_objects if failed.id not in unread_ids
+                ),
+                *unread_flow_problems(lock.flows),
+            ]
+        ),
     )

@@ -5,7 +5,7 @@
 - canonical JSON and the stored document: :func:`canonical_bytes`, :func:`lock_sha256`,
   :func:`lock_document_bytes`, :func:`parse_lock` (format described in ``canonical.py``)
 - drift: :func:`diff_locks`, :func:`apply_diff`; across orgs: :func:`diff_environments`
-- incremental scans: :func:`reusable_dependencies`
+- incremental scans: :func:`reusable_dependencies` (never for a flow recorded as unread)
 
 Pure logic: no I/O, no networkx (the graph lives in ``flowops.graph``).
 """
@@ -50,6 +50,8 @@ from flowops.lock.models import (
     LockedObject,
     Lockfile,
     LockMeta,
+    UnreadDependencies,
+    UnreadReason,
 )
 from flowops.lock.object_types import flow_object_type, is_flow_object_type
 from flowops.lock.versions import compare_versions, is_older, version_key
@@ -79,6 +81,8 @@ __all__ = [
     "NamedRef",
     "ObjectChange",
     "ObjectDifference",
+    "UnreadDependencies",
+    "UnreadReason",
     "apply_diff",
     "canonical_body",
     "canonical_bytes",

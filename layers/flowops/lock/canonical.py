@@ -58,8 +58,16 @@ def _canonical_json(value: Any) -> bytes:
 
 
 def canonical_body(lock: Lockfile) -> dict[str, Any]:
-    """The JSON-ready body the checksum covers (everything but ``meta``)."""
-    return lock.model_dump(mode="json", exclude={"meta"})
+    """The JSON-ready body the checksum covers (everything but ``meta``).
+
+    A flow's ``unread`` is written only when set: locks written before the field existed keep
+    their bytes and hashes, so a stored lock still verifies against its key.
+    """
+    body = lock.model_dump(mode="json", exclude={"meta"})
+    for flow in body["flows"]:
+        if flow.get("unread") is None:
+            flow.pop("unread", None)
+    return body
 
 
 def canonical_bytes(lock: Lockfile) -> bytes:

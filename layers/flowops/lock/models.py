@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -65,8 +66,40 @@ class LockedDependency(_LockModel):
         return (self.type, self.id)
 
 
+class UnreadReason(StrEnum):
+    """Why a flow's consumed resources are not in the lock (stable codes, safe to match on)."""
+
+    NOT_INDEXED = "NOT_INDEXED"
+    """consumedresources answered 404: the version is not in the dependency index (deleted or
+    re-published after it was listed, or never indexed)."""
+    INDEX_FAILED = "INDEX_FAILED"
+    """the build status lists the flow among its ``failedObjects``."""
+    FORBIDDEN = "FORBIDDEN"
+    """403: the OAuth client may not read this flow's dependencies (another division)."""
+    REFUSED = "REFUSED"
+    """another 4xx for this flow alone (e.g. an object type the platform does not accept)."""
+    NO_DEPENDENCY_TYPE = "NO_DEPENDENCY_TYPE"
+    """the flow type has no dependency-tracking object type (SPEECH, or a type newer than
+    flowops): there is nothing to ask."""
+
+
+class UnreadDependencies(_LockModel):
+    """A flow whose consumed resources could not be read: the scan records why instead of failing.
+
+    Its ``consumes`` list is empty and means "unknown", not "nothing"; the next scan reads it
+    again (an unread flow is never reused by an incremental scan).
+    """
+
+    reason: UnreadReason
+    detail: str = Field(default="", description="what the platform said, e.g. its error message")
+
+
 class LockedFlow(_LockModel):
-    """A flow of the org with what its published version consumes."""
+    """A flow of the org with what its published version consumes.
+
+    ``object_type`` is empty for a flow type dependency tracking has no object type for.
+    ``unread`` is set when the consumed resources could not be read (``consumes`` is then empty).
+    """
 
     id: str = Field(min_length=1)
     name: str
@@ -74,6 +107,7 @@ class LockedFlow(_LockModel):
     object_type: str = Field(default="", description="dependency-tracking type, e.g. INBOUNDCALLFLOW")
     published_version: str | None = None
     consumes: list[LockedDependency] = Field(default_factory=list)
+    unread: UnreadDependencies | None = None
 
     @field_validator("object_type")
     @classmethod
@@ -84,7 +118,9 @@ class LockedFlow(_LockModel):
         # An omitted object type is derived from the flow type; frozen models need the
         # object.__setattr__ escape hatch for this one-time normalisation.
         if not self.object_type:
-            object.__setattr__(self, "object_type", flow_object_type(self.type))
+            object.__setattr__(self, "object_type", flow_object_type(self.type) or "")
+        if self.unread is not None and self.consumes:
+            raise ValueError(f"flow {self.id} is recorded as unread but lists consumed resources")
 
     @field_validator("consumes")
     @classmethod
@@ -132,6 +168,13 @@ class LockMeta(_LockModel):
         default=0, ge=0, description="flows whose dependencies came from the previous lock"
     )
     previous_sha256: str | None = None
+    read_flows: int = Field(default=0, ge=0, description="flows whose consumed resources were read")
+    unread_flows: int = Field(
+        default=0, ge=0, description="flows whose consumed resources could not be read (see each flow)"
+    )
+    resource_types: list[str] | None = Field(
+        default=None, description="consumed-resource types the scan asked for (None: every type)"
+    )
 
 
 class Lockfile(_LockModel):
@@ -185,6 +228,16 @@ class Lockfile(_LockModel):
                 index.setdefault(locked.id, locked)
             self._objects_by_id = index
         return self._objects_by_id.get(object_id)
+
+    @property
+    def unread_flows(self) -> list[LockedFlow]:
+        """Flows whose consumed resources are unknown (the lock is incomplete for them)."""
+        return [flow for flow in self.flows if flow.unread is not None]
+
+    @property
+    def complete(self) -> bool:
+        """True when every flow's consumed resources were read."""
+        return not any(flow.unread is not None for flow in self.flows)
 
     def without_meta(self) -> Lockfile:
         """The same lock body with no meta (what the checksum covers)."""

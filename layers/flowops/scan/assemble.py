@@ -18,14 +18,15 @@ import json
 from datetime import datetime
 from typing import Any
 
+from flowops.flowtypes import SCANNED_RESOURCE_TYPES, is_flow_object_type
 from flowops.lock.canonical import canonical_bytes, lock_sha256
 from flowops.lock.models import FailedObject, LockedFlow, LockedObject, Lockfile, LockMeta
-from flowops.lock.object_types import is_flow_object_type
 from flowops.scan.errors import PageResultMissingError
 from flowops.scan.keys import lock_key, scan_key
 from flowops.scan.models import (
     BuildLockRequest,
     DataActionVersions,
+    FailedObjects,
     IndexCheckResult,
     LockSummary,
     ObservedObject,
@@ -44,11 +45,13 @@ def assemble_lock(
     index: IndexCheckResult | None = None,
     meta: LockMeta | None = None,
     data_action_versions: DataActionVersions | None = None,
+    failed_objects: FailedObjects | None = None,
 ) -> Lockfile:
     """Merge page results into one canonical lock (pure; no I/O).
 
     `data_action_versions` gives DATAACTION objects their current version, against which the
     graph judges each consumer's snapshot; a data action it does not list keeps no version.
+    `failed_objects` (every one, from S3) takes precedence over the index result's first 50.
     """
     current_action_versions = data_action_versions.versions if data_action_versions else {}
     flows_by_id: dict[str, LockedFlow] = {}
@@ -93,7 +96,9 @@ def assemble_lock(
 
     failed = [
         FailedObject(id=item.id, version=item.version, name=item.name, error_code=item.error_code)
-        for item in (index.failed_objects if index else [])
+        for item in (
+            failed_objects.objects if failed_objects is not None else (index.failed_objects if index else [])
+        )
         if item.id
     ]
     return Lockfile(
@@ -117,6 +122,7 @@ def build_lock(
     api_calls = request.plan.api_calls + sum(page.api_calls for page in request.pages)
     reused = sum(page.reused for page in request.pages)
     read = sum(page.read for page in request.pages)
+    unread = sum(page.unread for page in pages)
     meta = LockMeta(
         generated_at=now,
         scan_id=request.scan.scan_id,
@@ -124,13 +130,25 @@ def build_lock(
         index_status=request.index.status if request.index else None,
         reused_flows=reused,
         previous_sha256=request.plan.previous_lock_sha,
+        read_flows=read,
+        unread_flows=unread,
+        resource_types=None
+        if request.scan.request.include_platform_vocabulary
+        else list(SCANNED_RESOURCE_TYPES),
     )
     versions = None
     if request.plan.data_action_versions_key:
         versions = DataActionVersions.model_validate(
             json.loads(artifacts.get_bytes(request.plan.data_action_versions_key))
         )
-    lock = assemble_lock(org, pages, index=request.index, meta=meta, data_action_versions=versions)
+    failed = None
+    if request.plan.failed_objects_key:
+        failed = FailedObjects.model_validate(
+            json.loads(artifacts.get_bytes(request.plan.failed_objects_key))
+        )
+    lock = assemble_lock(
+        org, pages, index=request.index, meta=meta, data_action_versions=versions, failed_objects=failed
+    )
     sha = lock_sha256(lock)
     key = lock_key(org, sha)
     artifacts.put_immutable(key, canonical_bytes(lock), JSON)
@@ -157,6 +175,7 @@ def build_lock(
         api_calls=api_calls,
         reused_flows=reused,
         read_flows=read,
+        unread_flows=unread,
     )
 
 

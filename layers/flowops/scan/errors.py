@@ -36,3 +36,17 @@ class MalformedDataActionRecordError(ScanError):
     """Genesys listed a data action the scan cannot use (no id, or a version that is no integer)."""
 
     asl_error_name = "Scan.MalformedDataActionRecord"
+
+
+class FlowDependenciesUnreadable(Exception):
+    """One flow's consumed resources cannot be read (404, 403, another 4xx for that flow alone).
+
+    Raised by a `ScanSource`, caught by the page step, which records the flow as unread and
+    goes on: one flow the platform cannot answer for must not cost the org its lock. Not a
+    `ScanError`: it never reaches the state machine.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail

@@ -6,11 +6,20 @@ checks name a malformed record by page and position.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flowops.genesys.client import GenesysClient
+from flowops.genesys.errors import (
+    BadRequestError,
+    ForbiddenError,
+    GenesysError,
+    NotFoundError,
+    find_missing_permission,
+)
+from flowops.lock.models import UnreadReason
+from flowops.scan.errors import FlowDependenciesUnreadable
 
 DATA_ACTIONS_PAGE_SIZE = 100
 
@@ -47,14 +56,48 @@ class GenesysScanSource:
             total=page.total or 0,
         )
 
-    def consumed_resources(self, flow_id: str, version: str, object_type: str) -> list[Mapping[str, Any]]:
-        return [
-            dependency.to_api()
-            for dependency in self.client.iter_consumed_resources(
-                flow_id, version=version, object_type=object_type
-            )
-        ]
+    def consumed_resources(
+        self,
+        flow_id: str,
+        version: str,
+        object_type: str,
+        resource_types: Sequence[str] | None = None,
+    ) -> list[Mapping[str, Any]]:
+        try:
+            return [
+                dependency.to_api()
+                for dependency in self.client.iter_consumed_resources(
+                    flow_id, version=version, object_type=object_type, resource_types=resource_types
+                )
+            ]
+        except GenesysError as error:
+            unreadable = per_flow_failure(error)
+            if unreadable is None:
+                raise
+            raise unreadable from error
 
     def data_actions(self) -> list[Mapping[str, Any]]:
         # 100 per page: the page size the integrations listing is documented and tested with.
         return [action.to_api() for action in self.client.iter_actions(page_size=DATA_ACTIONS_PAGE_SIZE)]
+
+
+def per_flow_failure(error: GenesysError) -> FlowDependenciesUnreadable | None:
+    """The error as one flow's unread reason, or None when it concerns the whole org.
+
+    404 is the platform's answer for a version the index does not know ("Could not find the
+    dependency object with specified ID and version": deleted or re-published after listing, or
+    never indexed). A 403 that names a permission is the OAuth client's role (every flow would
+    answer it: the scan must fail); one that names none is this flow's division. Any other 4xx
+    concerns the flow's own parameters. 401, 429 and 5xx (after the client's retries) are never
+    per flow.
+    """
+    detail = error.message
+    if isinstance(error, NotFoundError):
+        return FlowDependenciesUnreadable(UnreadReason.NOT_INDEXED, detail)
+    if isinstance(error, ForbiddenError):
+        if find_missing_permission(error.body, None) is not None:
+            return None
+        return FlowDependenciesUnreadable(UnreadReason.FORBIDDEN, detail)
+    if isinstance(error, BadRequestError):
+        return FlowDependenciesUnreadable(UnreadReason.REFUSED, detail)
+    return None

@@ -1,10 +1,16 @@
 """Step 1: is the dependency index complete enough to scan?
 
-While the index is not OPERATIONAL its answers can be partial, and a scan built from them
-would silently miss edges. So this step never proceeds on a partial index: it asks for a
-rebuild when the index needs one, tells the state machine how long to wait before the
-next check (capped exponential backoff), and declares the deadline exceeded when the
-index stays unusable for too long, listing the `failedObjects` the platform reports.
+While the index is building its answers can be partial, and a scan built from them would
+silently miss edges. So this step never proceeds on a building index: it tells the state
+machine how long to wait before the next check (capped exponential backoff), and declares the
+deadline exceeded when the index stays unusable for too long, listing the `failedObjects` the
+platform reports.
+
+OPERATIONALNEEDSREBUILD is usable: the index answers with what it has. A scan proceeds on it and
+says so (the lock's meta records the status, the message names it); it rebuilds only when the
+request asks (`rebuild_index`), because a rebuild is org-wide — every scan and every other
+integration then gets partial answers until it completes — which a scheduled scan must not
+cause on its own. NOTBUILT has nothing to answer with: the scan starts a rebuild and waits.
 
 Elapsed time is the larger of wall time since the scan started and the sum of the waits
 the loop has asked for: both agree in the cloud, and locally (where Wait states are
@@ -18,8 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from flowops.scan.models import (
+    INDEX_NEEDS_REBUILD,
+    INDEX_NOT_BUILT,
     INDEX_OPERATIONAL,
-    INDEX_STATUSES_NEEDING_REBUILD,
     REPORTED_FAILED_OBJECTS_LIMIT,
     FailedObject,
     IndexCheckResult,
@@ -53,7 +60,14 @@ def check_dependency_index(
         "failed_objects_total": len(failed),
     }
 
-    if status == INDEX_OPERATIONAL:
+    usable_as_is = status == INDEX_NEEDS_REBUILD and not scan.request.rebuild_index
+    if status == INDEX_OPERATIONAL or usable_as_is:
+        note = (
+            " (needs a rebuild: answers may be stale; scanning with what it has — "
+            "run a scan with rebuild_index to rebuild it)"
+            if usable_as_is
+            else ""
+        )
         return IndexCheckResult(
             **common,
             operational=True,
@@ -61,11 +75,11 @@ def check_dependency_index(
             wait_seconds=0,
             waited_seconds=progress.waited_seconds,
             rebuild_requested=progress.rebuild_requested,
-            message=f"dependency index is OPERATIONAL{_failed_suffix(failed)}",
+            message=f"dependency index is {status}{note}{_failed_suffix(failed)}",
         )
 
     rebuild_requested = progress.rebuild_requested
-    if status in INDEX_STATUSES_NEEDING_REBUILD and not rebuild_requested:
+    if status in (INDEX_NOT_BUILT, INDEX_NEEDS_REBUILD) and not rebuild_requested:
         source.start_dependency_rebuild()
         rebuild_requested = True
 

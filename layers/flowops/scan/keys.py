@@ -21,3 +21,8 @@ def page_key(org: str, scan_id: str, page_number: int) -> str:
 def data_action_versions_key(org: str, scan_id: str) -> str:
     """The data actions' current versions, read once while planning."""
     return scan_key(org, scan_id, "data-action-versions.json")
+
+
+def failed_objects_key(org: str, scan_id: str) -> str:
+    """Every object the dependency index reports as failed (the state carries at most 50)."""
+    return scan_key(org, scan_id, "failed-objects.json")

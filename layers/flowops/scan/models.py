@@ -13,10 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# Dependency-index statuses as the platform reports them (genesys-api.md). Only OPERATIONAL
-# gives complete answers; these two are the ones a rebuild fixes.
+# Dependency-index statuses as the platform reports them (genesys-api.md). OPERATIONAL gives
+# complete answers. OPERATIONALNEEDSREBUILD still answers (what the index has, maybe stale): a
+# scan uses it and says so, and rebuilds only when asked (`ScanRequest.rebuild_index`), because
+# a rebuild is org-wide and makes every answer partial until it completes. NOTBUILT has nothing
+# to answer with: the scan starts a rebuild and waits.
 INDEX_OPERATIONAL = "OPERATIONAL"
-INDEX_STATUSES_NEEDING_REBUILD = frozenset({"NOTBUILT", "OPERATIONALNEEDSREBUILD"})
+INDEX_NEEDS_REBUILD = "OPERATIONALNEEDSREBUILD"
+INDEX_NOT_BUILT = "NOTBUILT"
+INDEX_STATUSES_NEEDING_REBUILD = frozenset({INDEX_NOT_BUILT, INDEX_NEEDS_REBUILD})
 
 MAX_FLOWS_PAGE_SIZE = 500  # the largest pageSize GET /api/v2/flows accepts
 REPORTED_FAILED_OBJECTS_LIMIT = 50  # failedObjects kept in state; the rest are counted
@@ -31,6 +36,14 @@ class ScanRequest(BaseModel):
     page_size: int = Field(default=200, ge=1, le=MAX_FLOWS_PAGE_SIZE)
     index_deadline_seconds: int = Field(default=1800, ge=0)
     trigger: str = "manual"
+    rebuild_index: bool = Field(
+        default=False,
+        description="rebuild an OPERATIONALNEEDSREBUILD index before scanning (org-wide; off for schedules)",
+    )
+    include_platform_vocabulary: bool = Field(
+        default=False,
+        description="keep FLOWACTION, FLOWDATATYPE, ... in the lock (the pre-filter behaviour; benchmarks)",
+    )
 
 
 class ScanContext(BaseModel):
@@ -73,10 +86,6 @@ class IndexCheckRequest(BaseModel):
     index: IndexProgress = Field(default_factory=IndexProgress)
 
 
-class PlanRequest(BaseModel):
-    scan: ScanContext
-
-
 class IndexPollPolicy(BaseModel):
     """Capped exponential backoff between checks of a rebuilding index, and the deadline."""
 
@@ -104,6 +113,13 @@ class IndexCheckResult(IndexProgress):
     failed_objects_total: int = 0
 
 
+class PlanRequest(BaseModel):
+    """Input of the planning step; `index` (the last check) carries the failed objects."""
+
+    scan: ScanContext
+    index: IndexCheckResult | None = None
+
+
 class PageDescriptor(BaseModel):
     page_number: int = Field(ge=1)
 
@@ -115,6 +131,9 @@ class PageTask(BaseModel):
     page_number: int = Field(ge=1)
     page_size: int = Field(ge=1, le=MAX_FLOWS_PAGE_SIZE)
     previous_lock_key: str | None = None
+    failed_objects_key: str | None = Field(
+        default=None, description="S3 key of the FailedObjects the index reports (None: there are none)"
+    )
 
 
 class FlowPagePlan(BaseModel):
@@ -124,11 +143,18 @@ class FlowPagePlan(BaseModel):
     pages: list[PageDescriptor]
     previous_lock_sha: str | None = None
     previous_lock_key: str | None = None
+    failed_objects_key: str | None = None
     api_calls: int = 0
     data_action_versions_key: str | None = Field(
         default=None,
         description="S3 key of the DataActionVersions read while planning (None: not read)",
     )
+
+
+class FailedObjects(BaseModel):
+    """Every `failedObjects` entry of the build status, stored in S3 for the page steps."""
+
+    objects: list[FailedObject] = Field(default_factory=list)
 
 
 class DataActionVersions(BaseModel):
@@ -161,6 +187,7 @@ class PageFlows(BaseModel):
     unknown_object_types: list[str] = Field(default_factory=list)
     reused: int = 0
     read: int = 0
+    unread: int = 0
     api_calls: int = 0
 
 
@@ -173,6 +200,7 @@ class PageResult(BaseModel):
     reused: int
     read: int
     api_calls: int
+    unread: int = 0
 
 
 class BuildLockRequest(BaseModel):
@@ -198,6 +226,7 @@ class LockSummary(BaseModel):
     api_calls: int
     reused_flows: int
     read_flows: int
+    unread_flows: int = 0
 
 
 class AdvancePointerRequest(BaseModel):
@@ -261,6 +290,7 @@ class ScanOutcome(BaseModel):
     api_calls: int
     reused_flows: int
     read_flows: int
+    unread_flows: int = 0
     pointer: PointerOutcome
     drift: DriftSummary
     duration_seconds: float

@@ -9,25 +9,56 @@ Reading a page is incremental: a flow whose published version equals the one rec
 the previous lock keeps its recorded dependencies (a published version is immutable, so its
 consumed resources cannot have changed); only new or re-published flows cost a
 consumed-resources read. A full scan (`request.full`) re-reads every flow.
+
+A scan degrades, it does not die: a flow whose consumed resources the platform cannot give
+(404 for a version the index does not know, a 403 from another division, another 4xx for that
+flow alone, a flow the build status lists in `failedObjects`, a flow type dependency tracking
+has no object type for) is recorded in the lock as unread with its reason, and the page goes on.
+Only what concerns the whole org (auth, the rate limiter exhausted, 5xx after retries) fails
+the page, and so the scan. Unread flows are never reused: the next scan asks again.
+
+Only the resource types that matter are asked for (`resourceType=`, see
+`flowops.flowtypes.SCANNED_RESOURCE_TYPES`); platform vocabulary (FLOWACTION, FLOWDATATYPE,
+...) that a platform returns anyway is dropped on read as well.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flowops.lock import LockedDependency, LockedFlow, Lockfile, LockFormatError, parse_lock
-from flowops.lock.object_types import flow_object_type, is_flow_object_type
+from flowops.flowtypes import (
+    DEPENDENCY_OBJECT_TYPES,
+    PLATFORM_VOCABULARY_TYPES,
+    SCANNED_RESOURCE_TYPES,
+    dependency_object_type,
+    is_flow_object_type,
+)
+from flowops.lock import (
+    LockedDependency,
+    LockedFlow,
+    Lockfile,
+    LockFormatError,
+    UnreadDependencies,
+    UnreadReason,
+    parse_lock,
+)
+from flowops.lock.incremental import reusable_dependencies as _reusable
 from flowops.scan.errors import (
+    FlowDependenciesUnreadable,
     MalformedDataActionRecordError,
     MalformedFlowRecordError,
     PreviousLockUnreadableError,
 )
-from flowops.scan.keys import data_action_versions_key, page_key
+from flowops.scan.keys import data_action_versions_key, failed_objects_key, page_key
 from flowops.scan.models import (
     DataActionVersions,
+    FailedObject,
+    FailedObjects,
     FlowPagePlan,
+    IndexCheckResult,
     ObservedObject,
     PageDescriptor,
     PageFlows,
@@ -38,29 +69,9 @@ from flowops.scan.models import (
 from flowops.scan.ports import ArtifactWriter, LockPointers, ScanSource
 from flowops.store.errors import ArtifactNotFoundError, ChecksumMismatchError
 
-# Dependency-tracking object types flowops knows (genesys-api.md). Types outside this set are
-# kept in the lock as reported and listed in the scan report: the platform has 86 types and
-# adds more, so an unknown one is news, not an error.
-KNOWN_OBJECT_TYPES = frozenset(
-    {
-        "DATAACTION",
-        "DATATABLE",
-        "QUEUE",
-        "SCHEDULE",
-        "SCHEDULEGROUP",
-        "USERPROMPT",
-        "SYSTEMPROMPT",
-        "ACDSKILL",
-        "ACDLANGUAGE",
-        "ACDWRAPUPCODE",
-        "EMERGENCYGROUP",
-        "GROUP",
-        "USER",
-        "IVRCONFIGURATION",
-        "GRAMMAR",
-        "KNOWLEDGEBASE",
-    }
-)
+# Types outside the SDK's enum are kept in the lock as reported and listed in the scan report:
+# the platform adds types, so an unknown one is news, not an error.
+KNOWN_OBJECT_TYPES = DEPENDENCY_OBJECT_TYPES
 
 
 def plan_flow_pages(
@@ -70,9 +81,11 @@ def plan_flow_pages(
     *,
     org: str,
     artifacts: ArtifactWriter | None = None,
+    index: IndexCheckResult | None = None,
 ) -> FlowPagePlan:
     """Count the pages of flows, pin the previous lock for this run and, given `artifacts`,
-    store the data actions' current versions for the lock step (stale-snapshot detection).
+    store the data actions' current versions for the lock step (stale-snapshot detection) and
+    the index's failed objects for the page steps (those flows are recorded as unread).
 
     Without `artifacts` the data actions are not read: the lock then carries no data-action
     versions and only common-module snapshots can be reported stale.
@@ -89,6 +102,14 @@ def plan_flow_pages(
         versions = read_data_action_versions(source)
         versions_key = data_action_versions_key(org, scan.scan_id)
         artifacts.put_json(versions_key, versions.model_dump(mode="json"))
+    failed_key = None
+    if artifacts is not None and index is not None and index.failed_objects_total:
+        failed = list(index.failed_objects)
+        if index.failed_objects_total > len(failed):
+            # The state carries 50; the page steps need every one, so read the build once more.
+            failed = _all_failed_objects(source.dependency_build_status())
+        failed_key = failed_objects_key(org, scan.scan_id)
+        artifacts.put_json(failed_key, FailedObjects(objects=failed).model_dump(mode="json", by_alias=True))
     return FlowPagePlan(
         data_action_versions_key=versions_key,
         page_size=page_size,
@@ -97,8 +118,24 @@ def plan_flow_pages(
         pages=[PageDescriptor(page_number=number) for number in range(1, page_count + 1)],
         previous_lock_sha=current.sha if current else None,
         previous_lock_key=current.key if current else None,
+        failed_objects_key=failed_key,
         api_calls=source.total_api_calls - calls_before,
     )
+
+
+def _all_failed_objects(build: Mapping[str, Any]) -> list[FailedObject]:
+    raw = build.get("failedObjects") or []
+    if not isinstance(raw, list):
+        return []
+    return [FailedObject.model_validate(item) for item in raw if isinstance(item, Mapping)]
+
+
+def load_failed_objects(artifacts: ArtifactWriter, key: str | None) -> dict[str, FailedObject]:
+    """The index's failed objects by id (empty without a key)."""
+    if key is None:
+        return {}
+    document = FailedObjects.model_validate(json.loads(artifacts.get_bytes(key)))
+    return {item.id: item for item in document.objects if item.id}
 
 
 def read_data_action_versions(source: ScanSource) -> DataActionVersions:
@@ -131,19 +168,23 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
         previous = load_lock(artifacts, task.previous_lock_key)
 
     page = source.flows_page(task.page_number, task.page_size)
+    failed_objects = load_failed_objects(artifacts, task.failed_objects_key)
+    keep_vocabulary = task.scan.request.include_platform_vocabulary
+    resource_types = None if keep_vocabulary else SCANNED_RESOURCE_TYPES
     # Deleted flags of reused dependencies come from the objects the previous lock recorded.
     recorded_objects = {item.id: item for item in previous.objects} if previous is not None else {}
     flows: list[LockedFlow] = []
     objects: dict[str, ObservedObject] = {}
     unknown_types: set[str] = set()
-    reused = read = 0
+    seen_ids: set[str] = set()
+    reused = read = unread = 0
     for position, entity in enumerate(page.entities):
         record = _parse_flow_record(entity, task.page_number, position)
-        if record.deleted:
-            continue  # a deleted flow is not part of the org's state; consumers see it as deleted
-        dependencies = None
-        if previous is not None:
-            dependencies = reusable_dependencies(previous, record.id, record.published_version)
+        if record.deleted or record.id in seen_ids:
+            continue  # deleted: not part of the org's state; a repeat within a page: listed once
+        seen_ids.add(record.id)
+        dependencies = _reusable(previous, record.id, record.published_version)
+        missing_reason: UnreadDependencies | None = None
         if dependencies is not None:
             reused += 1
             for dependency in dependencies:
@@ -151,14 +192,40 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
                 _observe(objects, dependency, deleted=bool(recorded is not None and recorded.deleted))
         elif record.published_version is None:
             dependencies = []  # never published: nothing is consumed yet
-        else:
-            read += 1
-            raw = source.consumed_resources(record.id, record.published_version, record.object_type)
+        elif record.object_type is None:
             dependencies = []
-            for index, item in enumerate(raw):
-                dependency, deleted = _parse_dependency(item, record.id, index)
-                dependencies.append(dependency)
-                _observe(objects, dependency, deleted=deleted)
+            missing_reason = UnreadDependencies(
+                reason=UnreadReason.NO_DEPENDENCY_TYPE,
+                detail=f"dependency tracking has no object type for flow type {record.type}",
+            )
+        elif (failure := _failed(failed_objects, record)) is not None:
+            dependencies = []
+            missing_reason = UnreadDependencies(
+                reason=UnreadReason.INDEX_FAILED,
+                detail=(
+                    f"the dependency index failed on version {failure.version or '?'}"
+                    f" ({failure.error_code or 'no error code'})"
+                ),
+            )
+        else:
+            try:
+                raw = source.consumed_resources(
+                    record.id, record.published_version, record.object_type, resource_types
+                )
+            except FlowDependenciesUnreadable as error:
+                dependencies = []
+                missing_reason = UnreadDependencies(reason=UnreadReason(error.reason), detail=error.detail)
+            else:
+                read += 1
+                dependencies = []
+                for index, item in enumerate(raw):
+                    dependency, deleted = _parse_dependency(item, record.id, index)
+                    if not keep_vocabulary and dependency.type in PLATFORM_VOCABULARY_TYPES:
+                        continue  # a platform that ignores resourceType: drop it here
+                    dependencies.append(dependency)
+                    _observe(objects, dependency, deleted=deleted)
+        if missing_reason is not None:
+            unread += 1
         unknown_types.update(
             dependency.type
             for dependency in dependencies
@@ -169,9 +236,10 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
                 id=record.id,
                 name=record.name,
                 type=record.type,
-                object_type=record.object_type,
+                object_type=record.object_type or "",
                 published_version=record.published_version,
                 consumes=dependencies,
+                unread=missing_reason,
             )
         )
 
@@ -183,25 +251,36 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
         unknown_object_types=sorted(unknown_types),
         reused=reused,
         read=read,
+        unread=unread,
         api_calls=api_calls,
     )
     key = page_key(org, task.scan.scan_id, task.page_number)
     artifacts.put_json(key, document.model_dump(mode="json"))
     return PageResult(
-        page_number=task.page_number, key=key, flows=len(flows), reused=reused, read=read, api_calls=api_calls
+        page_number=task.page_number,
+        key=key,
+        flows=len(flows),
+        reused=reused,
+        read=read,
+        unread=unread,
+        api_calls=api_calls,
     )
+
+
+def _failed(failed_objects: Mapping[str, FailedObject], record: _FlowRecord) -> FailedObject | None:
+    """The index's failure for this flow's published version (an older version's does not count)."""
+    failure = failed_objects.get(record.id)
+    if failure is None or failure.version not in (None, record.published_version):
+        return None
+    return failure
 
 
 def reusable_dependencies(
     previous: Lockfile, flow_id: str, published_version: str | None
 ) -> list[LockedDependency] | None:
-    """The recorded dependencies of a flow when its published version is unchanged, else None."""
-    if published_version is None:
-        return None
-    recorded = previous.flow(flow_id)
-    if recorded is None or recorded.published_version != published_version:
-        return None
-    return list(recorded.consumes)
+    """The recorded dependencies of a flow when they can be reused (see
+    `flowops.lock.reusable_dependencies`: same published version, and the flow was read), else None."""
+    return _reusable(previous, flow_id, published_version)
 
 
 class _FlowRecord:
@@ -211,7 +290,7 @@ class _FlowRecord:
         self.id = id
         self.name = name
         self.type = type
-        self.object_type = flow_object_type(type)
+        self.object_type = dependency_object_type(type)
         self.published_version = published_version
         self.deleted = deleted
 

@@ -8,7 +8,7 @@ is reported by the scan with its page and position instead of failing deep in a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 
@@ -43,8 +43,19 @@ class ScanSource(Protocol):
         """GET /api/v2/flows?pageNumber=&pageSize= (sorted by id so pages are stable)."""
         ...
 
-    def consumed_resources(self, flow_id: str, version: str, object_type: str) -> list[Mapping[str, Any]]:
-        """Every page of GET .../dependencytracking/consumedresources for one flow version."""
+    def consumed_resources(
+        self,
+        flow_id: str,
+        version: str,
+        object_type: str,
+        resource_types: Sequence[str] | None = None,
+    ) -> list[Mapping[str, Any]]:
+        """Every page of GET .../dependencytracking/consumedresources for one flow version
+        (`resourceType=` repeated when `resource_types` is given).
+
+        Raises `flowops.scan.errors.FlowDependenciesUnreadable` when the platform cannot answer
+        for this flow alone (404, a division's 403, another 4xx); anything else propagates.
+        """
         ...
 
     def data_actions(self) -> list[Mapping[str, Any]]:

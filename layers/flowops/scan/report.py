@@ -90,6 +90,7 @@ def report_scan(
         api_calls=request.lock.api_calls,
         reused_flows=request.lock.reused_flows,
         read_flows=request.lock.read_flows,
+        unread_flows=request.lock.unread_flows,
         pointer=request.pointer,
         drift=drift,
         duration_seconds=duration,
@@ -109,6 +110,7 @@ def report_scan(
                 "cycles": request.lock.cycles,
                 "problems": request.lock.problems,
                 "api_calls": request.lock.api_calls,
+                "unread_flows": request.lock.unread_flows,
                 "changed_flows": len(drift.changed_flow_ids),
             },
         )

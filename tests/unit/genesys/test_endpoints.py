@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from flowops.genesys import GenesysClient, dependency_object_type, flow_type_for_object_type
-from flowops.genesys.flowtypes import DEPENDENCY_OBJECT_TYPE_BY_FLOW_TYPE, FLOW_TYPES
+from flowops.genesys import GenesysClient
 from flowops.genesys.models import ArchitectJobRegistration, FlowInstanceCriteria, FlowInstanceQuery
 
 from .fakes import FakeTransport, RecordedRequest, Reply, flow_json, page_json
@@ -326,30 +323,6 @@ def test_wait_until_gives_up_at_the_deadline(client: GenesysClient) -> None:
 
     with pytest.raises(GenesysError, match="did not finish within 10s"):
         client.wait_until(lambda: 1, lambda _: False, what="job", poll_interval_seconds=3, timeout_seconds=10)
-
-
-@pytest.mark.parametrize("flow_type", FLOW_TYPES)
-def test_flow_type_map_round_trips(flow_type: str) -> None:
-    object_type = dependency_object_type(flow_type)
-    if object_type is None:
-        assert flow_type in ("SPEECH", "EMAILSEND")
-    else:
-        assert flow_type_for_object_type(object_type) == flow_type
-
-
-def test_flow_type_examples() -> None:
-    expected: dict[str, Any] = {
-        "INBOUNDCALL": "INBOUNDCALLFLOW",
-        "COMMONMODULE": "COMMONMODULEFLOW",
-        "WORKFLOW": "WORKFLOW",
-        "WORKITEM": "WORKITEMFLOW",
-        "BOT": "BOTFLOW",
-        "DIGITALBOT": "DIGITALBOTFLOW",
-    }
-    for flow_type, object_type in expected.items():
-        assert DEPENDENCY_OBJECT_TYPE_BY_FLOW_TYPE[flow_type] == object_type
-    assert dependency_object_type("inboundcall") == "INBOUNDCALLFLOW"
-    assert flow_type_for_object_type("QUEUE") is None
 
 
 def test_registration_model_validates_camel_case() -> None:

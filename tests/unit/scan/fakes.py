@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowops.scan.errors import FlowDependenciesUnreadable
 from flowops.scan.genesys_source import DATA_ACTIONS_PAGE_SIZE
 from flowops.store.errors import ArtifactExistsError, ArtifactNotFoundError, LockRaceError
 
@@ -29,6 +30,8 @@ class FakeOrg:
     consumed: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     # Data actions as GET /api/v2/integrations/actions lists them (id, name, integer version).
     data_actions: list[dict[str, Any]] = field(default_factory=list)
+    # Flows whose consumed resources the platform cannot give: flow id -> (reason, detail).
+    unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def add_data_action(self, action_id: str, *, version: int | None, name: str | None = None) -> None:
         record: dict[str, Any] = {"id": action_id, "name": name or f"Action {action_id}"}
@@ -69,6 +72,7 @@ class FakeSource:
         self.org = org
         self.index_statuses = list(index_statuses or [{"status": "OPERATIONAL"}])
         self.calls: list[str] = []
+        self.requested_resource_types: list[tuple[str, ...] | None] = []
         self.rebuilds = 0
 
     @property
@@ -94,9 +98,23 @@ class FakeSource:
             total=len(ordered),
         )
 
-    def consumed_resources(self, flow_id: str, version: str, object_type: str) -> list[Mapping[str, Any]]:
+    def consumed_resources(
+        self,
+        flow_id: str,
+        version: str,
+        object_type: str,
+        resource_types: Sequence[str] | None = None,
+    ) -> list[Mapping[str, Any]]:
         self.calls.append(f"GET consumed {flow_id}")
-        return self.org.consumed.get((flow_id, version), [])
+        self.requested_resource_types.append(None if resource_types is None else tuple(resource_types))
+        failure = self.org.unreadable.get(flow_id)
+        if failure is not None:
+            raise FlowDependenciesUnreadable(*failure)
+        rows = self.org.consumed.get((flow_id, version), [])
+        if resource_types is None:
+            return rows
+        # Rows without a type are passed on: the scan's own checks must see malformed records.
+        return [row for row in rows if not isinstance(row.get("type"), str) or row["type"] in resource_types]
 
     def data_actions(self) -> list[Mapping[str, Any]]:
         # One request per page of the listing, as the paged client iterates it.

@@ -9,6 +9,7 @@ from flowops.scan.models import (
     AdvancePointerRequest,
     BuildLockRequest,
     FlowPagePlan,
+    IndexCheckResult,
     PageTask,
     ReportRequest,
     ScanContext,
@@ -33,10 +34,11 @@ def plan_scan(
     full: bool = False,
     page_size: int = 3,
     artifacts: FakeArtifacts | None = None,
+    index: IndexCheckResult | None = None,
 ) -> tuple[ScanContext, FlowPagePlan]:
     """Plan as ListFlowPages does; with `artifacts` the data actions' versions are stored too."""
     scan = ScanContext(scan_id=scan_id, started_at=NOW, request=ScanRequest(full=full, page_size=page_size))
-    return scan, plan_flow_pages(source, pointers, scan, org=ORG, artifacts=artifacts)
+    return scan, plan_flow_pages(source, pointers, scan, org=ORG, artifacts=artifacts, index=index)
 
 
 def finish_scan(
@@ -46,6 +48,7 @@ def finish_scan(
     scan: ScanContext,
     plan: FlowPagePlan,
     audit: FakeAudit | None = None,
+    index: IndexCheckResult | None = None,
 ) -> ScanOutcome:
     pages = [
         read_flow_page(
@@ -56,12 +59,15 @@ def finish_scan(
                 page_number=page.page_number,
                 page_size=plan.page_size,
                 previous_lock_key=plan.previous_lock_key,
+                failed_objects_key=plan.failed_objects_key,
             ),
             org=ORG,
         )
         for page in plan.pages
     ]
-    lock = build_lock(artifacts, BuildLockRequest(scan=scan, plan=plan, pages=pages), org=ORG, now=NOW)
+    lock = build_lock(
+        artifacts, BuildLockRequest(scan=scan, plan=plan, pages=pages, index=index), org=ORG, now=NOW
+    )
     pointer = advance_lock_pointer(pointers, AdvancePointerRequest(scan=scan, plan=plan, lock=lock), org=ORG)
     return report_scan(
         artifacts, audit, ReportRequest(scan=scan, plan=plan, lock=lock, pointer=pointer), org=ORG, now=NOW
@@ -77,8 +83,9 @@ def run_scan(
     full: bool = False,
     page_size: int = 3,
     audit: FakeAudit | None = None,
+    index: IndexCheckResult | None = None,
 ) -> ScanOutcome:
     scan, plan = plan_scan(
-        source, pointers, scan_id=scan_id, full=full, page_size=page_size, artifacts=artifacts
+        source, pointers, scan_id=scan_id, full=full, page_size=page_size, artifacts=artifacts, index=index
     )
-    return finish_scan(source, artifacts, pointers, scan, plan, audit)
+    return finish_scan(source, artifacts, pointers, scan, plan, audit, index)

@@ -83,3 +83,23 @@ def test_wall_time_counts_towards_the_deadline() -> None:
     # Then the check gives up even though little waiting was recorded
     assert result.deadline_exceeded
     assert result.attempt == 4
+
+
+def test_a_scheduled_scan_uses_an_index_that_needs_a_rebuild_without_rebuilding_it() -> None:
+    # Given an index that answers but says it needs a rebuild
+    source = FakeSource(FakeOrg(), [{"status": "OPERATIONALNEEDSREBUILD"}])
+    # When a scan that did not ask for a rebuild checks it
+    result = check_dependency_index(source, scan_context(), IndexProgress(), now=STARTED)
+    # Then the scan proceeds with what the index has, says so, and no org-wide rebuild starts
+    assert result.operational and result.wait_seconds == 0 and source.rebuilds == 0
+    assert result.status == "OPERATIONALNEEDSREBUILD" and "needs a rebuild" in result.message
+
+
+def test_a_scan_that_asks_for_a_rebuild_gets_one_and_waits() -> None:
+    # Given the same index and a scan started with rebuild_index
+    source = FakeSource(FakeOrg(), [{"status": "OPERATIONALNEEDSREBUILD"}, {"status": "BUILDINPROGRESS"}])
+    scan = ScanContext(scan_id="s", started_at=STARTED, request=ScanRequest(rebuild_index=True))
+    # When it is checked
+    result = check_dependency_index(source, scan, IndexProgress(), now=STARTED)
+    # Then one rebuild is requested and the loop waits for it
+    assert not result.operational and result.rebuild_requested and source.rebuilds == 1

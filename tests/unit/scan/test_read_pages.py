@@ -16,11 +16,11 @@ from tests.unit.scan.fakes import FakeArtifacts, FakeOrg, FakePointers, FakeSour
 ORG = "dev"
 
 
-def scan(full: bool = False, page_size: int = 2) -> ScanContext:
+def scan(full: bool = False, page_size: int = 2, vocabulary: bool = False) -> ScanContext:
     return ScanContext(
         scan_id="scan-1",
         started_at=datetime(2026, 1, 1, tzinfo=UTC),
-        request=ScanRequest(full=full, page_size=page_size),
+        request=ScanRequest(full=full, page_size=page_size, include_platform_vocabulary=vocabulary),
     )
 
 
@@ -62,9 +62,12 @@ def test_plan_counts_pages_with_one_call_and_pins_the_current_lock() -> None:
 def test_full_read_of_a_page_stores_flows_objects_and_unknown_types_in_s3() -> None:
     # Given an org and no previous lock
     source, artifacts = FakeSource(small_org()), FakeArtifacts()
-    # When every page is read
+    # When every page is read asking for every resource type (a filtered read never sees a type
+    # newer than flowops: it is not among the types asked for)
     results = [
-        read_flow_page(source, artifacts, PageTask(scan=scan(), page_number=n, page_size=2), org=ORG)
+        read_flow_page(
+            source, artifacts, PageTask(scan=scan(vocabulary=True), page_number=n, page_size=2), org=ORG
+        )
         for n in (1, 2)
     ]
     # Then each published flow cost one consumed-resources read, the never-published one none
