@@ -34,8 +34,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flowops.bounded import FLOW_YAML_LIMITS
-from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.flowtypes import SCANNED_RESOURCE_TYPES, dependency_object_type
+from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceCriteriaGroup, FlowInstanceQuery
 from flowops.lock.canonical import canonical_bytes, lock_sha256, parse_lock
 from flowops.lock.models import Lockfile
