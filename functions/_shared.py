@@ -9,7 +9,9 @@
   secret only when a step really calls Genesys, so steps that do not are not granted the secret.
 - `step_errors` re-raises domain errors as classes NAMED after their ASL error name: Lambda
   reports the exception's class name, which is what Retry/Catch match (the local runtime reads
-  `asl_error_name` directly, so both behave alike).
+  `asl_error_name` directly, so both behave alike). It also hands the invocation's remaining
+  time (`context.get_remaining_time_in_millis()`) to the Genesys client, which stops retrying and
+  raises a retryable `Genesys.*` error before Lambda would kill the step.
 
 The per-workflow `_wiring.py` modules add only what is specific to their workflow.
 """
@@ -61,7 +63,15 @@ def genesys_client(settings: GenesysSettings | None = None) -> GenesysClient:
     if client is None:
         client = build_client_from_settings(settings)
         cache[settings] = client
+    client.remaining_seconds = getattr(_per_thread, "remaining_seconds", None)
     return client
+
+
+def _remaining_seconds_of(context: Any) -> Callable[[], float] | None:
+    remaining_millis = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining_millis):
+        return None
+    return lambda: float(remaining_millis()) / 1000.0
 
 
 class LazyGenesysClient:
@@ -102,10 +112,13 @@ def utc_now() -> datetime:
 
 
 def step_errors(handler: HandlerT) -> HandlerT:
-    """Re-raise errors that carry an `asl_error_name` as classes named after it."""
+    """Re-raise errors that carry an `asl_error_name` as classes named after it; give the Genesys
+    client this invocation's remaining time."""
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        context = kwargs.get("context", args[1] if len(args) > 1 else None)
+        _per_thread.remaining_seconds = _remaining_seconds_of(context)
         try:
             return handler(*args, **kwargs)
         except Exception as error:
@@ -113,5 +126,7 @@ def step_errors(handler: HandlerT) -> HandlerT:
             if named is error:
                 raise
             raise named from error
+        finally:
+            _per_thread.remaining_seconds = None
 
     return wrapper  # type: ignore[return-value]

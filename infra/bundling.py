@@ -11,6 +11,14 @@ Both implement `ILocalBundling`, so CDK never tries Docker (there is none on CI 
   so only a dependency change pays for a download. `source-only` mode (tests, local runtime)
   skips the download entirely: the local runtime imports the layer from the working tree.
 
+The layer's asset hash is computed from what the layer is made of (`layer_asset_hash`): every
+file of the `flowops` package, uv.lock (or the pyproject dependencies when there is no lock), the
+target platform and the build mode. CDK reuses a staged asset and skips an upload whose hash it
+already has, so a hash of the source directory alone would ship a stale layer after a dependency
+bump, or a source-only layer after a `-c flowops:layer=source-only` synth. A source-only layer
+cannot run in Lambda at all (no powertools, pydantic, ...): `refuse_to_deploy_source_only`
+adds a CloudFormation rule that fails every deployment of such a template before anything changes.
+
 What is installed is the LOCKED closure of the runtime dependencies (`uv export` of uv.lock, so
 Lambda runs the versions the tests ran), minus what the Lambda runtime already provides
 (boto3, botocore, s3transfer: aws-xray-sdk pulls botocore in transitively, ~30 MB). Without uv
@@ -59,6 +67,44 @@ UNUSED_DOCKER_IMAGE = cdk.DockerImage.from_registry("flowops-local-bundling-only
 
 class LayerBuildError(RuntimeError):
     pass
+
+
+def layer_asset_hash(layer_dir: Path, mode: str, project_root: Path | None = None) -> str:
+    """sha256 of everything that decides the layer's content: sources, lock file, platform, mode."""
+    project_root = project_root or PROJECT_ROOT
+    digest = hashlib.sha256()
+    digest.update(f"mode={mode}\nplatform={LAMBDA_PLATFORM}\npython={LAMBDA_PYTHON_VERSION}\n".encode())
+    for path in sorted(layer_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(f"file={path.relative_to(layer_dir).as_posix()}\n".encode())
+            digest.update(path.read_bytes())
+    if mode == LAYER_MODE_BUNDLED:
+        lock = project_root / "uv.lock"
+        dependencies = lock if lock.is_file() else project_root / "pyproject.toml"
+        digest.update(f"dependencies={dependencies.name}\n".encode())
+        digest.update(dependencies.read_bytes())
+    return digest.hexdigest()
+
+
+SOURCE_ONLY_REFUSAL = (
+    "This template's Lambda layer was synthesized with -c flowops:layer=source-only (the flowops "
+    "package without its dependencies: every function would fail to import). Synthesize and deploy "
+    "without that option."
+)
+
+
+def refuse_to_deploy_source_only(stack: cdk.Stack) -> None:
+    """A template rule that always fails: CloudFormation evaluates rules before any change."""
+    cdk.CfnRule(
+        stack,
+        "RefuseSourceOnlyLayer",
+        assertions=[
+            cdk.CfnRuleAssertion(
+                assert_=cdk.Fn.condition_equals(LAYER_MODE_SOURCE_ONLY, LAYER_MODE_BUNDLED),
+                assert_description=SOURCE_ONLY_REFUSAL,
+            )
+        ],
+    )
 
 
 @jsii.implements(cdk.ILocalBundling)

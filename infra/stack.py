@@ -20,6 +20,7 @@ from infra.constructs.functions import FunctionsConstruct
 from infra.constructs.monitoring import MonitoredResources, MonitoringConstruct
 from infra.constructs.operations import OUTPUT_ALARM_TOPIC, OUTPUT_DASHBOARD, add_stack_outputs
 from infra.constructs.publish_workflow import PublishWorkflowConstruct
+from infra.constructs.release_workflow import ReleaseWorkflowConstruct
 from infra.constructs.scan_workflow import ScanWorkflowConstruct
 from infra.constructs.schedule import ScheduleConstruct
 from infra.constructs.storage import StorageConstruct
@@ -59,6 +60,9 @@ class FlowopsStack(cdk.Stack):
         )
         self.publish_workflow = PublishWorkflowConstruct(
             self, "PublishWorkflow", config=config, storage=self.storage, functions=self.functions
+        )
+        self.release_workflow = ReleaseWorkflowConstruct(
+            self, "ReleaseWorkflow", config=config, storage=self.storage, functions=self.functions
         )
         self.webhook_api = WebhookApiConstruct(
             self,

@@ -19,7 +19,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.bundling import UNUSED_DOCKER_IMAGE, CoreLayerBundling, StagedPackage
+from infra.bundling import (
+    UNUSED_DOCKER_IMAGE,
+    CoreLayerBundling,
+    StagedPackage,
+    layer_asset_hash,
+    refuse_to_deploy_source_only,
+)
 from infra.constants import (
     CORE_LAYER_ID,
     ENV_ARTIFACTS_BUCKET,
@@ -33,6 +39,7 @@ from infra.constants import (
     ENV_POWERTOOLS_SERVICE_NAME,
     ENV_STATE_TABLE,
     FUNCTIONS_SOURCE_DIR,
+    LAYER_MODE_BUNDLED,
     LAYER_SOURCE_DIR,
     POWERTOOLS_METRICS_NAMESPACE,
     POWERTOOLS_SERVICE_NAME,
@@ -50,6 +57,33 @@ _FUNCTION_ID = re.compile(r"^[A-Z][A-Za-z0-9]{2,63}$")
 
 Grant = Callable[[iam.IGrantable], Any]
 """A grant method bound to a resource, e.g. `storage.artifacts_bucket.grant_read`."""
+
+
+def core_layer(
+    scope: Construct, layer_mode: str, *, removal_policy: cdk.RemovalPolicy
+) -> lambda_.LayerVersion:
+    """The core layer, its asset hashed from its content; a source-only layer's stack refuses to deploy."""
+    layer = lambda_.LayerVersion(
+        scope,
+        CORE_LAYER_ID,
+        code=lambda_.Code.from_asset(
+            str(LAYER_SOURCE_DIR),
+            bundling=cdk.BundlingOptions(
+                image=UNUSED_DOCKER_IMAGE, local=CoreLayerBundling(LAYER_SOURCE_DIR, layer_mode)
+            ),
+            # The content's own hash (sources + uv.lock + mode), so a stale cdk.out asset or an
+            # already-uploaded key is never mistaken for this layer.
+            asset_hash=layer_asset_hash(LAYER_SOURCE_DIR, layer_mode),
+            asset_hash_type=cdk.AssetHashType.CUSTOM,
+        ),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[ARCHITECTURE],
+        description="flowops core package (layers/flowops) and its runtime dependencies",
+        removal_policy=removal_policy,
+    )
+    if layer_mode != LAYER_MODE_BUNDLED:
+        refuse_to_deploy_source_only(cdk.Stack.of(scope))
+    return layer
 
 
 class FunctionsConstruct(Construct):
@@ -77,20 +111,7 @@ class FunctionsConstruct(Construct):
                 image=UNUSED_DOCKER_IMAGE, local=StagedPackage(FUNCTIONS_SOURCE_DIR)
             ),
         )
-        self.core_layer = lambda_.LayerVersion(
-            self,
-            CORE_LAYER_ID,
-            code=lambda_.Code.from_asset(
-                str(LAYER_SOURCE_DIR),
-                bundling=cdk.BundlingOptions(
-                    image=UNUSED_DOCKER_IMAGE, local=CoreLayerBundling(LAYER_SOURCE_DIR, layer_mode)
-                ),
-            ),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE],
-            description="flowops core package (layers/flowops) and its runtime dependencies",
-            removal_policy=data_removal_policy(config),
-        )
+        self.core_layer = core_layer(self, layer_mode, removal_policy=data_removal_policy(config))
         self.genesys_secret = secretsmanager.Secret.from_secret_name_v2(
             self, "GenesysSecret", config.genesys_secret_name
         )

@@ -4,6 +4,12 @@ their retries, and its state machine.
 - `add_step_functions` defines a workflow's Lambdas from a table of `StepFunction`s (handler
   `functions.<area>.<module>.handler`, its own timeout, its own least-privilege grants).
 - `invoke_step` is the one `LambdaInvoke` shape: payload in, `Payload` only out, into `result_path`.
+- `retry_lambda_errors` is added to EVERY Lambda task by `invoke_step`: AWS's guidance for Lambda's
+  own transient errors (`Lambda.ServiceException`, `Lambda.AWSLambdaException`,
+  `Lambda.SdkClientException`, `Lambda.ClientExecutionTimeoutException`) plus throttling
+  (`Lambda.TooManyRequestsException`, which CDK's `retryOnServiceExceptions` leaves out), and a
+  shorter retry of `Lambda.Unknown` (the function was killed: timeout or out of memory; every step
+  is idempotent, and one that ran out of time stops with time to spare on the next attempt).
 - `retry_genesys_calls` / `retry_store_calls` are the ONE retry policy for tasks that call Genesys
   (its client surfaces 429/5xx/unreachable as `Genesys.*` after its own retries) and for tasks that
   only touch the stores (`Store.Throttled`/`Store.Unavailable`). Backoff with full jitter, so that
@@ -29,35 +35,72 @@ from infra.constructs.operations import state_machine_logs
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge, logical_id
 
+
+@dataclass(frozen=True)
+class RetryBudget:
+    """One Retry rule's timing; kept as data so worst-case durations can be computed from it."""
+
+    interval_seconds: int
+    backoff_rate: float
+    max_attempts: int
+    max_delay_seconds: int
+
+    def worst_case_seconds(self) -> float:
+        """Total wait of all retries at the jitter ceiling (full jitter never waits longer)."""
+        return sum(
+            min(self.max_delay_seconds, self.interval_seconds * self.backoff_rate**retry)
+            for retry in range(self.max_attempts)
+        )
+
+
 # Errors the Genesys client raises after its own retries are spent; worth a slower retry here.
 GENESYS_RETRYABLE_ERRORS = ["Genesys.RateLimited", "Genesys.ServerError", "Genesys.Unavailable"]
 STORE_RETRYABLE_ERRORS = ["Store.Throttled", "Store.Unavailable"]
+# Lambda's own invoke errors, as Step Functions names them (AWS best practice: retry them on every
+# Lambda task). TooManyRequests is throttling (account or reserved concurrency).
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+# The function was killed (timeout, out of memory): no error type, so Step Functions says Unknown.
+LAMBDA_KILLED_ERRORS = ["Lambda.Unknown"]
+LAMBDA_SERVICE_RETRY = RetryBudget(interval_seconds=2, backoff_rate=2.0, max_attempts=6, max_delay_seconds=30)
+LAMBDA_KILLED_RETRY = RetryBudget(interval_seconds=5, backoff_rate=2.0, max_attempts=2, max_delay_seconds=30)
+GENESYS_RETRY = RetryBudget(interval_seconds=5, backoff_rate=2.0, max_attempts=5, max_delay_seconds=120)
+STORE_RETRY = RetryBudget(interval_seconds=1, backoff_rate=2.0, max_attempts=4, max_delay_seconds=30)
 STATE_MACHINE_ID = "StateMachine"  # the local runtime finds a workflow's machine by this id
+
+
+def _add_retry(task: sfn.TaskStateBase, errors: list[str], budget: RetryBudget) -> sfn.TaskStateBase:
+    task.add_retry(
+        errors=errors,
+        interval=Duration.seconds(budget.interval_seconds),
+        backoff_rate=budget.backoff_rate,
+        max_attempts=budget.max_attempts,
+        max_delay=Duration.seconds(budget.max_delay_seconds),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
+def retry_lambda_errors(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
+    """Lambda's own transient errors and throttling, then a killed function (timeout / memory)."""
+    _add_retry(task, LAMBDA_SERVICE_ERRORS, LAMBDA_SERVICE_RETRY)
+    return _add_retry(task, LAMBDA_KILLED_ERRORS, LAMBDA_KILLED_RETRY)
 
 
 def retry_genesys_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
     """The one retry policy for every Genesys-calling task (which also touches the stores)."""
-    task.add_retry(
-        errors=GENESYS_RETRYABLE_ERRORS,
-        interval=Duration.seconds(5),
-        backoff_rate=2.0,
-        max_attempts=5,
-        max_delay=Duration.seconds(120),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
+    _add_retry(task, GENESYS_RETRYABLE_ERRORS, GENESYS_RETRY)
     return retry_store_calls(task)
 
 
 def retry_store_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
     """The one retry policy for a throttled or briefly unavailable S3/DynamoDB."""
-    task.add_retry(
-        errors=STORE_RETRYABLE_ERRORS,
-        interval=Duration.seconds(1),
-        backoff_rate=2.0,
-        max_attempts=4,
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-    return task
+    return _add_retry(task, STORE_RETRYABLE_ERRORS, STORE_RETRY)
 
 
 @dataclass(frozen=True)
@@ -99,15 +142,22 @@ def invoke_step(
     payload: Mapping[str, object] | None,
     result_path: str,
 ) -> tasks.LambdaInvoke:
-    """A task that calls `function` with `payload` (None: the whole state) and keeps only its answer."""
-    return tasks.LambdaInvoke(
+    """A task that calls `function` with `payload` (None: the whole state) and keeps only its answer.
+
+    Every such task retries Lambda's own errors (`retry_lambda_errors`); CDK's narrower default
+    (`retry_on_service_exceptions`) is replaced by it.
+    """
+    task = tasks.LambdaInvoke(
         scope,
         state_name,
         lambda_function=function,
         payload=sfn.TaskInput.from_object(dict(payload)) if payload is not None else None,
         payload_response_only=True,
+        retry_on_service_exceptions=False,
         result_path=result_path,
     )
+    retry_lambda_errors(task)
+    return task
 
 
 def workflow_state_machine(

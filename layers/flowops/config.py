@@ -62,3 +62,11 @@ def build_client_from_settings(
         base_url=settings.genesys_base_url,
         clock=clock,
     )
+
+
+class DeploymentSettings(BaseSettings):
+    """Which environment of the chain this stack serves (FLOWOPS_ENVIRONMENT: dev, test, prod)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    flowops_environment: str = Field(default="", description="the stack's environment name")

@@ -294,7 +294,10 @@ def render_plan(plan: Any) -> list[str]:
 def make_plan(connection: CloudConnection, bundle: Any, environment: str) -> Any:
     from flowops.release.plan import compute_plan
 
-    return compute_plan(bundle, environment, live_org(connection), lock=current_lock_or_none(connection))
+    live = live_org(connection)
+    return compute_plan(
+        bundle, environment, live, lock=current_lock_or_none(connection), objects=live.genesys
+    )
 
 
 def plan_command(directory: DirOption, environment: EnvOption, as_json: JsonOption = False) -> None:
@@ -326,6 +329,264 @@ def plan_command(directory: DirOption, environment: EnvOption, as_json: JsonOpti
     raise typer.Exit(plan_exit_code(plan.status))
 
 
+# ---- release -------------------------------------------------------------------------------------
+
+RELEASE_MACHINE_MARKER = "ReleaseWorkflow"
+_RELEASE_SUCCESS_STATES = ("Released", "NothingToRelease")
+
+
+def release_state_machine_arn(connection: CloudConnection) -> str:
+    from local.cli.runs import flowops_state_machines
+
+    machines = flowops_state_machines(connection.client("stepfunctions"), RELEASE_MACHINE_MARKER)
+    if not machines:
+        raise ReleaseCommandError(
+            "the stack has no release state machine (deployed by an older flowops?)", exit_codes.USAGE_ERROR
+        )
+    return str(machines[0]["stateMachineArn"])
+
+
+def upload_bundle(connection: CloudConnection, bundle: Any) -> str:
+    """Store the bundle content-addressed (`releases/<org>/bundles/<sha256>.json`); its key."""
+    from flowops.release.bundle import bundle_key
+    from flowops.store import ArtifactStore
+
+    key = bundle_key(connection.org, bundle.sha256)
+    ArtifactStore(connection.artifacts_bucket, connection.client("s3")).put_immutable(
+        key, bundle.canonical_bytes()
+    )
+    return key
+
+
+def release_run_name(environment: str, bundle_sha: str) -> str:
+    import time
+
+    return f"release-{environment}-{bundle_sha[:10]}-{int(time.time() * 1000) % 10**10}"
+
+
+def start_release(
+    connection: CloudConnection,
+    bundle: Any,
+    environment: str,
+    *,
+    reason: str,
+    promoted_from: str | None = None,
+    timing: dict[str, Any] | None = None,
+    name: str | None = None,
+) -> tuple[str, str]:
+    """Upload the bundle and start the release execution; (execution arn, release id)."""
+    import os
+
+    key = upload_bundle(connection, bundle)
+    request: dict[str, Any] = {
+        "bundle_key": key,
+        "bundle_sha256": bundle.sha256,
+        "environment": environment,
+        "requester": os.environ.get("USER", "flowops-cli"),
+        "reason": reason,
+    }
+    if promoted_from:
+        request["promoted_from"] = promoted_from
+    if timing:
+        request["timing"] = timing
+    run_name = name or release_run_name(environment, bundle.sha256)
+    started = connection.client("stepfunctions").start_execution(
+        stateMachineArn=release_state_machine_arn(connection), name=run_name, input=json.dumps(request)
+    )
+    return str(started["executionArn"]), run_name
+
+
+def release_outcome(connection: CloudConnection, release_id: str) -> dict[str, Any]:
+    """The release record (run item) as a dict, or an empty dict when there is none."""
+    from flowops.store import RunStore
+
+    record = RunStore(connection.state_table, connection.client("dynamodb")).get(release_id)
+    return record.model_dump(mode="json") if record is not None and record.kind == "release" else {}
+
+
+def render_release(summary: dict[str, Any], record: dict[str, Any]) -> list[str]:
+    details = record.get("details", {})
+    lines = [
+        f"release {summary.get('name', record.get('run_id'))}: {summary['status']} "
+        f"({record.get('status', 'no record')}) environment {details.get('environment')}, "
+        f"source {details.get('source_revision', '?')}"
+    ]
+    if summary["status"] != "SUCCEEDED":
+        lines.append(f"  {summary.get('error')}: {str(summary.get('cause'))[:2000]}")
+    restored = {row["key"]: row for row in details.get("restored", [])}
+    for flow in sorted(details.get("flows", []), key=lambda f: (f.get("wave", -1), f["key"])):
+        wave = f"wave {flow['wave'] + 1}" if flow.get("wave", -1) >= 0 else "skipped"
+        versions = f"{flow.get('version_before') or '-'} → {flow.get('version_after') or '-'}"
+        if flow["key"] in restored:
+            row = restored[flow["key"]]
+            state = "restored" if row.get("ok") else "NOT restored"
+            versions += f" ({state}: {row.get('version_after') or 'deleted'})"
+        lines.append(f"  {wave:<8} {flow['action']:<9} {flow['key']:<40} {versions}")
+    return lines
+
+
+def follow_release(connection: CloudConnection, execution_arn: str, *, timeout: float) -> dict[str, Any]:
+    from local.cli.publish import follow_execution
+
+    return follow_execution(
+        connection, execution_arn, on_state=lambda state: typer.echo(f"→ {state}", err=True), timeout=timeout
+    )
+
+
+def _release_exit(summary: dict[str, Any]) -> int:
+    return exit_codes.OK if summary["status"] == "SUCCEEDED" else exit_codes.FAILURE_FOUND
+
+
+def release_command(
+    directory: DirOption,
+    environment: EnvOption,
+    reason: Annotated[
+        str, typer.Option(help="Why (release record, audit trail).")
+    ] = "released with flowops CLI",
+    as_json: JsonOption = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 7200.0,
+) -> None:
+    """Release DIR to ENV: validate all, publish wave by wave, roll everything back on a failure.
+
+    Exit 0: released (or nothing to release) · 1: invalid, rolled back or rollback failed ·
+    2: bad input · 3: unreachable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        bundle = load_bundle(directory)
+        try:
+            bundle.substitutions(environment)
+        except Exception as error:
+            raise ReleaseCommandError(str(error), exit_codes.USAGE_ERROR) from None
+        with _cloud(environment) as connection:
+            execution_arn, release_id = start_release(connection, bundle, environment, reason=reason)
+            typer.echo(f"release {release_id}: bundle {bundle.sha256[:12]} to {environment}", err=True)
+            summary = follow_release(connection, execution_arn, timeout=timeout)
+            summary["name"] = release_id
+            record = release_outcome(connection, release_id)
+    except (ClientError, BotoCoreError) as error:
+        raise _exit_on(ReleaseCommandError(f"AWS: {error}", exit_codes.UNREACHABLE)) from None
+    except (ReleaseCommandError, OSError) as error:
+        raise _exit_on(error) from None
+    except Exception as error:  # PublishCommandError from follow_execution (timeout)
+        raise _exit_on(error) from None
+    if as_json:
+        typer.echo(
+            json.dumps({"execution": summary, "record": record}, indent=2, sort_keys=True, default=str)
+        )
+    else:
+        for line in render_release(summary, record):
+            typer.echo(line)
+    raise typer.Exit(_release_exit(summary))
+
+
+# ---- releases list | show ------------------------------------------------------------------------
+
+releases_app = typer.Typer(help="Releases of this stack: records, flows, waves.", no_args_is_help=True)
+
+
+def _connected() -> CloudConnection:
+    from local.cli.local_cloud import CloudUnavailableError, connect
+
+    try:
+        return connect()
+    except CloudUnavailableError as error:
+        raise ReleaseCommandError(str(error), exit_codes.UNREACHABLE) from None
+
+
+def list_releases(connection: CloudConnection, limit: int) -> list[dict[str, Any]]:
+    sfn = connection.client("stepfunctions")
+    executions = sfn.list_executions(
+        stateMachineArn=release_state_machine_arn(connection), maxResults=min(limit, 1000)
+    )
+    rows = []
+    for execution in executions["executions"]:
+        record = release_outcome(connection, execution["name"])
+        details = record.get("details", {})
+        flows = details.get("flows", [])
+        rows.append(
+            {
+                "release": execution["name"],
+                "status": execution["status"],
+                "record": record.get("status"),
+                "outcome": details.get("outcome"),
+                "environment": details.get("environment"),
+                "source_revision": details.get("source_revision"),
+                "bundle_sha256": details.get("bundle_sha256"),
+                "requester": details.get("requester"),
+                "reason": details.get("reason"),
+                "promoted_from": details.get("promoted_from") or None,
+                "changed": sum(1 for f in flows if f.get("action") != "unchanged"),
+                "started_at": execution["startDate"].isoformat(),
+            }
+        )
+    rows.sort(key=lambda row: row["started_at"], reverse=True)
+    return rows[:limit]
+
+
+@releases_app.command("list")
+def releases_list(
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Releases of the stack: status, environment, source revision, how many flows changed."""
+    try:
+        rows = list_releases(_connected(), limit)
+    except ReleaseCommandError as error:
+        raise _exit_on(error) from None
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, sort_keys=True))
+        raise typer.Exit(exit_codes.OK)
+    for row in rows:
+        typer.echo(
+            f"{row['release']:<40} {row['status']:<10} {row['outcome'] or row['record']!s:<18} "
+            f"{row['environment'] or '-':<6} {row['changed']:>3} flow(s)  {row['source_revision'] or '-'}"
+        )
+    if not rows:
+        typer.echo("no releases yet")
+    raise typer.Exit(exit_codes.OK)
+
+
+@releases_app.command("show")
+def releases_show(
+    release: Annotated[str, typer.Argument(help="Release id (the execution name).")],
+    as_json: JsonOption = False,
+) -> None:
+    """One release: its flows in waves, versions before → after, why each flow is in it."""
+    try:
+        connection = _connected()
+        record = release_outcome(connection, release)
+        if not record:
+            raise ReleaseCommandError(
+                f"no release {release!r} (see `flowops releases list`)", exit_codes.USAGE_ERROR
+            )
+        arn = (
+            release_state_machine_arn(connection).replace(":stateMachine:", ":execution:", 1) + f":{release}"
+        )
+        description = connection.client("stepfunctions").describe_execution(executionArn=arn)
+    except ReleaseCommandError as error:
+        raise _exit_on(error) from None
+    summary = {
+        "name": release,
+        "status": description["status"],
+        "error": description.get("error"),
+        "cause": description.get("cause"),
+    }
+    if as_json:
+        typer.echo(
+            json.dumps({"execution": summary, "record": record}, indent=2, sort_keys=True, default=str)
+        )
+    else:
+        for line in render_release(summary, record):
+            typer.echo(line)
+        for flow in record.get("details", {}).get("flows", []):
+            if flow.get("why"):
+                typer.echo(f"    {flow['key']}: {flow['why']}")
+    raise typer.Exit(exit_codes.OK)
+
+
 def register(app: typer.Typer) -> None:
     app.command("export")(export_command)
     app.command("plan")(plan_command)
+    app.command("release")(release_command)
+    app.add_typer(releases_app, name="releases")

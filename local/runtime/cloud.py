@@ -8,10 +8,11 @@
   and state machines (their `DefinitionString` with every intrinsic resolved to local ARNs),
   plus the Genesys secret the functions name (holding the simulator's credentials).
 - Lambda invokes run the real handlers in-process (`local.runtime.lambdas`), each with its own
-  environment overlay (`local.runtime.environment`); Wait/Retry delays are recorded, not slept
-  (`local.runtime.delays`). While a LocalCloud runs, botocore's parsed service models are shared
-  by every session of the process (`local.runtime.botocore_cache`): each handler call builds
-  fresh sessions, which would otherwise re-read the models from disk every time.
+  environment overlay (`local.runtime.environment`), killed at the function's timeout; Lambda's
+  own failures reach Retry/Catch under Lambda's names (`local.runtime.lambda_errors`); Wait/Retry
+  delays are recorded, not slept (`local.runtime.delays`). While a LocalCloud runs, botocore's
+  parsed service models are shared by every session of the process (`local.runtime.botocore_cache`):
+  each handler call builds fresh sessions, which would otherwise re-read the models from disk.
 - mode="in-process" (tests, the embedded CLI) uses `mock_aws`; mode="server" (`flowops local up`)
   runs `ThreadedMotoServer` on 127.0.0.1 and every client, including the handlers' boto3
   clients, talks to it through `endpoint_url`.
@@ -31,7 +32,7 @@ from unittest import mock
 
 import boto3
 
-from local.runtime import botocore_cache, dynamodb_atomicity, environment
+from local.runtime import botocore_cache, dynamodb_atomicity, environment, lambda_errors
 from local.runtime.delays import DelayRecorder
 from local.runtime.execution import ExecutionResult, start_and_wait
 from local.runtime.lambdas import HandlerRunner
@@ -124,6 +125,7 @@ class LocalCloud:
             self._botocore_cache_installed = True
             self._start_emulation()
             self.delays.start()
+            lambda_errors.install()
             self.runner.start()
             self._create_resources()
         except BaseException:
@@ -135,6 +137,7 @@ class LocalCloud:
     def stop(self) -> None:
         global _active
         self.runner.stop()
+        lambda_errors.uninstall()
         self.delays.stop()
         if self._server is not None:
             self._server.stop()

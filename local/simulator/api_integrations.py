@@ -8,13 +8,14 @@ from local.simulator.model import OrgObject
 from local.simulator.web import Request, Response, Route, bad_request, not_found, paged
 
 MAX_IDS = 50
+DEFAULT_CATEGORY = "Web Services Data Actions"
 
 
 def _action_json(action: OrgObject) -> dict[str, Any]:
     return {
         "id": action.id,
         "name": action.name,
-        "category": action.category or "Web Services Data Actions",
+        "category": action.category or DEFAULT_CATEGORY,
         "integrationId": f"integration-{(action.category or 'web').lower().replace(' ', '-')}",
         "secure": False,
         "version": action.version,
@@ -31,11 +32,14 @@ def list_actions(request: Request) -> Response:
     if len(ids) > MAX_IDS:
         raise bad_request(f"At most {MAX_IDS} ids may be requested at once.", max=MAX_IDS)
     name = (request.arg("name") or "").lower()
+    category = request.arg("category")
     actions = sorted(
         (
             a
             for a in _live_actions(request)
-            if (not ids or a.id in ids) and (not name or name in a.name.lower())
+            if (not ids or a.id in ids)
+            and (not name or name in a.name.lower())
+            and (category is None or (a.category or DEFAULT_CATEGORY).lower() == category.lower())
         ),
         key=lambda a: a.name.lower(),
     )

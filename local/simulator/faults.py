@@ -3,11 +3,13 @@
 Spec string (comma separated, documented in docs/simulator.md):
 
     5xx=0.2,latency=0.5,reset=0.05,token-expiry=120,publish-fail=<flowId or name>,
-    locked=<flowId>,index=stuck,job=stuck,download-fail=0.3,storm=20,seed=7,
-    vanish=<flowId>,index-failed=<flowId>,churn=2
+    publish-fail-once=<flowId or name>,locked=<flowId>,index=stuck,job=stuck,download-fail=0.3,
+    storm=20,seed=7,vanish=<flowId>,index-failed=<flowId>,churn=2
 
-`publish-fail`, `locked`, `vanish` and `index-failed` may repeat. Randomness is seeded (`seed`,
-default 0) so that a fault run is reproducible for the same sequence of requests.
+`publish-fail`, `publish-fail-once`, `locked`, `vanish` and `index-failed` may repeat.
+`publish-fail-once` fails the next publish of that flow only (Architect failing to generate a
+flow is usually transient). Randomness is seeded (`seed`, default 0) so that a fault run is
+reproducible for the same sequence of requests.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Faults:
     reset_rate: float = 0.0  # close the connection without an answer
     token_lifetime_seconds: float | None = None  # tokens expire after N simulated seconds
     publish_fail: set[str] = field(default_factory=set)  # flow ids or names (lower case)
+    publish_fail_once: set[str] = field(default_factory=set)  # consumed by the first match
     locked_flow_ids: set[str] = field(default_factory=set)
     index_stuck: bool = False
     jobs_stuck: bool = False  # Architect jobs stay Started until the fault is cleared
@@ -81,6 +84,8 @@ class Faults:
                 faults.token_lifetime_seconds = _seconds(key, raw, positive=True)
             elif key == "publish-fail":
                 faults.publish_fail.add(raw.lower())
+            elif key == "publish-fail-once":
+                faults.publish_fail_once.add(raw.lower())
             elif key == "locked":
                 faults.locked_flow_ids.add(raw)
             elif key == "index":
@@ -113,8 +118,9 @@ class Faults:
                 faults.seed = int(raw)
             else:
                 raise FaultSpecError(
-                    f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, locked, "
-                    "index, job, download-fail, storm, seed, vanish, index-failed, churn)"
+                    f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, "
+                    "publish-fail-once, locked, index, job, download-fail, storm, seed, vanish, index-failed, "
+                    "churn)"
                 )
         return faults
 
@@ -125,6 +131,7 @@ class Faults:
             "reset": self.reset_rate,
             "token-expiry": self.token_lifetime_seconds,
             "publish-fail": sorted(self.publish_fail),
+            "publish-fail-once": sorted(self.publish_fail_once),
             "locked": sorted(self.locked_flow_ids),
             "index": "stuck" if self.index_stuck else None,
             "job": "stuck" if self.jobs_stuck else None,
@@ -137,7 +144,12 @@ class Faults:
         }
 
     def fails_publish(self, flow_id: str, flow_name: str) -> bool:
-        return flow_id.lower() in self.publish_fail or flow_name.lower() in self.publish_fail
+        keys = {flow_id.lower(), flow_name.lower()}
+        once = keys & self.publish_fail_once
+        if once:
+            self.publish_fail_once -= once
+            return True
+        return bool(keys & self.publish_fail)
 
     def new_random(self) -> random.Random:
         return random.Random(self.seed)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from local.simulator.api_integrations import DEFAULT_CATEGORY
+from local.simulator.api_objects import BUILTIN_SYSTEM_PROMPTS
 from local.simulator.model import (
     FLOW_OBJECT_TYPES,
     FLOW_REFERENCE_TYPE,
@@ -110,8 +112,25 @@ def _fail(state: SimulatorState, job: ArchitectJob, text: str, **details: Any) -
     job.messages.append(JobMessage(state.now(), "Error", text, details))
 
 
-def _resolve(state: SimulatorState, object_type: str, name: str) -> Dependency | None:
+def _resolve(
+    state: SimulatorState, object_type: str, name: str, category: str | None = None
+) -> Dependency | None:
     org = state.org
+    if object_type == "DATAACTION":
+        # Architect matches a data action by its integration (category) and its exact name:
+        # case and trailing spaces count.
+        action = next(
+            (
+                o
+                for o in org.objects.values()
+                if o.object_type == "DATAACTION"
+                and not o.deleted
+                and o.name == name
+                and (category is None or (o.category or DEFAULT_CATEGORY) == category)
+            ),
+            None,
+        )
+        return Dependency(action.id, "DATAACTION", org.current_snapshot(action.id)) if action else None
     if object_type == FLOW_REFERENCE_TYPE:
         flow = org.find_flow_by_name(name)
         return Dependency(flow.id, flow.object_type, flow.published_version_id) if flow else None
@@ -119,8 +138,8 @@ def _resolve(state: SimulatorState, object_type: str, name: str) -> Dependency |
         flow = org.find_flow_by_name(name, FLOW_OBJECT_TYPES[object_type])
         return Dependency(flow.id, flow.object_type, flow.published_version_id) if flow else None
     obj = org.find_object_by_name(object_type, name)
-    if obj is None and object_type == "SYSTEMPROMPT":
-        # System prompts ship with every org: they always resolve.
+    if obj is None and object_type == "SYSTEMPROMPT" and name in BUILTIN_SYSTEM_PROMPTS:
+        # The system prompts every org ships with.
         obj = org.add_object(
             OrgObject(str(uuid.uuid5(_SYSTEM_PROMPT_NAMESPACE, name.lower())), name, "SYSTEMPROMPT")
         )
@@ -169,14 +188,16 @@ def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:
     consumes: list[Dependency] = []
     missing: list[str] = []
     for reference in document.references:
-        resolved = _resolve(state, reference.object_type, reference.name)
+        resolved = _resolve(state, reference.object_type, reference.name, reference.category)
         if resolved is None and job.create_stubs and reference.object_type in FLOW_OBJECT_TYPES:
             resolved = _stub_flow(state, FLOW_OBJECT_TYPES[reference.object_type], reference.name)
         if resolved is None and reference.soft:
             continue  # a Find action's notFound path: Architect publishes, the flow takes it
         if resolved is None:
+            in_category = f" in category '{reference.category}'" if reference.category is not None else ""
             missing.append(
-                f"Unable to find a {object_type_word(reference.object_type)} named '{reference.name}'."
+                f"Unable to find a {object_type_word(reference.object_type)} named '{reference.name}'"
+                f"{in_category}."
             )
         elif resolved not in consumes:
             consumes.append(resolved)

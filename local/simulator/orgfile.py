@@ -3,7 +3,7 @@
 ```json
 {"flows":   [{"id", "name", "type", "publishedVersion", "consumes": [{"id", "type"}],
               "indexed"?: false, "indexError"?: "<errorCode>"}],
- "objects": [{"id", "name", "type", "deleted"?}]}
+ "objects": [{"id", "name", "type", "deleted"?, "category"? (data actions: the integration)}]}
 ```
 Every problem is reported as ONE `OrgFileError` naming the entry (section, index, id).
 """
@@ -87,8 +87,15 @@ def parse_org_document(document: Any, *, now: float | None = None) -> Org:
         deleted = raw.get("deleted", False)
         if not isinstance(deleted, bool):
             raise OrgFileError(f"{_entry('objects', index, raw)}: 'deleted' must be true or false")
+        category = raw.get("category")
+        if category is not None and (object_type != "DATAACTION" or not isinstance(category, str)):
+            raise OrgFileError(
+                f"{_entry('objects', index, raw)}: 'category' is a data action's integration name (a string)"
+            )
         seen[object_id] = f"objects[{index}]"
-        org.add_object(OrgObject(id=object_id, name=name, object_type=object_type, deleted=deleted))
+        org.add_object(
+            OrgObject(id=object_id, name=name, object_type=object_type, deleted=deleted, category=category)
+        )
 
     parsed_flows: list[tuple[int, dict[str, Any], Flow, str]] = []
     for index, raw in enumerate(raw_flows):

@@ -26,7 +26,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from flowops.clock import Clock
 
-from local.simulator import admin, api_dependencies, api_executions, api_flows, api_integrations
+from local.simulator import (
+    admin,
+    api_dependencies,
+    api_executions,
+    api_flows,
+    api_integrations,
+    api_objects,
+)
 from local.simulator.faults import Faults
 from local.simulator.model import Org, Principal
 from local.simulator.state import RATE_WINDOW_SECONDS, RateWindow, SimulatorSettings, SimulatorState, Token
@@ -77,6 +84,7 @@ ROUTES: list[Route] = [
     *api_dependencies.ROUTES,
     *api_executions.ROUTES,
     *api_integrations.ROUTES,
+    *api_objects.ROUTES,
     *admin.ROUTES,
 ]
 

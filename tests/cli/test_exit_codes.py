@@ -82,11 +82,11 @@ def test_publish_input_errors_are_usage_errors(tmp_path: Path, no_cloud: None) -
     yaml_file.write_text("inboundCall:\n  name: Main\n", encoding="utf-8")
     # Neither --yaml nor --version
     neither = runner_invoke(["publish", "--flow", "Main", "--type", "INBOUNDCALL"])
-    # A flow by name without its type
-    untyped = runner_invoke(["publish", "--flow", "Main", "--yaml", str(yaml_file)])
-    assert neither.exit_code == untyped.exit_code == exit_codes.USAGE_ERROR
+    # A flow type that does not exist (checked before any cloud starts)
+    bad_type = runner_invoke(["publish", "--flow", "Main", "--type", "FOO", "--yaml", str(yaml_file)])
+    assert neither.exit_code == bad_type.exit_code == exit_codes.USAGE_ERROR
     assert "exactly one of --yaml" in one_line_error(neither)
-    assert "needs --type" in one_line_error(untyped)
+    assert "unknown --type 'FOO'" in one_line_error(bad_type)
 
 
 def test_validate_without_a_target_in_an_unreadable_yaml_is_a_usage_error(
@@ -131,3 +131,34 @@ def test_demo_rejects_an_org_too_small_for_its_story(no_cloud: None) -> None:
 
 def runner_invoke(arguments: list[str]) -> Any:
     return CliRunner().invoke(app, arguments)
+
+
+INBOUND_YAML = 'inboundCall:\n  name: "{{flow_name}}"\n  startUpRef: ./tasks/task[t]\n'
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--type", "FOO"], "unknown --type 'FOO'; use one of: INBOUNDCALL"),
+        (["--type", "INQUEUECALL"], "--type INQUEUECALL contradicts the YAML, which is a INBOUNDCALL flow"),
+        (["--flow", "Main", "--type", "inqueuecall"], "--type INQUEUECALL contradicts the YAML"),
+    ],
+)
+def test_validate_type_options_that_contradict_the_yaml_are_usage_errors_before_any_cloud(
+    tmp_path: Path, no_cloud: None, extra: list[str], needle: str
+) -> None:
+    # Given inbound call YAML whose name is a placeholder
+    yaml_file = tmp_path / "flow.yaml"
+    yaml_file.write_text(INBOUND_YAML, encoding="utf-8")
+    # When validate gets a --type that is unknown or contradicts the YAML
+    result = runner_invoke(["validate", "--yaml", str(yaml_file), *extra])
+    # Then one error line, exit 2, no traceback (and no cloud was started: the test is instant)
+    assert result.exit_code == exit_codes.USAGE_ERROR, result.output
+    assert needle in one_line_error(result)
+    assert "Traceback" not in result.output
+
+
+def test_publish_with_an_unknown_type_is_a_usage_error(tmp_path: Path, no_cloud: None) -> None:
+    result = runner_invoke(["publish", "--flow", "Main", "--type", "FOO", "--version", "2.0"])
+    assert result.exit_code == exit_codes.USAGE_ERROR
+    assert "unknown --type 'FOO'" in one_line_error(result)

@@ -103,10 +103,15 @@ def test_validate_alone_reports_findings_and_changes_nothing(world: PublishWorld
 
 def test_demo_runs_one_good_and_one_rolled_back_publish(world: PublishWorld) -> None:
     summaries = run_demo_publishes(connection_of(world), timeout=120)
-    good, bad = summaries
+    good, typo, bad = summaries
     assert good["status"] == "SUCCEEDED", good["cause"]
+    # The typo never reaches Architect: validation names the missing queue in Architect's words
+    assert typo["status"] == "FAILED" and typo["error"] == "Publish.ValidationFailed"
+    assert "Unable to find a queue named 'Queue That Does Not Exist'." in typo["cause"]
+    assert "StartPublish" not in typo["states"]
+    # Architect failing the job is rolled back
     assert bad["status"] == "FAILED" and bad["error"] == "Publish.RolledBack"
-    assert "Unable to find a queue named 'Queue That Does Not Exist'." in bad["cause"]
+    assert "the flow could not be generated" in bad["cause"]
     assert "RollbackToPreviousVersion" in bad["states"]
     flow_id = good["flow_id"]
     assert (

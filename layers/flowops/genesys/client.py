@@ -6,6 +6,12 @@ Every request goes through one pipeline:
   on 401 drop the token, re-authenticate once, retry once -> map failures to typed errors
   (`errors.error_from_response`).
 
+Time budget: `remaining_seconds` (None: unbounded) says how long the caller has left, on the
+client's clock; a Lambda step sets it from `context.get_remaining_time_in_millis()`. No request is
+sent and no retry wait starts unless the policy's reserve is still left afterwards, and each
+request's timeout is cut to what is left: the step raises a retryable `Genesys.*` error in time
+for Step Functions to retry it, instead of being killed at its timeout (`Lambda.Unknown`).
+
 Only real endpoints (see docs genesys-api.md). `api_calls` counts every HTTP request sent to
 Genesys (API and token endpoint, retries included) by "METHOD /path/template"; uploads to
 presigned URLs and downloads of result files are not Genesys API calls and are not counted.
@@ -32,6 +38,7 @@ from flowops.genesys.errors import (
     GenesysError,
     GenesysUnavailableError,
     NotFoundError,
+    OutOfTimeError,
     ServerError,
     error_from_response,
 )
@@ -55,6 +62,7 @@ from flowops.genesys.models import (
     Page,
     ValidateJob,
 )
+from flowops.genesys.objects import OrgObjectsMixin
 from flowops.genesys.paging import iter_all
 from flowops.genesys.ratelimit import RateLimiter
 from flowops.genesys.regions import Endpoints, resolve_endpoints
@@ -90,7 +98,7 @@ def _fill_path(template: str, path_params: Mapping[str, str] | None) -> str:
     return template.format_map({key: quote(str(value), safe="") for key, value in path_params.items()})
 
 
-class GenesysClient:
+class GenesysClient(OrgObjectsMixin):
     """Typed access to the Genesys Cloud endpoints flowops uses."""
 
     def __init__(
@@ -105,6 +113,7 @@ class GenesysClient:
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         rate_limiter: RateLimiter | None = None,
         random_source: RandomSource | None = None,
+        remaining_seconds: Callable[[], float] | None = None,
     ) -> None:
         self.endpoints: Endpoints = resolve_endpoints(region=region, base_url=base_url)
         self.clock: Clock = clock or SystemClock()
@@ -114,6 +123,8 @@ class GenesysClient:
         self._owns_session = session is None
         self._timeout = timeout
         self._random: RandomSource = random_source or default_random_source()
+        self.remaining_seconds = remaining_seconds
+        """Seconds the caller has left (a Lambda's remaining time); set per invocation."""
         self._count_lock = threading.Lock()
         self.api_calls: Counter[str] = Counter()
         self.tokens = TokenProvider(
@@ -143,6 +154,25 @@ class GenesysClient:
 
     # ------------------------------------------------------------------ transport pipeline
 
+    def _remaining(self) -> float | None:
+        return None if self.remaining_seconds is None else self.remaining_seconds()
+
+    def _request_timeout(self, remaining: float | None) -> float | tuple[float, float]:
+        """The configured (real-time) timeouts, cut to the time left on the client's clock.
+
+        The cut is converted to real seconds when the clock runs faster than real time (local
+        runs), so a slow answer is abandoned when the step's own clock says so.
+        """
+        if remaining is None:
+            return self._timeout
+        policy = self.retry_policy
+        scale = float(getattr(self.clock, "scale", 1.0)) or 1.0
+        cut = policy.request_timeout_seconds(float("inf"), remaining) / scale
+        if isinstance(self._timeout, tuple):
+            connect, read = self._timeout
+            return (min(connect, cut), min(read, cut))
+        return min(self._timeout, cut)
+
     def _count(self, operation: str) -> None:
         with self._count_lock:
             self.api_calls[operation] += 1
@@ -170,8 +200,23 @@ class GenesysClient:
         attempts = 0
         backoff_retries = 0
         while True:
+            held = self.rate_limiter.held_for_seconds() if paced else 0.0
+            if not policy.has_time_for_request(self._remaining(), after_seconds=held):
+                raise OutOfTimeError(
+                    f"no time left to wait {held:.0f}s for the rate limit and send {operation}; "
+                    "the step is retried by the state machine",
+                    operation=operation,
+                )
             if paced:
                 self.rate_limiter.acquire()
+            remaining = self._remaining()
+            if not policy.has_time_for_request(remaining):
+                raise OutOfTimeError(
+                    f"no time left to send {operation} ({remaining:.1f}s remaining, "
+                    f"{policy.reserve_seconds + policy.min_request_seconds:.0f}s needed); "
+                    "the step is retried by the state machine",
+                    operation=operation,
+                )
             if counted:
                 self._count(operation)
             attempts += 1
@@ -183,14 +228,17 @@ class GenesysClient:
                     params=params,
                     json=json_body,
                     data=data,
-                    timeout=self._timeout,
+                    timeout=self._request_timeout(remaining),
                     allow_redirects=False,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 delay = policy.backoff_delay(backoff_retries, self._random)
                 elapsed = self.clock.monotonic() - started
                 if not policy.may_retry(
-                    attempts_made=attempts, elapsed_seconds=elapsed, next_delay_seconds=delay
+                    attempts_made=attempts,
+                    elapsed_seconds=elapsed,
+                    next_delay_seconds=delay,
+                    remaining_seconds=self._remaining(),
                 ):
                     raise GenesysUnavailableError(
                         f"could not reach Genesys for {operation}: {type(exc).__name__} on all "
@@ -214,7 +262,10 @@ class GenesysClient:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 delay = policy.default_retry_after_seconds if retry_after is None else retry_after
                 if not policy.may_retry(
-                    attempts_made=attempts, elapsed_seconds=elapsed, next_delay_seconds=delay
+                    attempts_made=attempts,
+                    elapsed_seconds=elapsed,
+                    next_delay_seconds=delay,
+                    remaining_seconds=self._remaining(),
                 ):
                     return response
                 logger.warning(
@@ -232,7 +283,10 @@ class GenesysClient:
             if _is_retryable_server_status(status):
                 delay = policy.backoff_delay(backoff_retries, self._random)
                 if not policy.may_retry(
-                    attempts_made=attempts, elapsed_seconds=elapsed, next_delay_seconds=delay
+                    attempts_made=attempts,
+                    elapsed_seconds=elapsed,
+                    next_delay_seconds=delay,
+                    remaining_seconds=self._remaining(),
                 ):
                     return response
                 logger.warning(
@@ -786,6 +840,10 @@ class GenesysClient:
                 return result
             if self.clock.monotonic() + poll_interval_seconds > deadline:
                 raise GenesysError(f"{what} did not finish within {timeout_seconds:.0f}s")
+            if not self.retry_policy.has_time_for_request(
+                self._remaining(), after_seconds=poll_interval_seconds
+            ):
+                raise OutOfTimeError(f"{what} had not finished when the time left ran out; retry the step")
             self.clock.sleep(poll_interval_seconds)
 
 

@@ -174,6 +174,12 @@ class GenesysUnavailableError(GenesysError):
     retryable = True
 
 
+class OutOfTimeError(GenesysUnavailableError):
+    """The Lambda's remaining time is too short for another request or wait: stop early, with time
+    left to report this, so the state machine retries the step (as `Genesys.Unavailable`) instead
+    of Lambda killing it."""
+
+
 # Fallback when a 403 body does not name the permission: the permission each endpoint we call
 # requires (from the Genesys SDK documentation of each operation).
 PERMISSION_BY_OPERATION: Mapping[str, str] = {

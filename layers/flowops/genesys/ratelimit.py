@@ -87,6 +87,21 @@ class RateLimiter:
         # Headroom left for other users of the same token when we stop and wait for the reset.
         return max(1, math.ceil(self._allowed * (1 - self._utilization) / 2))
 
+    def held_for_seconds(self) -> float:
+        """How long every request is held (after a 429, or until the window resets): a caller with
+        less time than that left should not queue up at all."""
+        with self._lock:
+            now = self._clock.monotonic()
+            held_until = self._hold_until
+            if (
+                self._server_count is not None
+                and self._window_resets_at is not None
+                and now < self._window_resets_at
+                and self._server_count >= self._allowed - self._reserve
+            ):
+                held_until = max(held_until, self._window_resets_at)
+            return max(0.0, held_until - now)
+
     def acquire(self) -> None:
         """Reserve the next send slot and wait (on the clock) until it comes.
 

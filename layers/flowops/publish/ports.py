@@ -26,6 +26,7 @@ from flowops.genesys.models import (
     Page,
     ValidateJob,
 )
+from flowops.genesys.objects import NamedObject
 
 T = TypeVar("T")
 
@@ -70,6 +71,8 @@ class PublishGenesys(Protocol):
     def get_action(self, action_id: str) -> Action: ...
 
     def get_action_draft_validation(self, action_id: str) -> ActionDraftValidation: ...
+
+    def find_objects_named(self, object_type: str, names: Sequence[str]) -> list[NamedObject]: ...
 
     def iter_consumed_resources(
         self, object_id: str, *, version: str, object_type: str, resource_types: Sequence[str] | None = None

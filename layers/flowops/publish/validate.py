@@ -15,12 +15,16 @@ Finding codes are stable (tests, dashboards and `flowops validate --json` rely o
 | DANGLING_TASK_REFERENCE | error | a task/state/menu reference points nowhere |
 | UNREACHABLE_TASK | warning | a task no path reaches |
 | DYNAMIC_REFERENCE | warning | an object picked at run time: cannot be checked |
-| REFERENCE_NOT_FOUND | error | a referenced flow does not exist |
-| REFERENCE_DELETED / REFERENCE_MISSING | error | the lock records the object as deleted / unresolvable |
+| REFERENCE_NOT_FOUND | error | a named object or flow does not exist in the live org (Architect's words) |
+| REFERENCE_DELETED | error | same, and the lock knew it: it was deleted since the last scan |
+| SOFT_REFERENCE_NOT_FOUND | warning | only a Find action names it: the flow will take its notFound path |
 | REFERENCED_FLOW_UNPUBLISHED | error | a referenced flow has no published version |
 | DATA_ACTION_NOT_FOUND | error | a referenced data action is gone |
 | DATA_ACTION_DRAFT_INVALID | error | its draft fails `GET .../draft/validation` |
-| REFERENCE_UNVERIFIED | warning | not in the lock and no API to look it up: Architect resolves it |
+| REFERENCE_UNVERIFIED | warning | the lookup was refused (permission) or unavailable: Architect resolves it |
+
+Every named object is looked up in the LIVE org through its own API (`flowops.publish.references`),
+not only in the lock: an object no flow used at the last scan is checked like any other.
 | NEW_CYCLE | error | the new version closes a dependency cycle |
 | FLOW_LOCKED | error | someone else holds the flow's lock (and no force_unlock) |
 | FLOW_UNLOCKED | warning | force_unlock removed someone else's lock (audited) |
@@ -43,10 +47,9 @@ from flowops.genesys.models import Flow
 from flowops.lock.models import LockedFlow, LockedObject, Lockfile
 from flowops.publish.models import Finding, PublishRunRequest, TargetFlow, ValidationReport
 from flowops.publish.ports import PublishGenesys
+from flowops.publish.references import OrgObjectResolver, architect_not_found_message
 
 _GENERIC_FLOW_TYPE = "FLOW"
-# System prompts ship with every org; Architect always resolves them.
-_ALWAYS_PRESENT_TYPES = frozenset({"SYSTEMPROMPT"})
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ def _parse(
         where = f"line {error.line}" if error.line else "the flow YAML"
         found.error("YAML_INVALID", where, str(error), error.hint or "fix the YAML")
         return None, None
-    deployed = substitute_placeholders(normalise_yaml_text(text), dict(substitutions)).text
+    # Exactly what Archy and the Terraform provider would upload (values verbatim).
+    deployed = substitute_placeholders(normalise_yaml_text(text), dict(substitutions)).archy_text
     return document, deployed
 
 
@@ -250,42 +254,77 @@ def _check_references(
 ) -> list[ResolvedReference]:
     objects, flows = _lock_index(lock)
     resolved: list[ResolvedReference] = []
+    resolver = OrgObjectResolver(genesys)
+    resolver.prefetch(
+        [
+            reference
+            for reference in document.references
+            if flow_type_for_object_type(reference.object_type.upper()) is None
+            and reference.object_type.upper() != _GENERIC_FLOW_TYPE
+        ]
+    )
     for reference in document.references:
         object_type = reference.object_type.upper()
         label = f"{object_type} {reference.name!r}"
-        if object_type in _ALWAYS_PRESENT_TYPES:
-            continue
+        if reference.category is not None:
+            label += f" (integration {reference.category!r})"
         flow_type = flow_type_for_object_type(object_type)
         if flow_type is not None or object_type == _GENERIC_FLOW_TYPE:
             target = _check_flow_reference(reference, flow_type, flows, genesys, found, label)
             if target is not None:
                 resolved.append(target)
             continue
-        locked = objects.get((object_type, reference.name.casefold()))
-        if locked is None:
+        resolution = resolver.resolve(reference)
+        if resolution.status == "unverifiable":
             found.warning(
                 "REFERENCE_UNVERIFIED",
                 label,
-                "not in the current lock (no flow used it at the last scan); Architect resolves it "
-                "at publish",
-                "check that it exists; a missing object makes the publish job fail and roll back",
+                f"cannot be looked up: {resolution.reason}; Architect resolves it at publish",
+                "grant the permission (or check that it exists): a missing object fails the publish",
             )
             continue
-        if locked.deleted:
-            found.error(
-                "REFERENCE_DELETED",
-                label,
-                f"{locked.id} is deleted in the org",
-                "restore it or stop using it",
-            )
+        if resolution.status == "missing" or resolution.object is None:
+            _report_missing(reference, objects, found, label, resolution.reason)
             continue
-        if locked.missing:
-            found.error("REFERENCE_MISSING", label, f"{locked.id} cannot be resolved in the org", "create it")
+        live = resolution.object
+        if object_type == "DATAACTION" and not _check_data_action(live.id, genesys, found, label):
             continue
-        if object_type == "DATAACTION" and not _check_data_action(locked, genesys, found, label):
-            continue
-        resolved.append(ResolvedReference(object_type, locked.id, locked.name, is_flow=False))
+        resolved.append(ResolvedReference(object_type, live.id, live.name or reference.name, is_flow=False))
     return resolved
+
+
+def _report_missing(
+    reference: FlowReference,
+    objects: dict[tuple[str, str], LockedObject],
+    found: _Findings,
+    label: str,
+    near_miss: str,
+) -> None:
+    message = architect_not_found_message(reference)
+    if reference.soft:
+        found.warning(
+            "SOFT_REFERENCE_NOT_FOUND",
+            label,
+            f"{message} Only a Find action names it: Architect publishes and the flow takes its "
+            "notFound path",
+            near_miss or "create it, or make sure the notFound path is what you want",
+        )
+        return
+    locked = objects.get((reference.object_type.upper(), reference.name.casefold()))
+    if locked is not None and (locked.deleted or locked.missing):
+        found.error(
+            "REFERENCE_DELETED",
+            label,
+            f"{message} The last scan knew it as {locked.id}; it is deleted in the org",
+            "restore it or stop using it",
+        )
+        return
+    found.error(
+        "REFERENCE_NOT_FOUND",
+        label,
+        message,
+        near_miss or "create it in the org (or fix the name; names must match exactly)",
+    )
 
 
 def _check_flow_reference(
@@ -332,16 +371,16 @@ def _check_flow_reference(
     return ResolvedReference(object_type, live.id, live.name or reference.name, is_flow=True)
 
 
-def _check_data_action(locked: LockedObject, genesys: PublishGenesys, found: _Findings, label: str) -> bool:
+def _check_data_action(action_id: str, genesys: PublishGenesys, found: _Findings, label: str) -> bool:
     try:
-        genesys.get_action(locked.id)
+        genesys.get_action(action_id)
     except NotFoundError:
         found.error(
-            "DATA_ACTION_NOT_FOUND", label, f"data action {locked.id} is deleted or unpublished", "publish it"
+            "DATA_ACTION_NOT_FOUND", label, f"data action {action_id} is deleted or unpublished", "publish it"
         )
         return False
     try:
-        draft = genesys.get_action_draft_validation(locked.id)
+        draft = genesys.get_action_draft_validation(action_id)
     except NotFoundError:
         return True  # no draft: only the published action is involved
     if not draft.valid:

@@ -22,6 +22,7 @@ from flowops.genesys.models import (
     Flow,
     ValidateJob,
 )
+from flowops.genesys.objects import NamedObject
 from flowops.release.content import flow_key
 from flowops.release.errors import ReleaseError
 from flowops.store import ArtifactNotFoundError, ArtifactStore, flow_yaml_key
@@ -40,6 +41,8 @@ class ReleaseGenesys(Protocol):
     def iter_flows(self, *, page_size: int = 500, **filters: Any) -> Iterator[Flow]: ...
 
     def get_flow(self, flow_id: str) -> Flow: ...
+
+    def find_objects_named(self, object_type: str, names: Sequence[str]) -> list[NamedObject]: ...
 
     def delete_flow(self, flow_id: str) -> None: ...
 

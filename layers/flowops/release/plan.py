@@ -20,10 +20,11 @@ Finding codes (stable, `flowops plan --json` relies on them):
 | DUPLICATE_FLOW | error | two files define the same flow (type and name) |
 | FLOW_LOCKED | error | someone holds the Architect lock of a flow the release changes |
 | DANGLING_TASK_REFERENCE | error | a task/state/menu reference points nowhere |
-| REFERENCE_NOT_FOUND | error | a referenced flow is neither in the release nor in the org |
+| REFERENCE_NOT_FOUND | error | a flow in neither the release nor the org; a missing queue, prompt, ... |
+| SOFT_REFERENCE_NOT_FOUND | warning | only a Find action names the missing object (its notFound path runs) |
 | REFERENCED_FLOW_UNPUBLISHED | error | a referenced flow exists but was never published |
 | REFERENCE_DELETED | error | the lock records a referenced object as deleted |
-| REFERENCE_UNVERIFIED | warning | an object no flow used at the last scan: Architect resolves it at publish |
+| REFERENCE_UNVERIFIED | warning | not looked up (permission, no API) and unknown to the lock |
 | UNREACHABLE_TASK / DYNAMIC_REFERENCE | warning | as in `flowops validate` |
 """
 
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flowops.genesys.models import Flow
 from flowops.lock.models import Lockfile
 from flowops.publish.models import Finding
+from flowops.publish.references import ObjectLookup, OrgObjectResolver, architect_not_found_message
 from flowops.release.bundle import ReleaseBundle
 from flowops.release.content import (
     FlowRef,
@@ -129,10 +131,20 @@ class _Findings:
 
 
 def compute_plan(
-    bundle: ReleaseBundle, environment: str, live: LiveOrg, *, lock: Lockfile | None = None
+    bundle: ReleaseBundle,
+    environment: str,
+    live: LiveOrg,
+    *,
+    lock: Lockfile | None = None,
+    objects: ObjectLookup | None = None,
 ) -> ReleasePlan:
-    """The plan of `bundle` for `environment` against `live` (reads only; changes nothing)."""
+    """The plan of `bundle` for `environment` against `live` (reads only; changes nothing).
+
+    `objects` looks queues, data actions, prompts, ... up in the live org (the validate rules,
+    `flowops.publish.references`), one cached resolver for the whole release; without it they
+    are checked against the `lock` only (warnings for what it does not know)."""
     found = _Findings()
+    resolver = OrgObjectResolver(objects) if objects is not None else None
     readable, unreadable = resolve_bundle(bundle, environment)
     for problem in unreadable:
         found.error(
@@ -217,7 +229,7 @@ def compute_plan(
                 f"the flow is locked by {existing.lock_holder or 'someone'}",
                 "ask them to check it in (or unlock it in Architect), then plan again",
             )
-        _check_flow(sources[key], entries, live, lock, found)
+        _check_flow(sources[key], entries, live, lock, resolver, found)
 
     waves, cycle_keys = _waves(entries, sources)
     wave_of = {member: wave.index for wave in waves for member in wave.flows}
@@ -275,7 +287,12 @@ def _target_in_release(ref: FlowRef, entries: dict[str, PlanFlow]) -> list[PlanF
 
 
 def _check_flow(
-    flow: ResolvedFlow, entries: dict[str, PlanFlow], live: LiveOrg, lock: Lockfile | None, found: _Findings
+    flow: ResolvedFlow,
+    entries: dict[str, PlanFlow],
+    live: LiveOrg,
+    lock: Lockfile | None,
+    resolver: OrgObjectResolver | None,
+    found: _Findings,
 ) -> None:
     where = f"{flow.flow_type} {flow.name!r}"
     for dangling in flow.dangling:
@@ -312,6 +329,34 @@ def _check_flow(
             continue
         locked = objects.get((object_type, reference.name.casefold()))
         label = f"{object_type} {reference.name!r} (used by {flow.name!r})"
+        if resolver is not None:
+            resolution = resolver.resolve(reference)
+            if resolution.status == "found":
+                continue
+            if resolution.status == "missing":
+                message = architect_not_found_message(reference)
+                if reference.soft:
+                    found.warning(
+                        "SOFT_REFERENCE_NOT_FOUND",
+                        label,
+                        f"{message} Only a Find action names it (notFound path)",
+                    )
+                else:
+                    found.error(
+                        "REFERENCE_NOT_FOUND",
+                        label,
+                        message,
+                        resolution.reason
+                        or "create it in the org (or fix the name; names must match exactly)",
+                    )
+                continue
+            if locked is None:
+                found.warning(
+                    "REFERENCE_UNVERIFIED",
+                    label,
+                    f"cannot be looked up: {resolution.reason}; Architect resolves it",
+                )
+                continue
         if locked is None:
             found.warning(
                 "REFERENCE_UNVERIFIED",

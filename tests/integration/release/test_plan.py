@@ -55,6 +55,11 @@ def exported(sim: Any, flow_id: str) -> str:
     return live.published_yaml(flow)
 
 
+def plan_of(sim: Any, directory: Path) -> Any:
+    live = live_org(sim)
+    return compute_plan(read_release(directory), ENV, live, objects=live.genesys)
+
+
 def summary(plan: Any) -> dict[str, tuple[str, int | None]]:
     return {flow.key: (flow.action, flow.wave) for flow in plan.flows}
 
@@ -75,7 +80,7 @@ def test_module_change_pulls_in_its_consumers_and_orders_the_waves(sim: Any, tmp
         {ENV: "substitutions:\n  support_queue: Support\n"},
     )
     # When it is planned for the environment
-    plan = compute_plan(read_release(directory), ENV, live_org(sim))
+    plan = plan_of(sim, directory)
     # Then (by hand): the module is updated first; Main IVR (unchanged content) and After Hours
     # (not in the release) are republished because they call it; New Line is created after it
     assert plan.status == "changes", plan.errors
@@ -116,7 +121,7 @@ def test_identical_release_plans_no_changes(sim: Any, tmp_path: Path) -> None:
         },
     )
     # When planned
-    plan = compute_plan(read_release(directory), ENV, live_org(sim))
+    plan = plan_of(sim, directory)
     # Then nothing would change and there are no waves
     assert plan.status == "no-changes"
     assert summary(plan) == {
@@ -140,7 +145,7 @@ def test_flows_transferring_to_each_other_share_a_wave_and_new_ones_use_stubs(
         },
     )
     # When planned
-    plan = compute_plan(read_release(directory), ENV, live_org(sim))
+    plan = plan_of(sim, directory)
     # Then Ping and Pong publish together in the first wave, with createStubs; Caller after them
     assert plan.status == "changes", plan.errors
     assert [wave.flows for wave in plan.waves] == [
@@ -157,7 +162,7 @@ def test_flows_transferring_to_each_other_share_a_wave_and_new_ones_use_stubs(
 
 def test_the_whole_set_is_validated(sim: Any, tmp_path: Path) -> None:
     # Given a flow transferring to a flow that exists nowhere, one file with a placeholder the
-    # environment lacks, and two files defining the same flow
+    # environment lacks, two files defining the same flow, and a misspelt queue
     directory = write_release(
         tmp_path,
         {
@@ -165,15 +170,23 @@ def test_the_whole_set_is_validated(sim: Any, tmp_path: Path) -> None:
             "inboundCall/b.yaml": flow_yaml("INBOUNDCALL", "B", queue("{{missing_key}}")),
             "inboundCall/c1.yaml": flow_yaml("INBOUNDCALL", "C"),
             "inboundCall/c2.yaml": flow_yaml("INBOUNDCALL", "C", description="again"),
+            "inboundCall/d.yaml": flow_yaml("INBOUNDCALL", "D", queue("Suport")),
         },
     )
     # When planned
-    plan = compute_plan(read_release(directory), ENV, live_org(sim))
+    plan = plan_of(sim, directory)
     # Then it is invalid, with one finding per problem
     assert plan.status == "invalid"
     codes = sorted((finding.code, finding.object) for finding in plan.errors)
-    assert [code for code, _ in codes] == ["DUPLICATE_FLOW", "REFERENCE_NOT_FOUND", "YAML_INVALID"]
+    assert [code for code, _ in codes] == [
+        "DUPLICATE_FLOW",
+        "REFERENCE_NOT_FOUND",
+        "REFERENCE_NOT_FOUND",
+        "YAML_INVALID",
+    ]
     assert "missing_key" in next(f.message for f in plan.errors if f.code == "YAML_INVALID")
+    # and a queue that does not exist is found missing in the LIVE org, in Architect's words
+    assert "Unable to find a queue named 'Suport'." in [f.message for f in plan.errors]
 
 
 def test_a_flow_locked_in_architect_makes_the_plan_invalid(sim: Any, tmp_path: Path) -> None:
@@ -183,7 +196,7 @@ def test_a_flow_locked_in_architect_makes_the_plan_invalid(sim: Any, tmp_path: P
         tmp_path, {"inboundCall/main-ivr.yaml": flow_yaml("INBOUNDCALL", "Main IVR", queue("Sales"))}
     )
     # When planned
-    plan = compute_plan(read_release(directory), ENV, live_org(sim))
+    plan = plan_of(sim, directory)
     # Then it is invalid and names the lock
     assert plan.status == "invalid"
     assert [finding.code for finding in plan.errors] == ["FLOW_LOCKED"]
@@ -193,26 +206,23 @@ def test_a_flow_locked_in_architect_makes_the_plan_invalid(sim: Any, tmp_path: P
 
 
 @pytest.fixture
-def cli_cloud(sim: Any, local_cloud_factory: Callable[..., Any], tmp_path: Path, monkeypatch: Any) -> Any:
-    """A running local cloud (as `flowops local up` leaves it) for the CLI to find."""
-    from local.cli.local_cloud import CloudConnection, write_endpoints
+def cli_cloud(sim: Any, local_cloud_factory: Callable[..., Any], monkeypatch: Any) -> Any:
+    """A local cloud in this process; every command's `connect()` answers with it."""
+    from local.cli import local_cloud, publish
+    from local.cli.local_cloud import CloudConnection
 
-    cloud = local_cloud_factory(genesys_base_url=sim.url, mode="server")
+    cloud = local_cloud_factory(genesys_base_url=sim.url)
     environment = cloud.function_environment("CheckDependencyIndex")
-    endpoints = tmp_path / "endpoints.json"
-    write_endpoints(
-        CloudConnection(
-            aws_endpoint_url=cloud.endpoint_url,
-            region=cloud.region,
-            org=environment.get("FLOWOPS_ORG", "dev"),
-            artifacts_bucket=environment["ARTIFACTS_BUCKET"],
-            state_table=environment["STATE_TABLE"],
-            audit_table=environment["AUDIT_TABLE"],
-            genesys_base_url=sim.url,
-        ),
-        endpoints,
+    connection = CloudConnection(
+        region=cloud.region,
+        org=environment.get("FLOWOPS_ORG", "dev"),
+        artifacts_bucket=environment["ARTIFACTS_BUCKET"],
+        state_table=environment["STATE_TABLE"],
+        audit_table=environment["AUDIT_TABLE"],
+        genesys_base_url=sim.url,
     )
-    monkeypatch.setenv("FLOWOPS_LOCAL_ENDPOINTS", str(endpoints))
+    monkeypatch.setattr(local_cloud, "connect", lambda *_: connection)
+    monkeypatch.setattr(publish, "connect", lambda *_: connection)
     return cloud
 
 

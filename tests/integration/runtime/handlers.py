@@ -54,3 +54,13 @@ def report_probe_value(event: dict[str, Any], context: Any) -> dict[str, Any]:
     before = os.environ["PROBE_VALUE"]
     time.sleep(0.05)  # let the parallel branch run meanwhile
     return {"before": before, "after": os.getenv("PROBE_VALUE"), "base_url": os.getenv("GENESYS_BASE_URL")}
+
+
+def slow_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Works in small slices until its function's remaining time drops below `stop_with_ms`
+    (a step that honours its budget), or forever (`stop_with_ms` absent: a hung step)."""
+    first_remaining = context.get_remaining_time_in_millis()
+    stop_with_ms = event.get("stop_with_ms")
+    while stop_with_ms is None or context.get_remaining_time_in_millis() > int(stop_with_ms):
+        time.sleep(0.005)
+    return {"first_remaining_ms": first_remaining, "stopped_with_ms": context.get_remaining_time_in_millis()}

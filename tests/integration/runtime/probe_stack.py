@@ -1,6 +1,7 @@
 """Test-only workflows added to the real FlowopsStack.
 
-Wait → flaky Task (Retry/Catch), and a Parallel state probing per-function environments.
+Wait → flaky Task (Retry/Catch), a Parallel state probing per-function environments, and a slow
+step with a short timeout (CDK's default Retry only) to see Lambda kill it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ WAIT_SECONDS = 7
 RETRY_INTERVAL = 2
 RETRY_BACKOFF = 3.0
 RETRY_MAX_ATTEMPTS = 3
+SLOW_STEP_TIMEOUT_SECONDS = 10
 
 
 def add_probe_workflow(stack: FlowopsStack) -> None:
@@ -70,4 +72,17 @@ def add_probe_workflow(stack: FlowopsStack) -> None:
     )
     sfn.StateMachine(
         stack, "EnvProbeStateMachine", definition_body=sfn.DefinitionBody.from_chainable(parallel)
+    )
+
+    slow = functions.add_function(
+        "ProbeSlowStep",
+        handler="tests.integration.runtime.handlers.slow_step",
+        timeout=cdk.Duration.seconds(SLOW_STEP_TIMEOUT_SECONDS),
+    )
+    sfn.StateMachine(
+        stack,
+        "SlowProbeStateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(
+            tasks.LambdaInvoke(stack, "RunSlowStep", lambda_function=slow, payload_response_only=True)
+        ),
     )

@@ -16,6 +16,7 @@ from tests.integration.runtime.probe_stack import (
     RETRY_BACKOFF,
     RETRY_INTERVAL,
     RETRY_MAX_ATTEMPTS,
+    SLOW_STEP_TIMEOUT_SECONDS,
     WAIT_SECONDS,
 )
 
@@ -139,3 +140,68 @@ def test_conditional_writes_from_many_threads_are_atomic_as_in_dynamodb(probe_cl
         TableName=table, Key={"pk": {"S": "LEASE#race"}, "sk": {"S": "LEASE"}}
     )
     assert int(item["Item"]["owner"]["N"]) == won.index(True)
+
+
+@pytest.fixture
+def fast_clock_cloud(
+    local_cloud_factory: Callable[..., LocalCloud], probe_template: dict[str, Any]
+) -> LocalCloud:
+    """The probe stack on a clock 20 times faster than real time, no CPU allowance: a 10 s
+    function has half a real second."""
+    cloud = local_cloud_factory(
+        template=probe_template,
+        genesys_base_url="http://127.0.0.1:9/sim",
+        env_overrides={"FLOWOPS_TIME_SCALE": "20"},
+    )
+    cloud.runner.cpu_allowance_seconds = 0.0
+    return cloud
+
+
+def test_a_function_is_killed_at_its_timeout_and_step_functions_says_lambda_unknown(
+    fast_clock_cloud: LocalCloud,
+) -> None:
+    # Given a step that never returns, in a 10 s function (on a 20x clock)
+    # When the state machine invokes it
+    result = fast_clock_cloud.start_and_wait("SlowProbeStateMachine", {}, name="hung-1", timeout=30)
+    # Then Lambda killed it at its timeout and Step Functions reports what AWS reports
+    assert result.status == "FAILED"
+    assert result.error == "Lambda.Unknown"
+    assert (result.cause or "").startswith(
+        "The cause could not be determined because Lambda did not return an error type."
+    )
+    assert f"Task timed out after {SLOW_STEP_TIMEOUT_SECONDS:.2f} seconds" in (result.cause or "")
+    (call,) = [c for c in fast_clock_cloud.runner.invocations if c.handler.endswith("slow_step")]
+    assert call.error_type == "Timeout"
+
+
+def test_a_step_that_honours_its_remaining_time_returns_before_the_timeout(
+    fast_clock_cloud: LocalCloud,
+) -> None:
+    # Given the same 10 s function, told to stop when less than 2 s remain
+    result = fast_clock_cloud.start_and_wait(
+        "SlowProbeStateMachine", {"stop_with_ms": 2000}, name="budget-1", timeout=30
+    )
+    # Then it saw its whole budget at the start, counted down on the function's clock, and returned
+    assert result.status == "SUCCEEDED", result.cause
+    assert 9000 < result.output["first_remaining_ms"] <= SLOW_STEP_TIMEOUT_SECONDS * 1000
+    assert 0 < result.output["stopped_with_ms"] <= 2000
+
+
+def test_lambda_service_errors_reach_retry_and_catch_under_lambda_names(probe_cloud: LocalCloud) -> None:
+    # Given Lambda answering the probe's next invoke with a ServiceException (CDK's default Retry
+    # covers it), then, in a second run, throttling (CDK's default Retry does not)
+    probe_cloud.runner.inject_service_error("ProbeFlakyStep", "ServiceException")
+    retried = probe_cloud.start_and_wait("ProbeStateMachine", {"run_id": "svc-1"}, name="svc-1")
+    probe_cloud.runner.inject_service_error("ProbeFlakyStep", "TooManyRequestsException")
+    throttled = probe_cloud.start_and_wait("ProbeStateMachine", {"run_id": "svc-2"}, name="svc-2")
+    # Then the service error was retried under its Lambda name and the run succeeded
+    assert retried.status == "SUCCEEDED", retried.cause
+    assert len(retried.delays_of("RunFlakyStep", "retry")) == 1
+    # And the throttle failed the run as Lambda.TooManyRequestsException, not moto's "Exception"
+    assert throttled.status == "FAILED"
+    assert throttled.error == "Lambda.TooManyRequestsException"
+    assert [c.error_type for c in probe_cloud.runner.invocations if c.handler.endswith("flaky_step")] == [
+        "Lambda.ServiceException",
+        None,
+        "Lambda.TooManyRequestsException",
+    ]

@@ -18,6 +18,7 @@ from flowops.genesys.models import (
     Page,
     ValidateJob,
 )
+from flowops.genesys.objects import NamedObject
 from flowops.lock.models import LockedDependency, LockedFlow, LockedObject, Lockfile
 from flowops.publish.models import PublishRunRequest
 
@@ -32,9 +33,17 @@ def flow(
 
 
 class FakeGenesys:
-    def __init__(self, flows: Sequence[Flow] = (), actions: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        flows: Sequence[Flow] = (),
+        actions: Sequence[str] = (),
+        objects: Sequence[tuple[str, NamedObject]] = (),
+    ) -> None:
         self.flows = {f.id: f for f in flows}
         self.actions = set(actions)
+        # (object type, object) pairs the name lookups answer from
+        self.objects: list[tuple[str, NamedObject]] = list(objects)
+        self.forbidden_types: set[str] = set()
         self.invalid_drafts: dict[str, str] = {}
         self.jobs: dict[str, ArchitectJob] = {}
         self.unlocked: list[str] = []
@@ -98,6 +107,18 @@ class FakeGenesys:
             {"valid": False, "errors": [{"message": self.invalid_drafts[action_id]}]}
         )
 
+    def find_objects_named(self, object_type: str, names: Sequence[str]) -> list[NamedObject]:
+        """Like the real listings: name filters ignore case (data actions: by integration)."""
+        from flowops.genesys.errors import ForbiddenError
+
+        self.calls.append(f"find {object_type} {list(names)}")
+        if object_type in self.forbidden_types:
+            raise ForbiddenError("missing permission", status=403)
+        wanted = {name.lower() for name in names}
+        if object_type == "DATAACTION":
+            return [o for t, o in self.objects if t == object_type and (o.category or "").lower() in wanted]
+        return [o for t, o in self.objects if t == object_type and (o.name or "").lower() in wanted]
+
     def iter_consumed_resources(self, object_id: str, **_: Any) -> Iterator[Dependency]:
         return iter(())
 
@@ -154,6 +175,13 @@ def org_genesys(**main_extra: Any) -> FakeGenesys:
             flow("f-caller", "Caller", version="1.0"),
         ],
         actions=["da-lookup"],
+        objects=[
+            ("QUEUE", NamedObject(id="q-support", name="Support")),
+            (
+                "DATAACTION",
+                NamedObject(id="da-lookup", name="Lookup Customer", category="Genesys Cloud Data Actions"),
+            ),
+        ],
     )
 
 

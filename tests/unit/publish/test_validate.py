@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flowops.flowyaml import FlowReference, ReferenceKind, render_minimal_flow_yaml
 from flowops.genesys.models import DomainEntityRef, UserRef
+from flowops.genesys.objects import NamedObject
 from flowops.publish.validate import apply_force_unlock, validate_publish
 
 from tests.unit.publish.fakes import main_yaml, org_genesys, org_lock, request
@@ -52,13 +53,90 @@ def test_missing_placeholder_value_is_a_yaml_error_with_its_line() -> None:
     assert result.deploy_yaml is None
 
 
-def test_unreachable_task_and_unknown_queue_are_warnings_only() -> None:
+def test_unknown_queue_is_an_error_in_architects_words_and_unreachable_task_a_warning() -> None:
+    # Given a queue no flow used at the last scan and that does not exist in the live org
     yaml = main_yaml(queue="Brand New Queue", unreachable=True)
+    # When validated
+    result = validate_publish(
+        request(yaml), genesys=org_genesys(), lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
+    )
+    # Then the live lookup says it is missing, as Architect would at publish
+    (error,) = result.report.errors
+    assert (error.code, error.message) == (
+        "REFERENCE_NOT_FOUND",
+        "Unable to find a queue named 'Brand New Queue'.",
+    )
+    assert codes(result.report.warnings) == ["UNREACHABLE_TASK"]
+
+
+def test_a_queue_not_in_the_lock_but_live_in_the_org_passes() -> None:
+    # Given a queue created after the last scan
+    genesys = org_genesys()
+    genesys.objects.append(("QUEUE", NamedObject(id="q-new", name="Brand New Queue")))
+    yaml = main_yaml(queue="Brand New Queue")
+    # When validated / Then it resolves to the live object
+    result = validate_publish(
+        request(yaml), genesys=genesys, lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
+    )
+    assert result.report.ok and result.report.warnings == []
+    assert "q-new" in {r.id for r in result.resolved}
+
+
+def test_names_match_exactly_and_a_near_miss_is_named_in_the_hint() -> None:
+    yaml = main_yaml(queue="support")
+    result = validate_publish(
+        request(yaml), genesys=org_genesys(), lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
+    )
+    (error,) = result.report.errors
+    assert error.code == "REFERENCE_NOT_FOUND" and "'Support'" in error.hint
+
+
+def test_data_actions_resolve_within_their_integration_only() -> None:
+    # Given the data action exists under "Genesys Cloud Data Actions" only
+    moved = [FlowReference(kind=ReferenceKind.DATAACTION, name="Lookup Customer", category="Old CRM")]
+    here = [
+        FlowReference(
+            kind=ReferenceKind.DATAACTION, name="Lookup Customer", category="Genesys Cloud Data Actions"
+        )
+    ]
+    # When a flow names it under another integration / Then not found, in Architect's words
+    wrong = render_minimal_flow_yaml("INBOUNDCALL", "Main IVR", moved)
+    result = validate_publish(request(wrong), genesys=org_genesys(), lock=org_lock(), yaml_text=wrong)
+    (error,) = result.report.errors
+    assert error.message == "Unable to find a data action named 'Lookup Customer' in category 'Old CRM'."
+    # And under its own integration it resolves
+    right = render_minimal_flow_yaml("INBOUNDCALL", "Main IVR", here)
+    assert validate_publish(request(right), genesys=org_genesys(), lock=org_lock(), yaml_text=right).report.ok
+
+
+def test_a_name_only_a_find_action_uses_is_a_warning_not_an_error() -> None:
+    find = """
+      - findQueue:
+          name: Find overflow
+          findName:
+            lit: Overflow
+          findResult:
+            var: Task.q"""
+    yaml = main_yaml(extra_actions=find)
     result = validate_publish(
         request(yaml), genesys=org_genesys(), lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
     )
     assert result.report.ok
-    assert codes(result.report.warnings) == ["REFERENCE_UNVERIFIED", "UNREACHABLE_TASK"]
+    assert codes(result.report.warnings) == ["SOFT_REFERENCE_NOT_FOUND"]
+
+
+def test_a_lookup_the_client_may_not_make_is_a_warning_naming_the_permission() -> None:
+    genesys = org_genesys()
+    genesys.forbidden_types.add("QUEUE")
+    result = validate_publish(
+        request(main_yaml()),
+        genesys=genesys,
+        lock=org_lock(),
+        yaml_text=main_yaml(),
+        substitutions=SUBSTITUTIONS,
+    )
+    (warning,) = result.report.warnings
+    assert warning.code == "REFERENCE_UNVERIFIED" and "routing:queue:view" in warning.message
 
 
 def test_transfer_that_closes_a_cycle_is_refused_with_the_walk() -> None:

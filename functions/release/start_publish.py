@@ -1,0 +1,15 @@
+"""StartFlowPublish: deploy one flow's YAML through the Architect jobs API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowops.release.steps import start_flow_publish
+
+from functions.release import _wiring
+from functions.release.events import StartFlowEvent
+
+
+@_wiring.step(StartFlowEvent)
+def handler(event: StartFlowEvent) -> Any:
+    return start_flow_publish(event.item, event.timing, _wiring.ports(), now=_wiring.now())

@@ -1,0 +1,15 @@
+"""StartFlowRollback: redeploy a flow's snapshot, or delete a flow the release created."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowops.release.steps import start_flow_rollback
+
+from functions.release import _wiring
+from functions.release.events import StartRollbackEvent
+
+
+@_wiring.step(StartRollbackEvent)
+def handler(event: StartRollbackEvent) -> Any:
+    return start_flow_rollback(event.item, event.timing, _wiring.ports(), now=_wiring.now())

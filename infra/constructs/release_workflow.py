@@ -1,0 +1,363 @@
+"""The release state machine: many flows, in dependency waves, all or nothing.
+
+PrepareRelease (plan + validate the whole bundle, leases, snapshots) → PublishWaves (a Map over
+waves, one at a time) → per wave PublishWaveFlows (a Map over the wave's flows, in parallel
+within `RELEASE_MAX_CONCURRENCY`): StartFlowPublish → WaitForFlowJob/CheckFlowJob loop →
+CheckFlowHealth. A flow's failure is caught INSIDE its iteration (FlowFailed), so every job of
+the wave finishes before RecordWave judges it; a failed wave raises `Release.WaveFailed`, which
+the PublishWaves catch turns into PlanRollback → RollBackWaves (reverse wave order, the same
+shape: StartFlowRollback → Wait/Check → VerifyFlowRestored) → RecordRolledBack → `RolledBack`,
+or `RollbackFailed` after NotifyRollbackFailed (SNS). Success ends in RecordRelease → `Released`.
+
+State layout: `$.run`, `$.request`, `$.prepared` (waves of small items; YAML travels as S3 keys),
+`$.failure`, `$.rollback`, `$.outcome`.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.constructs.functions import FunctionsConstruct, Grant
+from infra.constructs.storage import StorageConstruct
+from infra.constructs.workflow import (
+    StepFunction,
+    add_step_functions,
+    invoke_step,
+    retry_genesys_calls,
+    retry_store_calls,
+    workflow_state_machine,
+)
+from infra.environment import EnvironmentConfig
+
+STATE_MACHINE_TIMEOUT = Duration.hours(12)
+RELEASE_MAX_CONCURRENCY = 4
+"""Flows of one wave deployed at once. Each deploy is ~4 calls plus polls; 4 in parallel stays
+far below Genesys' 300 requests/minute per client even while a scan runs."""
+
+
+class ReleaseWorkflowConstruct(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        storage: StorageConstruct,
+        functions: FunctionsConstruct,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        bucket, state, audit = storage.artifacts_bucket, storage.state_table, storage.audit_table
+        read_objects: list[Grant] = [bucket.grant_read]
+        objects = [bucket.grant_read, bucket.grant_put]
+        records = [state.grant_read_write_data]
+        append_audit: list[Grant] = [
+            lambda grantee: audit.grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem")
+        ]
+
+        def step(
+            function_id: str, module: str, seconds: int, *grants: Grant, genesys: bool = True
+        ) -> StepFunction:
+            return StepFunction(
+                function_id, module, Duration.seconds(seconds), grants=grants, calls_genesys=genesys
+            )
+
+        self.functions: dict[str, lambda_.Function] = add_step_functions(
+            functions,
+            "release",
+            [
+                # Reads the bundle and the lock; plans against the org (exports); writes plan,
+                # YAML and snapshots; the record, leases and audit.
+                step("PrepareRelease", "prepare", 900, *objects, *records, *append_audit),
+                step("StartReleaseFlowPublish", "start_publish", 60, *read_objects),
+                step("CheckReleaseFlowJob", "check_job", 60),
+                step("CheckReleaseFlowHealth", "health_check", 300, *objects),
+                step("RecordReleaseWave", "record_wave", 60, *objects, genesys=False),
+                step(
+                    "RecordReleaseOutcome",
+                    "record_release",
+                    120,
+                    *objects,
+                    *records,
+                    *append_audit,
+                    genesys=False,
+                ),
+                step("PlanReleaseRollback", "plan_rollback", 300, *objects, *records, *append_audit),
+                step("StartReleaseFlowRollback", "start_rollback", 60, *read_objects),
+                step("VerifyReleaseFlowRestored", "verify_restored", 60, *objects),
+                step(
+                    "RecordReleaseRolledBack",
+                    "record_rolled_back",
+                    120,
+                    *objects,
+                    *records,
+                    *append_audit,
+                    genesys=False,
+                ),
+            ],
+        )
+        f = self.functions
+        self.rollback_failed_topic = sns.Topic(
+            self,
+            "ReleaseRollbackFailedTopic",
+            display_name="flowops: a release rollback failed and needs a manual fix",
+            enforce_ssl=True,
+            master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
+        )
+        run = sfn.JsonPath.object_at("$.run")
+        prepared = sfn.JsonPath.object_at("$.prepared")
+        requester = sfn.JsonPath.string_at("$.request.requester")
+
+        # -- terminal states -------------------------------------------------------------------
+        released = sfn.Succeed(self, "Released", output_path="$.outcome")
+        nothing = sfn.Succeed(self, "NothingToRelease", output_path="$.prepared")
+        invalid = sfn.Fail(self, "ReleaseInvalid", error="Release.Invalid", cause_path="$.prepared.summary")
+        preparation_failed = sfn.Fail(
+            self, "PreparationFailed", error_path="$.failure.Error", cause_path="$.failure.Cause"
+        )
+        unrecorded = sfn.Fail(
+            self, "ReleaseUnrecorded", error_path="$.failure.Error", cause_path="$.failure.Cause"
+        )
+        rolled_back = sfn.Fail(self, "RolledBack", error="Release.RolledBack", cause_path="$.outcome.cause")
+        rollback_failed = sfn.Fail(
+            self, "RollbackFailed", error="Release.RollbackFailed", cause_path="$.outcome.cause"
+        )
+
+        # -- one flow, inside a wave Map -------------------------------------------------------
+        def flow_loop(prefix: str, *, rollback: bool) -> sfn.IChainable:
+            noun = "Rollback" if rollback else "Publish"
+            start = invoke_step(
+                self,
+                f"StartFlow{noun}",
+                f["StartReleaseFlowRollback" if rollback else "StartReleaseFlowPublish"],
+                {"item": sfn.JsonPath.object_at("$.item"), "timing": sfn.JsonPath.object_at("$.timing")},
+                "$.progress",
+            )
+            wait = sfn.Wait(
+                self, f"WaitForFlow{noun}Job", time=sfn.WaitTime.seconds_path("$.progress.wait_seconds")
+            )
+            check = invoke_step(
+                self,
+                f"CheckFlow{noun}Job",
+                f["CheckReleaseFlowJob"],
+                {
+                    "progress": sfn.JsonPath.object_at("$.progress"),
+                    "timing": sfn.JsonPath.object_at("$.timing"),
+                    "rollback": rollback,
+                },
+                "$.progress",
+            )
+            if rollback:
+                verify = invoke_step(
+                    self,
+                    "VerifyFlowRestored",
+                    f["VerifyReleaseFlowRestored"],
+                    {
+                        "item": sfn.JsonPath.object_at("$.item"),
+                        "progress": sfn.JsonPath.object_at("$.progress"),
+                    },
+                    "$.result",
+                )
+            else:
+                verify = invoke_step(
+                    self,
+                    "CheckFlowHealth",
+                    f["CheckReleaseFlowHealth"],
+                    {
+                        "item": sfn.JsonPath.object_at("$.item"),
+                        "progress": sfn.JsonPath.object_at("$.progress"),
+                        "timing": sfn.JsonPath.object_at("$.timing"),
+                    },
+                    "$.result",
+                )
+            failed = sfn.Pass(
+                self,
+                f"Flow{noun}Failed",
+                parameters={
+                    "key": sfn.JsonPath.string_at("$.item.key"),
+                    "ok": False,
+                    "error": sfn.JsonPath.string_at("$.failure.Error"),
+                    "cause": sfn.JsonPath.string_at("$.failure.Cause"),
+                },
+            )
+            done = sfn.Succeed(self, f"Flow{noun}Done", output_path="$.result")
+            for task in (start, check, verify):
+                retry_genesys_calls(task)
+                task.add_catch(failed, errors=["States.ALL"], result_path="$.failure")
+            finished = (
+                sfn.Choice(self, f"Has{prefix}JobFinished")
+                .when(sfn.Condition.boolean_equals("$.progress.finished", True), verify)
+                .otherwise(wait)
+            )
+            start.next(finished)
+            wait.next(check).next(finished)
+            verify.next(done)
+            return start
+
+        def wave_map(name: str, items_path: str, *, rollback: bool) -> sfn.Map:
+            flows = sfn.Map(
+                self,
+                f"{name}Flows",
+                items_path="$.wave.flows",
+                max_concurrency=RELEASE_MAX_CONCURRENCY,
+                item_selector={
+                    "item": sfn.JsonPath.object_at("$$.Map.Item.Value"),
+                    "timing": sfn.JsonPath.object_at("$.timing"),
+                },
+                result_path="$.results",
+            )
+            flows.item_processor(
+                flow_loop("TheFlowRollback" if rollback else "TheFlowPublish", rollback=rollback)
+            )
+            record = invoke_step(
+                self,
+                f"Record{name}",
+                f["RecordReleaseWave"],
+                {
+                    "run": run,
+                    "wave": sfn.JsonPath.number_at("$.wave.index"),
+                    "results": sfn.JsonPath.list_at("$.results"),
+                    "rollback": rollback,
+                },
+                sfn.JsonPath.DISCARD,
+            )
+            retry_store_calls(record)
+            waves = sfn.Map(
+                self,
+                f"{name}s",
+                items_path=items_path,
+                max_concurrency=1,  # waves strictly one after another
+                item_selector={
+                    "run": run,
+                    "wave": sfn.JsonPath.object_at("$$.Map.Item.Value"),
+                    "timing": sfn.JsonPath.object_at("$.prepared.timing"),
+                },
+                result_path=sfn.JsonPath.DISCARD,
+            )
+            waves.item_processor(flows.next(record))
+            return waves
+
+        # -- rollback --------------------------------------------------------------------------
+        notify = tasks.SnsPublish(
+            self,
+            "NotifyRollbackFailed",
+            topic=self.rollback_failed_topic,
+            subject="flowops: release rollback FAILED, manual fix needed",
+            message=sfn.TaskInput.from_object(
+                {
+                    "run_id": sfn.JsonPath.string_at("$.run.run_id"),
+                    "environment": sfn.JsonPath.string_at("$.request.environment"),
+                    "status": "ROLLBACK_FAILED",
+                    "cause": sfn.JsonPath.string_at("$.outcome.cause"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        notify.add_retry(
+            errors=["States.ALL"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2.0
+        )
+        notify.add_catch(rollback_failed, errors=["States.ALL"], result_path="$.notify_failure")
+        notify.next(rollback_failed)
+        describe_unfinished = sfn.Pass(
+            self,
+            "DescribeUnfinishedRollback",
+            parameters={
+                "cause": sfn.JsonPath.format(
+                    "The rollback itself failed ({}: {}); check every flow of the release.",
+                    sfn.JsonPath.string_at("$.rollback_failure.Error"),
+                    sfn.JsonPath.string_at("$.rollback_failure.Cause"),
+                )
+            },
+            result_path="$.outcome",
+        )
+        describe_unfinished.next(notify)
+        plan_rollback = invoke_step(
+            self,
+            "PlanRollback",
+            f["PlanReleaseRollback"],
+            {
+                "run": run,
+                "prepared": prepared,
+                "failure": sfn.JsonPath.object_at("$.failure"),
+                "requester": requester,
+            },
+            "$.rollback",
+        )
+        rollback_waves = wave_map("RollBackWave", "$.rollback.waves", rollback=True)
+        record_rolled_back = invoke_step(
+            self,
+            "RecordRolledBack",
+            f["RecordReleaseRolledBack"],
+            {
+                "run": run,
+                "prepared": prepared,
+                "rollback": sfn.JsonPath.object_at("$.rollback"),
+                "requester": requester,
+            },
+            "$.outcome",
+        )
+        retry_genesys_calls(plan_rollback)
+        retry_store_calls(record_rolled_back)
+        for task in (plan_rollback, rollback_waves, record_rolled_back):
+            task.add_catch(describe_unfinished, errors=["States.ALL"], result_path="$.rollback_failure")
+        plan_rollback.next(rollback_waves).next(record_rolled_back).next(
+            sfn.Choice(self, "WasEveryFlowRestored")
+            .when(sfn.Condition.string_equals("$.outcome.status", "ROLLED_BACK"), rolled_back)
+            .otherwise(notify)
+        )
+
+        # -- the main path ---------------------------------------------------------------------
+        start = sfn.Pass(
+            self,
+            "StartRelease",
+            parameters={
+                "run": {
+                    "run_id": sfn.JsonPath.string_at("$$.Execution.Name"),
+                    "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
+                },
+                "request": sfn.JsonPath.entire_payload,
+            },
+        )
+        prepare = invoke_step(
+            self,
+            "PrepareRelease",
+            f["PrepareRelease"],
+            {"run": run, "request": sfn.JsonPath.object_at("$.request")},
+            "$.prepared",
+        )
+        retry_genesys_calls(prepare)
+        prepare.add_catch(preparation_failed, errors=["States.ALL"], result_path="$.failure")
+        publish_waves = wave_map("PublishWave", "$.prepared.waves", rollback=False)
+        publish_waves.add_catch(plan_rollback, errors=["States.ALL"], result_path="$.failure")
+        record_release = invoke_step(
+            self,
+            "RecordRelease",
+            f["RecordReleaseOutcome"],
+            {"run": run, "prepared": prepared, "requester": requester},
+            "$.outcome",
+        )
+        retry_store_calls(record_release)
+        # Everything is published: a recording failure must not roll a good release back.
+        record_release.add_catch(unrecorded, errors=["States.ALL"], result_path="$.failure")
+        definition = start.next(prepare).next(
+            sfn.Choice(self, "IsTheReleaseValid")
+            .when(sfn.Condition.boolean_equals("$.prepared.ok", False), invalid)
+            .when(sfn.Condition.boolean_equals("$.prepared.nothing_to_do", True), nothing)
+            .otherwise(publish_waves)
+        )
+        publish_waves.next(record_release).next(released)
+
+        self.state_machine = workflow_state_machine(
+            self,
+            config=config,
+            workflow="Release",
+            definition=definition,
+            timeout=STATE_MACHINE_TIMEOUT,
+            comment=f"flowops release to org {config.org_key}: plan, waves, all-or-nothing rollback",
+            invoked_functions=self.functions.values(),
+        )

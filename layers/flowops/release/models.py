@@ -1,0 +1,159 @@
+"""Models that travel between the release steps. Small on purpose: the state machine passes them
+along (256 KB per state); the plan, the flow YAML and the wave results live in S3."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowops.release.plan import Action
+
+RollbackAction = Literal["redeploy", "delete", "nothing"]
+ReleaseStatus = Literal["RELEASED", "NOTHING_TO_RELEASE", "INVALID", "ROLLED_BACK", "ROLLBACK_FAILED"]
+
+
+class ReleaseTiming(BaseModel):
+    """How the release waits. Defaults follow Terraform's Architect-job polling (16 min cap)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_poll_seconds: int = Field(default=2, ge=1, le=300)
+    max_poll_seconds: int = Field(default=30, ge=1, le=900)
+    backoff_rate: float = Field(default=2.0, ge=1.0, le=4.0)
+    job_deadline_seconds: float = Field(default=960.0, gt=0)
+    lease_seconds: int = Field(default=7200, ge=60)
+    validate_job: bool = True
+    """Health check runs Genesys' validate job on each published version (2+ calls per flow)."""
+
+
+class ReleaseRequest(BaseModel):
+    """The execution input (what `flowops release`, `promote` and the release webhook send)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bundle_key: str = Field(min_length=1, max_length=300)
+    bundle_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    requester: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=1000)
+    promoted_from: str | None = Field(default=None, max_length=200)
+    """`<environment>:<release run id>` of the release this one promotes."""
+    timing: ReleaseTiming = Field(default_factory=ReleaseTiming)
+
+
+class RunRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")
+    started_at: str = ""
+
+
+class WaveItem(BaseModel):
+    """One flow to publish in a wave (the Map item)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    action: Action
+    flow_id: str | None = None
+    yaml_key: str
+    create_stubs: bool = False
+    snapshot_version: str | None = None
+
+
+class PreparedWave(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    flows: list[WaveItem]
+
+
+class PreparedRelease(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    nothing_to_do: bool = False
+    summary: str
+    plan_key: str
+    waves: list[PreparedWave] = Field(default_factory=list)
+    timing: ReleaseTiming
+    error_codes: list[str] = Field(default_factory=list)
+
+
+class FlowProgress(BaseModel):
+    """A deploy (publish or rollback) in flight, polled by the Wait + Check loop."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    mode: Literal["job", "done"]
+    job_id: str | None = None
+    started_at: float
+    polls: int = 0
+    wait_seconds: int
+    finished: bool = False
+    status: str = "Registered"
+    flow_id: str | None = None
+    messages: list[str] = Field(default_factory=list)
+
+
+class FlowResult(BaseModel):
+    """What one flow's publish (or rollback) came to; the Map item's output."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    key: str
+    ok: bool
+    flow_id: str | None = None
+    version_before: str | None = None
+    version_after: str | None = None
+    error: str = ""
+    cause: str = ""
+
+
+class RollbackItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    action: RollbackAction
+    flow_id: str | None = None
+    snapshot_key: str | None = None
+    snapshot_version: str | None = None
+    live_version: str | None = None
+
+
+class RollbackWave(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    flows: list[RollbackItem]
+
+
+class RollbackPlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    waves: list[RollbackWave]
+    failed_wave: int | None
+    cause: str
+
+
+class StepFailure(BaseModel):
+    """What a Catch puts at its result path."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    error: str = Field(default="States.Unknown", alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+
+class ReleaseOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    status: ReleaseStatus
+    environment: str
+    summary: str
+    cause: str = ""
+    flows: list[FlowResult] = Field(default_factory=list)
+    notification_subject: str = ""
