@@ -119,8 +119,8 @@ class Faults:
             else:
                 raise FaultSpecError(
                     f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, "
-                    "publish-fail-once, locked, index, job, download-fail, storm, seed, vanish, index-failed, "
-                    "churn)"
+                    "publish-fail-once, locked, index, job, download-fail, storm, seed, vanish, "
+                    "index-failed, churn)"
                 )
         return faults
 
