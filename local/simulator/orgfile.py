@@ -1,7 +1,8 @@
 """Loading an org from a JSON file (format documented in docs/simulator.md).
 
 ```json
-{"flows":   [{"id", "name", "type", "publishedVersion", "division"?, "consumes": [{"id", "type"}]}],
+{"flows":   [{"id", "name", "type", "publishedVersion", "division"?, "consumes": [{"id", "type"}],
+              "indexed"?: false, "indexError"?: "<errorCode>"}],
  "objects": [{"id", "name", "type", "deleted"?, "category"? (data actions: the integration)}],
  "divisions": [{"id", "name"}]?,
  "oauthClients": [{"clientId", "clientSecret", "name"?, "permissions": [...] | "*",
@@ -129,6 +130,13 @@ def parse_org_document(document: Any, *, now: float | None = None) -> Org:
             description=str(raw.get("description", "")),
             division_id=division_id,
         )
+        indexed = raw.get("indexed", True)
+        if not isinstance(indexed, bool):
+            raise OrgFileError(f"{_entry('flows', index, raw)}: 'indexed' must be true or false")
+        index_error = raw.get("indexError")
+        if index_error is not None and (not isinstance(index_error, str) or not index_error.strip()):
+            raise OrgFileError(f"{_entry('flows', index, raw)}: 'indexError' must be a non-empty error code")
+        flow.indexed, flow.index_error = indexed, index_error
         parsed_flows.append((index, raw, org.add_flow(flow), _version_id("flows", index, raw)))
 
     published_of = {flow.id: published for _, _, flow, published in parsed_flows}
