@@ -242,7 +242,7 @@ def get_job(request: Request) -> Response:
                 if e.download_token
                 else None,
                 "failed": e.failed,
-                "statusCode": e.status_code,
+                "statusCode": str(e.status_code),  # a string in the SDK model ("404")
             }
         )
         for e in job.entities

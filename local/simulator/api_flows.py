@@ -359,7 +359,8 @@ def get_architect_job(request: Request) -> Response:
     expand = "messages" in request.args("expand")
     flow = None
     if job.flow_ref and job.flow_ref.get("id"):
-        flow = {**job.flow_ref, "selfUri": f"/api/v2/flows/{job.flow_ref['id']}"}
+        # AddressableEntityRef: {id, selfUri} (no name in the real model)
+        flow = {"id": job.flow_ref["id"], "selfUri": f"/api/v2/flows/{job.flow_ref['id']}"}
     return Response(
         body=compact(
             {
@@ -504,7 +505,6 @@ def get_validate_job(request: Request) -> Response:
                 "id": job.id,
                 "status": status,
                 "command": "Validate",
-                "totalFlows": len(job.items),
                 "messages": [job_message_json(m) for m in job.messages] if expand and job.status else None,
                 "selfUri": f"/api/v2/flows/validate/jobs/{job.id}",
             }

@@ -6,7 +6,7 @@ from typing import Any
 
 from local.simulator.model import FLOW_OBJECT_TYPES, Flow, FlowVersion, Operation, Principal
 from local.simulator.state import PUBLISH_PHASES, PUBLISH_SECONDS, SimulatorState, phase_at
-from local.simulator.web import compact, iso
+from local.simulator.web import compact, epoch_ms, iso
 
 # Where each object type lives in the API (selfUri of dependency-tracking entries).
 _SELF_URI_PREFIX = {
@@ -66,10 +66,11 @@ def version_json(flow: Flow, version: FlowVersion) -> dict[str, Any]:
             "createdBy": user_ref(version.created_by),
             "createdByClient": client_ref(version.created_by),
             "configurationUri": f"/api/v2/flows/{flow.id}/versions/{version.version_id}/configuration",
-            # ISO strings, as FlowVersion's date-time fields are (epoch numbers crash the SDK).
-            "dateCreated": iso(version.created_at),
-            "dateCheckedIn": iso(version.created_at) if version.version_type != "SAVE" else None,
-            "dateSaved": iso(version.created_at) if version.version_type == "SAVE" else None,
+            # As the SDK's FlowVersion has them: dateCreated/CheckedIn/Saved are epoch milliseconds
+            # (int64), datePublished is an ISO date-time string (an epoch number crashes the SDK).
+            "dateCreated": epoch_ms(version.created_at),
+            "dateCheckedIn": epoch_ms(version.created_at) if version.version_type != "SAVE" else None,
+            "dateSaved": epoch_ms(version.created_at) if version.version_type == "SAVE" else None,
             "datePublished": iso(version.created_at) if version.version_type == "PUBLISH" else None,
             "generationId": f"{flow.id[:8]}-{version.version_id}",
             "publishResultUri": f"/api/v2/flows/{flow.id}/versions/{version.version_id}"
@@ -147,9 +148,7 @@ def flow_json(state: SimulatorState, flow: Flow) -> dict[str, Any]:
 
 
 def job_message_json(message: Any) -> dict[str, Any]:
-    return {
-        "dateTime": iso(message.at),
-        "type": message.type,
-        "text": message.text,
-        "details": message.details,
-    }
+    """ArchitectJobMessage. Its `details` are HTTP-call details (ArchitectJobMessageDetail) the
+    simulator has none of; what the simulator knows about a message (flow name, ids) stays
+    internal rather than be sent in a shape the real model does not have."""
+    return {"dateTime": iso(message.at), "type": message.type, "text": message.text}

@@ -370,7 +370,7 @@ class SimulatorServer:
                 429,
                 "too.many.requests.retry.after",
                 f"Rate limit exceeded the maximum. Retry the request in [{reset_in}] seconds",
-                message_params={"limit": allowed, "retryAfter": reset_in},
+                message_params={"limit": str(allowed), "retryAfter": str(reset_in)},  # dict(str, str)
                 headers={**headers, "Retry-After": str(reset_in)},
             )
         return headers

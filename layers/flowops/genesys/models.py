@@ -127,9 +127,10 @@ class FlowVersion(GenesysModel):
     debug: bool | None = None
     created_by: UserRef | None = None
     created_by_client: DomainEntityRef | None = None
-    date_created: datetime | None = None
-    date_checked_in: datetime | None = None
-    date_saved: datetime | None = None
+    # As the API sends them: epoch milliseconds, except datePublished (an ISO date-time).
+    date_created: int | None = None
+    date_checked_in: int | None = None
+    date_saved: int | None = None
     date_published: datetime | None = None
     generation_id: str | None = None
     configuration_uri: str | None = None
