@@ -52,7 +52,8 @@ from flowops.scan.errors import (
     MalformedFlowRecordError,
     PreviousLockUnreadableError,
 )
-from flowops.scan.keys import data_action_versions_key, failed_objects_key, page_key
+from flowops.scan.keys import data_action_versions_key, failed_objects_key, listing_key, page_key
+from flowops.scan.listing import list_all_flows
 from flowops.scan.models import (
     DataActionVersions,
     FailedObject,
@@ -92,9 +93,24 @@ def plan_flow_pages(
     """
     calls_before = source.total_api_calls
     page_size = scan.request.page_size
-    first = source.flows_page(1, page_size)
-    page_count = max(0, int(first.page_count))
     current = pointers.get_current(org)
+    if artifacts is not None:
+        # One checked listing for the whole scan (see listing.py): the page steps read their
+        # slice of it, so a flow created or deleted meanwhile never shifts one page onto another.
+        listing = list_all_flows(source)
+        slices = [
+            listing.flows[start : start + page_size] for start in range(0, len(listing.flows), page_size)
+        ]
+        pages = []
+        for number, records in enumerate(slices, start=1):
+            key = listing_key(org, scan.scan_id, number)
+            artifacts.put_json(key, records)
+            pages.append(PageDescriptor(page_number=number, listing_key=key))
+        total_flows, listing_passes, listing_stable = len(listing.flows), listing.passes, listing.stable
+    else:
+        first = source.flows_page(1, page_size)
+        pages = [PageDescriptor(page_number=number) for number in range(1, max(0, int(first.page_count)) + 1)]
+        total_flows, listing_passes, listing_stable = int(first.total), 1, True
     versions_key = None
     if artifacts is not None:
         # Once per scan, here rather than per page: every page's consumers compare against the
@@ -113,9 +129,11 @@ def plan_flow_pages(
     return FlowPagePlan(
         data_action_versions_key=versions_key,
         page_size=page_size,
-        page_count=page_count,
-        total_flows=int(first.total),
-        pages=[PageDescriptor(page_number=number) for number in range(1, page_count + 1)],
+        page_count=len(pages),
+        total_flows=total_flows,
+        pages=pages,
+        listing_passes=listing_passes,
+        listing_stable=listing_stable,
         previous_lock_sha=current.sha if current else None,
         previous_lock_key=current.key if current else None,
         failed_objects_key=failed_key,
@@ -167,7 +185,7 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
     if task.previous_lock_key and not task.scan.request.full:
         previous = load_lock(artifacts, task.previous_lock_key)
 
-    page = source.flows_page(task.page_number, task.page_size)
+    entities = _page_entities(source, artifacts, task)
     failed_objects = load_failed_objects(artifacts, task.failed_objects_key)
     keep_vocabulary = task.scan.request.include_platform_vocabulary
     resource_types = None if keep_vocabulary else SCANNED_RESOURCE_TYPES
@@ -178,7 +196,7 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
     unknown_types: set[str] = set()
     seen_ids: set[str] = set()
     reused = read = unread = 0
-    for position, entity in enumerate(page.entities):
+    for position, entity in enumerate(entities):
         record = _parse_flow_record(entity, task.page_number, position)
         if record.deleted or record.id in seen_ids:
             continue  # deleted: not part of the org's state; a repeat within a page: listed once
@@ -265,6 +283,16 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
         unread=unread,
         api_calls=api_calls,
     )
+
+
+def _page_entities(source: ScanSource, artifacts: ArtifactWriter, task: PageTask) -> list[Mapping[str, Any]]:
+    """This page's flow records: the plan's listing slice, or (no listing) one listing page."""
+    if task.listing_key is None:
+        return list(source.flows_page(task.page_number, task.page_size).entities)
+    records = json.loads(artifacts.get_bytes(task.listing_key))
+    if not isinstance(records, list):
+        raise MalformedFlowRecordError(f"listing {task.listing_key} is not a list of flow records")
+    return records
 
 
 def _failed(failed_objects: Mapping[str, FailedObject], record: _FlowRecord) -> FailedObject | None:
