@@ -9,8 +9,9 @@ is 10 MB); throttling and JSON access logs are on the stage.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
@@ -21,6 +22,9 @@ from infra.constructs.operations import data_removal_policy, log_retention
 from infra.constructs.storage import StorageConstruct
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge, logical_id
+
+# Every execution the webhook starts is named `publish-…` (flowops.webhook.replay.execution_name_for).
+EXECUTION_PREFIX = "publish-"
 
 PUBLISH_ROUTE = "publish"
 MAX_BODY_BYTES = 256 * 1024
@@ -59,6 +63,23 @@ class WebhookApiConstruct(Construct):
         )
         secret.grant_read(self.function)
         publish_state_machine.grant_start_execution(self.function)
+        # Only when a name is taken: is that execution this delivery's, or an earlier use's? Named
+        # through the machine's `Name` attribute so the one wildcard (webhook names) is reviewable.
+        self._machine_logical_id = logical_id(publish_state_machine)
+        machine_name = Fn.get_att(self._machine_logical_id, "Name").to_string()
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="states",
+                        resource="execution",
+                        resource_name=f"{machine_name}:{EXECUTION_PREFIX}*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
         # The lock (to resolve flow names) and per-environment substitutions: read-only, two prefixes.
         storage.artifacts_bucket.grant_read(self.function, "locks/*")
         storage.artifacts_bucket.grant_read(self.function, "config/*")
@@ -109,6 +130,13 @@ class WebhookApiConstruct(Construct):
         self._acknowledge_findings()
 
     def _acknowledge_findings(self) -> None:
+        acknowledge(
+            self.function,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            f"execution:<{self._machine_logical_id}.Name>:{EXECUTION_PREFIX}*]",
+            "DescribeExecution on the publish machine's webhook-started executions only (names are "
+            "derived from delivery ids, unknown in advance); read-only.",
+        )
         for prefix in ("locks", "config"):
             acknowledge(
                 self.function,

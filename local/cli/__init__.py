@@ -3,33 +3,119 @@
 One Typer app; each concern registers its commands from its own module so that the command
 tree grows without one giant file. The root options (`--target`, `--stack`, `--profile`,
 `--region`) choose the cloud every command talks to (local/cli/local_cloud.py `connect()`).
-Exit codes (docs/cli.md): 0 ok, 1 a failure was found, 2 usage or configuration error,
-3 something could not be reached.
+Exit codes: the table in local/cli/exit_codes.py (copied into docs/cli.md and the README).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from local.cli import _registry, exit_codes
-from local.cli.local_cloud import DEFAULT_STACK, StackLookupError, Target, TargetSelection, select_target
+from local.cli import _registry, exit_codes, terminal
+from local.cli.local_cloud import (
+    DEFAULT_STACK,
+    CloudUnavailableError,
+    StackLookupError,
+    Target,
+    TargetSelection,
+    select_target,
+)
+
+DEBUG_VARIABLE = "FLOWOPS_DEBUG"  # set to 1: unexpected errors show their traceback
+
+
+def _is_connection_failure(error: BaseException) -> bool:
+    """The cloud went away (mid-run or before): botocore/requests/urllib3 connection errors,
+    Genesys unavailable, or a plain socket error. Checked by class name along the MRO so that
+    the root group needs no heavy imports."""
+    names = {f"{cls.__module__}.{cls.__name__}" for cls in type(error).__mro__}
+    return bool(
+        names
+        & {
+            "botocore.exceptions.HTTPClientError",
+            "botocore.exceptions.ConnectionError",
+            "requests.exceptions.ConnectionError",
+            "requests.exceptions.Timeout",
+            "urllib3.exceptions.HTTPError",
+            "flowops.genesys.errors.GenesysUnavailableError",
+            "builtins.ConnectionError",
+            "builtins.TimeoutError",
+        }
+    )
 
 
 class FlowopsGroup(TyperGroup):
-    """The root group: a `--target aws` lookup failure inside any command becomes ONE error line
-    and its exit code here, so no command has to know about stack discovery and no traceback
-    reaches the user."""
+    """The root group, where the CLI's contract is kept for every command at once:
+
+    - a usage error (bad option value, missing argument, unknown command) is ONE
+      `error: ... (see `flowops X --help`)` line with exit 2, not click's usage box;
+    - a `--target aws` lookup failure is one error line and its exit code;
+    - a cloud that stops answering mid-command (connection refused/reset, timeouts) is one
+      `error:` line with exit 3, whichever command it hits;
+    - anything unexpected is one `error: internal error ...` line (exit FAILED); FLOWOPS_DEBUG=1
+      shows the traceback. The bad-input sweep (tests/cli/test_cli_sweep.py) asserts no
+      command ever gets here."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        # typer >= 0.24 vendors click as typer._click: its exceptions are not click's.
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as error:
+            error.show()
+            code = exit_codes.USAGE_ERROR
+        except UsageError as error:
+            where = error.ctx.command_path if error.ctx is not None else "flowops"
+            typer.echo(terminal.error_line(f"{error.format_message()} (see `{where} --help`)"), err=True)
+            code = exit_codes.USAGE_ERROR
+        except ClickException as error:
+            typer.echo(terminal.error_line(error.format_message()), err=True)
+            code = error.exit_code
+        except typer.Abort:
+            typer.echo(terminal.error_line("interrupted"), err=True)
+            code = 130
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else exit_codes.OK)
 
     def invoke(self, ctx: Any) -> Any:
+        from typer._click.exceptions import ClickException
+
         try:
             return super().invoke(ctx)
         except StackLookupError as error:
-            typer.echo(f"error: {error}", err=True)
+            typer.echo(terminal.error_line(error), err=True)
             raise typer.Exit(error.exit_code) from None
+        except CloudUnavailableError as error:
+            typer.echo(terminal.error_line(error), err=True)
+            raise typer.Exit(exit_codes.UNREACHABLE) from None
+        except (typer.Exit, typer.Abort, ClickException, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            if _is_connection_failure(error):
+                typer.echo(
+                    terminal.error_line(
+                        f"the cloud stopped answering: {type(error).__name__}: {error} — is "
+                        "`flowops local up` still running / is the stack reachable? Retry when it is"
+                    ),
+                    err=True,
+                )
+                raise typer.Exit(exit_codes.UNREACHABLE) from None
+            typer.echo(
+                terminal.error_line(
+                    f"internal error: {type(error).__name__}: {error} — please report it; "
+                    f"{DEBUG_VARIABLE}=1 shows the traceback"
+                ),
+                err=True,
+            )
+            raise typer.Exit(exit_codes.FAILED) from None
 
 
 def _colours_only_on_a_terminal() -> None:
@@ -51,8 +137,8 @@ app = typer.Typer(
     help=(
         "Release pipeline for Genesys Cloud Architect flows (scan, validate, publish, trace).\n\n"
         "The same commands run against the local cloud (Genesys simulator + AWS emulation) or a "
-        "deployed stack (--target aws). Exit codes: 0 ok, 1 a failure was found, 2 usage or "
-        "configuration error, 3 something could not be reached."
+        "deployed stack (--target aws).\n\n"
+        f"Exit codes: {exit_codes.help_text()} (docs/cli.md)."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -27,7 +27,7 @@ def demo(
         raise typer.Exit(error.exit_code) from None
     except (ScanExecutionError, TraceExecutionError, PublishCommandError, DemoStepError) as error:
         typer.echo(f"error: demo step failed: {error}", err=True)
-        raise typer.Exit(exit_codes.FAILURE_FOUND) from None
+        raise typer.Exit(exit_codes.FAILED) from None
 
 
 def register(app: typer.Typer) -> None:

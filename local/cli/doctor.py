@@ -13,7 +13,6 @@ Exit codes: 0 every check passed, 1 some check failed, 3 Genesys or the stack is
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -22,6 +21,7 @@ import typer
 from pydantic import BaseModel
 
 from local.cli import exit_codes
+from local.cli.terminal import echo, table
 
 Status = Literal["pass", "fail", "skip"]
 PROBE_JOB_ID = "00000000-0000-4000-8000-000000000000"  # no such job: 404 proves the permission
@@ -152,6 +152,7 @@ class GenesysTarget(BaseModel):
     base_url: str | None = None
     secret_id: str | None = None
     local_credentials: tuple[str, str] | None = None
+    credentials_problem: str | None = None
 
     def __repr__(self) -> str:
         return f"GenesysTarget({self.description!r})"
@@ -171,14 +172,44 @@ def genesys_target(connection: Any | None) -> GenesysTarget:
             secret_id=settings.genesys_secret_id,
         )
     if connection is not None and connection.genesys_base_url:
-        from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
-
+        # The credentials the stack's functions use: the secret their GENESYS_SECRET_ID names,
+        # read from the local cloud's Secrets Manager — not a built-in pair, so a wrong secret
+        # fails here exactly as it fails every scan and publish.
+        secret_id, credentials, problem = _local_stack_credentials(connection)
         return GenesysTarget(
-            description=f"local simulator {connection.genesys_base_url}",
+            description=f"local simulator {connection.genesys_base_url} (secret {secret_id or 'not found'})",
             base_url=connection.genesys_base_url,
-            local_credentials=LOCAL_GENESYS_CREDENTIALS,
+            secret_id=secret_id,
+            local_credentials=credentials,
+            credentials_problem=problem,
         )
     return GenesysTarget(description="not configured")
+
+
+def _local_stack_credentials(connection: Any) -> tuple[str | None, tuple[str, str] | None, str | None]:
+    """(secret id, (client id, client secret), problem) of the local stack's Genesys secret."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        secret_id = None
+        for page in connection.client("lambda").get_paginator("list_functions").paginate():
+            for function in page["Functions"]:
+                variables = function.get("Environment", {}).get("Variables", {})
+                if variables.get("GENESYS_SECRET_ID"):
+                    secret_id = str(variables["GENESYS_SECRET_ID"])
+                    break
+            if secret_id:
+                break
+        if secret_id is None:
+            return None, None, "no function of the local stack names a GENESYS_SECRET_ID"
+        value = connection.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    except (BotoCoreError, ClientError) as error:
+        return None, None, f"cannot read the local stack's Genesys secret: {type(error).__name__}"
+    try:
+        document = json.loads(value)
+        return secret_id, (str(document["client_id"]), str(document["client_secret"])), None
+    except (ValueError, KeyError, TypeError):
+        return secret_id, None, f"secret {secret_id} is not JSON with client_id and client_secret"
 
 
 def build_client(target: GenesysTarget) -> Any:
@@ -210,6 +241,15 @@ def genesys_checks(
     )
 
     checks: list[Check] = []
+    if target.credentials_problem:
+        return [
+            Check(
+                name="Genesys credentials secret",
+                status="fail",
+                detail=target.credentials_problem,
+                hint='store {"client_id": ..., "client_secret": ...} in the secret the functions name',
+            )
+        ]
     try:
         client = client_factory(target)
     except (BotoCoreError, ClientError) as error:
@@ -397,11 +437,8 @@ def stack_checks(connection: Any | None, connect_error: str | None) -> list[Chec
     return checks
 
 
-def _mark(status: Status, colour: bool) -> str:
-    text = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[status]
-    if not colour:
-        return text
-    return typer.style(text, fg={"pass": "green", "fail": "red", "skip": "yellow"}[status], bold=True)
+def _mark(status: Status) -> str:
+    return {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[status]
 
 
 def doctor_command(
@@ -426,15 +463,19 @@ def doctor_command(
         document = {"ok": not failed, "checks": [check.model_dump(mode="json") for check in checks]}
         typer.echo(json.dumps(document, indent=2))
     else:
-        colour = sys.stdout.isatty()
-        width = max(len(check.name) for check in checks)
+        rows: list[list[str]] = []
         for check in checks:
-            typer.echo(f"{_mark(check.status, colour)}  {check.name:<{width}}  {check.detail}")
+            rows.append([_mark(check.status), check.name, check.detail])
             if check.status == "fail" and check.hint:
-                typer.echo(f"      {'':<{width}}  fix: {check.hint}")
-        typer.echo(
+                rows.append(["", "", f"fix: {check.hint}"])
+        table(["", "check", "result"], rows)
+        echo(
             f"\n{len(checks) - len(failed)}/{len(checks)} checks passed" if failed else "\nall checks passed"
         )
+    if failed:
+        first = next((check for check in failed if check.unreachable), failed[0])
+        fix = f" — fix: {first.hint}" if first.hint else ""
+        echo(f"error: {len(failed)} of {len(checks)} checks failed; first: {first.name}{fix}", err=True)
     if any(check.unreachable for check in failed):
         raise typer.Exit(exit_codes.UNREACHABLE)
     if failed:

@@ -13,6 +13,16 @@ from typing import Annotated, Any
 import typer
 
 from local.cli import exit_codes
+from local.cli.files import write_atomically
+from local.cli.names import (
+    NameResolutionError,
+    label_of,
+    lock_entries,
+    names_by_id,
+    normalise_flow_type,
+    resolve,
+)
+from local.cli.terminal import echo, fail, labelled, table
 
 graph_app = typer.Typer(
     help="Dependency-graph questions answered from the current lock.", no_args_is_help=True
@@ -22,11 +32,6 @@ LockFileOption = Annotated[
     Path | None, typer.Option("--lock-file", help="Read this lock file instead of the org's current lock.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def load_current_lock(lock_file: Path | None) -> Any:
@@ -40,69 +45,148 @@ def load_current_lock(lock_file: Path | None) -> Any:
         try:
             return parse_lock(read_bounded_bytes(lock_file, LOCK_JSON_LIMITS.max_bytes, "lock file"))
         except OSError as error:
-            raise _fail(
+            raise fail(
                 f"cannot read {lock_file}: {error.strerror or error}", exit_codes.USAGE_ERROR
             ) from None
         except (LockFormatError, InputTooLargeError) as error:
-            raise _fail(f"{lock_file} is not a readable lock: {error}", exit_codes.USAGE_ERROR) from None
+            raise fail(f"{lock_file} is not a readable lock: {error}", exit_codes.USAGE_ERROR) from None
 
     from local.cli.local_cloud import CloudUnavailableError, NoLockError, connect, read_current_lock
 
     try:
         return read_current_lock(connect())
     except CloudUnavailableError as error:
-        raise _fail(str(error), exit_codes.UNREACHABLE) from None
+        raise fail(str(error), exit_codes.UNREACHABLE) from None
     except NoLockError as error:
-        raise _fail(str(error), exit_codes.FAILURE_FOUND) from None
+        # Not a problem in the org: there is nothing to answer from until a scan has run.
+        raise fail(str(error), exit_codes.USAGE_ERROR) from None
 
 
-def _emit(document: Any, as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        typer.echo(json.dumps(document, indent=2, sort_keys=True))
-    else:
-        typer.echo("\n".join(lines))
+def _emit_json(document: Any) -> None:
+    typer.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+TypeFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--type",
+        help="Narrow a name to one type: a flow type (INBOUNDCALL) or an object type (QUEUE, DATAACTION).",
+    ),
+]
+
+
+def _object_types(lock: Any) -> set[str]:
+    return {flow.type for flow in lock.flows} | {obj.type for obj in lock.objects}
+
+
+def _type_filter(value: str | None, lock: Any) -> str | None:
+    """`--type` of `graph impact`: a flow type, or an object type the lock has."""
+    if value is None:
+        return None
+    wanted = value.strip().upper()
+    if wanted in _object_types(lock):
+        return wanted
+    try:
+        return normalise_flow_type(value)
+    except NameResolutionError:
+        known = sorted(_object_types(lock))
+        raise fail(
+            f"--type {value!r} is neither a flow type nor a type in this lock ({', '.join(known)})",
+            exit_codes.USAGE_ERROR,
+        ) from None
 
 
 @graph_app.command("impact")
 def impact_command(
-    object_id: Annotated[str, typer.Argument(help="Id of a flow, common module, data action, queue, ...")],
+    reference: Annotated[
+        str,
+        typer.Argument(
+            metavar="OBJECT",
+            help="A flow, common module, data action, queue, ...: its id, or its name (--type to narrow).",
+        ),
+    ],
+    object_type: TypeFilterOption = None,
     as_json: JsonOption = False,
     lock_file: LockFileOption = None,
 ) -> None:
-    """Flows that transitively consume OBJECT_ID: the flows to republish when it changes."""
+    """Flows that transitively consume OBJECT: the flows to republish when it changes."""
     from flowops.graph import UnknownObjectError, build_graph, impact
 
     lock = load_current_lock(lock_file)
+    try:
+        type_filter = _type_filter(object_type, lock)
+        target = resolve(reference, lock_entries(lock), type_filter=type_filter, what="object")
+    except NameResolutionError as error:
+        raise fail(error, error.exit_code) from None
     graph = build_graph(lock)
     try:
-        entries = impact(graph, object_id)
+        entries = impact(graph, target.id)
     except UnknownObjectError as error:
-        raise _fail(str(error), exit_codes.USAGE_ERROR) from None
-    document = {
-        "object_id": object_id,
-        "lock_sha256": _sha(lock),
-        "flows": [entry.model_dump(mode="json") for entry in entries],
-    }
-    lines = [f"{len(entries)} flows consume {object_id} (directly or transitively):"]
-    lines += [f"  {entry.flow_id}  {entry.name}  via {' -> '.join(entry.path)}" for entry in entries]
-    _emit(document, as_json, lines)
+        raise fail(str(error), exit_codes.USAGE_ERROR) from None
+    names = names_by_id(lock)
+    if as_json:
+        _emit_json(
+            {
+                "object_id": target.id,
+                "object_name": target.name,
+                "object_type": target.type,
+                "lock_sha256": _sha(lock),
+                "flows": [
+                    {**entry.model_dump(mode="json"), "path_names": [names.get(n, "") for n in entry.path]}
+                    for entry in entries
+                ],
+            }
+        )
+        return
+    echo(f"{len(entries)} flows consume {target.type} {target.label} (directly or transitively):")
+    if entries:
+        table(
+            ["flow", "steps", "via"],
+            (
+                [
+                    labelled(entry.flow_id, entry.name),
+                    entry.distance,
+                    " -> ".join(names.get(node) or node for node in entry.path),
+                ]
+                for entry in entries
+            ),
+        )
 
 
 @graph_app.command("cycles")
 def cycles_command(as_json: JsonOption = False, lock_file: LockFileOption = None) -> None:
-    """Cycles (strongly connected components and self-loops), each with one witness path."""
+    """Cycles (strongly connected components and self-loops), each with one witness path.
+
+    Flows that transfer to each other are normal in Genesys, so cycles are reported, not
+    failed on: the exit code is 0 either way (publish waves keep a cycle's members together)."""
     from flowops.graph import analyze
 
-    report = analyze(load_current_lock(lock_file))
-    document = {
-        "lock_sha256": report.lock_sha256,
-        "cycles": [cycle.model_dump(mode="json") for cycle in report.cycles],
-    }
-    lines = [f"{len(report.cycles)} cycles:"]
-    lines += [f"  {len(cycle.members)} members: {' -> '.join(cycle.witness)}" for cycle in report.cycles]
-    _emit(document, as_json, lines)
+    lock = load_current_lock(lock_file)
+    report = analyze(lock)
+    names = names_by_id(lock)
+    if as_json:
+        _emit_json(
+            {
+                "lock_sha256": report.lock_sha256,
+                "cycles": [
+                    {**cycle.model_dump(mode="json"), "names": [names.get(m, "") for m in cycle.members]}
+                    for cycle in report.cycles
+                ],
+            }
+        )
+        return
+    echo(f"{len(report.cycles)} cycles (flows that reach each other; normal for transfers):")
     if report.cycles:
-        raise typer.Exit(exit_codes.FAILURE_FOUND)
+        table(
+            ["members", "witness path"],
+            (
+                [len(cycle.members), " -> ".join(label_of(node, names) for node in cycle.witness)]
+                for cycle in report.cycles
+            ),
+        )
+
+
+WAVE_NAMES_SHOWN = 10
 
 
 @graph_app.command("waves")
@@ -110,35 +194,59 @@ def waves_command(as_json: JsonOption = False, lock_file: LockFileOption = None)
     """Deployment waves over flows, dependencies first (members of a cycle share a wave)."""
     from flowops.graph import analyze
 
-    report = analyze(load_current_lock(lock_file))
-    document = {
-        "lock_sha256": report.lock_sha256,
-        "waves": report.waves,
-        "flows_in_cycles": report.flows_in_cycles,
-    }
-    lines = [
-        f"wave {number}: {len(wave)} flows: {', '.join(wave[:10])}{' ...' if len(wave) > 10 else ''}"
-        for number, wave in enumerate(report.waves, start=1)
-    ]
-    _emit(document, as_json, lines)
+    lock = load_current_lock(lock_file)
+    report = analyze(lock)
+    names = names_by_id(lock)
+    if as_json:
+        _emit_json(
+            {
+                "lock_sha256": report.lock_sha256,
+                "waves": report.waves,
+                "wave_names": [[names.get(flow_id, "") for flow_id in wave] for wave in report.waves],
+                "flows_in_cycles": report.flows_in_cycles,
+            }
+        )
+        return
+    table(
+        ["wave", "flows", "members"],
+        (
+            [
+                number,
+                len(wave),
+                ", ".join(label_of(flow_id, names) for flow_id in wave[:WAVE_NAMES_SHOWN])
+                + (f" (+{len(wave) - WAVE_NAMES_SHOWN} more)" if len(wave) > WAVE_NAMES_SHOWN else ""),
+            ]
+            for number, wave in enumerate(report.waves, start=1)
+        ),
+    )
 
 
 @graph_app.command("problems")
 def problems_command(as_json: JsonOption = False, lock_file: LockFileOption = None) -> None:
-    """Missing or deleted references, unpublished consumed flows, stale snapshots, orphans."""
+    """Missing or deleted references, unpublished consumed flows, stale snapshots, orphans.
+
+    Exit code 1 when a problem of severity `error` is found; warnings and notes alone exit 0."""
     from flowops.graph import analyze
 
     report = analyze(load_current_lock(lock_file))
-    document = {
-        "lock_sha256": report.lock_sha256,
-        "missing": report.missing,
-        "problems": [problem.model_dump(mode="json") for problem in report.problems],
-    }
-    lines = [f"{len(report.problems)} problems:"]
-    lines += [f"  [{problem.code}] {problem.message} — {problem.hint}" for problem in report.problems]
-    _emit(document, as_json, lines)
-    if report.problems:
-        raise typer.Exit(exit_codes.FAILURE_FOUND)
+    errors = [problem for problem in report.problems if problem.severity == "error"]
+    if as_json:
+        _emit_json(
+            {
+                "lock_sha256": report.lock_sha256,
+                "missing": report.missing,
+                "problems": [problem.model_dump(mode="json") for problem in report.problems],
+            }
+        )
+    else:
+        echo(f"{len(report.problems)} problems ({len(errors)} errors):")
+        if report.problems:
+            table(
+                ["severity", "code", "problem", "fix"],
+                ([p.severity, p.code, p.message, p.hint] for p in report.problems),
+            )
+    if errors:
+        raise typer.Exit(exit_codes.PROBLEMS_FOUND)
 
 
 @graph_app.command("export")
@@ -156,15 +264,24 @@ def export_command(
 
     renderers = {"json": to_node_link_json, "dot": to_dot, "mermaid": to_mermaid}
     if export_format not in renderers:
-        raise _fail(
+        raise fail(
             f"--format must be one of {sorted(renderers)}, got {export_format!r}", exit_codes.USAGE_ERROR
+        )
+    if output is not None and not output.parent.is_dir():
+        # Checked before the (possibly remote) lock is read: nothing to do if it cannot be written.
+        raise fail(
+            f"cannot write {output}: directory {output.parent} does not exist (create it or change -o)",
+            exit_codes.USAGE_ERROR,
         )
     text = renderers[export_format](build_graph(load_current_lock(lock_file)))
     if output is None:
         typer.echo(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output}", err=True)
+        return
+    try:
+        write_atomically(output, text)
+    except OSError as error:
+        raise fail(f"cannot write {output}: {error.strerror or error}", exit_codes.USAGE_ERROR) from None
+    typer.echo(f"wrote {output}", err=True)
 
 
 def _sha(lock: Any) -> str:

@@ -17,6 +17,8 @@ from typing import Annotated, Any
 import typer
 
 from local.cli import exit_codes
+from local.cli.names import label_of, names_by_id
+from local.cli.terminal import echo, echo_lines, fail
 
 lock_app = typer.Typer(help="Lockfiles: show the current one, diff two.", no_args_is_help=True)
 
@@ -32,11 +34,6 @@ class LockCommandError(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _connection(org: str | None) -> Any:
@@ -114,7 +111,7 @@ def load_lock(reference: str, org: str | None) -> LoadedLock:
         if pointer is None:
             raise LockCommandError(
                 f"org {connection.org!r} has no current lock yet: run `flowops scan` first",
-                exit_codes.FAILURE_FOUND,
+                exit_codes.USAGE_ERROR,
             )
         sha = pointer.sha
     else:
@@ -184,7 +181,7 @@ def show_command(
     try:
         loaded = load_lock(reference, org)
     except LockCommandError as error:
-        raise _fail(str(error), error.exit_code) from None
+        raise fail(str(error), error.exit_code) from None
     document = lock_summary(loaded)
     if as_json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True))
@@ -200,16 +197,18 @@ def show_command(
             f"pointer  current since {pointer.get('updated_at')} (scan {pointer.get('scan_id')}, "
             f"previous {str(pointer.get('previous_sha') or '—')[:12]})"
         )
+    names = names_by_id(loaded.lock)
     for label, key in (
         ("unpublished", "unpublished_flows"),
         ("missing", "missing_objects"),
         ("deleted", "deleted_objects"),
     ):
         if document[key]:
-            lines.append(f"{label:<9}{len(document[key])}: {_shown(document[key])}")
+            shown = _shown([label_of(identifier, names) for identifier in document[key]])
+            lines.append(f"{label:<9}{len(document[key])}: {shown}")
     if document["failed_objects"]:
         lines.append(f"index    {len(document['failed_objects'])} objects the dependency index failed on")
-    typer.echo("\n".join(lines))
+    echo_lines(lines)
 
 
 def _diff_lines(diff: Any) -> list[str]:
@@ -328,7 +327,7 @@ def diff_command(
     try:
         base, other = load_lock(old, org), load_lock(new, org)
     except LockCommandError as error:
-        raise _fail(str(error), error.exit_code) from None
+        raise fail(str(error), error.exit_code) from None
     if by_name:
         environment_diff = diff_environments(base.lock, other.lock)
         differs = not environment_diff.is_equivalent
@@ -337,7 +336,7 @@ def diff_command(
         lines = [f"{base.source} (source) vs {other.source} (target)", *_environment_lines(environment_diff)]
     else:
         if base.lock.org != other.lock.org:
-            typer.echo(
+            echo(
                 f"warning: the locks are of different orgs ({base.lock.org} vs {other.lock.org}); "
                 "ids differ between orgs, use --by-name",
                 err=True,
@@ -355,7 +354,7 @@ def diff_command(
     if as_json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
-        typer.echo("\n".join(lines))
+        echo_lines(lines)
     if differs:
         raise typer.Exit(exit_codes.FAILURE_FOUND)
 

@@ -29,6 +29,7 @@ import typer
 from pydantic import BaseModel
 
 from local.cli import exit_codes
+from local.cli.executions import readable_cause
 from local.cli.local_cloud import (
     CloudConnection,
     CloudUnavailableError,
@@ -36,6 +37,15 @@ from local.cli.local_cloud import (
     connect,
     embedded_cloud,
 )
+from local.cli.names import Named, NameResolutionError, lock_flows, normalise_flow_type, resolve
+from local.cli.progress import (
+    PUBLISH_PHASES,
+    ExecutionStillRunningError,
+    ProgressLine,
+    ProgressSnapshot,
+)
+from local.cli.progress import follow_execution as progress_follow
+from local.cli.terminal import echo, fail
 from local.webhook_server import LOCAL_WEBHOOK_SECRET
 
 WEBHOOK_HANDLER = "functions.webhook.api.handler"
@@ -189,35 +199,43 @@ def follow_execution(
     execution_arn: str,
     *,
     on_state: StateCallback | None = None,
+    on_progress: Callable[[ProgressSnapshot], None] | None = None,
     timeout: float = 3600.0,
 ) -> dict[str, Any]:
-    """Wait for the execution, calling `on_state` for each state as it is entered; a summary."""
+    """Wait for the execution (see local/cli/progress.py); a summary of how it ended.
+
+    `on_state` is called once for each state as it is entered, `on_progress` on every poll."""
+    reported = 0
+
+    def progress(snapshot: ProgressSnapshot) -> None:
+        nonlocal reported
+        if on_state is not None:
+            for state in snapshot.states[reported:]:
+                on_state(state)
+        reported = len(snapshot.states)
+        if on_progress is not None:
+            on_progress(snapshot)
+
     sfn = connection.client("stepfunctions")
-    seen = 0
-    states: list[str] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        description = sfn.describe_execution(executionArn=execution_arn)
-        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-        for event in events[seen:]:
-            details = event.get("stateEnteredEventDetails")
-            if details:
-                states.append(details["name"])
-                if on_state is not None:
-                    on_state(details["name"])
-        seen = len(events)
-        if description["status"] in TERMINAL_STATUSES:
-            break
-        if time.monotonic() > deadline:
-            raise PublishCommandError(f"execution still running after {timeout:.0f} s: {execution_arn}", 1)
-        time.sleep(0.2)
+    try:
+        description, snapshot = progress_follow(
+            sfn, execution_arn, phases=PUBLISH_PHASES, on_progress=progress, timeout=timeout
+        )
+    except ExecutionStillRunningError as error:
+        raise PublishCommandError(
+            f"{error} — it keeps running: follow it with `flowops runs watch {execution_arn}`",
+            exit_codes.FAILED,
+        ) from None
     output = json.loads(description["output"]) if description.get("output") else None
     return {
         "execution_arn": execution_arn,
         "status": description["status"],
         "error": description.get("error"),
         "cause": description.get("cause"),
-        "states": states,
+        "states": snapshot.states,
+        "polls": snapshot.polls,
+        "retries": snapshot.retries,
+        "elapsed_seconds": round(snapshot.elapsed_seconds, 3),
         "output": output,
     }
 
@@ -227,19 +245,93 @@ def publish_via_webhook(
     request: dict[str, Any],
     *,
     on_state: StateCallback | None = None,
+    on_progress: Callable[[ProgressSnapshot], None] | None = None,
     timeout: float = 3600.0,
 ) -> dict[str, Any]:
     answer = send_publish_webhook(connection, request)
     if answer.status_code != 202:
         message = answer.body.get("message", answer.body)
         raise PublishCommandError(
-            f"the webhook refused the request (HTTP {answer.status_code}): {message}", 2
+            f"the webhook refused the request (HTTP {answer.status_code}): {cli_vocabulary(str(message))}",
+            _webhook_refusal_code(answer.status_code),
         )
     summary = follow_execution(
-        connection, str(answer.body["executionArn"]), on_state=on_state, timeout=timeout
+        connection,
+        str(answer.body["executionArn"]),
+        on_state=on_state,
+        on_progress=on_progress,
+        timeout=timeout,
     )
     summary["delivery_id"] = answer.body.get("deliveryId")
     return summary
+
+
+def _webhook_refusal_code(status_code: int) -> int:
+    """503: a dependency of the webhook failed and nothing started — retry later. 5xx else:
+    the API is not answering properly. 4xx: the request itself must change."""
+    if status_code in {429, 503}:
+        return exit_codes.REFUSED
+    if status_code >= 500:
+        return exit_codes.UNREACHABLE
+    return exit_codes.USAGE_ERROR
+
+
+# ---- how a run ended, for people and scripts -----------------------------------------------------
+
+# Validation findings that say "not now" rather than "this flow is wrong": nothing changed and
+# the same request can succeed later (or with the flag the hint names).
+RETRY_LATER_FINDINGS = frozenset({"FLOW_LOCKED", "DRIFT_FROM_LOCK"})
+_FINDING_CODE = re.compile(r"\[([A-Z][A-Z_]+)\]")
+_WEBHOOK_WORDS = (
+    (re.compile(r"send force_unlock: ?true"), "pass --force-unlock"),
+    (re.compile(r"send allow_drift: ?true"), "pass --allow-drift"),
+    (re.compile(r"\bforce_unlock\b"), "--force-unlock"),
+    (re.compile(r"\ballow_drift\b"), "--allow-drift"),
+)
+
+
+def cli_vocabulary(text: str) -> str:
+    """Hints from the pipeline speak the webhook's fields (`send force_unlock: true`); on the
+    command line the same thing is a flag (`--force-unlock`)."""
+    for pattern, replacement in _WEBHOOK_WORDS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def outcome_exit_code(summary: dict[str, Any]) -> int:
+    """The documented exit code of a finished publish/rollback run (local/cli/exit_codes.py)."""
+    if summary["status"] == "SUCCEEDED":
+        return exit_codes.OK
+    error = str(summary.get("error") or "")
+    if error == "Publish.FlowBusy":
+        return exit_codes.REFUSED
+    if error == "Publish.ValidationFailed":
+        codes = set(_FINDING_CODE.findall(str(summary.get("cause") or "")))
+        return exit_codes.REFUSED if codes and codes <= RETRY_LATER_FINDINGS else exit_codes.PROBLEMS_FOUND
+    if error == "Publish.RollbackFailed":
+        return exit_codes.ROLLBACK_FAILED
+    return exit_codes.FAILED
+
+
+def outcome_line(summary: dict[str, Any]) -> str:
+    """One sentence: what happened and, when it did not work, what to do."""
+    output = summary.get("output") or {}
+    if summary["status"] == "SUCCEEDED":
+        return (
+            f"published {output.get('flow_name')} version {output.get('published_version')} "
+            f"(was {output.get('previous_version')}); lock {str(output.get('lock_sha256'))[:12]}"
+        )
+    cause = cli_vocabulary(readable_cause(summary.get("cause")))
+    code = outcome_exit_code(summary)
+    what = {
+        exit_codes.REFUSED: "refused, nothing changed (retry later)",
+        exit_codes.PROBLEMS_FOUND: "not published, nothing changed",
+        exit_codes.ROLLBACK_FAILED: "FAILED and the rollback failed too: fix the flow by hand",
+        exit_codes.FAILED: "failed; what it changed was rolled back"
+        if summary.get("error") == "Publish.RolledBack"
+        else "failed",
+    }[code]
+    return f"{what}: {summary.get('error')}: {cause}"
 
 
 # ---- shared helpers ------------------------------------------------------------------------------
@@ -274,23 +366,37 @@ def ensure_environment(connection: CloudConnection, environment: str) -> None:
 
 def checked_flow_type(flow_type: str) -> str:
     """`--type` as the flows API spells it (INBOUNDCALL), or a usage error listing the types."""
-    from flowops.flowyaml.flow_types import all_flow_types
-
-    known = [info.flow_type for info in all_flow_types()]
-    upper = flow_type.strip().upper()
-    if upper not in known:
-        raise PublishCommandError(
-            f"unknown --type {flow_type!r}; use one of: {', '.join(known)}", exit_codes.USAGE_ERROR
-        )
-    return upper
+    try:
+        return str(normalise_flow_type(flow_type))
+    except NameResolutionError as error:
+        raise PublishCommandError(str(error), error.exit_code) from None
 
 
 def flow_reference(flow: str, flow_type: str | None) -> dict[str, Any]:
-    if re.fullmatch(r"[0-9a-fA-F-]{8,64}", flow) and flow_type is None:
-        return {"id": flow}
-    if flow_type is None:
-        raise PublishCommandError("--flow by name needs --type (names are unique per flow type)", 2)
-    return {"name": flow, "type": checked_flow_type(flow_type)}
+    """What the command line said, checked before any cloud starts: the reference text and
+    its `--type` (a usage error if the type does not exist). Resolved to a flow id against
+    the org's lock by `resolve_flow` once the cloud is known."""
+    try:
+        checked_type = normalise_flow_type(flow_type)
+    except NameResolutionError as error:
+        raise PublishCommandError(str(error), error.exit_code) from None
+    if not flow.strip():
+        raise PublishCommandError("--flow is empty: give a flow id or name", exit_codes.USAGE_ERROR)
+    return {"reference": flow, "type": checked_type}
+
+
+def resolve_flow(connection: CloudConnection, reference: dict[str, Any]) -> Named:
+    """The flow `reference` names in the org's current lock (local/cli/names.py rules)."""
+    from local.cli.local_cloud import NoLockError, read_current_lock
+
+    try:
+        lock = read_current_lock(connection)
+    except NoLockError as error:
+        raise PublishCommandError(str(error), exit_codes.USAGE_ERROR) from None
+    try:
+        return resolve(reference["reference"], lock_flows(lock), type_filter=reference.get("type"))
+    except NameResolutionError as error:
+        raise PublishCommandError(str(error), error.exit_code) from None
 
 
 def known_environments(connection: CloudConnection) -> list[str]:
@@ -349,29 +455,37 @@ def cloud_for_command(environment: str) -> Iterator[CloudConnection]:
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> int:
+    code = outcome_exit_code(summary)
+    summary = {**summary, "exit_code": code}
     if as_json:
         typer.echo(json.dumps(summary, indent=2, sort_keys=True, default=str))
-    elif summary["status"] == "SUCCEEDED":
-        output = summary.get("output") or {}
-        typer.echo(
-            f"published {output.get('flow_name')} version {output.get('published_version')} "
-            f"(was {output.get('previous_version')}); lock {str(output.get('lock_sha256'))[:12]}"
-        )
+    elif code == exit_codes.OK:
+        echo(outcome_line(summary))
     else:
-        typer.echo(f"{summary['status']}: {summary.get('error')}: {summary.get('cause')}")
-    return exit_codes.OK if summary["status"] == "SUCCEEDED" else exit_codes.FAILURE_FOUND
+        echo(f"error: {outcome_line(summary)}", err=True)
+    return code
 
 
 def _exit_on(error: Exception) -> typer.Exit:
-    code = getattr(error, "exit_code", exit_codes.UNREACHABLE)
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code)
+    if isinstance(error, OSError) and not hasattr(error, "exit_code"):
+        return fail(f"{error.strerror or error}", exit_codes.UNREACHABLE)
+    return fail(error, getattr(error, "exit_code", exit_codes.UNREACHABLE))
+
+
+def _progress_line(label: str, *, verbose: bool, as_json: bool) -> ProgressLine:
+    # With --json the progress stays on stderr too; a script reading stdout is unaffected.
+    return ProgressLine(label, verbose=verbose)
 
 
 # ---- commands ------------------------------------------------------------------------------------
 
-FlowOption = Annotated[str, typer.Option("--flow", help="Flow id, or name (with --type).")]
+FlowOption = Annotated[
+    str, typer.Option("--flow", help="Flow id or name (--type picks among flows of the same name).")
+]
 TypeOption = Annotated[str | None, typer.Option("--type", help="Flow type, e.g. INBOUNDCALL.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="List every state of the run as it is entered.")
+]
 EnvOption = Annotated[str, typer.Option("--env", help="Environment whose substitutions apply.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 ForceUnlockOption = Annotated[
@@ -417,14 +531,15 @@ def publish_command(
     allow_drift: AllowDriftOption = False,
     reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "published with flowops CLI",
     as_json: JsonOption = False,
+    verbose: VerboseOption = False,
     timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 3600.0,
 ) -> None:
-    """Send a signed publish webhook and follow the execution state by state."""
+    """Send a signed publish webhook and follow the run on one live progress line."""
     if (yaml_file is None) == (version is None):
         raise _exit_on(PublishCommandError("give exactly one of --yaml FILE or --version V", 2))
     try:
+        reference = flow_reference(flow, flow_type)  # a usage error before any cloud starts
         request: dict[str, Any] = {
-            "flow": flow_reference(flow, flow_type),
             "environment": environment,
             "requester": os.environ.get("USER", "flowops-cli"),
             "reason": reason,
@@ -436,12 +551,10 @@ def publish_command(
         else:
             request["version"] = version
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
-            summary = publish_via_webhook(
-                connection,
-                request,
-                on_state=lambda state: typer.echo(f"→ {state}", err=True),
-                timeout=timeout,
-            )
+            target = resolve_flow(connection, reference)
+            request["flow"] = {"id": target.id}
+            with _progress_line(f"publish {target.name}", verbose=verbose, as_json=as_json) as line:
+                summary = publish_via_webhook(connection, request, on_progress=line.show, timeout=timeout)
     except (PublishCommandError, EmbeddedCloudError, OSError) as error:
         raise _exit_on(error) from None
     raise typer.Exit(_print_summary(summary, as_json))
@@ -472,16 +585,18 @@ def rollback_command(
     force_unlock: ForceUnlockOption = False,
     reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "rollback with flowops CLI",
     as_json: JsonOption = False,
+    verbose: VerboseOption = False,
     timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 3600.0,
 ) -> None:
     """Redeploy the previous recorded version of a flow (its kept YAML) through the pipeline."""
     try:
         reference = flow_reference(flow, flow_type)  # a usage error before any cloud starts
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
-            live = _resolve_live_flow(connection, reference)
+            target = resolve_flow(connection, reference)
+            live = genesys_client_for(connection).get_flow(target.id)
             current = live.published_version.id if live.published_version else None
             key = previous_recorded_version(connection, live.id, current)
-            typer.echo(f"rolling {live.name} back from {current} to {key}", err=True)
+            echo(f"rolling {live.name} back from {current} to {key}", err=True)
             request = {
                 "flow": {"id": live.id},
                 "environment": environment,
@@ -491,26 +606,11 @@ def rollback_command(
                 "force_unlock": force_unlock,
                 "allow_drift": False,
             }
-            summary = publish_via_webhook(
-                connection,
-                request,
-                on_state=lambda state: typer.echo(f"→ {state}", err=True),
-                timeout=timeout,
-            )
+            with _progress_line(f"rollback {live.name}", verbose=verbose, as_json=as_json) as line:
+                summary = publish_via_webhook(connection, request, on_progress=line.show, timeout=timeout)
     except (PublishCommandError, EmbeddedCloudError, OSError) as error:
         raise _exit_on(error) from None
     raise typer.Exit(_print_summary(summary, as_json))
-
-
-def _resolve_live_flow(connection: CloudConnection, reference: dict[str, Any]) -> Any:
-    client = genesys_client_for(connection)
-    if "id" in reference:
-        return client.get_flow(reference["id"])
-    page = client.list_flows_page(name=reference["name"], flow_types=[reference["type"]])
-    matches = [f for f in page.entities if f.name == reference["name"]]
-    if len(matches) != 1:
-        raise PublishCommandError(f"{len(matches)} flows are called {reference['name']!r}", 2)
-    return matches[0]
 
 
 def validate_request(
@@ -586,7 +686,11 @@ def _check_type_agrees(option: str | None, yaml_type: str | None) -> None:
 
 
 def validation_target(
-    yaml_text: str, substitutions: dict[str, str], flow: str | None, flow_type: str | None
+    yaml_text: str,
+    substitutions: dict[str, str],
+    flow: str | None,
+    flow_type: str | None,
+    connection: CloudConnection | None = None,
 ) -> dict[str, Any]:
     """The flow to validate against: `--flow`, else the YAML's own name and type, read AFTER the
     environment's substitutions are applied (`name: "{{flow_name}}"` is the common case)."""
@@ -599,11 +703,20 @@ def validation_target(
             raise PublishCommandError(
                 f"cannot read the target from the YAML ({error}); pass --flow", exit_codes.USAGE_ERROR
             ) from None
-        return flow_reference(flow, flow_type)  # validation reports the YAML problem itself
+        return _pipeline_reference(connection, flow, flow_type)  # validation reports the YAML problem
     _check_type_agrees(flow_type, document.flow_type.upper())
     if flow is None:
         return {"name": document.name, "type": document.flow_type.upper()}
-    return flow_reference(flow, flow_type)
+    return _pipeline_reference(connection, flow, flow_type)
+
+
+def _pipeline_reference(
+    connection: CloudConnection | None, flow: str, flow_type: str | None
+) -> dict[str, Any]:
+    given = flow_reference(flow, flow_type)
+    if connection is None:
+        return {"name": given["reference"], "type": given["type"]} if given["type"] else {"id": flow}
+    return _validation_target(connection, given)
 
 
 def validate_command(
@@ -629,7 +742,7 @@ def validate_command(
             flow_reference(flow, wanted_type)
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
             substitutions = substitutions_of(connection, environment)
-            reference = validation_target(yaml_text, substitutions, flow, wanted_type)
+            reference = validation_target(yaml_text, substitutions, flow, wanted_type, connection)
             report = validate_request(
                 connection,
                 reference,
@@ -643,10 +756,24 @@ def validate_command(
     if as_json:
         typer.echo(json.dumps({"ok": report.ok, **report.model_dump(mode="json")}, indent=2, sort_keys=True))
     else:
-        typer.echo(report.summary())
+        echo(cli_vocabulary(report.summary()))
         for finding in [*report.errors, *report.warnings]:
-            typer.echo(f"  {finding.severity:<7} {finding.line()}")
-    raise typer.Exit(exit_codes.OK if report.ok else exit_codes.FAILURE_FOUND)
+            echo(f"  {finding.severity:<7} {cli_vocabulary(finding.line())}")
+    raise typer.Exit(exit_codes.OK if report.ok else exit_codes.PROBLEMS_FOUND)
+
+
+def _validation_target(connection: CloudConnection, given: dict[str, Any]) -> dict[str, Any]:
+    """The `--flow` of validate as the pipeline's reference: the flow's id when the lock knows
+    it; without a lock yet, the text as given (validation then reports NO_LOCK)."""
+    from local.cli.local_cloud import NoLockError, read_current_lock
+
+    try:
+        read_current_lock(connection)
+    except NoLockError:
+        if given.get("type"):
+            return {"name": given["reference"], "type": given["type"]}
+        return {"id": given["reference"]}
+    return {"id": resolve_flow(connection, given).id}
 
 
 # ---- the demo ------------------------------------------------------------------------------------

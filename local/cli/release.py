@@ -329,6 +329,495 @@ def plan_command(directory: DirOption, environment: EnvOption, as_json: JsonOpti
     raise typer.Exit(plan_exit_code(plan.status))
 
 
+# ---- release -------------------------------------------------------------------------------------
+
+RELEASE_MACHINE_MARKER = "ReleaseWorkflow"
+_RELEASE_SUCCESS_STATES = ("Released", "NothingToRelease")
+
+
+def release_state_machine_arn(connection: CloudConnection) -> str:
+    from local.cli.runs import flowops_state_machines
+
+    machines = flowops_state_machines(connection.client("stepfunctions"), RELEASE_MACHINE_MARKER)
+    if not machines:
+        raise ReleaseCommandError(
+            "the stack has no release state machine (deployed by an older flowops?)", exit_codes.USAGE_ERROR
+        )
+    return str(machines[0]["stateMachineArn"])
+
+
+def upload_bundle(connection: CloudConnection, bundle: Any) -> str:
+    """Store the bundle content-addressed (`releases/<org>/bundles/<sha256>.json`); its key."""
+    from flowops.release.bundle import bundle_key
+    from flowops.store import ArtifactStore
+
+    key = bundle_key(connection.org, bundle.sha256)
+    ArtifactStore(connection.artifacts_bucket, connection.client("s3")).put_immutable(
+        key, bundle.canonical_bytes()
+    )
+    return key
+
+
+def release_run_name(environment: str, bundle_sha: str) -> str:
+    import time
+
+    return f"release-{environment}-{bundle_sha[:10]}-{int(time.time() * 1000) % 10**10}"
+
+
+def start_release(
+    connection: CloudConnection,
+    bundle: Any,
+    environment: str,
+    *,
+    reason: str,
+    promoted_from: str | None = None,
+    timing: dict[str, Any] | None = None,
+    name: str | None = None,
+) -> tuple[str, str]:
+    """Upload the bundle and start the release execution; (execution arn, release id)."""
+    import os
+
+    key = upload_bundle(connection, bundle)
+    request: dict[str, Any] = {
+        "bundle_key": key,
+        "bundle_sha256": bundle.sha256,
+        "environment": environment,
+        "requester": os.environ.get("USER", "flowops-cli"),
+        "reason": reason,
+    }
+    if promoted_from:
+        request["promoted_from"] = promoted_from
+    if timing:
+        request["timing"] = timing
+    run_name = name or release_run_name(environment, bundle.sha256)
+    started = connection.client("stepfunctions").start_execution(
+        stateMachineArn=release_state_machine_arn(connection), name=run_name, input=json.dumps(request)
+    )
+    return str(started["executionArn"]), run_name
+
+
+def release_outcome(connection: CloudConnection, release_id: str) -> dict[str, Any]:
+    """The release record (run item) as a dict, or an empty dict when there is none."""
+    from flowops.store import RunStore
+
+    record = RunStore(connection.state_table, connection.client("dynamodb")).get(release_id)
+    return record.model_dump(mode="json") if record is not None and record.kind == "release" else {}
+
+
+def render_release(summary: dict[str, Any], record: dict[str, Any]) -> list[str]:
+    details = record.get("details", {})
+    lines = [
+        f"release {summary.get('name', record.get('run_id'))}: {summary['status']} "
+        f"({record.get('status', 'no record')}) environment {details.get('environment')}, "
+        f"source {details.get('source_revision', '?')}"
+    ]
+    if summary["status"] != "SUCCEEDED":
+        lines.append(f"  {summary.get('error')}: {str(summary.get('cause'))[:2000]}")
+    restored = {row["key"]: row for row in details.get("restored", [])}
+    for flow in sorted(details.get("flows", []), key=lambda f: (f.get("wave", -1), f["key"])):
+        wave = f"wave {flow['wave'] + 1}" if flow.get("wave", -1) >= 0 else "skipped"
+        versions = f"{flow.get('version_before') or '-'} → {flow.get('version_after') or '-'}"
+        if flow["key"] in restored:
+            row = restored[flow["key"]]
+            state = "restored" if row.get("ok") else "NOT restored"
+            versions += f" ({state}: {row.get('version_after') or 'deleted'})"
+        lines.append(f"  {wave:<8} {flow['action']:<9} {flow['key']:<40} {versions}")
+    return lines
+
+
+def follow_release(connection: CloudConnection, execution_arn: str, *, timeout: float) -> dict[str, Any]:
+    from local.cli.publish import follow_execution
+
+    return follow_execution(
+        connection, execution_arn, on_state=lambda state: typer.echo(f"→ {state}", err=True), timeout=timeout
+    )
+
+
+def _release_exit(summary: dict[str, Any]) -> int:
+    return exit_codes.OK if summary["status"] == "SUCCEEDED" else exit_codes.FAILURE_FOUND
+
+
+def release_command(
+    directory: DirOption,
+    environment: EnvOption,
+    reason: Annotated[
+        str, typer.Option(help="Why (release record, audit trail).")
+    ] = "released with flowops CLI",
+    as_json: JsonOption = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 7200.0,
+) -> None:
+    """Release DIR to ENV: validate all, publish wave by wave, roll everything back on a failure.
+
+    Exit 0: released (or nothing to release) · 1: invalid, rolled back or rollback failed ·
+    2: bad input · 3: unreachable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        bundle = load_bundle(directory)
+        try:
+            bundle.substitutions(environment)
+        except Exception as error:
+            raise ReleaseCommandError(str(error), exit_codes.USAGE_ERROR) from None
+        with _cloud(environment) as connection:
+            execution_arn, release_id = start_release(connection, bundle, environment, reason=reason)
+            typer.echo(f"release {release_id}: bundle {bundle.sha256[:12]} to {environment}", err=True)
+            summary = follow_release(connection, execution_arn, timeout=timeout)
+            summary["name"] = release_id
+            record = release_outcome(connection, release_id)
+    except (ClientError, BotoCoreError) as error:
+        raise _exit_on(ReleaseCommandError(f"AWS: {error}", exit_codes.UNREACHABLE)) from None
+    except (ReleaseCommandError, OSError) as error:
+        raise _exit_on(error) from None
+    except Exception as error:  # PublishCommandError from follow_execution (timeout)
+        raise _exit_on(error) from None
+    if as_json:
+        typer.echo(
+            json.dumps({"execution": summary, "record": record}, indent=2, sort_keys=True, default=str)
+        )
+    else:
+        for line in render_release(summary, record):
+            typer.echo(line)
+    raise typer.Exit(_release_exit(summary))
+
+
+# ---- releases list | show ------------------------------------------------------------------------
+
+releases_app = typer.Typer(help="Releases of this stack: records, flows, waves.", no_args_is_help=True)
+
+
+def _connected() -> CloudConnection:
+    from local.cli.local_cloud import CloudUnavailableError, connect
+
+    try:
+        return connect()
+    except CloudUnavailableError as error:
+        raise ReleaseCommandError(str(error), exit_codes.UNREACHABLE) from None
+
+
+def list_releases(connection: CloudConnection, limit: int) -> list[dict[str, Any]]:
+    sfn = connection.client("stepfunctions")
+    executions = sfn.list_executions(
+        stateMachineArn=release_state_machine_arn(connection), maxResults=min(limit, 1000)
+    )
+    rows = []
+    for execution in executions["executions"]:
+        record = release_outcome(connection, execution["name"])
+        details = record.get("details", {})
+        flows = details.get("flows", [])
+        rows.append(
+            {
+                "release": execution["name"],
+                "status": execution["status"],
+                "record": record.get("status"),
+                "outcome": details.get("outcome"),
+                "environment": details.get("environment"),
+                "source_revision": details.get("source_revision"),
+                "bundle_sha256": details.get("bundle_sha256"),
+                "requester": details.get("requester"),
+                "reason": details.get("reason"),
+                "promoted_from": details.get("promoted_from") or None,
+                "changed": sum(1 for f in flows if f.get("action") != "unchanged"),
+                "started_at": execution["startDate"].isoformat(),
+            }
+        )
+    rows.sort(key=lambda row: row["started_at"], reverse=True)
+    return rows[:limit]
+
+
+@releases_app.command("list")
+def releases_list(
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Releases of the stack: status, environment, source revision, how many flows changed."""
+    try:
+        rows = list_releases(_connected(), limit)
+    except ReleaseCommandError as error:
+        raise _exit_on(error) from None
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, sort_keys=True))
+        raise typer.Exit(exit_codes.OK)
+    for row in rows:
+        typer.echo(
+            f"{row['release']:<40} {row['status']:<10} {row['outcome'] or row['record']!s:<18} "
+            f"{row['environment'] or '-':<6} {row['changed']:>3} flow(s)  {row['source_revision'] or '-'}"
+        )
+    if not rows:
+        typer.echo("no releases yet")
+    raise typer.Exit(exit_codes.OK)
+
+
+@releases_app.command("show")
+def releases_show(
+    release: Annotated[str, typer.Argument(help="Release id (the execution name).")],
+    as_json: JsonOption = False,
+) -> None:
+    """One release: its flows in waves, versions before → after, why each flow is in it."""
+    try:
+        connection = _connected()
+        record = release_outcome(connection, release)
+        if not record:
+            raise ReleaseCommandError(
+                f"no release {release!r} (see `flowops releases list`)", exit_codes.USAGE_ERROR
+            )
+        arn = (
+            release_state_machine_arn(connection).replace(":stateMachine:", ":execution:", 1) + f":{release}"
+        )
+        description = connection.client("stepfunctions").describe_execution(executionArn=arn)
+    except ReleaseCommandError as error:
+        raise _exit_on(error) from None
+    summary = {
+        "name": release,
+        "status": description["status"],
+        "error": description.get("error"),
+        "cause": description.get("cause"),
+    }
+    if as_json:
+        typer.echo(
+            json.dumps({"execution": summary, "record": record}, indent=2, sort_keys=True, default=str)
+        )
+    else:
+        for line in render_release(summary, record):
+            typer.echo(line)
+        for flow in record.get("details", {}).get("flows", []):
+            if flow.get("why"):
+                typer.echo(f"    {flow['key']}: {flow['why']}")
+    raise typer.Exit(exit_codes.OK)
+
+
+# ---- promote / approve ---------------------------------------------------------------------------
+
+
+def promotion_chain() -> Any:
+    from flowops.release.promotion import chain_from_context
+
+    from local.cli.local_cloud import PROJECT_ROOT
+
+    try:
+        context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    except (OSError, ValueError) as error:
+        raise ReleaseCommandError(f"cannot read cdk.json: {error}", exit_codes.USAGE_ERROR) from None
+    return chain_from_context(context)
+
+
+def environment_endpoints_file(environment: str) -> Path:
+    from local.cli.local_cloud import endpoints_file
+
+    return endpoints_file().with_name(f"endpoints-{environment}.json")
+
+
+def connect_environment(environment: str) -> CloudConnection:
+    """The stack of `environment`: its `flowops local up --envs` cloud, else (`--target aws`) the
+    stack `Flowops-<environment>`, else the one cloud every command talks to."""
+    from local.cli.local_cloud import (
+        STACK_NAME_PREFIX,
+        Target,
+        connect,
+        deployed_stack_from_outputs,
+        running_local_cloud,
+        selected_target,
+    )
+
+    local = running_local_cloud(environment_endpoints_file(environment))
+    if local is not None:
+        return local
+    selection = selected_target()
+    if selection.target is Target.AWS:
+        return deployed_stack_from_outputs(
+            selection.model_copy(update={"stack": f"{STACK_NAME_PREFIX}-{environment}"})
+        )
+    return connect()
+
+
+def _stores(connection: CloudConnection) -> tuple[Any, Any, Any]:
+    from flowops.store import ArtifactStore, AuditLog, RunStore
+
+    return (
+        ArtifactStore(connection.artifacts_bucket, connection.client("s3")),
+        RunStore(connection.state_table, connection.client("dynamodb")),
+        AuditLog(connection.audit_table, connection.client("dynamodb")),
+    )
+
+
+def promote_release(
+    release: str,
+    to_environment: str,
+    *,
+    reason: str,
+    timeout: float,
+    on_state: Any = None,
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Check, copy the bundle, start the release in the next environment and follow it (until it
+    ends or waits for approval). (execution summary, target record, release id)."""
+    from flowops.release.bundle import parse_bundle
+    from flowops.release.errors import ReleaseError
+    from flowops.release.promotion import check_promotion
+
+    chain = promotion_chain()
+    try:
+        previous = chain.previous(to_environment)
+    except ReleaseError as error:
+        raise ReleaseCommandError(error.message, exit_codes.USAGE_ERROR) from None
+    if previous is None:
+        raise ReleaseCommandError(
+            f"{to_environment!r} is the first environment of the chain: use `flowops release`",
+            exit_codes.USAGE_ERROR,
+        )
+    source = connect_environment(previous)
+    record = release_outcome(source, release)
+    try:
+        check_promotion(release, record, to_environment, chain)
+    except ReleaseError as error:
+        raise ReleaseCommandError(f"promotion refused: {error.message}", exit_codes.FAILURE_FOUND) from None
+    artifacts, _, _ = _stores(source)
+    details = record["details"]
+    try:
+        bundle = parse_bundle(
+            artifacts.get_bytes(details["bundle_key"]), expected_sha256=details["bundle_sha256"]
+        )
+        bundle.substitutions(to_environment)
+    except ReleaseError as error:
+        raise ReleaseCommandError(f"promotion refused: {error.message}", exit_codes.USAGE_ERROR) from None
+    target = connect_environment(to_environment)
+    execution_arn, release_id = start_release(
+        target, bundle, to_environment, reason=reason, promoted_from=f"{previous}:{release}"
+    )
+    summary = follow_until_approval(target, execution_arn, timeout=timeout, on_state=on_state)
+    summary["name"] = release_id
+    return summary, release_outcome(target, release_id), release_id
+
+
+def follow_until_approval(
+    connection: CloudConnection, execution_arn: str, *, timeout: float, on_state: Any = None
+) -> dict[str, Any]:
+    """Follow the execution to its end, or until it waits for `flowops approve` (status WAITING)."""
+    import time
+
+    sfn = connection.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if e.get("stateEnteredEventDetails")]
+        for state in entered[seen:]:
+            if on_state is not None:
+                on_state(state)
+        seen = len(entered)
+        if description["status"] != "RUNNING":
+            return {
+                "status": description["status"],
+                "error": description.get("error"),
+                "cause": description.get("cause"),
+                "states": entered,
+            }
+        if "WaitForApproval" in entered and any(e["type"] == "TaskSubmitted" for e in events):
+            return {"status": "WAITING_FOR_APPROVAL", "error": None, "cause": None, "states": entered}
+        if time.monotonic() > deadline:
+            raise ReleaseCommandError(f"execution still running after {timeout:.0f} s: {execution_arn}", 1)
+        time.sleep(0.2)
+
+
+def promote_command(
+    release: Annotated[str, typer.Argument(help="Release id that succeeded in the previous environment.")],
+    to_environment: Annotated[
+        str, typer.Option("--to", help="The next environment of the chain (cdk.json).")
+    ],
+    reason: Annotated[
+        str, typer.Option(help="Why (release record, audit trail).")
+    ] = "promoted with flowops CLI",
+    as_json: JsonOption = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 7200.0,
+) -> None:
+    """Release the SAME bundle to the next environment, with its substitutions.
+
+    Refused (exit 1) unless the release succeeded in the environment before it in the chain.
+    Exit 0: released, or waiting for `flowops approve` · 1: refused, invalid, rolled back."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        summary, record, release_id = promote_release(
+            release,
+            to_environment,
+            reason=reason,
+            timeout=timeout,
+            on_state=lambda state: typer.echo(f"→ {state}", err=True),
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise _exit_on(ReleaseCommandError(f"AWS: {error}", exit_codes.UNREACHABLE)) from None
+    except (ReleaseCommandError, OSError) as error:
+        raise _exit_on(error) from None
+    if as_json:
+        typer.echo(
+            json.dumps({"execution": summary, "record": record}, indent=2, sort_keys=True, default=str)
+        )
+    elif summary["status"] == "WAITING_FOR_APPROVAL":
+        typer.echo(
+            f"release {release_id} to {to_environment} waits for approval: flowops approve {release_id}"
+        )
+    else:
+        for line in render_release(summary, record):
+            typer.echo(line)
+    waiting = summary["status"] == "WAITING_FOR_APPROVAL"
+    raise typer.Exit(exit_codes.OK if waiting else _release_exit(summary))
+
+
+def approve_command(
+    release: Annotated[str, typer.Argument(help="Release id waiting for approval.")],
+    environment: Annotated[
+        str | None, typer.Option("--env", help="Environment of the release (default: the current cloud).")
+    ] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Refuse it: nothing is deployed.")] = False,
+    reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "",
+    follow: Annotated[bool, typer.Option(help="Follow the release after approving.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 7200.0,
+) -> None:
+    """Approve (or --reject) a release waiting before its first wave (Step Functions task token)."""
+    import os
+
+    from botocore.exceptions import BotoCoreError, ClientError
+    from flowops.release.errors import ReleaseError
+    from flowops.release.steps import approval_token, close_approval
+    from flowops.store.errors import RunTransitionError
+
+    who = os.environ.get("USER", "flowops-cli")
+    try:
+        connection = connect_environment(environment) if environment else _connected()
+        _, runs, audit = _stores(connection)
+        token = approval_token(runs, release)
+        close_approval(runs, audit, connection.org, release, approved=not reject, by=who, reason=reason)
+        sfn = connection.client("stepfunctions")
+        if reject:
+            sfn.send_task_failure(
+                taskToken=token, error="Release.Rejected", cause=f"rejected by {who}: {reason}"[:256]
+            )
+        else:
+            sfn.send_task_success(taskToken=token, output=json.dumps({"approved_by": who, "reason": reason}))
+        typer.echo(f"release {release} {'rejected' if reject else 'approved'} by {who}", err=True)
+        if not follow:
+            raise typer.Exit(exit_codes.OK)
+        arn = (
+            release_state_machine_arn(connection).replace(":stateMachine:", ":execution:", 1) + f":{release}"
+        )
+        summary = follow_release(connection, arn, timeout=timeout)
+        summary["name"] = release
+        record = release_outcome(connection, release)
+    except (ReleaseError, RunTransitionError) as error:
+        message = getattr(error, "message", str(error))
+        raise _exit_on(ReleaseCommandError(message, exit_codes.USAGE_ERROR)) from None
+    except (ClientError, BotoCoreError) as error:
+        raise _exit_on(ReleaseCommandError(f"AWS: {error}", exit_codes.UNREACHABLE)) from None
+    except ReleaseCommandError as error:
+        raise _exit_on(error) from None
+    for line in render_release(summary, record):
+        typer.echo(line)
+    raise typer.Exit(exit_codes.OK if reject else _release_exit(summary))
+
+
 def register(app: typer.Typer) -> None:
     app.command("export")(export_command)
     app.command("plan")(plan_command)
+    app.command("release")(release_command)
+    app.add_typer(releases_app, name="releases")
+    app.command("promote")(promote_command)
+    app.command("approve")(approve_command)

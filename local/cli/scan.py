@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from local.cli import exit_codes
+from local.cli.executions import execution_failure
 from local.cli.local_cloud import (
     CloudConnection,
     CloudUnavailableError,
@@ -27,6 +28,7 @@ from local.cli.local_cloud import (
     connect,
     embedded_cloud,
 )
+from local.cli.terminal import echo_lines, fail, labelled
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 PLAN_STATE = "List the pages of flows"
@@ -69,7 +71,7 @@ def run_scan_execution(
             raise ScanExecutionError(f"scan still running after {timeout:.0f} s", execution_arn)
         time.sleep(0.2)
     if status != "SUCCEEDED":
-        error, cause = _failure(sfn, execution_arn, description)
+        error, cause = execution_failure(sfn, execution_arn, description)
         raise ScanExecutionError(f"scan {status}: {error}: {cause}", execution_arn)
     outcome = json.loads(description["output"])
     return scan_document(connection, outcome, execution_arn)
@@ -79,10 +81,10 @@ def scan_document(connection: CloudConnection, outcome: dict[str, Any], executio
     """The printed result: counts from the execution output, lists from the report artifact."""
     from flowops.store import ArtifactStore
 
-    report = ArtifactStore(connection.artifacts_bucket, connection.client("s3")).get_json(
-        outcome["report_key"]
-    )
+    artifacts = ArtifactStore(connection.artifacts_bucket, connection.client("s3"))
+    report = artifacts.get_json(outcome["report_key"])
     analysis = report["analysis"]
+    names = _names_of_lock(artifacts, outcome["lock_key"])
     return {
         "execution_arn": execution_arn,
         "scan_id": outcome["scan_id"],
@@ -91,6 +93,7 @@ def scan_document(connection: CloudConnection, outcome: dict[str, Any], executio
         "nodes": outcome["nodes"],
         "edges": outcome["edges"],
         "cycles": [cycle["members"] for cycle in analysis["cycles"]],
+        "cycle_names": [[names.get(member, "") for member in c["members"]] for c in analysis["cycles"]],
         "waves": analysis["waves"],
         "missing": analysis["missing"],
         "problems": [
@@ -119,6 +122,14 @@ def scan_document(connection: CloudConnection, outcome: dict[str, Any], executio
         "drift": outcome["drift"],
         "duration_seconds": outcome["duration_seconds"],
     }
+
+
+def _names_of_lock(artifacts: Any, key: str) -> dict[str, str]:
+    from flowops.lock import parse_lock
+
+    from local.cli.names import names_by_id
+
+    return names_by_id(parse_lock(artifacts.get_bytes(key)))
 
 
 REPORTS_DIR = Path(".flowops") / "reports"
@@ -155,15 +166,11 @@ def _progress(sfn: Any, execution_arn: str) -> tuple[int, int, str]:
     return done, total, state
 
 
-def _failure(sfn: Any, execution_arn: str, description: dict[str, Any]) -> tuple[str, str]:
-    error, cause = description.get("error"), description.get("cause")
-    if error or cause:
-        return str(error or "error"), str(cause or "")
-    for event in reversed(sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]):
-        details = event.get("executionFailedEventDetails")
-        if details:
-            return str(details.get("error", "error")), str(details.get("cause", ""))
-    return "error", "no cause recorded"
+def _cycle_example(document: dict[str, Any]) -> str:
+    members = document["cycles"][0][:4]
+    names = (document.get("cycle_names") or [[]])[0]
+    shown = [labelled(member, names[i] if i < len(names) else "") for i, member in enumerate(members)]
+    return " <-> ".join(shown) + (" ..." if len(document["cycles"][0]) > 4 else "")
 
 
 def summary_lines(document: dict[str, Any]) -> list[str]:
@@ -174,7 +181,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"{document['nodes']} nodes, {document['edges']} edges",
         f"lock     {document['lock_sha256']}  ({pointer['message']})",
         f"cycles   {len(document['cycles'])}"
-        + (f"  e.g. {' <-> '.join(document['cycles'][0][:4])}" if document["cycles"] else ""),
+        + (f"  e.g. {_cycle_example(document)}" if document["cycles"] else ""),
         f"waves    {len(document['waves'])}",
         f"missing  {len(document['missing'])}   problems {len(document['problems'])}",
         f"drift    flows +{drift['flows_added']} added -{drift['flows_removed']} removed "
@@ -202,11 +209,6 @@ def _unread_lines(document: dict[str, Any]) -> list[str]:
     if len(unread) > UNREAD_LINES_SHOWN:
         lines.append(f"  ... and {len(unread) - UNREAD_LINES_SHOWN} more (see the report)")
     return lines
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def scan_command(
@@ -237,13 +239,15 @@ def scan_command(
                 with embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded:
                     document = _run(embedded.connection, request, as_json, timeout)
     except EmbeddedCloudError as error:
-        raise _fail(str(error), error.exit_code) from None
+        raise fail(str(error), error.exit_code) from None
     except ScanExecutionError as error:
-        raise _fail(f"{error} (execution {error.execution_arn})", exit_codes.FAILURE_FOUND) from None
+        where = f" (execution {error.execution_arn}: `flowops runs show` has the details)"
+        where = where if error.execution_arn else ""
+        raise fail(f"{error}{where}", exit_codes.FAILED) from None
     if as_json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
-        typer.echo("\n".join(summary_lines(document)))
+        echo_lines(summary_lines(document))
 
 
 def _run(connection: CloudConnection, request: dict[str, Any], quiet: bool, timeout: float) -> dict[str, Any]:

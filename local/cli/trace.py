@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from local.cli import exit_codes
+from local.cli.executions import execution_failure
 from local.cli.local_cloud import (
     CloudConnection,
     CloudUnavailableError,
@@ -29,6 +30,7 @@ from local.cli.local_cloud import (
     connect,
     embedded_cloud,
 )
+from local.cli.terminal import echo_lines, fail
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 STATE_MACHINE_MARKER = "TraceWorkflowStateMachine"  # logical-id stem, in local and deployed names
@@ -119,7 +121,7 @@ def run_trace_execution(
             raise TraceExecutionError(f"trace still running after {timeout:.0f} s", execution_arn)
         time.sleep(0.1)
     if description["status"] != "SUCCEEDED":
-        error, cause = _failure(sfn, execution_arn, description)
+        error, cause = execution_failure(sfn, execution_arn, description)
         raise TraceExecutionError(f"trace {description['status']}: {error}: {cause}", execution_arn, error)
     outcome: dict[str, Any] = json.loads(description["output"])
     document: dict[str, Any] = {"execution_arn": execution_arn, **outcome}
@@ -135,30 +137,6 @@ def run_trace_execution(
         document["coverage"] = report["report"]["coverage"]
         document["failed_downloads"] = report["failed_downloads"]
     return document
-
-
-def _failure(sfn: Any, execution_arn: str, description: dict[str, Any]) -> tuple[str, str]:
-    error, cause = description.get("error"), description.get("cause")
-    if not (error or cause):
-        for event in reversed(
-            sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-        ):
-            details = event.get("executionFailedEventDetails")
-            if details:
-                error, cause = details.get("error"), details.get("cause")
-                break
-    return str(error or "error"), _readable_cause(str(cause or "no cause recorded"))
-
-
-def _readable_cause(cause: str) -> str:
-    # A Lambda error's cause is a JSON document; its errorMessage is the part a person reads.
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        return cause
-    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
-        return str(parsed["errorMessage"])
-    return cause
 
 
 def run_trace_redrive(connection: CloudConnection, *, max_messages: int = 100) -> dict[str, Any]:
@@ -237,9 +215,23 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+def resolve_flow_references(connection: CloudConnection, references: list[str]) -> list[str]:
+    """`--flow` values as flow ids, resolved against the org's lock (local/cli/names.py): an
+    unknown or ambiguous name stops here, before an execution starts. Without a lock yet the
+    values go to the pipeline as given (it resolves names against the live org)."""
+    if not references:
+        return []
+    from local.cli.local_cloud import NoLockError, read_current_lock
+    from local.cli.names import NameResolutionError, lock_flows, resolve
+
+    try:
+        flows = lock_flows(read_current_lock(connection))
+    except NoLockError:
+        return references
+    try:
+        return [resolve(reference, flows).id for reference in references]
+    except NameResolutionError as error:
+        raise TraceExecutionError(str(error), error="Trace.UnknownFlow") from None
 
 
 def _with_connection(work: Any, *, flows: int, seed: int, org_file: Path | None, faults: str | None) -> Any:
@@ -282,12 +274,13 @@ def trace_command(
         return
 
     def work(connection: CloudConnection) -> dict[str, Any]:
-        flow_refs = list(flow or [])
+        flow_refs = resolve_flow_references(connection, list(flow or []))
         if not flow_refs:
             busiest = busiest_flow(connection, since_hours=_hours(since))
             if busiest is None:
                 raise TraceExecutionError(
-                    "name a flow with --flow (no local execution data to pick one from)"
+                    "name a flow with --flow (no local execution data to pick one from)",
+                    error="Trace.InvalidRequest",
                 )
             flow_refs = [busiest]
         request: dict[str, Any] = {
@@ -306,15 +299,15 @@ def trace_command(
     try:
         document = _with_connection(work, flows=flows, seed=seed, org_file=org_file, faults=faults)
     except EmbeddedCloudError as error:
-        raise _fail(str(error), error.exit_code) from None
+        raise fail(str(error), error.exit_code) from None
     except TraceExecutionError as error:
-        code = exit_codes.USAGE_ERROR if error.error in _INPUT_ERRORS else exit_codes.FAILURE_FOUND
+        code = exit_codes.USAGE_ERROR if error.error in _INPUT_ERRORS else exit_codes.FAILED
         where = f" (execution {error.execution_arn})" if error.execution_arn else ""
-        raise _fail(f"{error}{where}", code) from None
+        raise fail(f"{error}{where}", code) from None
     if as_json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     else:
-        typer.echo("\n".join(summary_lines(document)))
+        echo_lines(summary_lines(document))
 
 
 def _run_with_progress_bar(
@@ -365,9 +358,9 @@ def redrive_command(
     try:
         result = run_trace_redrive(connect(), max_messages=max_messages)
     except CloudUnavailableError as error:
-        raise _fail(str(error), exit_codes.UNREACHABLE) from None
+        raise fail(str(error), exit_codes.UNREACHABLE) from None
     except TraceExecutionError as error:
-        raise _fail(str(error), exit_codes.FAILURE_FOUND) from None
+        raise fail(str(error), exit_codes.FAILED) from None
     if as_json:
         typer.echo(json.dumps(result, indent=2, sort_keys=True))
     else:

@@ -82,11 +82,11 @@ def test_publish_input_errors_are_usage_errors(tmp_path: Path, no_cloud: None) -
     yaml_file.write_text("inboundCall:\n  name: Main\n", encoding="utf-8")
     # Neither --yaml nor --version
     neither = runner_invoke(["publish", "--flow", "Main", "--type", "INBOUNDCALL"])
-    # A flow by name without its type
-    untyped = runner_invoke(["publish", "--flow", "Main", "--yaml", str(yaml_file)])
-    assert neither.exit_code == untyped.exit_code == exit_codes.USAGE_ERROR
+    # A flow type that does not exist (checked before any cloud starts)
+    bad_type = runner_invoke(["publish", "--flow", "Main", "--type", "FOO", "--yaml", str(yaml_file)])
+    assert neither.exit_code == bad_type.exit_code == exit_codes.USAGE_ERROR
     assert "exactly one of --yaml" in one_line_error(neither)
-    assert "needs --type" in one_line_error(untyped)
+    assert "unknown --type 'FOO'" in one_line_error(bad_type)
 
 
 def test_validate_without_a_target_in_an_unreadable_yaml_is_a_usage_error(

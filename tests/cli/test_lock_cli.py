@@ -124,9 +124,9 @@ def test_errors_are_one_line_with_the_documented_exit_code(tmp_path: Path, cli_c
     junk.write_text("{not json", encoding="utf-8")
     unreadable = runner.invoke(app, ["lock", "show", str(junk)])
     assert unreadable.exit_code == exit_codes.USAGE_ERROR and "not a readable lock" in unreadable.stderr
-    # No current lock yet is a failure found; an unknown sha a usage error
+    # No current lock yet (scan first) and an unknown sha are usage errors, not problems found
     no_lock = runner.invoke(app, ["lock", "show"])
-    assert no_lock.exit_code == exit_codes.FAILURE_FOUND and "run `flowops scan` first" in no_lock.stderr
+    assert no_lock.exit_code == exit_codes.USAGE_ERROR and "run `flowops scan` first" in no_lock.stderr
     unknown = runner.invoke(app, ["lock", "show", "deadbeefdeadbeef"])
     assert unknown.exit_code == exit_codes.USAGE_ERROR and "starts with deadbeefdeadbeef" in unknown.stderr
     for result in (bad, unreadable, no_lock, unknown):

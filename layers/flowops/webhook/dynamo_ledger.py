@@ -67,6 +67,7 @@ class DynamoDeliveryLedger:
             "status": {"S": record.status.value},
             "claimed_at": {"N": repr(record.claimed_at)},
             self._ttl: {"N": str(record.expires_at)},
+            "generation": {"N": str(record.generation)},
         }
 
     def _record(self, item: dict[str, Any]) -> DeliveryRecord:
@@ -78,6 +79,8 @@ class DynamoDeliveryLedger:
             status=DeliveryStatus(item["status"]["S"]),
             claimed_at=float(item["claimed_at"]["N"]),
             expires_at=int(item[self._ttl]["N"]),
+            # Items written before generations existed are the first use of their id.
+            generation=int(item.get("generation", {}).get("N", "1")),
         )
 
     def claim(self, record: DeliveryRecord) -> DeliveryRecord | None:
@@ -123,6 +126,23 @@ class DynamoDeliveryLedger:
                     ":now": {"N": repr(now)},
                     ":claimed": {"S": DeliveryStatus.CLAIMED.value},
                     ":previous": {"N": repr(stale.claimed_at)},
+                },
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def replace(self, current: DeliveryRecord, successor: DeliveryRecord) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=self._item(successor),
+                ConditionExpression="execution_name = :name AND claimed_at = :claimed",
+                ExpressionAttributeValues={
+                    ":name": {"S": current.execution_name},
+                    ":claimed": {"N": repr(current.claimed_at)},
                 },
             )
         except ClientError as error:

@@ -76,15 +76,20 @@ def check_timestamp(header_value: str | None, *, now: float, tolerance_seconds: 
     return timestamp
 
 
-def execution_name_for(delivery_id: str) -> str:
+def execution_name_for(delivery_id: str, generation: int = 1) -> str:
     """A Step Functions execution name derived from the delivery id, stable and collision-safe.
 
     The readable slug helps operators find the run in the console; the hash of the full id
     keeps two ids that differ only in dropped characters (or beyond the slug) apart.
+    `generation` counts uses of the id after earlier claims expired (see `DeliveryRecord`):
+    the first use keeps the plain name, later ones get `-g<n>` and a hash that includes `n`.
     """
     slug = _NAME_UNSAFE.sub("_", delivery_id)[:_NAME_SLUG_LENGTH]
-    digest = hashlib.sha256(delivery_id.encode("utf-8")).hexdigest()[:_NAME_HASH_LENGTH]
-    return f"{_EXECUTION_NAME_PREFIX}{slug}-{digest}"
+    if generation <= 1:
+        digest = hashlib.sha256(delivery_id.encode("utf-8")).hexdigest()[:_NAME_HASH_LENGTH]
+        return f"{_EXECUTION_NAME_PREFIX}{slug}-{digest}"
+    digest = hashlib.sha256(f"{delivery_id}\x00{generation}".encode()).hexdigest()[:_NAME_HASH_LENGTH]
+    return f"{_EXECUTION_NAME_PREFIX}{slug}-g{generation}-{digest}"
 
 
 def body_digest(body: bytes) -> str:
@@ -109,6 +114,10 @@ class DeliveryRecord(BaseModel):
     status: DeliveryStatus
     claimed_at: float
     expires_at: int  # epoch seconds; DynamoDB TTL removes the record afterwards
+    generation: int = 1
+    """Which use of the delivery id this is. A claim ends at `expires_at`; a later delivery with
+    the same id (GitHub's redeliver, a CI job with a fixed id) is a new request and gets a new
+    generation, hence a new execution name (names stay taken for 90 days)."""
 
 
 class DeliveryLedger(Protocol):
@@ -120,6 +129,14 @@ class DeliveryLedger(Protocol):
 
     def take_over(self, stale: DeliveryRecord, *, now: float) -> bool:
         """Re-claim a CLAIMED record nobody finished (its owner crashed). True if this caller won."""
+        ...
+
+    def replace(self, current: DeliveryRecord, successor: DeliveryRecord) -> bool:
+        """Store `successor` if the stored record is still `current` (same name and claim time).
+
+        Used to renew an expired claim that DynamoDB has not deleted yet, and to move a claim to
+        the next generation; True if this caller won.
+        """
         ...
 
     def mark_started(self, delivery_id: str, execution_arn: str) -> None:

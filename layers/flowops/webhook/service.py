@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowops.bounded import FLOW_YAML_LIMITS, HostileInputError, prescan_yaml
 from flowops.clock import Clock, SystemClock
 from flowops.observability import logger
 from flowops.store import StoreError
 from flowops.webhook.errors import (
     DeliveryConflictError,
     DependencyUnavailableError,
+    InvalidRequestError,
     PayloadTooLargeError,
     UnknownEnvironmentError,
 )
@@ -54,7 +57,7 @@ from flowops.webhook.signature import (
     bound_message,
     verify,
 )
-from flowops.webhook.starter import ExecutionStarter
+from flowops.webhook.starter import ExecutionNameTakenError, ExecutionStarter
 
 # Step Functions refuses execution input over 256 KiB; keep room for the state machine's own data.
 MAX_EXECUTION_INPUT_BYTES = 240 * 1024
@@ -63,6 +66,9 @@ _AWS_ERRORS = (ClientError, BotoCoreError)
 _LOOKUP_ERRORS = (*_AWS_ERRORS, StoreError)
 # How many times a claim is retried when the record it lost to vanished (released) mid-read.
 _CLAIM_ATTEMPTS = 3
+# Names stay taken for 90 days and a claim lasts 7: at most 13 earlier generations can hold one.
+_MAX_GENERATION_STEPS = 16
+_CLOCK_SKEW_SECONDS = 60
 
 
 class WebhookLimits(BaseModel):
@@ -77,6 +83,22 @@ class WebhookLimits(BaseModel):
 
 def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
+
+
+def _refuse_hostile_yaml(request: PublishRequest) -> None:
+    """400 for inline YAML over the parser's limits (depth, aliases, size), before any run starts.
+
+    Only the limits are checked here (a walk of the parser's events, no document is built);
+    ordinary YAML mistakes are reported by the run's validation, with line numbers and hints.
+    """
+    if request.yaml is None:
+        return
+    try:
+        prescan_yaml(request.yaml, FLOW_YAML_LIMITS)
+    except HostileInputError as error:
+        raise InvalidRequestError(f"invalid publish request: yaml: {error}", ("yaml",)) from None
+    except yaml.YAMLError:
+        return
 
 
 def _source_of(request: PublishRequest) -> PublishSource:
@@ -131,6 +153,7 @@ class PublishWebhook:
         lowered = _lower_keys(headers)
         delivery_id = self._authenticate(body, lowered)
         request = parse_publish_request(body, max_inline_yaml_bytes=self.limits.max_inline_yaml_bytes)
+        _refuse_hostile_yaml(request)
         target = self._resolve_target(request)
         self._check_environment(request.environment)
 
@@ -149,11 +172,12 @@ class PublishWebhook:
             received_at=datetime.fromtimestamp(self._clock.now(), tz=UTC).isoformat(),
         )
         input_json = execution_input.model_dump_json()
+        # A later generation's name is a few characters longer: far inside the margin kept here.
         if len(input_json.encode("utf-8")) > MAX_EXECUTION_INPUT_BYTES:
             raise PayloadTooLargeError(
                 "the publish request does not fit in an execution input; upload the YAML and send yaml_s3_key"
             )
-        return self._start_once(delivery_id, body_digest(body), execution_name, input_json)
+        return self._start_once(delivery_id, body_digest(body), execution_input)
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -205,14 +229,14 @@ class PublishWebhook:
             raise UnknownEnvironmentError(f"no substitutions are kept for environment {environment!r}")
 
     def _start_once(
-        self, delivery_id: str, digest: str, execution_name: str, input_json: str
+        self, delivery_id: str, digest: str, execution_input: PublishExecutionInput
     ) -> PublishAccepted:
         now = self._clock.now()
         mine = DeliveryRecord(
             delivery_id=delivery_id,
             body_sha256=digest,
-            execution_name=execution_name,
-            execution_arn=self._starter.execution_arn(execution_name),
+            execution_name=execution_input.execution_name,
+            execution_arn=self._starter.execution_arn(execution_input.execution_name),
             status=DeliveryStatus.CLAIMED,
             claimed_at=now,
             expires_at=int(now) + self.limits.delivery_ttl_seconds,
@@ -220,18 +244,39 @@ class PublishWebhook:
         for _ in range(_CLAIM_ATTEMPTS):
             try:
                 existing = self._ledger.claim(mine)
+                if existing is None:
+                    return self._start(mine, execution_input)
+                if existing.expires_at <= now:
+                    # The earlier use's claim has ended, but DynamoDB deletes expired items lazily
+                    # (up to days later), so the TTL is compared here: this is a new request.
+                    successor = self._next_generation(mine, existing.generation + 1)
+                    if self._ledger.replace(existing, successor):
+                        logger.info(
+                            "delivery id reused after its claim expired: new run",
+                            extra={"delivery_id": delivery_id, "generation": successor.generation},
+                        )
+                        return self._start(successor, execution_input)
+                    continue  # another delivery renewed or removed it first: look again
             except LookupError:
                 continue  # the record we lost to was released while we read it: claim again
             except _AWS_ERRORS as error:
                 logger.error("delivery ledger unavailable", extra={"error_type": type(error).__name__})
                 raise DependencyUnavailableError("could not record the delivery; retry later") from None
-            if existing is None:
-                return self._start(mine, input_json)
-            return self._answer_repeat(mine, existing, input_json)
+            return self._answer_repeat(mine, existing, execution_input)
         raise DependencyUnavailableError("the delivery is being retried concurrently; retry later")
 
+    def _next_generation(self, record: DeliveryRecord, generation: int) -> DeliveryRecord:
+        name = execution_name_for(record.delivery_id, generation)
+        return record.model_copy(
+            update={
+                "generation": generation,
+                "execution_name": name,
+                "execution_arn": self._starter.execution_arn(name),
+            }
+        )
+
     def _answer_repeat(
-        self, mine: DeliveryRecord, existing: DeliveryRecord, input_json: str
+        self, mine: DeliveryRecord, existing: DeliveryRecord, execution_input: PublishExecutionInput
     ) -> PublishAccepted:
         if existing.body_sha256 != mine.body_sha256:
             logger.warning("delivery id reused with another body", extra={"delivery_id": mine.delivery_id})
@@ -243,36 +288,65 @@ class PublishWebhook:
         # The execution name keeps a late start by that invocation and ours from making two.
         abandoned = existing.status is DeliveryStatus.CLAIMED and lease_expired
         if abandoned and self._ledger.take_over(existing, now=mine.claimed_at):
-            return self._start(mine, input_json)
+            # The claim's own generation and name: the dead owner may have started it already.
+            return self._start(existing.model_copy(update={"claimed_at": mine.claimed_at}), execution_input)
         logger.info(
             "replayed delivery: no new execution",
             extra={"delivery_id": mine.delivery_id, "execution_name": existing.execution_name},
         )
         return self._accepted(existing, replayed=True)
 
-    def _start(self, record: DeliveryRecord, input_json: str) -> PublishAccepted:
-        try:
-            execution_arn = self._starter.start(record.execution_name, input_json)
-        except _AWS_ERRORS as error:
-            logger.error(
-                "could not start the publish execution",
-                extra={"delivery_id": record.delivery_id, "error_type": type(error).__name__},
+    def _start(self, record: DeliveryRecord, execution_input: PublishExecutionInput) -> PublishAccepted:
+        for _ in range(_MAX_GENERATION_STEPS):
+            input_json = execution_input.model_copy(
+                update={"execution_name": record.execution_name}
+            ).model_dump_json()
+            # An execution of this claim started at or after the claim was created (`expires_at`
+            # is set then and never moved); allow for clock skew between Lambda and Step Functions.
+            created_at = record.expires_at - self.limits.delivery_ttl_seconds
+            try:
+                execution_arn = self._starter.start(
+                    record.execution_name, input_json, not_before=created_at - _CLOCK_SKEW_SECONDS
+                )
+            except ExecutionNameTakenError:
+                # An earlier use of this id ran under this name and DynamoDB has since deleted its
+                # claim: never answer with that run; move this claim to the next generation.
+                successor = self._next_generation(record, record.generation + 1)
+                try:
+                    moved = self._ledger.replace(record, successor)
+                except _AWS_ERRORS as error:
+                    logger.error("delivery ledger unavailable", extra={"error_type": type(error).__name__})
+                    moved = False
+                if not moved:
+                    raise DependencyUnavailableError(
+                        "the delivery is being retried concurrently; retry later"
+                    ) from None
+                record = successor
+                continue
+            except _AWS_ERRORS as error:
+                logger.error(
+                    "could not start the publish execution",
+                    extra={"delivery_id": record.delivery_id, "error_type": type(error).__name__},
+                )
+                self._release_quietly(record)
+                raise DependencyUnavailableError(
+                    "could not start the publish execution; retry the delivery"
+                ) from None
+            try:
+                self._ledger.mark_started(record.delivery_id, execution_arn)
+            except _AWS_ERRORS as error:
+                # The execution exists and its name is derived from the delivery id, so a replay
+                # still cannot start another one; the record just stays CLAIMED until its TTL.
+                logger.warning(
+                    "could not mark the delivery started", extra={"error_type": type(error).__name__}
+                )
+            logger.info(
+                "publish execution started",
+                extra={"delivery_id": record.delivery_id, "execution_name": record.execution_name},
             )
-            self._release_quietly(record)
-            raise DependencyUnavailableError(
-                "could not start the publish execution; retry the delivery"
-            ) from None
-        try:
-            self._ledger.mark_started(record.delivery_id, execution_arn)
-        except _AWS_ERRORS as error:
-            # The execution exists and its name is derived from the delivery id, so a replay
-            # still cannot start another one; the record just stays CLAIMED until its TTL.
-            logger.warning("could not mark the delivery started", extra={"error_type": type(error).__name__})
-        logger.info(
-            "publish execution started",
-            extra={"delivery_id": record.delivery_id, "execution_name": record.execution_name},
-        )
-        return self._accepted(record.model_copy(update={"execution_arn": execution_arn}), replayed=False)
+            return self._accepted(record.model_copy(update={"execution_arn": execution_arn}), replayed=False)
+        self._release_quietly(record)
+        raise DependencyUnavailableError("no free execution name for this delivery id; use a new delivery id")
 
     def _release_quietly(self, record: DeliveryRecord) -> None:
         try:

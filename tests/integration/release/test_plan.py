@@ -206,26 +206,23 @@ def test_a_flow_locked_in_architect_makes_the_plan_invalid(sim: Any, tmp_path: P
 
 
 @pytest.fixture
-def cli_cloud(sim: Any, local_cloud_factory: Callable[..., Any], tmp_path: Path, monkeypatch: Any) -> Any:
-    """A running local cloud (as `flowops local up` leaves it) for the CLI to find."""
-    from local.cli.local_cloud import CloudConnection, write_endpoints
+def cli_cloud(sim: Any, local_cloud_factory: Callable[..., Any], monkeypatch: Any) -> Any:
+    """A local cloud in this process; every command's `connect()` answers with it."""
+    from local.cli import local_cloud, publish
+    from local.cli.local_cloud import CloudConnection
 
-    cloud = local_cloud_factory(genesys_base_url=sim.url, mode="server")
+    cloud = local_cloud_factory(genesys_base_url=sim.url)
     environment = cloud.function_environment("CheckDependencyIndex")
-    endpoints = tmp_path / "endpoints.json"
-    write_endpoints(
-        CloudConnection(
-            aws_endpoint_url=cloud.endpoint_url,
-            region=cloud.region,
-            org=environment.get("FLOWOPS_ORG", "dev"),
-            artifacts_bucket=environment["ARTIFACTS_BUCKET"],
-            state_table=environment["STATE_TABLE"],
-            audit_table=environment["AUDIT_TABLE"],
-            genesys_base_url=sim.url,
-        ),
-        endpoints,
+    connection = CloudConnection(
+        region=cloud.region,
+        org=environment.get("FLOWOPS_ORG", "dev"),
+        artifacts_bucket=environment["ARTIFACTS_BUCKET"],
+        state_table=environment["STATE_TABLE"],
+        audit_table=environment["AUDIT_TABLE"],
+        genesys_base_url=sim.url,
     )
-    monkeypatch.setenv("FLOWOPS_LOCAL_ENDPOINTS", str(endpoints))
+    monkeypatch.setattr(local_cloud, "connect", lambda *_: connection)
+    monkeypatch.setattr(publish, "connect", lambda *_: connection)
     return cloud
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from tests.integration.webhook.conftest import (
     publish_document,
 )
 from tests.integration.webhook.events import rest_event
+from tests.unit.flowyaml.test_hostile_input import ALIAS_BOMB, DEEP_FLOW_STYLE
 
 
 def answer(response: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +83,72 @@ def test_a_replayed_delivery_answers_with_the_same_execution(webhook_cloud: Webh
     assert answer(response)["executionArn"] == first["executionArn"]
     assert answer(response)["replayed"] is True
     assert len(webhook_cloud.executions()) == 1
+
+
+def _delivery_key(delivery_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"DELIVERY#{delivery_id}"}, "sk": {"S": "DELIVERY"}}
+
+
+def test_a_delivery_id_reused_after_its_ttl_starts_a_new_run_although_the_item_remains(
+    webhook_cloud: WebhookCloud,
+) -> None:
+    # Given a delivery accepted 8 days ago; TTL is on, but DynamoDB has not deleted the item yet
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.update_time_to_live(
+        TableName=webhook_cloud.state_table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+    first = answer(webhook_cloud.handle(webhook_cloud.signed_event(publish_document(), delivery_id="d-exp")))
+    eight_days_ago = time.time() - 8 * 24 * 3600
+    dynamodb.update_item(
+        TableName=webhook_cloud.state_table,
+        Key=_delivery_key("d-exp"),
+        UpdateExpression="SET expires_at = :past, claimed_at = :then",
+        ExpressionAttributeValues={
+            ":past": {"N": str(int(eight_days_ago) + 7 * 24 * 3600)},
+            ":then": {"N": repr(eight_days_ago)},
+        },
+    )
+
+    # When the same delivery id arrives again, freshly signed
+    response = webhook_cloud.handle(webhook_cloud.signed_event(publish_document(), delivery_id="d-exp"))
+
+    # Then a new execution starts (not a replay, not the old ARN) and the item is renewed
+    assert response["statusCode"] == 202, response["body"]
+    accepted = answer(response)
+    assert accepted["replayed"] is False
+    assert accepted["executionArn"] != first["executionArn"]
+    assert accepted["executionName"] == execution_name_for("d-exp", 2)
+    assert {e["executionArn"] for e in webhook_cloud.executions()} == {
+        first["executionArn"],
+        accepted["executionArn"],
+    }
+    item = dynamodb.get_item(TableName=webhook_cloud.state_table, Key=_delivery_key("d-exp"))["Item"]
+    assert (item["generation"]["N"], item["status"]["S"]) == ("2", "STARTED")
+    assert int(item["expires_at"]["N"]) > time.time() + 6 * 24 * 3600
+
+
+def test_a_delivery_id_reused_after_its_item_was_deleted_never_answers_with_the_old_arn(
+    webhook_cloud: WebhookCloud,
+) -> None:
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    # Given a delivery whose execution started 8 days ago and whose claim TTL already deleted
+    first = answer(webhook_cloud.handle(webhook_cloud.signed_event(publish_document(), delivery_id="d-del")))
+    region = boto3.session.Session().region_name
+    backend = stepfunctions_backends[webhook_cloud.state_machine_arn.split(":")[4]][region]
+    old = backend.describe_execution(first["executionArn"])
+    old.start_date = old.start_date - datetime.timedelta(days=8)
+    boto3.client("dynamodb").delete_item(TableName=webhook_cloud.state_table, Key=_delivery_key("d-del"))
+
+    # When the same delivery id arrives again
+    response = webhook_cloud.handle(webhook_cloud.signed_event(publish_document(), delivery_id="d-del"))
+
+    # Then the old execution is not reported as this request's run: a new one starts
+    accepted = answer(response)
+    assert response["statusCode"] == 202, response["body"]
+    assert (accepted["replayed"], accepted["executionName"]) == (False, execution_name_for("d-del", 2))
+    assert len(webhook_cloud.executions()) == 2
 
 
 def test_a_delivery_id_reused_with_another_body_is_409(webhook_cloud: WebhookCloud) -> None:
@@ -198,6 +266,35 @@ def test_a_body_with_a_lone_surrogate_is_400_not_500(webhook_cloud: WebhookCloud
     assert response["statusCode"] == 400, response["body"]
     assert "UTF-8" in answer(response)["message"]
     assert webhook_cloud.executions() == []
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("yaml_text", "needle"),
+    [
+        (DEEP_FLOW_STYLE[:60_000], "nested more than 128 levels"),
+        (ALIAS_BOMB, "expands to more than 200000 values"),
+    ],
+    ids=["deep", "alias-bomb"],
+)
+def test_hostile_inline_yaml_is_400_and_starts_nothing(
+    webhook_cloud: WebhookCloud, yaml_text: str, needle: str
+) -> None:
+    # Given a signed request whose inline YAML is nested 25,000 deep, or an alias bomb
+    document = publish_document(version=None, yaml=yaml_text)
+    # When the handler receives it
+    response = webhook_cloud.handle(webhook_cloud.signed_event(document))
+    # Then it is refused naming the field and the limit, and no run starts
+    assert response["statusCode"] == 400, response["body"]
+    assert answer(response)["fields"] == ["yaml"]
+    assert needle in answer(response)["message"]
+    assert webhook_cloud.executions() == []
+
+
+def test_a_deeply_nested_json_body_is_400(webhook_cloud: WebhookCloud) -> None:
+    response = webhook_cloud.handle(webhook_cloud.signed_event(b"[" * 30_000 + b"]" * 30_000))
+    assert response["statusCode"] == 400, response["body"]
+    assert "malformed JSON" in answer(response)["message"]
 
 
 def test_an_oversized_body_is_413(webhook_cloud: WebhookCloud) -> None:

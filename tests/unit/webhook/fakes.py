@@ -6,7 +6,7 @@ import threading
 
 from botocore.exceptions import ClientError
 from flowops.webhook.replay import DeliveryRecord, DeliveryStatus
-from flowops.webhook.starter import execution_arn_from
+from flowops.webhook.starter import ExecutionNameTakenError, execution_arn_from
 
 STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:flowops-publish"
 
@@ -50,6 +50,17 @@ class InMemoryLedger:
             self.records[stale.delivery_id] = current.model_copy(update={"claimed_at": now})
             return True
 
+    def replace(self, current: DeliveryRecord, successor: DeliveryRecord) -> bool:
+        with self._lock:
+            stored = self.records.get(current.delivery_id)
+            if stored is None or (stored.execution_name, stored.claimed_at) != (
+                current.execution_name,
+                current.claimed_at,
+            ):
+                return False
+            self.records[current.delivery_id] = successor
+            return True
+
     def mark_started(self, delivery_id: str, execution_arn: str) -> None:
         with self._lock:
             current = self.records[delivery_id]
@@ -71,8 +82,10 @@ class InMemoryLedger:
 class RecordingStarter:
     """`ExecutionStarter` that records starts; names are unique like in Step Functions."""
 
-    def __init__(self, *, failures: int = 0) -> None:
+    def __init__(self, *, failures: int = 0, clock: FixedClock | None = None) -> None:
         self.started: dict[str, str] = {}
+        self.started_at: dict[str, float] = {}
+        self.clock = clock or FixedClock()
         self.calls = 0
         self._failures_left = failures
         self._lock = threading.Lock()
@@ -80,7 +93,7 @@ class RecordingStarter:
     def execution_arn(self, name: str) -> str:
         return execution_arn_from(STATE_MACHINE_ARN, name)
 
-    def start(self, name: str, input_json: str) -> str:
+    def start(self, name: str, input_json: str, *, not_before: float | None = None) -> str:
         with self._lock:
             self.calls += 1
             if self._failures_left > 0:
@@ -88,5 +101,8 @@ class RecordingStarter:
                 raise ClientError(
                     {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution"
                 )
+            if name in self.started and not_before is not None and self.started_at[name] < not_before:
+                raise ExecutionNameTakenError(name)
             self.started.setdefault(name, input_json)
+            self.started_at.setdefault(name, self.clock.now())
             return self.execution_arn(name)

@@ -36,6 +36,7 @@ class Harness:
         self.clock = FixedClock()
         self.ledger = InMemoryLedger()
         self.starter: RecordingStarter = overrides.pop("starter", RecordingStarter())
+        self.starter.clock = self.clock
         options: dict[str, Any] = {
             "org": "dev",
             "secrets": StaticWebhookSecret(SECRET),
@@ -144,6 +145,62 @@ def test_an_abandoned_claim_is_taken_over_after_its_lease() -> None:
     late = harness.send(publish_body(), delivery_id="d-9")
     assert late.replayed is False
     assert list(harness.starter.started) == [execution_name_for("d-9")]
+
+
+SEVEN_DAYS = 7 * 24 * 3600
+
+
+@pytest.mark.parametrize("same_body", [True, False], ids=["same-body", "other-body"])
+def test_a_delivery_id_reused_after_its_claim_expired_starts_a_new_run(same_body: bool) -> None:
+    # Given a delivery accepted 7 days and 1 s ago whose claim DynamoDB has not deleted yet
+    harness = Harness()
+    first = harness.send(publish_body(), delivery_id="d-old")
+    harness.clock.current += SEVEN_DAYS + 1
+    assert "d-old" in harness.ledger.records
+
+    # When the same id arrives again, freshly signed
+    again = harness.send(publish_body() if same_body else publish_body(reason="again"), delivery_id="d-old")
+
+    # Then a new execution is started under the next generation's name, never the old ARN
+    assert again.replayed is False
+    assert again.execution_arn != first.execution_arn
+    assert again.execution_name == execution_name_for("d-old", 2)
+    assert list(harness.starter.started) == [execution_name_for("d-old"), execution_name_for("d-old", 2)]
+    assert harness.ledger.records["d-old"].generation == 2
+    # And a replay of the new use answers with the new run
+    replay = harness.send(publish_body() if same_body else publish_body(reason="again"), delivery_id="d-old")
+    assert (replay.execution_arn, replay.replayed) == (again.execution_arn, True)
+
+
+def test_a_reused_delivery_id_whose_claim_was_deleted_never_answers_with_the_old_run() -> None:
+    # Given a delivery accepted 8 days ago whose claim DynamoDB's TTL has deleted since
+    harness = Harness()
+    first = harness.send(publish_body(), delivery_id="d-gone")
+    harness.clock.current += SEVEN_DAYS + 24 * 3600
+    del harness.ledger.records["d-gone"]
+
+    # When the same id arrives again
+    again = harness.send(publish_body(), delivery_id="d-gone")
+
+    # Then the old execution's name is recognised as an earlier run's and a new one starts
+    assert again.replayed is False
+    assert again.execution_arn != first.execution_arn
+    assert len(harness.starter.started) == 2
+    assert harness.ledger.records["d-gone"].execution_name == again.execution_name
+
+
+def test_a_crashed_owners_late_start_still_counts_as_this_claims_execution() -> None:
+    # Given a claim taken over after its lease, whose dead owner had in fact started the execution
+    harness = Harness(limits=WebhookLimits(claim_lease_seconds=60))
+    record = _claimed_record(harness, "d-late", publish_body())
+    harness.ledger.claim(record)
+    harness.starter.start(record.execution_name, "{}")
+    harness.clock.current += 61
+
+    # When the retry takes over / Then it answers with that execution and starts no other
+    late = harness.send(publish_body(), delivery_id="d-late")
+    assert late.execution_name == execution_name_for("d-late")
+    assert list(harness.starter.started) == [execution_name_for("d-late")]
 
 
 def _claimed_record(harness: Harness, delivery_id: str, body: bytes) -> Any:
