@@ -4,12 +4,12 @@ Spec string (comma separated, documented in docs/simulator.md):
 
     5xx=0.2,latency=0.5,reset=0.05,token-expiry=120,publish-fail=<flowId or name>,
     publish-fail-once=<flowId or name>,locked=<flowId>,index=stuck,job=stuck,download-fail=0.3,
-    storm=20,seed=7
+    storm=20,seed=7,vanish=<flowId>,index-failed=<flowId>,churn=2
 
-`publish-fail`, `publish-fail-once` and `locked` may repeat. `publish-fail-once` fails the next
-publish of that flow only (Architect failing to generate a flow is usually transient).
-Randomness is seeded (`seed`, default 0) so that a
-fault run is reproducible for the same sequence of requests.
+`publish-fail`, `publish-fail-once`, `locked`, `vanish` and `index-failed` may repeat.
+`publish-fail-once` fails the next publish of that flow only (Architect failing to generate a
+flow is usually transient). Randomness is seeded (`seed`, default 0) so that a fault run is
+reproducible for the same sequence of requests.
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ class Faults:
     download_fail_rate: float = 0.0
     rate_limit_override: int | None = None  # "429 storm": requests per minute
     seed: int = 0
+    # Deleted as its consumed resources are first read (between a scan's listing and its read).
+    vanish: set[str] = field(default_factory=set)
+    index_failed: set[str] = field(default_factory=set)  # listed in failedObjects, 404 on read
+    churn: int = 0  # flows deleted and created after every page of GET /api/v2/flows
 
     @classmethod
     def parse(cls, spec: str | None) -> Faults:
@@ -100,6 +104,14 @@ class Faults:
                         f"fault {key}={raw!r}: expected a positive requests-per-minute limit"
                     )
                 faults.rate_limit_override = int(raw)
+            elif key == "vanish":
+                faults.vanish.add(raw)
+            elif key == "index-failed":
+                faults.index_failed.add(raw)
+            elif key == "churn":
+                if not raw.isdigit():
+                    raise FaultSpecError(f"fault churn={raw!r}: expected a number of flows per page")
+                faults.churn = int(raw)
             elif key == "seed":
                 if not raw.lstrip("-").isdigit():
                     raise FaultSpecError(f"fault seed={raw!r}: expected an integer")
@@ -107,7 +119,8 @@ class Faults:
             else:
                 raise FaultSpecError(
                     f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, "
-                    "publish-fail-once, locked, index, job, download-fail, storm, seed)"
+                    "publish-fail-once, locked, index, job, download-fail, storm, seed, vanish, "
+                    "index-failed, churn)"
                 )
         return faults
 
@@ -125,6 +138,9 @@ class Faults:
             "download-fail": self.download_fail_rate,
             "storm": self.rate_limit_override,
             "seed": self.seed,
+            "vanish": sorted(self.vanish),
+            "index-failed": sorted(self.index_failed),
+            "churn": self.churn,
         }
 
     def fails_publish(self, flow_id: str, flow_name: str) -> bool:

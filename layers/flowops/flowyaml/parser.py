@@ -62,12 +62,32 @@ def parse_flow_yaml(
     )
     normalised = _normalise(text)
     substituted = substitute_placeholders(normalised, values)
+    if substituted.unsafe:
+        # Archy and Terraform insert values verbatim: a value that would change meaning where it
+        # lands is refused, not escaped (an escaped file passes here and fails there).
+        unsafe = substituted.unsafe[0]
+        fix = (
+            f'quote the placeholder in the flow file ("{{{{{unsafe.key}}}}}") or change the value'
+            if "unquoted" in unsafe.reason
+            else "change the value: Archy and Terraform insert it verbatim"
+        )
+        raise FlowYamlError(
+            f"substitution {unsafe.key!r} cannot be inserted as is: {unsafe.reason}",
+            line=unsafe.line,
+            hint=fix,
+        )
     if strict_placeholders and substituted.unresolved:
         first = substituted.unresolved[0]
+        reasons = [
+            substituted.unresolved_reasons[key]
+            for key in substituted.unresolved
+            if key in substituted.unresolved_reasons
+        ]
+        names = ", ".join(repr(key) if key != key.strip() else key for key in substituted.unresolved)
         raise FlowYamlError(
-            f"no value for placeholder(s): {', '.join(substituted.unresolved)}",
+            f"no value for placeholder(s): {names}",
             line=substituted.first_unresolved_line.get(first),
-            hint="add them to the substitutions for this environment",
+            hint="; ".join(reasons) if reasons else "add them to the substitutions for this environment",
         )
     try:
         loaded = _load(substituted)

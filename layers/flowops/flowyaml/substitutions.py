@@ -3,21 +3,32 @@
 Real flow files carry two kinds of placeholders:
 
 - `{{key}}`: Archy's `substitutions:` (options file) and the Terraform `genesyscloud_flow`
-  resource's `substitutions` map. Archy replaces them as text before it parses the YAML.
+  resource's `substitutions` map;
 - `${key}`: Terraform `templatefile()` variables.
 
-Both are plain text replacement, which is why an unquoted `{{x}}` breaks the YAML until it is
-filled in (`tts: {{x}}` reads as a flow mapping whose key is a mapping). We also fill them as
-text, but aware of where each placeholder sits, so a value with YAML-special characters (`: `,
-quotes, a leading `*`) cannot corrupt the document: inside a quoted scalar it is escaped for
-that quote style, and as a whole plain scalar it is written as a double-quoted scalar.
+Semantics, exactly as Archy and the Terraform provider apply them (docs/substitutions.md):
+
+- Text replacement before the YAML is parsed: the literal `{{key}}` is replaced by the value,
+  VERBATIM (no quoting, no escaping). The key is everything between the braces: keys may hold
+  spaces, `:`, `/`, `+` (`{{queue: main}}`). `{{ key }}` names the key ` key `, which neither tool
+  accepts (Archy: keys have no leading/trailing whitespace; the provider replaces only
+  `{{key}}`), so it stays unresolved and is reported with that reason.
+- Where the two differ, Archy's options-file rules win: keys must be non-empty and without
+  surrounding whitespace; values are strings, numbers or booleans (the provider takes strings).
+- A value that would not mean itself where it lands is an ERROR, never silently escaped: `: `
+  or ` #` in an unquoted value, a leading YAML indicator (`*`, `&`, `!`, `|`, ...), `"` or a backslash
+  inside a double-quoted scalar, `'` inside a single-quoted one, a `"` inside an expression
+  (it would end the expression's string literal), a line break anywhere, or an unquoted value
+  YAML would read as another number/null (`007`). Escaping would make flowops accept a file
+  that Archy and Terraform then deploy differently.
+
 Placeholders without a value are swapped for a neutral token that parses as a plain string and
-is turned back into the original `{{key}}` text once the YAML has been parsed.
+is turned back into the original `{{key}}` text once the YAML has been parsed; placeholders in
+comments are left alone.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +40,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from flowops.bounded import SUBSTITUTIONS_LIMITS, HostileInputError, load_bounded_yaml
 from flowops.flowyaml.errors import FlowYamlError
 
-PLACEHOLDER_PATTERN = re.compile(r"\{\{\s*(?P<curly>[\w.-]+)\s*\}\}|\$\{\s*(?P<dollar>[\w.-]+)\s*\}")
+# `{{key}}`: the key is the exact text between the braces (Archy and the provider both replace
+# the literal `{{<key>}}`). `${key}`: Terraform templatefile variables (HCL trims inner spaces).
+PLACEHOLDER_PATTERN = re.compile(r"\{\{(?P<curly>[^{}\n]+)\}\}|\$\{\s*(?P<dollar>[\w.-]+)\s*\}")
 
 # The token stands in for an unresolved placeholder: letters, digits and underscores only, so it
 # is a plain YAML string in every position (key, value, inside quotes) and never a bool/number.
@@ -44,7 +57,8 @@ PlaceholderContext = Literal["plain_whole", "plain_part", "double", "single", "b
 
 def placeholder_key(match: re.Match[str]) -> str:
     """The key a placeholder match names, for both `{{key}}` and `${key}`."""
-    return match.group("curly") or match.group("dollar")
+    curly = match.group("curly")
+    return curly if curly is not None else match.group("dollar")
 
 
 class SubstitutionSet(BaseModel):
@@ -65,7 +79,12 @@ class SubstitutionSet(BaseModel):
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, object]) -> SubstitutionSet:
-        """Build from a mapping of scalar values (str, int, float, bool; None becomes "")."""
+        """Build from a mapping of scalar values (str, int, float, bool; None becomes "").
+
+        Keys follow Archy: at least one character, no leading or trailing whitespace, and
+        (so that `{{key}}` can be written) no braces or line breaks."""
+        for key in mapping:
+            _check_key(str(key))
         return cls(values={str(key): _scalar_to_text(str(key), value) for key, value in mapping.items()})
 
     @classmethod
@@ -147,6 +166,19 @@ def _mapping_or_empty(value: object, where: str) -> Mapping[str, object]:
     return value
 
 
+def _check_key(key: str) -> None:
+    if not key or key != key.strip():
+        raise FlowYamlError(
+            f"substitution key {key!r} is empty or has leading/trailing whitespace",
+            hint="Archy requires keys of at least one character without surrounding whitespace",
+        )
+    if any(char in key for char in "{}\n\r"):
+        raise FlowYamlError(
+            f"substitution key {key!r} contains a brace or a line break",
+            hint="a placeholder is written {{key}}: the key cannot contain braces",
+        )
+
+
 def _scalar_to_text(key: str, value: object) -> str:
     if value is None:
         return ""
@@ -160,6 +192,13 @@ def _scalar_to_text(key: str, value: object) -> str:
     )
 
 
+@dataclass(frozen=True)
+class UnsafeValue:
+    key: str
+    line: int
+    reason: str
+
+
 @dataclass
 class SubstitutedText:
     """Text ready for the YAML parser, and what is needed to undo the neutral tokens."""
@@ -170,6 +209,13 @@ class SubstitutedText:
     """Keys without a value, sorted, each once."""
     first_unresolved_line: dict[str, int] = field(default_factory=dict)
     resolved: list[str] = field(default_factory=list)
+    unresolved_reasons: dict[str, str] = field(default_factory=dict)
+    """Why a placeholder did not match although a similar key has a value (`{{ key }}`)."""
+    unsafe: list[UnsafeValue] = field(default_factory=list)
+    """Values that would not mean themselves where they land (an error for every caller)."""
+    archy_text: str = ""
+    """The text exactly as Archy/Terraform deploy it: values verbatim, unresolved placeholders
+    left as written."""
 
     def restore(self, text: str) -> str:
         """Put the original placeholder text back in place of neutral tokens."""
@@ -179,30 +225,44 @@ class SubstitutedText:
 
 
 def substitute_placeholders(text: str, values: Mapping[str, str]) -> SubstitutedText:
-    """Fill `{{key}}` / `${key}` placeholders from `values`; neutral tokens for the rest.
+    """Fill `{{key}}` / `${key}` placeholders from `values` verbatim; neutral tokens for the rest.
 
-    Placeholders inside YAML comments are left alone and not reported.
+    Placeholders inside YAML comments are left alone and not reported. Values that would change
+    meaning where they land are listed in `unsafe` (see the module docstring).
     """
     result = SubstitutedText(text=text)
     unresolved: set[str] = set()
     resolved: set[str] = set()
     token_for_placeholder: dict[str, str] = {}
     out_lines: list[str] = []
+    archy_lines: list[str] = []
     for line_number, (line, contexts) in enumerate(_lines_with_contexts(text), start=1):
         pieces: list[str] = []
+        archy_pieces: list[str] = []
         cursor = 0
         for match in PLACEHOLDER_PATTERN.finditer(line):
             context = contexts(match.start(), match.end())
             if context == "comment":
                 continue
             pieces.append(line[cursor : match.start()])
+            archy_pieces.append(line[cursor : match.start()])
             key = placeholder_key(match)
             if key in values:
                 resolved.add(key)
-                pieces.append(_render_value(values[key], context))
+                value = values[key]
+                reason = _unsafe_reason(value, context, line, match.start(), match.end())
+                if reason is not None:
+                    result.unsafe.append(UnsafeValue(key, line_number, reason))
+                pieces.append(value)
+                archy_pieces.append(value)
             else:
                 unresolved.add(key)
                 result.first_unresolved_line.setdefault(key, line_number)
+                if key.strip() != key and key.strip() in values:
+                    result.unresolved_reasons[key] = (
+                        f"'{{{{{key}}}}}' has spaces inside the braces; Archy and Terraform only "
+                        f"replace '{{{{{key.strip()}}}}}'"
+                    )
                 original = match.group(0)
                 token = token_for_placeholder.get(original)
                 if token is None:
@@ -210,23 +270,72 @@ def substitute_placeholders(text: str, values: Mapping[str, str]) -> Substituted
                     token_for_placeholder[original] = token
                     result.token_to_placeholder[token] = original
                 pieces.append(token)
+                archy_pieces.append(original)
             cursor = match.end()
         pieces.append(line[cursor:])
+        archy_pieces.append(line[cursor:])
         out_lines.append("".join(pieces))
+        archy_lines.append("".join(archy_pieces))
     result.text = "\n".join(out_lines)
+    result.archy_text = "\n".join(archy_lines)
     result.unresolved = sorted(unresolved)
     result.resolved = sorted(resolved)
     return result
 
 
-def _render_value(value: str, context: PlaceholderContext) -> str:
+def _unsafe_reason(value: str, context: PlaceholderContext, line: str, start: int, end: int) -> str | None:
+    """Why `value`, inserted verbatim at line[start:end], would not be read as itself."""
+    if "\n" in value or "\r" in value:
+        return "it contains a line break, which changes the YAML structure around it"
+    if '"' in value and _in_expression(line, start):
+        return "it contains '\"', which would end the expression's string literal"
     if context == "double":
-        return json.dumps(value, ensure_ascii=False)[1:-1]
+        if '"' in value or "\\" in value:
+            return "it contains '\"' or '\\', which end or escape the double-quoted YAML string it is in"
+        return None
     if context == "single":
-        return value.replace("'", "''")
-    if context == "plain_whole" and not _is_plain_safe(value):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+        quote = "'" in value
+        return 'it contains "\'", which ends the single-quoted YAML string it is in' if quote else None
+    if context == "block":
+        return None
+    starts = _opens_plain_scalar(line, start)
+    ends = _closes_plain_scalar(line, end)
+    if ": " in value or (value.endswith(":") and not ends):
+        return "it contains ': ', which YAML reads as a mapping in an unquoted value"
+    if value.endswith(":"):
+        return "it ends with ':', which YAML reads as a mapping key in an unquoted value"
+    if " #" in value or "\t#" in value:
+        return "it contains ' #', which starts a YAML comment in an unquoted value (the rest is dropped)"
+    if starts and value and value[0] in _PLAIN_UNSAFE_START:
+        return f"it starts with {value[0]!r}, a YAML indicator at the start of an unquoted value"
+    if (starts and value != value.lstrip()) or (ends and value != value.rstrip()):
+        return "it has leading or trailing spaces, which YAML drops from an unquoted value"
+    if starts and ends and context == "plain_whole" and not _reads_as_itself(value):
+        return "YAML would read it as a number or null whose text differs from the value"
+    return None
+
+
+def _in_expression(line: str, start: int) -> bool:
+    """The placeholder sits in the value of an `exp:` key (an Architect expression)."""
+    return re.search(r"(?:^|[\s{,])exp\s*:\s", line[:start]) is not None
+
+
+def _reads_as_itself(value: str) -> bool:
+    from flowops.flowyaml.loader import load_architect_yaml
+
+    try:
+        loaded = load_architect_yaml(value)
+    except yaml.YAMLError:
+        return False
+    if isinstance(loaded, str):
+        return loaded == value
+    if isinstance(loaded, bool):
+        return value in ("true", "false")
+    if isinstance(loaded, int):
+        return str(loaded) == value
+    if isinstance(loaded, float):
+        return repr(loaded) == value or str(loaded) == value
+    return False
 
 
 def _is_plain_safe(value: str) -> bool:
@@ -255,24 +364,30 @@ class _LineContexts:
         return "plain_whole" if _is_whole_plain_scalar(self._line, start, end) else "plain_part"
 
 
-def _is_whole_plain_scalar(line: str, start: int, end: int) -> bool:
+def _opens_plain_scalar(line: str, start: int) -> bool:
     before = line[:start]
     stripped_before = before.rstrip()
-    opens_scalar = (
+    return (
         stripped_before == ""
         or stripped_before[-1] in "[{,"
         or (stripped_before[-1] in ":-?" and before != stripped_before)
     )
+
+
+def _closes_plain_scalar(line: str, end: int) -> bool:
     after = line[end:]
     stripped_after = after.lstrip()
-    closes_scalar = (
+    return (
         stripped_after == ""
         or stripped_after[0] in ",]}"
         or (stripped_after.startswith("#") and after != stripped_after)
         or stripped_after == ":"
         or stripped_after.startswith(": ")
     )
-    return opens_scalar and closes_scalar
+
+
+def _is_whole_plain_scalar(line: str, start: int, end: int) -> bool:
+    return _opens_plain_scalar(line, start) and _closes_plain_scalar(line, end)
 
 
 def _lines_with_contexts(text: str) -> Iterable[tuple[str, _LineContexts]]:

@@ -196,7 +196,8 @@ def _parse(
         where = f"line {error.line}" if error.line else "the flow YAML"
         found.error("YAML_INVALID", where, str(error), error.hint or "fix the YAML")
         return None, None
-    deployed = substitute_placeholders(normalise_yaml_text(text), dict(substitutions)).text
+    # Exactly what Archy and the Terraform provider would upload (values verbatim).
+    deployed = substitute_placeholders(normalise_yaml_text(text), dict(substitutions)).archy_text
     return document, deployed
 
 

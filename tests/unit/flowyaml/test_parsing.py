@@ -180,22 +180,46 @@ def test_strict_placeholders_raise_with_the_line() -> None:
 
 
 @pytest.mark.parametrize(
-    ("template", "value"),
+    ("template", "value", "reason"),
     [
-        ("tts: {{v}}", "Sorry: we failed, # try later"),  # unquoted whole value needing quotes
-        ('tts: "Say {{v}} now"', 'a "quoted" \\ word'),  # inside double quotes
-        ("tts: 'Say {{v}} now'", "it's"),  # inside single quotes
-        ("tts: {{v}}", "*not an alias"),  # YAML indicator at the start
+        ("tts: {{v}}", "Sorry: we failed", "contains ': '"),  # unquoted value needing quotes
+        ("tts: {{v}}", "Sorry # try later", "starts a YAML comment"),
+        ('tts: "Say {{v}} now"', 'a "quoted" word', "double-quoted"),  # inside double quotes
+        ('tts: "Say {{v}} now"', "back\\slash", "double-quoted"),
+        ("tts: 'Say {{v}} now'", "it's", "single-quoted"),  # inside single quotes
+        ("tts: {{v}}", "*not an alias", "starts with '*'"),  # YAML indicator at the start
+        ("tts: {{v}}", "007", "number or null"),  # read as the number 7
+        ('exp: \'Append("{{v}}", "x")\'', 'say "hi"', "expression's string literal"),
+        ("tts: {{v}}", "two\nlines", "line break"),
     ],
 )
-def test_substituted_values_cannot_break_the_yaml(template: str, value: str) -> None:
-    # Given a value with YAML-special characters in various positions
+def test_values_that_would_change_meaning_are_errors_not_escapes(
+    template: str, value: str, reason: str
+) -> None:
+    # Given a value that Archy and Terraform would insert verbatim where it changes the YAML
     text = flow(f"name: Flow\ninitialGreeting:\n  {template}")
-    # When substituted and parsed
+    # When substituted / Then one error naming the key, the line and why (never the value)
+    with pytest.raises(FlowYamlError) as caught:
+        parse_flow_yaml(text, {"v": value})
+    assert reason in str(caught.value) and "'v'" in str(caught.value)
+    assert caught.value.line == 4
+    assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "expected"),
+    [
+        ('tts: "{{v}}"', "Sorry: we failed, # try later", "Sorry: we failed, # try later"),
+        ("tts: '{{v}}'", '*a "quoted" \\ word', '*a "quoted" \\ word'),
+        ("tts: Hello {{v}}", "Ann-Marie", "Hello Ann-Marie"),
+        ('exp: "ToAudioTTS(\\"{{v}}\\")"', "no quotes here", 'ToAudioTTS("no quotes here")'),
+    ],
+)
+def test_safe_values_are_inserted_verbatim_as_archy_does(template: str, value: str, expected: str) -> None:
+    text = flow(f"name: Flow\ninitialGreeting:\n  {template}")
     document = parse_flow_yaml(text, {"v": value})
-    # Then the text arrives intact
-    expected = template.split(": ", 1)[1].strip("'\"").replace("{{v}}", value)
-    assert document.raw["inboundCall"]["initialGreeting"]["tts"] == expected
+    key = template.split(":", 1)[0]
+    assert document.raw["inboundCall"]["initialGreeting"][key] == expected
 
 
 def test_partial_placeholder_keys_and_dollar_placeholders_substitute() -> None:
