@@ -59,7 +59,7 @@ OUTPUT_PUBLISH_STATE_MACHINE = "PublishStateMachineArn"
 OUTPUT_TRACE_STATE_MACHINE = "TraceStateMachineArn"
 OUTPUT_API_URL = "PublishWebhookUrl"
 OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
-# Not output by the stack yet (asked for in docs/handoff/cli-targets.md); read when present.
+# Not output by the stack yet (asked for in docs/architecture/cli-targets.md); read when present.
 OUTPUT_ORG_KEY = "OrgKey"
 
 # Without these the CLI cannot do its job against the stack; the others are read when present.
