@@ -25,6 +25,7 @@ Only the resource types that matter are asked for (`resourceType=`, see
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -51,10 +52,13 @@ from flowops.scan.errors import (
     MalformedDataActionRecordError,
     MalformedFlowRecordError,
     PreviousLockUnreadableError,
+    ScanError,
 )
 from flowops.scan.keys import data_action_versions_key, failed_objects_key, listing_key, page_key
 from flowops.scan.listing import list_all_flows
 from flowops.scan.models import (
+    MAX_FLOWS_PAGE_SIZE,
+    MAX_SCAN_PAGES,
     DataActionVersions,
     FailedObject,
     FailedObjects,
@@ -98,6 +102,7 @@ def plan_flow_pages(
         # One checked listing for the whole scan (see listing.py): the page steps read their
         # slice of it, so a flow created or deleted meanwhile never shifts one page onto another.
         listing = list_all_flows(source)
+        page_size = _fitting_page_size(len(listing.flows), page_size)
         slices = [
             listing.flows[start : start + page_size] for start in range(0, len(listing.flows), page_size)
         ]
@@ -109,6 +114,10 @@ def plan_flow_pages(
         total_flows, listing_passes, listing_stable = len(listing.flows), listing.passes, listing.stable
     else:
         first = source.flows_page(1, page_size)
+        fitting = _fitting_page_size(int(first.total), page_size)
+        if fitting != page_size:
+            page_size = fitting
+            first = source.flows_page(1, page_size)
         pages = [PageDescriptor(page_number=number) for number in range(1, max(0, int(first.page_count)) + 1)]
         total_flows, listing_passes, listing_stable = int(first.total), 1, True
     versions_key = None
@@ -139,6 +148,20 @@ def plan_flow_pages(
         failed_objects_key=failed_key,
         api_calls=source.total_api_calls - calls_before,
     )
+
+
+def _fitting_page_size(total_flows: int, page_size: int) -> int:
+    """`page_size`, raised when the org needs more than MAX_SCAN_PAGES pages of it (one
+    execution's history holds that many Map iterations); ScanError when even 500 do not fit."""
+    if math.ceil(total_flows / page_size) <= MAX_SCAN_PAGES:
+        return page_size
+    raised = min(MAX_FLOWS_PAGE_SIZE, math.ceil(total_flows / MAX_SCAN_PAGES))
+    if math.ceil(total_flows / raised) > MAX_SCAN_PAGES:
+        raise ScanError(
+            f"the org has {total_flows} flows: more than {MAX_SCAN_PAGES} pages of "
+            f"{MAX_FLOWS_PAGE_SIZE}, the most one scan execution can read"
+        )
+    return raised
 
 
 def _all_failed_objects(build: Mapping[str, Any]) -> list[FailedObject]:
