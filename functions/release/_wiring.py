@@ -33,9 +33,11 @@ tracer = get_tracer()
 def ports() -> ReleasePorts:
     storage = storage_settings()
     genesys = genesys_settings()
+    deployment = DeploymentSettings()
     return ReleasePorts(
         org=storage.flowops_org,
-        environment=DeploymentSettings().flowops_environment,
+        environment=deployment.flowops_environment,
+        approval_required=deployment.flowops_approval_required,
         genesys=LazyGenesysClient(genesys),  # type: ignore[arg-type]
         artifacts=artifacts(storage),
         runs=runs(storage),

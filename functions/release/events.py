@@ -72,3 +72,11 @@ class VerifyRestoredEvent(_Event):
 
 class RolledBackEvent(PreparedEvent):
     rollback: RollbackPlan
+
+
+class ApprovalEvent(PreparedEvent):
+    token: str
+
+
+class NotApprovedEvent(PreparedEvent):
+    failure: StepFailure

@@ -64,6 +64,8 @@ class PublishWorkflowConstruct(Construct):
         # pointer; the audit table is append-only.
         read_objects = [bucket.grant_read]
         read_and_write_objects = [bucket.grant_read, bucket.grant_put]
+        # Texts cut from the state are stored in full (`state/<org>/<sha256>.json`): write only.
+        spill_objects = [bucket.grant_put]
         run_state = [state.grant_read_write_data]
         # Appends are idempotent by event id: a put that finds its item reads it back to compare.
         append_audit: list[Grant] = [
@@ -88,10 +90,12 @@ class PublishWorkflowConstruct(Construct):
                 step("SnapshotFlowVersion", "snapshot", 420, *read_and_write_objects, *run_state),
                 # Reads the YAML to deploy; nothing else.
                 step("StartFlowPublish", "start_publish", 60, *read_objects),
-                # Polls the job (publish and rollback alike) and the flow: Genesys only.
-                step("CheckFlowJob", "check_job", 60),
-                # Reads the flow, runs a validate job, queries execution data: Genesys only.
-                step("CheckPublishHealth", "health_check", 300),
+                # Polls the job (publish and rollback alike) and the flow; writes the full job
+                # messages when they are too many for the state (flowops.statepayload).
+                step("CheckFlowJob", "check_job", 60, *spill_objects),
+                # Reads the flow, runs a validate job, queries execution data; writes the full
+                # validate-job messages when they are too many for the state.
+                step("CheckPublishHealth", "health_check", 300, *spill_objects),
                 # Stores the new version's YAML and lock, advances the pointer, run, audit, lease.
                 step(
                     "RecordFlowRelease",

@@ -30,12 +30,16 @@ from infra.constructs.workflow import (
     add_step_functions,
     invoke_step,
     retry_genesys_calls,
+    retry_lambda_errors,
     retry_store_calls,
     workflow_state_machine,
 )
 from infra.environment import EnvironmentConfig
 
-STATE_MACHINE_TIMEOUT = Duration.hours(12)
+STATE_MACHINE_TIMEOUT = Duration.hours(48)
+APPROVAL_WINDOW = Duration.hours(24)
+"""How long a release waits for `flowops approve` (its leases are held that much longer)."""
+PROMOTION_CONTEXT_KEY = "flowops:promotion"
 RELEASE_MAX_CONCURRENCY = 4
 """Flows of one wave deployed at once. Each deploy is ~4 calls plus polls; 4 in parallel stays
 far below Genesys' 300 requests/minute per client even while a scan runs."""
@@ -60,11 +64,19 @@ class ReleaseWorkflowConstruct(Construct):
             lambda grantee: audit.grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem")
         ]
 
+        promotion = self.node.try_get_context(PROMOTION_CONTEXT_KEY) or {}
+        approval_required = config.name in (promotion.get("approval") or [])
+
         def step(
-            function_id: str, module: str, seconds: int, *grants: Grant, genesys: bool = True
+            function_id: str, module: str, seconds: int, *grants: Grant, genesys: bool = True, **env: str
         ) -> StepFunction:
             return StepFunction(
-                function_id, module, Duration.seconds(seconds), grants=grants, calls_genesys=genesys
+                function_id,
+                module,
+                Duration.seconds(seconds),
+                grants=grants,
+                calls_genesys=genesys,
+                environment=env,
             )
 
         self.functions: dict[str, lambda_.Function] = add_step_functions(
@@ -73,7 +85,15 @@ class ReleaseWorkflowConstruct(Construct):
             [
                 # Reads the bundle and the lock; plans against the org (exports); writes plan,
                 # YAML and snapshots; the record, leases and audit.
-                step("PrepareRelease", "prepare", 900, *objects, *records, *append_audit),
+                step(
+                    "PrepareRelease",
+                    "prepare",
+                    900,
+                    *objects,
+                    *records,
+                    *append_audit,
+                    FLOWOPS_APPROVAL_REQUIRED=str(approval_required).lower(),
+                ),
                 step("StartReleaseFlowPublish", "start_publish", 60, *read_objects),
                 step("CheckReleaseFlowJob", "check_job", 60),
                 step("CheckReleaseFlowHealth", "health_check", 300, *objects),
@@ -94,6 +114,19 @@ class ReleaseWorkflowConstruct(Construct):
                     "RecordReleaseRolledBack",
                     "record_rolled_back",
                     120,
+                    *objects,
+                    *records,
+                    *append_audit,
+                    genesys=False,
+                ),
+                # Keeps the approval's task token in the state table; audit.
+                step(
+                    "RequestReleaseApproval", "request_approval", 30, *records, *append_audit, genesys=False
+                ),
+                step(
+                    "RecordReleaseNotApproved",
+                    "record_not_approved",
+                    60,
                     *objects,
                     *records,
                     *append_audit,
@@ -344,10 +377,46 @@ class ReleaseWorkflowConstruct(Construct):
         retry_store_calls(record_release)
         # Everything is published: a recording failure must not roll a good release back.
         record_release.add_catch(unrecorded, errors=["States.ALL"], result_path="$.failure")
+        # -- approval (environments listed in cdk.json flowops:promotion.approval) ---------------
+        wait_for_approval = tasks.LambdaInvoke(
+            self,
+            "WaitForApproval",
+            lambda_function=f["RequestReleaseApproval"],
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {"run": run, "prepared": prepared, "requester": requester, "token": sfn.JsonPath.task_token}
+            ),
+            retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(APPROVAL_WINDOW),
+            result_path="$.approval",
+        )
+        retry_lambda_errors(wait_for_approval)
+        record_not_approved = invoke_step(
+            self,
+            "RecordNotApproved",
+            f["RecordReleaseNotApproved"],
+            {
+                "run": run,
+                "prepared": prepared,
+                "requester": requester,
+                "failure": sfn.JsonPath.object_at("$.failure"),
+            },
+            "$.outcome",
+        )
+        retry_store_calls(record_not_approved)
+        not_approved = sfn.Fail(
+            self, "ReleaseNotApproved", error="Release.NotApproved", cause_path="$.outcome.cause"
+        )
+        record_not_approved.add_catch(not_approved, errors=["States.ALL"], result_path="$.record_failure")
+        record_not_approved.next(not_approved)
+        wait_for_approval.add_catch(record_not_approved, errors=["States.ALL"], result_path="$.failure")
+        wait_for_approval.next(publish_waves)
+
         definition = start.next(prepare).next(
             sfn.Choice(self, "IsTheReleaseValid")
             .when(sfn.Condition.boolean_equals("$.prepared.ok", False), invalid)
             .when(sfn.Condition.boolean_equals("$.prepared.nothing_to_do", True), nothing)
+            .when(sfn.Condition.boolean_equals("$.prepared.approval_required", True), wait_for_approval)
             .otherwise(publish_waves)
         )
         publish_waves.next(record_release).next(released)

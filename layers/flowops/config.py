@@ -70,3 +70,6 @@ class DeploymentSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     flowops_environment: str = Field(default="", description="the stack's environment name")
+    flowops_approval_required: bool = Field(
+        default=False, description="releases wait for `flowops approve` (cdk.json flowops:promotion.approval)"
+    )

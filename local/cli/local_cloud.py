@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from infra.constants import (
     STACK_NAME_PREFIX,
 )
 from local.cli import exit_codes
+from local.cli.terminal import CliError, fail, safe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS_FILE = PROJECT_ROOT / ".flowops" / "local" / "endpoints.json"
@@ -57,7 +59,7 @@ OUTPUT_PUBLISH_STATE_MACHINE = "PublishStateMachineArn"
 OUTPUT_TRACE_STATE_MACHINE = "TraceStateMachineArn"
 OUTPUT_API_URL = "PublishWebhookUrl"
 OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
-# Not output by the stack yet (asked for in docs/handoff/cli-targets.md); read when present.
+# Not output by the stack yet (asked for in docs/architecture/cli-targets.md); read when present.
 OUTPUT_ORG_KEY = "OrgKey"
 
 # Without these the CLI cannot do its job against the stack; the others are read when present.
@@ -349,6 +351,42 @@ def connect(selection: TargetSelection | None = None) -> CloudConnection:
     return connection
 
 
+EMBEDDED_ONLY_OPTIONS = ("flows", "seed", "org_file", "faults")
+
+
+def embedded_options_given(ctx: Any, names: tuple[str, ...] = EMBEDDED_ONLY_OPTIONS) -> list[str]:
+    """The embedded-cloud options the user typed (or set in the environment) on this command."""
+    given = []
+    for name in names:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in {"COMMANDLINE", "ENVIRONMENT"}:
+            given.append("--" + name.replace("_", "-"))
+    return given
+
+
+def refuse_embedded_options(ctx: Any, connection: CloudConnection) -> None:
+    """`--flows`, `--seed`, `--org-file`, `--faults` shape an EMBEDDED cloud. Against a running
+    `local up` or a deployed stack they cannot apply: silently ignoring them would answer a
+    different question than the one asked, so they are a usage error."""
+    given = embedded_options_given(ctx)
+    if not given:
+        return
+    where = (
+        "`flowops local up` is running"
+        if connection.is_local
+        else f"the command runs against the deployed stack {connection.stack_name or ''}".rstrip()
+    )
+    raise CliError(
+        f"{', '.join(given)} apply to an embedded cloud only, and {where}: "
+        + (
+            "restart `local up` with them, or stop it to use an embedded cloud"
+            if connection.is_local
+            else "drop them"
+        ),
+        exit_codes.USAGE_ERROR,
+    )
+
+
 def read_current_lock(connection: CloudConnection) -> Any:
     """The org's current lock, read and verified through `flowops.store`."""
     from flowops.lock import parse_lock
@@ -473,11 +511,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 @local_app.command("up")
 def up(
     flows: Annotated[int, typer.Option(help="Flows in the generated org.", min=1)] = 200,
@@ -492,41 +525,59 @@ def up(
         int, typer.Option(help="Port of the local webhook API on 127.0.0.1 (0 picks a free one).")
     ] = 0,
 ) -> None:
-    """Run the simulator, the AWS emulation and the webhook API until Ctrl-C."""
+    """Run the simulator, the AWS emulation and the webhook API until Ctrl-C.
+
+    Prints a summary and where its logs go; everything the handlers and servers print while
+    it runs (JSON logs, request lines) goes to `.flowops/logs/local-up-*.log`, not here."""
+    from local.cli.files import logs_to_file
     from local.webhook_server import LocalWebhookServer, WebhookFunctionMissingError, WebhookServerError
 
-    try:
-        with (
-            embedded_cloud(
-                flows=flows,
-                seed=seed,
-                org_file=org_file,
-                faults=faults,
-                time_scale=time_scale,
-                mode="server",
-                aws_port=aws_port,
-            ) as embedded,
-            LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
-        ):
-            connection = embedded.connection.model_copy(update={"webhook_url": webhook.publish_url})
-            write_endpoints(connection)
-            typer.echo(f"genesys simulator   {connection.genesys_base_url}")
-            typer.echo(f"aws emulation       {connection.aws_endpoint_url}  (region {connection.region})")
-            typer.echo(f"artifacts bucket    {connection.artifacts_bucket}")
-            typer.echo(f"state table         {connection.state_table}")
-            typer.echo(f"scan state machine  {connection.scan_state_machine_arn}")
-            typer.echo(f"webhook api         {connection.webhook_url}")
-            typer.echo("ready: `flowops scan` and `flowops graph` now talk to this cloud. Ctrl-C stops.")
-            try:
-                _wait_for_interrupt()
-            except KeyboardInterrupt:
-                typer.echo("stopping", err=True)
-            finally:
-                remove_endpoints()
-    except EmbeddedCloudError as error:
-        raise _fail(str(error), error.exit_code) from None
-    except (WebhookFunctionMissingError, WebhookServerError) as error:
-        raise _fail(f"cannot serve the webhook API: {error}", exit_codes.UNREACHABLE) from None
+    terminal_out, terminal_err = sys.stdout, sys.stderr
+    failure: tuple[str, int] | None = None
+    with logs_to_file("local-up", capture_stderr=True) as log_path:
+        try:
+            with (
+                embedded_cloud(
+                    flows=flows,
+                    seed=seed,
+                    org_file=org_file,
+                    faults=faults,
+                    time_scale=time_scale,
+                    mode="server",
+                    aws_port=aws_port,
+                ) as embedded,
+                LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
+            ):
+                connection = embedded.connection.model_copy(update={"webhook_url": webhook.publish_url})
+                write_endpoints(connection)
+                org_source = str(org_file) if org_file else f"generated, {flows} flows, seed {seed}"
+                rows = [
+                    ("genesys simulator", f"{connection.genesys_base_url}  (org: {org_source})"),
+                    ("aws emulation", f"{connection.aws_endpoint_url}  (region {connection.region})"),
+                    ("webhook api", str(connection.webhook_url)),
+                    ("artifacts bucket", connection.artifacts_bucket),
+                    ("state table", connection.state_table),
+                    ("logs", str(log_path)),
+                ]
+                for label, value in rows:
+                    print(f"{label:<18} {safe(value)}", file=terminal_out, flush=True)
+                print(
+                    "ready: other flowops commands in this directory now use this cloud. Ctrl-C stops.",
+                    file=terminal_out,
+                    flush=True,
+                )
+                try:
+                    _wait_for_interrupt()
+                except KeyboardInterrupt:
+                    print("stopping", file=terminal_err, flush=True)
+                finally:
+                    remove_endpoints()
+        except EmbeddedCloudError as error:
+            failure = (str(error), error.exit_code)
+        except (WebhookFunctionMissingError, WebhookServerError) as error:
+            failure = (f"cannot serve the webhook API: {error}", exit_codes.UNREACHABLE)
+    if failure is not None:
+        raise fail(f"{failure[0]} (logs: {log_path})", failure[1])
 
 
 def register(app: typer.Typer) -> None:

@@ -585,8 +585,239 @@ def releases_show(
     raise typer.Exit(exit_codes.OK)
 
 
+# ---- promote / approve ---------------------------------------------------------------------------
+
+
+def promotion_chain() -> Any:
+    from flowops.release.promotion import chain_from_context
+
+    from local.cli.local_cloud import PROJECT_ROOT
+
+    try:
+        context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    except (OSError, ValueError) as error:
+        raise ReleaseCommandError(f"cannot read cdk.json: {error}", exit_codes.USAGE_ERROR) from None
+    return chain_from_context(context)
+
+
+def environment_endpoints_file(environment: str) -> Path:
+    from local.cli.local_cloud import endpoints_file
+
+    return endpoints_file().with_name(f"endpoints-{environment}.json")
+
+
+def connect_environment(environment: str) -> CloudConnection:
+    """The stack of `environment`: its `flowops local up --envs` cloud, else (`--target aws`) the
+    stack `Flowops-<environment>`, else the one cloud every command talks to."""
+    from local.cli.local_cloud import (
+        STACK_NAME_PREFIX,
+        Target,
+        connect,
+        deployed_stack_from_outputs,
+        running_local_cloud,
+        selected_target,
+    )
+
+    local = running_local_cloud(environment_endpoints_file(environment))
+    if local is not None:
+        return local
+    selection = selected_target()
+    if selection.target is Target.AWS:
+        return deployed_stack_from_outputs(
+            selection.model_copy(update={"stack": f"{STACK_NAME_PREFIX}-{environment}"})
+        )
+    return connect()
+
+
+def _stores(connection: CloudConnection) -> tuple[Any, Any, Any]:
+    from flowops.store import ArtifactStore, AuditLog, RunStore
+
+    return (
+        ArtifactStore(connection.artifacts_bucket, connection.client("s3")),
+        RunStore(connection.state_table, connection.client("dynamodb")),
+        AuditLog(connection.audit_table, connection.client("dynamodb")),
+    )
+
+
+def promote_release(
+    release: str,
+    to_environment: str,
+    *,
+    reason: str,
+    timeout: float,
+    on_state: Any = None,
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Check, copy the bundle, start the release in the next environment and follow it (until it
+    ends or waits for approval). (execution summary, target record, release id)."""
+    from flowops.release.bundle import parse_bundle
+    from flowops.release.errors import ReleaseError
+    from flowops.release.promotion import check_promotion
+
+    chain = promotion_chain()
+    try:
+        previous = chain.previous(to_environment)
+    except ReleaseError as error:
+        raise ReleaseCommandError(error.message, exit_codes.USAGE_ERROR) from None
+    if previous is None:
+        raise ReleaseCommandError(
+            f"{to_environment!r} is the first environment of the chain: use `flowops release`",
+            exit_codes.USAGE_ERROR,
+        )
+    source = connect_environment(previous)
+    record = release_outcome(source, release)
+    try:
+        check_promotion(release, record, to_environment, chain)
+    except ReleaseError as error:
+        raise ReleaseCommandError(f"promotion refused: {error.message}", exit_codes.FAILURE_FOUND) from None
+    artifacts, _, _ = _stores(source)
+    details = record["details"]
+    try:
+        bundle = parse_bundle(
+            artifacts.get_bytes(details["bundle_key"]), expected_sha256=details["bundle_sha256"]
+        )
+        bundle.substitutions(to_environment)
+    except ReleaseError as error:
+        raise ReleaseCommandError(f"promotion refused: {error.message}", exit_codes.USAGE_ERROR) from None
+    target = connect_environment(to_environment)
+    execution_arn, release_id = start_release(
+        target, bundle, to_environment, reason=reason, promoted_from=f"{previous}:{release}"
+    )
+    summary = follow_until_approval(target, execution_arn, timeout=timeout, on_state=on_state)
+    summary["name"] = release_id
+    return summary, release_outcome(target, release_id), release_id
+
+
+def follow_until_approval(
+    connection: CloudConnection, execution_arn: str, *, timeout: float, on_state: Any = None
+) -> dict[str, Any]:
+    """Follow the execution to its end, or until it waits for `flowops approve` (status WAITING)."""
+    import time
+
+    sfn = connection.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if e.get("stateEnteredEventDetails")]
+        for state in entered[seen:]:
+            if on_state is not None:
+                on_state(state)
+        seen = len(entered)
+        if description["status"] != "RUNNING":
+            return {
+                "status": description["status"],
+                "error": description.get("error"),
+                "cause": description.get("cause"),
+                "states": entered,
+            }
+        if "WaitForApproval" in entered and any(e["type"] == "TaskSubmitted" for e in events):
+            return {"status": "WAITING_FOR_APPROVAL", "error": None, "cause": None, "states": entered}
+        if time.monotonic() > deadline:
+            raise ReleaseCommandError(f"execution still running after {timeout:.0f} s: {execution_arn}", 1)
+        time.sleep(0.2)
+
+
+def promote_command(
+    release: Annotated[str, typer.Argument(help="Release id that succeeded in the previous environment.")],
+    to_environment: Annotated[
+        str, typer.Option("--to", help="The next environment of the chain (cdk.json).")
+    ],
+    reason: Annotated[
+        str, typer.Option(help="Why (release record, audit trail).")
+    ] = "promoted with flowops CLI",
+    as_json: JsonOption = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 7200.0,
+) -> None:
+    """Release the SAME bundle to the next environment, with its substitutions.
+
+    Refused (exit 1) unless the release succeeded in the environment before it in the chain.
+    Exit 0: released, or waiting for `flowops approve` · 1: refused, invalid, rolled back."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        summary, record, release_id = promote_release(
+            release,
+            to_environment,
+            reason=reason,
+            timeout=timeout,
+            on_state=lambda state: typer.echo(f"→ {state}", err=True),
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise _exit_on(ReleaseCommandError(f"AWS: {error}", exit_codes.UNREACHABLE)) from None
+    except (ReleaseCommandError, OSError) as error:
+        raise _exit_on(error) from None
+    if as_json:
+        typer.echo(
+            json.dumps({"execution": summary, "record": record}, indent=2, sort_keys=True, default=str)
+        )
+    elif summary["status"] == "WAITING_FOR_APPROVAL":
+        typer.echo(
+            f"release {release_id} to {to_environment} waits for approval: flowops approve {release_id}"
+        )
+    else:
+        for line in render_release(summary, record):
+            typer.echo(line)
+    waiting = summary["status"] == "WAITING_FOR_APPROVAL"
+    raise typer.Exit(exit_codes.OK if waiting else _release_exit(summary))
+
+
+def approve_command(
+    release: Annotated[str, typer.Argument(help="Release id waiting for approval.")],
+    environment: Annotated[
+        str | None, typer.Option("--env", help="Environment of the release (default: the current cloud).")
+    ] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Refuse it: nothing is deployed.")] = False,
+    reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "",
+    follow: Annotated[bool, typer.Option(help="Follow the release after approving.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 7200.0,
+) -> None:
+    """Approve (or --reject) a release waiting before its first wave (Step Functions task token)."""
+    import os
+
+    from botocore.exceptions import BotoCoreError, ClientError
+    from flowops.release.errors import ReleaseError
+    from flowops.release.steps import approval_token, close_approval
+    from flowops.store.errors import RunTransitionError
+
+    who = os.environ.get("USER", "flowops-cli")
+    try:
+        connection = connect_environment(environment) if environment else _connected()
+        _, runs, audit = _stores(connection)
+        token = approval_token(runs, release)
+        close_approval(runs, audit, connection.org, release, approved=not reject, by=who, reason=reason)
+        sfn = connection.client("stepfunctions")
+        if reject:
+            sfn.send_task_failure(
+                taskToken=token, error="Release.Rejected", cause=f"rejected by {who}: {reason}"[:256]
+            )
+        else:
+            sfn.send_task_success(taskToken=token, output=json.dumps({"approved_by": who, "reason": reason}))
+        typer.echo(f"release {release} {'rejected' if reject else 'approved'} by {who}", err=True)
+        if not follow:
+            raise typer.Exit(exit_codes.OK)
+        arn = (
+            release_state_machine_arn(connection).replace(":stateMachine:", ":execution:", 1) + f":{release}"
+        )
+        summary = follow_release(connection, arn, timeout=timeout)
+        summary["name"] = release
+        record = release_outcome(connection, release)
+    except (ReleaseError, RunTransitionError) as error:
+        message = getattr(error, "message", str(error))
+        raise _exit_on(ReleaseCommandError(message, exit_codes.USAGE_ERROR)) from None
+    except (ClientError, BotoCoreError) as error:
+        raise _exit_on(ReleaseCommandError(f"AWS: {error}", exit_codes.UNREACHABLE)) from None
+    except ReleaseCommandError as error:
+        raise _exit_on(error) from None
+    for line in render_release(summary, record):
+        typer.echo(line)
+    raise typer.Exit(exit_codes.OK if reject else _release_exit(summary))
+
+
 def register(app: typer.Typer) -> None:
     app.command("export")(export_command)
     app.command("plan")(plan_command)
     app.command("release")(release_command)
     app.add_typer(releases_app, name="releases")
+    app.command("promote")(promote_command)
+    app.command("approve")(approve_command)

@@ -2,6 +2,17 @@
 
 While the index is not OPERATIONAL the answers are PARTIAL, as in a real org: a deterministic
 third of the dependencies (by a hash of consumer and resource ids) is missing.
+
+As hostile as a real org for the scan:
+- `consumedresources` needs `id`, `version` and a versioned `objectType` from the platform's enum
+  (400 otherwise; there is no SPEECHFLOW); `resourceType` values must be real types too.
+- a flow version the index does not know answers the real 404 "Could not find the dependency
+  object with specified ID and version": a deleted flow, a version that does not exist, a flow
+  marked `"indexed": false` or with an `indexError` in the org file (the latter also listed in
+  the build status's `failedObjects`), or one the `vanish` fault deletes as it is read.
+- the answer holds what the flow really uses AND the platform vocabulary every flow "uses"
+  (FLOWACTION, FLOWDATATYPE, LANGUAGE, SYSTEMPROMPT, TTSENGINE, TTSVOICE, STTENGINE: about 58
+  rows for a call flow, see `vocabulary.py`), filtered by `resourceType` as the real API does.
 """
 
 from __future__ import annotations
@@ -9,12 +20,16 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from flowops.flowtypes import DEPENDENCY_OBJECT_TYPES
+
 from local.simulator.model import FLOW_OBJECT_TYPES, KNOWN_OBJECT_TYPES, Dependency, Flow, FlowVersion
 from local.simulator.serialize import self_uri
 from local.simulator.state import SimulatorState
+from local.simulator.vocabulary import vocabulary_rows
 from local.simulator.web import Request, Response, Route, bad_request, compact, iso, not_found, paged
 
 _VERSIONED_TYPES = frozenset(FLOW_OBJECT_TYPES) | {"DATAACTION"}
+NOT_IN_INDEX = "Could not find the dependency object with specified ID and version"
 DEPENDENCY_TYPES: tuple[str, ...] = tuple(sorted(KNOWN_OBJECT_TYPES))
 
 
@@ -61,6 +76,19 @@ def _consumed(request: Request, flow: Flow, version: FlowVersion) -> list[Depend
     ]
 
 
+def _failed_objects(state: SimulatorState) -> list[dict[str, Any]]:
+    """Flows the index could not process: `indexError` in the org file, or the index-failed fault."""
+    failed = []
+    for flow in state.org.iter_flows():
+        code = flow.index_error or ("FLOW_PROCESSING_ERROR" if flow.id in state.faults.index_failed else None)
+        if code is None or flow.deleted:
+            continue
+        failed.append(
+            {"id": flow.id, "version": flow.published_version_id, "name": flow.name, "errorCode": code}
+        )
+    return sorted(failed, key=lambda item: item["id"])
+
+
 def get_build_status(request: Request) -> Response:
     state = request.state
     return Response(
@@ -69,7 +97,7 @@ def get_build_status(request: Request) -> Response:
                 "status": state.index_status,
                 "dateStarted": iso(state.index_started_at),
                 "dateCompleted": iso(state.index_completed_at),
-                "failedObjects": [],
+                "failedObjects": _failed_objects(state),
             }
         )
     )
@@ -91,12 +119,51 @@ def _require_flow(request: Request) -> Flow:
     return flow
 
 
+def _resource_types(request: Request) -> set[str]:
+    wanted = set(request.args("resourceType"))
+    invalid = sorted(wanted - DEPENDENCY_OBJECT_TYPES)
+    if invalid:
+        raise bad_request(
+            f"Invalid value(s) for parameter [resourceType]: {', '.join(invalid)}.", parameter="resourceType"
+        )
+    return wanted
+
+
 def consumed_resources(request: Request) -> Response:
-    flow = _require_flow(request)
-    version = _consumer_version(request, flow)
-    dependencies = _consumed(request, flow, version)
-    envelope = paged(request, dependencies)
-    envelope["entities"] = [dependency_json(request.state, d.id, d.version) for d in envelope["entities"]]
+    state = request.state
+    entity_id, version_id, object_type = request.arg("id"), request.arg("version"), request.arg("objectType")
+    if not entity_id or not version_id or not object_type:
+        # The SDK marks all three required; the platform answers 400 without them.
+        raise bad_request("The id, version and objectType query parameters are required.")
+    if object_type not in DEPENDENCY_OBJECT_TYPES:
+        raise bad_request(
+            f"Invalid value [{object_type}] for parameter [objectType].", parameter="objectType"
+        )
+    if object_type not in _VERSIONED_TYPES:
+        raise bad_request(
+            f"Object type {object_type} is not versioned: only versioned types are allowed here.",
+            parameter="objectType",
+        )
+    resource_types = _resource_types(request)
+    flow = state.org.flows.get(entity_id)
+    if flow is not None and entity_id in state.faults.vanish and not flow.deleted:
+        # Deleted between the scan's listing and this read (the fault fires once per flow).
+        flow.deleted = True
+    unindexed = flow is not None and (
+        not flow.indexed or flow.index_error is not None or flow.id in state.faults.index_failed
+    )
+    if flow is None or flow.deleted or flow.object_type != object_type or unindexed:
+        raise not_found(NOT_IN_INDEX)
+    version = flow.versions.get(version_id) or flow.versions.get(f"{version_id}.0")
+    if version is None:
+        raise not_found(NOT_IN_INDEX)
+    rows = [dependency_json(state, d.id, d.version) for d in _consumed(request, flow, version)]
+    rows += [
+        row
+        for row in vocabulary_rows(flow, version.version_id)
+        if not resource_types or row["type"] in resource_types
+    ]
+    envelope = paged(request, rows)
     return Response(body=envelope)
 
 

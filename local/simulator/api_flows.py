@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import uuid
 import zipfile
 from typing import Any
 
@@ -124,7 +125,32 @@ def list_flows(request: Request) -> Response:
     selected.sort(key=_SORT_KEYS[sort_by], reverse=descending)
     envelope = paged(request, selected)
     envelope["entities"] = [flow_json(state, flow) for flow in envelope["entities"]]
+    if state.faults.churn > 0:
+        _churn(request)
     return Response(body=envelope)
+
+
+def _churn(request: Request) -> None:
+    """The `churn` fault: after this page, someone deletes one flow and creates another, as
+    people do in Architect while a scan pages through a large org (offsets shift: a later page
+    skips a flow or repeats one). Counts down: the org settles after `churn` pages."""
+    state = request.state
+    state.faults.churn -= 1
+    rng = state.random()
+    live = sorted((f for f in state.org.iter_flows() if not f.deleted), key=lambda f: f.id)
+    if live:
+        live[rng.randrange(len(live))].deleted = True
+    number = sum(1 for _ in state.org.iter_flows()) + 1
+    flow = state.org.add_flow(
+        Flow(
+            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            name=f"Churn Flow {number:05d}",
+            flow_type="INBOUNDCALL",
+        )
+    )
+    at = state.now()
+    state.org.add_version(flow, FlowVersion("1.0", "PUBLISH", (), at, state.org.default_principal))
+    state.org.publish_version(flow, "1.0", at, state.org.default_principal)
 
 
 def get_flow(request: Request) -> Response:

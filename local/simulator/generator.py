@@ -10,7 +10,10 @@ What a generated org contains, and why (each is a case the pipeline must handle)
 - stale snapshots: a consumer pinned to an older version of a common module, or of a data
   action, than the one now published (needs-republish detection);
 - never-published flows that other flows transfer to;
-- execution data for a subset of flows within the 10 days before `now`.
+- execution data for a subset of flows within the 10 days before `now`;
+- flows of the types Archy does not deploy and dependency tracking covers differently (SPEECH:
+  no object type at all; EMAILSEND, BUSINESSPROCESS): nobody transfers to them, they are never
+  published by flowops, but the scan lists them and must cope.
 Flow YAML is rendered on demand from the version data (see archyaml.py), which keeps a
 20,000-flow org well under the time budget.
 """
@@ -26,7 +29,16 @@ from flowops.flowyaml.flow_types import flow_type_info
 from flowops.flowyaml.references import transfer_target_object_type
 
 from local.simulator.executions import generate_flow_runs
-from local.simulator.model import FLOW_TYPES, Dependency, Flow, FlowVersion, Org, OrgObject, Principal
+from local.simulator.model import (
+    FLOW_TYPES,
+    UNDEPLOYABLE_FLOW_TYPES,
+    Dependency,
+    Flow,
+    FlowVersion,
+    Org,
+    OrgObject,
+    Principal,
+)
 
 # 2025-01-06T00:00:00Z: the default "now" of a generated org, so that a bare
 # generate_org(flows, seed) is reproducible across runs.
@@ -135,7 +147,9 @@ def can_consume(flow_type: str, object_type: str) -> bool:
 
 
 def _flow_types(rng: random.Random, flow_count: int) -> list[str]:
-    all_types = list(FLOW_TYPES)
+    # The undeployable types are added afterwards (_add_undeployable_flows), so the random stream
+    # and every org an existing seed describes stay the same.
+    all_types = [flow_type for flow_type in FLOW_TYPES if flow_type not in UNDEPLOYABLE_FLOW_TYPES]
     types = all_types[: min(flow_count, len(all_types))]
     # Six more inbound call flows carry the planted cycle, self-loop and unpublished target.
     types.extend(["INBOUNDCALL"] * min(6, max(0, flow_count - len(types))))
@@ -237,7 +251,45 @@ def generate_org(flows: int = 200, seed: int = 1, now: float | None = None) -> O
         if rng.random() < 0.02:
             flow.locked_by = _OTHER_USER
     _add_execution_data(org, rng, all_flows, anchor, seed)
+    _add_undeployable_flows(org, all_flows, protected={f.id for f in inbound[:6]})
     return org
+
+
+# One flow in this many becomes each undeployable type (at least one each where possible).
+_UNDEPLOYABLE_SHARE = 150
+
+
+def _add_undeployable_flows(org: Org, flows: list[Flow], *, protected: set[str]) -> None:
+    """Turn a few flows nobody consumes into SPEECH / EMAILSEND / BUSINESSPROCESS flows.
+
+    Chosen by a hash of the id, among published flows no other flow references, with no
+    execution data and outside the planted cycle: nothing else in the org changes.
+    """
+    traced = {row["flowId"] for row in org.flow_instances.values()}
+    eligible = sorted(
+        (
+            f
+            for f in flows
+            if f.flow_type != "COMMONMODULE"
+            and f.published_version_id is not None
+            and not org.consumers.get(f.id)
+            and f.id not in traced
+            and f.id not in protected
+        ),
+        key=lambda f: (zlib.crc32(f.id.encode()), f.id),
+    )
+    per_type = max(1, len(flows) // _UNDEPLOYABLE_SHARE)
+    chosen = iter(eligible)
+    for flow_type in sorted(UNDEPLOYABLE_FLOW_TYPES):
+        for _ in range(per_type):
+            flow = next(chosen, None)
+            if flow is None:
+                return
+            flow.flow_type = flow_type
+            word = flow.name.split(" ", 1)[0]
+            kind = "".join(f" {c}" if c.isupper() else c for c in FLOW_TYPES[flow_type][1]).title().strip()
+            flow.name = f"{word} {kind} {flow.name.rsplit(' ', 1)[-1]}"
+            flow.description = f"Generated {kind.lower()} flow for {word.lower()}"
 
 
 # About one consumed data action in seven was published against an older action version.

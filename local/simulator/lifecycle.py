@@ -222,6 +222,14 @@ def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:
             job,
             f"An error occurred publishing flow '{document.name}': the flow could not be generated.",
         )
+        # A large broken flow: Architect reports one error per broken action.
+        for index in range(1, state.faults.job_errors):
+            _fail(
+                state,
+                job,
+                f"Action 'Transfer to ACD {index}' in task 'Main' of flow '{document.name}': Unable to "
+                f"find a queue named 'Support Queue {index}'.",
+            )
         return
 
     consumes: list[Dependency] = []

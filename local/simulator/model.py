@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Flow type (as the flows API spells it) -> (dependency-tracking object type, Architect YAML key).
+# The object types are the platform's (SDK 269 Dependency.type): SPEECH has none ("" here), so
+# dependency tracking cannot be asked about a speech flow at all.
 FLOW_TYPES: dict[str, tuple[str, str]] = {
     "INBOUNDCALL": ("INBOUNDCALLFLOW", "inboundCall"),
     "INQUEUECALL": ("INQUEUECALLFLOW", "inqueueCall"),
@@ -33,9 +35,15 @@ FLOW_TYPES: dict[str, tuple[str, str]] = {
     "INQUEUEEMAIL": ("INQUEUEEMAILFLOW", "inqueueEmail"),
     "INQUEUESHORTMESSAGE": ("INQUEUESHORTMESSAGEFLOW", "inqueueShortMessage"),
     "VOICESURVEY": ("VOICESURVEYFLOW", "voiceSurvey"),
+    "SPEECH": ("", "speech"),
+    "EMAILSEND": ("EMAILSENDFLOW", "emailSend"),
+    "BUSINESSPROCESS": ("BUSINESSPROCESSFLOW", "businessProcess"),
 }
+# Flow types whose flows Archy YAML does not describe: generated orgs keep them out of transfers
+# and publishes (what flowops can deploy), but list them and index them as a real org does.
+UNDEPLOYABLE_FLOW_TYPES = frozenset({"SPEECH", "EMAILSEND", "BUSINESSPROCESS"})
 FLOW_OBJECT_TYPES: dict[str, str] = {
-    object_type: flow_type for flow_type, (object_type, _) in FLOW_TYPES.items()
+    object_type: flow_type for flow_type, (object_type, _) in FLOW_TYPES.items() if object_type
 }
 YAML_KEY_TO_FLOW_TYPE: dict[str, str] = {
     yaml_key: flow_type for flow_type, (_, yaml_key) in FLOW_TYPES.items()
@@ -161,6 +169,10 @@ class Flow:
     current_operation: Operation | None = None
     published_at: float | None = None
     published_by: Principal | None = None
+    # Dependency index: False -> consumedresources answers the real 404 for this flow's versions;
+    # index_error -> listed in the build status's failedObjects with this errorCode (and 404s).
+    indexed: bool = True
+    index_error: str | None = None
 
     @property
     def object_type(self) -> str:

@@ -1,7 +1,8 @@
 """Loading an org from a JSON file (format documented in docs/simulator.md).
 
 ```json
-{"flows":   [{"id", "name", "type", "publishedVersion", "consumes": [{"id", "type"}]}],
+{"flows":   [{"id", "name", "type", "publishedVersion", "consumes": [{"id", "type"}],
+              "indexed"?: false, "indexError"?: "<errorCode>"}],
  "objects": [{"id", "name", "type", "deleted"?, "category"? (data actions: the integration)}]}
 ```
 Every problem is reported as ONE `OrgFileError` naming the entry (section, index, id).
@@ -112,6 +113,13 @@ def parse_org_document(document: Any, *, now: float | None = None) -> Org:
             )
         seen[flow_id] = f"flows[{index}]"
         flow = Flow(id=flow_id, name=name, flow_type=flow_type, description=str(raw.get("description", "")))
+        indexed = raw.get("indexed", True)
+        if not isinstance(indexed, bool):
+            raise OrgFileError(f"{_entry('flows', index, raw)}: 'indexed' must be true or false")
+        index_error = raw.get("indexError")
+        if index_error is not None and (not isinstance(index_error, str) or not index_error.strip()):
+            raise OrgFileError(f"{_entry('flows', index, raw)}: 'indexError' must be a non-empty error code")
+        flow.indexed, flow.index_error = indexed, index_error
         parsed_flows.append((index, raw, org.add_flow(flow), _version_id("flows", index, raw)))
 
     published_of = {flow.id: published for _, _, flow, published in parsed_flows}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from local.simulator.vocabulary import vocabulary_rows
 
 SCAN_STATE_MACHINE = "ScanWorkflow/StateMachine"
 TIME_SCALE = 60.0
@@ -97,10 +98,19 @@ def expected_graph(org: Any) -> ExpectedGraph:
     flows = [flow for flow in org.flows.values() if not flow.deleted]
     listed = {flow.id for flow in flows}
     edges: dict[str, set[str]] = {}
+    platform: set[str] = set()  # system prompts: platform objects a flow really uses
     for flow in flows:
         targets = edges.setdefault(flow.id, set())
-        if flow.published_version_id is not None:
+        readable = flow.object_type and flow.indexed and flow.index_error is None
+        if flow.published_version_id is not None and readable:
             targets.update(dep.id for dep in flow.versions[flow.published_version_id].consumes)
+            prompts = {
+                row["id"]
+                for row in vocabulary_rows(flow, flow.published_version_id)
+                if row["type"] == "SYSTEMPROMPT"
+            }
+            targets.update(prompts)
+            platform.update(prompts)
     nodes = set(edges) | {target for targets in edges.values() for target in targets}
 
     def reach(start: str) -> set[str]:
@@ -123,7 +133,8 @@ def expected_graph(org: Any) -> ExpectedGraph:
     missing = {
         target
         for target in consumed
-        if (target not in listed and not (target in org.objects and not org.objects[target].deleted))
+        if target not in platform
+        and (target not in listed and not (target in org.objects and not org.objects[target].deleted))
     }
     return ExpectedGraph(
         flows=len(flows),

@@ -2,7 +2,7 @@
 conditional write applied but answered with ConditionalCheckFailedException (botocore retried a
 write whose first answer was lost), or the step failing after the release was committed. The
 run ends Published, and the org, the lock, the run item, the artifacts, the audit log and the
-lease all agree (finding 1 of the fault campaign, docs/handoff/reliability.md)."""
+lease all agree (finding 1 of the fault campaign, docs/decisions.md, "Publish pipeline")."""
 
 from __future__ import annotations
 

@@ -93,6 +93,28 @@ def test_webhook_refusal_is_a_usage_error_and_starts_nothing(world: PublishWorld
     assert executions["executions"] == []
 
 
+def test_an_alias_bomb_is_refused_by_the_webhook_as_a_usage_error(world: PublishWorld) -> None:
+    from tests.unit.flowyaml.test_hostile_input import ALIAS_BOMB
+
+    # Given a signed publish of an alias bomb (about 400 bytes, ~387 million values expanded)
+    request = {
+        "flow": {"id": MAIN_FLOW},
+        "environment": ENVIRONMENT,
+        "yaml": ALIAS_BOMB.replace("name: Bomb", "name: Main IVR"),
+        "requester": "dev",
+        "reason": "hostile",
+    }
+    # When the CLI sends it / Then HTTP 400 names the limit, exit 2, and nothing started
+    with pytest.raises(PublishCommandError) as refused:
+        publish_via_webhook(connection_of(world), request, timeout=30)
+    assert refused.value.exit_code == 2 and "HTTP 400" in str(refused.value)
+    assert "expands to more than 200000 values" in str(refused.value)
+    executions = world.cloud.sfn.list_executions(
+        stateMachineArn=world.cloud.state_machine_arn("PublishWorkflow/StateMachine")
+    )
+    assert executions["executions"] == []
+
+
 def test_validate_alone_reports_findings_and_changes_nothing(world: PublishWorld) -> None:
     report = validate_request(
         connection_of(world), {"id": MAIN_FLOW}, new_main_yaml(queue="Old Queue"), ENVIRONMENT

@@ -20,8 +20,8 @@ def consumers_of(org: object, object_id: str) -> set[str]:
     """Flows that reach `object_id` through published consumes-edges (reverse BFS, no flowops code)."""
     reverse: dict[str, set[str]] = {}
     for flow in org.flows.values():  # type: ignore[attr-defined]
-        if flow.deleted or flow.published_version_id is None:
-            continue
+        if flow.deleted or flow.published_version_id is None or not flow.object_type:
+            continue  # dependency tracking cannot answer for a SPEECH flow: the lock has it unread
         for dependency in flow.versions[flow.published_version_id].consumes:
             reverse.setdefault(dependency.id, set()).add(flow.id)
     found: set[str] = set()

@@ -6,7 +6,7 @@ died without releasing), or this run already holds it (a retried step). Release 
 conditional delete by the holder, so a late release can never drop someone else's lease.
 
 The lease is DynamoDB I/O outside `flowops.store` because the store has no "claim" primitive
-yet (the webhook's delivery ledger does the same); see docs/handoff/publish.md.
+yet (the webhook's delivery ledger does the same); see docs/architecture/publish.md.
 """
 
 from __future__ import annotations

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowops.webhook.models import PublishExecutionInput
 
 Severity = Literal["error", "warning"]
 JobPurpose = Literal["publish", "rollback"]
+
+
+# Job polls (publish + rollback) one execution may make: each poll is a Wait, a Lambda task that
+# may be retried, and a Choice (~60 history events at worst), and an execution's history holds
+# at most 25,000 events (tests/infra/test_history_budget.py adds it all up).
+MAX_JOB_POLLS = 300
 
 
 class PublishTiming(BaseModel):
@@ -29,6 +35,27 @@ class PublishTiming(BaseModel):
     # 0 skips the execution-data check (storage of execution data is off by default in orgs).
     health_error_window_seconds: int = Field(default=0, ge=0, le=3600)
     lease_seconds: int = Field(default=7200, ge=60)
+
+    def polls_within(self, deadline_seconds: float) -> int:
+        """Polls of one job before its deadline: the checks whose waits start before it."""
+        polls, waited = 0, 0.0
+        while waited < deadline_seconds and polls <= MAX_JOB_POLLS:
+            waited += min(self.max_poll_seconds, round(self.first_poll_seconds * self.backoff_rate**polls))
+            polls += 1
+        return polls
+
+    @model_validator(mode="after")
+    def _polls_fit_one_execution(self) -> PublishTiming:
+        polls = self.polls_within(self.publish_deadline_seconds) + self.polls_within(
+            self.rollback_deadline_seconds
+        )
+        if polls > MAX_JOB_POLLS:
+            raise ValueError(
+                f"this timing polls a publish and its rollback up to {polls} times (more than "
+                f"{MAX_JOB_POLLS}, what one execution's history can hold): raise first_poll_seconds or "
+                "max_poll_seconds, or shorten the deadlines"
+            )
+        return self
 
 
 class PublishRunRequest(PublishExecutionInput):

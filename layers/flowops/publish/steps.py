@@ -34,8 +34,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flowops.bounded import FLOW_YAML_LIMITS
+from flowops.flowtypes import SCANNED_RESOURCE_TYPES, dependency_object_type
 from flowops.genesys.errors import ForbiddenError, NotFoundError
-from flowops.genesys.flowtypes import dependency_object_type
 from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceCriteriaGroup, FlowInstanceQuery
 from flowops.lock.canonical import canonical_bytes, lock_sha256, parse_lock
 from flowops.lock.models import Lockfile
@@ -691,7 +691,9 @@ def advance_lock_for_version(
     ports: PublishPorts, target: TargetFlow, version: str, *, run_id: str
 ) -> str | None:
     """Write the current lock with this flow at `version` and make it current (retry on a race)."""
-    object_type = dependency_object_type(target.type) or f"{target.type}FLOW"
+    object_type = dependency_object_type(target.type)
+    if object_type is None:
+        return None  # dependency tracking has no type for it: the scan records it as unread
     consumed = [
         ConsumedResource(
             id=dependency.id,
@@ -701,7 +703,11 @@ def advance_lock_for_version(
             deleted=bool(dependency.deleted),
         )
         for dependency in ports.genesys.iter_consumed_resources(
-            target.id, version=version, object_type=object_type
+            # The same resource types the scan asks for: the lock holds no platform vocabulary.
+            target.id,
+            version=version,
+            object_type=object_type,
+            resource_types=SCANNED_RESOURCE_TYPES,
         )
     ]
     for _attempt in range(_POINTER_ATTEMPTS):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowops.release.plan import Action
 
@@ -79,6 +79,8 @@ class PreparedRelease(BaseModel):
     waves: list[PreparedWave] = Field(default_factory=list)
     timing: ReleaseTiming
     error_codes: list[str] = Field(default_factory=list)
+    approval_required: bool = False
+    """This environment's releases wait for `flowops approve` before the first wave."""
 
 
 class FlowProgress(BaseModel):
@@ -145,6 +147,12 @@ class StepFailure(BaseModel):
 
     error: str = Field(default="States.Unknown", alias="Error")
     cause: str = Field(default="", alias="Cause")
+
+    @field_validator("error", "cause", mode="before")
+    @classmethod
+    def _absent_is_empty(cls, value: object) -> object:
+        # A task failure sent without a cause (send_task_failure) arrives as null.
+        return "" if value is None else value
 
 
 class ReleaseOutcome(BaseModel):

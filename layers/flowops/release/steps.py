@@ -85,6 +85,8 @@ class ReleasePorts:
     pointers: LockPointerStore
     leases: PublishLeaseStore
     time_scale: float = 1.0
+    approval_required: bool = False
+    approval_window_seconds: int = 24 * 3600
 
 
 def release_key(org: str, run_id: str, name: str) -> str:
@@ -169,7 +171,13 @@ def prepare_release(
             plan_key=plan_key,
             timing=request.timing,
         )
-    held = _take_leases(ports, run, plan, request.timing, now=now)
+    # A release waiting for approval keeps its leases through the approval window.
+    lease_timing = request.timing
+    if ports.approval_required:
+        lease_timing = request.timing.model_copy(
+            update={"lease_seconds": request.timing.lease_seconds + ports.approval_window_seconds}
+        )
+    held = _take_leases(ports, run, plan, lease_timing, now=now)
     if held is not None:
         return _finish_invalid(ports, run, request, plan_key, held, ["FLOW_PUBLISH_IN_PROGRESS"])
     waves = _prepared_waves(ports, plan)
@@ -181,7 +189,14 @@ def prepare_release(
         f"{counts['update']} update, {counts['republish']} republish, "
         f"{counts['unchanged']} unchanged (skipped)"
     )
-    return PreparedRelease(ok=True, summary=summary, plan_key=plan_key, waves=waves, timing=request.timing)
+    return PreparedRelease(
+        ok=True,
+        summary=summary,
+        plan_key=plan_key,
+        waves=waves,
+        timing=request.timing,
+        approval_required=ports.approval_required,
+    )
 
 
 def _refusal(request: ReleaseRequest, ports: ReleasePorts) -> str | None:
@@ -725,3 +740,66 @@ def _move(ports: ReleasePorts, run_id: str, to_status: Any, details: dict[str, A
         after = ports.runs.get(run_id)
         if after is None or after.status != to_status:
             raise
+
+
+# ---- approval ------------------------------------------------------------------------------------
+
+APPROVAL_KIND = "release-approval"
+
+
+def approval_item_id(run_id: str) -> str:
+    """The item holding a waiting release's task token (never shown by `releases show`)."""
+    return f"{run_id}-approval"
+
+
+def request_approval(
+    run: RunRef, prepared: PreparedRelease, token: str, requester: str, ports: ReleasePorts
+) -> dict[str, Any]:
+    """Keep the task token where `flowops approve` finds it; the release waits until then."""
+    item = approval_item_id(run.run_id)
+    if ports.runs.get(item) is None:
+        with contextlib.suppress(RunTransitionError):
+            ports.runs.create(
+                item, APPROVAL_KIND, org=ports.org, details={"task_token": token, "summary": prepared.summary}
+            )
+    _audit(ports, run, requester, "release.approval_requested", {"summary": prepared.summary[:_CAUSE_LIMIT]})
+    return {"waiting": True}
+
+
+def approval_token(runs: RunStore, run_id: str) -> str:
+    item = runs.get(approval_item_id(run_id))
+    if item is None or item.kind != APPROVAL_KIND or item.status != "PENDING":
+        raise ReleaseError(f"release {run_id} is not waiting for an approval")
+    return str(item.details["task_token"])
+
+
+def close_approval(
+    runs: RunStore, audit: AuditLog, org: str, run_id: str, *, approved: bool, by: str, reason: str
+) -> None:
+    """Mark the approval decided (a second `approve` is refused) and audit who decided."""
+    item = approval_item_id(run_id)
+    runs.transition(item, "PENDING", "RUNNING", details={"decided_by": by})
+    runs.transition(item, "RUNNING", "SUCCEEDED" if approved else "FAILED", details={"reason": reason[:1000]})
+    kind = "release.approved" if approved else "release.rejected"
+    audit.append(
+        org,
+        kind,
+        actor=by,
+        subject=f"release {run_id}",
+        details={"run_id": run_id, "reason": reason[:1000]},
+        event_id=event_id(run_id, kind),
+    )
+
+
+def record_not_approved(
+    run: RunRef, prepared: PreparedRelease, failure: StepFailure, requester: str, ports: ReleasePorts
+) -> ReleaseOutcome:
+    """Rejected (or the approval window passed): nothing was deployed; record it, free the leases."""
+    cause = f"not approved: {failure.error}: {failure_message(failure)}"[:_CAUSE_LIMIT]
+    plan = ports.artifacts.get_json(prepared.plan_key)
+    _move(ports, run.run_id, "FAILED", {"outcome": "NOT_APPROVED", "cause": cause})
+    _audit(ports, run, requester, "release.not_approved", {"cause": cause})
+    _release_leases(ports, run, plan)
+    return ReleaseOutcome(
+        run_id=run.run_id, status="INVALID", environment=plan["environment"], summary=cause, cause=cause
+    )

@@ -24,6 +24,11 @@ INDEX_NOT_BUILT = "NOTBUILT"
 INDEX_STATUSES_NEEDING_REBUILD = frozenset({INDEX_NOT_BUILT, INDEX_NEEDS_REBUILD})
 
 MAX_FLOWS_PAGE_SIZE = 500  # the largest pageSize GET /api/v2/flows accepts
+# The page Map's items are history events of the scan execution (25,000 at most): a requested
+# page size that would need more pages than this is raised until it fits (flows per page only
+# change the read's granularity). 200 pages of 500 flows: orgs up to 100,000 flows.
+MAX_SCAN_PAGES = 200
+MAX_INDEX_DEADLINE_SECONDS = 3600  # the index wait loop's history events are bounded by it too
 REPORTED_FAILED_OBJECTS_LIMIT = 50  # failedObjects kept in state; the rest are counted
 
 
@@ -34,7 +39,7 @@ class ScanRequest(BaseModel):
 
     full: bool = Field(default=False, description="re-read every flow instead of reusing the lock")
     page_size: int = Field(default=200, ge=1, le=MAX_FLOWS_PAGE_SIZE)
-    index_deadline_seconds: int = Field(default=1800, ge=0)
+    index_deadline_seconds: int = Field(default=1800, ge=0, le=MAX_INDEX_DEADLINE_SECONDS)
     trigger: str = "manual"
     rebuild_index: bool = Field(
         default=False,

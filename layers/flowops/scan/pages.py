@@ -25,6 +25,7 @@ Only the resource types that matter are asked for (`resourceType=`, see
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -51,9 +52,12 @@ from flowops.scan.errors import (
     MalformedDataActionRecordError,
     MalformedFlowRecordError,
     PreviousLockUnreadableError,
+    ScanError,
 )
 from flowops.scan.keys import data_action_versions_key, failed_objects_key, page_key
 from flowops.scan.models import (
+    MAX_FLOWS_PAGE_SIZE,
+    MAX_SCAN_PAGES,
     DataActionVersions,
     FailedObject,
     FailedObjects,
@@ -93,6 +97,15 @@ def plan_flow_pages(
     calls_before = source.total_api_calls
     page_size = scan.request.page_size
     first = source.flows_page(1, page_size)
+    if int(first.page_count) > MAX_SCAN_PAGES:
+        # Too many pages for one execution's history: read more flows per page instead.
+        page_size = min(MAX_FLOWS_PAGE_SIZE, math.ceil(int(first.total) / MAX_SCAN_PAGES))
+        first = source.flows_page(1, page_size)
+        if int(first.page_count) > MAX_SCAN_PAGES:
+            raise ScanError(
+                f"the org has {first.total} flows: more than {MAX_SCAN_PAGES} pages of "
+                f"{MAX_FLOWS_PAGE_SIZE}, the most one scan execution can read"
+            )
     page_count = max(0, int(first.page_count))
     current = pointers.get_current(org)
     versions_key = None

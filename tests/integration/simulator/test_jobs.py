@@ -64,7 +64,7 @@ def test_successful_job_creates_the_flow_and_then_a_new_version(
     assert flow["publishedVersion"]["id"] == "2.0" and flow["type"] == "INBOUNDCALL"
     consumed = get_json(
         sim_session, f"{simulator.url}/api/v2/architect/dependencytracking/consumedresources",
-        id=flow_id, objectType="INBOUNDCALLFLOW", version="2.0",
+        id=flow_id, objectType="INBOUNDCALLFLOW", version="2.0", resourceType="QUEUE",
     )  # fmt: skip
     assert [(d["id"], d["type"]) for d in consumed["entities"]] == [("q-1", "QUEUE")]
 

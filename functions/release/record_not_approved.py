@@ -1,0 +1,15 @@
+"""RecordNotApproved: rejected or not approved in time; nothing was deployed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowops.release.steps import record_not_approved
+
+from functions.release import _wiring
+from functions.release.events import NotApprovedEvent
+
+
+@_wiring.step(NotApprovedEvent)
+def handler(event: NotApprovedEvent) -> Any:
+    return record_not_approved(event.run, event.prepared, event.failure, event.requester, _wiring.ports())

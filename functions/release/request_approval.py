@@ -1,0 +1,15 @@
+"""WaitForApproval: keep the task token for `flowops approve`; the release waits for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowops.release.steps import request_approval
+
+from functions.release import _wiring
+from functions.release.events import ApprovalEvent
+
+
+@_wiring.step(ApprovalEvent)
+def handler(event: ApprovalEvent) -> Any:
+    return request_approval(event.run, event.prepared, event.token, event.requester, _wiring.ports())
