@@ -7,7 +7,8 @@
 - The Genesys client is kept per thread and per settings, so warm invocations reuse its token and
   a step's API-call count covers only its own requests. `lazy_genesys_client` reads the Genesys
   secret only when a step really calls Genesys, so steps that do not are not granted the secret.
-- `step_errors` re-raises domain errors as classes NAMED after their ASL error name: Lambda
+- `step_errors` caps error messages for the state (`flowops.statepayload`) and re-raises
+  domain errors as classes NAMED after their ASL error name: Lambda
   reports the exception's class name, which is what Retry/Catch match (the local runtime reads
   `asl_error_name` directly, so both behave alike). It also hands the invocation's remaining
   time (`context.get_remaining_time_in_millis()`) to the Genesys client, which stops retrying and
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 import boto3
 from flowops.config import GenesysSettings, StorageSettings, build_client_from_settings
 from flowops.genesys.client import GenesysClient
+from flowops.statepayload import bound_error
 from flowops.stepfunctions import as_step_functions_error
 from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore
 
@@ -122,6 +124,9 @@ def step_errors(handler: HandlerT) -> HandlerT:
         try:
             return handler(*args, **kwargs)
         except Exception as error:
+            # Its message becomes the Cause a Catch stores in the state: never over the state
+            # limit (publish steps store the full text first, `functions/publish/_wiring.py`).
+            bound_error(error)
             named = as_step_functions_error(error)
             if named is error:
                 raise

@@ -43,12 +43,17 @@ class EnvironmentConfig(BaseModel):
         default=None, alias="alarmTopicArn", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$"
     )
     """Send alarms to this EXISTING SNS topic instead of creating one (e.g. the team's on-call topic)."""
+    alarm_webhook_url: str | None = Field(default=None, alias="alarmWebhookUrl", pattern=r"^https://\S+$")
+    """An HTTPS endpoint (a chat bridge) subscribed to the alarm and RollbackFailed topics; it must
+    confirm the subscription (SNS posts a SubscriptionConfirmation first)."""
     trace_webhook_url: str | None = Field(default=None, alias="traceWebhookUrl", pattern=r"^https://\S+$")
     """Where traces are delivered (signed POST); without it traces are reported but not delivered."""
     trace_webhook_secret_name: str = Field(default="", alias="traceWebhookSecretName")
     """Name of an EXISTING secret holding the trace delivery's HMAC key; defaults to
     `flowops/<environment>/trace-webhook`."""
     noncurrent_version_days: int = Field(default=90, alias="noncurrentVersionDays", ge=1)
+    run_artifact_days: int = Field(default=90, alias="runArtifactDays", ge=1)
+    """Days per-run artifacts (scans/, publish/, traces/) are kept."""
     account: str | None = None
     region: str | None = None
 
@@ -85,6 +90,10 @@ class EnvironmentConfig(BaseModel):
                 "not both: subscribe the address to the existing topic instead"
             )
         return self
+
+    @property
+    def has_alarm_subscribers(self) -> bool:
+        return bool(self.alarm_email or self.alarm_topic_arn or self.alarm_webhook_url)
 
     @property
     def webhook_secret(self) -> str:

@@ -17,7 +17,7 @@ from infra.constants import (
     STORAGE_CONSTRUCT_ID,
 )
 from infra.constructs.functions import FunctionsConstruct
-from infra.constructs.monitoring import MonitoredResources, MonitoringConstruct
+from infra.constructs.monitoring import MonitoredResources, MonitoringConstruct, subscribe_people
 from infra.constructs.operations import OUTPUT_ALARM_TOPIC, OUTPUT_DASHBOARD, add_stack_outputs
 from infra.constructs.publish_workflow import PublishWorkflowConstruct
 from infra.constructs.release_workflow import ReleaseWorkflowConstruct
@@ -81,7 +81,17 @@ class FlowopsStack(cdk.Stack):
             config=config,
             resources=MonitoredResources.discover(self),
             scan_state_machine=self.scan_workflow.state_machine,
+            webhook_api=self.webhook_api.api,
         )
+        # A failed rollback needs a person: the topics carrying its details get the same people.
+        for rollback_failed in (self.publish_workflow, self.release_workflow):
+            subscribe_people(rollback_failed.rollback_failed_topic, config)
+        if not config.has_alarm_subscribers:
+            cdk.Annotations.of(self).add_warning_v2(
+                "flowops:no-alarm-subscribers",
+                f"environment {config.name!r} has no alarmEmail, alarmTopicArn or alarmWebhookUrl in "
+                "cdk.json: its alarms and failed rollbacks reach nobody (docs/deploy.md).",
+            )
 
         self._outputs()
 

@@ -7,12 +7,16 @@ Genesys secret.
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import Any
 
 from flowops.publish.lease import PublishLeaseStore
 from flowops.publish.steps import PublishPorts
+from flowops.statepayload import bound_error, bound_payload
 
 from functions._shared import (
+    HandlerT,
     LazyGenesysClient,
     artifacts,
     audit_log,
@@ -24,7 +28,27 @@ from functions._shared import (
     storage_settings,
 )
 
-named_errors = step_errors
+
+def state_spill(value: Any) -> str:
+    """Store a value cut from the state in full: `state/<org>/<sha256>.json` (content-addressed)."""
+    storage = storage_settings()
+    return artifacts(storage).put_large_payload(f"state/{storage.flowops_org}", value)
+
+
+def named_errors(handler: HandlerT) -> HandlerT:
+    """`step_errors`, with the step's output and error message bounded for the state
+    (`flowops.statepayload`): a 3,000-message Architect failure must still reach the Catch."""
+
+    @functools.wraps(handler)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = handler(*args, **kwargs)
+        except Exception as error:
+            bound_error(error, state_spill)
+            raise
+        return bound_payload(result, state_spill)
+
+    return step_errors(bounded)  # type: ignore[return-value]
 
 
 def ports() -> PublishPorts:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from flowops.observability import get_tracer, logger, metrics
@@ -33,8 +33,13 @@ def handler(event: RecordEvent, context: LambdaContext) -> dict[str, Any]:
     )
     metrics.add_dimension(name="org", value=settings.flowops_org)
     metrics.add_metric(name="TraceLatency", unit=MetricUnit.Seconds, value=outcome.latency_seconds)
-    metrics.add_dimension(name="delivery", value=event.delivery.outcome)
-    metrics.add_metric(name="TraceDeliveries", unit=MetricUnit.Count, value=1)
+    # Its own EMF document: a `delivery` dimension on the shared set would land on TraceLatency too.
+    with single_metric(
+        name="TraceDeliveries", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
+    ) as delivery_metric:
+        delivery_metric.add_dimension(name="service", value=metrics.service or "flowops")
+        delivery_metric.add_dimension(name="org", value=settings.flowops_org)
+        delivery_metric.add_dimension(name="delivery", value=event.delivery.outcome)
     logger.info(
         "trace reported",
         extra={

@@ -98,6 +98,8 @@ def no_such_route(error: NotFoundError) -> Response[str]:
 def fail(error: Exception) -> Response[str]:
     # Anything unexpected: log it with its traceback, answer without details (they may be internal).
     logger.exception("webhook failed unexpectedly", extra={"error_type": type(error).__name__})
+    # The 500 hides the error from Lambda's Errors metric: this metric is alarmed instead.
+    metrics.add_metric(name="WebhookFailed", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=500,
         content_type=content_types.APPLICATION_JSON,

@@ -10,9 +10,18 @@ dead-letter queue in the construct tree. Alarms:
 - per dead-letter queue: ApproximateNumberOfMessagesVisible > 0;
 - per function: Errors and Throttles;
 - the scan did not succeed within twice its schedule (missing data breaches: no scan at all is
-  exactly the case to catch).
+  exactly the case to catch);
+- the webhook API: any 5XX, p90 latency near the function's timeout, and `WebhookFailed` (the
+  handler answers an unexpected error with a 500, so Lambda's Errors metric cannot see it).
+  Refusals (4XX, `WebhookRefused`) are expected and never alarm.
 
-Every alarm notifies the alarm topic on ALARM and on OK, so a page also gets its all-clear.
+Every alarm notifies the alarm topic on ALARM and on OK, so a page also gets its all-clear. The
+topic's policy lets CloudWatch publish (with a resource policy, CloudWatch needs an explicit
+Allow); `subscribe_people` subscribes the environment's people (e-mail, an HTTPS chat webhook) to
+the alarm topic and to the RollbackFailed topic.
+
+Pipeline metrics are graphed with exactly the dimensions their handlers emit them with
+(`PIPELINE_METRIC_DIMENSIONS`; tests/infra compares it with the handlers' code).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -58,6 +68,20 @@ WEBHOOK_METRICS = ("WebhookAccepted", "WebhookReplayed", "WebhookRefused")
 TRACE_METRICS = ("TraceRunsAnalyzed", "TraceFailedDownloads", "TraceJobFailed", "TraceRedriveFailed")
 API_CALL_METRICS = ("GenesysApiCalls",)
 DURATION_METRICS = ("ScanDuration", "TraceLatency")
+WEBHOOK_FAILED_METRIC = "WebhookFailed"
+# Dimensions beyond `service` that each graphed or alarmed pipeline metric is emitted with; a
+# metric graphed without one of its dimensions shows nothing.
+ORG_DIMENSION = "org"
+PIPELINE_METRIC_DIMENSIONS: Mapping[str, tuple[str, ...]] = {
+    **{name: (ORG_DIMENSION,) for name in ("FlowsScanned", "DriftedFlows", "Cycles", "Problems")},
+    "GenesysApiCalls": (ORG_DIMENSION,),
+    "ScanDuration": (ORG_DIMENSION,),
+    "TraceRunsAnalyzed": (ORG_DIMENSION,),
+    "TraceFailedDownloads": (ORG_DIMENSION,),
+    "TraceLatency": (ORG_DIMENSION,),
+}
+# The webhook's p90 latency alarm: well above a normal delivery, below the function's timeout.
+WEBHOOK_LATENCY_THRESHOLD_MS = 10_000
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.+)\)$")
@@ -257,9 +281,11 @@ class MonitoringConstruct(Construct):
         resources: MonitoredResources,
         scan_state_machine: sfn.IStateMachine | None = None,
         rollback_failed_metric: cloudwatch.IMetric | None = None,
+        webhook_api: apigw.RestApi | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._prefix = cdk.Stack.of(self).stack_name
+        self._org = config.org_key
         self.topic = self._alarm_topic(config)
         self._action = cloudwatch_actions.SnsAction(self.topic)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
@@ -307,6 +333,9 @@ class MonitoringConstruct(Construct):
                 f"The {label} function was throttled (account concurrency exhausted).",
             )
 
+        if webhook_api is not None:
+            self._webhook_alarms(webhook_api)
+
         self.scan_window: SucceededWithinWindow | None = None
         if scan_state_machine is not None:
             self.scan_window = scan_success_window(config.scan_schedule)
@@ -326,6 +355,46 @@ class MonitoringConstruct(Construct):
         self.dashboard = self._dashboard(resources)
 
     # -- pieces --------------------------------------------------------------------------------
+
+    def _webhook_alarms(self, api: apigw.RestApi) -> None:
+        self._alarm(
+            "WebhookServerErrors",
+            api.metric_server_error(period=ALARM_PERIOD, statistic="Sum"),
+            "The publish webhook answered 5XX: CI deliveries are failing. Check the PublishWebhook "
+            "function's log (and WebhookFailed) for the error.",
+        )
+        self._alarm(
+            "WebhookLatency",
+            api.metric_latency(period=ALARM_PERIOD, statistic="p90"),
+            f"The publish webhook's p90 latency was above {WEBHOOK_LATENCY_THRESHOLD_MS / 1000:g} s for "
+            "15 minutes: deliveries are close to timing out.",
+            threshold=WEBHOOK_LATENCY_THRESHOLD_MS,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+        )
+        self._alarm(
+            WEBHOOK_FAILED_METRIC,
+            self.pipeline_metric(WEBHOOK_FAILED_METRIC),
+            "The publish webhook failed unexpectedly (answered 500): its log has the traceback.",
+        )
+
+    def pipeline_metric(
+        self, name: str, *, statistic: str = "Sum", period: cdk.Duration = ALARM_PERIOD
+    ) -> cloudwatch.Metric:
+        """`pipeline_metric` with this environment's org, for the metrics emitted per org."""
+        return pipeline_metric(name, statistic=statistic, period=period, org=self._org)
+
+    def _pipeline_graph(
+        self, title: str, names: tuple[str, ...], *, statistic: str = "Sum"
+    ) -> cloudwatch.GraphWidget:
+        return cloudwatch.GraphWidget(
+            title=title,
+            left=[
+                self.pipeline_metric(name, statistic=statistic, period=cdk.Duration.hours(1))
+                for name in names
+            ],
+            width=8,
+        )
 
     def _alarm_topic(self, config: EnvironmentConfig) -> sns.ITopic:
         if config.alarm_topic_arn:
@@ -355,8 +424,27 @@ class MonitoringConstruct(Construct):
             master_key=key,
             enforce_ssl=True,
         )
-        if config.alarm_email:
-            topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        # The topic has a resource policy (enforce_ssl): CloudWatch may publish only if allowed.
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
+                    "ArnLike": {
+                        "aws:SourceArn": cdk.Stack.of(self).format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=f"{self._prefix}-*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
+        )
+        subscribe_people(topic, config)
         return topic
 
     def _alarm(
@@ -428,14 +516,14 @@ class MonitoringConstruct(Construct):
             )
         dashboard.add_widgets(*machine_widgets)
         dashboard.add_widgets(
-            _pipeline_graph("Scans", SCAN_METRICS),
-            _pipeline_graph("Publishes and rollbacks", PUBLISH_METRICS),
-            _pipeline_graph("Genesys API calls", API_CALL_METRICS),
+            self._pipeline_graph("Scans", SCAN_METRICS),
+            self._pipeline_graph("Publishes and rollbacks", PUBLISH_METRICS),
+            self._pipeline_graph("Genesys API calls", API_CALL_METRICS),
         )
         dashboard.add_widgets(
-            _pipeline_graph("Webhook deliveries", WEBHOOK_METRICS),
-            _pipeline_graph("Traces", TRACE_METRICS),
-            _pipeline_graph("Scan and trace durations (s)", DURATION_METRICS, statistic="Average"),
+            self._pipeline_graph("Webhook deliveries", (*WEBHOOK_METRICS, WEBHOOK_FAILED_METRIC)),
+            self._pipeline_graph("Traces", TRACE_METRICS),
+            self._pipeline_graph("Scan and trace durations (s)", DURATION_METRICS, statistic="Average"),
         )
         functions = sorted(resources.functions.items())
         dashboard.add_widgets(
@@ -474,21 +562,27 @@ class MonitoringConstruct(Construct):
 
 
 def pipeline_metric(
-    name: str, *, statistic: str = "Sum", period: cdk.Duration = ALARM_PERIOD
+    name: str, *, statistic: str = "Sum", period: cdk.Duration = ALARM_PERIOD, org: str | None = None
 ) -> cloudwatch.Metric:
-    """A metric a handler emits with powertools (`metrics.add_metric(name=...)`)."""
+    """A metric a handler emits with powertools (`metrics.add_metric(name=...)`), with the
+    dimensions it is emitted with (`service`, plus `org` where PIPELINE_METRIC_DIMENSIONS says)."""
+    dimensions = {"service": POWERTOOLS_SERVICE_NAME}
+    if ORG_DIMENSION in PIPELINE_METRIC_DIMENSIONS.get(name, ()):
+        if org is None:
+            raise ValueError(f"metric {name} is emitted per org: give the org")
+        dimensions[ORG_DIMENSION] = org
     return cloudwatch.Metric(
         namespace=POWERTOOLS_METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": POWERTOOLS_SERVICE_NAME},
+        dimensions_map=dimensions,
         statistic=statistic,
         period=period,
     )
 
 
-def _pipeline_graph(title: str, names: tuple[str, ...], *, statistic: str = "Sum") -> cloudwatch.GraphWidget:
-    return cloudwatch.GraphWidget(
-        title=title,
-        left=[pipeline_metric(name, statistic=statistic, period=cdk.Duration.hours(1)) for name in names],
-        width=8,
-    )
+def subscribe_people(topic: sns.ITopic, config: EnvironmentConfig) -> None:
+    """The environment's people on `topic`: its alarm e-mail and its HTTPS chat webhook."""
+    if config.alarm_email:
+        topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+    if config.alarm_webhook_url:
+        topic.add_subscription(subscriptions.UrlSubscription(config.alarm_webhook_url))

@@ -42,10 +42,19 @@ def _is_connection_failure(error: BaseException) -> bool:
             "requests.exceptions.Timeout",
             "urllib3.exceptions.HTTPError",
             "flowops.genesys.errors.GenesysUnavailableError",
+            "flowops.store.errors.StoreUnavailableError",
+            "flowops.store.errors.StoreThrottledError",
             "builtins.ConnectionError",
             "builtins.TimeoutError",
         }
     )
+
+
+def _store_configuration_problem(error: BaseException) -> bool:
+    """Access denied or a missing bucket/table: the configuration must change, not the network."""
+    names = {f"{cls.__module__}.{cls.__name__}" for cls in type(error).__mro__}
+    problems = {"StoreAccessDeniedError", "StoreMissingResourceError"}
+    return bool(names & {f"flowops.store.errors.{name}" for name in problems})
 
 
 class FlowopsGroup(TyperGroup):
@@ -88,7 +97,7 @@ class FlowopsGroup(TyperGroup):
 
         try:
             return super().invoke(ctx)
-        except StackLookupError as error:
+        except (StackLookupError, terminal.CliError) as error:
             typer.echo(terminal.error_line(error), err=True)
             raise typer.Exit(error.exit_code) from None
         except CloudUnavailableError as error:
@@ -99,6 +108,12 @@ class FlowopsGroup(TyperGroup):
         except Exception as error:
             if os.environ.get(DEBUG_VARIABLE):
                 raise
+            if _store_configuration_problem(error):
+                typer.echo(
+                    terminal.error_line(f"{error} — check the stack name/region and your AWS permissions"),
+                    err=True,
+                )
+                raise typer.Exit(exit_codes.USAGE_ERROR) from None
             if _is_connection_failure(error):
                 typer.echo(
                     terminal.error_line(

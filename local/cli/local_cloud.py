@@ -16,9 +16,11 @@ Which cloud `connect()` returns is chosen once per invocation by the root option
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +39,7 @@ from infra.constants import (
     STACK_NAME_PREFIX,
 )
 from local.cli import exit_codes
+from local.cli.terminal import CliError, fail, safe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS_FILE = PROJECT_ROOT / ".flowops" / "local" / "endpoints.json"
@@ -57,7 +60,7 @@ OUTPUT_PUBLISH_STATE_MACHINE = "PublishStateMachineArn"
 OUTPUT_TRACE_STATE_MACHINE = "TraceStateMachineArn"
 OUTPUT_API_URL = "PublishWebhookUrl"
 OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
-# Not output by the stack yet (asked for in docs/handoff/cli-targets.md); read when present.
+# Not output by the stack yet (asked for in docs/architecture/cli-targets.md); read when present.
 OUTPUT_ORG_KEY = "OrgKey"
 
 # Without these the CLI cannot do its job against the stack; the others are read when present.
@@ -349,6 +352,42 @@ def connect(selection: TargetSelection | None = None) -> CloudConnection:
     return connection
 
 
+EMBEDDED_ONLY_OPTIONS = ("flows", "seed", "org_file", "faults")
+
+
+def embedded_options_given(ctx: Any, names: tuple[str, ...] = EMBEDDED_ONLY_OPTIONS) -> list[str]:
+    """The embedded-cloud options the user typed (or set in the environment) on this command."""
+    given = []
+    for name in names:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in {"COMMANDLINE", "ENVIRONMENT"}:
+            given.append("--" + name.replace("_", "-"))
+    return given
+
+
+def refuse_embedded_options(ctx: Any, connection: CloudConnection) -> None:
+    """`--flows`, `--seed`, `--org-file`, `--faults` shape an EMBEDDED cloud. Against a running
+    `local up` or a deployed stack they cannot apply: silently ignoring them would answer a
+    different question than the one asked, so they are a usage error."""
+    given = embedded_options_given(ctx)
+    if not given:
+        return
+    where = (
+        "`flowops local up` is running"
+        if connection.is_local
+        else f"the command runs against the deployed stack {connection.stack_name or ''}".rstrip()
+    )
+    raise CliError(
+        f"{', '.join(given)} apply to an embedded cloud only, and {where}: "
+        + (
+            "restart `local up` with them, or stop it to use an embedded cloud"
+            if connection.is_local
+            else "drop them"
+        ),
+        exit_codes.USAGE_ERROR,
+    )
+
+
 def read_current_lock(connection: CloudConnection) -> Any:
     """The org's current lock, read and verified through `flowops.store`."""
     from flowops.lock import parse_lock
@@ -393,8 +432,12 @@ def embedded_cloud(
     time_scale: float = 60.0,
     mode: Literal["in-process", "server"] = "in-process",
     aws_port: int = 0,
+    environment: str | None = None,
 ) -> Iterator[EmbeddedCloud]:
-    """Start the Genesys simulator and the stack's resources in moto; stop both on exit."""
+    """Start the Genesys simulator and the stack's resources in moto; stop both on exit.
+
+    `environment` makes the stack serve that environment of the release chain (its releases,
+    and its approval rule from cdk.json `flowops:promotion`)."""
     from flowops.clock import ScaledClock
 
     from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
@@ -423,9 +466,12 @@ def embedded_cloud(
     except OSError as error:
         raise EmbeddedCloudError(f"cannot start the simulator: {error}", exit_codes.UNREACHABLE) from None
     try:
+        overrides = {"FLOWOPS_TIME_SCALE": str(time_scale)}
+        if environment is not None:
+            overrides |= environment_overrides(environment)
         cloud = LocalCloud(
             genesys_base_url=simulator.url,
-            env_overrides={"FLOWOPS_TIME_SCALE": str(time_scale)},
+            env_overrides=overrides,
             mode=mode,
             port=aws_port,
         )
@@ -454,6 +500,16 @@ def embedded_cloud(
         simulator.stop()
 
 
+def environment_overrides(environment: str) -> dict[str, str]:
+    """What a local stack needs to serve `environment` (a deployed one gets it from its config)."""
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    approval = (context.get("flowops:promotion") or {}).get("approval") or []
+    return {
+        "FLOWOPS_ENVIRONMENT": environment,
+        "FLOWOPS_APPROVAL_REQUIRED": str(environment in approval).lower(),
+    }
+
+
 def _wait_for_interrupt() -> None:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -473,11 +529,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 @local_app.command("up")
 def up(
     flows: Annotated[int, typer.Option(help="Flows in the generated org.", min=1)] = 200,
@@ -491,42 +542,138 @@ def up(
     webhook_port: Annotated[
         int, typer.Option(help="Port of the local webhook API on 127.0.0.1 (0 picks a free one).")
     ] = 0,
+    env: Annotated[
+        str | None, typer.Option("--env", help="The environment this stack serves (releases, approval).")
+    ] = None,
+    envs: Annotated[
+        str | None,
+        typer.Option("--envs", help="Several environments, e.g. dev,test,prod: one org and one stack each."),
+    ] = None,
 ) -> None:
-    """Run the simulator, the AWS emulation and the webhook API until Ctrl-C."""
+    """Run the simulator, the AWS emulation and the webhook API until Ctrl-C.
+
+    Prints a summary and where its logs go; everything the handlers and servers print while
+    it runs (JSON logs, request lines) goes to `.flowops/logs/local-up-*.log`, not here."""
+    from local.cli.files import logs_to_file
     from local.webhook_server import LocalWebhookServer, WebhookFunctionMissingError, WebhookServerError
 
+    if envs is not None:
+        if env is not None or aws_port or webhook_port:
+            raise fail("--envs starts one cloud per environment: leave out --env and the ports", 2)
+        _up_several(
+            [name.strip() for name in envs.split(",") if name.strip()], flows, seed, faults, time_scale
+        )
+        return
+
+    terminal_out, terminal_err = sys.stdout, sys.stderr
+    failure: tuple[str, int] | None = None
+    with logs_to_file("local-up", capture_stderr=True) as log_path:
+        try:
+            with (
+                embedded_cloud(
+                    flows=flows,
+                    seed=seed,
+                    org_file=org_file,
+                    faults=faults,
+                    time_scale=time_scale,
+                    mode="server",
+                    aws_port=aws_port,
+                    environment=env,
+                ) as embedded,
+                LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
+            ):
+                connection = embedded.connection.model_copy(update={"webhook_url": webhook.publish_url})
+                write_endpoints(connection)
+                org_source = str(org_file) if org_file else f"generated, {flows} flows, seed {seed}"
+                rows = [
+                    ("genesys simulator", f"{connection.genesys_base_url}  (org: {org_source})"),
+                    ("aws emulation", f"{connection.aws_endpoint_url}  (region {connection.region})"),
+                    ("webhook api", str(connection.webhook_url)),
+                    ("artifacts bucket", connection.artifacts_bucket),
+                    ("state table", connection.state_table),
+                    ("logs", str(log_path)),
+                ]
+                for label, value in rows:
+                    print(f"{label:<18} {safe(value)}", file=terminal_out, flush=True)
+                print(
+                    "ready: other flowops commands in this directory now use this cloud. Ctrl-C stops.",
+                    file=terminal_out,
+                    flush=True,
+                )
+                try:
+                    _wait_for_interrupt()
+                except KeyboardInterrupt:
+                    print("stopping", file=terminal_err, flush=True)
+                finally:
+                    remove_endpoints()
+        except EmbeddedCloudError as error:
+            failure = (str(error), error.exit_code)
+        except (WebhookFunctionMissingError, WebhookServerError) as error:
+            failure = (f"cannot serve the webhook API: {error}", exit_codes.UNREACHABLE)
+    if failure is not None:
+        raise fail(f"{failure[0]} (logs: {log_path})", failure[1])
+
+
+def _up_several(
+    environments: list[str], flows: int, seed: int, faults: str | None, time_scale: float
+) -> None:
+    """One `local up --env E` process per environment (one LocalCloud per process), each writing
+    `endpoints-<E>.json`; the first environment's is also the default endpoints file."""
+    import re
+    import subprocess
+    import sys
+    import time
+
+    if not environments or any(not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", name) for name in environments):
+        raise fail("--envs takes environment names like dev,test,prod", exit_codes.USAGE_ERROR)
+    base = endpoints_file()
+    children: list[tuple[str, subprocess.Popen[bytes], Path]] = []
     try:
-        with (
-            embedded_cloud(
-                flows=flows,
-                seed=seed,
-                org_file=org_file,
-                faults=faults,
-                time_scale=time_scale,
-                mode="server",
-                aws_port=aws_port,
-            ) as embedded,
-            LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
-        ):
-            connection = embedded.connection.model_copy(update={"webhook_url": webhook.publish_url})
-            write_endpoints(connection)
-            typer.echo(f"genesys simulator   {connection.genesys_base_url}")
-            typer.echo(f"aws emulation       {connection.aws_endpoint_url}  (region {connection.region})")
-            typer.echo(f"artifacts bucket    {connection.artifacts_bucket}")
-            typer.echo(f"state table         {connection.state_table}")
-            typer.echo(f"scan state machine  {connection.scan_state_machine_arn}")
-            typer.echo(f"webhook api         {connection.webhook_url}")
-            typer.echo("ready: `flowops scan` and `flowops graph` now talk to this cloud. Ctrl-C stops.")
+        for index, name in enumerate(environments):
+            path = base.with_name(f"endpoints-{name}.json")
+            path.unlink(missing_ok=True)
+            command = [
+                sys.executable,
+                "-c",
+                "from local.cli import main; main()",
+                "local",
+                "up",
+                "--env",
+                name,
+            ]
+            command += ["--flows", str(flows), "--seed", str(seed + index), "--time-scale", str(time_scale)]
+            if faults:
+                command += ["--faults", faults]
+            child_env = {**os.environ, ENDPOINTS_FILE_VARIABLE: str(path)}
+            children.append((name, subprocess.Popen(command, env=child_env, stdout=subprocess.DEVNULL), path))
+        deadline = time.monotonic() + 600
+        for name, process, path in children:
+            while running_local_cloud(path) is None:
+                if process.poll() is not None:
+                    raise fail(f"the {name} cloud stopped while starting (exit {process.returncode})", 3)
+                if time.monotonic() > deadline:
+                    raise fail(f"the {name} cloud did not start within 10 minutes", 3)
+                time.sleep(0.5)
+            connection = running_local_cloud(path)
+            assert connection is not None
+            typer.echo(f"{name:<6} genesys {connection.genesys_base_url}  aws {connection.aws_endpoint_url}")
+        write_endpoints(CloudConnection.model_validate_json(children[0][2].read_text(encoding="utf-8")), base)
+        typer.echo(
+            f"ready: plan/release/promote/approve pick each environment's stack (default: {environments[0]})."
+        )
+        _wait_for_interrupt()
+    except KeyboardInterrupt:
+        typer.echo("stopping", err=True)
+    finally:
+        for _name, process, _path in children:
+            process.terminate()
+        for _name, process, path in children:
             try:
-                _wait_for_interrupt()
-            except KeyboardInterrupt:
-                typer.echo("stopping", err=True)
-            finally:
-                remove_endpoints()
-    except EmbeddedCloudError as error:
-        raise _fail(str(error), error.exit_code) from None
-    except (WebhookFunctionMissingError, WebhookServerError) as error:
-        raise _fail(f"cannot serve the webhook API: {error}", exit_codes.UNREACHABLE) from None
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            path.unlink(missing_ok=True)
+        remove_endpoints(base)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,12 +21,14 @@ import typer
 
 from local.cli import exit_codes
 from local.cli.executions import execution_failure
+from local.cli.files import logs_to_file, save_artifact
 from local.cli.local_cloud import (
     CloudConnection,
     CloudUnavailableError,
     EmbeddedCloudError,
     connect,
     embedded_cloud,
+    refuse_embedded_options,
 )
 from local.cli.terminal import echo_lines, fail, labelled
 
@@ -132,22 +134,15 @@ def _names_of_lock(artifacts: Any, key: str) -> dict[str, str]:
     return names_by_id(parse_lock(artifacts.get_bytes(key)))
 
 
-REPORTS_DIR = Path(".flowops") / "reports"
-
-
-def save_html_report(
-    connection: CloudConnection, document: dict[str, Any], directory: Path = REPORTS_DIR
-) -> Path:
-    """Copy the scan's HTML report from S3 to `directory/<scan id>.html`; its absolute path."""
+def save_html_report(connection: CloudConnection, document: dict[str, Any]) -> Path:
+    """Copy the scan's HTML report from S3 to `.flowops/reports/<scan id>.html` (local/cli/files.py);
+    its absolute path."""
     from flowops.store import ArtifactStore
 
     html = ArtifactStore(connection.artifacts_bucket, connection.client("s3")).get_bytes(
         document["report_html_key"]
     )
-    directory.mkdir(parents=True, exist_ok=True)
-    path = (directory / f"{document['scan_id']}.html").resolve()
-    path.write_bytes(html)
-    return path
+    return save_artifact("reports", f"{document['scan_id']}.html", html)
 
 
 def _progress(sfn: Any, execution_arn: str) -> tuple[int, int, str]:
@@ -212,6 +207,7 @@ def _unread_lines(document: dict[str, Any]) -> list[str]:
 
 
 def scan_command(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Re-read every flow (no reuse of the lock).")] = False,
     page_size: Annotated[int, typer.Option(help="Flows per page (1-500).", min=1, max=500)] = 200,
@@ -229,6 +225,8 @@ def scan_command(
         connection: CloudConnection | None = connect()
     except CloudUnavailableError:
         connection = None  # nothing running or deployed: the scan runs in an embedded local cloud
+    if connection is not None:
+        refuse_embedded_options(ctx, connection)
     try:
         # Handlers of an embedded cloud run in this process: their log lines go to stderr so
         # stdout carries only the result.
@@ -236,7 +234,10 @@ def scan_command(
             if connection is not None:
                 document = _run(connection, request, as_json, timeout)
             else:
-                with embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded:
+                with (
+                    logs_to_file("scan"),
+                    embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded,
+                ):
                     document = _run(embedded.connection, request, as_json, timeout)
     except EmbeddedCloudError as error:
         raise fail(str(error), error.exit_code) from None
@@ -262,10 +263,15 @@ def _execute(
 ) -> dict[str, Any]:
     if quiet:
         return run_scan_execution(connection, request, timeout=timeout)
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn("[bold]scan[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+        TextColumn("[bold]scan[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as progress:
         task = progress.add_task("starting", total=None)
 

@@ -57,6 +57,16 @@ def safe(value: object) -> str:
     )
 
 
+class CliError(Exception):
+    """An error a command reports as its one `error:` line with `exit_code` (local/cli/
+    exit_codes.py). Raised anywhere below a command, the root group prints and exits with it,
+    so helpers deep in a command need not know about typer."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def echo_lines(lines: Iterable[object], *, err: bool = False) -> None:
     """Print each line made safe; the lines are the only line breaks that reach the terminal."""
     typer.echo("\n".join(safe(line) for line in lines), err=err)

@@ -29,6 +29,7 @@ from local.cli.local_cloud import (
     EmbeddedCloudError,
     connect,
     embedded_cloud,
+    refuse_embedded_options,
 )
 from local.cli.terminal import echo_lines, fail
 
@@ -198,6 +199,27 @@ def run_demo_trace(cloud_connection: CloudConnection) -> dict[str, Any]:
     )
 
 
+def _waterfall_where(document: dict[str, Any]) -> str:
+    if document.get("waterfall_file"):
+        return f"file://{document['waterfall_file']}"
+    return str(document.get("waterfall_key") or "none")
+
+
+def save_waterfall(connection: CloudConnection, document: dict[str, Any]) -> None:
+    """A local copy of the slowest run's waterfall SVG under `.flowops/waterfalls/` (its path
+    goes into the document); the S3 key alone is no use to someone at a terminal."""
+    key = document.get("waterfall_key")
+    if not key:
+        return
+    from flowops.store import ArtifactStore
+
+    from local.cli.files import save_artifact
+
+    svg = ArtifactStore(connection.artifacts_bucket, connection.client("s3")).get_bytes(key)
+    trace_id = str(document.get("trace_id") or key.rsplit("/", 2)[-2])
+    document["waterfall_file"] = str(save_artifact("waterfalls", f"{trace_id}-waterfall.svg", svg))
+
+
 def summary_lines(document: dict[str, Any]) -> list[str]:
     if document.get("status") == "EMPTY_WINDOW":
         return [f"no runs to analyze: {document.get('message', '')}"]
@@ -206,7 +228,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"report    {document.get('report_key')}",
-        f"waterfall {document.get('waterfall_key') or 'none'}",
+        f"waterfall {_waterfall_where(document)}",
         f"delivery  {delivery.get('outcome')}"
         + (f" (HTTP {delivery['status_code']})" if delivery.get("status_code") else "")
         + (f" — parked as message {delivery['message_id']}" if delivery.get("message_id") else ""),
@@ -234,14 +256,23 @@ def resolve_flow_references(connection: CloudConnection, references: list[str]) 
         raise TraceExecutionError(str(error), error="Trace.UnknownFlow") from None
 
 
-def _with_connection(work: Any, *, flows: int, seed: int, org_file: Path | None, faults: str | None) -> Any:
+def _with_connection(
+    work: Any, *, flows: int, seed: int, org_file: Path | None, faults: str | None, ctx: Any = None
+) -> Any:
     try:
         connection: CloudConnection | None = connect()
     except CloudUnavailableError:
         connection = None  # nothing running or deployed: run in an embedded local cloud
     if connection is not None:
+        if ctx is not None:
+            refuse_embedded_options(ctx, connection)
         return work(connection)
-    with embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded:
+    from local.cli.files import logs_to_file
+
+    with (
+        logs_to_file("trace"),
+        embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded,
+    ):
         return work(embedded.connection)
 
 
@@ -293,11 +324,14 @@ def trace_command(
         if until:
             request["until"] = until
         if as_json:
-            return run_trace_execution(connection, request, timeout=timeout)
-        return _run_with_progress_bar(connection, request, timeout)
+            document = run_trace_execution(connection, request, timeout=timeout)
+        else:
+            document = _run_with_progress_bar(connection, request, timeout)
+        save_waterfall(connection, document)  # while an embedded cloud is still up
+        return document
 
     try:
-        document = _with_connection(work, flows=flows, seed=seed, org_file=org_file, faults=faults)
+        document = _with_connection(work, flows=flows, seed=seed, org_file=org_file, faults=faults, ctx=ctx)
     except EmbeddedCloudError as error:
         raise fail(str(error), error.exit_code) from None
     except TraceExecutionError as error:

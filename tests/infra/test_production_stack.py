@@ -321,3 +321,96 @@ def test_outputs_have_stable_logical_ids_the_cli_can_read(dev: SynthesizedEnviro
         assert OUTPUT_API_URL in outputs
     # one output per state machine, whatever workflows exist
     assert sum(1 for key in outputs if key.endswith("StateMachineArn")) == len(machines)
+
+
+# -- alarms reach people --------------------------------------------------------------------------
+
+
+def _subscriptions(environment: SynthesizedEnvironment, topic_id: str) -> set[tuple[str, str]]:
+    return {
+        (s["Properties"]["Protocol"], s["Properties"]["Endpoint"])
+        for s in environment.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+    }
+
+
+def test_cloudwatch_may_publish_to_the_alarm_topic(dev: SynthesizedEnvironment) -> None:
+    # Given the alarm topic's resource policy
+    (policy,) = [
+        p
+        for p in dev.resources("AWS::SNS::TopicPolicy").values()
+        if {"Ref": _topic_id(dev)} in p["Properties"]["Topics"]
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    # Then CloudWatch alarms of this account are explicitly allowed to publish (besides the TLS deny)
+    allows = [
+        s
+        for s in statements
+        if s["Effect"] == "Allow" and s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert len(allows) == 1 and allows[0]["Action"] == "sns:Publish"
+    assert "aws:SourceAccount" in allows[0]["Condition"]["StringEquals"]
+
+
+def test_alarms_and_failed_rollbacks_reach_the_environments_people(
+    environments: dict[str, SynthesizedEnvironment],
+) -> None:
+    # Given prod configured with an on-call e-mail and a chat webhook in cdk.json
+    prod = environments["prod"]
+    people = {
+        ("email", "genesys-oncall@example.com"),
+        ("https", "https://chat.example.com/hooks/flowops-alarms"),
+    }
+    rollback_topics = [key for key in prod.resources("AWS::SNS::Topic") if "RollbackFailed" in key]
+    assert len(rollback_topics) >= 1
+    # Then the alarm topic and every RollbackFailed topic deliver to both
+    assert _subscriptions(prod, _topic_id(prod)) == people
+    for topic in rollback_topics:
+        assert _subscriptions(prod, topic) == people, topic
+    # And every environment but dev (a warning at synth) has someone to page
+    assert _subscriptions(environments["test"], _topic_id(environments["test"]))
+
+
+def test_the_webhook_api_alarms_on_5xx_latency_and_its_own_failures_not_on_refusals(
+    dev: SynthesizedEnvironment,
+) -> None:
+    # Given the alarms of the stack
+    alarms = _alarms_by_name(dev)
+    # Then the API's 5XX and latency are alarmed, and the handler's unexpected failures (a 500 the
+    # Lambda Errors metric never sees) through their own metric
+    assert alarms["WebhookServerErrors"]["MetricName"] == "5XXError"
+    assert alarms["WebhookServerErrors"]["Namespace"] == "AWS/ApiGateway"
+    assert alarms["WebhookLatency"]["MetricName"] == "Latency"
+    assert alarms["WebhookFailed"]["MetricName"] == "WebhookFailed"
+    # And expected refusals never page anyone
+    watched = {alarm.get("MetricName") for alarm in alarms.values()}
+    assert not watched & {"4XXError", "WebhookRefused"}
+
+
+# -- destroy leaves the account alone; growing prefixes expire -------------------------------------
+
+
+def test_the_account_level_api_gateway_role_survives_a_destroy(dev: SynthesizedEnvironment) -> None:
+    # Given the account-level API Gateway setting and the role it points at
+    (account,) = dev.resources("AWS::ApiGateway::Account").values()
+    role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = dev.template["Resources"][role_id]
+    # Then destroying this environment deletes neither (other APIs in the account log through them)
+    assert account["DeletionPolicy"] == "Retain" and account.get("UpdateReplacePolicy") == "Retain"
+    assert role["DeletionPolicy"] == "Retain"
+    # And no other account-level setting is created by the REST API itself
+    assert len(dev.resources("AWS::ApiGateway::Account")) == 1
+
+
+def test_every_per_run_prefix_of_the_artifacts_bucket_expires(dev: SynthesizedEnvironment) -> None:
+    # Given the artifacts bucket's lifecycle rules
+    (bucket,) = [
+        b for key, b in dev.resources("AWS::S3::Bucket").items() if key.startswith("StorageArtifactsBucket")
+    ]
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = {
+        rule.get("Prefix") for rule in rules if rule.get("ExpirationInDays") and rule["Status"] == "Enabled"
+    }
+    # Then what every scan, publish, trace and offloaded state payload writes expires; history does not
+    assert {"scans/", "publish/", "traces/", "state/"} <= expiring
+    assert not expiring & {"locks/", "flows/", "config/"}

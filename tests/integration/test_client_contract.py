@@ -237,7 +237,7 @@ def test_execution_data(client: GenesysClient) -> None:
     assert done.job_state == "Success"
     downloadable = [entity for entity in done.entities if entity.download_uri]
     document = client.download_execution_data(downloadable[0].download_uri or "")
-    # The event list lives in flow.execution (see docs/handoff/trace-analysis.md).
+    # The event list lives in flow.execution (see docs/architecture/trace-analysis.md).
     assert isinstance(document["flow"]["execution"], list) and document["flow"]["execution"]
 
 

@@ -190,6 +190,15 @@ class GenesysUnavailableError(GenesysError):
     retryable = True
 
 
+class WriteOutcomeUnknownError(GenesysUnavailableError):
+    """A write that must not be repeated blindly (publish, check-in, a job's upload) lost its answer.
+
+    The request may or may not have been applied. The client does not resend it; the caller
+    reads the state (the flow's currentOperation and published version, the job's status) and
+    decides. Reported as `Genesys.Unavailable`, so a retried step does that check first.
+    """
+
+
 class OutOfTimeError(GenesysUnavailableError):
     """The Lambda's remaining time is too short for another request or wait: stop early, with time
     left to report this, so the state machine retries the step (as `Genesys.Unavailable`) instead

@@ -15,7 +15,7 @@ Stored document (what goes to ``locks/<org>/<sha256>.json``)
     envelope — verifying ``sha256`` against the re-canonicalised body when present and raising
     :class:`LockIntegrityError` on a mismatch — or a bare canonical body.
 
-What S3 holds (lead decision, docs/handoff/lead.md)
+What S3 holds (lead decision, docs/decisions.md)
     The artifact ``locks/<org>/<sha256>.json`` is the bare canonical body, so its key, the
     SHA-256 of its bytes and S3's checksum are one number; meta lives in a sidecar. A bare body
     carries no hash of its own, so readers pass the hash they expect (from the key or the lock

@@ -4,7 +4,7 @@ A release (or a rollback, which publishes the snapshot again as a new version) c
 flow of the org. Rather than rescanning the whole org, the pipeline writes the current lock
 with that flow's entry replaced: the new version and what it consumes, as dependency
 tracking reports it. Every consumed resource also gets its `LockedObject` record, as the
-lock contract asks (docs/handoff/lock-graph.md).
+lock contract asks (docs/architecture/lock-graph.md).
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ INDEX_NOT_BUILT = "NOTBUILT"
 INDEX_STATUSES_NEEDING_REBUILD = frozenset({INDEX_NOT_BUILT, INDEX_NEEDS_REBUILD})
 
 MAX_FLOWS_PAGE_SIZE = 500  # the largest pageSize GET /api/v2/flows accepts
+# The page Map's items are history events of the scan execution (25,000 at most): a requested
+# page size that would need more pages than this is raised until it fits (flows per page only
+# change the read's granularity). 200 pages of 500 flows: orgs up to 100,000 flows.
+MAX_SCAN_PAGES = 200
+MAX_INDEX_DEADLINE_SECONDS = 3600  # the index wait loop's history events are bounded by it too
 REPORTED_FAILED_OBJECTS_LIMIT = 50  # failedObjects kept in state; the rest are counted
 
 
@@ -34,7 +39,7 @@ class ScanRequest(BaseModel):
 
     full: bool = Field(default=False, description="re-read every flow instead of reusing the lock")
     page_size: int = Field(default=200, ge=1, le=MAX_FLOWS_PAGE_SIZE)
-    index_deadline_seconds: int = Field(default=1800, ge=0)
+    index_deadline_seconds: int = Field(default=1800, ge=0, le=MAX_INDEX_DEADLINE_SECONDS)
     trigger: str = "manual"
     rebuild_index: bool = Field(
         default=False,
@@ -122,6 +127,9 @@ class PlanRequest(BaseModel):
 
 class PageDescriptor(BaseModel):
     page_number: int = Field(ge=1)
+    listing_key: str | None = Field(
+        default=None, description="S3 key of this page's flows from the plan's listing (None: list the page)"
+    )
 
 
 class PageTask(BaseModel):
@@ -134,6 +142,9 @@ class PageTask(BaseModel):
     failed_objects_key: str | None = Field(
         default=None, description="S3 key of the FailedObjects the index reports (None: there are none)"
     )
+    listing_key: str | None = Field(
+        default=None, description="S3 key of this page's flows from the plan's listing (None: list the page)"
+    )
 
 
 class FlowPagePlan(BaseModel):
@@ -144,6 +155,10 @@ class FlowPagePlan(BaseModel):
     previous_lock_sha: str | None = None
     previous_lock_key: str | None = None
     failed_objects_key: str | None = None
+    listing_passes: int = Field(default=0, ge=0, description="passes over GET /api/v2/flows (0: not listed)")
+    listing_stable: bool = Field(
+        default=True, description="False: the org kept changing; the listing is the union of the passes"
+    )
     api_calls: int = 0
     data_action_versions_key: str | None = Field(
         default=None,

@@ -68,7 +68,7 @@ def validate_trace_request(source: TraceSource, context: TraceContext, *, now: d
         raise TraceRequestError(f"invalid trace request: {problems}") from None
     since = resolve_moment(request.since, now=context.submitted_at)
     until = resolve_moment(request.until, now=context.submitted_at) if request.until else context.submitted_at
-    validate_trace_window(since, until, max(now, context.submitted_at))
+    validate_trace_window(since, until, max(now, context.submitted_at), resolved_at=context.submitted_at)
 
     if not source.execution_data_enabled():
         raise StorageDisabledError(

@@ -24,8 +24,15 @@ class TraceRequestError(ValueError):
     asl_error_name = "Trace.InvalidRequest"
 
 
-def validate_trace_window(since: datetime, until: datetime, now: datetime) -> None:
-    """Raise TraceRequestError unless since < until <= now and since is inside the retention."""
+def validate_trace_window(
+    since: datetime, until: datetime, now: datetime, *, resolved_at: datetime | None = None
+) -> None:
+    """Raise TraceRequestError unless since < until <= now and since is inside the retention.
+
+    `resolved_at` is the moment a relative window ("10d") was counted back from (the request's
+    submission). The retention is checked against it, not against `now`: by the time a step
+    runs, `now` has moved on (seconds in AWS, far more under an accelerated local clock), and
+    the documented maximum `--since 10d` would otherwise always be refused."""
     for name, moment in (("since", since), ("until", until), ("now", now)):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise TraceRequestError(f"{name} must be timezone-aware (got {moment.isoformat()})")
@@ -33,7 +40,7 @@ def validate_trace_window(since: datetime, until: datetime, now: datetime) -> No
         raise TraceRequestError(f"since ({since.isoformat()}) must be before until ({until.isoformat()})")
     if until > now:
         raise TraceRequestError(f"until ({until.isoformat()}) is in the future (now {now.isoformat()})")
-    oldest = now - EXECUTION_DATA_RETENTION
+    oldest = min(now, resolved_at or now) - EXECUTION_DATA_RETENTION
     if since < oldest:
         raise TraceRequestError(
             f"since ({since.isoformat()}) is older than the 10-day execution data retention "

@@ -25,6 +25,7 @@ def test_local_up_serves_the_webhook_api_and_records_its_url(tmp_path: Path) -> 
     environment = {
         **os.environ,
         "FLOWOPS_LOCAL_ENDPOINTS": str(endpoints),
+        "FLOWOPS_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "eu-west-1",
@@ -72,3 +73,10 @@ def test_local_up_serves_the_webhook_api_and_records_its_url(tmp_path: Path) -> 
     # And: a stopped `local up` leaves no endpoints file behind
     assert process.returncode == 0
     assert not endpoints.exists()
+    # And: the terminal got the summary only; the servers' and handlers' output is in the log
+    assert process.stdout is not None
+    printed += process.stdout.read().splitlines()
+    assert len(printed) <= 10, printed
+    log_line = next(line for line in printed if line.startswith("logs"))
+    log_file = Path(log_line.split()[-1])
+    assert log_file.is_relative_to(tmp_path / "artifacts") and log_file.stat().st_size > 0

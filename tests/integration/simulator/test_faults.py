@@ -15,13 +15,13 @@ from tests.integration.simulator.conftest import get_json, poll
 def test_fault_spec_parses_every_kind_and_rejects_bad_items() -> None:
     faults = Faults.parse(
         "5xx=0.2,latency=0.5,reset=0.05,token-expiry=120,publish-fail=Main IVR,locked=abc,index=stuck,"
-        "download-fail=0.3,storm=20,seed=9"
+        "download-fail=0.3,storm=20,job-errors=3000,seed=9"
     )
     assert faults.server_error_rate == 0.2 and faults.latency_seconds == 0.5 and faults.reset_rate == 0.05
     assert faults.token_lifetime_seconds == 120 and faults.publish_fail == {"main ivr"}
     assert faults.locked_flow_ids == {"abc"} and faults.index_stuck and faults.download_fail_rate == 0.3
-    assert faults.rate_limit_override == 20 and faults.seed == 9
-    for bad in ("5xx=2", "nonsense=1", "index=slow", "latency", "storm=0"):
+    assert faults.rate_limit_override == 20 and faults.seed == 9 and faults.job_errors == 3000
+    for bad in ("5xx=2", "nonsense=1", "index=slow", "latency", "storm=0", "storm=\u00b2", "job-errors=0"):
         with pytest.raises(FaultSpecError):
             Faults.parse(bad)
 

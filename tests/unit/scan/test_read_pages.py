@@ -166,3 +166,20 @@ def test_malformed_consumed_resource_is_reported_with_its_flow() -> None:
         read_flow_page(
             FakeSource(org), FakeArtifacts(), PageTask(scan=scan(), page_number=1, page_size=2), org=ORG
         )
+
+
+def test_a_page_size_that_would_overflow_the_execution_history_is_raised_to_fit() -> None:
+    # Given an org of 20,000 flows scanned with pages of 25 (800 pages: too many Map items for
+    # one execution's 25,000 history events)
+    from flowops.scan.models import MAX_SCAN_PAGES
+
+    org = FakeOrg()
+    for number in range(20_000):
+        org.flows.append({"id": f"f{number:05d}", "name": f"Flow {number}", "type": "INBOUNDCALL"})
+    source = FakeSource(org)
+    # When the pages are planned
+    plan = plan_flow_pages(source, FakePointers(), scan(page_size=25), org=ORG)
+    # Then the plan reads 100 flows a page: 200 pages, within the bound, every flow covered
+    assert plan.page_count <= MAX_SCAN_PAGES
+    assert (plan.page_size, plan.page_count) == (100, 200)
+    assert plan.page_size * plan.page_count >= plan.total_flows == 20_000

@@ -111,3 +111,16 @@ def test_rows_returned_by_overlapping_slices_are_deduplicated() -> None:
 def test_an_empty_window_is_rejected() -> None:
     with pytest.raises(TraceRequestError):
         slice_window(NOW, NOW, CappedQuery([]))
+
+
+def test_the_documented_maximum_window_holds_when_the_step_runs_after_submission() -> None:
+    # Given "10d" resolved at submission, and a step that runs minutes later (or an
+    # accelerated local clock that ran ahead)
+    submitted = NOW
+    since = submitted - timedelta(days=10)
+    later = NOW + timedelta(minutes=30)
+    # When the window is validated against the moment it was resolved at
+    validate_trace_window(since, submitted, later, resolved_at=submitted)
+    # Then it is accepted; a window older than that is still refused
+    with pytest.raises(TraceRequestError, match="retention"):
+        validate_trace_window(since - timedelta(seconds=1), submitted, later, resolved_at=submitted)
