@@ -29,6 +29,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -56,6 +57,7 @@ DEFAULT_LOCAL_ENVIRONMENTS: tuple[str, ...] = ("dev",)
 _LOCAL_API_ID = "local"
 _JSON = "application/json"
 
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _MISSING_TOKEN_HEADERS = {"x-amzn-ErrorType": "MissingAuthenticationTokenException"}
 
 # Not under "flowops": that logger is the handlers' powertools logger (JSON, Lambda context).
@@ -442,10 +444,11 @@ def _handler_class(server: LocalWebhookServer) -> type[BaseHTTPRequestHandler]:
             total = 0
             while True:
                 size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
-                try:
-                    size = int(size_line, 16)
-                except ValueError:
-                    raise _MalformedBody from None
+                # Hex digits only: int() also takes "-5" (and read(-5) reads to the end of the
+                # stream, unbounded) or "1_0".
+                if _CHUNK_SIZE.fullmatch(size_line) is None:
+                    raise _MalformedBody
+                size = int(size_line, 16)
                 if size == 0:
                     while self.rfile.readline(1024).strip():  # trailers, then the final CRLF
                         pass

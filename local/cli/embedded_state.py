@@ -35,6 +35,7 @@ class OrgParameters(BaseModel):
     flows: int
     seed: int
     org_file: str | None = None
+    environment: str | None = None
 
 
 class SavedObject(BaseModel):
@@ -60,8 +61,15 @@ def state_dir() -> Path:
     return artifacts_dir("embedded")
 
 
-def parameters_of(flows: int, seed: int, org_file: Path | None) -> OrgParameters:
-    return OrgParameters(flows=flows, seed=seed, org_file=str(org_file.resolve()) if org_file else None)
+def parameters_of(
+    flows: int, seed: int, org_file: Path | None, environment: str | None = None
+) -> OrgParameters:
+    return OrgParameters(
+        flows=flows,
+        seed=seed,
+        org_file=str(org_file.resolve()) if org_file else None,
+        environment=environment,
+    )
 
 
 def load_state(directory: Path | None = None) -> EmbeddedState | None:

@@ -195,6 +195,28 @@ def test_payload_over_the_api_gateway_quota_is_refused_without_reading_it(endpoi
     assert json.loads(payload) == {"message": "Request Too Long"}
 
 
+@pytest.mark.parametrize("size", [b"-5", b"1_0", b"\xc2\xb2", b"+1"])
+def test_a_malformed_chunk_size_is_400_without_reading_on(endpoint: WebhookEndpoint, size: bytes) -> None:
+    # Given: a chunked request whose chunk size int() would accept but HTTP does not
+    request = (
+        b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + size
+        + b"\r\nabcdefghijklmnop\r\n"
+    )
+
+    # When: it is sent (the connection stays open: a read to the end of the stream would hang)
+    with socket.create_connection((endpoint.server.host, endpoint.server.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+
+    # Then: 400 Bad Request and the connection is closed
+    head, _, _ = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"Connection: close" in head
+
+
 def test_non_utf8_body_reaches_the_handler_base64_encoded(endpoint: WebhookEndpoint) -> None:
     # Given: a signed body that is not UTF-8
     body = b"\xff\xfe not json"
