@@ -1,7 +1,7 @@
 """Fault campaign: randomized executions of the SYNTHESIZED scan and publish state machines
 against the simulator, with faults mixed at random, and the invariants checked after every run.
 
-    python -m bench.campaign                 # 200 runs, seed 1
+    python -m bench.campaign                 # 300 runs, seed 1, time scale x60
     python -m bench.campaign --runs 30 --seed 7
 
 One world (simulator + LocalCloud, `bench.harness`) serves every run; between runs the injected
@@ -33,11 +33,26 @@ How faults are injected
   interpreter (Lambda invokes) and by the checks below
   are never touched (other services, or the injector is disarmed).
 
+Faults added by issue 12 (each injected in at least runs // 15 runs)
+- A job finishing after its deadline AND after the rollback started: the job stays Started past
+  a 30-second deadline and is released only at the 1st-3rd poll of the rollback step's fence.
+- Answers lost after a successful write: the simulator's `lost-answer` fault (the next upload or
+  job registration, or 30% of all writes) applies the write and drops the connection.
+- AWS connection errors: `EndpointConnectionError` (nothing reached AWS) or
+  `ConnectionClosedError` after the call was applied, on S3 or DynamoDB.
+- The flow renamed or deleted mid-run: before StartPublish, or while its job is held (the job,
+  addressed by name, then creates a new flow). Undone after the run's checks.
+- Hostile YAML: a document nested 5,000 deep, or a 9x9 alias bomb, as the inline source.
+(An expired delivery id reused is a webhook matter, covered by tests/integration/webhook.)
+
 Invariants (checked after every run, with the injector disarmed)
 1. The execution reached a defined terminal state (a named Succeed/Fail state of the machine).
-2. Publish: the flow's published version in the simulator equals what the run item and the lock
-   pointer say, for the terminal state reached (new version / restored snapshot / untouched);
-   RollbackFailed records the live version and a manual fix in the run item.
+2. Publish: the org runs exactly what the run item, the audit trail and the lock say, read from
+   the simulator as the published version AND its content: Published = the YAML this run
+   deployed; RolledBack = the content of the known-good release the run item names;
+   PublishFailed/ValidationFailed = version, content and lock untouched; RollbackFailed and
+   ReleaseUnrecorded = the live version in the run item (then a repair scan, as it says). No
+   stray flow is left with a published flow's name.
 3. Every lock under `locks/<org>/` (the current one included) exists, is byte-identical to its
    content address (sha256 of the body = key), and the pointer's sha verifies; every flow YAML
    artifact a run item or the lock history names exists.
@@ -62,6 +77,7 @@ from enum import StrEnum
 from typing import Any
 
 from bench.harness import (
+    PUBLISH_SOURCES,
     PUBLISH_STATE_MACHINE,
     PUBLISHABLE_FLOWS,
     SCAN_STATE_MACHINE,
@@ -86,6 +102,13 @@ class FaultKind(StrEnum):
     S3_THROTTLING = "S3 throttling"
     DYNAMODB_THROTTLING = "DynamoDB throttling"
     DYNAMODB_CONDITION_FAILED = "DynamoDB conditional-check failure"
+    # issue 12
+    JOB_FINISHES_AFTER_ROLLBACK_STARTED = "job done after deadline + rollback start"
+    ANSWER_LOST_AFTER_WRITE = "answer lost after a successful write"
+    AWS_CONNECTION_ERRORS = "AWS connection errors"
+    FLOW_RENAMED_MID_RUN = "flow renamed mid-run"
+    FLOW_DELETED_MID_RUN = "flow deleted mid-run"
+    HOSTILE_YAML = "hostile YAML"
 
 
 SHARED_FAULTS = (
@@ -98,9 +121,29 @@ SHARED_FAULTS = (
     FaultKind.S3_THROTTLING,
     FaultKind.DYNAMODB_THROTTLING,
     FaultKind.DYNAMODB_CONDITION_FAILED,
+    FaultKind.AWS_CONNECTION_ERRORS,
 )
 SCAN_FAULTS = (*SHARED_FAULTS, FaultKind.INDEX_REBUILDING, FaultKind.INDEX_STUCK)
-PUBLISH_FAULTS = (*SHARED_FAULTS, FaultKind.PUBLISH_JOB_FAILURE, FaultKind.JOB_PAST_DEADLINE)
+PUBLISH_FAULTS = (
+    *SHARED_FAULTS,
+    FaultKind.PUBLISH_JOB_FAILURE,
+    FaultKind.JOB_PAST_DEADLINE,
+    FaultKind.JOB_FINISHES_AFTER_ROLLBACK_STARTED,
+    FaultKind.ANSWER_LOST_AFTER_WRITE,
+    FaultKind.FLOW_RENAMED_MID_RUN,
+    FaultKind.FLOW_DELETED_MID_RUN,
+    FaultKind.HOSTILE_YAML,
+)
+# Faults that cannot meet in one run: each holds the Architect job or replaces the flow/YAML.
+EXCLUSIVE_FAULTS = frozenset(
+    {
+        FaultKind.JOB_PAST_DEADLINE,
+        FaultKind.JOB_FINISHES_AFTER_ROLLBACK_STARTED,
+        FaultKind.FLOW_RENAMED_MID_RUN,
+        FaultKind.FLOW_DELETED_MID_RUN,
+        FaultKind.HOSTILE_YAML,
+    }
+)
 
 SCAN_TERMINAL_STATES = frozenset(
     {
@@ -117,6 +160,7 @@ PUBLISH_TERMINAL_STATES = frozenset(
         "PublishFailedUnrecorded",
         "RolledBack",
         "RollbackFailed",
+        "ReleaseUnrecorded",
     }
 )
 # Terminal state -> (run item status, terminal audit kind).
@@ -126,6 +170,7 @@ PUBLISH_STORY: dict[str, tuple[str, str | None]] = {
     "PublishFailed": ("FAILED", "publish.failed"),
     "RolledBack": ("ROLLED_BACK", "publish.rolled_back"),
     "RollbackFailed": ("ROLLBACK_FAILED", "publish.rollback_failed"),
+    "ReleaseUnrecorded": ("RELEASE_UNRECORDED", "publish.release_unrecorded"),
 }
 TERMINAL_AUDIT_KINDS = frozenset(kind for _, kind in PUBLISH_STORY.values() if kind)
 
@@ -163,7 +208,7 @@ class AwsFaultInjector:
     @contextmanager
     def installed(self) -> Iterator[AwsFaultInjector]:
         import botocore.client
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
         original = botocore.client.BaseClient._make_api_call
         injector = self
@@ -172,6 +217,15 @@ class AwsFaultInjector:
             code = injector._should_fail(client.meta.service_model.service_name, operation, params)
             if code is not None:
                 error_code, status = code
+                url = f"https://{client.meta.service_model.endpoint_prefix}.local"
+                if error_code == CONNECT_FAILURE:
+                    # The connection never opened: nothing reached AWS.
+                    raise EndpointConnectionError(endpoint_url=url)
+                if error_code == CONNECTION_LOST:
+                    # The request reached AWS and was applied; the connection broke before the
+                    # answer (botocore gives up after its own retries, or a retry finds it done).
+                    original(client, operation, params)
+                    raise ConnectionClosedError(endpoint_url=url)
                 if error_code == "ConditionalCheckFailedException":
                     # The ambiguous write: the first attempt was applied but its answer was lost,
                     # and the retry finds its own write (the condition no longer holds).
@@ -216,6 +270,15 @@ class AwsFaultInjector:
             return None
 
 
+# Pseudo error codes of AwsFaultRule: connection failures rather than AWS error answers.
+CONNECT_FAILURE = "EndpointConnectionError"
+CONNECTION_LOST = "ConnectionClosedError"
+# Hostile flow documents (issue 12): nesting thousands deep, and a "billion laughs" alias bomb.
+HOSTILE_DOCUMENTS = (
+    "inboundCall:\n  name: Main IVR\n  deep: " + "[" * 5000 + "]" * 5000 + "\n",
+    "inboundCall:\n  name: Main IVR\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10)),
+)
 S3_OPERATIONS = frozenset({"PutObject", "GetObject", "HeadObject", "ListObjectsV2"})
 DYNAMODB_OPERATIONS = frozenset({"PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query"})
 DYNAMODB_CONDITIONAL_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
@@ -248,6 +311,9 @@ def plan_runs(runs: int, seed: int, *, publish_share: float = 0.55) -> list[RunP
         faults = sorted(rng.sample(kinds, count))
         if FaultKind.INDEX_STUCK in faults and FaultKind.INDEX_REBUILDING in faults:
             faults.remove(FaultKind.INDEX_REBUILDING)
+        exclusive = [fault for fault in faults if fault in EXCLUSIVE_FAULTS]
+        for extra in exclusive[1:]:
+            faults.remove(extra)
         flow_id = rng.choice(PUBLISHABLE_FLOWS) if workflow == "publish" else None
         plans.append(RunPlan(index, workflow, flow_id, faults, rng.randrange(1 << 30)))
     _cover_every_fault_kind(plans)
@@ -255,20 +321,24 @@ def plan_runs(runs: int, seed: int, *, publish_share: float = 0.55) -> list[RunP
 
 
 def _cover_every_fault_kind(plans: list[RunPlan]) -> None:
-    """Short campaigns still inject every kind: a missing kind joins a run that can take it."""
-    injected = {fault for plan in plans for fault in plan.faults}
+    """Every kind is injected at least `max(1, runs // 15)` times (20 in a 300-run campaign): a
+    kind short of that joins runs that can take it, the emptiest first."""
+    minimum = max(1, len(plans) // 15)
     for kind in FaultKind:
-        if kind in injected:
-            continue
-        candidates = [
-            plan
-            for plan in plans
-            if plan.faults
-            and kind in (PUBLISH_FAULTS if plan.workflow == "publish" else SCAN_FAULTS)
-            and not ({kind, *plan.faults} >= {FaultKind.INDEX_STUCK, FaultKind.INDEX_REBUILDING})
-        ]
-        if candidates:
-            target = min(candidates, key=lambda plan: (len(plan.faults), plan.index))
+        injected = sum(1 for plan in plans if kind in plan.faults)
+        candidates = sorted(
+            (
+                plan
+                for plan in plans
+                if plan.faults
+                and kind not in plan.faults
+                and kind in (PUBLISH_FAULTS if plan.workflow == "publish" else SCAN_FAULTS)
+                and not ({kind, *plan.faults} >= {FaultKind.INDEX_STUCK, FaultKind.INDEX_REBUILDING})
+                and not (kind in EXCLUSIVE_FAULTS and EXCLUSIVE_FAULTS & set(plan.faults))
+            ),
+            key=lambda plan: (len(plan.faults), plan.index),
+        )
+        for target in candidates[: max(0, minimum - injected)]:
             target.faults = sorted([*target.faults, kind])
 
 
@@ -292,6 +362,8 @@ class Before:
     pointer_sha: str | None
     versions: dict[str, str | None]
     started_at: str  # ISO timestamp: audit events of this run are at or after it
+    contents: dict[str, str] = field(default_factory=dict)
+    """The published YAML of each publishable flow before the run."""
 
 
 class Campaign:
@@ -300,6 +372,7 @@ class Campaign:
         self.injector = injector
         self.repair_scans = 0
         self.leases_dropped = 0
+        self.strays_removed = 0
         # Content-addressed objects never change once verified: each lock is hashed once.
         self._verified_locks: set[str] = set()
 
@@ -368,11 +441,75 @@ class Campaign:
                         conditional_only=True,
                     )
                 )
+            elif fault is FaultKind.JOB_FINISHES_AFTER_ROLLBACK_STARTED:
+                # The job stays Started past the deadline and only finishes once the rollback
+                # step has begun waiting for it (the n-th fence poll): without the fence, the
+                # late job would land after the rollback's and leave the bad release live.
+                spec.append("job=stuck")
+                extra["timing"] = {"first_poll_seconds": 2, "publish_deadline_seconds": 30}
+                self._arm_late_job(rng.choice((1, 2, 3)))
+            elif fault is FaultKind.ANSWER_LOST_AFTER_WRITE:
+                spec.append(rng.choice(("lost-answer=upload", "lost-answer=register", "lost-answer=0.3")))
+            elif fault is FaultKind.AWS_CONNECTION_ERRORS:
+                service, operations = rng.choice((("s3", S3_OPERATIONS), ("dynamodb", DYNAMODB_OPERATIONS)))
+                code = rng.choice((CONNECT_FAILURE, CONNECTION_LOST))
+                rules.append(
+                    AwsFaultRule(service, operations, code, 0, rng.randrange(0, 12), rng.choice((1, 2)))
+                )
+            elif fault in (FaultKind.FLOW_RENAMED_MID_RUN, FaultKind.FLOW_DELETED_MID_RUN):
+                notes["changed_flow"] = self._arm_flow_change(plan, fault, rng, spec)
+            elif fault is FaultKind.HOSTILE_YAML:
+                extra["yaml"] = rng.choice(HOSTILE_DOCUMENTS)
         # A publish-fail spec must not outlive a hook that heals it, and the other Genesys
         # faults stay on for the whole run.
         world.sim.set_faults(",".join(spec))
         self.injector.arm(rules)
         return extra, notes
+
+    def _arm_late_job(self, fence_polls: int) -> None:
+        world = self.world
+        seen: list[int] = []
+
+        def finish_on_fence_poll(event: Any) -> bool:
+            if (event.get("progress") or {}).get("purpose") != "fence":
+                return False
+            seen.append(1)
+            if len(seen) < fence_polls:
+                return False
+            world.unstick_architect_jobs()
+            return True
+
+        world.hooks.each("functions.publish.check_job", finish_on_fence_poll)
+
+    def _arm_flow_change(
+        self, plan: RunPlan, fault: FaultKind, rng: random.Random, spec: list[str]
+    ) -> tuple[str, str]:
+        """Rename or delete the flow before StartPublish, or while its job is held; returns what
+        to restore afterwards (the org keeps its flows for the next runs)."""
+        world = self.world
+        assert plan.flow_id is not None
+        flow_id = plan.flow_id
+        name = world.flow_state(flow_id)[0]
+
+        def change() -> None:
+            if fault is FaultKind.FLOW_RENAMED_MID_RUN:
+                world.rename_flow(flow_id, f"{name} (renamed)")
+            else:
+                world.set_flow_deleted(flow_id, True)
+
+        if rng.random() < 0.5:
+            world.hooks.before("functions.publish.start_publish", change)
+        else:
+            # The job, addressed by name, then deploys to a NEW flow: the run must find it by the
+            # job's flow id and delete it.
+            spec.append("job=stuck")
+
+            def change_then_release_the_job() -> None:
+                change()
+                world.unstick_architect_jobs()
+
+            world.hooks.before("functions.publish.check_job", change_then_release_the_job)
+        return flow_id, name
 
     def _arm_lock(self, plan: RunPlan, rng: random.Random) -> None:
         world = self.world
@@ -393,18 +530,25 @@ class Campaign:
     def run(self, plan: RunPlan) -> RunRecord:
         world = self.world
         rng = random.Random(plan.seed)
+        versions = world.published_versions()
         before = Before(
             pointer_sha=_sha_of(world.pointer()),
-            versions=world.published_versions(),
+            versions=versions,
             started_at=(datetime.now(UTC) - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            contents={
+                flow_id: _sim_yaml(world, flow_id, versions[flow_id] or "") for flow_id in PUBLISHABLE_FLOWS
+            },
         )
         started = time.perf_counter()
         result: Any = None
+        notes: dict[str, Any] = {}
         try:
-            extra, _notes = self._arm(plan, rng)
+            extra, notes = self._arm(plan, rng)
             if plan.workflow == "publish":
                 assert plan.flow_id is not None
-                execution_input = world.publish_input(plan.name, plan.flow_id, timing=extra.get("timing"))
+                execution_input = world.publish_input(
+                    plan.name, plan.flow_id, timing=extra.get("timing"), yaml=extra.get("yaml")
+                )
                 arn = world.start(PUBLISH_STATE_MACHINE, execution_input, plan.name)
             else:
                 request: dict[str, Any] = {"page_size": 2, "index_deadline_seconds": 36_000}
@@ -414,6 +558,7 @@ class Campaign:
         except Exception as error:  # the harness records it as a violation, never hides it
             rules = self.injector.disarm()
             world.heal()
+            self._restore_flow(notes.get("changed_flow"))
             return RunRecord(
                 plan, "NO_TERMINAL_STATE", "-", type(error).__name__, time.perf_counter() - started,
                 [f"no terminal state: {type(error).__name__}: {error}"], sum(r.fired for r in rules),
@@ -429,8 +574,31 @@ class Campaign:
         checks = self._check_publish if plan.workflow == "publish" else self._check_scan
         record.violations.extend(checks(plan, result, terminal, before))
         record.violations.extend(self._check_stores())
+        record.violations.extend(self._check_no_stray_flows())
         self._contain(record)
+        self._restore_flow(notes.get("changed_flow"))
         return record
+
+    def _restore_flow(self, changed: tuple[str, str] | None) -> None:
+        """Undo a rename/deletion injected by the campaign (after the checks)."""
+        if changed is None:
+            return
+        flow_id, name = changed
+        self.world.rename_flow(flow_id, name)
+        self.world.set_flow_deleted(flow_id, False)
+
+    def _check_no_stray_flows(self) -> list[str]:
+        """Nothing stray: each published flow's name belongs to that flow alone."""
+        violations = []
+        for flow_id in PUBLISHABLE_FLOWS:
+            name = PUBLISH_SOURCES[flow_id]["name"]
+            strays = [other for other in self.world.flows_named(name) if other != flow_id]
+            if strays:
+                violations.append(f"stray flow(s) {strays} called {name!r} were left behind")
+                for stray in strays:
+                    self.strays_removed += 1
+                    self.world.remove_flow(stray)
+        return violations
 
     def _contain(self, record: RunRecord) -> None:
         """Keep one run's damage from failing the next ones: a lease left behind (already
@@ -480,64 +648,110 @@ class Campaign:
         return violations
 
     def _check_publish(self, plan: RunPlan, result: Any, terminal: str, before: Before) -> list[str]:
+        """The org runs exactly what the run item, the audit trail and the lock say: the flow's
+        published version AND its content (the simulator's stored YAML of that version)."""
         world = self.world
         assert plan.flow_id is not None
         flow_id = plan.flow_id
         violations: list[str] = []
         if terminal not in PUBLISH_TERMINAL_STATES or result.status not in ("SUCCEEDED", "FAILED"):
             return [f"undefined terminal state {terminal!r} ({result.status})"]
-        live = world.published_versions()[flow_id]
+        live = world.flow_state(flow_id)[2]
+        live_yaml = _sim_yaml(world, flow_id, live) if live else ""
         run = world.run_item(plan.name)
+        details = run.details if run else {}
         pointer = world.pointer()
         lock = _load_lock(world, pointer.key, pointer.sha, violations) if pointer else None
         locked_version = lock.flow(flow_id).published_version if lock and lock.flow(flow_id) else None
         expected_status, expected_audit = PUBLISH_STORY.get(terminal, (None, None))
+        terminal_events = [
+            event
+            for event in world.audit_events(before.started_at)
+            if event.details.get("run_id") == plan.name and event.kind in TERMINAL_AUDIT_KINDS
+        ]
         if terminal == "PublishFailedUnrecorded":
             violations.append(f"the failure could not be recorded: {result.cause}")
         elif run is None or run.status != expected_status:
             violations.append(f"{terminal} but the run item is {run.status if run else None}")
         if terminal == "Published":
-            if run is not None and run.details.get("published_version") != live:
-                violations.append(
-                    f"org publishes {live}, run item says {run.details.get('published_version')}"
-                )
+            if details.get("published_version") != live:
+                violations.append(f"org publishes {live}, run item says {details.get('published_version')}")
             if result.output.get("published_version") != live:
                 violations.append(f"org publishes {live}, the execution output says {result.output}")
             if locked_version != live:
                 violations.append(f"org publishes {live}, the lock says {locked_version}")
             self._check_version_yaml(flow_id, live, violations)
+            deployed = self._run_yaml(plan)
+            if deployed is not None and live_yaml != deployed:
+                violations.append(f"org publishes {live}, whose content is not the YAML this run deployed")
+            self._check_event_field(terminal_events, "version", live, violations)
         elif terminal == "RolledBack":
-            restored = run.details.get("restored_version") if run else None
+            restored = details.get("restored_version")
+            release = details.get("restored_release")
             if restored != live:
                 violations.append(f"org publishes {live}, run item says restored {restored}")
             if locked_version != live:
                 violations.append(f"org publishes {live} after the rollback, the lock says {locked_version}")
-            if live is not None and before.versions.get(flow_id) is not None:
-                snapshot = world.artifact(f"flows/{world.org}/{flow_id}/{before.versions[flow_id]}.yaml")
-                if _sim_yaml(world, flow_id, live) != snapshot.decode():
-                    violations.append("the restored version is not the snapshot's YAML")
+            source = self._artifact_text(f"flows/{world.org}/{flow_id}/{release}.yaml")
+            if source is None or live_yaml != source:
+                violations.append(f"org publishes {live}, whose content is not known-good release {release}")
+            self._check_event_field(terminal_events, "restored_version", live, violations)
         elif terminal == "RollbackFailed":
-            recorded = run.details.get("live_version") if run else None
+            recorded = details.get("live_version")
             if recorded != live:
                 violations.append(f"org publishes {live}, RollbackFailed run item says {recorded}")
-            if not (run and run.details.get("manual_fix")):
+            if not details.get("manual_fix"):
                 violations.append("RollbackFailed without a manual fix in the run item")
             if locked_version not in (live, before.versions.get(flow_id)):
                 violations.append(f"lock says {locked_version}: neither the live nor the previous version")
             if locked_version != live:
                 self._repair(plan)
-        elif live != before.versions.get(flow_id) or _sha_of(pointer) != before.pointer_sha:
-            violations.append(f"{terminal}: the org or the lock changed although nothing was published")
-        kinds = [
-            event.kind
-            for event in world.audit_events(before.started_at)
-            if event.details.get("run_id") == plan.name and event.kind in TERMINAL_AUDIT_KINDS
-        ]
+        elif terminal == "ReleaseUnrecorded":
+            # A live, verified release whose records failed: never rolled back, parked for repair.
+            if details.get("published_version") != live:
+                violations.append(
+                    f"org publishes {live}, the parked run item says {details.get('published_version')}"
+                )
+            deployed = self._run_yaml(plan)
+            if deployed is not None and live_yaml != deployed:
+                violations.append("the parked release's content is not what this run deployed")
+            if not details.get("repair"):
+                violations.append("ReleaseUnrecorded without a repair note in the run item")
+            if locked_version not in (live, before.versions.get(flow_id)):
+                violations.append(f"lock says {locked_version}: neither the live nor the previous version")
+            if locked_version != live:
+                self._repair(plan)
+        else:
+            # Nothing was published: version, content and lock exactly as before.
+            if live != before.versions.get(flow_id) or _sha_of(pointer) != before.pointer_sha:
+                violations.append(f"{terminal}: the org or the lock changed although nothing was published")
+            if live_yaml != before.contents.get(flow_id):
+                violations.append(f"{terminal}: the content of version {live} changed")
+        kinds = [event.kind for event in terminal_events]
         if expected_audit is not None and set(kinds) != {expected_audit}:
             violations.append(f"{terminal}: terminal audit events {kinds}, expected {expected_audit}")
         if world.lease_holder(flow_id) is not None:
             violations.append("the publish lease was left behind")
         return violations
+
+    @staticmethod
+    def _check_event_field(
+        events: list[Any], field_name: str, live: str | None, violations: list[str]
+    ) -> None:
+        for event in events:
+            said = event.details.get(field_name)
+            if said != live:
+                violations.append(f"audit event {event.kind} says {field_name} {said}, org publishes {live}")
+
+    def _artifact_text(self, key: str) -> str | None:
+        try:
+            return self.world.artifact(key).decode()
+        except Exception:
+            return None
+
+    def _run_yaml(self, plan: RunPlan) -> str | None:
+        """The substituted YAML this run deployed (None: the run stored none)."""
+        return self._artifact_text(f"publish/{self.world.org}/{plan.name}/flow.yaml")
 
     def _check_version_yaml(self, flow_id: str, version: str | None, violations: list[str]) -> None:
         key = f"flows/{self.world.org}/{flow_id}/{version}.yaml"
@@ -610,6 +824,7 @@ class CampaignReport:
     repair_scans: int
     aws_injected: Counter[str]
     leases_dropped: int = 0
+    strays_removed: int = 0
 
     @property
     def violations(self) -> list[tuple[RunPlan, str]]:
@@ -625,7 +840,9 @@ class CampaignReport:
             f"{workflows['publish']} publish; {fault_free} fault-free)",
             f"wall time               {self.seconds:.0f} s  "
             f"({self.seconds / max(1, len(self.records)):.2f} s/run)",
-            f"repair scans            {self.repair_scans}  (after a RollbackFailed, as its manual fix says)",
+            f"repair scans            {self.repair_scans}  (after a RollbackFailed or ReleaseUnrecorded, "
+            "as the run item says)",
+            f"stray flows removed     {self.strays_removed}  (left behind by a run: reported, then removed)",
             f"leases dropped          {self.leases_dropped}  (left behind by a run: reported, then dropped)",
             "",
             f"{'faults injected (runs)':<40}{'runs':>6}",
@@ -644,7 +861,7 @@ def run_campaign(
     runs: int,
     seed: int,
     *,
-    time_scale: float = 300.0,
+    time_scale: float = 60.0,
     progress: Callable[[RunRecord], None] | None = None,
     world: World | None = None,
 ) -> CampaignReport:
@@ -667,6 +884,7 @@ def run_campaign(
             campaign.repair_scans,
             injector.injected,
             campaign.leases_dropped,
+            campaign.strays_removed,
         )
 
     if world is not None:
@@ -677,9 +895,15 @@ def run_campaign(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.campaign", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--time-scale", type=float, default=300.0, help="simulated seconds per real second")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second (x60: a 60 s Lambda has one real second before the "
+        "local runtime kills it at its timeout)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per run")
     arguments = parser.parse_args(argv)
 

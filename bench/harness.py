@@ -173,6 +173,20 @@ class HandlerHooks:
         self._restore.append((module, real))
         module.handler = handler
 
+    def each(self, module_path: str, action: Callable[[Any], bool]) -> None:
+        """Call `action(event)` before every invocation of the handler until it returns True."""
+        module = importlib.import_module(module_path)
+        real = module.handler
+        done = threading.Event()
+
+        def handler(event: Any, context: Any) -> Any:
+            if not done.is_set() and action(event):
+                done.set()
+            return real(event, context)
+
+        self._restore.append((module, real))
+        module.handler = handler
+
     def clear(self) -> None:
         while self._restore:
             module, real = self._restore.pop()
@@ -206,13 +220,14 @@ class World:
     # -- runs ------------------------------------------------------------------------------------
 
     def publish_input(
-        self, name: str, flow_id: str, *, timing: dict[str, Any] | None = None
+        self, name: str, flow_id: str, *, timing: dict[str, Any] | None = None, yaml: str | None = None
     ) -> dict[str, Any]:
         flow = self.sim.org.flows[flow_id]
         source = PUBLISH_SOURCES[flow_id]
-        yaml = flow_yaml(
-            source["name"], queue=source["queue"], release=name, with_module=source["with_module"]
-        )
+        if yaml is None:
+            yaml = flow_yaml(
+                source["name"], queue=source["queue"], release=name, with_module=source["with_module"]
+            )
         body: dict[str, Any] = {
             "delivery_id": f"delivery-{name}",
             "execution_name": name,
@@ -254,6 +269,33 @@ class World:
         response = requests.get(f"{self.sim.url}/__sim/flows/{flow_id}", timeout=10)
         response.raise_for_status()
         return dict(response.json())
+
+    def flow_state(self, flow_id: str) -> tuple[str, bool, str | None]:
+        """(name, deleted, published version) of a flow, deleted or not."""
+        with self.sim.state.lock:
+            flow = self.sim.org.flows[flow_id]
+            return flow.name, flow.deleted, flow.published_version_id
+
+    def rename_flow(self, flow_id: str, name: str) -> None:
+        with self.sim.state.lock:
+            self.sim.org.flows[flow_id].name = name
+
+    def set_flow_deleted(self, flow_id: str, deleted: bool) -> None:
+        with self.sim.state.lock:
+            self.sim.org.flows[flow_id].deleted = deleted
+
+    def flows_named(self, name: str) -> list[str]:
+        """Ids of the flows (not deleted) called `name`."""
+        with self.sim.state.lock:
+            return sorted(
+                flow.id
+                for flow in self.sim.org.flows.values()
+                if not flow.deleted and flow.name.strip().lower() == name.strip().lower()
+            )
+
+    def remove_flow(self, flow_id: str) -> None:
+        """Mark a flow deleted (containment of a stray flow a violation already reported)."""
+        self.set_flow_deleted(flow_id, True)
 
     def published_versions(self) -> dict[str, str | None]:
         with self.sim.state.lock:

@@ -52,6 +52,8 @@ class EnvironmentConfig(BaseModel):
     """Name of an EXISTING secret holding the trace delivery's HMAC key; defaults to
     `flowops/<environment>/trace-webhook`."""
     noncurrent_version_days: int = Field(default=90, alias="noncurrentVersionDays", ge=1)
+    run_artifact_days: int = Field(default=90, alias="runArtifactDays", ge=1)
+    """Days per-run artifacts (scans/, publish/, traces/) are kept."""
     account: str | None = None
     region: str | None = None
 

@@ -21,6 +21,7 @@ from flowops.genesys import ClientCredentials, GenesysClient
 
 from local.cli.local_cloud import EmbeddedCloud, embedded_cloud
 from local.cli.publish import run_demo_publishes
+from local.cli.release import environment_cloud_process, run_demo_releases
 from local.cli.scan import run_scan_execution, save_html_report, summary_lines
 from local.cli.trace import run_demo_trace
 from local.cli.trace import summary_lines as trace_summary_lines
@@ -153,12 +154,17 @@ def _handler_logs() -> Iterator[None]:
             root.removeHandler(file_handler)
 
 
-def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print) -> DemoResult:
+def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print, releases: bool = True) -> DemoResult:
     """Run the demo against a fresh embedded cloud and print a summary with `echo`."""
     from infra.constants import SCHEDULED_SCAN_INPUT
 
     echo(f"== flowops demo: a generated org of {flows} flows (seed {seed}), simulator + moto ==")
-    with embedded_cloud(flows=flows, seed=seed) as embedded, _client_for(embedded) as client:
+    # The embedded stack serves "test" of the release chain dev → test → prod (cdk.json), so the
+    # demo's release can be promoted to a prod stack.
+    with (
+        embedded_cloud(flows=flows, seed=seed, environment="test") as embedded,
+        _client_for(embedded) as client,
+    ):
         echo(f"genesys simulator {embedded.simulator.url}   aws emulation (moto) in-process")
         org_summary = summarize_org(client)
         result = DemoResult(org_summary=org_summary)
@@ -206,6 +212,28 @@ def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print) -> DemoResu
             echo(f"      states: {' -> '.join(publish['states'])}")
             if publish.get("error"):
                 echo(f"      {publish['error']}: {_first_line(publish.get('cause') or '')}")
+
+        if releases:
+            echo("")
+            echo("-- releases: many flows at once, in dependency waves, all or nothing")
+            release_lines: list[str] = []
+            try:
+                with (
+                    _handler_logs(),
+                    environment_cloud_process(
+                        "prod", flows=flows, seed=seed, workdir=DEMO_DIR / "prod"
+                    ) as prod,
+                ):
+                    result.steps["releases"] = run_demo_releases(
+                        embedded.connection,
+                        workdir=DEMO_DIR / "release-repo",
+                        set_faults=embedded.simulator.set_faults,
+                        prod=prod,
+                        echo=release_lines.append,
+                    )
+            finally:
+                for line in release_lines:  # printed once the handler logs no longer hold stdout
+                    echo(line)
 
         echo("")
         echo("-- trace: execution data of the busiest flow -> bottlenecks, failing paths, waterfall")

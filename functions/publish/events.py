@@ -61,3 +61,9 @@ class RollbackFailedEvent(ValidatedEvent):
 class FailedBeforePublishEvent(_Event):
     validation: ValidationOutcome | None = None
     failure: StepFailure
+    rollback: JobProgress | None = None
+    """Present when the rollback step found nothing to roll back (action `none`)."""
+
+
+class UnrecordedReleaseEvent(RecordReleaseEvent):
+    record_failure: StepFailure

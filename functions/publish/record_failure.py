@@ -1,4 +1,5 @@
-"""A step before StartPublish failed: nothing changed in Genesys; record it, free the lease."""
+"""Nothing changed in Genesys (a step before StartPublish failed, or the rollback step found the
+published version never moved): record it, free the lease; the run ends PublishFailed."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ tracer = get_tracer()
 @event_parser(model=FailedBeforePublishEvent)
 @_wiring.named_errors
 def handler(event: FailedBeforePublishEvent, context: LambdaContext) -> dict[str, Any]:
-    outcome = record_failure_before_publish(event.run, event.validation, event.failure, _wiring.ports())
+    unchanged = event.rollback if event.rollback is not None and event.rollback.action == "none" else None
+    outcome = record_failure_before_publish(
+        event.run, event.validation, event.failure, _wiring.ports(), unchanged=unchanged
+    )
     logger.error(outcome.cause, extra={"run_id": event.run.run_id})
     return outcome.model_dump(mode="json")

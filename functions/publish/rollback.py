@@ -1,5 +1,6 @@
-"""RollbackToPreviousVersion: redeploy the snapshot YAML through the jobs API (unless the run's
-release was already recorded: then it hands that release on and nothing is rolled back)."""
+"""RollbackToPreviousVersion: decide what undoing the failed publish takes (wait for a publish job
+still running, nothing when the published version never moved, else redeploy the last
+known-good release), or hand on a release that was already recorded."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def handler(event: RollbackEvent, context: LambdaContext) -> dict[str, Any]:
             "release already recorded, not rolling back",
             extra={"run_id": event.run.run_id, "error": event.failure.error},
         )
+    elif progress.action != "rollback":
+        logger.warning(" ".join(progress.messages), extra={"run_id": event.run.run_id})
     else:
         metrics.add_metric(name="PublishRollbacks", unit=MetricUnit.Count, value=1)
         logger.warning("rolling back", extra={"run_id": event.run.run_id, "error": event.failure.error})

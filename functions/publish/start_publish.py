@@ -21,6 +21,6 @@ tracer = get_tracer()
 @event_parser(model=ValidatedEvent)
 @_wiring.named_errors
 def handler(event: ValidatedEvent, context: LambdaContext) -> dict[str, Any]:
-    progress = start_publish(event.validation, _wiring.ports(), now=_wiring.now())
+    progress = start_publish(event.validation, _wiring.ports(), now=_wiring.now(), run=event.run)
     logger.info("publish started", extra={"run_id": event.run.run_id, "job_id": progress.job_id})
     return progress.model_dump(mode="json")

@@ -8,14 +8,18 @@ WaitForRollback, and the Fail states ValidationFailed, RolledBack, RollbackFaile
 
 State layout: `$.run` (run id = execution name), `$.request` (the webhook's input),
 `$.validation`, `$.snapshot`, `$.publish`, `$.health`, `$.release` / `$.failure` (what a Catch
-caught), `$.rollback`, `$.rollback_failure`, `$.outcome`. The flow YAML itself travels as an
-S3 key. Genesys 429/5xx/unreachable and throttled stores are retried (backoff, full jitter);
+caught), `$.rollback`, `$.rollback_failure`, `$.record_failure`, `$.outcome`. The flow YAML
+itself travels as an S3 key. Genesys 429/5xx/unreachable and throttled stores are retried
+(backoff, full jitter);
 `Publish.*` errors (validation, job Failure, deadline, health) never are.
 
-A run whose release was recorded (run item SUCCEEDED) is never rolled back: when an error is
-caught after RecordRelease committed, RollbackToPreviousVersion (or, if it could not tell,
-RecordRollbackFailure) hands the recorded release on and the run ends Published
-(IsTheReleaseAlreadyRecorded / WasTheReleaseRecordedAfterAll).
+Rollback only what changed: RollbackToPreviousVersion first fences a publish job that ran past
+its deadline (waits for it to end: it could still change the flow), then compares the flow's
+published version with the snapshot: unchanged → RecordNothingChanged → PublishFailed (no page);
+changed → a job redeploys the last known-good release, RecordRolledBack verifies the live
+version and its content before recording. A release that passed HealthCheck is never rolled
+back: RecordRelease failures end in ParkUnrecordedRelease → ReleaseUnrecorded (or Published when
+the release was committed after all), and a run found SUCCEEDED by any later step ends Published.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
     StepFunction,
     add_step_functions,
+    execution_timeout,
     invoke_step,
     retry_genesys_calls,
     retry_store_calls,
@@ -40,8 +45,10 @@ from infra.constructs.workflow import (
 )
 from infra.environment import EnvironmentConfig
 
-# Two 16-minute job deadlines (publish, rollback) plus validation, export and health checks.
-STATE_MACHINE_TIMEOUT = Duration.hours(1)
+# The job deadlines and poll cap a run may use (flowops.publish.models.PublishTiming allows no
+# more; tests/infra checks it): the state machine's timeout is derived from them and the steps.
+JOB_DEADLINE_SECONDS = 960
+MAX_POLL_SECONDS = 30
 PUBLISH_STATE_MACHINE_ID = "PublishWorkflow"
 
 
@@ -88,14 +95,15 @@ class PublishWorkflowConstruct(Construct):
                 step("ValidatePublish", "validate", 300, *read_and_write_objects, *run_state, *append_audit),
                 # Exports the live version's YAML unless stored; moves the run item to RUNNING.
                 step("SnapshotFlowVersion", "snapshot", 420, *read_and_write_objects, *run_state),
-                # Reads the YAML to deploy; nothing else.
-                step("StartFlowPublish", "start_publish", 60, *read_objects),
+                # Reads the YAML to deploy; notes the job in the run item before uploading to it.
+                step("StartFlowPublish", "start_publish", 60, *read_objects, *run_state),
                 # Polls the job (publish and rollback alike) and the flow; writes the full job
                 # messages when they are too many for the state (flowops.statepayload).
                 step("CheckFlowJob", "check_job", 60, *spill_objects),
-                # Reads the flow, runs a validate job, queries execution data; writes the full
+                # Reads the flow, exports the live version (content check against the deployed
+                # YAML it reads), runs a validate job, queries execution data; writes the full
                 # validate-job messages when they are too many for the state.
-                step("CheckPublishHealth", "health_check", 300, *spill_objects),
+                step("CheckPublishHealth", "health_check", 300, *read_objects, *spill_objects),
                 # Stores the new version's YAML and lock, advances the pointer, run, audit, lease.
                 step(
                     "RecordFlowRelease",
@@ -117,6 +125,9 @@ class PublishWorkflowConstruct(Construct):
                     *run_state,
                     *append_audit,
                 ),
+                # The release is live and verified but could not be recorded: park the run item
+                # for repair (never a rollback); run item, lease, audit only.
+                step("ParkFlowRelease", "park_release", 60, *run_state, *append_audit, genesys=False),
                 # Reads the live version for the manual-fix note; run item, lease, audit.
                 step("RecordRollbackFailed", "record_rollback_failed", 60, *run_state, *append_audit),
                 # Nothing changed in Genesys: run item, lease, audit only (no Genesys secret).
@@ -155,6 +166,9 @@ class PublishWorkflowConstruct(Construct):
             self, "RollbackFailed", error="Publish.RollbackFailed", cause_path="$.outcome.cause"
         )
         published = sfn.Succeed(self, "Published", output_path="$.release")
+        release_unrecorded = sfn.Fail(
+            self, "ReleaseUnrecorded", error="Publish.ReleaseUnrecorded", cause_path="$.outcome.cause"
+        )
 
         # -- failure before anything changed in Genesys -----------------------------------------
         # The whole state goes to the recorder: `validation` may not exist yet.
@@ -166,6 +180,61 @@ class PublishWorkflowConstruct(Construct):
             publish_failed_unrecorded, errors=["States.ALL"], result_path="$.record_failure"
         )
         record_failure.next(publish_failed)
+        # The rollback step found the published version never moved: nothing to undo, no page.
+        record_nothing_changed = invoke_step(
+            self, "RecordNothingChanged", f["RecordPublishFailure"], None, "$.outcome"
+        )
+        retry_store_calls(record_nothing_changed)
+        record_nothing_changed.add_catch(
+            publish_failed_unrecorded, errors=["States.ALL"], result_path="$.record_failure"
+        )
+        record_nothing_changed.next(publish_failed)
+
+        # -- a live, verified release whose records could not be written: park it ---------------
+        park_release = invoke_step(
+            self,
+            "ParkUnrecordedRelease",
+            f["ParkFlowRelease"],
+            {
+                "run": run,
+                "validation": validation,
+                "snapshot": snapshot,
+                "publish": sfn.JsonPath.object_at("$.publish"),
+                "health": sfn.JsonPath.object_at("$.health"),
+                "record_failure": sfn.JsonPath.object_at("$.record_failure"),
+            },
+            "$.outcome",
+        )
+        retry_store_calls(park_release)
+        describe_parked = sfn.Pass(
+            self,
+            "DescribeUnparkedRelease",
+            parameters={
+                "cause": sfn.JsonPath.format(
+                    "Version {} is live and verified, but recording it failed ({}) and so did parking "
+                    "the run ({}); run a scan to record it.",
+                    sfn.JsonPath.string_at("$.health.published_version"),
+                    sfn.JsonPath.string_at("$.record_failure.Error"),
+                    sfn.JsonPath.string_at("$.park_failure.Error"),
+                )
+            },
+            result_path="$.outcome",
+        )
+        park_release.add_catch(describe_parked, errors=["States.ALL"], result_path="$.park_failure")
+        describe_parked.next(release_unrecorded)
+        park_release.next(
+            sfn.Choice(self, "WasTheReleaseRecordedBeforeParking")
+            .when(
+                sfn.Condition.string_equals("$.outcome.status", "SUCCEEDED"),
+                sfn.Pass(
+                    self,
+                    "KeepTheReleaseFoundWhenParking",
+                    input_path="$.outcome.release",
+                    result_path="$.release",
+                ).next(published),
+            )
+            .otherwise(release_unrecorded)
+        )
 
         # -- rollback failed: record, notify, fail ----------------------------------------------
         notify = tasks.SnsPublish(
@@ -265,6 +334,10 @@ class PublishWorkflowConstruct(Construct):
             task.add_catch(record_rollback_failed, errors=["States.ALL"], result_path="$.rollback_failure")
         # A run whose release was already recorded is never rolled back (the error came after
         # RecordRelease committed, e.g. an ambiguous conditional write): it ends Published.
+        # The rollback step decides: a release already recorded ends Published; a publish job
+        # still running is fenced (waited for) before anything is decided; a published version
+        # that never moved needs nothing (PublishFailed, no page); else a job restores the last
+        # known-good release.
         rollback.next(
             sfn.Choice(self, "IsTheReleaseAlreadyRecorded")
             .when(
@@ -276,10 +349,18 @@ class PublishWorkflowConstruct(Construct):
                     result_path="$.release",
                 ).next(published),
             )
+            .when(sfn.Condition.string_equals("$.rollback.action", "none"), record_nothing_changed)
             .otherwise(wait_for_rollback)
         )
         wait_for_rollback.next(check_rollback).next(
             sfn.Choice(self, "HasTheRollbackFinished")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.boolean_equals("$.rollback.finished", True),
+                    sfn.Condition.string_equals("$.rollback.purpose", "fence"),
+                ),
+                rollback,
+            )
             .when(sfn.Condition.boolean_equals("$.rollback.finished", True), record_rolled_back)
             .otherwise(wait_for_rollback)
         )
@@ -353,8 +434,11 @@ class PublishWorkflowConstruct(Construct):
             retry_genesys_calls(task)
         for task in (validate, take_snapshot):
             task.add_catch(record_failure, errors=["States.ALL"], result_path="$.failure")
-        for task in (start_publish, check_job, health, record_release):
+        for task in (start_publish, check_job, health):
             task.add_catch(rollback, errors=["States.ALL"], result_path="$.failure")
+        # After HealthCheck verified the live version and its content, nothing rolls it back:
+        # a RecordRelease that keeps failing parks the run for repair.
+        record_release.add_catch(park_release, errors=["States.ALL"], result_path="$.record_failure")
 
         is_valid = (
             sfn.Choice(self, "IsThePublishValid")
@@ -375,7 +459,26 @@ class PublishWorkflowConstruct(Construct):
             config=config,
             workflow="Publish",
             definition=definition,
-            timeout=STATE_MACHINE_TIMEOUT,
+            # Longest single attempt: the release path to RecordRelease, then a rollback recorded (or
+            # failing): each step once, each job polled to its deadline plus one last wait.
+            timeout=execution_timeout(
+                steps=[
+                    f[name]
+                    for name in (
+                        "ValidatePublish",
+                        "SnapshotFlowVersion",
+                        "StartFlowPublish",
+                        "CheckFlowJob",
+                        "CheckPublishHealth",
+                        "RecordFlowRelease",
+                        "RollBackFlow",
+                        "CheckFlowJob",
+                        "RecordRolledBack",
+                        "RecordRollbackFailed",
+                    )
+                ],
+                waits_seconds=2 * (JOB_DEADLINE_SECONDS + MAX_POLL_SECONDS),
+            ),
             comment=f"flowops publish to org {config.org_key}: validate, snapshot, publish, check, rollback",
             invoked_functions=self.functions.values(),
         )

@@ -57,11 +57,13 @@ class ScanWorkflowConstruct(Construct):
                     StepFunction(
                         "CheckDependencyIndex", "check_index", Duration.seconds(60), calls_genesys=True
                     ),
-                    # Reads the lock pointer to plan an incremental scan; stores the data actions' versions.
+                    # Reads the lock pointer to plan an incremental scan; stores the data actions' versions
+                    # and one checked listing of every flow (2+ passes of 500 per call: 80+ calls and
+                    # ~40 MB for 20,000 flows), hence minutes rather than seconds.
                     StepFunction(
                         "ListFlowPages",
                         "list_pages",
-                        Duration.seconds(60),
+                        Duration.minutes(5),
                         grants=[state.grant_read_data, bucket.grant_put],
                         calls_genesys=True,
                     ),
@@ -156,6 +158,8 @@ class ScanWorkflowConstruct(Construct):
             item_selector={
                 "scan": sfn.JsonPath.object_at("$.scan"),
                 "page_number": sfn.JsonPath.number_at("$$.Map.Item.Value.page_number"),
+                # The page's slice of the plan's one listing (no re-listing: see scan/listing.py).
+                "listing_key": sfn.JsonPath.string_at("$$.Map.Item.Value.listing_key"),
                 "page_size": sfn.JsonPath.number_at("$.plan.page_size"),
                 "previous_lock_key": sfn.JsonPath.string_at("$.plan.previous_lock_key"),
                 # Flows the index failed on are recorded as unread without a read.

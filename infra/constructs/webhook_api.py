@@ -9,7 +9,7 @@ is 10 MB); throttling and JSON access logs are on the stage.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, Fn, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -18,7 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
-from infra.constructs.operations import data_removal_policy, log_retention
+from infra.constructs.operations import api_gateway_account, data_removal_policy, log_retention
 from infra.constructs.storage import StorageConstruct
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge, logical_id
@@ -96,8 +96,8 @@ class WebhookApiConstruct(Construct):
             rest_api_name=f"flowops-{config.name}-webhook",
             description="flowops: POST /publish (HMAC-signed by the CI)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            # The account-level CloudWatch role is `api_gateway_account`'s, retained on destroy.
+            cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
                 stage_name="v1",
                 throttling_rate_limit=THROTTLE_RATE_PER_SECOND,
@@ -119,6 +119,8 @@ class WebhookApiConstruct(Construct):
                 tracing_enabled=True,
             ),
         )
+        self.api_gateway_account = api_gateway_account(self)
+        self.api.deployment_stage.node.add_dependency(self.api_gateway_account)
         # No API Gateway request validation: a missing signature must be the function's 401 (not a
         # gateway 400), and the body is validated strictly by the function after the HMAC check.
         publish = self.api.root.add_resource(PUBLISH_ROUTE)
@@ -167,13 +169,6 @@ class WebhookApiConstruct(Construct):
             "AwsSolutions-APIG3",
             "One signed route with stage throttling; a WAF web ACL is an account-level choice left to the "
             "operator (attach one to the stage if the org requires it).",
-        )
-        acknowledge(
-            self.api,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]",
-            "API Gateway's account-level CloudWatch role needs exactly this AWS-managed policy to write "
-            "execution logs.",
         )
 
 

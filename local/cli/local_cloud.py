@@ -16,6 +16,7 @@ Which cloud `connect()` returns is chosen once per invocation by the root option
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -431,8 +432,12 @@ def embedded_cloud(
     time_scale: float = 60.0,
     mode: Literal["in-process", "server"] = "in-process",
     aws_port: int = 0,
+    environment: str | None = None,
 ) -> Iterator[EmbeddedCloud]:
-    """Start the Genesys simulator and the stack's resources in moto; stop both on exit."""
+    """Start the Genesys simulator and the stack's resources in moto; stop both on exit.
+
+    `environment` makes the stack serve that environment of the release chain (its releases,
+    and its approval rule from cdk.json `flowops:promotion`)."""
     from flowops.clock import ScaledClock
 
     from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
@@ -461,9 +466,12 @@ def embedded_cloud(
     except OSError as error:
         raise EmbeddedCloudError(f"cannot start the simulator: {error}", exit_codes.UNREACHABLE) from None
     try:
+        overrides = {"FLOWOPS_TIME_SCALE": str(time_scale)}
+        if environment is not None:
+            overrides |= environment_overrides(environment)
         cloud = LocalCloud(
             genesys_base_url=simulator.url,
-            env_overrides={"FLOWOPS_TIME_SCALE": str(time_scale)},
+            env_overrides=overrides,
             mode=mode,
             port=aws_port,
         )
@@ -490,6 +498,16 @@ def embedded_cloud(
             cloud.stop()
     finally:
         simulator.stop()
+
+
+def environment_overrides(environment: str) -> dict[str, str]:
+    """What a local stack needs to serve `environment` (a deployed one gets it from its config)."""
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    approval = (context.get("flowops:promotion") or {}).get("approval") or []
+    return {
+        "FLOWOPS_ENVIRONMENT": environment,
+        "FLOWOPS_APPROVAL_REQUIRED": str(environment in approval).lower(),
+    }
 
 
 def _wait_for_interrupt() -> None:
@@ -524,6 +542,13 @@ def up(
     webhook_port: Annotated[
         int, typer.Option(help="Port of the local webhook API on 127.0.0.1 (0 picks a free one).")
     ] = 0,
+    env: Annotated[
+        str | None, typer.Option("--env", help="The environment this stack serves (releases, approval).")
+    ] = None,
+    envs: Annotated[
+        str | None,
+        typer.Option("--envs", help="Several environments, e.g. dev,test,prod: one org and one stack each."),
+    ] = None,
 ) -> None:
     """Run the simulator, the AWS emulation and the webhook API until Ctrl-C.
 
@@ -531,6 +556,14 @@ def up(
     it runs (JSON logs, request lines) goes to `.flowops/logs/local-up-*.log`, not here."""
     from local.cli.files import logs_to_file
     from local.webhook_server import LocalWebhookServer, WebhookFunctionMissingError, WebhookServerError
+
+    if envs is not None:
+        if env is not None or aws_port or webhook_port:
+            raise fail("--envs starts one cloud per environment: leave out --env and the ports", 2)
+        _up_several(
+            [name.strip() for name in envs.split(",") if name.strip()], flows, seed, faults, time_scale
+        )
+        return
 
     terminal_out, terminal_err = sys.stdout, sys.stderr
     failure: tuple[str, int] | None = None
@@ -545,6 +578,7 @@ def up(
                     time_scale=time_scale,
                     mode="server",
                     aws_port=aws_port,
+                    environment=env,
                 ) as embedded,
                 LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
             ):
@@ -578,6 +612,68 @@ def up(
             failure = (f"cannot serve the webhook API: {error}", exit_codes.UNREACHABLE)
     if failure is not None:
         raise fail(f"{failure[0]} (logs: {log_path})", failure[1])
+
+
+def _up_several(
+    environments: list[str], flows: int, seed: int, faults: str | None, time_scale: float
+) -> None:
+    """One `local up --env E` process per environment (one LocalCloud per process), each writing
+    `endpoints-<E>.json`; the first environment's is also the default endpoints file."""
+    import re
+    import subprocess
+    import sys
+    import time
+
+    if not environments or any(not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", name) for name in environments):
+        raise fail("--envs takes environment names like dev,test,prod", exit_codes.USAGE_ERROR)
+    base = endpoints_file()
+    children: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+    try:
+        for index, name in enumerate(environments):
+            path = base.with_name(f"endpoints-{name}.json")
+            path.unlink(missing_ok=True)
+            command = [
+                sys.executable,
+                "-c",
+                "from local.cli import main; main()",
+                "local",
+                "up",
+                "--env",
+                name,
+            ]
+            command += ["--flows", str(flows), "--seed", str(seed + index), "--time-scale", str(time_scale)]
+            if faults:
+                command += ["--faults", faults]
+            child_env = {**os.environ, ENDPOINTS_FILE_VARIABLE: str(path)}
+            children.append((name, subprocess.Popen(command, env=child_env, stdout=subprocess.DEVNULL), path))
+        deadline = time.monotonic() + 600
+        for name, process, path in children:
+            while running_local_cloud(path) is None:
+                if process.poll() is not None:
+                    raise fail(f"the {name} cloud stopped while starting (exit {process.returncode})", 3)
+                if time.monotonic() > deadline:
+                    raise fail(f"the {name} cloud did not start within 10 minutes", 3)
+                time.sleep(0.5)
+            connection = running_local_cloud(path)
+            assert connection is not None
+            typer.echo(f"{name:<6} genesys {connection.genesys_base_url}  aws {connection.aws_endpoint_url}")
+        write_endpoints(CloudConnection.model_validate_json(children[0][2].read_text(encoding="utf-8")), base)
+        typer.echo(
+            f"ready: plan/release/promote/approve pick each environment's stack (default: {environments[0]})."
+        )
+        _wait_for_interrupt()
+    except KeyboardInterrupt:
+        typer.echo("stopping", err=True)
+    finally:
+        for _name, process, _path in children:
+            process.terminate()
+        for _name, process, path in children:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            path.unlink(missing_ok=True)
+        remove_endpoints(base)
 
 
 def register(app: typer.Typer) -> None:

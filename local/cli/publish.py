@@ -327,11 +327,20 @@ def outcome_line(summary: dict[str, Any]) -> str:
         exit_codes.REFUSED: "refused, nothing changed (retry later)",
         exit_codes.PROBLEMS_FOUND: "not published, nothing changed",
         exit_codes.ROLLBACK_FAILED: "FAILED and the rollback failed too: fix the flow by hand",
-        exit_codes.FAILED: "failed; what it changed was rolled back"
-        if summary.get("error") == "Publish.RolledBack"
-        else "failed",
+        exit_codes.FAILED: _failed_what(summary),
     }[code]
     return f"{what}: {summary.get('error')}: {cause}"
+
+
+def _failed_what(summary: dict[str, Any]) -> str:
+    states = summary.get("states") or []
+    if summary.get("error") == "Publish.RolledBack":
+        return "failed; what it changed was rolled back to the last known-good release"
+    if summary.get("error") == "Publish.ReleaseUnrecorded":
+        return "released and verified, but NOT recorded (parked): run `flowops scan` to record it"
+    if states and states[-1] == "PublishFailed":
+        return "failed, nothing changed in the org (nothing to roll back)"
+    return "failed"
 
 
 # ---- shared helpers ------------------------------------------------------------------------------
@@ -561,27 +570,86 @@ def publish_command(
     raise typer.Exit(_print_summary(summary, as_json))
 
 
-def previous_recorded_version(connection: CloudConnection, flow_id: str, current: str | None) -> str:
-    """The key of the newest recorded YAML older than `current` (`flows/<org>/<flow>/<v>.yaml`)."""
-    from flowops.lock.versions import version_key
-    from flowops.store import ArtifactStore
+class RollbackPlan(BaseModel):
+    """What `flowops rollback` will do: which release goes live, from which stored YAML."""
 
-    prefix = f"flows/{connection.org}/{flow_id}/"
-    versions = [
-        key.removeprefix(prefix).removesuffix(".yaml")
-        for key in ArtifactStore(connection.artifacts_bucket, connection.client("s3")).list_keys(prefix)
-    ]
-    older = sorted(
-        (v for v in versions if current is None or version_key(v) < version_key(current)), key=version_key
+    flow_id: str
+    flow_name: str
+    live_version: str | None
+    live_content_of: str | None
+    """The release whose content the live version runs (None: not a release flowops recorded)."""
+    target: str
+    target_key: str
+    target_fingerprint: str | None
+    already_live: bool
+
+
+def plan_rollback(connection: CloudConnection, live: Any, to_version: str | None) -> RollbackPlan:
+    """Choose the rollback target from the flow's known-good history (flowops.publish.releases).
+
+    Without `to_version`: the last KNOWN-GOOD release before the live one. A live version that is
+    itself a restore (a rollback already happened) runs that known-good release already: nothing
+    to do, so rolling back twice is rolling back once. With `to_version`: that stored release.
+    """
+    from flowops.lock.versions import version_key
+    from flowops.publish.releases import load_history
+    from flowops.store import ArtifactStore, flow_yaml_key
+
+    artifacts = ArtifactStore(connection.artifacts_bucket, connection.client("s3"))
+    history = load_history(artifacts, connection.org, live.id)
+    live_version = live.published_version.id if live.published_version else None
+    current = history.entry(live_version) if live_version else None
+    live_content_of = current.content_of if current is not None else None
+    if to_version is not None:
+        wanted = history.entry(to_version)
+        if wanted is None and not artifacts.exists(flow_yaml_key(connection.org, live.id, to_version)):
+            known = ", ".join(entry.version for entry in history.entries) or "none"
+            raise PublishCommandError(
+                f"no stored release {to_version} of flow {live.name!r} (recorded releases: {known})",
+                exit_codes.USAGE_ERROR,
+            )
+        target = wanted.content_of if wanted is not None else to_version
+        source = history.entry(target) or wanted
+    elif current is not None and current.restores is not None:
+        target = current.restores
+        source = history.entry(target) or current
+    else:
+        older = [
+            entry
+            for entry in history.entries
+            if not entry.withdrawn
+            and live_version is not None
+            and version_key(entry.version) < version_key(live_version)
+            and entry.content_of != live_content_of
+        ]
+        if not older:
+            raise PublishCommandError(
+                f"flow {live.name!r} has no known-good release before version {live_version} to roll "
+                "back to; name one with --to-version",
+                exit_codes.FAILURE_FOUND,
+            )
+        source = history.entry(older[-1].content_of) or older[-1]
+        target = source.version
+    key = source.yaml_key if source is not None else flow_yaml_key(connection.org, live.id, target)
+    return RollbackPlan(
+        flow_id=live.id,
+        flow_name=live.name,
+        live_version=live_version,
+        live_content_of=live_content_of,
+        target=target,
+        target_key=key,
+        target_fingerprint=source.fingerprint if source is not None else None,
+        already_live=live_content_of == target,
     )
-    if not older:
-        raise PublishCommandError(f"no recorded version of flow {flow_id} older than {current}", 1)
-    return f"{prefix}{older[-1]}.yaml"
 
 
 def rollback_command(
     flow: FlowOption,
     flow_type: TypeOption = None,
+    to_version: Annotated[
+        str | None,
+        typer.Option("--to-version", help="Release to go back to (default: the last known-good one)."),
+    ] = None,
     environment: EnvOption = "dev",
     force_unlock: ForceUnlockOption = False,
     reason: Annotated[str, typer.Option(help="Why (audit trail).")] = "rollback with flowops CLI",
@@ -589,29 +657,69 @@ def rollback_command(
     verbose: VerboseOption = False,
     timeout: Annotated[float, typer.Option(help="Seconds to follow the execution.")] = 3600.0,
 ) -> None:
-    """Redeploy the previous recorded version of a flow (its kept YAML) through the pipeline."""
+    """Put the flow's last known-good release live again (or --to-version V) through the pipeline.
+
+    Idempotent: when the live version already runs that release, nothing is deployed.
+    """
     try:
         reference = flow_reference(flow, flow_type)  # a usage error before any cloud starts
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
             target = resolve_flow(connection, reference)
             live = genesys_client_for(connection).get_flow(target.id)
-            current = live.published_version.id if live.published_version else None
-            key = previous_recorded_version(connection, live.id, current)
-            echo(f"rolling {live.name} back from {current} to {key}", err=True)
-            request = {
-                "flow": {"id": live.id},
-                "environment": environment,
-                "yaml_s3_key": key,
-                "requester": os.environ.get("USER", "flowops-cli"),
-                "reason": reason,
-                "force_unlock": force_unlock,
-                "allow_drift": False,
-            }
-            with _progress_line(f"rollback {live.name}", verbose=verbose, as_json=as_json) as line:
-                summary = publish_via_webhook(connection, request, on_progress=line.show, timeout=timeout)
+            plan = plan_rollback(connection, live, to_version)
+            if plan.already_live:
+                summary: dict[str, Any] = {"status": "UNCHANGED"}
+            else:
+                echo(
+                    f"rolling {plan.flow_name} back from version {plan.live_version} to release "
+                    f"{plan.target} ({plan.target_key})",
+                    err=True,
+                )
+                request = {
+                    "flow": {"id": plan.flow_id},
+                    "environment": environment,
+                    "yaml_s3_key": plan.target_key,
+                    "requester": os.environ.get("USER", "flowops-cli"),
+                    "reason": reason,
+                    "force_unlock": force_unlock,
+                    "allow_drift": False,
+                }
+                with _progress_line(f"rollback {live.name}", verbose=verbose, as_json=as_json) as line:
+                    summary = publish_via_webhook(connection, request, on_progress=line.show, timeout=timeout)
+            summary["plan"] = plan.model_dump(mode="json")
     except (PublishCommandError, EmbeddedCloudError, OSError) as error:
         raise _exit_on(error) from None
-    raise typer.Exit(_print_summary(summary, as_json))
+    raise typer.Exit(print_rollback_summary(summary, plan, as_json))
+
+
+def print_rollback_summary(summary: dict[str, Any], plan: RollbackPlan, as_json: bool) -> int:
+    """Say which version went live and which release's content it runs; the exit code."""
+    fingerprint = (plan.target_fingerprint or "unknown")[:12]
+    if summary["status"] == "UNCHANGED":
+        summary["message"] = (
+            f"{plan.flow_name} version {plan.live_version} already runs known-good release {plan.target} "
+            f"(content {fingerprint}); nothing deployed"
+        )
+        code = exit_codes.OK
+    elif summary["status"] == "SUCCEEDED":
+        output = summary.get("output") or {}
+        summary["message"] = (
+            f"rolled back {plan.flow_name}: version {output.get('published_version')} is live and runs "
+            f"the content of release {plan.target} (content {fingerprint}, from {plan.target_key}); "
+            f"was version {plan.live_version}"
+        )
+        code = exit_codes.OK
+    else:
+        summary["message"] = outcome_line(summary)
+        code = outcome_exit_code(summary)
+    summary["exit_code"] = code
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True, default=str))
+    elif code == exit_codes.OK:
+        echo(summary["message"])
+    else:
+        echo(f"error: {summary['message']}", err=True)
+    return code
 
 
 def validate_request(
@@ -783,8 +891,8 @@ def _validation_target(connection: CloudConnection, given: dict[str, Any]) -> di
 def run_demo_publishes(cloud_connection: CloudConnection, *, timeout: float = 600.0) -> list[dict[str, Any]]:
     """Three releases of one flow: one that succeeds, one with a typo in a queue name that
     validation refuses before anything in the org changes, and one that Architect itself fails
-    (the simulator's `publish-fail-once` fault: the flow could not be generated), which the
-    pipeline rolls back to the snapshot.
+    (the simulator's `publish-fail-once` fault: the flow could not be generated): its published
+    version never moved, so the run ends PublishFailed with nothing to roll back.
 
     Needs a scanned org (the demo scans first). Picks an inbound call flow whose current
     version validates cleanly and re-renders its YAML (same references) for each release.
@@ -819,7 +927,7 @@ def run_demo_publishes(cloud_connection: CloudConnection, *, timeout: float = 60
     releases = (
         ("succeeds", good, None),
         ("is refused by validation", typo, None),
-        ("fails in Architect and rolls back", unlucky, f"publish-fail-once={flow_id}"),
+        ("fails in Architect (nothing changes)", unlucky, f"publish-fail-once={flow_id}"),
     )
     for label, yaml_text, fault in releases:
         if fault is not None:

@@ -144,8 +144,13 @@ def current_lock_or_none(connection: CloudConnection) -> Any:
 
 @contextlib.contextmanager
 def _cloud(environment: str) -> Any:
+    from local.cli.local_cloud import running_local_cloud
     from local.cli.publish import PublishCommandError, cloud_for_command
 
+    own = running_local_cloud(environment_endpoints_file(environment))
+    if own is not None:  # `flowops local up --envs`: this environment's own stack and org
+        yield own
+        return
     try:
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
             yield connection
@@ -646,6 +651,8 @@ def promote_release(
     reason: str,
     timeout: float,
     on_state: Any = None,
+    source: CloudConnection | None = None,
+    target: CloudConnection | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Check, copy the bundle, start the release in the next environment and follow it (until it
     ends or waits for approval). (execution summary, target record, release id)."""
@@ -663,7 +670,7 @@ def promote_release(
             f"{to_environment!r} is the first environment of the chain: use `flowops release`",
             exit_codes.USAGE_ERROR,
         )
-    source = connect_environment(previous)
+    source = source or connect_environment(previous)
     record = release_outcome(source, release)
     try:
         check_promotion(release, record, to_environment, chain)
@@ -678,7 +685,7 @@ def promote_release(
         bundle.substitutions(to_environment)
     except ReleaseError as error:
         raise ReleaseCommandError(f"promotion refused: {error.message}", exit_codes.USAGE_ERROR) from None
-    target = connect_environment(to_environment)
+    target = target or connect_environment(to_environment)
     execution_arn, release_id = start_release(
         target, bundle, to_environment, reason=reason, promoted_from=f"{previous}:{release}"
     )
@@ -812,6 +819,177 @@ def approve_command(
     for line in render_release(summary, record):
         typer.echo(line)
     raise typer.Exit(exit_codes.OK if reject else _release_exit(summary))
+
+
+# ---- the demo ------------------------------------------------------------------------------------
+
+DEMO_MODULE, DEMO_SALES, DEMO_SUPPORT = "Demo Menu", "Demo Sales Line", "Demo Support Line"
+
+
+def _demo_queues(connection: CloudConnection) -> list[str]:
+    lock = current_lock_or_none(connection)
+    names = sorted(
+        {o.name for o in (lock.objects if lock else []) if o.type == "QUEUE" and o.name and not o.deleted}
+    )
+    if len(names) < 2:
+        raise ReleaseCommandError("the demo org has fewer than two queues", exit_codes.FAILURE_FOUND)
+    return names[:2]
+
+
+def write_demo_release(directory: Path, queues: list[str], *, version: str) -> Path:
+    """A common module and two flows calling it; the module's queue differs per environment."""
+    import shutil
+
+    from flowops.flowyaml import FlowReference, ReferenceKind, render_minimal_flow_yaml
+
+    def flow(flow_type: str, name: str, *refs: FlowReference) -> str:
+        return render_minimal_flow_yaml(flow_type, name, refs, description=f"{name} ({version})")
+
+    menu = FlowReference(kind=ReferenceKind.COMMONMODULE, name=DEMO_MODULE)
+    files = {
+        "flows/commonModule/demo-menu.yaml": flow(
+            "COMMONMODULE", DEMO_MODULE, FlowReference(kind=ReferenceKind.QUEUE, name="{{menu_queue}}")
+        ),
+        "flows/inboundCall/demo-sales-line.yaml": flow("INBOUNDCALL", DEMO_SALES, menu),
+        "flows/inboundCall/demo-support-line.yaml": flow("INBOUNDCALL", DEMO_SUPPORT, menu),
+        "environments/test.yaml": f"# Archy options file\nsubstitutions:\n  menu_queue: {queues[0]}\n",
+        "environments/prod.yaml": f"# Archy options file\nsubstitutions:\n  menu_queue: {queues[1]}\n",
+    }
+    shutil.rmtree(directory, ignore_errors=True)
+    for relative, text in files.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return directory
+
+
+def run_demo_releases(
+    connection: CloudConnection,
+    *,
+    workdir: Path,
+    set_faults: Any,
+    prod: CloudConnection | None = None,
+    echo: Any = print,
+    timeout: float = 600.0,
+) -> dict[str, Any]:
+    """A three-flow release (module + two consumers), a release failing in wave 2 and rolled back
+    whole (the plan of the first release shows no changes afterwards), and a promotion to prod."""
+    environment = "test"
+    queues = _demo_queues(connection)
+    results: dict[str, Any] = {}
+
+    def release(directory: Path, label: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+        bundle = load_bundle(directory)
+        arn, release_id = start_release(connection, bundle, environment, reason=label)
+        summary = follow_release_quietly(connection, arn, timeout=timeout)
+        summary["name"] = release_id
+        record = release_outcome(connection, release_id)
+        for line in render_release(summary, record):
+            echo(f"   {line}")
+        return summary, record, release_id
+
+    first = write_demo_release(workdir / "v1", queues, version="v1")
+    plan = make_plan(connection, load_bundle(first), environment)
+    echo(f"   plan: {render_plan(plan)[-1]}")
+    summary, _, first_id = release(first, "demo: module + two consumers")
+    results["first"] = {"status": summary["status"], "release": first_id}
+
+    echo("")
+    echo(f"   a second release changes all three; Architect refuses {DEMO_SUPPORT!r} in wave 2:")
+    set_faults(f"publish-fail={DEMO_SUPPORT}")
+    try:
+        summary, record, failed_id = release(
+            write_demo_release(workdir / "v2", queues, version="v2"), "demo: fails"
+        )
+    finally:
+        set_faults("")
+    results["failed"] = {"status": summary["status"], "error": summary.get("error"), "release": failed_id}
+    after = make_plan(connection, load_bundle(first), environment)
+    echo(f"   plan of the first release after the rollback: {after.status} (the org is back, by content)")
+    results["after_rollback_plan"] = after.status
+
+    if prod is not None:
+        echo("")
+        echo(f"   promote {first_id} to prod (its own org and stack; prod needs an approval):")
+        summary, record, prod_id = promote_release(
+            first_id, "prod", reason="demo promotion", timeout=timeout, source=connection, target=prod
+        )
+        echo(f"   {prod_id}: {summary['status']}")
+        if summary["status"] == "WAITING_FOR_APPROVAL":
+            approve_for_demo(prod, prod_id)
+            echo("   approved by the demo (flowops approve)")
+            arn = release_state_machine_arn(prod).replace(":stateMachine:", ":execution:", 1) + f":{prod_id}"
+            summary = follow_release_quietly(prod, arn, timeout=timeout)
+            summary["name"] = prod_id
+            record = release_outcome(prod, prod_id)
+        for line in render_release(summary, record):
+            echo(f"   {line}")
+        results["promoted"] = {"status": summary["status"], "release": prod_id}
+    return results
+
+
+def follow_release_quietly(
+    connection: CloudConnection, execution_arn: str, *, timeout: float
+) -> dict[str, Any]:
+    from local.cli.publish import follow_execution
+
+    return follow_execution(connection, execution_arn, timeout=timeout)
+
+
+def approve_for_demo(connection: CloudConnection, release_id: str) -> None:
+    from flowops.release.steps import approval_token, close_approval
+
+    _, runs, audit = _stores(connection)
+    token = approval_token(runs, release_id)
+    close_approval(runs, audit, connection.org, release_id, approved=True, by="flowops demo", reason="demo")
+    connection.client("stepfunctions").send_task_success(
+        taskToken=token, output=json.dumps({"approved_by": "flowops demo"})
+    )
+
+
+@contextlib.contextmanager
+def environment_cloud_process(environment: str, *, flows: int, seed: int, workdir: Path) -> Any:
+    """A `flowops local up --env ENV` child process (one LocalCloud per process); its connection."""
+    import os
+    import subprocess
+    import time
+
+    from local.cli.local_cloud import ENDPOINTS_FILE_VARIABLE, running_local_cloud
+
+    endpoints = workdir / f"endpoints-{environment}.json"
+    endpoints.unlink(missing_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-c",
+        "from local.cli import main; main()",
+        "local",
+        "up",
+        "--env",
+        environment,
+    ]
+    command += ["--flows", str(flows), "--seed", str(seed)]
+    log = (workdir / f"{environment}-cloud.log").open("w", encoding="utf-8")
+    process = subprocess.Popen(
+        command, env={**os.environ, ENDPOINTS_FILE_VARIABLE: str(endpoints)}, stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while (connection := running_local_cloud(endpoints)) is None:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise ReleaseCommandError(
+                    f"the {environment} cloud did not start (see {workdir / f'{environment}-cloud.log'})",
+                    exit_codes.UNREACHABLE,
+                )
+            time.sleep(0.3)
+        yield connection
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -4,9 +4,16 @@ Spec string (comma separated, documented in docs/simulator.md):
 
     5xx=0.2,latency=0.5,reset=0.05,token-expiry=120,publish-fail=<flowId or name>,
     publish-fail-once=<flowId or name>,locked=<flowId>,index=stuck,job=stuck,download-fail=0.3,
-    storm=20,seed=7,vanish=<flowId>,index-failed=<flowId>,churn=2,job-errors=3000
+    storm=20,seed=7,vanish=<flowId>,index-failed=<flowId>,forbidden=<flowId>,churn=2,job-errors=3000,
+    lost-answer=0.5
 
-`publish-fail`, `publish-fail-once`, `locked`, `vanish` and `index-failed` may repeat.
+`lost-answer` applies a successful write (POST/PUT/DELETE to the API or a presigned URL) and
+then drops the connection without answering, as when a response is lost on the way back:
+`lost-answer=P` for any write with probability P, or `lost-answer=upload` / `lost-answer=publish`
+/ `lost-answer=register` for the NEXT architect-job upload / publish action / job registration
+only (once each; repeatable).
+
+`publish-fail`, `publish-fail-once`, `locked`, `vanish`, `index-failed` and `forbidden` may repeat.
 `publish-fail-once` fails the next publish of that flow only (Architect failing to generate a
 flow is usually transient). `job-errors=N` makes each failed publish job report N error
 messages (a large broken flow fails with one per broken action). Randomness is seeded (`seed`,
@@ -17,6 +24,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+
+# Route templates of the writes `lost-answer=<target>` picks, by target.
+LOST_ANSWER_TARGETS = {
+    "upload": "/__sim/uploads/{jobId}",
+    "publish": "/api/v2/flows/actions/publish",
+    "register": "/api/v2/flows/jobs",
+}
 
 
 class FaultSpecError(ValueError):
@@ -59,11 +73,15 @@ class Faults:
     download_fail_rate: float = 0.0
     rate_limit_override: int | None = None  # "429 storm": requests per minute
     job_errors: int = 1  # error messages of a failed publish job
+    lost_answer_rate: float = 0.0  # applied writes whose answer never arrives
+    lost_answer_once: set[str] = field(default_factory=set)  # upload | publish | register, next one only
     seed: int = 0
     # Deleted as its consumed resources are first read (between a scan's listing and its read).
     vanish: set[str] = field(default_factory=set)
     index_failed: set[str] = field(default_factory=set)  # listed in failedObjects, 404 on read
     churn: int = 0  # flows deleted and created after every page of GET /api/v2/flows
+    # Dependency reads of these flows answer 403 as for a flow in a division the client cannot see.
+    forbidden: set[str] = field(default_factory=set)
 
     @classmethod
     def parse(cls, spec: str | None) -> Faults:
@@ -114,10 +132,17 @@ class Faults:
                 faults.vanish.add(raw)
             elif key == "index-failed":
                 faults.index_failed.add(raw)
+            elif key == "forbidden":
+                faults.forbidden.add(raw)
             elif key == "churn":
                 if not (raw.isascii() and raw.isdigit()):
                     raise FaultSpecError(f"fault churn={raw!r}: expected a number of flows per page")
                 faults.churn = int(raw)
+            elif key == "lost-answer":
+                if raw.lower() in LOST_ANSWER_TARGETS:
+                    faults.lost_answer_once.add(raw.lower())
+                else:
+                    faults.lost_answer_rate = _probability(key, raw)
             elif key == "seed":
                 if not (raw.isascii() and raw.lstrip("-").isdigit()):
                     raise FaultSpecError(f"fault seed={raw!r}: expected an integer")
@@ -126,7 +151,7 @@ class Faults:
                 raise FaultSpecError(
                     f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, "
                     "publish-fail-once, locked, index, job, download-fail, storm, seed, vanish, "
-                    "index-failed, churn, job-errors)"
+                    "index-failed, forbidden, churn, job-errors, lost-answer)"
                 )
         return faults
 
@@ -144,10 +169,13 @@ class Faults:
             "download-fail": self.download_fail_rate,
             "storm": self.rate_limit_override,
             "job-errors": self.job_errors,
+            "lost-answer": self.lost_answer_rate,
+            "lost-answer-once": sorted(self.lost_answer_once),
             "seed": self.seed,
             "vanish": sorted(self.vanish),
             "index-failed": sorted(self.index_failed),
             "churn": self.churn,
+            "forbidden": sorted(self.forbidden),
         }
 
     def fails_publish(self, flow_id: str, flow_name: str) -> bool:

@@ -34,7 +34,7 @@ from local.simulator import (
     api_integrations,
     api_objects,
 )
-from local.simulator.faults import Faults
+from local.simulator.faults import LOST_ANSWER_TARGETS, Faults
 from local.simulator.model import Org, Principal
 from local.simulator.state import RATE_WINDOW_SECONDS, RateWindow, SimulatorSettings, SimulatorState, Token
 from local.simulator.web import JSON_TYPE, ApiError, Request, Response, Route, Router, new_correlation_id
@@ -292,7 +292,25 @@ class SimulatorServer:
             response.headers = {**headers, **response.headers}
             if response.body is None and response.status != 202:
                 response.content_type = JSON_TYPE
-            return response
+            answer_lost = (
+                request.method in {"POST", "PUT", "DELETE"}
+                and route is not None
+                and route.kind in {"api", "presigned"}
+                and response.status < 400
+                and self._loses_answer(route.template)
+            )
+        if answer_lost:
+            raise _ResetConnection  # the write is applied; its answer never arrives
+        return response
+
+    def _loses_answer(self, template: str) -> bool:
+        """The `lost-answer` fault (called under the state lock, for an applied write)."""
+        faults = self.state.faults
+        for target in sorted(faults.lost_answer_once):
+            if LOST_ANSWER_TARGETS[target] == template:
+                faults.lost_answer_once.discard(target)
+                return True
+        return faults.lost_answer_rate > 0 and self.state.random().random() < faults.lost_answer_rate
 
     def _authenticate(self, request: Request) -> Principal:
         state = self.state

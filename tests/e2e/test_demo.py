@@ -33,3 +33,11 @@ def test_demo_scans_detects_out_of_band_republish_and_reads_incrementally() -> N
     text = "\n".join(lines)
     assert "what the Genesys client sees" in text
     assert f"drift names ['{result.republished_flow_id}']" in text
+    # And the release part: a three-flow release, a release failing in wave 2 rolled back whole
+    # (the first release's plan shows no changes afterwards), and a promotion to prod (approved)
+    releases = result.steps["releases"]
+    assert releases["first"]["status"] == "SUCCEEDED"
+    assert (releases["failed"]["status"], releases["failed"]["error"]) == ("FAILED", "Release.RolledBack")
+    assert releases["after_rollback_plan"] == "no-changes"
+    assert releases["promoted"]["status"] == "SUCCEEDED"
+    assert "releases: many flows at once" in text and "WAITING_FOR_APPROVAL" in text

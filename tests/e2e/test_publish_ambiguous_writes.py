@@ -132,6 +132,6 @@ def test_record_release_failing_after_its_commit_ends_published_without_a_rollba
     # Then the Catch found the committed release: nothing was redeployed, the run ends Published
     assert rule.fired == 5
     entered = result.states_entered()
-    assert "IsTheReleaseAlreadyRecorded" in entered and "KeepTheRecordedRelease" in entered
-    assert "WaitForRollback" not in entered
+    assert "ParkUnrecordedRelease" in entered and "KeepTheReleaseFoundWhenParking" in entered
+    assert "RollbackToPreviousVersion" not in entered and "WaitForRollback" not in entered
     assert_released_consistently(world, "publish-after-commit", result)

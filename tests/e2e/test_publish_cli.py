@@ -3,6 +3,7 @@ Gateway event), then the execution followed state by state; and the demo's two p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,6 @@ import pytest
 from local.cli.local_cloud import CloudConnection
 from local.cli.publish import (
     PublishCommandError,
-    previous_recorded_version,
     publish_via_webhook,
     run_demo_publishes,
     validate_request,
@@ -39,40 +39,95 @@ def world(start_simulator: Callable[..., Any], local_cloud_factory: Callable[...
     return start_world(start_simulator, local_cloud_factory)
 
 
-def test_signed_webhook_starts_the_run_and_each_state_is_reported_then_rollback_redeploys(
-    world: PublishWorld,
-) -> None:
+def test_signed_webhook_starts_the_run_and_each_state_is_reported(world: PublishWorld) -> None:
     connection = connection_of(world)
     seen: list[str] = []
     # When the CLI publishes version 3 through the webhook
-    request = {
-        "flow": {"id": MAIN_FLOW},
-        "environment": ENVIRONMENT,
-        "yaml": new_main_yaml(),
-        "requester": "dev@example.com",
-        "reason": "cli e2e",
-    }
-    summary = publish_via_webhook(connection, request, on_state=seen.append, timeout=120)
+    summary = publish_via_webhook(connection, publish_request(), on_state=seen.append, timeout=120)
     # Then the execution ran to success and every state was reported as it was entered
     assert summary["status"] == "SUCCEEDED", summary["cause"]
     assert seen == summary["states"] and seen[:3] == ["StartPublishRun", "Validate", "IsThePublishValid"]
     assert world.sim_flow()["publishedVersion"] == "3.0"
-    # And `flowops rollback` finds the previous recorded version and redeploys it the same way
-    key = previous_recorded_version(connection, MAIN_FLOW, "3.0")
-    assert key == f"flows/{world.org}/{MAIN_FLOW}/2.0.yaml"
-    rollback = publish_via_webhook(
-        connection,
-        {
-            "flow": {"id": MAIN_FLOW},
-            "environment": ENVIRONMENT,
-            "yaml_s3_key": key,
-            "requester": "dev",
-            "reason": "roll back",
-        },
-        timeout=120,
-    )
-    assert rollback["status"] == "SUCCEEDED", rollback["cause"]
-    assert world.published_yaml() == world.artifact(key).decode()
+
+
+MAIN_BY_NAME = ("--flow", "Main IVR", "--type", "INBOUNDCALL")
+
+
+def publish_request(greeting: str = "Welcome to {{brand}}.") -> dict[str, Any]:
+    return {
+        "flow": {"id": MAIN_FLOW},
+        "environment": ENVIRONMENT,
+        "yaml": new_main_yaml(greeting=greeting),
+        "requester": "dev@example.com",
+        "reason": "cli e2e",
+    }
+
+
+@pytest.fixture
+def cli(world: PublishWorld, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """`flowops <args>` against this world's cloud (the command's own cloud lookup bypassed)."""
+    import contextlib
+
+    from typer.testing import CliRunner
+
+    import local.cli.publish as publish_module
+    from local.cli import app
+
+    @contextlib.contextmanager
+    def this_world(environment: str) -> Any:
+        yield connection_of(world)
+
+    monkeypatch.setattr(publish_module, "cloud_for_command", this_world)
+    return lambda *args: CliRunner().invoke(app, list(args))
+
+
+def test_rollback_goes_to_the_last_known_good_release_and_twice_is_once(
+    world: PublishWorld, cli: Callable[..., Any]
+) -> None:
+    # Given releases 3.0 (good) and then 4.0 (the bad one) published through the pipeline
+    connection = connection_of(world)
+    for greeting in ("Release three.", "Release four."):
+        assert (
+            publish_via_webhook(connection, publish_request(greeting), timeout=120)["status"] == "SUCCEEDED"
+        )
+    release_three = world.artifact(f"flows/{world.org}/{MAIN_FLOW}/3.0.yaml").decode()
+    # When `flowops rollback` runs
+    first = cli("rollback", *MAIN_BY_NAME, "--env", ENVIRONMENT)
+    # Then release 3.0's content is live as a new version 5.0, and the CLI says so (exit 0)
+    assert first.exit_code == 0, first.output
+    assert world.sim_flow()["publishedVersion"] == "5.0"
+    assert world.published_yaml() == release_three
+    assert "version 5.0 is live and runs the content of release 3.0" in first.stdout
+    history = json.loads(world.artifact(f"flows/{world.org}/{MAIN_FLOW}/releases.json"))
+    states = {entry["version"]: (entry["restores"], entry["withdrawn"]) for entry in history["entries"]}
+    assert states == {"2.0": (None, False), "3.0": (None, False), "4.0": (None, True), "5.0": ("3.0", False)}
+    # When it runs again
+    second = cli("rollback", *MAIN_BY_NAME, "--env", ENVIRONMENT)
+    # Then nothing is deployed: the flow already runs the known-good release (twice = once)
+    assert second.exit_code == 0, second.output
+    assert "already runs known-good release 3.0" in second.stdout
+    assert world.sim_flow()["publishedVersion"] == "5.0" and world.published_yaml() == release_three
+    assert world.lock().flow(MAIN_FLOW).published_version == "5.0"
+
+
+def test_rollback_to_an_explicit_version_and_to_an_unknown_one(
+    world: PublishWorld, cli: Callable[..., Any]
+) -> None:
+    # Given release 3.0 published through the pipeline over the baseline 2.0
+    connection = connection_of(world)
+    assert publish_via_webhook(connection, publish_request(), timeout=120)["status"] == "SUCCEEDED"
+    # When `flowops rollback --to-version 2.0 --json` runs
+    result = cli("rollback", *MAIN_BY_NAME, "--env", ENVIRONMENT, "--to-version", "2.0", "--json")
+    # Then 2.0's content is live as 4.0 and the JSON names the version and the content
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["output"]["published_version"] == "4.0" and summary["plan"]["target"] == "2.0"
+    assert world.published_yaml() == world.artifact(f"flows/{world.org}/{MAIN_FLOW}/2.0.yaml").decode()
+    # When a version that was never stored is named: one error line, usage exit code, no run
+    unknown = cli("rollback", *MAIN_BY_NAME, "--env", ENVIRONMENT, "--to-version", "9.0")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith("error: no stored release 9.0") and unknown.stderr.count("\n") == 1
+    assert world.sim_flow()["publishedVersion"] == "4.0"
 
 
 def test_webhook_refusal_is_a_usage_error_and_starts_nothing(world: PublishWorld) -> None:
@@ -131,10 +186,11 @@ def test_demo_runs_one_good_and_one_rolled_back_publish(world: PublishWorld) -> 
     assert typo["status"] == "FAILED" and typo["error"] == "Publish.ValidationFailed"
     assert "Unable to find a queue named 'Queue That Does Not Exist'." in typo["cause"]
     assert "StartPublish" not in typo["states"]
-    # Architect failing the job is rolled back
-    assert bad["status"] == "FAILED" and bad["error"] == "Publish.RolledBack"
-    assert "the flow could not be generated" in bad["cause"]
-    assert "RollbackToPreviousVersion" in bad["states"]
+    # Architect failing the job changed nothing: the published version never moved, so nothing
+    # is redeployed and nobody is paged (PublishFailed)
+    assert bad["status"] == "FAILED" and bad["error"] == "Publish.JobFailed"
+    assert "the flow could not be generated" in bad["cause"] and "nothing to roll back" in bad["cause"]
+    assert bad["states"][-1] == "PublishFailed" and "WaitForRollback" not in bad["states"]
     flow_id = good["flow_id"]
     assert (
         world.published_yaml(flow_id)

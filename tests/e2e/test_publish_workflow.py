@@ -3,6 +3,7 @@ and concurrent publishes of one flow. Failure branches with rollback: test_publi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -48,9 +49,16 @@ def test_valid_yaml_is_published_recorded_and_becomes_the_next_rollback_source(w
     assert "Welcome to Example Corp." in world.published_yaml()
     assert result.output["published_version"] == "3.0" and result.output["previous_version"] == "2.0"
     # and the snapshot of 2.0 and the new 3.0 YAML are both kept as rollback sources
-    keys = world.artifact_keys(f"flows/{world.org}/{MAIN_FLOW}/")
-    assert keys == [f"flows/{world.org}/{MAIN_FLOW}/2.0.yaml", f"flows/{world.org}/{MAIN_FLOW}/3.0.yaml"]
+    prefix = f"flows/{world.org}/{MAIN_FLOW}/"
+    keys = world.artifact_keys(prefix)
+    assert keys == [f"{prefix}2.0.yaml", f"{prefix}3.0.yaml", f"{prefix}releases.json"]
     assert "Example Corp" in world.artifact(keys[1]).decode()
+    # and the known-good history holds the baseline 2.0 and the verified release 3.0
+    history = json.loads(world.artifact(f"{prefix}releases.json"))
+    assert [(e["version"], e["run_id"], e["withdrawn"]) for e in history["entries"]] == [
+        ("2.0", "baseline", False),
+        ("3.0", "publish-ok", False),
+    ]
     # and the lock, run item, audit trail and lease all agree
     locked = world.lock().flow(MAIN_FLOW)
     assert locked.published_version == "3.0"

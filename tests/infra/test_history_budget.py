@@ -100,12 +100,18 @@ def scan_worst_case(definition: dict[str, Any]) -> int:
 
 def publish_worst_case(definition: dict[str, Any]) -> int:
     loops = poll_loops(definition)
-    assert len(loops) == 2, loops  # the publish job and the rollback job
+    assert len(loops) == 2, loops  # the publish job and the rollback job (which also fences)
     in_loops = {name for loop in loops for name in loop}
-    # The timing validator bounds the polls of BOTH jobs together.
+    # After a fence the rollback step and its first Choice are entered a second time.
+    fence_reentry = sum(
+        state_events(definition["States"][name])
+        for name in ("RollbackToPreviousVersion", "IsTheReleaseAlreadyRecorded")
+    )
+    # The timing validator bounds the polls of the publish job, the fence and the rollback job.
     return (
         EXECUTION_EVENTS
         + once_each(definition, skip=in_loops)
+        + fence_reentry
         + MAX_JOB_POLLS * max(loop_events(definition, loop) for loop in loops)
     )
 

@@ -31,15 +31,18 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
     # publish
     "ValidatePublish": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
     "SnapshotFlowVersion": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, GENESYS_SECRET},
-    "StartFlowPublish": {OBJECTS_READ, GENESYS_SECRET},
+    # Notes the job it registered in the run item before uploading (a retry finds it).
+    "StartFlowPublish": {OBJECTS_READ, *RUN_STATE, GENESYS_SECRET},
     # Job messages too many for the state are stored in full (flowops.statepayload): write only.
     "CheckFlowJob": {OBJECTS_WRITE, GENESYS_SECRET},
-    "CheckPublishHealth": {OBJECTS_WRITE, GENESYS_SECRET},
+    # Reads the deployed YAML to compare the live version's content with it; spills messages.
+    "CheckPublishHealth": {OBJECTS_READ, OBJECTS_WRITE, GENESYS_SECRET},
     "RecordFlowRelease": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
     "RollBackFlow": {OBJECTS_READ, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
     "RecordRolledBack": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
     "RecordRollbackFailed": {*RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
     "RecordPublishFailure": {*RUN_STATE, *IDEMPOTENT_AUDIT},
+    "ParkFlowRelease": {*RUN_STATE, *IDEMPOTENT_AUDIT},
     # trace
     "ValidateTraceRequest": {GENESYS_SECRET},
     "QueryFlowInstances": {OBJECTS_WRITE, GENESYS_SECRET},

@@ -21,6 +21,7 @@ from flowops.genesys.errors import (
     RateLimitedError,
     ServerError,
     TokenExpiredError,
+    WriteOutcomeUnknownError,
     as_step_functions_error,
 )
 from flowops.genesys.flowtypes import dependency_object_type, flow_type_for_object_type
@@ -45,6 +46,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "TokenExpiredError",
+    "WriteOutcomeUnknownError",
     "as_step_functions_error",
     "dependency_object_type",
     "flow_type_for_object_type",

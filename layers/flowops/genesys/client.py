@@ -40,6 +40,7 @@ from flowops.genesys.errors import (
     NotFoundError,
     OutOfTimeError,
     ServerError,
+    WriteOutcomeUnknownError,
     error_from_response,
 )
 from flowops.genesys.models import (
@@ -84,6 +85,16 @@ _NON_RETRYABLE_5XX = frozenset({501, 505})
 
 def _is_retryable_server_status(status: int) -> bool:
     return status >= 500 and status not in _NON_RETRYABLE_5XX
+
+
+def _never_sent(error: Exception) -> bool:
+    """True when the connection failed before the request could reach the server."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    from urllib3.exceptions import NewConnectionError
+
+    return isinstance(reason, NewConnectionError)
 
 
 def _without_query(url: str) -> str:
@@ -189,11 +200,18 @@ class GenesysClient(OrgObjectsMixin):
         data: Any = None,
         paced: bool = True,
         counted: bool = True,
+        idempotent: bool = True,
     ) -> requests.Response:
         """Send with pacing and retries; return the final response whatever its status.
 
         Raises `GenesysUnavailableError` when the connection keeps failing. A final 429 or 5xx
         response is returned for the caller to map (so the error carries the body).
+
+        A non-`idempotent` write (publish, check-in, a job upload) is resent only when it cannot
+        have been applied: a 429 (refused before processing) or a connection that never opened.
+        A broken connection after sending raises `WriteOutcomeUnknownError` at once, and a 5xx
+        is returned at once: a gateway may answer 5xx for a request the platform applied, and a
+        blind resend can publish twice or be refused (409/403) for a write that succeeded.
         """
         policy = self.retry_policy
         started = self.clock.monotonic()
@@ -232,6 +250,12 @@ class GenesysClient(OrgObjectsMixin):
                     allow_redirects=False,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
+                if not idempotent and not _never_sent(exc):
+                    raise WriteOutcomeUnknownError(
+                        f"{operation}: the connection broke after the request was sent "
+                        f"({type(exc).__name__}); it may have been applied, so it is not resent",
+                        operation=operation,
+                    ) from None
                 delay = policy.backoff_delay(backoff_retries, self._random)
                 elapsed = self.clock.monotonic() - started
                 if not policy.may_retry(
@@ -281,6 +305,8 @@ class GenesysClient(OrgObjectsMixin):
                 self.clock.sleep(delay)
                 continue
             if _is_retryable_server_status(status):
+                if not idempotent:
+                    return response
                 delay = policy.backoff_delay(backoff_retries, self._random)
                 if not policy.may_retry(
                     attempts_made=attempts,
@@ -333,6 +359,7 @@ class GenesysClient(OrgObjectsMixin):
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         flow_id: str | None = None,
+        idempotent: bool = True,
     ) -> requests.Response:
         operation = f"{method} {path_template}"
         url = self.endpoints.api_base_url + _fill_path(path_template, path_params)
@@ -347,7 +374,13 @@ class GenesysClient(OrgObjectsMixin):
             if json_body is not None:
                 headers["Content-Type"] = "application/json"
             response = self._exchange(
-                method, url, operation=operation, headers=headers, params=clean_params, json_body=json_body
+                method,
+                url,
+                operation=operation,
+                headers=headers,
+                params=clean_params,
+                json_body=json_body,
+                idempotent=idempotent,
             )
             if response.status_code != 401 or authentication_attempt == 2:
                 break
@@ -396,11 +429,25 @@ class GenesysClient(OrgObjectsMixin):
     # ------------------------------------------------------------------ transfers (absolute URLs)
 
     def _transfer(
-        self, method: str, url: str, *, operation: str, headers: Mapping[str, str], data: Any = None
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        headers: Mapping[str, str],
+        data: Any = None,
+        idempotent: bool = True,
     ) -> requests.Response:
         absolute = urljoin(self.endpoints.api_base_url + "/", url)
         response = self._exchange(
-            method, absolute, operation=operation, headers=headers, data=data, paced=False, counted=False
+            method,
+            absolute,
+            operation=operation,
+            headers=headers,
+            data=data,
+            paced=False,
+            counted=False,
+            idempotent=idempotent,
         )
         if response.ok:
             return response
@@ -512,11 +559,17 @@ class GenesysClient(OrgObjectsMixin):
             "/api/v2/flows/actions/publish",
             params={"flow": flow_id, "version": version},
             flow_id=flow_id,
+            idempotent=False,  # a resend publishes again (or meets 409): callers check the flow
         )
 
     def checkin_flow(self, flow_id: str) -> Operation:
         return self._get_model(
-            Operation, "POST", "/api/v2/flows/actions/checkin", params={"flow": flow_id}, flow_id=flow_id
+            Operation,
+            "POST",
+            "/api/v2/flows/actions/checkin",
+            params={"flow": flow_id},
+            flow_id=flow_id,
+            idempotent=False,
         )
 
     def checkout_flow(self, flow_id: str) -> Flow:
@@ -558,6 +611,9 @@ class GenesysClient(OrgObjectsMixin):
             operation="PUT architect job file",
             headers=registration.headers,
             data=payload,
+            # A presigned URL takes one upload: a resend after a lost answer meets 403. Callers
+            # read the job's status instead (`Registered` = the upload never arrived).
+            idempotent=False,
         )
 
     def deploy_flow_yaml(

@@ -174,6 +174,15 @@ class GenesysUnavailableError(GenesysError):
     retryable = True
 
 
+class WriteOutcomeUnknownError(GenesysUnavailableError):
+    """A write that must not be repeated blindly (publish, check-in, a job's upload) lost its answer.
+
+    The request may or may not have been applied. The client does not resend it; the caller
+    reads the state (the flow's currentOperation and published version, the job's status) and
+    decides. Reported as `Genesys.Unavailable`, so a retried step does that check first.
+    """
+
+
 class OutOfTimeError(GenesysUnavailableError):
     """The Lambda's remaining time is too short for another request or wait: stop early, with time
     left to report this, so the state machine retries the step (as `Genesys.Unavailable`) instead
@@ -190,6 +199,7 @@ PERMISSION_BY_OPERATION: Mapping[str, str] = {
     "GET /api/v2/flows/{flowId}/versions/{versionId}/configuration": "architect:flow:view",
     "GET /api/v2/flows/{flowId}/latestconfiguration": "architect:flow:view",
     "POST /api/v2/flows/actions/publish": "architect:flow:publish",
+    "DELETE /api/v2/flows/{flowId}": "architect:flow:delete",
     "POST /api/v2/flows/actions/checkin": "architect:flow:edit",
     "POST /api/v2/flows/actions/checkout": "architect:flow:edit",
     "POST /api/v2/flows/actions/revert": "architect:flow:edit",

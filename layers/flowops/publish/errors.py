@@ -63,3 +63,15 @@ class LeaseHeldError(PublishError):
     """Another run holds this flow's publish lease."""
 
     asl_error_name = "Publish.FlowBusy"
+
+
+class FlowChangedError(PublishError):
+    """The target flow was renamed or deleted during the run (the deploy addresses it by name)."""
+
+    asl_error_name = "Publish.FlowChanged"
+
+
+class ContentMismatchError(PublishError):
+    """The live version's content is not what was deployed (verified by export)."""
+
+    asl_error_name = "Publish.ContentMismatch"

@@ -13,10 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from flowops.webhook.models import PublishExecutionInput
 
 Severity = Literal["error", "warning"]
-JobPurpose = Literal["publish", "rollback"]
+JobPurpose = Literal["publish", "rollback", "fence"]
+"""`fence`: waiting for the publish job to end (it ran past its deadline) before any rollback."""
+RollbackAction = Literal["rollback", "none", "fence"]
 
 
-# Job polls (publish + rollback) one execution may make: each poll is a Wait, a Lambda task that
+# Job polls (publish + fence + rollback) one execution may make: each poll is a Wait, a Lambda task that
 # may be retried, and a Choice (~60 history events at worst), and an execution's history holds
 # at most 25,000 events (tests/infra/test_history_budget.py adds it all up).
 MAX_JOB_POLLS = 300
@@ -28,10 +30,11 @@ class PublishTiming(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     first_poll_seconds: int = Field(default=2, ge=1, le=300)
-    max_poll_seconds: int = Field(default=30, ge=1, le=900)
+    # Upper bounds: the state machine's timeout is derived from them (infra publish_workflow).
+    max_poll_seconds: int = Field(default=30, ge=1, le=30)
     backoff_rate: float = Field(default=2.0, ge=1.0, le=4.0)
-    publish_deadline_seconds: float = Field(default=960.0, gt=0)
-    rollback_deadline_seconds: float = Field(default=960.0, gt=0)
+    publish_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
+    rollback_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
     # 0 skips the execution-data check (storage of execution data is off by default in orgs).
     health_error_window_seconds: int = Field(default=0, ge=0, le=3600)
     lease_seconds: int = Field(default=7200, ge=60)
@@ -46,12 +49,14 @@ class PublishTiming(BaseModel):
 
     @model_validator(mode="after")
     def _polls_fit_one_execution(self) -> PublishTiming:
-        polls = self.polls_within(self.publish_deadline_seconds) + self.polls_within(
+        # The publish job, the fence (waiting for a publish job past its deadline, bounded by the
+        # rollback deadline) and the rollback job.
+        polls = self.polls_within(self.publish_deadline_seconds) + 2 * self.polls_within(
             self.rollback_deadline_seconds
         )
         if polls > MAX_JOB_POLLS:
             raise ValueError(
-                f"this timing polls a publish and its rollback up to {polls} times (more than "
+                f"this timing polls a publish, its fence and its rollback up to {polls} times (more than "
                 f"{MAX_JOB_POLLS}, what one execution's history can hold): raise first_poll_seconds or "
                 "max_poll_seconds, or shorten the deadlines"
             )
@@ -131,6 +136,8 @@ class ValidationOutcome(BaseModel):
     source_kind: Literal["inline", "s3", "version"]
     yaml_key: str | None = None
     """The substituted YAML to deploy (sources `inline` and `s3`)."""
+    source_s3_key: str | None = None
+    """The uploaded YAML's key (source `s3`): a stored release's YAML makes the run a restore."""
     version: str | None = None
     """The existing version to publish (source `version`)."""
     lock_sha256: str | None = None
@@ -171,6 +178,14 @@ class JobProgress(BaseModel):
     published_version: str | None = None
     messages: list[str] = Field(default_factory=list)
     elapsed_seconds: float = 0.0
+    action: RollbackAction = "rollback"
+    """What the rollback step decided: `rollback` (a job restores the known-good release),
+    `none` (the published version never moved: nothing to undo, the run ends PublishFailed),
+    `fence` (the publish job is still running: wait for it to end, then decide again)."""
+    restores: str | None = None
+    """The known-good release a rollback job restores."""
+    restores_key: str | None = None
+    restores_fingerprint: str | None = None
     release_recorded: bool = False
     """Set by the rollback step instead of rolling back: the run item was already SUCCEEDED (the
     error came after RecordRelease committed), so the run ends Published with `recorded_release`."""
@@ -182,6 +197,8 @@ class HealthOutcome(BaseModel):
 
     published_version: str
     checks: list[str]
+    fingerprint: str | None = None
+    """Content fingerprint of the live version, verified equal to what was deployed."""
 
 
 class ReleaseOutcome(BaseModel):
@@ -215,13 +232,16 @@ class TerminalOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     run_id: str
-    status: Literal["FAILED", "ROLLED_BACK", "ROLLBACK_FAILED", "SUCCEEDED"]
+    status: Literal["FAILED", "ROLLED_BACK", "ROLLBACK_FAILED", "SUCCEEDED", "RELEASE_UNRECORDED"]
     """SUCCEEDED only from the rollback-failure recorder, when the release had been recorded after
     all: the state machine then ends Published with `release` instead of RollbackFailed."""
     error: str
     cause: str
     restored_version: str | None = None
+    restored_release: str | None = None
+    """The known-good release whose content the restored version runs."""
     snapshot_version: str | None = None
+    live_version: str | None = None
     notification_subject: str = ""
     release: ReleaseOutcome | None = None
 

@@ -54,7 +54,19 @@ class PublishGenesys(Protocol):
         self, flow_yaml: str | bytes, *, create_stubs: bool | None = None
     ) -> ArchitectJobRegistration: ...
 
+    def register_architect_job(self, *, create_stubs: bool | None = None) -> ArchitectJobRegistration: ...
+
+    def upload_architect_job_file(
+        self, registration: ArchitectJobRegistration, flow_yaml: str | bytes
+    ) -> None: ...
+
     def get_architect_job(self, job_id: str) -> ArchitectJob: ...
+
+    def list_flow_versions_page(
+        self, flow_id: str, *, page_number: int = 1, page_size: int = 100
+    ) -> Page[FlowVersion]: ...
+
+    def delete_flow(self, flow_id: str) -> None: ...
 
     def start_export_job(
         self, flow_id: str, version: str, *, file_name: str | None = None, export_type: str = "Yaml"

@@ -31,15 +31,24 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from flowops.bounded import FLOW_YAML_LIMITS
 from flowops.flowtypes import SCANNED_RESOURCE_TYPES, dependency_object_type
-from flowops.genesys.errors import ForbiddenError, NotFoundError
+from flowops.genesys.errors import (
+    ForbiddenError,
+    GenesysError,
+    NotFoundError,
+    ServerError,
+    WriteOutcomeUnknownError,
+)
 from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceCriteriaGroup, FlowInstanceQuery
 from flowops.lock.canonical import canonical_bytes, lock_sha256, parse_lock
 from flowops.lock.models import Lockfile
+from flowops.publish.content import UnreadableContentError, content_fingerprint
 from flowops.publish.errors import (
+    ContentMismatchError,
+    FlowChangedError,
     HealthCheckFailedError,
     LeaseHeldError,
     PublishDeadlineExceededError,
@@ -66,6 +75,12 @@ from flowops.publish.models import (
     ValidationReport,
 )
 from flowops.publish.ports import PublishGenesys
+from flowops.publish.releases import (
+    ReleaseEntry,
+    load_history,
+    restored_release,
+    save_history,
+)
 from flowops.publish.validate import apply_force_unlock, validate_publish
 from flowops.store import (
     ArtifactNotFoundError,
@@ -75,6 +90,7 @@ from flowops.store import (
     LockPointerStore,
     LockRaceError,
     RunItem,
+    RunStatus,
     RunStore,
     flow_yaml_key,
     lock_key,
@@ -213,6 +229,7 @@ def validate_run(
         target=target,
         source_kind=request.source.kind,
         yaml_key=yaml_key,
+        source_s3_key=request.source.yaml_s3_key if request.source.kind == "s3" else None,
         version=request.source.version if request.source.kind == "version" else None,
         lock_sha256=sha,
         lock_version=locked_flow.published_version if locked_flow else None,
@@ -342,22 +359,134 @@ def ensure_version_yaml(ports: PublishPorts, flow_id: str, version: str) -> tupl
 # ---- StartPublish / RollbackToPreviousVersion ----------------------------------------------------
 
 
-def start_publish(validation: ValidationOutcome, ports: PublishPorts, *, now: float) -> JobProgress:
-    """Deploy the substituted YAML through the Architect jobs API, or publish an existing version."""
+def start_publish(
+    validation: ValidationOutcome, ports: PublishPorts, *, now: float, run: RunRef | None = None
+) -> JobProgress:
+    """Deploy the substituted YAML through the Architect jobs API, or publish an existing version.
+
+    Safe to repeat (Step Functions retries the step; a write's answer can be lost): the job is
+    written down in the run item before its upload, and a repeat first checks what the earlier
+    attempt did (the job's status; for a version publish, the flow's current operation).
+    """
     target = _target(validation)
     first_wait = validation.timing.first_poll_seconds
+    details = _run_details(ports, run)
     if validation.source_kind == "version":
-        operation = ports.genesys.publish_flow(target.id, version=validation.version)
+        if details.get("publish_requested_at") is not None:
+            adopted = _publish_operation_in_flight(ports, target, details)
+            if adopted:
+                started = float(details["publish_requested_at"])
+                return JobProgress(
+                    purpose="publish", mode="operation", started_at=started, wait_seconds=first_wait
+                )
+        require_flow_by_id(ports, target)
+        _note(ports, run, "RUNNING", {"publish_mode": "operation", "publish_requested_at": now})
+        try:
+            operation = ports.genesys.publish_flow(target.id, version=validation.version)
+        except (WriteOutcomeUnknownError, ServerError):
+            if not _publish_operation_in_flight(ports, target, details):
+                raise
+            return JobProgress(purpose="publish", mode="operation", started_at=now, wait_seconds=first_wait)
         return JobProgress(
             purpose="publish", mode="operation", job_id=operation.id, started_at=now, wait_seconds=first_wait
         )
     if validation.yaml_key is None:
         raise PublishJobFailedError("validation stored no YAML to deploy")
+    earlier = details.get("publish_job_id")
+    if earlier and _earlier_job_counts(ports, str(earlier)):
+        started = float(details.get("publish_started_at") or now)
+        return JobProgress(
+            purpose="publish", mode="job", job_id=str(earlier), started_at=started, wait_seconds=first_wait
+        )
+    require_flow_by_id(ports, target)
     flow_yaml = ports.artifacts.get_bytes(validation.yaml_key)
-    registration = ports.genesys.deploy_flow_yaml(flow_yaml)
-    return JobProgress(
-        purpose="publish", mode="job", job_id=registration.id, started_at=now, wait_seconds=first_wait
+    job_id = _deploy(
+        ports, run, flow_yaml, job_field="publish_job_id", facts={"publish_started_at": now}, status="RUNNING"
     )
+    return JobProgress(purpose="publish", mode="job", job_id=job_id, started_at=now, wait_seconds=first_wait)
+
+
+def _deploy(
+    ports: PublishPorts,
+    run: RunRef | None,
+    flow_yaml: bytes,
+    *,
+    job_field: str,
+    facts: dict[str, Any],
+    status: RunStatus,
+) -> str:
+    """Register a job, write it down in the run item (`job_field` + `facts`), upload; the job id.
+
+    An upload whose answer was lost (or refused as a repeat of an upload that arrived) is never
+    sent again: the job is polled like any other. One that never received its YAML stays
+    `Registered` until Architect fails it when its upload URL expires (the job then ends in
+    Failure having changed nothing), so no second deploy can ever race the first.
+    """
+    registration = ports.genesys.register_architect_job()
+    _note(ports, run, status, {**facts, job_field: registration.id})
+    try:
+        ports.genesys.upload_architect_job_file(registration, flow_yaml)
+    except GenesysError as error:
+        if isinstance(error, WriteOutcomeUnknownError) or error.status == 403:
+            return registration.id
+        raise
+    return registration.id
+
+
+def _job_status(ports: PublishPorts, job_id: str) -> str:
+    try:
+        return ports.genesys.get_architect_job(job_id).status or "Registered"
+    except NotFoundError:
+        return "Missing"
+
+
+def _earlier_job_counts(ports: PublishPorts, job_id: str) -> bool:
+    """A retried step: does the job its earlier attempt registered stand? Yes unless Genesys no
+    longer knows it: a `Registered` job may still be receiving its YAML (a job shows `Registered`
+    for a while after its upload too), so it is adopted and polled rather than deployed again."""
+    return _job_status(ports, job_id) != "Missing"
+
+
+def _publish_operation_in_flight(ports: PublishPorts, target: TargetFlow, details: dict[str, Any]) -> bool:
+    """Did an earlier publish request reach the flow? (an operation running or done, or a new version)"""
+    live = ports.genesys.get_flow(target.id)
+    operation = live.current_operation
+    if operation is not None and operation.action_name == "PUBLISH" and operation.action_status != "FAILURE":
+        return True
+    published = live.published_version.id if live.published_version else None
+    return published != details.get("snapshot_version")
+
+
+def require_flow_by_id(ports: PublishPorts, target: TargetFlow) -> None:
+    """The flow still exists under the name the deploy will use, and that name is only its own.
+
+    Architect jobs address a flow by type + name: after a rename the deploy would create a new
+    flow (or overwrite another flow that took the name), after a deletion it would recreate it.
+    """
+    try:
+        live = ports.genesys.get_flow(target.id)
+    except NotFoundError:
+        raise FlowChangedError(f"flow {target.name!r} ({target.id}) was deleted during the run") from None
+    if live.deleted:
+        raise FlowChangedError(f"flow {target.name!r} ({target.id}) was deleted during the run")
+    if (live.name or "").strip().lower() != target.name.strip().lower():
+        raise FlowChangedError(
+            f"flow {target.id} was renamed from {target.name!r} to {live.name!r} during the run; a deploy "
+            f"by name would create a new flow {target.name!r}"
+        )
+    page = ports.genesys.list_flows_page(name=target.name, flow_types=[target.type])
+    others = [
+        flow.id
+        for flow in page.entities
+        if flow.id != target.id
+        and not flow.deleted
+        and (flow.name or "").strip().lower() == target.name.strip().lower()
+    ]
+    if others:
+        raise FlowChangedError(
+            f"another {target.type} flow ({', '.join(others)}) is now also called {target.name!r}; a "
+            "deploy by name could change it instead"
+        )
 
 
 def start_rollback(
@@ -369,11 +498,14 @@ def start_rollback(
     *,
     now: float,
 ) -> JobProgress:
-    """Redeploy the snapshot YAML through the jobs API (as the Architect UI's rollback does).
+    """Decide what undoing the failed publish takes, and start it.
 
-    A run whose release was already recorded (SUCCEEDED: the caught error came after the commit
-    of RecordRelease) is not rolled back: its announcement is completed and the progress carries
-    the recorded release (`release_recorded`), which the state machine turns into Published.
+    - A run whose release was already recorded (SUCCEEDED) is not rolled back: its announcement
+      is completed and the progress carries the recorded release (`release_recorded`).
+    - Fence: while the publish job (or operation) can still change the flow, nothing is rolled
+      back: `action="fence"` makes the state machine wait for it to end, then ask again.
+    - The published version never moved: `action="none"`, the run ends PublishFailed.
+    - Otherwise a job redeploys the last known-good release (`action="rollback"`).
     """
     recorded = finish_recorded_release(run, validation, ports)
     if recorded is not None:
@@ -389,25 +521,150 @@ def start_rollback(
             release_recorded=True,
             recorded_release=recorded,
         )
+    target = _target(validation)
+    first_wait = validation.timing.first_poll_seconds
+    current = ports.runs.get(run.run_id)
+    details = current.details if current else {}
+    if current is not None and current.status == "ROLLING_BACK" and details.get("rollback_job_id"):
+        job_id = str(details["rollback_job_id"])
+        if _earlier_job_counts(ports, job_id):  # a retried step: that rollback is under way
+            return _rollback_progress(details, job_id, float(details.get("rollback_started_at") or now))
+    fence = _fence(ports, target, details, now=now, first_wait=first_wait)
+    if fence is not None:
+        return fence
+    live_version = _published_version_or_unchanged(ports, target, snapshot, details)
+    if live_version == snapshot.version:
+        return JobProgress(
+            purpose="rollback",
+            mode="job",
+            started_at=now,
+            wait_seconds=0,
+            finished=True,
+            status="NothingToRollBack",
+            action="none",
+            published_version=live_version,
+            messages=[
+                f"flow {target.name!r} still publishes version {live_version}: nothing changed, "
+                "nothing to roll back"
+            ],
+        )
+    known_good = _known_good_release(ports, target, snapshot)
+    if known_good is None:
+        raise RollbackFailedError(
+            f"flow {target.id} had no published version before this run: nothing to restore"
+        )
+    require_flow_by_id(ports, target)
+    restore = {
+        "restores": known_good.version,
+        "restores_key": known_good.yaml_key,
+        "restores_fingerprint": known_good.fingerprint,
+    }
     _move_run(
         ports,
         run.run_id,
         "ROLLING_BACK",
-        {"original_error": failure.error, "original_cause": failure_message(failure)[:4000]},
+        {
+            "original_error": failure.error,
+            "original_cause": failure_message(failure)[:4000],
+            "live_version_before_rollback": live_version,
+            **restore,
+        },
     )
-    if snapshot.yaml_key is None:
-        raise RollbackFailedError(
-            f"flow {_target(validation).id} had no published version before this run: nothing to restore"
-        )
-    flow_yaml = ports.artifacts.get_bytes(snapshot.yaml_key)
-    registration = ports.genesys.deploy_flow_yaml(flow_yaml)
+    flow_yaml = ports.artifacts.get_bytes(known_good.yaml_key)
+    job_id = _deploy(
+        ports,
+        run,
+        flow_yaml,
+        job_field="rollback_job_id",
+        facts={"rollback_started_at": now},
+        status="ROLLING_BACK",
+    )
+    return _rollback_progress({**details, **restore}, job_id, now, wait_seconds=first_wait)
+
+
+def _rollback_progress(
+    details: dict[str, Any], job_id: str, started_at: float, *, wait_seconds: int = 1
+) -> JobProgress:
     return JobProgress(
         purpose="rollback",
         mode="job",
-        job_id=registration.id,
-        started_at=now,
-        wait_seconds=validation.timing.first_poll_seconds,
+        job_id=job_id,
+        started_at=started_at,
+        wait_seconds=wait_seconds,
+        restores=details.get("restores"),
+        restores_key=details.get("restores_key"),
+        restores_fingerprint=details.get("restores_fingerprint"),
     )
+
+
+def _fence(
+    ports: PublishPorts, target: TargetFlow, details: dict[str, Any], *, now: float, first_wait: int
+) -> JobProgress | None:
+    """A fence progress while the publish job/operation may still change the flow, else None."""
+    job_id = details.get("publish_job_id")
+    if job_id:
+        status = _job_status(ports, str(job_id))
+        # Registered counts as running: it may still have its YAML (Architect fails a job whose
+        # upload never came when its URL expires, well within the fence's deadline).
+        if status in ("Success", "Failure", "Missing"):
+            return None
+        mode: Literal["job", "operation"] = "job"
+    elif details.get("publish_requested_at") is not None:
+        operation = ports.genesys.get_flow(target.id).current_operation
+        if operation is None or operation.action_name != "PUBLISH" or operation.complete:
+            return None
+        status = operation.action_status or "STARTED"
+        mode = "operation"
+    else:
+        return None
+    return JobProgress(
+        purpose="fence",
+        mode=mode,
+        job_id=str(job_id) if job_id else None,
+        started_at=now,
+        wait_seconds=first_wait,
+        status=status,
+        action="fence",
+        messages=[f"the publish is still {status}: waiting for it to end before deciding on a rollback"],
+    )
+
+
+def _published_version_or_unchanged(
+    ports: PublishPorts, target: TargetFlow, snapshot: SnapshotOutcome, details: dict[str, Any]
+) -> str | None:
+    """The live published version; the snapshot's without asking when nothing was ever sent."""
+    if not details.get("publish_job_id") and details.get("publish_requested_at") is None:
+        # StartPublish never registered a job nor requested a publish: Genesys cannot have
+        # changed (this also holds when Genesys is unreachable, the usual reason).
+        return snapshot.version
+    live = ports.genesys.get_flow(target.id)
+    return live.published_version.id if live.published_version else None
+
+
+def _known_good_release(
+    ports: PublishPorts, target: TargetFlow, snapshot: SnapshotOutcome
+) -> ReleaseEntry | None:
+    """The last known-good release of the flow; the snapshot when flowops recorded none yet."""
+    history = load_history(ports.artifacts, ports.org, target.id)
+    known = history.known_good()
+    if known is not None:
+        return known
+    if snapshot.version is None or snapshot.yaml_key is None:
+        return None
+    text = ports.artifacts.get_bytes(snapshot.yaml_key).decode("utf-8")
+    return ReleaseEntry(
+        version=snapshot.version,
+        yaml_key=snapshot.yaml_key,
+        fingerprint=_fingerprint_or_unknown(text),
+        run_id="baseline",
+    )
+
+
+def _fingerprint_or_unknown(text: str) -> str:
+    try:
+        return content_fingerprint(text)
+    except UnreadableContentError:
+        return "unreadable"
 
 
 # ---- WaitForPublishJob / WaitForRollback (the Check half of the loop) ----------------------------
@@ -416,14 +673,30 @@ def start_rollback(
 def check_job(
     progress: JobProgress, validation: ValidationOutcome, ports: PublishPorts, *, now: float
 ) -> JobProgress:
-    """One poll: finished (with the new published version), still running, or raise."""
+    """One poll: finished (with the new published version), still running, or raise.
+
+    A fence (the publish job past its deadline) finishes when the job ends, whatever its end:
+    the rollback step then decides on what the flow really publishes.
+    """
     target = _target(validation)
     timing = validation.timing
     elapsed = max(0.0, now - progress.started_at) * ports.time_scale
     failed: type[PublishJobFailedError] | type[RollbackFailedError] = (
         PublishJobFailedError if progress.purpose == "publish" else RollbackFailedError
     )
-    status, messages = _poll_status(progress, target, ports)
+    status, messages, stray = _poll_status(progress, target, ports)
+    if progress.purpose == "fence" and status in ("Success", "Failure"):
+        return progress.model_copy(
+            update={
+                "finished": True,
+                "status": status,
+                "messages": [*messages, *stray],
+                "polls": progress.polls + 1,
+                "elapsed_seconds": elapsed,
+            }
+        )
+    if stray:
+        raise failed(" ".join(stray))
     if status == "Failure":
         what = "publish" if progress.purpose == "publish" else "rollback"
         raise failed(f"the {what} of flow {target.name!r} failed: " + (" | ".join(messages) or "no message"))
@@ -444,6 +717,12 @@ def check_job(
         timing.publish_deadline_seconds if progress.purpose == "publish" else timing.rollback_deadline_seconds
     )
     if elapsed >= deadline:
+        if progress.purpose == "fence":
+            raise RollbackFailedError(
+                f"the publish job {progress.job_id} of flow {target.name!r} was still {status} "
+                f"{elapsed:.0f} s after its deadline: it can still change the flow, so nothing was "
+                "rolled back; check the job, then the flow"
+            )
         error: type[PublishDeadlineExceededError] | type[RollbackFailedError] = (
             PublishDeadlineExceededError if progress.purpose == "publish" else RollbackFailedError
         )
@@ -462,20 +741,49 @@ def check_job(
     )
 
 
-def _poll_status(progress: JobProgress, target: TargetFlow, ports: PublishPorts) -> tuple[str, list[str]]:
-    """("Success" | "Failure" | anything else, verbatim messages) of the job or operation."""
+def _poll_status(
+    progress: JobProgress, target: TargetFlow, ports: PublishPorts
+) -> tuple[str, list[str], list[str]]:
+    """(status, verbatim messages, what a job that deployed to ANOTHER flow left behind)."""
     if progress.mode == "job":
         job = ports.genesys.get_architect_job(str(progress.job_id))
         messages = [f"{message.type or 'Message'}: {message.text or ''}" for message in job.messages]
-        return job.status or "Registered", messages
+        stray: list[str] = []
+        if job.status == "Success" and job.flow is not None and job.flow.id and job.flow.id != target.id:
+            stray = [_remove_stray_flow(ports, target, job.flow.id, str(progress.job_id))]
+        return job.status or "Registered", messages, stray
     live = ports.genesys.get_flow(target.id)
     operation = live.current_operation
     if operation is None or not operation.complete:
-        return (operation.action_status if operation and operation.action_status else "STARTED"), []
+        return (operation.action_status if operation and operation.action_status else "STARTED"), [], []
     if operation.action_status == "FAILURE":
         text = operation.error_message or operation.error_code or "the publish operation failed"
-        return "Failure", [f"Error: {text}"]
-    return "Success", []
+        return "Failure", [f"Error: {text}"], []
+    return "Success", [], []
+
+
+def _remove_stray_flow(ports: PublishPorts, target: TargetFlow, stray_id: str, job_id: str) -> str:
+    """A job addressed by name deployed to flow `stray_id`, not the target: undo what it can.
+
+    A flow the job created (its only version is the job's) is deleted; a flow that existed
+    before (someone gave it the target's name) is left for a person, and the message says so.
+    """
+    lead = (
+        f"job {job_id} deployed to flow {stray_id}, not to flow {target.id}: {target.name!r} was renamed "
+        "or deleted during the run"
+    )
+    try:
+        versions = ports.genesys.list_flow_versions_page(stray_id, page_size=2)
+        created_by_the_job = (versions.total if versions.total is not None else len(versions.entities)) <= 1
+        if not created_by_the_job:
+            return (
+                f"{lead}; flow {stray_id} existed before and now publishes this run's YAML: restore it "
+                "by hand"
+            )
+        ports.genesys.delete_flow(stray_id)
+    except NotFoundError:
+        return f"{lead}; flow {stray_id} is gone"
+    return f"{lead}; the stray flow {stray_id} it created was deleted"
 
 
 # ---- HealthCheck ---------------------------------------------------------------------------------
@@ -510,12 +818,55 @@ def health_check(
             f"{operation.error_message or operation.error_code}"
         )
     checks.append("no failed operation")
+    fingerprint: str | None = None
+    if validation.yaml_key is not None:
+        deployed = ports.artifacts.get_bytes(validation.yaml_key).decode("utf-8")
+        fingerprint = verify_live_content(ports, target, expected, content_fingerprint(deployed))
+        checks.append(f"version {expected} runs the deployed content ({fingerprint[:12]})")
+    else:
+        # A republished version is a copy Genesys makes of version `validation.version`; the
+        # version check above is what proves no other deploy came in between.
+        checks.append(f"version {expected} republishes version {validation.version}")
     checks.extend(_validate_published_version(target, expected, ports))
     if validation.timing.health_error_window_seconds > 0:
         checks.append(
             _check_error_rate(target, expected, snapshot.version, validation.timing, ports, now=now)
         )
-    return HealthOutcome(published_version=expected, checks=checks)
+    return HealthOutcome(published_version=expected, checks=checks, fingerprint=fingerprint)
+
+
+def export_version_yaml(ports: PublishPorts, flow_id: str, version: str) -> str:
+    """The version's YAML as Genesys exports it now (never from the artifact cache)."""
+    genesys = ports.genesys
+    started = genesys.start_export_job(flow_id, version)
+    job = genesys.wait_until(
+        lambda: genesys.get_export_job(started.id),
+        lambda job: bool(job.download_url) or job.status in ("Success", "Failure"),
+        what=f"export of flow {flow_id} version {version}",
+        poll_interval_seconds=1.0,
+        timeout_seconds=_EXPORT_TIMEOUT_SECONDS,
+    )
+    if not job.download_url:
+        texts = "; ".join(message.text or "" for message in job.messages) or f"status {job.status}"
+        raise SnapshotUnavailableError(f"exporting flow {flow_id} version {version} failed: {texts}")
+    return genesys.download_export(job.download_url)
+
+
+def verify_live_content(ports: PublishPorts, target: TargetFlow, version: str, expected: str) -> str:
+    """Export the live `version` and check its content fingerprint is `expected`; the fingerprint."""
+    exported = export_version_yaml(ports, target.id, version)
+    try:
+        actual = content_fingerprint(exported)
+    except UnreadableContentError as error:
+        raise ContentMismatchError(
+            f"flow {target.name!r} version {version} cannot be compared with what was deployed: {error}"
+        ) from None
+    if actual != expected:
+        raise ContentMismatchError(
+            f"flow {target.name!r} version {version} does not run the deployed content (its export "
+            f"fingerprints {actual[:12]}, the deployed YAML {expected[:12]}): another deploy changed it"
+        )
+    return actual
 
 
 def _validate_published_version(target: TargetFlow, version: str, ports: PublishPorts) -> list[str]:
@@ -600,6 +951,7 @@ def record_release(
         ports.artifacts.put_immutable(key, ports.artifacts.get_bytes(validation.yaml_key), YAML_CONTENT_TYPE)
     else:
         key, _ = ensure_version_yaml(ports, target.id, version)
+    record_release_history(ports, run, validation, snapshot, version, key, health.fingerprint)
     sha = advance_lock_for_version(ports, target, version, run_id=run.run_id)
     warnings = _report_warnings(ports, validation)
     outcome = ReleaseOutcome(
@@ -631,6 +983,42 @@ def record_release(
     )
     _announce_release(ports, run, validation, outcome)
     return outcome
+
+
+def record_release_history(
+    ports: PublishPorts,
+    run: RunRef,
+    validation: ValidationOutcome,
+    snapshot: SnapshotOutcome,
+    version: str,
+    yaml_key: str,
+    fingerprint: str | None,
+) -> None:
+    """Add the verified release to the flow's known-good history (idempotent per version).
+
+    The first release flowops records keeps the version it replaced as the baseline, so that
+    `flowops rollback` can go back to it. A publish of a stored release's YAML is a restore.
+    """
+    target = _target(validation)
+    history = load_history(ports.artifacts, ports.org, target.id)
+    if not history.entries and snapshot.version is not None and snapshot.yaml_key is not None:
+        baseline_text = ports.artifacts.get_bytes(snapshot.yaml_key).decode("utf-8")
+        history = history.with_entry(
+            ReleaseEntry(
+                version=snapshot.version,
+                yaml_key=snapshot.yaml_key,
+                fingerprint=_fingerprint_or_unknown(baseline_text),
+                run_id="baseline",
+            )
+        )
+    restores = restored_release(ports.org, target.id, validation.source_s3_key)
+    if fingerprint is None:
+        fingerprint = _fingerprint_or_unknown(ports.artifacts.get_bytes(yaml_key).decode("utf-8"))
+    entry = ReleaseEntry(
+        version=version, yaml_key=yaml_key, fingerprint=fingerprint, run_id=run.run_id, restores=restores
+    )
+    if history.entry(version) != entry:
+        save_history(ports.artifacts, ports.org, history.with_entry(entry))
 
 
 def finish_recorded_release(
@@ -754,23 +1142,54 @@ def record_rolled_back(
     """The snapshot is live again: record it (lock, artifacts, run, audit), free the lease."""
     target = _target(validation)
     restored = rollback.published_version
-    if restored is not None and snapshot.yaml_key is not None:
-        ports.artifacts.put_immutable(
-            flow_yaml_key(ports.org, target.id, restored),
-            ports.artifacts.get_bytes(snapshot.yaml_key),
-            YAML_CONTENT_TYPE,
+    source_key = rollback.restores_key or snapshot.yaml_key
+    release = rollback.restores or snapshot.version
+    if restored is None or source_key is None or release is None:
+        raise RollbackFailedError(f"the rollback of flow {target.name!r} left no published version")
+    # Record only what is true: the live version must be the one the rollback job produced, and
+    # it must run the known-good content.
+    live = ports.genesys.get_flow(target.id)
+    live_version = live.published_version.id if live.published_version else None
+    if live_version != restored:
+        raise RollbackFailedError(
+            f"flow {target.name!r} publishes version {live_version}, not {restored} (the rollback's): "
+            "another deploy changed it after the rollback"
         )
-        advance_lock_for_version(ports, target, restored, run_id=run.run_id)
+    source_text = ports.artifacts.get_bytes(source_key)
+    expected = rollback.restores_fingerprint or _fingerprint_or_unknown(source_text.decode("utf-8"))
+    try:
+        fingerprint = verify_live_content(ports, target, restored, expected)
+    except ContentMismatchError as mismatch:
+        raise RollbackFailedError(mismatch.message) from None
+    restored_key = flow_yaml_key(ports.org, target.id, restored)
+    ports.artifacts.put_immutable(restored_key, source_text, YAML_CONTENT_TYPE)
+    history = load_history(ports.artifacts, ports.org, target.id)
+    if history.entry(release) is None:
+        history = history.with_entry(
+            ReleaseEntry(version=release, yaml_key=source_key, fingerprint=expected, run_id="baseline")
+        )
+    entry = ReleaseEntry(
+        version=restored, yaml_key=restored_key, fingerprint=fingerprint, run_id=run.run_id, restores=release
+    )
+    if history.entry(restored) != entry:
+        save_history(ports.artifacts, ports.org, history.with_entry(entry))
+    advance_lock_for_version(ports, target, restored, run_id=run.run_id)
     original = failure_message(failure)
     cause = (
         f"{failure.error}: {original} — rolled back: flow {target.name!r} publishes version {restored}, "
-        f"a redeploy of the snapshot of version {snapshot.version}"
+        f"which runs the content of known-good release {release} ({fingerprint[:12]})"
     )
     _move_run(
         ports,
         run.run_id,
         "ROLLED_BACK",
-        {"restored_version": restored, "snapshot_version": snapshot.version, "cause": cause[:4000]},
+        {
+            "restored_version": restored,
+            "restored_release": release,
+            "restored_fingerprint": fingerprint,
+            "snapshot_version": snapshot.version,
+            "cause": cause[:4000],
+        },
     )
     ports.audit.append(
         ports.org,
@@ -781,6 +1200,7 @@ def record_rolled_back(
             "run_id": run.run_id,
             "error": failure.error,
             "restored_version": restored,
+            "restored_release": release,
             "snapshot_version": snapshot.version,
         },
         event_id=publish_event_id(run.run_id, "publish.rolled_back"),
@@ -792,7 +1212,9 @@ def record_rolled_back(
         error=failure.error,
         cause=cause,
         restored_version=restored,
+        restored_release=release,
         snapshot_version=snapshot.version,
+        live_version=restored,
     )
 
 
@@ -893,14 +1315,27 @@ _ROLLBACK_FAILED_FACTS = (
 
 
 def record_failure_before_publish(
-    run: RunRef, validation: ValidationOutcome | None, failure: StepFailure, ports: PublishPorts
+    run: RunRef,
+    validation: ValidationOutcome | None,
+    failure: StepFailure,
+    ports: PublishPorts,
+    *,
+    unchanged: JobProgress | None = None,
 ) -> TerminalOutcome:
-    """A step before StartPublish failed: Genesys is unchanged; record it and free the lease."""
+    """Genesys is unchanged: a step before StartPublish failed, or the rollback step found the
+    published version never moved (`unchanged`, e.g. Architect refused the job). Record it and
+    free the lease; nobody is paged, there is nothing to restore."""
     message = failure_message(failure)
-    cause = f"{failure.error}: {message} — nothing was published"
+    if unchanged is not None:
+        cause = f"{failure.error}: {message} — nothing to roll back: " + " ".join(unchanged.messages)
+    else:
+        cause = f"{failure.error}: {message} — nothing was published"
     current = ports.runs.get(run.run_id)
     if current is not None and current.status in ("PENDING", "RUNNING"):
-        _move_run(ports, run.run_id, "FAILED", {"cause": cause[:4000]})
+        facts: dict[str, Any] = {"cause": cause[:4000]}
+        if unchanged is not None:
+            facts["live_version"] = unchanged.published_version
+        _move_run(ports, run.run_id, "FAILED", facts)
     target = validation.target if validation else None
     ports.audit.append(
         ports.org,
@@ -912,7 +1347,76 @@ def record_failure_before_publish(
     )
     if target is not None:
         ports.leases.release(ports.org, target.id, run.run_id)
-    return TerminalOutcome(run_id=run.run_id, status="FAILED", error=failure.error, cause=cause)
+    return TerminalOutcome(
+        run_id=run.run_id,
+        status="FAILED",
+        error=failure.error,
+        cause=cause,
+        live_version=unchanged.published_version if unchanged is not None else None,
+    )
+
+
+# ---- ParkUnrecordedRelease -----------------------------------------------------------------------
+
+
+def park_unrecorded_release(
+    run: RunRef,
+    validation: ValidationOutcome,
+    snapshot: SnapshotOutcome,
+    health: HealthOutcome,
+    failure: StepFailure,
+    ports: PublishPorts,
+) -> TerminalOutcome:
+    """RecordRelease kept failing AFTER the release went live and passed its checks.
+
+    A healthy release is never rolled back for a bookkeeping failure: the run is parked as
+    RELEASE_UNRECORDED with what is live and how to finish the records (a rescan records the
+    live version in the lock; the next publish of the flow sees the lock differ until then).
+    A run RecordRelease had already committed (SUCCEEDED) is handed on as released.
+    """
+    target = _target(validation)
+    recorded = finish_recorded_release(run, validation, ports)
+    if recorded is not None:
+        return TerminalOutcome(
+            run_id=run.run_id,
+            status="SUCCEEDED",
+            error="",
+            cause=f"released version {recorded.published_version}",
+            release=recorded,
+        )
+    version = health.published_version
+    repair = (
+        f"flow {target.name!r} ({target.id}) runs version {version}, released and verified by this run; "
+        f"the records could not be written ({failure.error}). Run a scan (`flowops scan`) to record "
+        "it in the lock; the run item keeps the facts."
+    )
+    _move_run(
+        ports,
+        run.run_id,
+        "RELEASE_UNRECORDED",
+        {
+            "published_version": version,
+            "previous_version": snapshot.version,
+            "record_error": f"{failure.error}: {failure_message(failure)}"[:4000],
+            "repair": repair,
+        },
+    )
+    ports.audit.append(
+        ports.org,
+        "publish.release_unrecorded",
+        actor=validation.requester,
+        subject=target.id,
+        details={"run_id": run.run_id, "version": version, "error": failure.error},
+        event_id=publish_event_id(run.run_id, "publish.release_unrecorded"),
+    )
+    ports.leases.release(ports.org, target.id, run.run_id)
+    return TerminalOutcome(
+        run_id=run.run_id,
+        status="RELEASE_UNRECORDED",
+        error=failure.error,
+        cause=repair,
+        live_version=version,
+    )
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -926,6 +1430,19 @@ def _target(validation: ValidationOutcome) -> TargetFlow:
 
 def _is_succeeded(run: RunItem | None) -> bool:
     return run is not None and run.status == "SUCCEEDED"
+
+
+def _run_details(ports: PublishPorts, run: RunRef | None) -> dict[str, Any]:
+    item = ports.runs.get(run.run_id) if run is not None else None
+    return dict(item.details) if item is not None else {}
+
+
+def _note(ports: PublishPorts, run: RunRef | None, status: RunStatus, details: dict[str, Any]) -> None:
+    """Write facts down in the run item before acting on them (see RunStore.note)."""
+    if run is not None:
+        ports.runs.note(
+            run.run_id, status, {name: value for name, value in details.items() if value is not None}
+        )
 
 
 def _move_run(ports: PublishPorts, run_id: str, to_status: Any, details: dict[str, Any]) -> None:
@@ -958,15 +1475,18 @@ __all__ = [
     "finish_recorded_release",
     "health_check",
     "next_wait_seconds",
+    "park_unrecorded_release",
     "publish_event_id",
     "record_failure_before_publish",
     "record_release",
     "record_rollback_failed",
     "record_rolled_back",
     "recorded_release_outcome",
+    "require_flow_by_id",
     "run_artifact_key",
     "snapshot_current_version",
     "start_publish",
     "start_rollback",
     "validate_run",
+    "verify_live_content",
 ]

@@ -695,11 +695,27 @@ def record_rolled_back(
     ports.artifacts.put_json(
         release_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
     )
+    published = {r.key: r for r in _wave_results(ports, run, "publish") if r.ok}
+    flows = [
+        {
+            **flow,
+            "version_after": published[flow["key"]].version_after or "",
+            "flow_id": published[flow["key"]].flow_id or "",
+        }
+        if flow["key"] in published
+        else flow
+        for flow in _recorded_flows(ports, run)
+    ]
     _move(
         ports,
         run.run_id,
         status,
-        {"outcome": status, "cause": cause[:4000], "restored": [r.model_dump(mode="json") for r in results]},
+        {
+            "outcome": status,
+            "cause": cause[:4000],
+            "flows": flows,
+            "restored": [r.model_dump(mode="json") for r in results],
+        },
     )
     _audit(
         ports,

@@ -132,6 +132,7 @@ def build_lock(
         previous_sha256=request.plan.previous_lock_sha,
         read_flows=read,
         unread_flows=unread,
+        listing_stable=request.plan.listing_stable,
         resource_types=None
         if request.scan.request.include_platform_vocabulary
         else list(SCANNED_RESOURCE_TYPES),

@@ -127,6 +127,9 @@ class PlanRequest(BaseModel):
 
 class PageDescriptor(BaseModel):
     page_number: int = Field(ge=1)
+    listing_key: str | None = Field(
+        default=None, description="S3 key of this page's flows from the plan's listing (None: list the page)"
+    )
 
 
 class PageTask(BaseModel):
@@ -139,6 +142,9 @@ class PageTask(BaseModel):
     failed_objects_key: str | None = Field(
         default=None, description="S3 key of the FailedObjects the index reports (None: there are none)"
     )
+    listing_key: str | None = Field(
+        default=None, description="S3 key of this page's flows from the plan's listing (None: list the page)"
+    )
 
 
 class FlowPagePlan(BaseModel):
@@ -149,6 +155,10 @@ class FlowPagePlan(BaseModel):
     previous_lock_sha: str | None = None
     previous_lock_key: str | None = None
     failed_objects_key: str | None = None
+    listing_passes: int = Field(default=0, ge=0, description="passes over GET /api/v2/flows (0: not listed)")
+    listing_stable: bool = Field(
+        default=True, description="False: the org kept changing; the listing is the union of the passes"
+    )
     api_calls: int = 0
     data_action_versions_key: str | None = Field(
         default=None,

@@ -124,25 +124,26 @@ class ArtifactStore:
         promised = content_address_of(key)
         if promised is not None and promised != digest:
             raise ChecksumMismatchError(self.bucket, key, expected=promised, actual=digest)
-        try:
-            response = self._s3.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=_hex_to_b64(digest),
-                Metadata={_SHA256_METADATA: digest},
-                IfNoneMatch="*",
-            )
-        except ClientError as error:
-            # 412: the key exists. 409: a concurrent conditional write is in flight. In both cases
-            # the outcome is decided by what is stored now.
-            if error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
-                return self._existing_identical(key, digest)
-            raise translate_client_error(error, f"writing s3://{self.bucket}/{key}") from error
-        except FlexibleChecksumError as error:
-            raise StoreError(f"writing s3://{self.bucket}/{key}: checksum rejected ({error})") from error
+        with mapped_errors(f"writing s3://{self.bucket}/{key}"):
+            try:
+                response = self._s3.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType=content_type,
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=_hex_to_b64(digest),
+                    Metadata={_SHA256_METADATA: digest},
+                    IfNoneMatch="*",
+                )
+            except ClientError as error:
+                # 412: the key exists. 409: a concurrent conditional write is in flight. In both cases
+                # the outcome is decided by what is stored now.
+                if error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                    return self._existing_identical(key, digest)
+                raise translate_client_error(error, f"writing s3://{self.bucket}/{key}") from error
+            except FlexibleChecksumError as error:
+                raise StoreError(f"writing s3://{self.bucket}/{key}: checksum rejected ({error})") from error
         return PutResult(key=key, sha256=digest, version_id=response.get("VersionId"), created=True)
 
     def put_bytes(self, key: str, body: bytes, content_type: str = JSON_CONTENT_TYPE) -> PutResult:
@@ -187,18 +188,21 @@ class ArtifactStore:
         An object over `max_bytes` (default: the store's `max_read_bytes`) raises
         `ArtifactTooLargeError` without its body being read into memory.
         """
-        try:
-            response = self._s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-            body = self._read_capped(response, key, self.max_read_bytes if max_bytes is None else max_bytes)
-        except ClientError as error:
-            if error_code(error) in {"NoSuchKey", "404", "NotFound"}:
-                raise ArtifactNotFoundError(self.bucket, key) from error
-            raise translate_client_error(error, f"reading s3://{self.bucket}/{key}") from error
-        except FlexibleChecksumError as error:
-            # botocore validated the S3-reported checksum against the bytes and they disagree.
-            raise ChecksumMismatchError(
-                self.bucket, key, expected="<S3 checksum>", actual="<body>"
-            ) from error
+        with mapped_errors(f"reading s3://{self.bucket}/{key}"):
+            try:
+                response = self._s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                body = self._read_capped(
+                    response, key, self.max_read_bytes if max_bytes is None else max_bytes
+                )
+            except ClientError as error:
+                if error_code(error) in {"NoSuchKey", "404", "NotFound"}:
+                    raise ArtifactNotFoundError(self.bucket, key) from error
+                raise translate_client_error(error, f"reading s3://{self.bucket}/{key}") from error
+            except FlexibleChecksumError as error:
+                # botocore validated the S3-reported checksum against the bytes and they disagree.
+                raise ChecksumMismatchError(
+                    self.bucket, key, expected="<S3 checksum>", actual="<body>"
+                ) from error
         actual = sha256_hex(body)
         expectations = {
             "caller": expected_sha256,
@@ -222,12 +226,13 @@ class ArtifactStore:
         return self.get_json(key)
 
     def exists(self, key: str) -> bool:
-        try:
-            self._s3.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error_code(error) in {"NoSuchKey", "404", "NotFound"}:
-                return False
-            raise translate_client_error(error, f"checking s3://{self.bucket}/{key}") from error
+        with mapped_errors(f"checking s3://{self.bucket}/{key}"):
+            try:
+                self._s3.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as error:
+                if error_code(error) in {"NoSuchKey", "404", "NotFound"}:
+                    return False
+                raise translate_client_error(error, f"checking s3://{self.bucket}/{key}") from error
         return True
 
     def list_keys(self, prefix: str) -> list[str]:
@@ -255,10 +260,11 @@ class ArtifactStore:
         return body
 
     def _existing_identical(self, key: str, digest: str) -> PutResult:
-        try:
-            head = self._s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-        except ClientError as error:
-            raise translate_client_error(error, f"checking s3://{self.bucket}/{key}") from error
+        with mapped_errors(f"checking s3://{self.bucket}/{key}"):
+            try:
+                head = self._s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            except ClientError as error:
+                raise translate_client_error(error, f"checking s3://{self.bucket}/{key}") from error
         stored = head.get("Metadata", {}).get(_SHA256_METADATA) or _b64_to_hex(head.get("ChecksumSHA256"))
         if stored is None:
             # No recorded digest (written outside flowops): compare the bytes themselves.

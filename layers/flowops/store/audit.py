@@ -127,22 +127,23 @@ class AuditLog:
     def _put_once(self, key: dict[str, str], event: AuditEvent, action: str) -> AuditEvent:
         """Conditional put of `event` at `key`; if the item exists, it must be this same event."""
         item = to_item({**key, **event.model_dump(exclude={"org"})})
-        try:
-            self._dynamodb.put_item(
-                TableName=self.table,
-                Item=item,
-                ConditionExpression=_NEW_ITEM_ONLY,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise translate_client_error(error, action) from error
-            stored = self._stored_event(event.org, key, error)
-            if stored is None or _content(stored) != _content(event):
-                raise ConditionFailedError(
-                    f"{action}: audit event id {event.event_id} already names a different event"
-                ) from error
-            return stored  # written before: by this call's lost first attempt, or a retried step
+        with mapped_errors(action):
+            try:
+                self._dynamodb.put_item(
+                    TableName=self.table,
+                    Item=item,
+                    ConditionExpression=_NEW_ITEM_ONLY,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise translate_client_error(error, action) from error
+                stored = self._stored_event(event.org, key, error)
+                if stored is None or _content(stored) != _content(event):
+                    raise ConditionFailedError(
+                        f"{action}: audit event id {event.event_id} already names a different event"
+                    ) from error
+                return stored  # written before: by this call's lost first attempt, or a retried step
         return event
 
     def _stored_event(self, org: str, key: dict[str, str], error: ClientError) -> AuditEvent | None:

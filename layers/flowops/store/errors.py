@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 _THROTTLING_CODES = frozenset(
     {
@@ -21,6 +21,17 @@ _THROTTLING_CODES = frozenset(
         "SlowDown",
         "TooManyRequestsException",
         "RequestThrottled",
+    }
+)
+# Server-side failures whose code AWS documents as "retry": S3 InternalError/ServiceUnavailable
+# (500/503) and RequestTimeout (400: the connection idled mid-upload), DynamoDB InternalServerError.
+_TRANSIENT_CODES = frozenset(
+    {
+        "InternalError",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "RequestTimeoutException",
     }
 )
 _ACCESS_DENIED_CODES = frozenset(
@@ -168,7 +179,7 @@ def translate_client_error(error: ClientError, action: str) -> StoreError:
         )
     if code == "ConditionalCheckFailedException":
         return ConditionFailedError(f"{action}: condition not met")
-    if isinstance(status, int) and status >= 500:
+    if code in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500):
         return StoreUnavailableError(f"{action}: AWS returned {status} ({code}); retry later")
     return StoreError(f"{action}: {code or 'unknown error'} (HTTP {status})")
 
@@ -180,7 +191,10 @@ def mapped_errors(action: str) -> Iterator[None]:
         yield
     except ClientError as error:
         raise translate_client_error(error, action) from error
-    except (ConnectionError, ReadTimeoutError) as error:
+    except (ConnectionError, HTTPClientError) as error:
+        # ConnectionError: the endpoint could not be reached (refused, DNS, connect timeout);
+        # HTTPClientError: the connection broke after the request went out (reset, read timeout,
+        # a streamed body cut short). Both are transient: Step Functions retries Store.Unavailable.
         raise StoreUnavailableError(
             f"{action}: could not reach AWS ({type(error).__name__}); retry later"
         ) from error

@@ -93,28 +93,30 @@ class LockPointerStore(StateTableStore):
                 "ExpressionAttributeNames": {"#sha": "sha"},
                 "ExpressionAttributeValues": to_item({":expected": expected_previous_sha}),
             }
-        try:
-            self._dynamodb.put_item(
-                TableName=self.table,
-                Item=item,
-                ConditionExpression=condition,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **values,
-            )
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise translate_client_error(error, f"advancing the lock pointer of org {org!r}") from error
-            # With ReturnValuesOnConditionCheckFailure=ALL_OLD the error carries the winning item;
-            # older emulators do not, so fall back to a consistent read.
-            old_item: Any = dict(error.response).get("Item")
-            winner = (
-                _pointer_from_item(org, from_item(old_item))
-                if isinstance(old_item, dict) and old_item
-                else self.get_current(org)
-            )
-            if winner is not None and winner.sha == new_sha and winner.previous_sha == expected_previous_sha:
-                return winner  # this same advance already happened (retry): idempotent success
-            raise LockRaceError(org, expected_previous_sha, winner.sha if winner else None) from error
+        with mapped_errors(f"advancing the lock pointer of org {org!r}"):
+            try:
+                self._dynamodb.put_item(
+                    TableName=self.table,
+                    Item=item,
+                    ConditionExpression=condition,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **values,
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise translate_client_error(error, f"advancing the lock pointer of {org!r}") from error
+                # With ReturnValuesOnConditionCheckFailure=ALL_OLD the error carries the winning item;
+                # older emulators do not, so fall back to a consistent read.
+                old_item: Any = dict(error.response).get("Item")
+                winner = (
+                    _pointer_from_item(org, from_item(old_item))
+                    if isinstance(old_item, dict) and old_item
+                    else self.get_current(org)
+                )
+                same = winner is not None and winner.sha == new_sha
+                if same and winner is not None and winner.previous_sha == expected_previous_sha:
+                    return winner  # this same advance already happened (retry): idempotent success
+                raise LockRaceError(org, expected_previous_sha, winner.sha if winner else None) from error
         return pointer
 
 

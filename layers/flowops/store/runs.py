@@ -18,12 +18,22 @@ if TYPE_CHECKING:
     pass
 
 RunStatus = Literal[
-    "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "ROLLING_BACK", "ROLLED_BACK", "ROLLBACK_FAILED"
+    "PENDING",
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "ROLLING_BACK",
+    "ROLLED_BACK",
+    "ROLLBACK_FAILED",
+    "RELEASE_UNRECORDED",
 ]
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     "PENDING": frozenset({"RUNNING", "FAILED"}),
-    "RUNNING": frozenset({"SUCCEEDED", "FAILED", "ROLLING_BACK"}),
+    # RELEASE_UNRECORDED: the release is live and verified, but recording it failed (parked for
+    # repair, never rolled back); a repair that completes the records moves it on to SUCCEEDED.
+    "RUNNING": frozenset({"SUCCEEDED", "FAILED", "ROLLING_BACK", "RELEASE_UNRECORDED"}),
+    "RELEASE_UNRECORDED": frozenset({"SUCCEEDED"}),
     "ROLLING_BACK": frozenset({"ROLLED_BACK", "ROLLBACK_FAILED"}),
     "SUCCEEDED": frozenset(),
     "FAILED": frozenset(),
@@ -64,16 +74,17 @@ class RunStore(StateTableStore):
             updated_at=now,
             details=details or {},
         )
-        try:
-            self._dynamodb.put_item(
-                TableName=self.table,
-                Item=to_item({"pk": run_partition_key(run_id), "sk": RUN_SORT_KEY, **run.model_dump()}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise RunTransitionError(f"run {run_id!r} already exists") from error
-            raise translate_client_error(error, f"creating run {run_id!r}") from error
+        with mapped_errors(f"creating run {run_id!r}"):
+            try:
+                self._dynamodb.put_item(
+                    TableName=self.table,
+                    Item=to_item({"pk": run_partition_key(run_id), "sk": RUN_SORT_KEY, **run.model_dump()}),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except ClientError as error:
+                if error_code(error) == "ConditionalCheckFailedException":
+                    raise RunTransitionError(f"run {run_id!r} already exists") from error
+                raise translate_client_error(error, f"creating run {run_id!r}") from error
         return run
 
     def get(self, run_id: str) -> RunItem | None:
@@ -90,6 +101,43 @@ class RunStore(StateTableStore):
         values.pop("pk", None)
         values.pop("sk", None)
         return RunItem.model_validate(values)
+
+    def note(self, run_id: str, status: RunStatus, details: dict[str, Any]) -> None:
+        """Merge `details` into the run item while it is still in `status` (no status change).
+
+        Used to write down a fact before acting on it (e.g. the Architect job a step registered,
+        before it uploads), so a retried step can find what its earlier attempt did. Repeating a
+        note is harmless; a run that moved on raises RunTransitionError.
+        """
+        names = {"#status": "status", "#updated_at": "updated_at"}
+        values: dict[str, Any] = {":status": status, ":now": iso_timestamp(self._clock.now())}
+        update = "SET #updated_at = :now"
+        for index, (name, value) in enumerate(sorted(details.items())):
+            names[f"#d{index}"] = name
+            values[f":d{index}"] = value
+            update += f", details.#d{index} = :d{index}"
+        with mapped_errors(f"noting facts on run {run_id!r}"):
+            try:
+                self._dynamodb.update_item(
+                    TableName=self.table,
+                    Key=to_item({"pk": run_partition_key(run_id), "sk": RUN_SORT_KEY}),
+                    UpdateExpression=update,
+                    ConditionExpression="#status = :status",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_item(values),
+                )
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise translate_client_error(error, f"noting facts on run {run_id!r}") from error
+                current = self.get(run_id)
+                if (
+                    current is None
+                    or current.status != status
+                    or any(current.details.get(name) != value for name, value in details.items())
+                ):
+                    found = current.status if current else "missing"
+                    raise RunTransitionError(f"run {run_id!r} is {found}, not {status}") from error
+                # An ambiguous write: applied, then answered with the condition failing.
 
     def transition(
         self,
@@ -114,24 +162,26 @@ class RunStore(StateTableStore):
             names[f"#d{index}"] = name
             values[f":d{index}"] = value
             update += f", details.#d{index} = :d{index}"
-        try:
-            response = self._dynamodb.update_item(
-                TableName=self.table,
-                Key=to_item({"pk": run_partition_key(run_id), "sk": RUN_SORT_KEY}),
-                UpdateExpression=update,
-                ConditionExpression="#status = :from",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                current = self.get(run_id)
-                found = current.status if current else "missing"
-                raise RunTransitionError(
-                    f"run {run_id!r}: expected status {from_status} to move to {to_status}, but it is {found}"
-                ) from error
-            raise translate_client_error(error, f"moving run {run_id!r} to {to_status}") from error
+        with mapped_errors(f"moving run {run_id!r} to {to_status}"):
+            try:
+                response = self._dynamodb.update_item(
+                    TableName=self.table,
+                    Key=to_item({"pk": run_partition_key(run_id), "sk": RUN_SORT_KEY}),
+                    UpdateExpression=update,
+                    ConditionExpression="#status = :from",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_item(values),
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as error:
+                if error_code(error) == "ConditionalCheckFailedException":
+                    current = self.get(run_id)
+                    found = current.status if current else "missing"
+                    raise RunTransitionError(
+                        f"run {run_id!r}: expected status {from_status} to move to {to_status}, "
+                        f"but it is {found}"
+                    ) from error
+                raise translate_client_error(error, f"moving run {run_id!r} to {to_status}") from error
         values_ = from_item(response.get("Attributes", {}))
         values_.pop("pk", None)
         values_.pop("sk", None)

@@ -12,6 +12,8 @@ from flowops.genesys.models import (
     ArchitectJob,
     ArchitectJobRegistration,
     Dependency,
+    ExportJob,
+    ExportJobRegistration,
     Flow,
     FlowVersion,
     Operation,
@@ -49,6 +51,8 @@ class FakeGenesys:
         self.unlocked: list[str] = []
         self.validate_messages: list[dict[str, str]] = []
         self.calls: list[str] = []
+        self.exports: dict[tuple[str, str], str] = {}
+        """What an export of (flow id, version) downloads."""
 
     def get_flow(self, flow_id: str) -> Flow:
         self.calls.append(f"get_flow {flow_id}")
@@ -84,8 +88,39 @@ class FakeGenesys:
         self.jobs[job_id] = ArchitectJob(id=job_id, status="Registered")
         return ArchitectJobRegistration(id=job_id, presigned_url="http://127.0.0.1/upload", headers={})
 
+    def register_architect_job(self, *, create_stubs: bool | None = None) -> ArchitectJobRegistration:
+        job_id = f"job-{len(self.jobs) + 1}"
+        self.jobs[job_id] = ArchitectJob(id=job_id, status="Registered")
+        return ArchitectJobRegistration(id=job_id, presigned_url="http://127.0.0.1/upload", headers={})
+
+    def upload_architect_job_file(
+        self, registration: ArchitectJobRegistration, flow_yaml: str | bytes
+    ) -> None:
+        self.jobs[registration.id] = ArchitectJob(id=registration.id, status="Started")
+
     def get_architect_job(self, job_id: str) -> ArchitectJob:
+        if job_id not in self.jobs:
+            raise NotFoundError(f"no job {job_id}", status=404)
         return self.jobs[job_id]
+
+    def list_flow_versions_page(
+        self, flow_id: str, *, page_number: int = 1, page_size: int = 100
+    ) -> Page[FlowVersion]:
+        return Page[FlowVersion](entities=[], total=0)
+
+    def delete_flow(self, flow_id: str) -> None:
+        self.flows.pop(flow_id, None)
+
+    def start_export_job(self, flow_id: str, version: str, **_: Any) -> ExportJobRegistration:
+        return ExportJobRegistration(id=f"export|{flow_id}|{version}")
+
+    def get_export_job(self, job_id: str) -> ExportJob:
+        _, flow_id, version = job_id.split("|")
+        return ExportJob(id=job_id, status="Success", download_url=f"fake://{flow_id}/{version}")
+
+    def download_export(self, download_url: str) -> str:
+        flow_id, version = download_url.removeprefix("fake://").split("/")
+        return self.exports[(flow_id, version)]
 
     def start_validate_job(self, flows: Sequence[tuple[str, str | None]]) -> ValidateJob:
         return ValidateJob(id="validate-1", status="Registered")

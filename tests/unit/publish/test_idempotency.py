@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from flowops.genesys.models import ArchitectJob
 from flowops.lock import canonical_bytes, lock_sha256, parse_lock
 from flowops.publish.lease import PublishLeaseStore
 from flowops.publish.models import (
@@ -159,7 +160,10 @@ def stores(moto_aws: None) -> Iterator[Stores]:
     ports.artifacts.put_immutable(YAML_KEY, NEW_YAML, "application/x-yaml")
     ports.artifacts.put_immutable("flows/dev/f-main/2.0.yaml", SNAPSHOT_YAML, "application/x-yaml")
     ports.runs.create(RUN.run_id, "publish", org="dev")
-    ports.runs.transition(RUN.run_id, "PENDING", "RUNNING", details={"snapshot_version": "2.0"})
+    ports.runs.transition(
+        RUN.run_id, "PENDING", "RUNNING", details={"snapshot_version": "2.0", "publish_job_id": "job-0"}
+    )
+    genesys.jobs["job-0"] = ArchitectJob(id="job-0", status="Success")
     ports.leases.acquire("dev", "f-main", RUN.run_id, now=1000, ttl_seconds=7200)
     validation = ValidationOutcome(
         ok=True,
@@ -200,7 +204,7 @@ def _is_pointer(params: dict[str, Any]) -> bool:
 
 
 def _moves_run_to(status: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda params: params["ExpressionAttributeValues"][":to"]["S"] == status
+    return lambda params: params["ExpressionAttributeValues"].get(":to", {}).get("S") == status
 
 
 def _anything(params: dict[str, Any]) -> bool:
@@ -313,7 +317,7 @@ def test_an_error_after_the_commit_ends_in_the_recorded_release_not_a_rollback(s
     # When the Catch sends the run to the rollback step
     progress = start_rollback(RUN, stores.validation, stores.snapshot, FAILURE, stores.ports, now=2000.0)
     # Then nothing is redeployed: the step hands on the committed release, announced and unleased
-    assert progress.release_recorded and progress.finished and stores.genesys.jobs == {}
+    assert progress.release_recorded and progress.finished and list(stores.genesys.jobs) == ["job-0"]
     assert progress.recorded_release is not None and progress.recorded_release.published_version == "3.0"
     assert progress.recorded_release.previous_version == "2.0"
     assert stores.run_status() == "SUCCEEDED"
@@ -345,13 +349,17 @@ def test_rollback_steps_repeated_or_ambiguous_record_one_rollback(stores: Stores
     # When the rollback starts (and is retried), and its record step runs twice
     first = start_rollback(RUN, stores.validation, stores.snapshot, FAILURE, stores.ports, now=2000.0)
     retried = start_rollback(RUN, stores.validation, stores.snapshot, FAILURE, stores.ports, now=2001.0)
+    stores.genesys.flows["f-main"] = flow("f-main", "Main IVR", version="4.0")  # the job restored 2.0
+    stores.genesys.exports[("f-main", "4.0")] = SNAPSHOT_YAML.decode()
     restored = retried.model_copy(update={"finished": True, "status": "Success", "published_version": "4.0"})
     outcomes = [
         record_rolled_back(RUN, stores.validation, stores.snapshot, FAILURE, restored, stores.ports)
         for _ in range(2)
     ]
-    # Then both starts deployed the snapshot (nothing was released) and one rollback is recorded
-    assert not first.release_recorded and first.job_id is not None
+    # Then the retried start found the first start's job under way (one job), nothing was
+    # released, and one rollback is recorded
+    assert not first.release_recorded and first.job_id is not None and retried.job_id == first.job_id
+    assert sorted(stores.genesys.jobs) == ["job-0", first.job_id]
     assert outcomes[0] == outcomes[1] and outcomes[0].status == "ROLLED_BACK"
     assert stores.run_status() == "ROLLED_BACK"
     assert stores.locked_version() == "4.0"
