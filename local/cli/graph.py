@@ -56,10 +56,32 @@ def load_current_lock(lock_file: Path | None) -> Any:
     try:
         return read_current_lock(connect())
     except CloudUnavailableError as error:
-        raise fail(str(error), exit_codes.UNREACHABLE) from None
+        kept = kept_embedded_lock()
+        if kept is None:
+            raise fail(str(error), exit_codes.UNREACHABLE) from None
+        return kept
     except NoLockError as error:
         # Not a problem in the org: there is nothing to answer from until a scan has run.
         raise fail(str(error), exit_codes.USAGE_ERROR) from None
+
+
+def kept_embedded_lock() -> Any:
+    """No cloud runs: the current lock the last embedded cloud kept (local/cli/embedded_state.py),
+    announced on stderr; None when there is none."""
+    from flowops.lock import parse_lock
+
+    from local.cli.embedded_state import current_lock_bytes
+
+    kept = current_lock_bytes()
+    if kept is None:
+        return None
+    body, sha, state = kept
+    echo(
+        f"no cloud running: answering from the lock the last embedded scan kept "
+        f"({sha[:12]}, {state.saved_at})",
+        err=True,
+    )
+    return parse_lock(body, expected_sha256=sha)
 
 
 def _emit_json(document: Any) -> None:
