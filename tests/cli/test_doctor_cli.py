@@ -215,3 +215,34 @@ def test_a_missing_optional_permission_warns_and_names_what_is_skipped() -> None
     assert row.status == "warn"
     assert "integrations:action:edit" in row.detail and "draft" in row.detail
     assert not [name for name, check in checks.items() if check.status == "fail"]
+
+
+def test_doctor_against_the_simulator_reports_each_missing_permission(start_simulator: Any) -> None:
+    # Given a simulated org whose OAuth client holds the flowops role minus one required and one
+    # optional permission
+    from flowops.clock import ScaledClock
+    from flowops.genesys import ClientCredentials, GenesysClient
+
+    from local.simulator.access import OAuthClient
+
+    simulator = start_simulator(flows=10)
+    granted = set(role_permissions()) - {"architect:flow:unlock", "integrations:action:edit"}
+    simulator.org.oauth_clients["ci"] = OAuthClient("ci", "ci-secret", "CI", frozenset(granted), None)
+    simulator.org.execution_data_enabled = True
+
+    def factory(_: GenesysTarget) -> GenesysClient:
+        credentials = ClientCredentials(client_id="ci", client_secret="ci-secret")  # type: ignore[arg-type]
+        return GenesysClient(credentials, base_url=simulator.url, clock=ScaledClock(60))
+
+    # When the Genesys checks run against the real 403 bodies
+    checks = {check.name: check for check in genesys_checks(GenesysTarget(description="sim"), factory)}
+
+    # Then the required one fails and the optional one warns, each naming itself; the rest pass
+    unlock = checks["Permission architect:flow:unlock"]
+    assert unlock.status == "fail" and "architect:flow:unlock" in unlock.detail
+    edit = checks["Permission integrations:action:edit"]
+    assert edit.status == "warn" and "integrations:action:edit" in edit.detail
+    others = [c for name, c in checks.items() if name.startswith("Permission ") and c not in (unlock, edit)]
+    assert others and all(check.status == "pass" for check in others), [
+        c for c in others if c.status != "pass"
+    ]
