@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
@@ -116,7 +117,7 @@ class WebhookApiConstruct(Construct):
                 ),
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # bodies carry flow YAML: never log them
-                tracing_enabled=True,
+                tracing_enabled=config.tracing,
             ),
         )
         self.api_gateway_account = api_gateway_account(self)
@@ -129,7 +130,41 @@ class WebhookApiConstruct(Construct):
             apigw.LambdaIntegration(self.function, proxy=True),
             authorization_type=apigw.AuthorizationType.NONE,
         )
+        self.web_acl = self._per_client_rate_limit(config)
         self._acknowledge_findings()
+
+    def _per_client_rate_limit(self, config: EnvironmentConfig) -> wafv2.CfnWebACL:
+        """A WAF rate rule per source IP: junk traffic from one client is blocked at the edge while
+        the stage-wide throttle (THROTTLE_*) keeps room for the CI's deliveries."""
+        web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_waf_visibility(f"flowops-{config.name}-webhook"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RequestsPerClient",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP",
+                            limit=config.webhook_requests_per_client,
+                            evaluation_window_sec=300,
+                        )
+                    ),
+                    visibility_config=_waf_visibility(f"flowops-{config.name}-webhook-per-client"),
+                )
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.api.deployment_stage.stage_arn,
+            web_acl_arn=web_acl.attr_arn,
+        )
+        return web_acl
 
     def _acknowledge_findings(self) -> None:
         acknowledge(
@@ -164,12 +199,12 @@ class WebhookApiConstruct(Construct):
             "CI webhooks (GitHub, GitLab, Bitbucket) cannot present Cognito tokens; the HMAC signature is "
             "the authentication.",
         )
-        acknowledge(
-            self.api,
-            "AwsSolutions-APIG3",
-            "One signed route with stage throttling; a WAF web ACL is an account-level choice left to the "
-            "operator (attach one to the stage if the org requires it).",
-        )
+
+
+def _waf_visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
+    )
 
 
 def webhook_url_output_value(api: apigw.RestApi) -> str:

@@ -992,6 +992,70 @@ def environment_cloud_process(environment: str, *, flows: int, seed: int, workdi
         log.close()
 
 
+# ---- new flows through `flowops validate` / `flowops publish` ------------------------------------
+
+
+def single_flow_bundle(yaml_text: str, environment: str, substitutions: dict[str, str]) -> Any:
+    """A one-flow release of `yaml_text` whose environment file carries `substitutions`."""
+    from flowops.release.bundle import bundle_from_files
+
+    options = "substitutions:\n" + "".join(
+        f"  {json.dumps(k)}: {json.dumps(v)}\n" for k, v in substitutions.items()
+    )
+    if not substitutions:
+        options = "substitutions: {}\n"
+    return bundle_from_files(
+        {
+            "flows/flow.yaml": yaml_text.encode("utf-8"),
+            f"environments/{environment}.yaml": options.encode("utf-8"),
+        }
+    )
+
+
+def validate_new_flow(
+    connection: CloudConnection, yaml_text: str, environment: str, substitutions: dict[str, str]
+) -> Any:
+    """Validate a flow the org does not have yet, as the release does (a create): the report has
+    the plan's findings and a NEW_FLOW warning saying that publishing creates it."""
+    from flowops.publish.models import Finding, ValidationReport
+    from flowops.release.errors import ReleaseError
+
+    try:
+        plan = make_plan(connection, single_flow_bundle(yaml_text, environment, substitutions), environment)
+    except ReleaseError as error:
+        raise ReleaseCommandError(error.message, exit_codes.USAGE_ERROR) from None
+    (flow,) = plan.flows if len(plan.flows) == 1 else (None,)
+    new = [
+        Finding(
+            code="NEW_FLOW",
+            severity="warning",
+            object=f"flow {flow.key if flow else 'in the YAML'}",
+            message="the org has no such flow: publishing creates it through the Architect jobs API",
+            hint="`flowops publish --yaml FILE` (or a release) creates it",
+        )
+    ]
+    return ValidationReport(target=None, errors=plan.errors, warnings=[*new, *plan.warnings])
+
+
+def publish_new_flow(
+    connection: CloudConnection,
+    yaml_text: str,
+    environment: str,
+    substitutions: dict[str, str],
+    *,
+    reason: str,
+    timeout: float,
+) -> dict[str, Any]:
+    """Publish a flow the org does not have yet: a one-flow release (the Architect job creates it,
+    the release state machine checks its health and deletes it again if anything fails)."""
+    bundle = single_flow_bundle(yaml_text, environment, substitutions)
+    arn, release_id = start_release(connection, bundle, environment, reason=reason)
+    summary = follow_release_quietly(connection, arn, timeout=timeout)
+    summary["name"] = release_id
+    summary["record"] = release_outcome(connection, release_id)
+    return summary
+
+
 def register(app: typer.Typer) -> None:
     app.command("export")(export_command)
     app.command("plan")(plan_command)

@@ -239,7 +239,9 @@ def scan_command(
             else:
                 with (
                     logs_to_file("scan"),
-                    embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded,
+                    embedded_cloud(
+                        flows=flows, seed=seed, org_file=org_file, faults=faults, persist=True
+                    ) as embedded,
                 ):
                     document = _run(embedded.connection, request, as_json, timeout)
     except EmbeddedCloudError as error:

@@ -214,9 +214,10 @@ class Org:
         return iter(self.flows.values())
 
     def find_object_by_name(self, object_type: str, name: str) -> OrgObject | None:
-        wanted = name.strip().lower()
+        """The live object called exactly `name`: Architect resolves names as written (case and
+        surrounding spaces count), unlike the listings' case-insensitive `name` filters."""
         for obj in self.objects.values():
-            if obj.object_type == object_type and obj.name.strip().lower() == wanted and not obj.deleted:
+            if obj.object_type == object_type and obj.name == name and not obj.deleted:
                 return obj
         return None
 

@@ -414,3 +414,18 @@ def test_every_per_run_prefix_of_the_artifacts_bucket_expires(dev: SynthesizedEn
     # Then what every scan, publish, trace and offloaded state payload writes expires; history does not
     assert {"scans/", "publish/", "traces/", "state/"} <= expiring
     assert not expiring & {"locks/", "flows/", "config/"}
+
+
+def test_one_client_cannot_starve_the_webhook(environments: dict[str, SynthesizedEnvironment]) -> None:
+    for environment in environments.values():
+        # Given the webhook's web ACL and what it is attached to
+        (acl,) = environment.resources("AWS::WAFv2::WebACL").values()
+        (association,) = environment.resources("AWS::WAFv2::WebACLAssociation").values()
+        # Then one rate rule per source IP blocks a noisy client (limit from cdk.json, default 300/5 min)
+        (rule,) = acl["Properties"]["Rules"]
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert statement["AggregateKeyType"] == "IP" and statement["Limit"] == 300
+        assert rule["Action"] == {"Block": {}}
+        # And it guards the webhook's stage
+        assert "Ref" in json.dumps(association["Properties"]["ResourceArn"])
+        assert association["Properties"]["WebACLArn"]["Fn::GetAtt"][1] == "Arn"

@@ -39,6 +39,10 @@ def test_transient_errors_are_retried_with_the_defined_backoff(probe_cloud: Loca
     assert result.output["step"]["attempts"] == 3
     flaky_calls = [call for call in probe_cloud.runner.invocations if call.handler.endswith("flaky_step")]
     assert [call.error_type for call in flaky_calls] == ["Probe.Transient", "Probe.Transient", None]
+    # And the history has the events AWS records: execution start/end, the Wait's two, the Task's
+    # two, three per Lambda attempt (scheduled, started, failed/succeeded), the Succeed state's two
+    assert result.history_event_count == 2 + 2 + 2 + 3 * 3 + 2
+    assert not result.history_limit_exceeded
     # And the recorded delays equal the definition: the Wait, then interval * backoff^n
     assert result.delays_of("WaitBeforeProbe", "wait") == [WAIT_SECONDS]
     assert result.delays_of("RunFlakyStep", "retry") == [RETRY_INTERVAL, RETRY_INTERVAL * RETRY_BACKOFF]

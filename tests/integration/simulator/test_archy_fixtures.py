@@ -128,3 +128,15 @@ def _is_yaml(text: str) -> bool:
     except yaml.YAMLError:
         return False
     return True
+
+
+def test_object_names_resolve_exactly_as_written(start_simulator: StartSimulator) -> None:
+    # Given the org has the queue "Secondary Queue Example" and the file names it in lower case
+    text = (FIXTURES / "architect-flow-public-api-blueprint__archy_flow.yml").read_text(encoding="utf-8")
+    org = _seeded_org(text)
+    sim = start_simulator(org, time_scale=120)
+    lowered = text.replace("name: Secondary Queue Example", "name: secondary queue example")
+    # When it is deployed / Then Architect's exact-name resolution fails it
+    job = _deploy(sim.url, bearer_session(sim), lowered)
+    assert job["status"] == "Failure"
+    assert [m["text"] for m in job["messages"]] == ["Unable to find a queue named 'secondary queue example'."]
