@@ -53,6 +53,8 @@ class EnvironmentConfig(BaseModel):
     `flowops/<environment>/trace-webhook`."""
     noncurrent_version_days: int = Field(default=90, alias="noncurrentVersionDays", ge=1)
     run_artifact_days: int = Field(default=90, alias="runArtifactDays", ge=1)
+    tracing: bool = True
+    """X-Ray tracing of functions and state machines; off, handlers skip the X-Ray SDK at cold start."""
     webhook_requests_per_client: int = Field(
         default=300, alias="webhookRequestsPerClient", ge=10, le=2_000_000_000
     )

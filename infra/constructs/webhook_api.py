@@ -117,7 +117,7 @@ class WebhookApiConstruct(Construct):
                 ),
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # bodies carry flow YAML: never log them
-                tracing_enabled=True,
+                tracing_enabled=config.tracing,
             ),
         )
         self.api_gateway_account = api_gateway_account(self)

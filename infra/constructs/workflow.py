@@ -202,7 +202,7 @@ def workflow_state_machine(
         STATE_MACHINE_ID,
         definition_body=sfn.DefinitionBody.from_chainable(definition),
         timeout=timeout,
-        tracing_enabled=True,
+        tracing_enabled=config.tracing,
         logs=state_machine_logs(scope, config=config, workflow=workflow),
         comment=comment,
     )

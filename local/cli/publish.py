@@ -453,7 +453,7 @@ def cloud_for_command(environment: str) -> Iterator[CloudConnection]:
     from local.cli.files import logs_to_file
     from local.cli.scan import ScanExecutionError, run_scan_execution
 
-    with logs_to_file("publish"), embedded_cloud() as embedded:
+    with logs_to_file("publish"), embedded_cloud(persist=True) as embedded:
         try:
             run_scan_execution(embedded.connection, {"trigger": "cli"}, timeout=600)
         except ScanExecutionError as error:

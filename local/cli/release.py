@@ -431,11 +431,13 @@ def render_release(summary: dict[str, Any], record: dict[str, Any]) -> list[str]
 
 
 def follow_release(connection: CloudConnection, execution_arn: str, *, timeout: float) -> dict[str, Any]:
+    """Follow the release on one live progress line (local/cli/progress.py): a long wave of
+    publishes polled for an hour is one updating line, not a line per state entered."""
+    from local.cli.progress import ProgressLine
     from local.cli.publish import follow_execution
 
-    return follow_execution(
-        connection, execution_arn, on_state=lambda state: typer.echo(f"→ {state}", err=True), timeout=timeout
-    )
+    with ProgressLine(f"release {execution_arn.rsplit(':', 1)[-1]}") as line:
+        return follow_execution(connection, execution_arn, on_progress=line.show, timeout=timeout)
 
 
 def release_exit_code(summary: dict[str, Any], record: dict[str, Any] | None = None) -> int:

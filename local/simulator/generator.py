@@ -146,6 +146,31 @@ def can_consume(flow_type: str, object_type: str) -> bool:
     return object_type != "USERPROMPT" and (not is_flow or object_type == "COMMONMODULEFLOW")
 
 
+# Objects the name-lookup APIs serve that generated flows do not use (yet): a real org has them.
+_DIRECTORY_PLAN: dict[str, tuple[int, str]] = {
+    "ACDLANGUAGE": (3, "{w} Language {i}"),
+    "ACDWRAPUPCODE": (4, "{w} Resolved {i}"),
+    "EMERGENCYGROUP": (2, "{w} Evacuation {i}"),
+    "KNOWLEDGEBASE": (2, "{w} FAQ {i}"),
+    "USER": (5, "{w} Agent {i}"),
+    "GROUP": (3, "{w} Team {i}"),
+    "CONTACTLIST": (2, "{w} Callback List {i}"),
+}
+
+
+def _make_directory_objects(org: Org, seed: int, flow_count: int) -> None:
+    # Their own random stream: adding them must not shift the generator's main stream (and so
+    # every org an existing seed describes).
+    rng = random.Random(f"directory-{seed}")
+    ids = _Ids(rng)
+    for object_type, (base, pattern) in _DIRECTORY_PLAN.items():
+        for i in range(1, base + flow_count // 100 + 1):
+            word = _NAME_WORDS[rng.randrange(len(_NAME_WORDS))]
+            org.add_object(
+                OrgObject(id=ids.next(), name=pattern.format(w=word, i=i), object_type=object_type)
+            )
+
+
 def _flow_types(rng: random.Random, flow_count: int) -> list[str]:
     # The undeployable types are added afterwards (_add_undeployable_flows), so the random stream
     # and every org an existing seed describes stay the same.
@@ -191,6 +216,7 @@ def generate_org(flows: int = 200, seed: int = 1, now: float | None = None) -> O
     ids = _Ids(rng)
     org = Org()
     objects = _make_objects(org, rng, ids, flows)
+    _make_directory_objects(org, seed, flows)
 
     # 1. Flows without versions yet.
     all_flows: list[Flow] = []
