@@ -164,6 +164,7 @@ def build_lock(
         lock_sha256=sha,
         lock_key=key,
         analysis_key=analysis.key,
+        report_graph_key=analysis.report_graph_key,
         exports=analysis.exports,
         flows=analysis.counts["flows"],
         nodes=analysis.counts["nodes"],
@@ -181,12 +182,15 @@ def build_lock(
 
 
 class StoredAnalysis:
-    __slots__ = ("counts", "exports", "key")
+    __slots__ = ("counts", "exports", "key", "report_graph_key")
 
-    def __init__(self, key: str, exports: dict[str, str], counts: dict[str, int]) -> None:
+    def __init__(
+        self, key: str, exports: dict[str, str], counts: dict[str, int], report_graph_key: str
+    ) -> None:
         self.key = key
         self.exports = exports
         self.counts = counts
+        self.report_graph_key = report_graph_key
 
 
 def analyze_and_export(
@@ -195,12 +199,17 @@ def analyze_and_export(
     """Run the graph analysis and store it with node-link JSON, DOT and Mermaid exports."""
     # networkx costs ~220 ms to import: only the lock step pays for it.
     from flowops.graph import analyze, build_graph, to_dot, to_mermaid, to_node_link_json
+    from flowops.report import build_report_graph
 
     graph = build_graph(lock)
     report = analyze(lock, graph)
     document: dict[str, Any] = report.model_dump(mode="json")
     analysis_key = scan_key(org, scan_id, "analysis.json")
     artifacts.put_json(analysis_key, document)
+    # The report's graph, drawn from the graph built here: ReportScan (half this step's memory)
+    # then needs neither networkx nor a second graph of the whole org.
+    report_graph_key = scan_key(org, scan_id, "report-graph.json")
+    artifacts.put_json(report_graph_key, build_report_graph(graph, report, None).as_payload())
     exports = {
         "json": scan_key(org, scan_id, "graph.json"),
         "dot": scan_key(org, scan_id, "graph.dot"),
@@ -220,4 +229,4 @@ def analyze_and_export(
         "missing": len(report.missing),
         "problems": len(report.problems),
     }
-    return StoredAnalysis(analysis_key, exports, counts)
+    return StoredAnalysis(analysis_key, exports, counts, report_graph_key)

@@ -229,6 +229,11 @@ class LockSummary(BaseModel):
     lock_sha256: str
     lock_key: str
     analysis_key: str
+    report_graph_key: str | None = Field(
+        default=None,
+        description="the report's compact graph (scans/<org>/<id>/report-graph.json), so ReportScan "
+        "builds no graph; None from an execution started before it existed",
+    )
     exports: dict[str, str]
     flows: int
     nodes: int
