@@ -49,6 +49,11 @@ class ScanRequest(BaseModel):
         default=False,
         description="keep FLOWACTION, FLOWDATATYPE, ... in the lock (the pre-filter behaviour; benchmarks)",
     )
+    graph_exports: bool = Field(
+        default=False,
+        description="also store DOT, Mermaid and node-link JSON exports of the graph (tens of MB for a "
+        "20,000-flow org, every scan); otherwise `flowops graph export` makes them from the lock on demand",
+    )
 
 
 class ScanContext(BaseModel):
