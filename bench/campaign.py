@@ -553,7 +553,7 @@ class Campaign:
                 )
                 arn = world.start(PUBLISH_STATE_MACHINE, execution_input, plan.name)
             else:
-                request: dict[str, Any] = {"page_size": 2, "index_deadline_seconds": 36_000}
+                request: dict[str, Any] = {"page_size": 2, "index_deadline_seconds": 3_600}
                 request.update({k: v for k, v in extra.items() if k == "index_deadline_seconds"})
                 arn = world.start(SCAN_STATE_MACHINE, request, plan.name)
             result = world.wait(arn, RUN_TIMEOUT_SECONDS)

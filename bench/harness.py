@@ -259,7 +259,7 @@ class World:
 
     def scan(self, name: str | None = None, *, timeout: float = 180, **request: Any) -> Any:
         request.setdefault("page_size", 50)
-        request.setdefault("index_deadline_seconds", 3_600)
+        request.setdefault("index_deadline_seconds", 3_600)  # the largest a scan accepts
         arn = self.start(SCAN_STATE_MACHINE, request, name or f"scan-{uuid.uuid4().hex[:10]}")
         return self.wait(arn, timeout)
 

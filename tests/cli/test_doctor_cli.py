@@ -174,3 +174,40 @@ def test_index_not_operational_and_execution_data_off_fail_with_fixes() -> None:
     )
     assert checks["Execution data storage"].status == "fail"
     assert "republish" in checks["Execution data storage"].hint
+
+
+def test_a_local_cloud_is_checked_with_the_secret_its_functions_use(
+    cli_cloud: Any, start_simulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a local cloud (simulator + stack) whose functions read the Genesys secret it holds
+    from local.cli import doctor
+    from local.cli.local_cloud import CloudConnection
+
+    client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
+    simulator = start_simulator(flows=5, client_id=client_id, client_secret=client_secret)
+    environment = cli_cloud.function_environment("CheckDependencyIndex")
+    connection = CloudConnection(
+        region=cli_cloud.region,
+        org=environment.get("FLOWOPS_ORG", "dev"),
+        artifacts_bucket=environment["ARTIFACTS_BUCKET"],
+        state_table=environment["STATE_TABLE"],
+        audit_table=environment["AUDIT_TABLE"],
+        genesys_base_url=simulator.url,
+    )
+    monkeypatch.setattr("local.cli.local_cloud.connect", lambda *_: connection)
+    right = _checks(CliRunner().invoke(app, ["doctor", "--json"]))
+
+    # When someone puts a wrong client secret into that secret
+    cli_cloud.client("secretsmanager").put_secret_value(
+        SecretId=environment["GENESYS_SECRET_ID"],
+        SecretString=json.dumps({"client_id": client_id, "client_secret": "not-the-secret"}),
+    )
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+
+    # Then doctor fails the credentials (as every scan would), not PASS with a built-in pair
+    assert right["Credentials"]["status"] == "pass"
+    wrong = _checks(result)
+    assert wrong["Credentials"]["status"] == "fail", wrong["Credentials"]
+    assert result.exit_code == exit_codes.PROBLEMS_FOUND
+    assert "not-the-secret" not in result.output
+    assert doctor.genesys_target(connection).secret_id == environment["GENESYS_SECRET_ID"]

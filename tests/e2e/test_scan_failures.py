@@ -46,7 +46,7 @@ def test_rebuilding_index_is_polled_with_backoff_until_operational(
     world = world_factory(flows=30, seed=3, time_scale=600.0)
     set_index(world, "NOTBUILT")
     # When a scan runs
-    result = world.scan("scan-rebuild", index_deadline_seconds=36000)
+    result = world.scan("scan-rebuild", index_deadline_seconds=3600)
     # Then it asked for one rebuild, waited with capped exponential backoff, and then scanned
     assert result.status == "SUCCEEDED", result.cause
     assert world.sim.counters()[BUILD_START] == 1
