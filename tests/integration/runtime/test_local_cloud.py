@@ -209,3 +209,15 @@ def test_lambda_service_errors_reach_retry_and_catch_under_lambda_names(probe_cl
         None,
         "Lambda.TooManyRequestsException",
     ]
+
+
+def test_a_state_input_over_256_kb_fails_with_the_aws_error(probe_cloud: LocalCloud) -> None:
+    # Given an execution input just over Step Functions' 256 KB state limit
+    oversized = {"run_id": "big-1", "blob": "x" * (256 * 1024)}
+    # When the probe runs
+    result = probe_cloud.start_and_wait("ProbeStateMachine", oversized, name="big-1")
+    # Then the first state fails as AWS fails it, and no handler ran
+    assert result.status == "FAILED"
+    assert result.error == "States.DataLimitExceeded"
+    assert "'WaitBeforeProbe' has an input with a size exceeding" in (result.cause or "")
+    assert not [c for c in probe_cloud.runner.invocations if c.handler.endswith("flaky_step")]

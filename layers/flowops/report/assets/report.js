@@ -232,11 +232,15 @@
     applyView();
   }
 
+  // Impact and cycle entries are buttons: clicking one selects that flow (its own impact set).
   function listItem(k, text) {
-    var item = document.createElement("li");
+    var item = document.createElement("li"), button = document.createElement("button");
     item.dataset.nodeId = idOf(k);
-    item.textContent = text;
-    item.title = idOf(k);
+    button.type = "button";
+    button.className = "list-link";
+    button.textContent = text;
+    button.title = idOf(k);
+    item.appendChild(button);
     return item;
   }
 
@@ -273,6 +277,7 @@
   }
 
   function select(k, recentre) {
+    resetSearch();
     var impact = impactOf(k);
     var cycleNumber = nodes[k][5];
     selection = { index: k, impact: impact.members, distance: impact.distance,
@@ -291,6 +296,7 @@
   }
 
   function clearSelection() {
+    resetSearch();
     selection = null;
     delete svg.dataset.selected;
     document.getElementById("selection-hint").hidden = false;
@@ -336,8 +342,14 @@
   function chooseResult(id) {
     var k = indexById.get(id);
     if (k === undefined) { return; }
-    while (searchResults.firstChild) { searchResults.removeChild(searchResults.firstChild); }
     select(k, true);
+  }
+
+  // The search box describes the selection or nothing: a query left behind after another node
+  // was clicked, or the selection cleared, would claim matches that are no longer shown.
+  function resetSearch() {
+    searchBox.value = "";
+    search("");
   }
 
   searchBox.addEventListener("input", function () { search(searchBox.value); });
@@ -349,6 +361,13 @@
       searchBox.value = "";
       search("");
     }
+  });
+  ["impact-list", "cycle-list"].forEach(function (listId) {
+    document.getElementById(listId).addEventListener("click", function (event) {
+      var entry = event.target.closest("[data-node-id]");
+      var k = entry ? indexById.get(entry.dataset.nodeId) : undefined;
+      if (k !== undefined) { select(k, true); }
+    });
   });
   searchResults.addEventListener("click", function (event) {
     var button = event.target.closest("[data-node-id]");

@@ -1,0 +1,173 @@
+"""`git push` to the local Git server → signed GitHub push webhook → the pushed commit read back
+over smart HTTP → one release of the changed flows. Real git, real dulwich server, loopback only."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flowops.git.factory import smart_http_reader
+from flowops.git.repository import RepositoryUnavailableError, SmartHttpReader
+from flowops.git.routing import GitRouting
+from flowops.git.service import PushReleaser
+from flowops.webhook.errors import WebhookError
+
+from local.gitserver import LocalGitServer
+from tests.unit.git.fakes import GITHUB_SECRET, Deliveries, Secrets, Starter
+from tests.unit.git.payloads import validate_github
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
+TOKEN = "local-read-token"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Dev One",
+    "GIT_AUTHOR_EMAIL": "dev1@example.com",
+    "GIT_COMMITTER_NAME": "Dev One",
+    "GIT_COMMITTER_EMAIL": "dev1@example.com",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "/nonexistent",
+}
+
+
+class Webhook:
+    """The webhook endpoint on 127.0.0.1: the PushReleaser behind a tiny HTTP server."""
+
+    def __init__(self, releaser: PushReleaser) -> None:
+        self.releaser = releaser
+        self.payloads: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.payloads.append(json.loads(body))
+                try:
+                    status, answer = (
+                        200,
+                        outer.releaser.accept(body, dict(self.headers.items())).model_dump_json(),
+                    )
+                except WebhookError as error:
+                    status, answer = error.status_code, json.dumps({"message": error.message})
+                data = answer.encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/git/push"
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[tuple[LocalGitServer, Webhook, Starter, Path]]:
+    starter = Starter()
+    routing = GitRouting.model_validate(
+        {"repositories": [{"provider": "github", "repository": "local/flows", "branches": {"main": "dev"}}]}
+    )
+    releaser = PushReleaser(
+        routing=routing,
+        environments=frozenset({"dev"}),
+        secrets=Secrets(read_token=TOKEN),
+        deliveries=Deliveries(),
+        starter=starter,
+        reader_factory=smart_http_reader,
+    )
+    webhook = Webhook(releaser)
+    server = LocalGitServer(tmp_path / "repos", webhook_url=webhook.url, secret=GITHUB_SECRET, token=TOKEN)
+    with server:
+        url = server.create_repository("flows")
+        work = tmp_path / "work"
+        work.mkdir()
+        git(work, "init", "-q", "-b", "main")
+        git(work, "remote", "add", "origin", url.replace("http://", f"http://x:{TOKEN}@"))
+        yield server, webhook, starter, work
+    webhook.server.shutdown()
+    webhook.server.server_close()
+
+
+def git(work: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    done = subprocess.run(
+        ["git", *args], cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout.strip()
+
+
+def commit(work: Path, files: dict[str, str], message: str) -> str:
+    for path, text in files.items():
+        target = work / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", message)
+    return git(work, "rev-parse", "HEAD")
+
+
+FLOW = "inboundCall:\n  name: Main IVR\n"
+
+
+def test_git_push_delivers_a_schema_valid_signed_push_that_starts_one_release(setup: Any) -> None:
+    server, webhook, starter, work = setup
+    # Given a first commit with one flow and the dev environment file, pushed
+    first = commit(
+        work, {"flows/inboundCall/main.yaml": FLOW, "environments/dev.yaml": "substitutions: {}\n"}, "one"
+    )
+    git(work, "push", "-q", "origin", "main")
+    # Then the delivery is GitHub's push event (schema-valid) and it started one release at that commit
+    assert [d.status for d in server.deliveries] == [200]
+    validate_github("push", webhook.payloads[0])
+    assert webhook.payloads[0]["after"] == first and webhook.payloads[0]["created"] is True
+    assert server.deliveries[0].answer["status"] == "started"
+    bundle = next(iter(starter.started.values()))
+    assert bundle.source_revision == f"git:{first}" and [f.path for f in bundle.flows] == [
+        "flows/inboundCall/main.yaml"
+    ]
+
+    # When a README-only commit is pushed, Then it is ignored with the reason
+    commit(work, {"README.md": "docs\n"}, "docs")
+    git(work, "push", "-q", "origin", "main")
+    assert server.deliveries[1].answer["status"] == "ignored"
+    assert "no flow file changed" in server.deliveries[1].answer["reason"]
+
+    # When history is rewritten and force-pushed, Then the new tree is released in full
+    git(work, "reset", "-q", "--hard", first)
+    forced = commit(work, {"flows/inboundCall/other.yaml": FLOW.replace("Main", "Other")}, "rewrite")
+    git(work, "push", "-q", "--force", "origin", "main")
+    assert webhook.payloads[2]["forced"] is True
+    answer = server.deliveries[2].answer
+    assert answer["status"] == "started" and answer["commit"] == forced
+    assert answer["flows"] == ["flows/inboundCall/main.yaml", "flows/inboundCall/other.yaml"]
+    assert len(starter.started) == 2
+
+
+def test_the_reader_needs_the_token_and_a_live_server(setup: Any) -> None:
+    server, _webhook, _starter, work = setup
+    sha = commit(work, {"flows/inboundCall/main.yaml": FLOW, "environments/dev.yaml": ""}, "one")
+    git(work, "push", "-q", "origin", "main")
+    url = server.url("flows")
+    # Given the right token, the commit's release directory is read over smart HTTP
+    assert SmartHttpReader(url, token=Secrets(read_token=TOKEN).read_token("github")).files(sha, "") == {
+        "flows/inboundCall/main.yaml": FLOW.encode(),
+        "environments/dev.yaml": b"",
+    }
+    # Given a refused token or a dead port, the read fails as unavailable (→ 503, redelivery)
+    with pytest.raises(RepositoryUnavailableError, match="refused"):
+        SmartHttpReader(url, token=Secrets(read_token="wrong").read_token("github")).files(sha, "")
+    with pytest.raises(RepositoryUnavailableError):
+        SmartHttpReader("http://127.0.0.1:9/flows.git", token=None).files(sha, "")
