@@ -604,7 +604,9 @@ def _print_new_flow(summary: dict[str, Any], as_json: bool) -> int:
         typer.echo("a new flow: created through a one-flow release")
         for line in render_release(summary, summary.get("record") or {}):
             typer.echo(line)
-    return exit_codes.OK if summary["status"] == "SUCCEEDED" else exit_codes.FAILURE_FOUND
+    from local.cli.release import release_exit_code
+
+    return release_exit_code(summary, summary.get("record"))
 
 
 class RollbackPlan(BaseModel):

@@ -440,8 +440,21 @@ def follow_release(connection: CloudConnection, execution_arn: str, *, timeout: 
         return follow_execution(connection, execution_arn, on_progress=line.show, timeout=timeout)
 
 
-def _release_exit(summary: dict[str, Any]) -> int:
-    return exit_codes.OK if summary["status"] == "SUCCEEDED" else exit_codes.FAILURE_FOUND
+def release_exit_code(summary: dict[str, Any], record: dict[str, Any] | None = None) -> int:
+    """The documented exit code (local/cli/exit_codes.py) of how a release ended."""
+    if summary["status"] == "SUCCEEDED":
+        return exit_codes.OK
+    error = summary.get("error") or ""
+    if error == "Release.RollbackFailed":
+        return exit_codes.ROLLBACK_FAILED
+    if error == "Release.Invalid":
+        codes = set((record or {}).get("details", {}).get("error_codes") or [])
+        # Only someone else's lock or a run in progress stood in the way: nothing changed, retry.
+        busy = {"FLOW_LOCKED", "FLOW_PUBLISH_IN_PROGRESS"}
+        return exit_codes.REFUSED if codes and codes <= busy else exit_codes.PROBLEMS_FOUND
+    if error == "Release.NotApproved":
+        return exit_codes.REFUSED
+    return exit_codes.FAILED  # rolled back (or stopped before changing anything)
 
 
 def release_command(
@@ -455,8 +468,8 @@ def release_command(
 ) -> None:
     """Release DIR to ENV: validate all, publish wave by wave, roll everything back on a failure.
 
-    Exit 0: released (or nothing to release) · 1: invalid, rolled back or rollback failed ·
-    2: bad input · 3: unreachable."""
+    Exit 0: released (or nothing to release) · 1: invalid · 5: refused (a flow locked, or in
+    another run) · 6: failed and rolled back · 7: rollback failed · 2: bad input · 3: unreachable."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -484,7 +497,7 @@ def release_command(
     else:
         for line in render_release(summary, record):
             typer.echo(line)
-    raise typer.Exit(_release_exit(summary))
+    raise typer.Exit(release_exit_code(summary, record))
 
 
 # ---- releases list | show ------------------------------------------------------------------------
@@ -768,7 +781,7 @@ def promote_command(
         for line in render_release(summary, record):
             typer.echo(line)
     waiting = summary["status"] == "WAITING_FOR_APPROVAL"
-    raise typer.Exit(exit_codes.OK if waiting else _release_exit(summary))
+    raise typer.Exit(exit_codes.OK if waiting else release_exit_code(summary, record))
 
 
 def approve_command(
@@ -820,7 +833,7 @@ def approve_command(
         raise _exit_on(error) from None
     for line in render_release(summary, record):
         typer.echo(line)
-    raise typer.Exit(exit_codes.OK if reject else _release_exit(summary))
+    raise typer.Exit(exit_codes.OK if reject else release_exit_code(summary, record))
 
 
 # ---- the demo ------------------------------------------------------------------------------------

@@ -188,3 +188,22 @@ def test_a_large_org_draws_a_bounded_neighbourhood_of_the_searched_flow(
     assert len(highlighted) >= min(len(expected), 100)
     page.screenshot(path=str(tmp_path / "large-org.png"))
     assert report_page.errors == [] and report_page.network_requests == []
+
+
+def test_the_search_box_never_keeps_a_stale_query(report_page: RecordedPage, tmp_path: Path) -> None:
+    # Given the self-loop org's report, and a query typed that matches some flows
+    lock = load_org_lock("self_loop")
+    page = _open(report_page, report_for(lock), tmp_path)
+    page.fill("#search", "retry")
+    assert page.locator("#search-results li").count() >= 1
+    # When a node is clicked in the drawing instead of a result
+    page.click('#graph .node[data-node-id="flow-retry"] circle')
+    # Then the box, its results and its match marks are gone: they described no selection
+    assert page.input_value("#search") == ""
+    assert page.locator("#search-results li").count() == 0
+    assert _ids(page, "#graph .node.match") == []
+    # And clearing the selection after a new query leaves the box empty too
+    page.fill("#search", "retry")
+    page.click("#clear-selection")
+    assert page.input_value("#search") == ""
+    assert report_page.errors == []

@@ -119,12 +119,15 @@ def _waves_section(graph: nx.DiGraph, analysis: GraphReport) -> str:
     in_cycle = set(analysis.flows_in_cycles)
     rows = []
     for number, wave in enumerate(analysis.waves, start=1):
-        shown = ", ".join(
-            _node_link(graph, flow_id) + (" ↻" if flow_id in in_cycle else "")
-            for flow_id in wave[:WAVE_NAMES_SHOWN]
-        )
+        links = [_node_link(graph, flow_id) + (" ↻" if flow_id in in_cycle else "") for flow_id in wave]
+        shown = ", ".join(links[:WAVE_NAMES_SHOWN])
         if len(wave) > WAVE_NAMES_SHOWN:
-            shown += f' <span class="more">and {len(wave) - WAVE_NAMES_SHOWN} more</span>'
+            # Every member is in the page; the rest expands in place (no script needed).
+            rest = ", ".join(links[WAVE_NAMES_SHOWN:])
+            shown += (
+                f' <details class="more"><summary>and {len(wave) - WAVE_NAMES_SHOWN} more</summary>'
+                f"{rest}</details>"
+            )
         rows.append([str(number), str(len(wave)), shown])
     table = _table(
         ["wave", "flows", "flows (↻ = on a cycle)"],

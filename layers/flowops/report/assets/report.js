@@ -273,6 +273,7 @@
   }
 
   function select(k, recentre) {
+    resetSearch();
     var impact = impactOf(k);
     var cycleNumber = nodes[k][5];
     selection = { index: k, impact: impact.members, distance: impact.distance,
@@ -291,6 +292,7 @@
   }
 
   function clearSelection() {
+    resetSearch();
     selection = null;
     delete svg.dataset.selected;
     document.getElementById("selection-hint").hidden = false;
@@ -336,8 +338,14 @@
   function chooseResult(id) {
     var k = indexById.get(id);
     if (k === undefined) { return; }
-    while (searchResults.firstChild) { searchResults.removeChild(searchResults.firstChild); }
     select(k, true);
+  }
+
+  // The search box describes the selection or nothing: a query left behind after another node
+  // was clicked, or the selection cleared, would claim matches that are no longer shown.
+  function resetSearch() {
+    searchBox.value = "";
+    search("");
   }
 
   searchBox.addEventListener("input", function () { search(searchBox.value); });
