@@ -110,7 +110,8 @@ def test_git_push_releases_and_the_commit_shows_the_outcome(pushed: Any) -> None
     result = finish(world, answer, targets, statuses)
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert "Released" in result.states_entered()
-    assert world.published_versions()["INBOUNDCALL/Main IVR"] not in (None, "2", "2.0")  # a new version is live
+    # a new version of Main IVR is live
+    assert world.published_versions()["INBOUNDCALL/Main IVR"] not in (None, "2", "2.0")
     states = [(c.path, c.body["state"], c.body["context"]) for c in api.calls]
     assert states == [
         (f"/repos/local/flows/statuses/{sha}", "pending", f"flowops/{ENV}"),
