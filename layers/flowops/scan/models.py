@@ -49,6 +49,11 @@ class ScanRequest(BaseModel):
         default=False,
         description="keep FLOWACTION, FLOWDATATYPE, ... in the lock (the pre-filter behaviour; benchmarks)",
     )
+    graph_exports: bool = Field(
+        default=False,
+        description="also store DOT, Mermaid and node-link JSON exports of the graph (tens of MB for a "
+        "20,000-flow org, every scan); otherwise `flowops graph export` makes them from the lock on demand",
+    )
 
 
 class ScanContext(BaseModel):
@@ -229,6 +234,11 @@ class LockSummary(BaseModel):
     lock_sha256: str
     lock_key: str
     analysis_key: str
+    report_graph_key: str | None = Field(
+        default=None,
+        description="the report's compact graph (scans/<org>/<id>/report-graph.json), so ReportScan "
+        "builds no graph; None from an execution started before it existed",
+    )
     exports: dict[str, str]
     flows: int
     nodes: int
