@@ -207,3 +207,19 @@ def test_the_search_box_never_keeps_a_stale_query(report_page: RecordedPage, tmp
     page.click("#clear-selection")
     assert page.input_value("#search") == ""
     assert report_page.errors == []
+
+
+def test_an_impact_list_entry_selects_that_flow(report_page: RecordedPage, tmp_path: Path) -> None:
+    # Given a report where a flow with consumers is selected
+    lock = load_org_lock("diamond")
+    graph = build_graph(lock)
+    node = next(n for n in sorted(graph.nodes) if impact(graph, n))
+    page = _open(report_page, report_for(lock), tmp_path)
+    page.click(f'#graph .node[data-node-id="{node}"] circle')
+    consumer = _ids(page, "#impact-list li")[0]
+    # When the first entry of its impact list is clicked
+    page.click(f'#impact-list li[data-node-id="{consumer}"] button')
+    # Then that flow is selected, with its own impact set
+    assert _ids(page, "#graph .node.selected") == [consumer]
+    assert _ids(page, "#impact-list li") == [e.flow_id for e in impact(graph, consumer)]
+    assert report_page.errors == []

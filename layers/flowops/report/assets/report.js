@@ -232,11 +232,15 @@
     applyView();
   }
 
+  // Impact and cycle entries are buttons: clicking one selects that flow (its own impact set).
   function listItem(k, text) {
-    var item = document.createElement("li");
+    var item = document.createElement("li"), button = document.createElement("button");
     item.dataset.nodeId = idOf(k);
-    item.textContent = text;
-    item.title = idOf(k);
+    button.type = "button";
+    button.className = "list-link";
+    button.textContent = text;
+    button.title = idOf(k);
+    item.appendChild(button);
     return item;
   }
 
@@ -357,6 +361,13 @@
       searchBox.value = "";
       search("");
     }
+  });
+  ["impact-list", "cycle-list"].forEach(function (listId) {
+    document.getElementById(listId).addEventListener("click", function (event) {
+      var entry = event.target.closest("[data-node-id]");
+      var k = entry ? indexById.get(entry.dataset.nodeId) : undefined;
+      if (k !== undefined) { select(k, true); }
+    });
   });
   searchResults.addEventListener("click", function (event) {
     var button = event.target.closest("[data-node-id]");
