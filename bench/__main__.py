@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     full = arguments.full
     timings: list[tuple[str, float]] = []
-    _section("cold start", lambda: cold_start.main(["--samples", "3" if full else "1"]), timings)
+    _section("cold start", lambda: cold_start.main(["--samples", "5" if full else "1"]), timings)
     graph_sizes = "1000,10000,100000" if full else "1000,10000"
     naive_budget = "10" if full else "5"
     _section("graph", lambda: graph.main(["--sizes", graph_sizes, "--naive-budget", naive_budget]), timings)

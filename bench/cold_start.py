@@ -1,22 +1,27 @@
-"""Cold start: import + init time of every handler module under `functions/`, each in a fresh
-interpreter, against a bare interpreter measured in the same run.
+"""Cold start: each handler under `functions/` against the floor of a Python Lambda, same run.
 
-    python -m bench.cold_start                 # 3 samples per module, median reported
-    python -m bench.cold_start --samples 5 --top 3
+    python -m bench.cold_start                 # 5 samples per side, median reported
+    python -m bench.cold_start --samples 3 --modules functions.scan.check_index
 
 Per handler module:
 
-- wall: a new `python -c "import <module>"` timed from outside (what a Lambda cold start pays for
-  the handler's module, its decorators and the objects it builds at import time), median of
-  `--samples`, beside `python -c "pass"` measured the same way ("over bare" = the handler's cost);
+- ms: a fresh interpreter that imports the handler module (its imports, decorators and the objects
+  it builds at import time) and then creates the boto3 clients its calls create (found with `ast`
+  over what the handler can reach: `aws_client("s3")`, `boto3.client(...)`, `SecretsProvider()`),
+  timed from outside: what a Lambda cold start plus the first call's client set-up pays;
+- floor ms: a fresh interpreter that imports only boto3 and creates the SAME clients (a minimal
+  Python Lambda doing the same AWS calls); handler and floor samples alternate, median of
+  `--samples` each; ratio = ms / floor. Target: at most 1.5x for every handler that builds no
+  graph (those import networkx, which only graph steps need);
 - init-time heavy imports: which of networkx / aws_xray_sdk / yaml / ... are in `sys.modules`
   once the module is imported (read from the interpreter itself, not parsed from a log);
 - lazy imports: imports of networkx or `flowops.graph` written INSIDE a function (found with
-  `ast`) that the handler's `handler` can reach (by name, over the modules it loaded). Those are
-  paid on the handler's first call, not at init — the right place for a cost only some calls
-  need. The extra import time that first call pays is measured in a fresh interpreter right
-  after the handler import;
+  `ast`) that the handler can reach (by name, over the modules it loaded). Those are paid on the
+  handler's first call, not at init; the extra import time is measured in a fresh interpreter;
 - `python -X importtime`: the heaviest top-level packages (cumulative), from one more run.
+
+On a machine shared with other work the absolute times move from run to run; the ratios, taken
+from alternating samples of the same run, are the numbers to compare.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -40,9 +45,6 @@ HEAVY_PACKAGES = ("networkx", "aws_xray_sdk", "yaml", "pydantic_settings", "requ
 # Packages worth flagging: only handlers that need them should pay for them (shared local-aws.md).
 FLAGGED_PACKAGES = ("networkx", "aws_xray_sdk")
 LAZY_TARGETS = ("networkx", "flowops.graph")
-# What every handler imports anyway: the second baseline, so that a loaded machine's noise cancels
-# out of "over the common stack" better than out of "over a bare interpreter".
-COMMON_STACK = "import boto3, requests, pydantic, pydantic_settings, aws_lambda_powertools"
 _ENV = {
     # What the Lambda environment gives every function; the handlers read settings per call.
     # Tracing is disabled as outside Lambda (powertools' Tracer is a no-op there); creating the
@@ -71,6 +73,18 @@ for name in sys.argv[2:]:
 print(json.dumps({"init": init, "modules": loaded, "lazy": lazy}))
 """
 
+# A cold start as Lambda pays it, timed from outside: import the handler module (argv[1]; empty for
+# the floor), then create the boto3 clients its first call creates (argv[2:]), as it does.
+_COLD_START = """
+import sys
+if sys.argv[1]:
+    __import__(sys.argv[1])
+import boto3
+for service in sys.argv[2:]:
+    boto3.client(service)
+"""
+RATIO_TARGET = 1.5  # every handler that builds no graph: at most 1.5x its floor (issue 13)
+
 
 @dataclass
 class ModuleCost:
@@ -81,6 +95,12 @@ class ModuleCost:
     init_heavy: list[str]  # heavy packages in sys.modules after the import
     lazy_sites: list[str]  # "module.function" that import a LAZY_TARGETS package inside a function
     first_call_seconds: float  # extra import time those lazy sites add on the first call
+    clients: list[str] = field(default_factory=list)  # AWS services its calls create clients for
+    floor_seconds: float = 0.0  # import boto3 + the same clients, fresh interpreter, same run
+
+    @property
+    def ratio(self) -> float:
+        return self.wall_seconds / self.floor_seconds if self.floor_seconds else float("nan")
 
     @property
     def flags(self) -> list[str]:
@@ -184,10 +204,110 @@ def _references_by_function(module: str) -> dict[str, frozenset[str]]:
     if path is None:
         return {}
     references: dict[str, set[str]] = {}
-    for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-            references.setdefault(function.name, set()).update(_identifiers(function))
+
+    def visit(node: ast.AST, enclosing: frozenset[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                # A class named in a call reaches its methods (`LazyGenesysClient(...)` then its
+                # `__getattr__`): the class stands for everything its methods mention.
+                parameters = {
+                    name
+                    for method in ast.walk(child)
+                    if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef)
+                    for name in _parameters(method)
+                }
+                references.setdefault(child.name, set()).update(_identifiers(child) - enclosing - parameters)
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                # Parameters of the function and of every function around it (closures) are
+                # local values there, not the module-level functions of the same name.
+                local = enclosing | _parameters(child)
+                references.setdefault(child.name, set()).update(_identifiers(child) - local)
+                visit(child, local)
+            else:
+                visit(child, enclosing)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), frozenset())
     return {name: frozenset(mentioned) for name, mentioned in references.items()}
+
+
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The function's own parameter names: inside it they are local values, not the module-level
+    functions of the same name (a decorator's `handler` parameter is not every `handler`)."""
+    arguments = function.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every += [argument for argument in (arguments.vararg, arguments.kwarg) if argument is not None]
+    return {argument.arg for argument in every}
+
+
+# Constructors that create a boto3 client without naming the service at the call.
+_CLIENT_CONSTRUCTORS = {"SecretsProvider": "secretsmanager"}
+
+
+@cache
+def _clients_by_function(module: str) -> dict[str, frozenset[str]]:
+    """Every function of `module` -> the AWS services it creates a boto3 client for
+    (`boto3.client("s3")`, `session.client("s3")`, `aws_client("s3")`, `SecretsProvider()`)."""
+    path = _module_file(module)
+    if path is None:
+        return {}
+    clients: dict[str, set[str]] = {}
+    for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if callee in ("client", "aws_client") and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    clients.setdefault(function.name, set()).add(first.value)
+            elif callee in _CLIENT_CONSTRUCTORS:
+                clients.setdefault(function.name, set()).add(_CLIENT_CONSTRUCTORS[callee])
+    return {name: frozenset(services) for name, services in clients.items()}
+
+
+def _reachable_names(handler_module: str, loaded_modules: list[str]) -> set[str]:
+    """Names of the functions (of loaded flowops/functions modules) the handler can reach from its
+    `handler` function, by name: over-approximates on name clashes, never misses a direct chain."""
+    functions_named: dict[str, list[frozenset[str]]] = {}
+    for module in _own_modules(loaded_modules):
+        for name, mentioned in _references_by_function(module).items():
+            functions_named.setdefault(name, []).append(mentioned)
+    root = _module_file(handler_module)
+    if root is None:
+        return set()
+    tree = ast.parse(root.read_text(encoding="utf-8"))
+    # Every function of the handler module is a root: `handler` and what it dispatches to without
+    # naming it (an API resolver's routes).
+    pending = [
+        identifier
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        for identifier in _identifiers(node)
+    ]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for mentioned in functions_named.get(name, []):
+            pending.extend(mentioned - seen)
+    return seen
+
+
+def first_call_clients(handler_module: str, loaded_modules: list[str]) -> list[str]:
+    """The AWS services whose boto3 clients the handler's calls can create (reachable by name).
+
+    An over-approximation costs nothing in the ratio: the floor creates the same clients."""
+    seen = _reachable_names(handler_module, loaded_modules)
+    services: set[str] = set()
+    for module in [*_own_modules(loaded_modules), handler_module]:
+        for name, created in _clients_by_function(module).items():
+            if name in seen:
+                services |= created
+    return sorted(services)
 
 
 def reachable_lazy_sites(handler_module: str, loaded_modules: list[str]) -> list[str]:
@@ -199,40 +319,23 @@ def reachable_lazy_sites(handler_module: str, loaded_modules: list[str]) -> list
     body: it over-approximates on name clashes, never misses a direct call chain.
     """
     own = _own_modules(loaded_modules)
-    functions_named: dict[str, list[frozenset[str]]] = {}
-    for module in own:
-        for name, mentioned in _references_by_function(module).items():
-            functions_named.setdefault(name, []).append(mentioned)
     sites = {site.rsplit(".", 1)[1]: site for module in own for site in lazy_import_sites(module)}
-    root = _module_file(handler_module)
-    if root is None:
-        return []
-    tree = ast.parse(root.read_text(encoding="utf-8"))
-    pending = [
-        identifier
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name == "handler"
-        for identifier in _identifiers(node)
-    ]
-    seen: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for mentioned in functions_named.get(name, []):
-            pending.extend(mentioned - seen)
+    seen = _reachable_names(handler_module, loaded_modules)
     return sorted(site for name, site in sites.items() if name in seen)
 
 
 def measure(module: str, samples: int) -> ModuleCost:
-    # Each sample is one fresh interpreter: its wall time from outside, its init time and loaded
-    # modules from inside (listing sys.modules after the import costs well under a millisecond).
-    runs = [_run(["-c", _PROBE, module]) for _ in range(samples)]
-    walls = [wall for wall, _, _ in runs]
-    probes = [json.loads(stdout) for _, stdout, _ in runs]
-    probe = probes[0]
+    # One fresh interpreter first: what the handler loads, hence which clients its calls create.
+    probe = json.loads(_run(["-c", _PROBE, module])[1])
     loaded = set(probe["modules"])
+    clients = first_call_clients(module, probe["modules"])
+    # Then `samples` pairs, handler and floor alternating so that a load spike on the shared
+    # machine hits both sides alike: each a fresh interpreter timed from outside (start-up,
+    # imports, module-level init, and the boto3 clients of the first call).
+    walls, floors = [], []
+    for _ in range(samples):
+        walls.append(_run(["-c", _COLD_START, module, *clients])[0])
+        floors.append(_run(["-c", _COLD_START, "", *clients])[0])
     lazy_sites = reachable_lazy_sites(module, probe["modules"])
     first_call = 0.0
     if lazy_sites:
@@ -243,43 +346,52 @@ def measure(module: str, samples: int) -> ModuleCost:
     return ModuleCost(
         module=module,
         wall_seconds=statistics.median(walls),
-        init_seconds=statistics.median(sample["init"] for sample in probes),
+        init_seconds=probe["init"],
         top_imports=top_level_imports(log),
         init_heavy=[package for package in HEAVY_PACKAGES if package in loaded],
         lazy_sites=lazy_sites,
         first_call_seconds=first_call,
+        clients=clients,
+        floor_seconds=statistics.median(floors),
     )
 
 
-def format_report(costs: list[ModuleCost], bare: float, common: float, samples: int, top: int) -> str:
+def format_report(costs: list[ModuleCost], samples: int, top: int) -> str:
     header = (
-        f"{'handler module':<38} {'wall ms':>8} {'over bare':>9} {'over stack':>10} {'init ms':>8} "
-        f"{'1st call +ms':>12}  flags / heaviest imports (cumulative ms)"
+        f"{'handler module':<38} {'ms':>6} {'floor ms':>8} {'ratio':>6} {'1st call +ms':>12}  "
+        "clients | flags / heaviest imports (cumulative ms)"
     )
     lines = [
-        f"## cold start: import + init of each handler module (median of {samples} fresh interpreters)",
-        f"bare interpreter: {bare * 1000:.0f} ms  (python {sys.version.split()[0]}); common stack "
-        f"(boto3, requests, pydantic, pydantic_settings, powertools): {common * 1000:.0f} ms",
+        "## cold start per handler: interpreter + import + init + the boto3 clients its calls create,",
+        "## against the floor (a handler importing only boto3 and creating the same clients);",
+        f"## median of {samples} fresh interpreters each, alternating, same run "
+        f"(python {sys.version.split()[0]})",
         "",
         header,
         "-" * len(header),
     ]
-    for cost in sorted(costs, key=lambda item: -item.wall_seconds):
+    for cost in sorted(costs, key=lambda item: -item.ratio):
         heaviest = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in cost.top_imports[:top])
         flags = "".join(f"[{flag}] " for flag in cost.flags)
         first_call = f"{cost.first_call_seconds * 1000:.0f}" if cost.lazy_sites else "-"
         lines.append(
-            f"{cost.module:<38} {cost.wall_seconds * 1000:>8.0f} {(cost.wall_seconds - bare) * 1000:>9.0f} "
-            f"{(cost.wall_seconds - common) * 1000:>10.0f} {cost.init_seconds * 1000:>8.0f} "
-            f"{first_call:>12}  "
-            f"{flags}{heaviest}"
+            f"{cost.module:<38} {cost.wall_seconds * 1000:>6.0f} {cost.floor_seconds * 1000:>8.0f} "
+            f"{cost.ratio:>5.2f}x {first_call:>12}  {','.join(cost.clients) or '-'} | {flags}{heaviest}"
         )
     lines.append("")
     lines.append(
-        "over stack = wall minus the common stack's wall (what the handler adds to what every handler"
-        "\nimports); init ms = the import timed inside the interpreter; 1st call +ms = imports a lazy"
-        "\nsite adds on the handler's first call (networkx via flowops.graph); [pkg] = imported at init."
+        "ratio = handler / floor; 1st call +ms = imports a lazy site adds on the handler's first call"
+        "\n(networkx via flowops.graph); [pkg] = imported at init."
     )
+    graph_free = [cost for cost in costs if "networkx" not in cost.init_heavy]
+    if graph_free:
+        worst = max(graph_free, key=lambda item: item.ratio)
+        over = [cost.module for cost in graph_free if cost.ratio > RATIO_TARGET]
+        lines.append(
+            f"\nhandlers without networkx at init: worst ratio {worst.ratio:.2f}x ({worst.module}); "
+            f"{len(over)} of {len(graph_free)} over the {RATIO_TARGET}x target"
+            + (f": {', '.join(over)}" if over else "")
+        )
     for package in FLAGGED_PACKAGES:
         at_init = [cost.module for cost in costs if package in cost.init_heavy]
         lines.append(
@@ -297,16 +409,15 @@ def format_report(costs: list[ModuleCost], bare: float, common: float, samples: 
 
 def main(argv: list[str] | None = None) -> list[ModuleCost]:
     parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--samples", type=int, default=3, help="fresh interpreters per module (median)")
+    parser.add_argument(
+        "--samples", type=int, default=5, help="fresh interpreters per side and module (median)"
+    )
     parser.add_argument("--top", type=int, default=3, help="heaviest top-level imports listed per module")
     parser.add_argument("--modules", help="comma-separated handler modules (default: all under functions/)")
     arguments = parser.parse_args(argv)
     modules = arguments.modules.split(",") if arguments.modules else handler_modules()
-
-    bare = statistics.median(_run(["-c", "pass"])[0] for _ in range(arguments.samples))
-    common = statistics.median(_run(["-c", COMMON_STACK])[0] for _ in range(arguments.samples))
     costs = [measure(module, arguments.samples) for module in modules]
-    print(format_report(costs, bare, common, arguments.samples, arguments.top))
+    print(format_report(costs, arguments.samples, arguments.top))
     return costs
 
 

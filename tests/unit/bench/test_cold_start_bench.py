@@ -67,7 +67,7 @@ def test_report_counts_init_time_and_first_call_networkx_separately() -> None:
         ),
     ]
     # When the report is formatted
-    report = format_report(costs, bare=0.02, common=0.5, samples=1, top=1)
+    report = format_report(costs, samples=1, top=1)
 
     # Then networkx at init and networkx on the first call are reported apart
     assert "networkx: imported at init by 1 of 2 handlers: functions.scan.report" in report
