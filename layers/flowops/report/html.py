@@ -355,21 +355,22 @@ def render_scan_report(
             _card("changed flows", "—" if diff is None else len(diff.changed_flow_ids())),
         ]
     )
+    # Drift first: what changed since the last lock is what an operator opens the report for.
     links = [
+        ("drift", "Drift"),
         ("graph-section", "Graph"),
         ("cycles", "Cycles"),
         ("waves", "Waves"),
         ("problems", "Problems"),
-        ("drift", "Drift"),
     ]
     if trace is not None:
         links.append(("trace", "Trace"))
     sections = [
+        _drift_section(names, diff),
         _asset("graph_section.html"),
         _cycles_section(names, analysis),
         _waves_section(names, analysis),
         _problems_section(names, analysis),
-        _drift_section(names, diff),
     ]
     if trace is not None:
         sections.append(_trace_section(trace))
