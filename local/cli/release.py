@@ -430,14 +430,31 @@ def render_release(summary: dict[str, Any], record: dict[str, Any]) -> list[str]
     return lines
 
 
-def follow_release(connection: CloudConnection, execution_arn: str, *, timeout: float) -> dict[str, Any]:
+class _WaitingForApproval(Exception):
+    """The release entered WaitForApproval: stop following (it waits for `flowops approve`)."""
+
+
+def follow_release(
+    connection: CloudConnection, execution_arn: str, *, timeout: float, stop_at_approval: bool = False
+) -> dict[str, Any]:
     """Follow the release on one live progress line (local/cli/progress.py): a long wave of
-    publishes polled for an hour is one updating line, not a line per state entered."""
+    publishes polled for an hour is one updating line, not a line per state entered. With
+    `stop_at_approval`, a release waiting for approval ends the following (status
+    WAITING_FOR_APPROVAL)."""
     from local.cli.progress import ProgressLine
     from local.cli.publish import follow_execution
 
     with ProgressLine(f"release {execution_arn.rsplit(':', 1)[-1]}") as line:
-        return follow_execution(connection, execution_arn, on_progress=line.show, timeout=timeout)
+
+        def show(snapshot: Any) -> None:
+            line.show(snapshot)
+            if stop_at_approval and snapshot.state == "WaitForApproval":
+                raise _WaitingForApproval
+
+        try:
+            return follow_execution(connection, execution_arn, on_progress=show, timeout=timeout)
+        except _WaitingForApproval:
+            return {"status": "WAITING_FOR_APPROVAL", "error": None, "cause": None, "states": []}
 
 
 def release_exit_code(summary: dict[str, Any], record: dict[str, Any] | None = None) -> int:
@@ -483,12 +500,7 @@ def release_command(
             typer.echo(f"release {release_id}: bundle {bundle.sha256[:12]} to {environment}", err=True)
             # An environment that needs approval (cdk.json) waits before its first wave: say so
             # and stop following, as `promote` does.
-            summary = follow_until_approval(
-                connection,
-                execution_arn,
-                timeout=timeout,
-                on_state=lambda state: typer.echo(f"→ {state}", err=True),
-            )
+            summary = follow_release(connection, execution_arn, timeout=timeout, stop_at_approval=True)
             summary["name"] = release_id
             record = release_outcome(connection, release_id)
     except (ClientError, BotoCoreError) as error:
