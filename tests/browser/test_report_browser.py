@@ -223,3 +223,34 @@ def test_an_impact_list_entry_selects_that_flow(report_page: RecordedPage, tmp_p
     assert _ids(page, "#graph .node.selected") == [consumer]
     assert _ids(page, "#impact-list li") == [e.flow_id for e in impact(graph, consumer)]
     assert report_page.errors == []
+
+
+def _visible_rows(page: Any, table: str) -> list[str]:
+    return [
+        text.strip()
+        for text in page.eval_on_selector_all(
+            f"#{table} tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.cells[0].textContent)"
+        )
+    ]
+
+
+def test_tables_sort_by_a_header_and_filter_by_text(report_page: RecordedPage, tmp_path: Path) -> None:
+    # Given a report with several waves
+    lock = load_org_lock("nested_cycles")
+    waves = analyze(lock).waves
+    assert len(waves) >= 2
+    page = _open(report_page, report_for(lock), tmp_path)
+    # When the "wave" header is clicked twice
+    page.click("#waves-table th:first-child")
+    ascending = _visible_rows(page, "waves-table")
+    page.click("#waves-table th:first-child")
+    descending = _visible_rows(page, "waves-table")
+    # Then the rows are in wave order, then reversed (numbers compared as numbers)
+    assert ascending == [str(n) for n in range(1, len(waves) + 1)]
+    assert descending == list(reversed(ascending))
+    # When the filter box above the table gets the name of a flow of the last wave
+    name = next(flow.name for flow in lock.flows if flow.id == waves[-1][0])
+    page.fill('input.table-filter[data-table="waves-table"]', name)
+    # Then only the rows holding it stay visible
+    assert _visible_rows(page, "waves-table") == [str(len(waves))]
+    assert report_page.errors == []

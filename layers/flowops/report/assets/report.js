@@ -415,6 +415,49 @@
     if (link.dataset.select) { svg.scrollIntoView({ block: "center" }); }
   });
 
+  // Tables: a header click sorts by that column (again: reversed; numbers as numbers, so sorting
+  // the problems by code or severity groups them), and the box above each table hides the rows
+  // without its text. 285 problems become the handful of the kind being looked at.
+  Array.prototype.forEach.call(document.querySelectorAll("table[id]"), function (table) {
+    var body = table.tBodies[0];
+    if (!body || !table.tHead) { return; }
+    var headers = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(headers, function (header, column) {
+      header.classList.add("sortable");
+      header.tabIndex = 0;
+      header.setAttribute("aria-sort", "none");
+      function sortBy() {
+        var ascending = header.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(headers, function (other) { other.setAttribute("aria-sort", "none"); });
+        header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[column].textContent.trim(), y = b.cells[column].textContent.trim();
+          var nx = Number(x), ny = Number(y);
+          var order = (x !== "" && y !== "" && !isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      }
+      header.addEventListener("click", sortBy);
+      header.addEventListener("keydown", function (event) { if (event.key === "Enter") { sortBy(); } });
+    });
+    var filter = document.createElement("input");
+    filter.type = "search";
+    filter.className = "table-filter";
+    filter.placeholder = "Filter rows";
+    filter.autocomplete = "off";
+    filter.dataset.table = table.id;
+    filter.setAttribute("aria-label", "Filter the rows of " + table.id);
+    filter.addEventListener("input", function () {
+      var query = filter.value.trim().toLowerCase();
+      Array.prototype.forEach.call(body.rows, function (row) {
+        row.hidden = !!query && row.textContent.toLowerCase().indexOf(query) < 0;
+      });
+    });
+    table.parentNode.insertBefore(filter, table);
+  });
+
   draw(overviewSet());
   fit();
   document.body.dataset.ready = "true";
