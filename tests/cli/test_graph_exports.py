@@ -85,3 +85,19 @@ def test_export_to_a_missing_directory_is_one_usage_error(tmp_path: Path, no_clo
     assert result.exit_code == exit_codes.USAGE_ERROR
     assert result.stderr.count("error:") == 1 and "does not exist" in result.stderr
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_wave_longer_than_the_page_shows_expands_to_every_member(tmp_path: Path, no_cloud: None) -> None:
+    # Given an org whose flows all reach each other (one wave of 300)
+    lock_path = tmp_path / "big.lock.json"
+    lock_path.write_bytes(lock_document_bytes(_big_lock()))
+    page = tmp_path / "graph.html"
+    # When its report page is exported
+    result = CliRunner().invoke(
+        app, ["graph", "export", "--format", "html", "-o", str(page), "--lock-file", str(lock_path)]
+    )
+    # Then the wave lists the first names and expands in place to all the others
+    assert result.exit_code == exit_codes.OK, result.output
+    waves = page.read_text(encoding="utf-8").split('id="waves"', 1)[1].split("</section>", 1)[0]
+    assert "<details" in waves and "more</summary>" in waves
+    assert all(f"flow-{index:04d}" in waves for index in range(300))

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from flowops.git.providers import Provider
 from flowops.git.service import PushAnswer
+from flowops.git.status import StatusTarget
 from flowops.release.bundle import ReleaseBundle, bundle_key
 from flowops.release.models import ReleaseRequest
 from flowops.store import ArtifactStore, StoreError
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 SECRET_FIELDS: dict[str, dict[Provider, str]] = {
     "webhook": {"github": "github_webhook_secret", "gitlab": "gitlab_webhook_token"},
     "read": {"github": "github_read_token", "gitlab": "gitlab_read_token"},
+    "status": {"github": "github_status_token", "gitlab": "gitlab_status_token"},
+    "write": {"github": "github_write_token", "gitlab": "gitlab_write_token"},
 }
 """The Git secret is one JSON document; a provider without its field is not set up."""
 _DELIVERY_PREFIX = "gitdelivery#"
@@ -63,6 +66,14 @@ class SecretsManagerGitSecrets:
 
     def read_token(self, provider: Provider) -> SecretStr | None:
         return self._field("read", provider)
+
+    def write_token(self, provider: Provider) -> SecretStr | None:
+        """The token that pushes `live/<env>` (contents: write); the mirror is off without it."""
+        return self._field("write", provider)
+
+    def status_token(self, provider: Provider) -> SecretStr | None:
+        """The token that posts commit statuses (`repo:status` / `api`); the read token if unset."""
+        return self._field("status", provider) or self._field("read", provider)
 
 
 class DynamoDeliveryLog:
@@ -132,3 +143,35 @@ class StepFunctionsReleaseStarter:
             raise DependencyUnavailableError(
                 "the release could not be started; redeliver the push"
             ) from error
+
+
+class DynamoStatusTargets:
+    """Where each git-started release reports (`pk = gitrelease#<release id>`), kept 90 days
+    (Step Functions keeps execution names that long)."""
+
+    def __init__(self, table: str, *, client: DynamoDBClient, ttl_seconds: int = 90 * 24 * 3600) -> None:
+        self._table = table
+        self._client = client
+        self.ttl_seconds = ttl_seconds
+
+    def _key(self, release_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"gitrelease#{release_id}"}, "sk": {"S": "status-target"}}
+
+    def keep(self, target: StatusTarget) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **self._key(target.release_id),
+                    "kind": {"S": "git-release"},
+                    "target": {"S": target.model_dump_json()},
+                    "expires_at": {"N": str(int(time.time()) + self.ttl_seconds)},
+                },
+            )
+        except _AWS_ERRORS as error:
+            raise DependencyUnavailableError("the release's status target could not be kept") from error
+
+    def find(self, release_id: str) -> StatusTarget | None:
+        item = self._client.get_item(TableName=self._table, Key=self._key(release_id), ConsistentRead=True)
+        found = item.get("Item")
+        return StatusTarget.model_validate_json(found["target"]["S"]) if found else None

@@ -20,6 +20,12 @@ class GitPushSettings(BaseSettings):
     flowops_org: str = Field(min_length=1)
     flowops_environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
     git_secret_cache_seconds: int = Field(default=300, ge=0)
+    git_run_url: str = ""
+    """Link on each commit status, `<git_run_url>/<release id>` ('' = statuses are not posted)."""
+    git_mirror: bool = True
+    """After each git-started release, commit the live YAML to `live/<env>` (needs a write token)."""
+    git_github_api: str = "https://api.github.com"
+    git_gitlab_api: str = "https://gitlab.com/api/v4"
 
     def __hash__(self) -> int:
         return hash(self.model_dump_json())

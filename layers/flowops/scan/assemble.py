@@ -20,6 +20,7 @@ from typing import Any
 
 from flowops.flowtypes import SCANNED_RESOURCE_TYPES, is_flow_object_type
 from flowops.lock.canonical import canonical_bytes, lock_sha256
+from flowops.lock.diff import diff_locks
 from flowops.lock.models import FailedObject, LockedFlow, LockedObject, Lockfile, LockMeta
 from flowops.scan.errors import PageResultMissingError
 from flowops.scan.keys import lock_key, scan_key
@@ -31,7 +32,9 @@ from flowops.scan.models import (
     LockSummary,
     ObservedObject,
     PageFlows,
+    StoredDrift,
 )
+from flowops.scan.pages import read_lock
 from flowops.scan.ports import ArtifactWriter
 
 JSON = "application/json"
@@ -158,12 +161,18 @@ def build_lock(
     artifacts.put_json(
         scan_key(org, scan_id, "lock-meta.json"), {"sha256": sha, **meta.model_dump(mode="json")}
     )
-    analysis = analyze_and_export(artifacts, lock, org=org, scan_id=scan_id)
     unknown = sorted({kind for page in pages for kind in page.unknown_object_types})
+    del pages  # the lock holds everything from here on; the page documents are as large again
+    drift_key = store_drift(artifacts, lock, request.plan.previous_lock_sha, org=org, scan_id=scan_id)
+    analysis = analyze_and_export(
+        artifacts, lock, org=org, scan_id=scan_id, exports=request.scan.request.graph_exports
+    )
     return LockSummary(
         lock_sha256=sha,
         lock_key=key,
         analysis_key=analysis.key,
+        report_graph_key=analysis.report_graph_key,
+        drift_key=drift_key,
         exports=analysis.exports,
         flows=analysis.counts["flows"],
         nodes=analysis.counts["nodes"],
@@ -180,37 +189,72 @@ def build_lock(
     )
 
 
-class StoredAnalysis:
-    __slots__ = ("counts", "exports", "key")
+def store_drift(
+    artifacts: ArtifactWriter, lock: Lockfile, previous_sha: str | None, *, org: str, scan_id: str
+) -> str:
+    """Diff the new lock against the plan's previous one while it is in memory and store it.
 
-    def __init__(self, key: str, exports: dict[str, str], counts: dict[str, int]) -> None:
+    ReportScan then holds no lock at all (two parsed locks of a 100k-node org are ~450 MB);
+    it recomputes only when the pointer step compared with another lock (a lost race).
+    """
+    from flowops.scan.report import summarize_drift
+
+    diff = None
+    if previous_sha is not None:
+        baseline = read_lock(artifacts, lock_key(org, previous_sha))
+        diff = diff_locks(baseline, lock)
+        del baseline
+    stored = StoredDrift(
+        compared_with_sha=previous_sha, summary=summarize_drift(diff, previous_sha, lock), diff=diff
+    )
+    key = scan_key(org, scan_id, "drift.json")
+    artifacts.put_bytes(key, stored.model_dump_json().encode("utf-8"), JSON)
+    return key
+
+
+class StoredAnalysis:
+    __slots__ = ("counts", "exports", "key", "report_graph_key")
+
+    def __init__(
+        self, key: str, exports: dict[str, str], counts: dict[str, int], report_graph_key: str
+    ) -> None:
         self.key = key
         self.exports = exports
         self.counts = counts
+        self.report_graph_key = report_graph_key
 
 
 def analyze_and_export(
-    artifacts: ArtifactWriter, lock: Lockfile, *, org: str, scan_id: str
+    artifacts: ArtifactWriter, lock: Lockfile, *, org: str, scan_id: str, exports: bool = False
 ) -> StoredAnalysis:
-    """Run the graph analysis and store it with node-link JSON, DOT and Mermaid exports."""
+    """Run the graph analysis and store it, with node-link JSON, DOT and Mermaid exports if asked."""
     # networkx costs ~220 ms to import: only the lock step pays for it.
     from flowops.graph import analyze, build_graph, to_dot, to_mermaid, to_node_link_json
+    from flowops.report import build_report_graph
 
     graph = build_graph(lock)
     report = analyze(lock, graph)
     document: dict[str, Any] = report.model_dump(mode="json")
     analysis_key = scan_key(org, scan_id, "analysis.json")
     artifacts.put_json(analysis_key, document)
-    exports = {
-        "json": scan_key(org, scan_id, "graph.json"),
-        "dot": scan_key(org, scan_id, "graph.dot"),
-        "mermaid": scan_key(org, scan_id, "graph.mmd"),
-    }
-    artifacts.put_immutable(exports["json"], to_node_link_json(graph).encode("utf-8"), JSON)
-    artifacts.put_immutable(exports["dot"], to_dot(graph, report.cycles).encode("utf-8"), "text/vnd.graphviz")
-    artifacts.put_immutable(
-        exports["mermaid"], to_mermaid(graph, report.cycles).encode("utf-8"), "text/plain"
-    )
+    # The report's graph, drawn from the graph built here: ReportScan (half this step's memory)
+    # then needs neither networkx nor a second graph of the whole org.
+    report_graph_key = scan_key(org, scan_id, "report-graph.json")
+    artifacts.put_json(report_graph_key, build_report_graph(graph, report, None).as_payload())
+    export_keys: dict[str, str] = {}
+    if exports:
+        export_keys = {
+            "json": scan_key(org, scan_id, "graph.json"),
+            "dot": scan_key(org, scan_id, "graph.dot"),
+            "mermaid": scan_key(org, scan_id, "graph.mmd"),
+        }
+        artifacts.put_immutable(export_keys["json"], to_node_link_json(graph).encode("utf-8"), JSON)
+        artifacts.put_immutable(
+            export_keys["dot"], to_dot(graph, report.cycles).encode("utf-8"), "text/vnd.graphviz"
+        )
+        artifacts.put_immutable(
+            export_keys["mermaid"], to_mermaid(graph, report.cycles).encode("utf-8"), "text/plain"
+        )
     counts = {
         "flows": report.counts.flows,
         "nodes": report.counts.nodes,
@@ -220,4 +264,4 @@ def analyze_and_export(
         "missing": len(report.missing),
         "problems": len(report.problems),
     }
-    return StoredAnalysis(analysis_key, exports, counts)
+    return StoredAnalysis(analysis_key, export_keys, counts, report_graph_key)

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from flowops.lock import LockDiff
+
 # Dependency-index statuses as the platform reports them (genesys-api.md). OPERATIONAL gives
 # complete answers. OPERATIONALNEEDSREBUILD still answers (what the index has, maybe stale): a
 # scan uses it and says so, and rebuilds only when asked (`ScanRequest.rebuild_index`), because
@@ -48,6 +50,11 @@ class ScanRequest(BaseModel):
     include_platform_vocabulary: bool = Field(
         default=False,
         description="keep FLOWACTION, FLOWDATATYPE, ... in the lock (the pre-filter behaviour; benchmarks)",
+    )
+    graph_exports: bool = Field(
+        default=False,
+        description="also store DOT, Mermaid and node-link JSON exports of the graph (tens of MB for a "
+        "20,000-flow org, every scan); otherwise `flowops graph export` makes them from the lock on demand",
     )
 
 
@@ -229,6 +236,16 @@ class LockSummary(BaseModel):
     lock_sha256: str
     lock_key: str
     analysis_key: str
+    report_graph_key: str | None = Field(
+        default=None,
+        description="the report's compact graph (scans/<org>/<id>/report-graph.json), so ReportScan "
+        "builds no graph; None from an execution started before it existed",
+    )
+    drift_key: str | None = Field(
+        default=None,
+        description="the drift against the plan's previous lock, computed while the new lock was in "
+        "memory (scans/<org>/<id>/drift.json); ReportScan uses it when the pointer compared with that lock",
+    )
     exports: dict[str, str]
     flows: int
     nodes: int
@@ -309,3 +326,11 @@ class ScanOutcome(BaseModel):
     pointer: PointerOutcome
     drift: DriftSummary
     duration_seconds: float
+
+
+class StoredDrift(BaseModel):
+    """The drift BuildLock computes against the plan's previous lock (None: a first scan)."""
+
+    compared_with_sha: str | None
+    summary: DriftSummary
+    diff: LockDiff | None

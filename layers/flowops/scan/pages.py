@@ -48,6 +48,7 @@ from flowops.lock import (
 )
 from flowops.lock.incremental import reusable_dependencies as _reusable
 from flowops.scan.errors import (
+    EveryReadRefusedError,
     FlowDependenciesUnreadable,
     MalformedDataActionRecordError,
     MalformedFlowRecordError,
@@ -284,6 +285,7 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
             )
         )
 
+    _refuse_systematic_refusals(flows, read, task.page_number)
     api_calls = source.total_api_calls - calls_before
     document = PageFlows(
         page_number=task.page_number,
@@ -306,6 +308,22 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
         unread=unread,
         api_calls=api_calls,
     )
+
+
+# Fewer refused reads than this on a page may be the flows' own business (REFUSED per flow).
+SYSTEMATIC_REFUSALS = 3
+
+
+def _refuse_systematic_refusals(flows: list[LockedFlow], read: int, page_number: int) -> None:
+    """A page where every read was refused (400) and none answered is flowops' own bad request."""
+    refused = [
+        flow for flow in flows if flow.unread is not None and flow.unread.reason is UnreadReason.REFUSED
+    ]
+    if read == 0 and len(refused) >= SYSTEMATIC_REFUSALS:
+        raise EveryReadRefusedError(
+            f"all {len(refused)} consumed-resources reads on page {page_number} were refused, e.g. "
+            f"{refused[0].id}: {refused[0].unread.detail if refused[0].unread else ''}"
+        )
 
 
 def _page_entities(source: ScanSource, artifacts: ArtifactWriter, task: PageTask) -> list[Mapping[str, Any]]:
@@ -405,16 +423,21 @@ _lock_cache_guard = threading.Lock()
 
 
 def load_lock(artifacts: ArtifactWriter, key: str) -> Lockfile:
-    """Read and verify a stored lockfile (its sha256 is re-checked by `parse_lock`)."""
+    """Read and verify a stored lockfile (its sha256 is re-checked by `parse_lock`), cached."""
     with _lock_cache_guard:
         cached = _lock_cache.get(key)
     if cached is not None:
         return cached
-    try:
-        lock = parse_lock(artifacts.get_bytes(key))
-    except (LockFormatError, ArtifactNotFoundError, ChecksumMismatchError) as error:
-        raise PreviousLockUnreadableError(f"lock {key} cannot be read back intact: {error}") from error
+    lock = read_lock(artifacts, key)
     with _lock_cache_guard:
         _lock_cache.clear()
         _lock_cache[key] = lock
     return lock
+
+
+def read_lock(artifacts: ArtifactWriter, key: str) -> Lockfile:
+    """Read and verify a stored lockfile without keeping it (for steps that hold a whole org)."""
+    try:
+        return parse_lock(artifacts.get_bytes(key))
+    except (LockFormatError, ArtifactNotFoundError, ChecksumMismatchError) as error:
+        raise PreviousLockUnreadableError(f"lock {key} cannot be read back intact: {error}") from error
