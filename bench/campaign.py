@@ -43,7 +43,7 @@ Faults added by issue 12 (each injected in at least runs // 15 runs)
 - The flow renamed or deleted mid-run: before StartPublish, or while its job is held (the job,
   addressed by name, then creates a new flow). Undone after the run's checks.
 - Hostile YAML: a document nested 5,000 deep, or a 9x9 alias bomb, as the inline source.
-(An expired delivery id reused is a webhook matter, covered by tests/integration/webhook.)
+(An expired delivery id reused is not injected here: it is the webhook's, issue 12 item 6.)
 
 Invariants (checked after every run, with the injector disarmed)
 1. The execution reached a defined terminal state (a named Succeed/Fail state of the machine).
