@@ -1,6 +1,7 @@
 """All benchmarks in their bounded default mode (`python -m bench`), or big sizes (`--full`).
 
-python -m bench            # cold start (1 sample), graph 1k/10k, scan 1k + 5k, publish x6, campaign 20 runs
+python -m bench            # cold start (1 sample), graph 1k/10k, scan 1k + 5k, scan vocabulary 500,
+                           # publish x6, campaign 20 runs
 python -m bench --full     # cold start (3 samples), graph 1k/10k/100k, scan 1k/5k/20k, publish x20,
                            # campaign 200 runs
 
@@ -14,7 +15,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import campaign, cold_start, graph, publish, scan
+from bench import campaign, cold_start, graph, publish, scan, scan_vocabulary
 
 
 def _section(title: str, run: Callable[[], object], timings: list[tuple[str, float]]) -> object:
@@ -36,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     naive_budget = "10" if full else "5"
     _section("graph", lambda: graph.main(["--sizes", graph_sizes, "--naive-budget", naive_budget]), timings)
     _section("scan", lambda: scan.main(["--full"] if full else []), timings)
+    _section(
+        "scan vocabulary",
+        lambda: scan_vocabulary.main(["--sizes", "500,2000" if full else "500"]),
+        timings,
+    )
     _section("publish", lambda: publish.main(["--publishes", "20" if full else "6"]), timings)
     status = _section(
         "fault campaign",

@@ -149,6 +149,8 @@ SCAN_TERMINAL_STATES = frozenset(
     {
         "Scan complete",
         "Scan failed, the previous lock is still current",
+        "Scan report failed, this scan's lock is current",
+        "Scan report failed, another scan's lock is current",
         "Dependency index did not become operational in time",
     }
 )

@@ -100,6 +100,7 @@ class StatusCounter:
 
     def __init__(self) -> None:
         self.statuses: Counter[int] = Counter()
+        self.bytes_received = 0
 
     def session(self) -> requests.Session:
         session = requests.Session()
@@ -108,6 +109,7 @@ class StatusCounter:
 
     def _count(self, response: requests.Response) -> None:
         self.statuses[response.status_code] += 1
+        self.bytes_received += len(response.content)
 
 
 def run_scan(
@@ -117,6 +119,8 @@ def run_scan(
     scan_id: str,
     full: bool,
     clock: ScaledClock | None = None,
+    *,
+    include_vocabulary: bool = False,
 ) -> dict[str, Any]:
     """One scan through the core steps. `api_seconds` is the Genesys-reading part on `clock`
     (simulated); `assemble_seconds` the local build-lock + pointer part in REAL seconds: it is
@@ -124,7 +128,9 @@ def run_scan(
     clock = clock or ScaledClock(1.0)
     reading_started = clock.monotonic()
     scan = ScanContext(
-        scan_id=scan_id, started_at=datetime.now(UTC), request=ScanRequest(full=full, page_size=500)
+        scan_id=scan_id,
+        started_at=datetime.now(UTC),
+        request=ScanRequest(full=full, page_size=500, include_platform_vocabulary=include_vocabulary),
     )
     plan = plan_flow_pages(source, pointers, scan, org=ORG, artifacts=artifacts)
     pages = [
@@ -136,6 +142,8 @@ def run_scan(
                 page_number=page.page_number,
                 page_size=plan.page_size,
                 previous_lock_key=plan.previous_lock_key,
+                failed_objects_key=plan.failed_objects_key,
+                listing_key=page.listing_key,
             ),
             org=ORG,
         )
@@ -152,6 +160,9 @@ def run_scan(
         "read": lock.read_flows,
         "reused": lock.reused_flows,
         "sha": lock.lock_sha256,
+        "lock_bytes": len(artifacts.objects[lock.lock_key]),
+        "edges": lock.edges,
+        "nodes": lock.nodes,
         "api_seconds": api_seconds,
         "assemble_seconds": time.perf_counter() - assemble_started,
     }

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import boto3
 from flowops.config import GenesysSettings, StorageSettings, build_client_from_settings
 from flowops.genesys.client import GenesysClient
-from flowops.statepayload import bound_error
+from flowops.statepayload import bound_error, bound_payload
 from flowops.stepfunctions import as_step_functions_error
 from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore
 
@@ -122,7 +122,9 @@ def step_errors(handler: HandlerT) -> HandlerT:
         context = kwargs.get("context", args[1] if len(args) > 1 else None)
         _per_thread.remaining_seconds = _remaining_seconds_of(context)
         try:
-            return handler(*args, **kwargs)
+            # Texts over the state's bounds are cut (their full text is not kept: no step of
+            # scan, trace or release returns such texts unless an outside answer was huge).
+            return bound_payload(handler(*args, **kwargs), lists=False)
         except Exception as error:
             # Its message becomes the Cause a Catch stores in the state: never over the state
             # limit (publish steps store the full text first, `functions/publish/_wiring.py`).

@@ -52,6 +52,14 @@ class EnvironmentConfig(BaseModel):
     """Name of an EXISTING secret holding the trace delivery's HMAC key; defaults to
     `flowops/<environment>/trace-webhook`."""
     noncurrent_version_days: int = Field(default=90, alias="noncurrentVersionDays", ge=1)
+    run_artifact_days: int = Field(default=90, alias="runArtifactDays", ge=1)
+    tracing: bool = True
+    """X-Ray tracing of functions and state machines; off, handlers skip the X-Ray SDK at cold start."""
+    webhook_requests_per_client: int = Field(
+        default=300, alias="webhookRequestsPerClient", ge=10, le=2_000_000_000
+    )
+    """Requests one source IP may send the webhook in 5 minutes before WAF blocks it (AWS: 10 at least)."""
+    """Days per-run artifacts (scans/, publish/, traces/) are kept."""
     account: str | None = None
     region: str | None = None
 

@@ -26,4 +26,6 @@ def handler(event: BuildLockRequest, context: LambdaContext) -> dict[str, Any]:
     summary = build_lock(_wiring.artifacts(settings), event, org=settings.flowops_org, now=_wiring.utc_now())
     logger.info("lock written", extra={"scan_id": event.scan.scan_id, "lock_sha256": summary.lock_sha256})
     metrics.add_metric(name="LockNodes", unit=MetricUnit.Count, value=summary.nodes)
+    # Flows whose dependencies the platform could not give (recorded in the lock, re-read next scan).
+    metrics.add_metric(name="UnreadFlows", unit=MetricUnit.Count, value=summary.unread_flows)
     return summary.model_dump(mode="json")

@@ -130,6 +130,8 @@ class FunctionsConstruct(Construct):
             ENV_POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE_NAME,
             ENV_POWERTOOLS_METRICS_NAMESPACE: POWERTOOLS_METRICS_NAMESPACE,
             ENV_POWERTOOLS_LOG_LEVEL: "INFO",
+            # Off: handlers build no X-Ray tracer (flowops.observability), saving its cold start.
+            "POWERTOOLS_TRACE_DISABLED": "false" if self._config.tracing else "true",
         }
 
     def add_function(
@@ -174,7 +176,7 @@ class FunctionsConstruct(Construct):
             layers=[self.core_layer],
             timeout=timeout or cdk.Duration.seconds(60),
             memory_size=memory_size,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if self._config.tracing else lambda_.Tracing.DISABLED,
             log_group=log_group,
             environment={**self.base_environment(), **(environment or {})},
             description=description or f"flowops {handler}",

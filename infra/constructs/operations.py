@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.environment import EnvironmentConfig
+from infra.nag import acknowledge
 
 STATE_MACHINE_LOG_PREFIX = "/aws/vendedlogs/states/"
 
@@ -49,6 +52,38 @@ _RETENTION_BY_DAYS = {
     1827: logs.RetentionDays.FIVE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
+
+
+def api_gateway_account(scope: Construct) -> apigw.CfnAccount:
+    """API Gateway's CloudWatch role, which is ONE setting per account and region.
+
+    Every REST API stage with execution logging needs it. Created here but RETAINED on destroy:
+    deleting it (CDK's default for `cloudWatchRole: true`) would break logging for every API in
+    the account and region, other stacks' included. Deploying a second environment to the same
+    account just points the setting at an equivalent role.
+    """
+    role = iam.Role(
+        scope,
+        "ApiGatewayCloudWatchRole",
+        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+        managed_policies=[
+            iam.ManagedPolicy.from_aws_managed_policy_name(
+                "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+            )
+        ],
+        description="API Gateway account-level CloudWatch Logs role (retained: shared by every API here)",
+    )
+    role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    acknowledge(
+        role,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]",
+        "API Gateway's account-level CloudWatch role needs exactly this AWS-managed policy to write "
+        "execution logs.",
+    )
+    account = apigw.CfnAccount(scope, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+    account.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    return account
 
 
 def log_retention(config: EnvironmentConfig) -> logs.RetentionDays:

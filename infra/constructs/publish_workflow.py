@@ -37,6 +37,7 @@ from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
     StepFunction,
     add_step_functions,
+    execution_timeout,
     invoke_step,
     retry_genesys_calls,
     retry_store_calls,
@@ -44,8 +45,10 @@ from infra.constructs.workflow import (
 )
 from infra.environment import EnvironmentConfig
 
-# Two 16-minute job deadlines (publish, rollback) plus validation, export and health checks.
-STATE_MACHINE_TIMEOUT = Duration.hours(1)
+# The job deadlines and poll cap a run may use (flowops.publish.models.PublishTiming allows no
+# more; tests/infra checks it): the state machine's timeout is derived from them and the steps.
+JOB_DEADLINE_SECONDS = 960
+MAX_POLL_SECONDS = 30
 PUBLISH_STATE_MACHINE_ID = "PublishWorkflow"
 
 
@@ -457,7 +460,26 @@ class PublishWorkflowConstruct(Construct):
             config=config,
             workflow="Publish",
             definition=definition,
-            timeout=STATE_MACHINE_TIMEOUT,
+            # Longest single attempt: the release path to RecordRelease, then a rollback recorded (or
+            # failing): each step once, each job polled to its deadline plus one last wait.
+            timeout=execution_timeout(
+                steps=[
+                    f[name]
+                    for name in (
+                        "ValidatePublish",
+                        "SnapshotFlowVersion",
+                        "StartFlowPublish",
+                        "CheckFlowJob",
+                        "CheckPublishHealth",
+                        "RecordFlowRelease",
+                        "RollBackFlow",
+                        "CheckFlowJob",
+                        "RecordRolledBack",
+                        "RecordRollbackFailed",
+                    )
+                ],
+                waits_seconds=2 * (JOB_DEADLINE_SECONDS + MAX_POLL_SECONDS),
+            ),
             comment=f"flowops publish to org {config.org_key}: validate, snapshot, publish, check, rollback",
             invoked_functions=self.functions.values(),
         )

@@ -6,7 +6,8 @@ so a 20,000-flow org (100 pages of 200) stays far below the 256 KB state limit.
 
 State names read as sentences in the console. Genesys-calling tasks share one retry policy
 (429/5xx/unreachable surface from the client as `Genesys.*` error names); every task is
-caught into one Fail state whose cause says the previous lock is still current.
+caught into one Fail state whose cause says the previous lock is still current — except the
+report, which runs after the pointer step and so fails into a state naming the lock now current.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ from infra.environment import EnvironmentConfig
 
 MAP_MAX_CONCURRENCY = 4  # pages read at once; the org's rate limit is shared by all of them
 STATE_MACHINE_TIMEOUT = Duration.hours(3)  # index deadline (30 min) + a 20,000-flow org at 300/min
+# Lambda memory (MB) of the steps that hold a whole org; bench.step_memory measures each step's
+# peak against these (target: at most half, so a denser org does not fail in the last step).
+SCAN_FAILED = "Scan failed, the previous lock is still current"
+REPORT_FAILED_OWN_LOCK = "Scan report failed, this scan's lock is current"
+REPORT_FAILED_OTHER_LOCK = "Scan report failed, another scan's lock is current"
+STEP_MEMORY_MB = {"ReadFlowPage": 512, "BuildLock": 1024, "ReportScan": 512}
 
 
 class ScanWorkflowConstruct(Construct):
@@ -57,11 +64,13 @@ class ScanWorkflowConstruct(Construct):
                     StepFunction(
                         "CheckDependencyIndex", "check_index", Duration.seconds(60), calls_genesys=True
                     ),
-                    # Reads the lock pointer to plan an incremental scan; stores the data actions' versions.
+                    # Reads the lock pointer to plan an incremental scan; stores the data actions' versions
+                    # and one checked listing of every flow (2+ passes of 500 per call: 80+ calls and
+                    # ~40 MB for 20,000 flows), hence minutes rather than seconds.
                     StepFunction(
                         "ListFlowPages",
                         "list_pages",
-                        Duration.seconds(60),
+                        Duration.minutes(5),
                         grants=[state.grant_read_data, bucket.grant_put],
                         calls_genesys=True,
                     ),
@@ -73,14 +82,14 @@ class ScanWorkflowConstruct(Construct):
                         Duration.minutes(15),
                         grants=read_and_write_objects,
                         calls_genesys=True,
-                        memory_size=512,
+                        memory_size=STEP_MEMORY_MB["ReadFlowPage"],
                     ),
                     StepFunction(
                         "BuildLock",
                         "build_lock",
                         Duration.minutes(5),
                         grants=read_and_write_objects,
-                        memory_size=1024,
+                        memory_size=STEP_MEMORY_MB["BuildLock"],
                     ),
                     StepFunction(
                         "AdvanceLockPointer",
@@ -93,7 +102,7 @@ class ScanWorkflowConstruct(Construct):
                         "report",
                         Duration.minutes(2),
                         grants=[*read_and_write_objects, audit.grant_write_data],
-                        memory_size=512,
+                        memory_size=STEP_MEMORY_MB["ReportScan"],
                     ),
                 ],
             )
@@ -102,7 +111,7 @@ class ScanWorkflowConstruct(Construct):
 
         scan_failed = sfn.Fail(
             self,
-            "Scan failed, the previous lock is still current",
+            SCAN_FAILED,
             error_path="$.error.Error",
             cause_path="$.error.Cause",
         )
@@ -156,6 +165,8 @@ class ScanWorkflowConstruct(Construct):
             item_selector={
                 "scan": sfn.JsonPath.object_at("$.scan"),
                 "page_number": sfn.JsonPath.number_at("$$.Map.Item.Value.page_number"),
+                # The page's slice of the plan's one listing (no re-listing: see scan/listing.py).
+                "listing_key": sfn.JsonPath.string_at("$$.Map.Item.Value.listing_key"),
                 "page_size": sfn.JsonPath.number_at("$.plan.page_size"),
                 "previous_lock_key": sfn.JsonPath.string_at("$.plan.previous_lock_key"),
                 # Flows the index failed on are recorded as unread without a read.
@@ -205,8 +216,34 @@ class ScanWorkflowConstruct(Construct):
         retry_genesys_calls(list_pages)
         for task in (build_lock, advance, report):
             retry_store_calls(task)
-        for step in (check_index, list_pages, read_pages, build_lock, advance, report):
+        for step in (check_index, list_pages, read_pages, build_lock, advance):
             step.add_catch(scan_failed, errors=["States.ALL"], result_path="$.error")
+        # After the pointer step the previous lock may no longer be current: the failure names
+        # the pointer's actual state (it is in $.pointer, kept beside $.error).
+        report_failed_own_lock = sfn.Fail(
+            self,
+            REPORT_FAILED_OWN_LOCK,
+            error_path="$.error.Error",
+            cause_path="$.error.Cause",
+        )
+        report_failed_other_lock = sfn.Fail(
+            self,
+            REPORT_FAILED_OTHER_LOCK,
+            error_path="$.error.Error",
+            cause_path="$.error.Cause",
+        )
+        pointer_state = (
+            sfn.Choice(self, "Which lock does the pointer name?")
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.boolean_equals("$.pointer.advanced", True),
+                    sfn.Condition.boolean_equals("$.pointer.unchanged", True),
+                ),
+                report_failed_own_lock,
+            )
+            .otherwise(report_failed_other_lock)
+        )
+        report.add_catch(pointer_state, errors=["States.ALL"], result_path="$.error")
 
         index_ready = (
             sfn.Choice(self, "Is the dependency index operational?")

@@ -20,6 +20,10 @@ from infra.constructs.operations import data_removal_policy
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge
 
+# Prefixes written once per run (flowops.scan.keys, flowops.publish.steps, flowops.trace.pipeline,
+# flowops.statepayload).
+RUN_ARTIFACT_PREFIXES = ("scans/", "publish/", "traces/", "state/")
+
 
 class StorageConstruct(Construct):
     """Where flowops keeps lockfiles, flow YAML, reports, the lock pointer, runs and audit events."""
@@ -64,10 +68,16 @@ class StorageConstruct(Construct):
                     noncurrent_version_expiration=cdk.Duration.days(config.noncurrent_version_days),
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
                 ),
-                s3.LifecycleRule(
-                    id="ExpireStepPayloads",
-                    prefix="payloads/",
-                    expiration=cdk.Duration.days(30),
+                # Per-run artifacts grow with every scan, publish and trace; nothing reads them after
+                # the run but operators looking back. Locks (content-addressed history), flows/
+                # (rollback sources), config/ and release bundles are kept.
+                *(
+                    s3.LifecycleRule(
+                        id=f"ExpireRunArtifacts-{prefix.rstrip('/')}",
+                        prefix=prefix,
+                        expiration=cdk.Duration.days(config.run_artifact_days),
+                    )
+                    for prefix in RUN_ARTIFACT_PREFIXES
                 ),
             ],
             removal_policy=removal,

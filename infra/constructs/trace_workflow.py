@@ -32,6 +32,7 @@ from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
     StepFunction,
     add_step_functions,
+    execution_timeout,
     invoke_step,
     retry_genesys_calls,
     retry_store_calls,
@@ -44,7 +45,10 @@ DELIVERY_FAILED_ERROR = "Trace.DeliveryFailed"
 DELIVERY_RETRY_INTERVAL = Duration.seconds(5)
 DELIVERY_RETRY_BACKOFF = 2.0
 DELIVERY_RETRIES = 3  # 5 s, 10 s, 20 s, then the dead-letter queue
-STATE_MACHINE_TIMEOUT = Duration.hours(2)  # the request's job deadline is at most 2 hours
+# The longest job deadline a trace request may give (flowops.trace.request; tests/infra checks it)
+# and the longest wait between two checks of the jobs.
+MAX_JOB_DEADLINE_SECONDS = 7200
+MAX_JOB_POLL_SECONDS = 60
 
 
 class TraceWorkflowConstruct(Construct):
@@ -86,57 +90,56 @@ class TraceWorkflowConstruct(Construct):
             delivery_environment["TRACE_WEBHOOK_URL"] = config.trace_webhook_url
 
         # Trace artifacts are written once per trace (instances, report) and read back; never deleted.
-        self.functions: dict[str, lambda_.IFunction] = dict(
-            add_step_functions(
-                functions,
-                "trace",
-                [
-                    StepFunction(
-                        "ValidateTraceRequest", "validate_request", Duration.seconds(60), calls_genesys=True
-                    ),
-                    # Writes the instance ids (`instances.json`); reads nothing back.
-                    StepFunction(
-                        "QueryFlowInstances",
-                        "query_instances",
-                        Duration.minutes(5),
-                        grants=[bucket.grant_put],
-                        calls_genesys=True,
-                    ),
-                    StepFunction(
-                        "StartExecutionDataJobs",
-                        "start_jobs",
-                        Duration.minutes(2),
-                        grants=[bucket.grant_read],
-                        calls_genesys=True,
-                    ),
-                    StepFunction(
-                        "CheckExecutionDataJobs", "check_jobs", Duration.seconds(60), calls_genesys=True
-                    ),
-                    # Downloads are sequential and paced by the org's rate limit; 2,000 runs fit comfortably.
-                    StepFunction(
-                        "AnalyzeExecutions",
-                        "analyze",
-                        Duration.minutes(15),
-                        grants=[bucket.grant_read, bucket.grant_put],
-                        calls_genesys=True,
-                        memory_size=1024,
-                    ),
-                    StepFunction(
-                        "DeliverTrace",
-                        "deliver",
-                        Duration.seconds(30),
-                        grants=[self.webhook_secret.grant_read],
-                        environment=delivery_environment,
-                    ),
-                    StepFunction(
-                        "RecordTraceOutcome",
-                        "record_outcome",
-                        Duration.seconds(30),
-                        grants=[audit.grant_write_data],
-                    ),
-                ],
-            )
+        step_functions = add_step_functions(
+            functions,
+            "trace",
+            [
+                StepFunction(
+                    "ValidateTraceRequest", "validate_request", Duration.seconds(60), calls_genesys=True
+                ),
+                # Writes the instance ids (`instances.json`); reads nothing back.
+                StepFunction(
+                    "QueryFlowInstances",
+                    "query_instances",
+                    Duration.minutes(5),
+                    grants=[bucket.grant_put],
+                    calls_genesys=True,
+                ),
+                StepFunction(
+                    "StartExecutionDataJobs",
+                    "start_jobs",
+                    Duration.minutes(2),
+                    grants=[bucket.grant_read],
+                    calls_genesys=True,
+                ),
+                StepFunction(
+                    "CheckExecutionDataJobs", "check_jobs", Duration.seconds(60), calls_genesys=True
+                ),
+                # Downloads are sequential and paced by the org's rate limit; 2,000 runs fit comfortably.
+                StepFunction(
+                    "AnalyzeExecutions",
+                    "analyze",
+                    Duration.minutes(15),
+                    grants=[bucket.grant_read, bucket.grant_put],
+                    calls_genesys=True,
+                    memory_size=1024,
+                ),
+                StepFunction(
+                    "DeliverTrace",
+                    "deliver",
+                    Duration.seconds(30),
+                    grants=[self.webhook_secret.grant_read],
+                    environment=delivery_environment,
+                ),
+                StepFunction(
+                    "RecordTraceOutcome",
+                    "record_outcome",
+                    Duration.seconds(30),
+                    grants=[audit.grant_write_data],
+                ),
+            ],
         )
+        self.functions: dict[str, lambda_.IFunction] = dict(step_functions)
         # Not a step of the state machine: operators run it (`flowops trace redrive`).
         self.redrive_function = add_step_functions(
             functions,
@@ -346,7 +349,20 @@ class TraceWorkflowConstruct(Construct):
             config=config,
             workflow="Trace",
             definition=definition,
-            timeout=STATE_MACHINE_TIMEOUT,
+            # Longest single attempt: every step once (the delivery with all its retries), the jobs
+            # polled to the longest deadline a request may give, plus one last wait.
+            timeout=execution_timeout(
+                steps=[
+                    *step_functions.values(),
+                    *[step_functions["DeliverTrace"]] * DELIVERY_RETRIES,
+                ],
+                waits_seconds=MAX_JOB_DEADLINE_SECONDS
+                + MAX_JOB_POLL_SECONDS
+                + sum(
+                    DELIVERY_RETRY_INTERVAL.to_seconds() * DELIVERY_RETRY_BACKOFF**retry
+                    for retry in range(DELIVERY_RETRIES)
+                ),
+            ),
             comment=f"flowops trace of org {config.org_key}: execution data → bottlenecks → webhook",
             invoked_functions=self.functions.values(),
         )

@@ -9,16 +9,17 @@ is 10 MB); throttling and JSON access logs are on the stage.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, Fn, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
-from infra.constructs.operations import data_removal_policy, log_retention
+from infra.constructs.operations import api_gateway_account, data_removal_policy, log_retention
 from infra.constructs.storage import StorageConstruct
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge, logical_id
@@ -96,8 +97,8 @@ class WebhookApiConstruct(Construct):
             rest_api_name=f"flowops-{config.name}-webhook",
             description="flowops: POST /publish (HMAC-signed by the CI)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            # The account-level CloudWatch role is `api_gateway_account`'s, retained on destroy.
+            cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
                 stage_name="v1",
                 throttling_rate_limit=THROTTLE_RATE_PER_SECOND,
@@ -116,9 +117,11 @@ class WebhookApiConstruct(Construct):
                 ),
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # bodies carry flow YAML: never log them
-                tracing_enabled=True,
+                tracing_enabled=config.tracing,
             ),
         )
+        self.api_gateway_account = api_gateway_account(self)
+        self.api.deployment_stage.node.add_dependency(self.api_gateway_account)
         # No API Gateway request validation: a missing signature must be the function's 401 (not a
         # gateway 400), and the body is validated strictly by the function after the HMAC check.
         publish = self.api.root.add_resource(PUBLISH_ROUTE)
@@ -127,7 +130,41 @@ class WebhookApiConstruct(Construct):
             apigw.LambdaIntegration(self.function, proxy=True),
             authorization_type=apigw.AuthorizationType.NONE,
         )
+        self.web_acl = self._per_client_rate_limit(config)
         self._acknowledge_findings()
+
+    def _per_client_rate_limit(self, config: EnvironmentConfig) -> wafv2.CfnWebACL:
+        """A WAF rate rule per source IP: junk traffic from one client is blocked at the edge while
+        the stage-wide throttle (THROTTLE_*) keeps room for the CI's deliveries."""
+        web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_waf_visibility(f"flowops-{config.name}-webhook"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RequestsPerClient",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP",
+                            limit=config.webhook_requests_per_client,
+                            evaluation_window_sec=300,
+                        )
+                    ),
+                    visibility_config=_waf_visibility(f"flowops-{config.name}-webhook-per-client"),
+                )
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.api.deployment_stage.stage_arn,
+            web_acl_arn=web_acl.attr_arn,
+        )
+        return web_acl
 
     def _acknowledge_findings(self) -> None:
         acknowledge(
@@ -162,19 +199,12 @@ class WebhookApiConstruct(Construct):
             "CI webhooks (GitHub, GitLab, Bitbucket) cannot present Cognito tokens; the HMAC signature is "
             "the authentication.",
         )
-        acknowledge(
-            self.api,
-            "AwsSolutions-APIG3",
-            "One signed route with stage throttling; a WAF web ACL is an account-level choice left to the "
-            "operator (attach one to the stage if the org requires it).",
-        )
-        acknowledge(
-            self.api,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]",
-            "API Gateway's account-level CloudWatch role needs exactly this AWS-managed policy to write "
-            "execution logs.",
-        )
+
+
+def _waf_visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
+    )
 
 
 def webhook_url_output_value(api: apigw.RestApi) -> str:

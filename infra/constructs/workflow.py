@@ -14,6 +14,12 @@ their retries, and its state machine.
   (its client surfaces 429/5xx/unreachable as `Genesys.*` after its own retries) and for tasks that
   only touch the stores (`Store.Throttled`/`Store.Unavailable`). Backoff with full jitter, so that
   parallel Map items do not retry in lock-step against a shared rate limit.
+- `execution_timeout` derives a state machine's timeout from its step budgets: the longest single
+  attempt (each step's Lambda timeout once, plus the deadlines its poll loops run to) times
+  `TIMEOUT_MARGIN`. Inside that, every way to run out of time is a deadline the machine checks
+  itself (a job deadline → a caught `Publish.*`/`Trace.*` error; a Lambda timeout →
+  `Lambda.Unknown`, retried then caught), so the run ends in a recorded, notified state; only
+  retry storms beyond the margin can reach the uncatchable execution timeout.
 - `workflow_state_machine` creates the state machine with the settings every workflow shares:
   X-Ray tracing, `state_machine_logs` (vended log group, level ALL, no execution data, the
   environment's retention), a timeout, and the cdk-nag acknowledgements its role always needs.
@@ -21,6 +27,7 @@ their retries, and its state machine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -72,6 +79,21 @@ LAMBDA_KILLED_RETRY = RetryBudget(interval_seconds=5, backoff_rate=2.0, max_atte
 GENESYS_RETRY = RetryBudget(interval_seconds=5, backoff_rate=2.0, max_attempts=5, max_delay_seconds=120)
 STORE_RETRY = RetryBudget(interval_seconds=1, backoff_rate=2.0, max_attempts=4, max_delay_seconds=30)
 STATE_MACHINE_ID = "StateMachine"  # the local runtime finds a workflow's machine by this id
+TIMEOUT_MARGIN = 1.25
+
+
+def execution_timeout(
+    *, steps: Iterable[lambda_.Function], waits_seconds: float = 0.0, margin: float = TIMEOUT_MARGIN
+) -> Duration:
+    """The longest single attempt (each of `steps` runs to its Lambda timeout once, plus
+    `waits_seconds` of deadlines and waits) with `margin`, rounded up to a whole minute."""
+    step_seconds = 0.0
+    for function in steps:
+        if function.timeout is None:
+            raise ValueError(f"{function.node.path} has no timeout to budget")
+        step_seconds += function.timeout.to_seconds()
+    seconds = (step_seconds + waits_seconds) * margin
+    return Duration.minutes(math.ceil(seconds / 60))
 
 
 def _add_retry(task: sfn.TaskStateBase, errors: list[str], budget: RetryBudget) -> sfn.TaskStateBase:
@@ -180,7 +202,7 @@ def workflow_state_machine(
         STATE_MACHINE_ID,
         definition_body=sfn.DefinitionBody.from_chainable(definition),
         timeout=timeout,
-        tracing_enabled=True,
+        tracing_enabled=config.tracing,
         logs=state_machine_logs(scope, config=config, workflow=workflow),
         comment=comment,
     )

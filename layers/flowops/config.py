@@ -21,6 +21,11 @@ class GenesysSettings(BaseSettings):
     genesys_base_url: str | None = Field(
         default=None, description="explicit API base URL; overrides the region"
     )
+    genesys_token_url: str | None = Field(
+        default=None,
+        description="explicit OAuth token URL; only needed with a GENESYS_BASE_URL whose login host "
+        "cannot be derived (neither api.<domain> nor loopback)",
+    )
     genesys_secret_id: str | None = Field(
         default=None, description="Secrets Manager id of {client_id, client_secret}"
     )
@@ -49,7 +54,11 @@ def build_client_from_settings(
     from flowops.genesys.regions import resolve_endpoints
 
     # Validate the location before touching Secrets Manager: a config error should say so.
-    resolve_endpoints(region=settings.genesys_region, base_url=settings.genesys_base_url)
+    resolve_endpoints(
+        region=settings.genesys_region,
+        base_url=settings.genesys_base_url,
+        token_url=settings.genesys_token_url,
+    )
     credentials = load_credentials_from_secrets_manager(
         settings.genesys_secret_id or "", provider=secrets_provider
     )
@@ -60,6 +69,7 @@ def build_client_from_settings(
         credentials,
         region=settings.genesys_region,
         base_url=settings.genesys_base_url,
+        token_url=settings.genesys_token_url,
         clock=clock,
     )
 

@@ -69,16 +69,20 @@ def cap_texts(items: list[str], spill: Spill | None = None, *, limit: int = MAX_
     return [*capped, f"… and {len(items) - len(kept)} more ({where})"]
 
 
-def bound_payload(value: Any, spill: Spill | None = None) -> Any:
-    """A step's JSON output with every text and every list of texts capped (structure kept)."""
+def bound_payload(value: Any, spill: Spill | None = None, *, lists: bool = True) -> Any:
+    """A step's JSON output with every text (and, with `lists`, every list of texts) capped.
+
+    The structure is kept. `lists=False` is for steps whose lists of texts are ids that later
+    states use (their models cap them, with the full list in S3).
+    """
     if isinstance(value, str):
         return cap_text(value, spill)
     if isinstance(value, dict):
-        return {key: bound_payload(child, spill) for key, child in value.items()}
+        return {key: bound_payload(child, spill, lists=lists) for key, child in value.items()}
     if isinstance(value, list):
-        if value and all(isinstance(item, str) for item in value):
+        if lists and value and all(isinstance(item, str) for item in value):
             return cap_texts(value, spill)
-        return [bound_payload(item, spill) for item in value]
+        return [bound_payload(item, spill, lists=lists) for item in value]
     return value
 
 

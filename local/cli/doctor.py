@@ -1,11 +1,12 @@
 """`flowops doctor`: check a configuration end to end, one row per check with a fix hint.
 
 Genesys side: the location (region or base URL) resolves, the OAuth client gets a token there
-(a client exists in ONE region, so a wrong region fails here too), every permission the scan,
-publish and trace pipelines read with is present (each probed with a harmless read; a
-`ForbiddenError` names the missing permission), the dependency index is OPERATIONAL and flow
+(a client exists in ONE region, so a wrong region fails here too), every permission of the
+flowops OAuth role (`flowops.genesys.permissions`) is present, one row each (probed with a call
+that changes nothing; a `ForbiddenError` names the missing permission; a missing OPTIONAL one
+only WARNs, naming what flowops then skips), the dependency index is OPERATIONAL and flow
 execution data is stored. AWS side: the artifacts bucket, the state table and the scan state
-machine answer. Permissions that can only be probed with a write are listed as not probed.
+machine answer. Permissions only a real write could prove are listed as not probed.
 
 Exit codes: 0 every check passed, 1 some check failed, 3 Genesys or the stack is unreachable.
 """
@@ -23,8 +24,11 @@ from pydantic import BaseModel
 from local.cli import exit_codes
 from local.cli.terminal import echo, table
 
-Status = Literal["pass", "fail", "skip"]
-PROBE_JOB_ID = "00000000-0000-4000-8000-000000000000"  # no such job: 404 proves the permission
+Status = Literal["pass", "fail", "warn", "skip"]
+# No such job/flow: an answer other than 403 (404, 400) proves the permission without changing
+# anything in the org. (Assumes Genesys checks the permission before it looks the object up.)
+PROBE_JOB_ID = "00000000-0000-4000-8000-000000000000"
+PROBE_FLOW_ID = "00000000-0000-4000-8000-000000000001"
 
 
 class Check(BaseModel):
@@ -39,84 +43,114 @@ class PermissionProbe(BaseModel):
     permission: str
     used_by: str
     endpoint: str
+    optional: bool = False
+    effect_when_missing: str = ""
 
 
-# What the pipelines call, probed with reads that change nothing in the org.
+def _probe(permission: str, endpoint: str, effect_when_missing: str = "") -> PermissionProbe:
+    """A probe row described from the permission table (who needs it, whether it is optional)."""
+    from flowops.genesys.permissions import operations_needing
+
+    needing = [entry for entry in operations_needing(permission) if entry.used_by]
+    used_by = sorted({pipeline for entry in needing for pipeline in entry.used_by if pipeline != "doctor"})
+    return PermissionProbe(
+        permission=permission,
+        used_by=", ".join(used_by) or "doctor",
+        endpoint=endpoint,
+        optional=bool(needing) and all(entry.optional for entry in needing),
+        effect_when_missing=effect_when_missing,
+    )
+
+
+# One probe per permission of the flowops role (flowops.genesys.permissions.role_permissions()),
+# each a call that changes nothing in the org: a read, or a write aimed at an object that does
+# not exist (refused with 404/400 when the permission is there, 403 when it is not).
 PERMISSION_PROBES: tuple[tuple[PermissionProbe, Callable[[Any], Any]], ...] = (
     (
-        PermissionProbe(
-            permission="architect:flow:view", used_by="scan, publish", endpoint="GET /api/v2/flows"
-        ),
+        _probe("architect:flow:view", "GET /api/v2/flows"),
         lambda client: client.list_flows_page(page_size=1),
     ),
     (
-        PermissionProbe(
-            permission="architect:dependencyTracking:view",
-            used_by="scan",
-            endpoint="GET /api/v2/architect/dependencytracking/build",
-        ),
+        _probe("architect:dependencyTracking:view", "GET /api/v2/architect/dependencytracking/build"),
         lambda client: client.get_dependency_tracking_status(),
     ),
     (
-        PermissionProbe(
-            permission="architect:job:view", used_by="publish", endpoint="GET /api/v2/flows/jobs/{jobId}"
+        _probe("architect:flow:publish", "POST /api/v2/flows/actions/publish (no such flow)"),
+        lambda client: client.publish_flow(PROBE_FLOW_ID),
+    ),
+    (
+        _probe(
+            "architect:flow:unlock",
+            "POST /api/v2/flows/actions/unlock (no such flow)",
+            "publish with force_unlock fails naming it",
         ),
+        lambda client: client.unlock_flow(PROBE_FLOW_ID),
+    ),
+    (
+        _probe("architect:job:view", "GET /api/v2/flows/jobs/{jobId}"),
         lambda client: client.get_architect_job(PROBE_JOB_ID),
     ),
     (
-        PermissionProbe(
-            permission="architect:jobExport:view",
-            used_by="publish (rollback source)",
-            endpoint="GET /api/v2/flows/export/jobs/{jobId}",
-        ),
+        _probe("architect:jobExport:create", "POST /api/v2/flows/export/jobs (no such flow)"),
+        lambda client: client.start_export_job(PROBE_FLOW_ID, "1.0"),
+    ),
+    (
+        _probe("architect:jobExport:view", "GET /api/v2/flows/export/jobs/{jobId}"),
         lambda client: client.get_export_job(PROBE_JOB_ID),
     ),
     (
-        PermissionProbe(
-            permission="architect:jobValidate:view",
-            used_by="publish (validate)",
-            endpoint="GET /api/v2/flows/validate/jobs/{jobId}",
+        _probe(
+            "architect:jobValidate:create",
+            "POST /api/v2/flows/validate/jobs (no such flow)",
+            "publish skips Genesys' validate job (a warning)",
+        ),
+        lambda client: client.start_validate_job([(PROBE_FLOW_ID, "1.0")]),
+    ),
+    (
+        _probe(
+            "architect:jobValidate:view",
+            "GET /api/v2/flows/validate/jobs/{jobId}",
+            "publish skips Genesys' validate job (a warning)",
         ),
         lambda client: client.get_validate_job(PROBE_JOB_ID),
     ),
     (
-        PermissionProbe(
-            permission="integrations:action:view", used_by="scan", endpoint="GET /api/v2/integrations/actions"
-        ),
+        _probe("integrations:action:view", "GET /api/v2/integrations/actions"),
         lambda client: client.list_actions_page(page_size=1),
     ),
     (
-        PermissionProbe(
-            permission="architect:flowInstanceSettings:view",
-            used_by="trace",
-            endpoint="GET /api/v2/flows/instances/settings/executiondata",
+        _probe(
+            "integrations:action:edit",
+            "GET /api/v2/integrations/actions/{actionId}/draft/validation (no such action)",
+            "publish does not validate data action drafts (a warning names it)",
+        ),
+        lambda client: client.get_action_draft_validation(PROBE_JOB_ID),
+    ),
+    (
+        _probe(
+            "architect:flowinstanceexecutiondata:view",
+            "GET /api/v2/flows/instances/settings/executiondata",
         ),
         lambda client: client.get_execution_data_settings(),
     ),
     (
-        PermissionProbe(
-            permission="architect:flowInstance:search",
-            used_by="trace",
-            endpoint="POST /api/v2/flows/instances/query",
+        _probe(
+            "architect:flowInstance:search",
+            "POST /api/v2/flows/instances/query",
+            "the publish health check skips the error-rate comparison",
         ),
         lambda client: client.query_flow_instances(_last_minute_query(), page_size=1),
     ),
     (
-        PermissionProbe(
-            permission="architect:flowInstance:view",
-            used_by="trace",
-            endpoint="GET /api/v2/flows/instances/jobs/{jobId}",
-        ),
+        _probe("architect:flowInstance:view", "GET /api/v2/flows/instances/jobs/{jobId}"),
         lambda client: client.get_execution_data_job(PROBE_JOB_ID),
     ),
 )
-# Needed too, but only a write would prove them: listed so the operator grants them.
+# In the role too, but only a real write would prove them (a job registration, an org-wide
+# index rebuild): listed so the operator grants them.
 WRITE_PERMISSIONS = (
-    ("architect:job:create", "publish (POST /api/v2/flows/jobs)"),
-    ("architect:flow:publish", "publish (POST /api/v2/flows/actions/publish)"),
-    ("architect:jobExport:create", "publish (POST /api/v2/flows/export/jobs)"),
-    ("architect:jobValidate:create", "publish (POST /api/v2/flows/validate/jobs)"),
-    ("architect:flowInstance:view", "trace (POST /api/v2/flows/instances/jobs)"),
+    ("architect:job:create", "publish, rollback (POST /api/v2/flows/jobs)"),
+    ("architect:dependencyTracking:rebuild", "scan (POST /api/v2/architect/dependencytracking/build)"),
 )
 
 ENABLE_EXECUTION_DATA_HINT = (
@@ -133,14 +167,14 @@ INDEX_HINTS = {
 
 
 def _last_minute_query() -> Any:
-    from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceQuery
+    from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceQuery, genesys_timestamp
 
     now = datetime.now(UTC)
     return FlowInstanceQuery.all_of(
         FlowInstanceCriteria(
-            key="FlowStartDateTime", operator="gte", value=(now - timedelta(minutes=1)).isoformat()
+            key="FlowStartDateTime", operator="gte", value=genesys_timestamp(now - timedelta(minutes=1))
         ),
-        FlowInstanceCriteria(key="FlowStartDateTime", operator="lt", value=now.isoformat()),
+        FlowInstanceCriteria(key="FlowStartDateTime", operator="lt", value=genesys_timestamp(now)),
     )
 
 
@@ -233,6 +267,7 @@ def genesys_checks(
     from botocore.exceptions import BotoCoreError, ClientError
     from flowops.genesys.errors import (
         AuthenticationError,
+        BadRequestError,
         ConfigurationError,
         ForbiddenError,
         GenesysError,
@@ -300,15 +335,25 @@ def genesys_checks(
     results: dict[str, Any] = {}
     for probe, call in PERMISSION_PROBES:
         name = f"Permission {probe.permission}"
+        allowed = Check(name=name, status="pass", detail=f"{probe.endpoint} allowed ({probe.used_by})")
         try:
             results[probe.permission] = call(client)
-        except NotFoundError:
-            checks.append(
-                Check(name=name, status="pass", detail=f"{probe.endpoint} allowed ({probe.used_by})")
-            )
+        except (NotFoundError, BadRequestError):
+            checks.append(allowed)  # the permission passed; the probe's object does not exist
             continue
         except ForbiddenError as error:
-            missing = error.missing_permission or probe.permission
+            missing = " or ".join(error.missing_permissions) or probe.permission
+            if probe.optional:
+                checks.append(
+                    Check(
+                        name=name,
+                        status="warn",
+                        detail=f"{probe.endpoint} refused: missing {missing} (optional: "
+                        f"{probe.effect_when_missing or 'a check is skipped'})",
+                        hint=f"add {missing} to the OAuth client's role for the full check",
+                    )
+                )
+                continue
             checks.append(
                 Check(
                     name=name,
@@ -332,14 +377,14 @@ def genesys_checks(
         except GenesysError as error:
             checks.append(Check(name=name, status="fail", detail=f"{probe.endpoint}: {error}", hint=""))
             continue
-        checks.append(Check(name=name, status="pass", detail=f"{probe.endpoint} allowed ({probe.used_by})"))
+        checks.append(allowed)
     checks.append(
         Check(
             name="Write permissions",
             status="skip",
             detail="not probed (only a write would prove them): "
             + ", ".join(f"{permission} [{used}]" for permission, used in WRITE_PERMISSIONS),
-            hint="grant them to the OAuth client's role for publish and trace",
+            hint="grant them to the OAuth client's role (docs/deploy.md lists the whole role)",
         )
     )
 
@@ -355,7 +400,7 @@ def genesys_checks(
                 hint=INDEX_HINTS.get(value, ""),
             )
         )
-    settings = results.get("architect:flowInstanceSettings:view")
+    settings = results.get("architect:flowinstanceexecutiondata:view")
     if settings is not None:
         checks.append(
             Check(
@@ -438,7 +483,7 @@ def stack_checks(connection: Any | None, connect_error: str | None) -> list[Chec
 
 
 def _mark(status: Status) -> str:
-    return {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[status]
+    return {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "skip": "SKIP"}[status]
 
 
 def doctor_command(
@@ -466,7 +511,7 @@ def doctor_command(
         rows: list[list[str]] = []
         for check in checks:
             rows.append([_mark(check.status), check.name, check.detail])
-            if check.status == "fail" and check.hint:
+            if check.status in ("fail", "warn") and check.hint:
                 rows.append(["", "", f"fix: {check.hint}"])
         table(["", "check", "result"], rows)
         echo(

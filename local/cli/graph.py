@@ -56,10 +56,32 @@ def load_current_lock(lock_file: Path | None) -> Any:
     try:
         return read_current_lock(connect())
     except CloudUnavailableError as error:
-        raise fail(str(error), exit_codes.UNREACHABLE) from None
+        kept = kept_embedded_lock()
+        if kept is None:
+            raise fail(str(error), exit_codes.UNREACHABLE) from None
+        return kept
     except NoLockError as error:
         # Not a problem in the org: there is nothing to answer from until a scan has run.
         raise fail(str(error), exit_codes.USAGE_ERROR) from None
+
+
+def kept_embedded_lock() -> Any:
+    """No cloud runs: the current lock the last embedded cloud kept (local/cli/embedded_state.py),
+    announced on stderr; None when there is none."""
+    from flowops.lock import parse_lock
+
+    from local.cli.embedded_state import current_lock_bytes
+
+    kept = current_lock_bytes()
+    if kept is None:
+        return None
+    body, sha, state = kept
+    echo(
+        f"no cloud running: answering from the lock the last embedded scan kept "
+        f"({sha[:12]}, {state.saved_at})",
+        err=True,
+    )
+    return parse_lock(body, expected_sha256=sha)
 
 
 def _emit_json(document: Any) -> None:
@@ -252,17 +274,22 @@ def problems_command(as_json: JsonOption = False, lock_file: LockFileOption = No
 @graph_app.command("export")
 def export_command(
     export_format: Annotated[
-        str, typer.Option("--format", help="json (node-link), dot or mermaid.")
+        str,
+        typer.Option(
+            "--format",
+            help="json (node-link), dot, mermaid (Markdown with one diagram per part when the graph "
+            "exceeds Mermaid's 500 edges / 50,000 characters) or html (the report page).",
+        ),
     ] = "json",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
     lock_file: LockFileOption = None,
 ) -> None:
-    """Export the graph as node-link JSON, Graphviz DOT or Mermaid."""
-    from flowops.graph import build_graph, to_dot, to_mermaid, to_node_link_json
+    """Export the graph as node-link JSON, Graphviz DOT, Mermaid or the HTML report page."""
+    from flowops.graph import build_graph, to_dot, to_node_link_json
 
-    renderers = {"json": to_node_link_json, "dot": to_dot, "mermaid": to_mermaid}
+    renderers = {"json": to_node_link_json, "dot": to_dot, "mermaid": _mermaid, "html": None}
     if export_format not in renderers:
         raise fail(
             f"--format must be one of {sorted(renderers)}, got {export_format!r}", exit_codes.USAGE_ERROR
@@ -273,7 +300,10 @@ def export_command(
             f"cannot write {output}: directory {output.parent} does not exist (create it or change -o)",
             exit_codes.USAGE_ERROR,
         )
-    text = renderers[export_format](build_graph(load_current_lock(lock_file)))
+    lock = load_current_lock(lock_file)
+    graph = build_graph(lock)
+    renderer = renderers[export_format]
+    text = _html(lock, graph) if renderer is None else renderer(graph)
     if output is None:
         typer.echo(text)
         return
@@ -282,6 +312,43 @@ def export_command(
     except OSError as error:
         raise fail(f"cannot write {output}: {error.strerror or error}", exit_codes.USAGE_ERROR) from None
     typer.echo(f"wrote {output}", err=True)
+
+
+def _mermaid(graph: Any) -> str:
+    """One Mermaid diagram when the graph fits Mermaid's limits; else Markdown with one fenced
+    diagram per part (GitHub renders each), and a note on stderr."""
+    from flowops.graph import mermaid_parts
+    from flowops.graph.export import MERMAID_MAX_EDGES, MERMAID_MAX_TEXT
+
+    parts = mermaid_parts(graph)
+    if len(parts) == 1:
+        return parts[0]
+    echo(
+        f"the graph exceeds Mermaid's limits ({MERMAID_MAX_EDGES} edges, {MERMAID_MAX_TEXT:,} characters): "
+        f"{len(parts)} diagrams as Markdown, each within them",
+        err=True,
+    )
+    sections = [
+        f"## Part {number} of {len(parts)}\n\n```mermaid\n{part.rstrip()}\n```\n"
+        for number, part in enumerate(parts, start=1)
+    ]
+    return "# flowops dependency graph\n\n" + "\n".join(sections)
+
+
+def _html(lock: Any, graph: Any) -> str:
+    from datetime import UTC, datetime
+
+    from flowops.graph import analyze
+    from flowops.report.html import render_scan_report
+
+    return render_scan_report(
+        lock,
+        analyze(lock, graph),
+        None,
+        title=f"flowops graph — org {lock.org}",
+        generated_at=datetime.now(UTC),
+        graph=graph,
+    )
 
 
 def _sha(lock: Any) -> str:

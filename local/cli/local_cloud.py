@@ -432,10 +432,13 @@ def embedded_cloud(
     time_scale: float = 60.0,
     mode: Literal["in-process", "server"] = "in-process",
     aws_port: int = 0,
+    persist: bool = False,
     environment: str | None = None,
 ) -> Iterator[EmbeddedCloud]:
     """Start the Genesys simulator and the stack's resources in moto; stop both on exit.
 
+    `persist`: start from the state the last embedded cloud of the same org saved, and save
+    this one's when it stops (local/cli/embedded_state.py) — what the CLI commands do.
     `environment` makes the stack serve that environment of the release chain (its releases,
     and its approval rule from cdk.json `flowops:promotion`)."""
     from flowops.clock import ScaledClock
@@ -465,6 +468,7 @@ def embedded_cloud(
         simulator.start()
     except OSError as error:
         raise EmbeddedCloudError(f"cannot start the simulator: {error}", exit_codes.UNREACHABLE) from None
+    stack_environment = environment
     try:
         overrides = {"FLOWOPS_TIME_SCALE": str(time_scale)}
         if environment is not None:
@@ -493,11 +497,51 @@ def embedded_cloud(
                 scan_state_machine_arn=cloud.state_machine_arn(SCAN_STATE_MACHINE),
                 genesys_base_url=simulator.url,
             )
+            parameters = None
+            if persist:
+                from local.cli import embedded_state
+
+                parameters = embedded_state.parameters_of(flows, seed, org_file, stack_environment)
+                _restore_embedded_state(connection, parameters)
             yield EmbeddedCloud(simulator, cloud, connection)
+            if parameters is not None:
+                _save_embedded_state(connection, parameters)
         finally:
             cloud.stop()
     finally:
         simulator.stop()
+
+
+def _restore_embedded_state(connection: CloudConnection, parameters: Any) -> None:
+    from local.cli import embedded_state
+
+    state = embedded_state.load_state()
+    if state is None:
+        return
+    if state.parameters != parameters or state.org != connection.org:
+        print(
+            "embedded cloud: a new org "
+            f"({_describe(parameters)}); the kept one ({_describe(state.parameters)}) is replaced",
+            file=sys.stderr,
+        )
+        return
+    embedded_state.restore(connection, state)
+
+
+def _save_embedded_state(connection: CloudConnection, parameters: Any) -> None:
+    from local.cli import embedded_state
+
+    try:
+        embedded_state.save(connection, parameters)
+    except OSError as error:
+        print(f"warning: the embedded cloud's state was not kept: {error}", file=sys.stderr)
+
+
+def _describe(parameters: Any) -> str:
+    where = f" --env {parameters.environment}" if parameters.environment else ""
+    if parameters.org_file:
+        return f"--org-file {parameters.org_file}{where}"
+    return f"--flows {parameters.flows} --seed {parameters.seed}{where}"
 
 
 def environment_overrides(environment: str) -> dict[str, str]:

@@ -103,7 +103,17 @@ def load_lock(reference: str, org: str | None) -> LoadedLock:
             f"{reference!r} is neither a lock file, a sha256 (8+ hex digits) nor 'current'",
             exit_codes.USAGE_ERROR,
         )
-    connection = _connection(org)
+    try:
+        connection = _connection(org)
+    except LockCommandError:
+        if reference != "current":
+            raise
+        from local.cli.graph import kept_embedded_lock
+
+        kept = kept_embedded_lock()
+        if kept is None:
+            raise
+        return LoadedLock(kept, lock_sha256(kept), f"{kept.org}@{lock_sha256(kept)[:12]} (embedded, kept)")
     artifacts, pointers = _stores(connection)
     pointer = None
     if reference == "current":
@@ -205,7 +215,7 @@ def show_command(
     ):
         if document[key]:
             shown = _shown([label_of(identifier, names) for identifier in document[key]])
-            lines.append(f"{label:<9}{len(document[key])}: {shown}")
+            lines.append(f"{label + ' ':<9}{len(document[key])}: {shown}")
     if document["failed_objects"]:
         lines.append(f"index    {len(document['failed_objects'])} objects the dependency index failed on")
     echo_lines(lines)

@@ -453,7 +453,7 @@ def cloud_for_command(environment: str) -> Iterator[CloudConnection]:
     from local.cli.files import logs_to_file
     from local.cli.scan import ScanExecutionError, run_scan_execution
 
-    with logs_to_file("publish"), embedded_cloud() as embedded:
+    with logs_to_file("publish"), embedded_cloud(persist=True) as embedded:
         try:
             run_scan_execution(embedded.connection, {"trigger": "cli"}, timeout=600)
         except ScanExecutionError as error:
@@ -560,14 +560,53 @@ def publish_command(
             request["yaml"] = _read_yaml_file(yaml_file)
         else:
             request["version"] = version
+        created: dict[str, Any] | None = None
         with contextlib.redirect_stdout(sys.stderr), cloud_for_command(environment) as connection:
-            target = resolve_flow(connection, reference)
-            request["flow"] = {"id": target.id}
-            with _progress_line(f"publish {target.name}", verbose=verbose, as_json=as_json) as line:
-                summary = publish_via_webhook(connection, request, on_progress=line.show, timeout=timeout)
+            if yaml_file is not None and _is_new_flow(connection, reference):
+                # A flow the org does not have yet: created by a one-flow release.
+                from local.cli.release import publish_new_flow
+
+                created = publish_new_flow(
+                    connection,
+                    request["yaml"],
+                    environment,
+                    substitutions_of(connection, environment),
+                    reason=reason,
+                    timeout=timeout,
+                )
+            else:
+                target = resolve_flow(connection, reference)
+                request["flow"] = {"id": target.id}
+                with _progress_line(f"publish {target.name}", verbose=verbose, as_json=as_json) as line:
+                    summary = publish_via_webhook(connection, request, on_progress=line.show, timeout=timeout)
+        if created is not None:
+            raise typer.Exit(_print_new_flow(created, as_json))
     except (PublishCommandError, EmbeddedCloudError, OSError) as error:
         raise _exit_on(error) from None
     raise typer.Exit(_print_summary(summary, as_json))
+
+
+def _is_new_flow(connection: CloudConnection, reference: dict[str, Any]) -> bool:
+    """True when `--flow NAME --type T` names no flow of the org (a flow id never is new)."""
+    if not reference.get("type"):
+        return False
+    client = genesys_client_for(connection)
+    page = client.list_flows_page(name=reference["reference"], flow_types=[reference["type"]])
+    return not [flow for flow in page.entities if flow.name == reference["reference"] and not flow.deleted]
+
+
+def _print_new_flow(summary: dict[str, Any], as_json: bool) -> int:
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True, default=str))
+    else:
+        from local.cli.release import render_release
+
+        typer.echo("a new flow: created through a one-flow release")
+        for line in render_release(summary, summary.get("record") or {}):
+            typer.echo(line)
+    from local.cli.release import release_exit_code
+
+    return release_exit_code(summary, summary.get("record"))
 
 
 class RollbackPlan(BaseModel):
@@ -860,6 +899,11 @@ def validate_command(
                 allow_drift=allow_drift,
                 substitutions=substitutions,
             )
+            if flow is None and [f.code for f in report.errors] == ["FLOW_NOT_FOUND"]:
+                # A flow the org does not have yet: validated as a release would create it.
+                from local.cli.release import validate_new_flow
+
+                report = validate_new_flow(connection, yaml_text, environment, substitutions)
     except (PublishCommandError, EmbeddedCloudError, OSError) as error:
         raise _exit_on(error) from None
     if as_json:

@@ -431,15 +431,30 @@ def render_release(summary: dict[str, Any], record: dict[str, Any]) -> list[str]
 
 
 def follow_release(connection: CloudConnection, execution_arn: str, *, timeout: float) -> dict[str, Any]:
+    """Follow the release on one live progress line (local/cli/progress.py): a long wave of
+    publishes polled for an hour is one updating line, not a line per state entered."""
+    from local.cli.progress import ProgressLine
     from local.cli.publish import follow_execution
 
-    return follow_execution(
-        connection, execution_arn, on_state=lambda state: typer.echo(f"→ {state}", err=True), timeout=timeout
-    )
+    with ProgressLine(f"release {execution_arn.rsplit(':', 1)[-1]}") as line:
+        return follow_execution(connection, execution_arn, on_progress=line.show, timeout=timeout)
 
 
-def _release_exit(summary: dict[str, Any]) -> int:
-    return exit_codes.OK if summary["status"] == "SUCCEEDED" else exit_codes.FAILURE_FOUND
+def release_exit_code(summary: dict[str, Any], record: dict[str, Any] | None = None) -> int:
+    """The documented exit code (local/cli/exit_codes.py) of how a release ended."""
+    if summary["status"] == "SUCCEEDED":
+        return exit_codes.OK
+    error = summary.get("error") or ""
+    if error == "Release.RollbackFailed":
+        return exit_codes.ROLLBACK_FAILED
+    if error == "Release.Invalid":
+        codes = set((record or {}).get("details", {}).get("error_codes") or [])
+        # Only someone else's lock or a run in progress stood in the way: nothing changed, retry.
+        busy = {"FLOW_LOCKED", "FLOW_PUBLISH_IN_PROGRESS"}
+        return exit_codes.REFUSED if codes and codes <= busy else exit_codes.PROBLEMS_FOUND
+    if error == "Release.NotApproved":
+        return exit_codes.REFUSED
+    return exit_codes.FAILED  # rolled back (or stopped before changing anything)
 
 
 def release_command(
@@ -453,8 +468,8 @@ def release_command(
 ) -> None:
     """Release DIR to ENV: validate all, publish wave by wave, roll everything back on a failure.
 
-    Exit 0: released (or nothing to release) · 1: invalid, rolled back or rollback failed ·
-    2: bad input · 3: unreachable."""
+    Exit 0: released (or nothing to release) · 1: invalid · 5: refused (a flow locked, or in
+    another run) · 6: failed and rolled back · 7: rollback failed · 2: bad input · 3: unreachable."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -482,7 +497,7 @@ def release_command(
     else:
         for line in render_release(summary, record):
             typer.echo(line)
-    raise typer.Exit(_release_exit(summary))
+    raise typer.Exit(release_exit_code(summary, record))
 
 
 # ---- releases list | show ------------------------------------------------------------------------
@@ -766,7 +781,7 @@ def promote_command(
         for line in render_release(summary, record):
             typer.echo(line)
     waiting = summary["status"] == "WAITING_FOR_APPROVAL"
-    raise typer.Exit(exit_codes.OK if waiting else _release_exit(summary))
+    raise typer.Exit(exit_codes.OK if waiting else release_exit_code(summary, record))
 
 
 def approve_command(
@@ -818,7 +833,7 @@ def approve_command(
         raise _exit_on(error) from None
     for line in render_release(summary, record):
         typer.echo(line)
-    raise typer.Exit(exit_codes.OK if reject else _release_exit(summary))
+    raise typer.Exit(exit_codes.OK if reject else release_exit_code(summary, record))
 
 
 # ---- the demo ------------------------------------------------------------------------------------
@@ -990,6 +1005,70 @@ def environment_cloud_process(environment: str, *, flows: int, seed: int, workdi
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+# ---- new flows through `flowops validate` / `flowops publish` ------------------------------------
+
+
+def single_flow_bundle(yaml_text: str, environment: str, substitutions: dict[str, str]) -> Any:
+    """A one-flow release of `yaml_text` whose environment file carries `substitutions`."""
+    from flowops.release.bundle import bundle_from_files
+
+    options = "substitutions:\n" + "".join(
+        f"  {json.dumps(k)}: {json.dumps(v)}\n" for k, v in substitutions.items()
+    )
+    if not substitutions:
+        options = "substitutions: {}\n"
+    return bundle_from_files(
+        {
+            "flows/flow.yaml": yaml_text.encode("utf-8"),
+            f"environments/{environment}.yaml": options.encode("utf-8"),
+        }
+    )
+
+
+def validate_new_flow(
+    connection: CloudConnection, yaml_text: str, environment: str, substitutions: dict[str, str]
+) -> Any:
+    """Validate a flow the org does not have yet, as the release does (a create): the report has
+    the plan's findings and a NEW_FLOW warning saying that publishing creates it."""
+    from flowops.publish.models import Finding, ValidationReport
+    from flowops.release.errors import ReleaseError
+
+    try:
+        plan = make_plan(connection, single_flow_bundle(yaml_text, environment, substitutions), environment)
+    except ReleaseError as error:
+        raise ReleaseCommandError(error.message, exit_codes.USAGE_ERROR) from None
+    (flow,) = plan.flows if len(plan.flows) == 1 else (None,)
+    new = [
+        Finding(
+            code="NEW_FLOW",
+            severity="warning",
+            object=f"flow {flow.key if flow else 'in the YAML'}",
+            message="the org has no such flow: publishing creates it through the Architect jobs API",
+            hint="`flowops publish --yaml FILE` (or a release) creates it",
+        )
+    ]
+    return ValidationReport(target=None, errors=plan.errors, warnings=[*new, *plan.warnings])
+
+
+def publish_new_flow(
+    connection: CloudConnection,
+    yaml_text: str,
+    environment: str,
+    substitutions: dict[str, str],
+    *,
+    reason: str,
+    timeout: float,
+) -> dict[str, Any]:
+    """Publish a flow the org does not have yet: a one-flow release (the Architect job creates it,
+    the release state machine checks its health and deletes it again if anything fails)."""
+    bundle = single_flow_bundle(yaml_text, environment, substitutions)
+    arn, release_id = start_release(connection, bundle, environment, reason=reason)
+    summary = follow_release_quietly(connection, arn, timeout=timeout)
+    summary["name"] = release_id
+    summary["record"] = release_outcome(connection, release_id)
+    return summary
 
 
 def register(app: typer.Typer) -> None:

@@ -26,6 +26,7 @@ import typer
 from pydantic import BaseModel, Field
 
 from local.cli import exit_codes
+from local.cli.terminal import echo_lines, fail, table
 
 runs_app = typer.Typer(
     help="Executions of the flowops state machines (scan, publish, trace).", no_args_is_help=True
@@ -550,8 +551,7 @@ def _error_code(error: Exception) -> str:
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+    return fail(message, code)
 
 
 def _sfn() -> Any:
@@ -620,13 +620,20 @@ def list_command(
     if not rows:
         typer.echo("no executions yet")
         return
-    typer.echo(f"{'STARTED':<26} {'STATUS':<10} {'DURATION':>9}  {'STATE MACHINE':<40} NAME")
-    for row in rows:
-        typer.echo(
-            f"{(row['started_at'] or '—')[:25]:<26} {row['status']:<10} "
-            f"{_seconds(row['duration_seconds']):>9}  "
-            f"{row['state_machine'][:40]:<40} {row['name']}"
-        )
+    table(
+        ["STARTED", "STATUS", "DURATION", "STATE MACHINE", "NAME"],
+        (
+            [
+                (row["started_at"] or "—")[:25],
+                row["status"],
+                _seconds(row["duration_seconds"]),
+                row["state_machine"],
+                row["name"],
+            ]
+            for row in rows
+        ),
+        no_wrap=("STARTED", "NAME"),
+    )
 
 
 @runs_app.command("show")
@@ -637,7 +644,7 @@ def show_command(
     """Show one execution as the console does.
 
     States in order with durations, retries and their backoff, the branch taken, error and
-    cause, and the S3 keys of its artifacts. Exit code 1 when the execution failed, timed out
+    cause, and the S3 keys of its artifacts. Exit code 6 when the execution failed, timed out
     or was aborted.
     """
     sfn = _sfn()
@@ -645,9 +652,9 @@ def show_command(
     if as_json:
         typer.echo(json.dumps(view.document(), indent=2))
     else:
-        typer.echo("\n".join(render_execution(view)))
+        echo_lines(render_execution(view))
     if view.status in FAILED_STATUSES:
-        raise typer.Exit(exit_codes.FAILURE_FOUND)
+        raise typer.Exit(exit_codes.FAILED)
 
 
 def follow_execution(
@@ -707,20 +714,20 @@ def watch_command(
 ) -> None:
     """Follow an execution live, one line per state entered, retried and finished.
 
-    Exit code 0 when it succeeds, 1 when it fails (or is still running at --timeout).
+    Exit code 0 when it succeeds, 6 when it fails, 1 when it is still running at --timeout.
     """
     sfn = _sfn()
 
     def follow() -> str:
         arn = resolve_execution(sfn, execution)
         for line in follow_execution(sfn, arn, interval=interval, timeout=timeout):
-            typer.echo(line)
+            echo_lines([line])
             sys.stdout.flush()
         return str(sfn.describe_execution(executionArn=arn)["status"])
 
     status = _guarded(follow)
     if status in FAILED_STATUSES:
-        raise typer.Exit(exit_codes.FAILURE_FOUND)
+        raise typer.Exit(exit_codes.FAILED)
 
 
 def register(app: typer.Typer) -> None:

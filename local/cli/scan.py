@@ -199,7 +199,10 @@ def _unread_lines(document: dict[str, Any]) -> list[str]:
     unread = document.get("unread") or []
     if not unread:
         return []
-    lines = [f"unread   {len(unread)} flows: their dependencies are unknown; the next scan reads them again"]
+    lines = [
+        f"unread   {len(unread)} flows: what they use is unknown (the next scan asks again, except for "
+        "flow types dependency tracking does not cover)"
+    ]
     lines += [f"  - {item['message']}" for item in unread[:UNREAD_LINES_SHOWN]]
     if len(unread) > UNREAD_LINES_SHOWN:
         lines.append(f"  ... and {len(unread) - UNREAD_LINES_SHOWN} more (see the report)")
@@ -236,7 +239,9 @@ def scan_command(
             else:
                 with (
                     logs_to_file("scan"),
-                    embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded,
+                    embedded_cloud(
+                        flows=flows, seed=seed, org_file=org_file, faults=faults, persist=True
+                    ) as embedded,
                 ):
                     document = _run(embedded.connection, request, as_json, timeout)
     except EmbeddedCloudError as error:

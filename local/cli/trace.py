@@ -271,7 +271,7 @@ def _with_connection(
 
     with (
         logs_to_file("trace"),
-        embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults) as embedded,
+        embedded_cloud(flows=flows, seed=seed, org_file=org_file, faults=faults, persist=True) as embedded,
     ):
         return work(embedded.connection)
 

@@ -9,7 +9,8 @@
   plus the Genesys secret the functions name (holding the simulator's credentials).
 - Lambda invokes run the real handlers in-process (`local.runtime.lambdas`), each with its own
   environment overlay (`local.runtime.environment`), killed at the function's timeout; Lambda's
-  own failures reach Retry/Catch under Lambda's names (`local.runtime.lambda_errors`); Wait/Retry
+  own failures reach Retry/Catch under Lambda's names (`local.runtime.lambda_errors`); every state's
+  input and output is held to 256 KB (`local.runtime.state_limits`); Wait/Retry
   delays are recorded, not slept (`local.runtime.delays`). While a LocalCloud runs, botocore's
   parsed service models are shared by every session of the process (`local.runtime.botocore_cache`):
   each handler call builds fresh sessions, which would otherwise re-read the models from disk.
@@ -32,7 +33,7 @@ from unittest import mock
 
 import boto3
 
-from local.runtime import botocore_cache, dynamodb_atomicity, environment, lambda_errors
+from local.runtime import botocore_cache, dynamodb_atomicity, environment, lambda_errors, state_limits
 from local.runtime.delays import DelayRecorder
 from local.runtime.execution import ExecutionResult, start_and_wait
 from local.runtime.lambdas import HandlerRunner
@@ -126,6 +127,7 @@ class LocalCloud:
             self._start_emulation()
             self.delays.start()
             lambda_errors.install()
+            state_limits.install()
             self.runner.start()
             self._create_resources()
         except BaseException:
@@ -138,6 +140,7 @@ class LocalCloud:
         global _active
         self.runner.stop()
         lambda_errors.uninstall()
+        state_limits.uninstall()
         self.delays.stop()
         if self._server is not None:
             self._server.stop()

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from local.runtime.cloud import LocalCloud
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+# A Standard execution's history holds at most this many events; AWS fails the execution beyond.
+HISTORY_EVENT_LIMIT = 25_000
 
 
 class ExecutionTimeoutError(TimeoutError):
@@ -34,6 +36,16 @@ class ExecutionResult(BaseModel):
     """AWS-style history events (get_execution_history), oldest first."""
     delays: list[RecordedDelay] = Field(default_factory=list)
     """Wait and Retry delays recorded instead of slept, in order."""
+
+    @property
+    def history_event_count(self) -> int:
+        """Events in the execution's history (AWS allows HISTORY_EVENT_LIMIT)."""
+        return len(self.events)
+
+    @property
+    def history_limit_exceeded(self) -> bool:
+        """True when AWS would have failed this execution for its history size."""
+        return self.history_event_count > HISTORY_EVENT_LIMIT
 
     def states_entered(self) -> list[str]:
         return [

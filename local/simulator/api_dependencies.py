@@ -26,7 +26,17 @@ from local.simulator.model import FLOW_OBJECT_TYPES, KNOWN_OBJECT_TYPES, Depende
 from local.simulator.serialize import self_uri
 from local.simulator.state import SimulatorState
 from local.simulator.vocabulary import vocabulary_rows
-from local.simulator.web import Request, Response, Route, bad_request, compact, iso, not_found, paged
+from local.simulator.web import (
+    ApiError,
+    Request,
+    Response,
+    Route,
+    bad_request,
+    compact,
+    iso,
+    not_found,
+    paged,
+)
 
 _VERSIONED_TYPES = frozenset(FLOW_OBJECT_TYPES) | {"DATAACTION"}
 NOT_IN_INDEX = "Could not find the dependency object with specified ID and version"
@@ -146,6 +156,9 @@ def consumed_resources(request: Request) -> Response:
         )
     resource_types = _resource_types(request)
     flow = state.org.flows.get(entity_id)
+    if flow is not None and entity_id in state.faults.forbidden:
+        # A flow in a division the OAuth client has no grant for: refused, no permission named.
+        raise ApiError(403, "not.authorized", "You are not authorized to access this object in its division.")
     if flow is not None and entity_id in state.faults.vanish and not flow.deleted:
         # Deleted between the scan's listing and this read (the fault fires once per flow).
         flow.deleted = True

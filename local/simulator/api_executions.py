@@ -1,6 +1,6 @@
 """/api/v2/flows/instances: execution-data settings, instance query, download jobs.
 
-The query answers at most 200 rows per page (pageSize > 200 is a 400) in id order, NOT newest
+The query answers one page (pageSize default 50, > 200 is a 400; no pageNumber) in id order, NOT newest
 first, exactly the property that forces callers to slice their time range.
 """
 
@@ -17,23 +17,48 @@ from local.simulator.state import (
     ExecutionJobEntity,
     phase_at,
 )
-from local.simulator.web import Request, Response, Route, bad_request, compact, not_found, paged, parse_iso
+from local.simulator.web import Request, Response, Route, bad_request, compact, not_found, parse_iso
 
 QUERY_MAX_PAGE_SIZE = 200
+QUERY_DEFAULT_PAGE_SIZE = 50
 JOB_MAX_IDS = 100
 
-# Criterion key -> instance-row field.
+# CriteriaItem.key's allowed values (SDK 269).
+CRITERIA_KEYS: tuple[str, ...] = (
+    "FlowStartDateTime",
+    "FlowEndDateTime",
+    "ConversationId",
+    "WorkitemId",
+    "FlowType",
+    "FlowId",
+    "FlowErrorReason",
+    "FlowWarningReason",
+    "FlowAlternateExecutionId",
+    "FlowObjectExecutionId",
+    "FlowActionId",
+    "FlowActionType",
+    "FlowActionOutputPathId",
+    "FlowActionOutputPathName",
+    "FlowActionIdOutputPathId",
+    "FlowActionIdOutputPathName",
+    "FlowActionTypeOutputPathId",
+    "FlowActionTypeOutputPathName",
+    "BotId",
+    "BotErrorReason",
+    "BotFlowExecutionId",
+    "BotObjectExecutionId",
+)
+_GROUP_FIELDS = frozenset({"and", "or", "not", "criteria"})
+# Criterion key -> instance-row field (the keys the simulated rows carry).
 _ROW_FIELDS = {
     "FlowId": "flowId",
-    "FlowName": "flowName",
-    "FlowVersion": "flowVersion",
     "FlowType": "flowType",
     "ConversationId": "conversationId",
+    "WorkitemId": "workitemId",
     "FlowStartDateTime": "startDateTime",
     "FlowEndDateTime": "endDateTime",
     "FlowErrorReason": "flowErrorReason",
     "FlowWarningReason": "flowWarningReason",
-    "FlowInstanceId": "id",
 }
 _DATE_KEYS = {"FlowStartDateTime", "FlowEndDateTime"}
 _OPERATORS = {"eq", "gt", "gte", "lt", "lte", "not", "begins", "not_null"}
@@ -63,30 +88,56 @@ def _action_ids(document: dict[str, Any]) -> set[str]:
     }
 
 
+def _group(raw: Any) -> Predicate:
+    """One CriteriaGroup: `and` / `or` / `not` lists and/or a single `criteria` item (all given
+    forms must hold). Only the model's fields: anything else is refused, as the real API does."""
+    if not isinstance(raw, dict):
+        raise bad_request("Each query entry must be a criteria group object.")
+    unknown = sorted(set(raw) - _GROUP_FIELDS)
+    if unknown:
+        raise bad_request(f"Unrecognized field [{unknown[0]}] in a criteria group.", field=unknown[0])
+    parts: list[Predicate] = []
+    for group in ("and", "or", "not"):
+        if group not in raw:
+            continue
+        members = raw[group]
+        if not isinstance(members, list) or not members:
+            raise bad_request(f"'{group}' must be a non-empty list of criteria.")
+        items = [_criterion(member) for member in members]
+        if group == "and":
+            parts.append(lambda row, doc, items=items: all(p(row, doc) for p in items))
+        elif group == "or":
+            parts.append(lambda row, doc, items=items: any(p(row, doc) for p in items))
+        else:
+            parts.append(lambda row, doc, items=items: not any(p(row, doc) for p in items))
+    if "criteria" in raw:
+        parts.append(_criterion(raw["criteria"]))
+    if not parts:
+        raise bad_request("A criteria group needs 'and', 'or', 'not' or 'criteria'.")
+    return lambda row, doc: all(p(row, doc) for p in parts)
+
+
 def _criterion(raw: Any) -> Predicate:
+    """One CriteriaItem {key, operator, value}: key and operator from the model's enums."""
     if not isinstance(raw, dict):
         raise bad_request("Each query criterion must be an object.")
-    for group in ("and", "or", "not"):
-        if group in raw:
-            members = raw[group]
-            if not isinstance(members, list) or not members:
-                raise bad_request(f"'{group}' must be a non-empty list of criteria.")
-            parts = [_criterion(member) for member in members]
-            if group == "and":
-                return lambda row, doc: all(p(row, doc) for p in parts)
-            if group == "or":
-                return lambda row, doc: any(p(row, doc) for p in parts)
-            return lambda row, doc: not any(p(row, doc) for p in parts)
+    unknown = sorted(set(raw) - {"key", "operator", "value"})
+    if unknown:
+        raise bad_request(f"Unrecognized field [{unknown[0]}] in a criterion.", field=unknown[0])
     key, operator, value = raw.get("key"), raw.get("operator", "eq"), raw.get("value")
-    if key != "FlowActionId" and key not in _ROW_FIELDS:
-        raise bad_request(f"Unknown query key [{key}].", key=key)
+    if key not in CRITERIA_KEYS:
+        raise bad_request(
+            f"Value [{key}] is not valid for field type [key]. "
+            f"Allowable values are: {', '.join(CRITERIA_KEYS)}",
+            key=key,
+        )
     if operator not in _OPERATORS:
         raise bad_request(f"Unknown query operator [{operator}].", operator=operator)
     if operator != "not_null" and not isinstance(value, str):
         raise bad_request(f"Query key [{key}] with operator [{operator}] needs a string value.")
     if key == "FlowActionId":
         return lambda row, doc: (value in _action_ids(doc)) != (operator == "not")
-    field = _ROW_FIELDS[key]
+    field = _ROW_FIELDS.get(key)  # keys the rows do not carry match nothing (but `not`)
     is_date = key in _DATE_KEYS
     try:
         wanted: Any = parse_iso(value) if is_date and isinstance(value, str) else value
@@ -94,7 +145,7 @@ def _criterion(raw: Any) -> Predicate:
         raise bad_request(f"Query key [{key}] needs an ISO-8601 date, got [{value}].") from None
 
     def check(row: dict[str, Any], _doc: dict[str, Any]) -> bool:
-        actual = row.get(field)
+        actual = row.get(field) if field else None
         if operator == "not_null":
             return actual is not None
         if actual is None:
@@ -121,18 +172,28 @@ def _criterion(raw: Any) -> Predicate:
 
 
 def query_instances(request: Request) -> Response:
+    """CriteriaQuery {query: [CriteriaGroup]} (groups AND-ed); `pageSize` only (default 50, max
+    200): the real operation has no `pageNumber`, so deeper results need narrower criteria."""
+    if "pageNumber" in request.query:
+        raise bad_request("Unrecognized query parameter [pageNumber].", parameter="pageNumber")
     body = request.json()
-    criteria = body.get("query", []) if isinstance(body, dict) else None
-    if not isinstance(criteria, list):
-        raise bad_request('The body must be {"query": [criteria...]}.')
-    predicates = [_criterion(c) for c in criteria]
+    if not isinstance(body, dict):
+        raise bad_request('The body must be {"query": [criteria groups...]}.')
+    unknown = sorted(set(body) - {"query"})
+    if unknown:
+        raise bad_request(f"Unrecognized field [{unknown[0]}].", field=unknown[0])
+    groups = body.get("query", [])
+    if not isinstance(groups, list):
+        raise bad_request('The body must be {"query": [criteria groups...]}.')
+    predicates = [_group(g) for g in groups]
     org = request.state.org
     rows = [
         row
         for instance_id, row in sorted(org.flow_instances.items())
         if all(p(row, org.flow_instance_documents.get(instance_id, {})) for p in predicates)
     ]
-    return Response(body=paged(request, rows, default_size=QUERY_MAX_PAGE_SIZE, max_size=QUERY_MAX_PAGE_SIZE))
+    page_size = request.int_arg("pageSize", QUERY_DEFAULT_PAGE_SIZE, maximum=QUERY_MAX_PAGE_SIZE)
+    return Response(body={"entities": rows[:page_size], "pageSize": page_size, "total": len(rows)})
 
 
 def create_job(request: Request) -> Response:
@@ -181,7 +242,7 @@ def get_job(request: Request) -> Response:
                 if e.download_token
                 else None,
                 "failed": e.failed,
-                "statusCode": e.status_code,
+                "statusCode": str(e.status_code),  # a string in the SDK model ("404")
             }
         )
         for e in job.entities

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from local.simulator import lifecycle
+from local.simulator.access import require_division
 from local.simulator.archyaml import render_flow_yaml
 from local.simulator.model import FLOW_TYPES, Flow, FlowVersion, Principal, new_id
 from local.simulator.serialize import flow_json, job_message_json, operation_json, version_json
@@ -30,6 +31,7 @@ from local.simulator.web import (
     Route,
     bad_request,
     compact,
+    iso,
     not_found,
     paged,
     parse_iso,
@@ -51,6 +53,7 @@ def _flow(request: Request, flow_id: str | None = None) -> Flow:
     flow = request.state.org.flows.get(wanted)
     if flow is None:
         raise not_found(f"Unable to find flow with id {wanted}.")
+    require_division(request.client, flow.division_id, request.required_permissions)
     return flow
 
 
@@ -113,6 +116,8 @@ def list_flows(request: Request) -> Response:
             continue
         if divisions and flow.division_id not in divisions:
             continue
+        if request.client is not None and not request.client.sees(flow.division_id):
+            continue  # outside the client's divisions: invisible, not an error
         if locked_by is not None:
             holder = state.lock_holder(flow.id)
             if holder is None or locked_by not in {holder.user_id, holder.client_id}:
@@ -354,7 +359,8 @@ def get_architect_job(request: Request) -> Response:
     expand = "messages" in request.args("expand")
     flow = None
     if job.flow_ref and job.flow_ref.get("id"):
-        flow = {**job.flow_ref, "selfUri": f"/api/v2/flows/{job.flow_ref['id']}"}
+        # AddressableEntityRef: {id, selfUri} (no name in the real model)
+        flow = {"id": job.flow_ref["id"], "selfUri": f"/api/v2/flows/{job.flow_ref['id']}"}
     return Response(
         body=compact(
             {
@@ -395,13 +401,21 @@ def _job_items(request: Request, *, export: bool) -> list[tuple[str, str, str]]:
 def create_export_job(request: Request) -> Response:
     state = request.state
     items = _job_items(request, export=True)
-    job = ExportJob(new_id(), state.now(), items, download_token=new_id())
+    fails = state.faults.take("export_fail")
+    job = ExportJob(
+        new_id(),
+        state.now(),
+        items,
+        download_token=new_id(),
+        fails=fails,
+        empty=not fails and state.faults.take("export_empty"),
+    )
     state.export_jobs[job.id] = job
     return Response(
         body={
             "id": job.id,
             "status": "Registered",
-            "command": "Export",
+            "totalFlows": len(items),
             "selfUri": f"/api/v2/flows/export/jobs/{job.id}",
         }
     )
@@ -413,13 +427,31 @@ def get_export_job(request: Request) -> Response:
     if job is None:
         raise not_found(f"Unable to find export job {request.path_params['jobId']}.")
     done = state.now() - job.created_at >= SHORT_JOB_SECONDS
+    if done and job.fails:
+        # What Archy's backend answers for an export refused under load.
+        names = ", ".join(state.org.flows[fid].name for fid, _, _ in job.items)
+        message = {"dateTime": iso(job.created_at + SHORT_JOB_SECONDS), "type": "Error"}
+        message["text"] = f"Could not find the flow '{names}'."
+        return Response(
+            body=compact(
+                {
+                    "id": job.id,
+                    "status": "Failure",
+                    "command": "Export",
+                    "messages": [message] if "messages" in request.args("expand") else None,
+                    "selfUri": f"/api/v2/flows/export/jobs/{job.id}",
+                }
+            )
+        )
     if done and job.download_token not in state.downloads:
         org = state.org
         files = [
             (name, render_flow_yaml(org, org.flows[fid], org.flows[fid].versions[vid]))
             for fid, vid, name in job.items
         ]
-        if len(files) == 1:
+        if job.empty:
+            state.downloads[job.download_token] = ("yaml", "")
+        elif len(files) == 1:
             state.downloads[job.download_token] = ("yaml", files[0][1])
         else:
             buffer = io.BytesIO()
@@ -433,7 +465,8 @@ def get_export_job(request: Request) -> Response:
                 "id": job.id,
                 "status": "Success" if done else phase_at(SHORT_JOB_PHASES, state.now() - job.created_at),
                 "command": "Export",
-                "downloadUrl": f"{request.base_url}/__sim/downloads/{job.download_token}" if done else None,
+                # A Genesys download URL (auth required) that redirects to a signed storage URL.
+                "downloadUrl": f"{request.base_url}/api/v2/downloads/{job.download_token}" if done else None,
                 "messages": [] if "messages" in request.args("expand") else None,
                 "selfUri": f"/api/v2/flows/export/jobs/{job.id}",
             }
@@ -472,7 +505,6 @@ def get_validate_job(request: Request) -> Response:
                 "id": job.id,
                 "status": status,
                 "command": "Validate",
-                "totalFlows": len(job.items),
                 "messages": [job_message_json(m) for m in job.messages] if expand and job.status else None,
                 "selfUri": f"/api/v2/flows/validate/jobs/{job.id}",
             }

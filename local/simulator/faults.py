@@ -4,7 +4,8 @@ Spec string (comma separated, documented in docs/simulator.md):
 
     5xx=0.2,latency=0.5,reset=0.05,token-expiry=120,publish-fail=<flowId or name>,
     publish-fail-once=<flowId or name>,locked=<flowId>,index=stuck,job=stuck,download-fail=0.3,
-    storm=20,seed=7,vanish=<flowId>,index-failed=<flowId>,churn=2,job-errors=3000,lost-answer=0.5
+    storm=20,seed=7,vanish=<flowId>,index-failed=<flowId>,forbidden=<flowId>,churn=2,job-errors=3000,
+    lost-answer=0.5,export-fail=2,export-empty=1
 
 `lost-answer` applies a successful write (POST/PUT/DELETE to the API or a presigned URL) and
 then drops the connection without answering, as when a response is lost on the way back:
@@ -12,7 +13,7 @@ then drops the connection without answering, as when a response is lost on the w
 / `lost-answer=register` for the NEXT architect-job upload / publish action / job registration
 only (once each; repeatable).
 
-`publish-fail`, `publish-fail-once`, `locked`, `vanish` and `index-failed` may repeat.
+`publish-fail`, `publish-fail-once`, `locked`, `vanish`, `index-failed` and `forbidden` may repeat.
 `publish-fail-once` fails the next publish of that flow only (Architect failing to generate a
 flow is usually transient). `job-errors=N` makes each failed publish job report N error
 messages (a large broken flow fails with one per broken action). Randomness is seeded (`seed`,
@@ -71,6 +72,8 @@ class Faults:
     jobs_stuck: bool = False  # Architect jobs stay Started until the fault is cleared
     download_fail_rate: float = 0.0
     rate_limit_override: int | None = None  # "429 storm": requests per minute
+    export_fail: int = 0  # the next N export jobs end Failure ("Could not find the flow")
+    export_empty: int = 0  # the next N export downloads are empty
     job_errors: int = 1  # error messages of a failed publish job
     lost_answer_rate: float = 0.0  # applied writes whose answer never arrives
     lost_answer_once: set[str] = field(default_factory=set)  # upload | publish | register, next one only
@@ -79,6 +82,8 @@ class Faults:
     vanish: set[str] = field(default_factory=set)
     index_failed: set[str] = field(default_factory=set)  # listed in failedObjects, 404 on read
     churn: int = 0  # flows deleted and created after every page of GET /api/v2/flows
+    # Dependency reads of these flows answer 403 as for a flow in a division the client cannot see.
+    forbidden: set[str] = field(default_factory=set)
 
     @classmethod
     def parse(cls, spec: str | None) -> Faults:
@@ -125,10 +130,16 @@ class Faults:
                         f"fault {key}={raw!r}: expected a positive requests-per-minute limit"
                     )
                 faults.rate_limit_override = int(raw)
+            elif key in {"export-fail", "export-empty"}:
+                if not raw.isdigit():
+                    raise FaultSpecError(f"fault {key}={raw!r}: expected a count of export jobs (0 or more)")
+                setattr(faults, key.replace("-", "_"), int(raw))
             elif key == "vanish":
                 faults.vanish.add(raw)
             elif key == "index-failed":
                 faults.index_failed.add(raw)
+            elif key == "forbidden":
+                faults.forbidden.add(raw)
             elif key == "churn":
                 if not (raw.isascii() and raw.isdigit()):
                     raise FaultSpecError(f"fault churn={raw!r}: expected a number of flows per page")
@@ -146,7 +157,7 @@ class Faults:
                 raise FaultSpecError(
                     f"unknown fault {key!r} (known: 5xx, latency, reset, token-expiry, publish-fail, "
                     "publish-fail-once, locked, index, job, download-fail, storm, seed, vanish, "
-                    "index-failed, churn, job-errors, lost-answer)"
+                    "index-failed, forbidden, churn, job-errors, lost-answer, export-fail, export-empty)"
                 )
         return faults
 
@@ -163,6 +174,8 @@ class Faults:
             "job": "stuck" if self.jobs_stuck else None,
             "download-fail": self.download_fail_rate,
             "storm": self.rate_limit_override,
+            "export-fail": self.export_fail,
+            "export-empty": self.export_empty,
             "job-errors": self.job_errors,
             "lost-answer": self.lost_answer_rate,
             "lost-answer-once": sorted(self.lost_answer_once),
@@ -170,7 +183,16 @@ class Faults:
             "vanish": sorted(self.vanish),
             "index-failed": sorted(self.index_failed),
             "churn": self.churn,
+            "forbidden": sorted(self.forbidden),
         }
+
+    def take(self, counter: str) -> bool:
+        """Use up one of a counted fault (`export_fail`, `export_empty`): True while any is left."""
+        left = int(getattr(self, counter))
+        if left <= 0:
+            return False
+        setattr(self, counter, left - 1)
+        return True
 
     def fails_publish(self, flow_id: str, flow_name: str) -> bool:
         keys = {flow_id.lower(), flow_name.lower()}

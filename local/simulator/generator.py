@@ -115,6 +115,62 @@ def _make_objects(org: Org, rng: random.Random, ids: _Ids, flow_count: int) -> d
     return by_type
 
 
+_VOICE_TYPES = frozenset(
+    {"INBOUNDCALL", "OUTBOUNDCALL", "SECURECALL", "VOICEMAIL", "VOICE", "INQUEUECALL", "VOICESURVEY"}
+)
+_MESSAGE_TYPES = frozenset(
+    {"INBOUNDCHAT", "INBOUNDSHORTMESSAGE", "INBOUNDEMAIL", "INQUEUEEMAIL", "INQUEUESHORTMESSAGE"}
+)
+_BOT_TYPES = frozenset({"BOT", "DIGITALBOT"})
+FLOW_OBJECT_TYPE_NAMES = frozenset(object_type for object_type, _ in FLOW_TYPES.values())
+
+
+def can_consume(flow_type: str, object_type: str) -> bool:
+    """Whether a flow of `flow_type` can use an object of `object_type` in Architect.
+
+    Call flows use everything; message flows play no audio; common modules call no modules and
+    transfer nowhere; workflows, workitem and survey-invite flows play no audio and transfer
+    nowhere (they may call common modules); bot flows call no modules, transfer nowhere and play
+    no user prompts (they speak through their own prompts settings).
+    """
+    is_flow = object_type in FLOW_OBJECT_TYPE_NAMES
+    if flow_type in _VOICE_TYPES:
+        return True
+    if flow_type in _MESSAGE_TYPES:
+        return object_type != "USERPROMPT"
+    if flow_type == "COMMONMODULE":
+        return not is_flow
+    if flow_type in _BOT_TYPES:
+        return not is_flow and object_type != "USERPROMPT"
+    # WORKFLOW, WORKITEM, SURVEYINVITE
+    return object_type != "USERPROMPT" and (not is_flow or object_type == "COMMONMODULEFLOW")
+
+
+# Objects the name-lookup APIs serve that generated flows do not use (yet): a real org has them.
+_DIRECTORY_PLAN: dict[str, tuple[int, str]] = {
+    "ACDLANGUAGE": (3, "{w} Language {i}"),
+    "ACDWRAPUPCODE": (4, "{w} Resolved {i}"),
+    "EMERGENCYGROUP": (2, "{w} Evacuation {i}"),
+    "KNOWLEDGEBASE": (2, "{w} FAQ {i}"),
+    "USER": (5, "{w} Agent {i}"),
+    "GROUP": (3, "{w} Team {i}"),
+    "CONTACTLIST": (2, "{w} Callback List {i}"),
+}
+
+
+def _make_directory_objects(org: Org, seed: int, flow_count: int) -> None:
+    # Their own random stream: adding them must not shift the generator's main stream (and so
+    # every org an existing seed describes).
+    rng = random.Random(f"directory-{seed}")
+    ids = _Ids(rng)
+    for object_type, (base, pattern) in _DIRECTORY_PLAN.items():
+        for i in range(1, base + flow_count // 100 + 1):
+            word = _NAME_WORDS[rng.randrange(len(_NAME_WORDS))]
+            org.add_object(
+                OrgObject(id=ids.next(), name=pattern.format(w=word, i=i), object_type=object_type)
+            )
+
+
 def _flow_types(rng: random.Random, flow_count: int) -> list[str]:
     # The undeployable types are added afterwards (_add_undeployable_flows), so the random stream
     # and every org an existing seed describes stay the same.
@@ -160,6 +216,7 @@ def generate_org(flows: int = 200, seed: int = 1, now: float | None = None) -> O
     ids = _Ids(rng)
     org = Org()
     objects = _make_objects(org, rng, ids, flows)
+    _make_directory_objects(org, seed, flows)
 
     # 1. Flows without versions yet.
     all_flows: list[Flow] = []
@@ -343,7 +400,9 @@ def _add_versions(
         consumes.append(Dependency(module.id, "COMMONMODULEFLOW", snapshot))
     for target in transfers:
         consumes.append(Dependency(target.id, target.object_type, None))
-    unique = list(dict.fromkeys(consumes))
+    # Drawn for every flow alike (the random stream stays the same), kept only where this type
+    # of flow can use it: a workflow has no audio and transfers nowhere, a bot calls no modules.
+    unique = [d for d in dict.fromkeys(consumes) if can_consume(flow.flow_type, d.object_type)]
 
     version_count = 1 + min(3, int(rng.expovariate(1.2)))
     created: list[str] = []

@@ -153,9 +153,48 @@ def _stub_flow(state: SimulatorState, flow_type: str, name: str) -> Dependency:
     return Dependency(stub.id, stub.object_type, None)
 
 
+def upload_problem(text: str) -> str | None:
+    """What Architect refuses in an uploaded file before reading it as a flow: text that is not
+    YAML at all, and `{{key}}` placeholders nobody substituted (Archy and Terraform replace them
+    before the upload; one left over means the deploy was misconfigured, and Architect would
+    otherwise create objects literally named `{{bot_name}}`)."""
+    import yaml
+    from flowops.flowyaml.loader import load_architect_yaml
+    from flowops.flowyaml.substitutions import substitute_placeholders
+
+    normalised = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        load_architect_yaml(normalised)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return f"Unable to parse the flow file: invalid YAML{where}: {error.problem or error.context}."
+    except yaml.YAMLError as error:
+        return f"Unable to parse the flow file: invalid YAML: {error}."
+    scanned = substitute_placeholders(normalised, {})
+    leftovers = sorted(
+        (scanned.first_unresolved_line[key], original)
+        for original in scanned.token_to_placeholder.values()
+        if original.startswith("{{")
+        for key in [original[2:-2]]
+    )
+    if leftovers:
+        line, original = leftovers[0]
+        more = f" (and {len(leftovers) - 1} more)" if len(leftovers) > 1 else ""
+        return (
+            f"Unable to parse the flow file: unresolved substitution '{original}' at line {line}{more}. "
+            "Supply a value for it in the substitutions."
+        )
+    return None
+
+
 def complete_architect_job(state: SimulatorState, job: ArchitectJob) -> None:
     from flowops.flowyaml import FlowYamlError, parse_flow_yaml
 
+    problem = upload_problem(job.yaml_text or "")
+    if problem is not None:
+        _fail(state, job, problem)
+        return
     try:
         document = parse_flow_yaml(job.yaml_text or "")
     except FlowYamlError as error:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.simulator.access import HOME_DIVISION_ID, HOME_DIVISION_NAME, Division, OAuthClient
+
 # Flow type (as the flows API spells it) -> (dependency-tracking object type, Architect YAML key).
 # The object types are the platform's (SDK 269 Dependency.type): SPEECH has none ("" here), so
 # dependency tracking cannot be asked about a speech flow at all.
@@ -157,7 +159,7 @@ class Flow:
     name: str
     flow_type: str
     description: str = ""
-    division_id: str = "home-division"
+    division_id: str = HOME_DIVISION_ID
     versions: dict[str, FlowVersion] = field(default_factory=dict)
     published_version_id: str | None = None
     checked_in_version_id: str | None = None
@@ -196,7 +198,13 @@ class Org:
 
     flows: dict[str, Flow] = field(default_factory=dict)
     objects: dict[str, OrgObject] = field(default_factory=dict)
-    division_name: str = "Home"
+    division_name: str = "Home"  # the home division's name (Architect YAML `division:`)
+    # Divisions by id (the home division always exists) and the limited OAuth clients of the
+    # org (local/simulator/access.py); the simulator's own client sees everything.
+    divisions: dict[str, Division] = field(
+        default_factory=lambda: {HOME_DIVISION_ID: Division(HOME_DIVISION_ID, HOME_DIVISION_NAME)}
+    )
+    oauth_clients: dict[str, OAuthClient] = field(default_factory=dict)
     # Dependency index, maintained by add_version: object id -> {(flow id, version id)}
     consumers: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     execution_data_enabled: bool = False
@@ -210,13 +218,17 @@ class Org:
     )
 
     # ---- lookups ---------------------------------------------------------------------------
+    def division(self, division_id: str) -> Division:
+        return self.divisions.get(division_id) or Division(division_id, self.division_name)
+
     def iter_flows(self) -> Iterator[Flow]:
         return iter(self.flows.values())
 
     def find_object_by_name(self, object_type: str, name: str) -> OrgObject | None:
-        wanted = name.strip().lower()
+        """The live object called exactly `name`: Architect resolves names as written (case and
+        surrounding spaces count), unlike the listings' case-insensitive `name` filters."""
         for obj in self.objects.values():
-            if obj.object_type == object_type and obj.name.strip().lower() == wanted and not obj.deleted:
+            if obj.object_type == object_type and obj.name == name and not obj.deleted:
                 return obj
         return None
 

@@ -1,9 +1,12 @@
 """Loading an org from a JSON file (format documented in docs/simulator.md).
 
 ```json
-{"flows":   [{"id", "name", "type", "publishedVersion", "consumes": [{"id", "type"}],
+{"flows":   [{"id", "name", "type", "publishedVersion", "division"?, "consumes": [{"id", "type"}],
               "indexed"?: false, "indexError"?: "<errorCode>"}],
- "objects": [{"id", "name", "type", "deleted"?, "category"? (data actions: the integration)}]}
+ "objects": [{"id", "name", "type", "deleted"?, "category"? (data actions: the integration)}],
+ "divisions": [{"id", "name"}]?,
+ "oauthClients": [{"clientId", "clientSecret", "name"?, "permissions": [...] | "*",
+                   "divisions": [division ids] | "*"}]?}
 ```
 Every problem is reported as ONE `OrgFileError` naming the entry (section, index, id).
 """
@@ -14,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from local.simulator.access import HOME_DIVISION_ID, Division, OAuthClient, parse_permissions
 from local.simulator.generator import GENERATED_ORG_EPOCH
 from local.simulator.model import (
     FLOW_OBJECT_TYPES,
@@ -72,6 +76,7 @@ def parse_org_document(document: Any, *, now: float | None = None) -> Org:
     anchor = GENERATED_ORG_EPOCH if now is None else now
     org = Org()
     seen: dict[str, str] = {}
+    _parse_divisions(document.get("divisions", []), org)
 
     for index, raw in enumerate(raw_objects):
         if not isinstance(raw, dict):
@@ -112,7 +117,19 @@ def parse_org_document(document: Any, *, now: float | None = None) -> Org:
                 f"{', '.join(sorted(FLOW_TYPES))})"
             )
         seen[flow_id] = f"flows[{index}]"
-        flow = Flow(id=flow_id, name=name, flow_type=flow_type, description=str(raw.get("description", "")))
+        division_id = raw.get("division", HOME_DIVISION_ID)
+        if division_id not in org.divisions:
+            raise OrgFileError(
+                f"{_entry('flows', index, raw)}: unknown division {division_id!r} (declare it in "
+                f"'divisions'; known: {', '.join(sorted(org.divisions))})"
+            )
+        flow = Flow(
+            id=flow_id,
+            name=name,
+            flow_type=flow_type,
+            description=str(raw.get("description", "")),
+            division_id=division_id,
+        )
         indexed = raw.get("indexed", True)
         if not isinstance(indexed, bool):
             raise OrgFileError(f"{_entry('flows', index, raw)}: 'indexed' must be true or false")
@@ -158,7 +175,53 @@ def parse_org_document(document: Any, *, now: float | None = None) -> Org:
                 flow, FlowVersion(f"{number}.0", "PUBLISH", tuple(consumes), at, org.default_principal)
             )
         org.publish_version(flow, published, anchor - 86_400.0, org.default_principal)
+    _parse_oauth_clients(document.get("oauthClients", []), org)
     return org
+
+
+def _parse_divisions(raw_divisions: Any, org: Org) -> None:
+    if not isinstance(raw_divisions, list):
+        raise OrgFileError("org file: 'divisions' must be a list of {id, name}")
+    for index, raw in enumerate(raw_divisions):
+        if not isinstance(raw, dict):
+            raise OrgFileError(f"divisions[{index}]: must be an object")
+        division_id = _require_str("divisions", index, raw, "id")
+        name = _require_str("divisions", index, raw, "name")
+        if division_id in org.divisions and division_id != HOME_DIVISION_ID:
+            raise OrgFileError(f"{_entry('divisions', index, raw)}: duplicate division id")
+        org.divisions[division_id] = Division(division_id, name)
+
+
+def _parse_oauth_clients(raw_clients: Any, org: Org) -> None:
+    if not isinstance(raw_clients, list):
+        raise OrgFileError("org file: 'oauthClients' must be a list")
+    for index, raw in enumerate(raw_clients):
+        if not isinstance(raw, dict):
+            raise OrgFileError(f"oauthClients[{index}]: must be an object")
+        where = f"oauthClients[{index}]"
+        client_id = raw.get("clientId")
+        secret = raw.get("clientSecret")
+        if not isinstance(client_id, str) or not client_id or not isinstance(secret, str) or not secret:
+            raise OrgFileError(f"{where}: needs string 'clientId' and 'clientSecret'")
+        if client_id in org.oauth_clients:
+            raise OrgFileError(f"{where}: duplicate clientId {client_id!r}")
+        try:
+            permissions = parse_permissions(raw.get("permissions", "*"), where)
+        except ValueError as error:
+            raise OrgFileError(str(error)) from None
+        raw_divisions = raw.get("divisions", "*")
+        divisions: frozenset[str] | None
+        if raw_divisions == "*":
+            divisions = None
+        elif isinstance(raw_divisions, list) and all(isinstance(d, str) for d in raw_divisions):
+            unknown = sorted(set(raw_divisions) - set(org.divisions))
+            if unknown:
+                raise OrgFileError(f"{where}: unknown division(s) {', '.join(unknown)}")
+            divisions = frozenset(raw_divisions)
+        else:
+            raise OrgFileError(f"{where}: 'divisions' must be \"*\" or a list of division ids")
+        name = raw.get("name", client_id)
+        org.oauth_clients[client_id] = OAuthClient(client_id, secret, str(name), permissions, divisions)
 
 
 def load_org_file(path: str | Path, *, now: float | None = None) -> Org:

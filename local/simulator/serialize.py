@@ -66,10 +66,12 @@ def version_json(flow: Flow, version: FlowVersion) -> dict[str, Any]:
             "createdBy": user_ref(version.created_by),
             "createdByClient": client_ref(version.created_by),
             "configurationUri": f"/api/v2/flows/{flow.id}/versions/{version.version_id}/configuration",
+            # As the SDK's FlowVersion has them: dateCreated/CheckedIn/Saved are epoch milliseconds
+            # (int64), datePublished is an ISO date-time string (an epoch number crashes the SDK).
             "dateCreated": epoch_ms(version.created_at),
             "dateCheckedIn": epoch_ms(version.created_at) if version.version_type != "SAVE" else None,
             "dateSaved": epoch_ms(version.created_at) if version.version_type == "SAVE" else None,
-            "datePublished": epoch_ms(version.created_at) if version.version_type == "PUBLISH" else None,
+            "datePublished": iso(version.created_at) if version.version_type == "PUBLISH" else None,
             "generationId": f"{flow.id[:8]}-{version.version_id}",
             "publishResultUri": f"/api/v2/flows/{flow.id}/versions/{version.version_id}"
             if published
@@ -122,7 +124,7 @@ def flow_json(state: SimulatorState, flow: Flow) -> dict[str, Any]:
             "name": flow.name,
             "division": {
                 "id": flow.division_id,
-                "name": org.division_name,
+                "name": org.division(flow.division_id).name,
                 "selfUri": f"/api/v2/authorization/divisions/{flow.division_id}",
             },
             "description": flow.description,
@@ -146,9 +148,7 @@ def flow_json(state: SimulatorState, flow: Flow) -> dict[str, Any]:
 
 
 def job_message_json(message: Any) -> dict[str, Any]:
-    return {
-        "dateTime": iso(message.at),
-        "type": message.type,
-        "text": message.text,
-        "details": message.details,
-    }
+    """ArchitectJobMessage. Its `details` are HTTP-call details (ArchitectJobMessageDetail) the
+    simulator has none of; what the simulator knows about a message (flow name, ids) stays
+    internal rather than be sent in a shape the real model does not have."""
+    return {"dateTime": iso(message.at), "type": message.type, "text": message.text}

@@ -29,11 +29,13 @@ from flowops.clock import Clock
 from local.simulator import (
     admin,
     api_dependencies,
+    api_downloads,
     api_executions,
     api_flows,
     api_integrations,
     api_objects,
 )
+from local.simulator.access import OAuthClient, permission_error, with_sdk_permissions
 from local.simulator.faults import LOST_ANSWER_TARGETS, Faults
 from local.simulator.model import Org, Principal
 from local.simulator.state import RATE_WINDOW_SECONDS, RateWindow, SimulatorSettings, SimulatorState, Token
@@ -66,9 +68,8 @@ def issue_token(request: Request) -> Response:
         return _oauth_error(
             400, "unsupported_grant_type", f"grant type {grant_type or '(none)'!r} is not supported"
         )
-    # compare_digest: constant time, as a real login host would.
-    known_client = secrets.compare_digest(client_id, settings.client_id)
-    if not (known_client and secrets.compare_digest(client_secret, settings.client_secret)):
+    # compare_digest (inside oauth_client): constant time, as a real login host would.
+    if state.oauth_client(client_id, client_secret) is None:
         return _oauth_error(401, "invalid_client", "authentication failed")
     lifetime = settings.token_ttl_seconds
     if state.faults.token_lifetime_seconds is not None:
@@ -79,13 +80,17 @@ def issue_token(request: Request) -> Response:
 
 
 ROUTES: list[Route] = [
-    Route("POST", "/oauth/token", issue_token, kind="oauth"),
-    *api_flows.ROUTES,
-    *api_dependencies.ROUTES,
-    *api_executions.ROUTES,
-    *api_integrations.ROUTES,
-    *api_objects.ROUTES,
-    *admin.ROUTES,
+    with_sdk_permissions(route)
+    for route in (
+        Route("POST", "/oauth/token", issue_token, kind="oauth"),
+        *api_flows.ROUTES,
+        *api_dependencies.ROUTES,
+        *api_executions.ROUTES,
+        *api_integrations.ROUTES,
+        *api_objects.ROUTES,
+        *api_downloads.ROUTES,
+        *admin.ROUTES,
+    )
 ]
 
 
@@ -189,7 +194,13 @@ class SimulatorServer:
         # Binding here (not in start) makes "port in use" fail fast, before any thread exists.
         self._http = _HttpServer((host, port), _Handler)
         self._http.simulator = self
+        # The storage host signed download URLs point to (S3 in a real org): another port, so
+        # a client following the redirect is talking to ANOTHER host and must not send its token.
+        self._storage = _HttpServer((host, 0), _Handler)
+        self._storage.simulator = self
+        self.state.storage_url = f"http://{self._storage.server_address[0]}:{self._storage.server_address[1]}"
         self._thread: threading.Thread | None = None
+        self._storage_thread: threading.Thread | None = None
 
     def __repr__(self) -> str:  # no credentials in reprs
         return f"SimulatorServer(url={self.url!r}, flows={len(self.org.flows)})"
@@ -220,10 +231,23 @@ class SimulatorServer:
                 daemon=True,
             )
             self._thread.start()
+        if self._storage_thread is None:
+            self._storage_thread = threading.Thread(
+                target=self._storage.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="genesys-simulator-storage",
+                daemon=True,
+            )
+            self._storage_thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until `stop()` (or KeyboardInterrupt)."""
+        if self._storage_thread is None:
+            self._storage_thread = threading.Thread(
+                target=self._storage.serve_forever, name="genesys-simulator-storage", daemon=True
+            )
+            self._storage_thread.start()
         self._http.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
@@ -231,7 +255,12 @@ class SimulatorServer:
             self._http.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+        if self._storage_thread is not None:
+            self._storage.shutdown()
+            self._storage_thread.join(timeout=5)
+            self._storage_thread = None
         self._http.server_close()
+        self._storage.server_close()
 
     def __enter__(self) -> SimulatorServer:
         return self.start()
@@ -256,6 +285,7 @@ class SimulatorServer:
         route = matched[0] if matched else None
         if route is not None:
             request.path_params = matched[1] if matched else {}
+            request.required_permissions = route.permissions
         genesys_facing = route is None or route.kind in {"api", "oauth"}
         if genesys_facing and request.path != "/" and not request.path.startswith("/__sim"):
             with state.lock:
@@ -276,8 +306,11 @@ class SimulatorServer:
                         404, "not.found", f"The requested resource [{request.path}] was not found."
                     )
                 if route.kind == "api":
-                    request.principal = self._authenticate(request)
+                    request.principal, request.client = self._authenticate(request)
                     headers = self._rate_limit(request)
+                    refused = permission_error(route.permissions, route.requires, request.client)
+                    if refused is not None:
+                        raise refused
                     if state.random().random() < state.faults.server_error_rate:
                         raise ApiError(
                             503,
@@ -312,7 +345,7 @@ class SimulatorServer:
                 return True
         return faults.lost_answer_rate > 0 and self.state.random().random() < faults.lost_answer_rate
 
-    def _authenticate(self, request: Request) -> Principal:
+    def _authenticate(self, request: Request) -> tuple[Principal, OAuthClient]:
         state = self.state
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
@@ -330,7 +363,10 @@ class SimulatorServer:
             lifetime = min(lifetime, state.faults.token_lifetime_seconds)
         if state.now() - token.issued_at >= lifetime:
             raise ApiError(401, "bad.credentials", "Invalid login credentials.")
-        return Principal("", "", token.client_id, token.client_id)
+        client = state.oauth_client(token.client_id)
+        if client is None:  # the org file's client was removed while its token lived
+            raise ApiError(401, "bad.credentials", "Invalid login credentials.")
+        return Principal("", "", client.client_id, client.name), client
 
     def _rate_limit(self, request: Request) -> dict[str, str]:
         state = self.state
@@ -352,7 +388,7 @@ class SimulatorServer:
                 429,
                 "too.many.requests.retry.after",
                 f"Rate limit exceeded the maximum. Retry the request in [{reset_in}] seconds",
-                message_params={"limit": allowed, "retryAfter": reset_in},
+                message_params={"limit": str(allowed), "retryAfter": str(reset_in)},  # dict(str, str)
                 headers={**headers, "Retry-After": str(reset_in)},
             )
         return headers

@@ -10,6 +10,7 @@ request) applies the effects of everything that has finished. Same clock, same a
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 from flowops.clock import Clock, SystemClock
 
+from local.simulator.access import OAuthClient
 from local.simulator.faults import Faults
 from local.simulator.model import Operation, Org, Principal, new_id
 
@@ -95,6 +97,8 @@ class ExportJob:
     created_at: float
     items: list[tuple[str, str, str]]  # (flow id, version id, file name)
     download_token: str
+    fails: bool = False  # the `export-fail` fault: ends Failure, as a rate-limited export does
+    empty: bool = False  # the `export-empty` fault: the download is empty
 
 
 @dataclass
@@ -149,12 +153,31 @@ class SimulatorState:
         self.validate_jobs: dict[str, ValidateJob] = {}
         self.execution_jobs: dict[str, ExecutionJob] = {}
         self.downloads: dict[str, tuple[str, Any]] = {}  # token -> (kind, payload)
+        # Where signed download URLs point (the storage server: another port, no Genesys token),
+        # and the key their signatures are made with.
+        self.storage_url = ""
+        self.signing_key = secrets.token_bytes(32)
         self.index_status = "OPERATIONAL"
         self.index_started_at: float | None = None
         self.index_completed_at: float | None = self.clock.now()
 
     def now(self) -> float:
         return self.clock.now()
+
+    # ---- OAuth clients ---------------------------------------------------------------------
+    def oauth_client(self, client_id: str, client_secret: str | None = None) -> OAuthClient | None:
+        """The client with this id (and secret, when given): the simulator's own all-powerful
+        client, or one of the org's limited clients."""
+        settings = self.settings
+        if client_id == settings.client_id:
+            found = OAuthClient(settings.client_id, settings.client_secret, settings.client_id)
+        else:
+            found = self.org.oauth_clients.get(client_id)
+        if found is None:
+            return None
+        if client_secret is not None and not secrets.compare_digest(client_secret, found.client_secret):
+            return None
+        return found
 
     def set_faults(self, faults: Faults) -> None:
         self.faults = faults

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:
+    from local.simulator.access import OAuthClient
     from local.simulator.model import Principal
     from local.simulator.state import SimulatorState
 
@@ -116,6 +117,8 @@ class Request:
     state: SimulatorState
     path_params: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    client: OAuthClient | None = None  # the OAuth client of the bearer token (api routes)
+    required_permissions: tuple[str, ...] = ()  # the matched route's (named by division 403s)
     base_url: str = ""
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -150,6 +153,10 @@ class Request:
         return default if raw is None else raw.strip().lower() == "true"
 
     def json(self, *, required: bool = True) -> Any:
+        """The JSON body. Without `required`, an empty body and a JSON `null` (what the SDK and
+        Terraform send for an optional body) both read as `{}`."""
+        if not required and self.body.strip() in (b"", b"null"):
+            return {}
         if not self.body.strip():
             if required:
                 raise bad_request("The request body is required.")
@@ -171,6 +178,10 @@ class Route:
     template: str  # "/api/v2/flows/{flowId}"
     handler: Handler
     kind: str = "api"  # api (bearer auth + rate limit) | oauth | presigned | admin
+    # What the SDK documents for the operation ("Requires ANY/ALL permissions"): checked for
+    # every api route before the handler runs (403 otherwise, see local/simulator/access.py).
+    permissions: tuple[str, ...] = ()
+    requires: str = "any"  # any | all | none
 
     @property
     def pattern(self) -> re.Pattern[str]:

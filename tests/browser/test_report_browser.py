@@ -188,3 +188,69 @@ def test_a_large_org_draws_a_bounded_neighbourhood_of_the_searched_flow(
     assert len(highlighted) >= min(len(expected), 100)
     page.screenshot(path=str(tmp_path / "large-org.png"))
     assert report_page.errors == [] and report_page.network_requests == []
+
+
+def test_the_search_box_never_keeps_a_stale_query(report_page: RecordedPage, tmp_path: Path) -> None:
+    # Given the self-loop org's report, and a query typed that matches some flows
+    lock = load_org_lock("self_loop")
+    page = _open(report_page, report_for(lock), tmp_path)
+    page.fill("#search", "retry")
+    assert page.locator("#search-results li").count() >= 1
+    # When a node is clicked in the drawing instead of a result
+    page.click('#graph .node[data-node-id="flow-retry"] circle')
+    # Then the box, its results and its match marks are gone: they described no selection
+    assert page.input_value("#search") == ""
+    assert page.locator("#search-results li").count() == 0
+    assert _ids(page, "#graph .node.match") == []
+    # And clearing the selection after a new query leaves the box empty too
+    page.fill("#search", "retry")
+    page.click("#clear-selection")
+    assert page.input_value("#search") == ""
+    assert report_page.errors == []
+
+
+def test_an_impact_list_entry_selects_that_flow(report_page: RecordedPage, tmp_path: Path) -> None:
+    # Given a report where a flow with consumers is selected
+    lock = load_org_lock("diamond")
+    graph = build_graph(lock)
+    node = next(n for n in sorted(graph.nodes) if impact(graph, n))
+    page = _open(report_page, report_for(lock), tmp_path)
+    page.click(f'#graph .node[data-node-id="{node}"] circle')
+    consumer = _ids(page, "#impact-list li")[0]
+    # When the first entry of its impact list is clicked
+    page.click(f'#impact-list li[data-node-id="{consumer}"] button')
+    # Then that flow is selected, with its own impact set
+    assert _ids(page, "#graph .node.selected") == [consumer]
+    assert _ids(page, "#impact-list li") == [e.flow_id for e in impact(graph, consumer)]
+    assert report_page.errors == []
+
+
+def _visible_rows(page: Any, table: str) -> list[str]:
+    return [
+        text.strip()
+        for text in page.eval_on_selector_all(
+            f"#{table} tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.cells[0].textContent)"
+        )
+    ]
+
+
+def test_tables_sort_by_a_header_and_filter_by_text(report_page: RecordedPage, tmp_path: Path) -> None:
+    # Given a report with several waves
+    lock = load_org_lock("nested_cycles")
+    waves = analyze(lock).waves
+    assert len(waves) >= 2
+    page = _open(report_page, report_for(lock), tmp_path)
+    # When the "wave" header is clicked twice
+    page.click("#waves-table th:first-child")
+    ascending = _visible_rows(page, "waves-table")
+    page.click("#waves-table th:first-child")
+    descending = _visible_rows(page, "waves-table")
+    # Then the rows are in wave order, then reversed (numbers compared as numbers)
+    assert ascending == [str(n) for n in range(1, len(waves) + 1)]
+    assert descending == list(reversed(ascending))
+    # When the filter box above the table gets the name of a flow of the last wave
+    name = next(flow.name for flow in lock.flows if flow.id == waves[-1][0])
+    page.fill('input.table-filter[data-table="waves-table"]', name)
+    # Then only the rows holding it stay visible
+    assert _visible_rows(page, "waves-table") == [str(len(waves))]
+    assert report_page.errors == []

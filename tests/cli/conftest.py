@@ -15,17 +15,10 @@ from typing import Any
 
 import pytest
 
-from local.cli.files import ARTIFACTS_DIR_VARIABLE
 from local.cli.local_cloud import ENDPOINTS_FILE_VARIABLE
 
 STACK_VARIABLES = ("ARTIFACTS_BUCKET", "STATE_TABLE", "AUDIT_TABLE", "FLOWOPS_SCAN_STATE_MACHINE_ARN")
 GENESYS_VARIABLES = ("GENESYS_REGION", "GENESYS_BASE_URL", "GENESYS_SECRET_ID")
-
-
-@pytest.fixture(autouse=True)
-def artifacts_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Reports, waterfalls and logs the commands write land in the test's own folder."""
-    monkeypatch.setenv(ARTIFACTS_DIR_VARIABLE, str(tmp_path / "flowops-artifacts"))
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from flowops.genesys.errors import ForbiddenError
+from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.models import DependencyStatus, ExecutionDataSettings
+from flowops.genesys.permissions import role_permissions
 from typer.testing import CliRunner
 
 from local.cli import app, exit_codes
-from local.cli.doctor import PERMISSION_PROBES, GenesysTarget, genesys_checks
+from local.cli.doctor import PERMISSION_PROBES, WRITE_PERMISSIONS, GenesysTarget, genesys_checks
 from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 
 
@@ -136,7 +137,7 @@ class LimitedClient:
         self._guard("integrations:action:view")
 
     def get_execution_data_settings(self) -> ExecutionDataSettings:
-        self._guard("architect:flowInstanceSettings:view")
+        self._guard("architect:flowinstanceexecutiondata:view")
         return ExecutionDataSettings(enabled=self.execution_data)
 
     def query_flow_instances(self, *_: Any, **__: Any) -> Any:
@@ -144,6 +145,26 @@ class LimitedClient:
 
     def get_execution_data_job(self, _: str) -> Any:
         self._guard("architect:flowInstance:view")
+
+    def publish_flow(self, _: str) -> Any:
+        self._guard("architect:flow:publish")
+        raise NotFoundError("no such flow", status=404)
+
+    def unlock_flow(self, _: str) -> Any:
+        self._guard("architect:flow:unlock")
+        raise NotFoundError("no such flow", status=404)
+
+    def start_export_job(self, *_: Any) -> Any:
+        self._guard("architect:jobExport:create")
+        raise NotFoundError("no such flow", status=404)
+
+    def start_validate_job(self, *_: Any) -> Any:
+        self._guard("architect:jobValidate:create")
+        raise NotFoundError("no such flow", status=404)
+
+    def get_action_draft_validation(self, _: str) -> Any:
+        self._guard("integrations:action:edit")
+        raise NotFoundError("no such action", status=404)
 
 
 def test_missing_permissions_are_named_one_row_each() -> None:
@@ -160,7 +181,7 @@ def test_missing_permissions_are_named_one_row_each() -> None:
         "Permission architect:flowInstance:search",
     ]
     assert "add architect:flowInstance:search" in checks["Permission architect:flowInstance:search"].hint
-    assert "needed by trace" in checks["Permission architect:flowInstance:search"].detail
+    assert "needed by publish, trace" in checks["Permission architect:flowInstance:search"].detail
     # And the index status cannot be judged without its permission
     assert "Dependency index" not in checks
 
@@ -174,3 +195,91 @@ def test_index_not_operational_and_execution_data_off_fail_with_fixes() -> None:
     )
     assert checks["Execution data storage"].status == "fail"
     assert "republish" in checks["Execution data storage"].hint
+
+
+def test_every_permission_of_the_role_is_probed_or_listed() -> None:
+    # Given the OAuth role docs/deploy.md asks for (from the permission table)
+    probed = {probe.permission for probe, _ in PERMISSION_PROBES}
+    listed = {permission for permission, _ in WRITE_PERMISSIONS}
+    # Then doctor reports on each of them, one row each, and on nothing else
+    assert probed | listed == set(role_permissions())
+    assert not probed & listed
+
+
+def test_a_missing_optional_permission_warns_and_names_what_is_skipped() -> None:
+    # Given a client without integrations:action:edit (data action draft validation)
+    client = LimitedClient({"integrations:action:edit"})
+    checks = {check.name: check for check in genesys_checks(GenesysTarget(description="t"), lambda _: client)}
+    # Then its row warns (the run still works) and names the permission and the skipped check
+    row = checks["Permission integrations:action:edit"]
+    assert row.status == "warn"
+    assert "integrations:action:edit" in row.detail and "draft" in row.detail
+    assert not [name for name, check in checks.items() if check.status == "fail"]
+
+
+def test_doctor_against_the_simulator_reports_each_missing_permission(start_simulator: Any) -> None:
+    # Given a simulated org whose OAuth client holds the flowops role minus one required and one
+    # optional permission
+    from flowops.clock import ScaledClock
+    from flowops.genesys import ClientCredentials, GenesysClient
+
+    from local.simulator.access import OAuthClient
+
+    simulator = start_simulator(flows=10)
+    granted = set(role_permissions()) - {"architect:flow:unlock", "integrations:action:edit"}
+    simulator.org.oauth_clients["ci"] = OAuthClient("ci", "ci-secret", "CI", frozenset(granted), None)
+    simulator.org.execution_data_enabled = True
+
+    def factory(_: GenesysTarget) -> GenesysClient:
+        credentials = ClientCredentials(client_id="ci", client_secret="ci-secret")  # type: ignore[arg-type]
+        return GenesysClient(credentials, base_url=simulator.url, clock=ScaledClock(60))
+
+    # When the Genesys checks run against the real 403 bodies
+    checks = {check.name: check for check in genesys_checks(GenesysTarget(description="sim"), factory)}
+
+    # Then the required one fails and the optional one warns, each naming itself; the rest pass
+    unlock = checks["Permission architect:flow:unlock"]
+    assert unlock.status == "fail" and "architect:flow:unlock" in unlock.detail
+    edit = checks["Permission integrations:action:edit"]
+    assert edit.status == "warn" and "integrations:action:edit" in edit.detail
+    others = [c for name, c in checks.items() if name.startswith("Permission ") and c not in (unlock, edit)]
+    assert others and all(check.status == "pass" for check in others), [
+        c for c in others if c.status != "pass"
+    ]
+
+
+def test_a_local_cloud_is_checked_with_the_secret_its_functions_use(
+    cli_cloud: Any, start_simulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a local cloud (simulator + stack) whose functions read the Genesys secret it holds
+    from local.cli import doctor
+    from local.cli.local_cloud import CloudConnection
+
+    client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
+    simulator = start_simulator(flows=5, client_id=client_id, client_secret=client_secret)
+    environment = cli_cloud.function_environment("CheckDependencyIndex")
+    connection = CloudConnection(
+        region=cli_cloud.region,
+        org=environment.get("FLOWOPS_ORG", "dev"),
+        artifacts_bucket=environment["ARTIFACTS_BUCKET"],
+        state_table=environment["STATE_TABLE"],
+        audit_table=environment["AUDIT_TABLE"],
+        genesys_base_url=simulator.url,
+    )
+    monkeypatch.setattr("local.cli.local_cloud.connect", lambda *_: connection)
+    right = _checks(CliRunner().invoke(app, ["doctor", "--json"]))
+
+    # When someone puts a wrong client secret into that secret
+    cli_cloud.client("secretsmanager").put_secret_value(
+        SecretId=environment["GENESYS_SECRET_ID"],
+        SecretString=json.dumps({"client_id": client_id, "client_secret": "not-the-secret"}),
+    )
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+
+    # Then doctor fails the credentials (as every scan would), not PASS with a built-in pair
+    assert right["Credentials"]["status"] == "pass"
+    wrong = _checks(result)
+    assert wrong["Credentials"]["status"] == "fail", wrong["Credentials"]
+    assert result.exit_code == exit_codes.PROBLEMS_FOUND
+    assert "not-the-secret" not in result.output
+    assert doctor.genesys_target(connection).secret_id == environment["GENESYS_SECRET_ID"]

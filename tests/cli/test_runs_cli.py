@@ -80,7 +80,7 @@ def test_show_renders_retries_backoff_catch_branch_error_and_artifacts(cli_cloud
     result = CliRunner().invoke(app, ["runs", "show", "probe-1", "--json"])
 
     # Then the exit code says the execution failed, and every state is there in order
-    assert result.exit_code == exit_codes.FAILURE_FOUND, result.output
+    assert result.exit_code == exit_codes.FAILED, result.output
     document = json.loads(result.stdout)
     assert document["status"] == "FAILED"
     assert [state["name"] for state in document["states"]] == [
@@ -110,7 +110,7 @@ def test_show_text_reads_like_the_console(cli_cloud: Any) -> None:
     result = CliRunner().invoke(app, ["runs", "show", "probe-text"])
 
     # Then the lines a person scans for are there, in order, and no traceback
-    assert result.exit_code == exit_codes.FAILURE_FOUND
+    assert result.exit_code == exit_codes.FAILED
     output = result.stdout
     assert "status   FAILED" in output
     assert "retry after attempt 1: s3.NoSuchBucketException" in output and "configured 2.0s" in output

@@ -56,8 +56,14 @@ def test_every_task_is_caught_into_a_fail_state_that_keeps_the_previous_lock(
 ) -> None:
     states = scan_definition["States"]
     for name, state in states.items():
-        if state["Type"] in {"Task", "Map"}:
+        if state["Type"] in {"Task", "Map"} and name != "Report drift, metrics and audit":
             assert state["Catch"][0]["Next"] == "Scan failed, the previous lock is still current", name
+    # The report runs after the pointer step: its failure names the lock the pointer now holds
+    choice = states[states["Report drift, metrics and audit"]["Catch"][0]["Next"]]
+    assert choice["Type"] == "Choice"
+    assert states[choice["Choices"][0]["Next"]]["Type"] == "Fail"
+    assert choice["Choices"][0]["Next"] == "Scan report failed, this scan's lock is current"
+    assert choice["Default"] == "Scan report failed, another scan's lock is current"
     assert states["Scan failed, the previous lock is still current"]["CausePath"] == "$.error.Cause"
     assert (
         states["Dependency index did not become operational in time"]["Error"]

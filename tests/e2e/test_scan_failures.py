@@ -46,7 +46,7 @@ def test_rebuilding_index_is_polled_with_backoff_until_operational(
     world = world_factory(flows=30, seed=3, time_scale=600.0)
     set_index(world, "NOTBUILT")
     # When a scan runs
-    result = world.scan("scan-rebuild", index_deadline_seconds=36000)
+    result = world.scan("scan-rebuild", index_deadline_seconds=3600)
     # Then it asked for one rebuild, waited with capped exponential backoff, and then scanned
     assert result.status == "SUCCEEDED", result.cause
     assert world.sim.counters()[BUILD_START] == 1
@@ -235,3 +235,26 @@ def test_failed_lock_or_pointer_write_leaves_the_previous_lock_current_and_intac
     assert pointer is not None and pointer["sha"] == base.output["lock_sha256"]
     assert world.artifact(base.output["lock_key"]) == stored
     assert lock_sha256(parse_lock(stored)) == base.output["lock_sha256"]
+
+
+def test_failed_report_after_the_pointer_moved_says_the_new_lock_is_current(
+    world_factory: Callable[..., ScanWorld], failing_aws_writes: dict[tuple[str, str], str]
+) -> None:
+    # Given an org with a current lock, which then changes
+    world = world_factory(flows=20, seed=9)
+    base = world.scan("scan-base")
+    assert base.status == "SUCCEEDED", base.cause
+    flow = next(f for f in world.sim.org.flows.values() if f.published_version_id and f.locked_by is None)
+    world.republish(flow.id)
+    # When the report cannot be written, after the pointer has moved to the new lock
+    org = world.environment["FLOWOPS_ORG"]
+    failing_aws_writes[("PutObject", f"scans/{org}/scan-failing-report/report.json")] = "AccessDenied"
+    result = world.scan("scan-failing-report")
+    failing_aws_writes.clear()
+    # Then the scan fails in a state that names the lock now current, not the previous one
+    assert result.status == "FAILED"
+    assert result.error == "Store.AccessDenied", result.cause
+    assert "Scan report failed, this scan's lock is current" in result.states_entered()
+    assert FAILED_STATE not in result.states_entered()
+    pointer = world.current_pointer()
+    assert pointer is not None and pointer["sha"] != base.output["lock_sha256"]

@@ -59,9 +59,10 @@ def test_scan_of_a_generated_org_matches_an_independent_computation(
     lock = parse_lock(world.artifact(result.output["lock_key"]))
     assert lock_sha256(lock) == result.output["lock_sha256"]
     assert world.current_pointer()["sha"] == result.output["lock_sha256"]  # type: ignore[index]
-    # and the graph exports were written beside the analysis
-    for name in ("graph.json", "graph.dot", "graph.mmd"):
-        assert world.artifact(f"scans/dev/scan-generated/{name}")
+    # and the heavy graph exports are left to `flowops graph export` (not asked for), while the
+    # report's compact graph is stored for the report step
+    assert result.output["report_key"] and world.artifact("scans/dev/scan-generated/report-graph.json")
+    assert world.json_artifact(result.output["report_key"])["exports"] == {}
     # and a flow published against an older data-action version than the current one is
     # reported as a stale snapshot (the versions came from the integrations listing)
     org = world.sim.org

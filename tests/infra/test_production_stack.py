@@ -385,3 +385,47 @@ def test_the_webhook_api_alarms_on_5xx_latency_and_its_own_failures_not_on_refus
     # And expected refusals never page anyone
     watched = {alarm.get("MetricName") for alarm in alarms.values()}
     assert not watched & {"4XXError", "WebhookRefused"}
+
+
+# -- destroy leaves the account alone; growing prefixes expire -------------------------------------
+
+
+def test_the_account_level_api_gateway_role_survives_a_destroy(dev: SynthesizedEnvironment) -> None:
+    # Given the account-level API Gateway setting and the role it points at
+    (account,) = dev.resources("AWS::ApiGateway::Account").values()
+    role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = dev.template["Resources"][role_id]
+    # Then destroying this environment deletes neither (other APIs in the account log through them)
+    assert account["DeletionPolicy"] == "Retain" and account.get("UpdateReplacePolicy") == "Retain"
+    assert role["DeletionPolicy"] == "Retain"
+    # And no other account-level setting is created by the REST API itself
+    assert len(dev.resources("AWS::ApiGateway::Account")) == 1
+
+
+def test_every_per_run_prefix_of_the_artifacts_bucket_expires(dev: SynthesizedEnvironment) -> None:
+    # Given the artifacts bucket's lifecycle rules
+    (bucket,) = [
+        b for key, b in dev.resources("AWS::S3::Bucket").items() if key.startswith("StorageArtifactsBucket")
+    ]
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = {
+        rule.get("Prefix") for rule in rules if rule.get("ExpirationInDays") and rule["Status"] == "Enabled"
+    }
+    # Then what every scan, publish, trace and offloaded state payload writes expires; history does not
+    assert {"scans/", "publish/", "traces/", "state/"} <= expiring
+    assert not expiring & {"locks/", "flows/", "config/"}
+
+
+def test_one_client_cannot_starve_the_webhook(environments: dict[str, SynthesizedEnvironment]) -> None:
+    for environment in environments.values():
+        # Given the webhook's web ACL and what it is attached to
+        (acl,) = environment.resources("AWS::WAFv2::WebACL").values()
+        (association,) = environment.resources("AWS::WAFv2::WebACLAssociation").values()
+        # Then one rate rule per source IP blocks a noisy client (limit from cdk.json, default 300/5 min)
+        (rule,) = acl["Properties"]["Rules"]
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert statement["AggregateKeyType"] == "IP" and statement["Limit"] == 300
+        assert rule["Action"] == {"Block": {}}
+        # And it guards the webhook's stage
+        assert "Ref" in json.dumps(association["Properties"]["ResourceArn"])
+        assert association["Properties"]["WebACLArn"]["Fn::GetAtt"][1] == "Arn"

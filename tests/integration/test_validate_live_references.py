@@ -292,3 +292,34 @@ def test_lookups_are_batched_and_cached_per_run(client_for: Any) -> None:
     }
     assert all(count == 1 for count in object_calls.values()), object_calls
     assert calls["GET /api/v2/integrations/actions"] == 1
+
+
+def test_a_generated_org_serves_every_kind_through_its_own_api(start_simulator: StartSimulator) -> None:
+    from local.simulator import generate_org
+
+    # Given a generated org (it holds objects of every kind the lookups serve)
+    clock = ScaledClock(TIME_SCALE)
+    org = generate_org(40, seed=3, now=clock.now())
+    sim = start_simulator(org, time_scale=TIME_SCALE)
+    client = GenesysClient(
+        ClientCredentials(client_id="local", client_secret="local"),  # type: ignore[arg-type]
+        base_url=sim.url,
+        clock=clock,
+        session=requests.Session(),
+    )
+    kinds = {o.object_type for o in org.objects.values() if not o.deleted} - {"DATAACTION"}
+    assert kinds >= {
+        "QUEUE",
+        "ACDLANGUAGE",
+        "ACDWRAPUPCODE",
+        "EMERGENCYGROUP",
+        "KNOWLEDGEBASE",
+        "USER",
+        "GROUP",
+    }
+    for object_type in sorted(kinds):
+        obj = next(o for o in org.objects.values() if o.object_type == object_type and not o.deleted)
+        # When it is looked up by name / Then its own endpoint answers with it
+        found = client.find_objects_named(object_type, [obj.name])
+        assert obj.id in {candidate.id for candidate in found}, object_type
+    client.close()

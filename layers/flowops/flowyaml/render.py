@@ -11,6 +11,8 @@ becomes the action Architect uses for it, in the shapes real exports have:
 | COMMONMODULE | `callCommonModule.commonModule.<name>.ver_latestPublished` |
 | BOT / DIGITALBOT | `callBotFlow.botFlow.<name>` / `callDigitalBotFlow.digitalBotFlow.<name>` |
 | FLOW | `transferToFlow.targetFlow.name` (`transferToFlowSecure` for SECURECALLFLOW) |
+| INQUEUEFLOW | `transferToAcd.overrideInQueueFlow.name` (queue left NOT_SET: no extra reference) |
+| KNOWLEDGEBASE | `settingsKnowledge.<name>` (bot flows) |
 | DATATABLE | `dataTableLookup.dataTable.<name>` |
 | SCHEDULE | `evaluateSchedule...selectedSchedule.lit.name` |
 | SCHEDULEGROUP / EMERGENCYGROUP | `evaluateScheduleGroup.scheduleGroup` / `.emergencyGroup` |
@@ -188,6 +190,22 @@ def _place(
         )
     elif kind is ReferenceKind.FLOW:
         _place_flow_transfer(info, reference, actions)
+    elif kind is ReferenceKind.INQUEUEFLOW:
+        if not (info.voice or info.messaging) or info.yaml_key in _CANNOT_TRANSFER:
+            raise _unsupported(reference, info, "in-queue flows are chosen on ACD transfers")
+        actions.append(
+            {
+                "transferToAcd": {
+                    "name": f"Transfer with {name}",
+                    "targetQueue": {"exp": "ToQueue(NOT_SET)"},
+                    "overrideInQueueFlow": {"name": name},
+                }
+            }
+        )
+    elif kind is ReferenceKind.KNOWLEDGEBASE:
+        if info.yaml_key not in ("botFlow", "digitalBot"):
+            raise _unsupported(reference, info, "knowledge bases belong to bot flows")
+        body.setdefault("settingsKnowledge", {})[name] = {}
     elif kind is ReferenceKind.DATATABLE:
         actions.append(
             {

@@ -19,7 +19,9 @@ presigned URLs and downloads of result files are not Genesys API calls and are n
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -79,6 +81,13 @@ MAX_FLOWS_PAGE_SIZE = 500
 MAX_INSTANCES_PAGE_SIZE = 200
 MAX_ACTION_IDS_PER_REQUEST = 50
 USER_AGENT = "flowops/0.1 (+requests)"
+# Downloads (exports, execution data): Genesys answers a download URL with a redirect to a signed
+# URL on another host. Bounded: a loop or a runaway body fails instead of hanging or filling memory.
+MAX_DOWNLOAD_REDIRECTS = 5
+MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_DOWNLOADS_PATH = re.compile(r"^/api/v2/downloads/[^/]+$")
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _NON_RETRYABLE_5XX = frozenset({501, 505})
 
@@ -118,6 +127,7 @@ class GenesysClient(OrgObjectsMixin):
         *,
         region: str | None = None,
         base_url: str | None = None,
+        token_url: str | None = None,
         clock: Clock | None = None,
         session: requests.Session | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -126,7 +136,7 @@ class GenesysClient(OrgObjectsMixin):
         random_source: RandomSource | None = None,
         remaining_seconds: Callable[[], float] | None = None,
     ) -> None:
-        self.endpoints: Endpoints = resolve_endpoints(region=region, base_url=base_url)
+        self.endpoints: Endpoints = resolve_endpoints(region=region, base_url=base_url, token_url=token_url)
         self.clock: Clock = clock or SystemClock()
         self.retry_policy = retry_policy or RetryPolicy()
         self.rate_limiter = rate_limiter or RateLimiter(self.clock)
@@ -200,6 +210,7 @@ class GenesysClient(OrgObjectsMixin):
         data: Any = None,
         paced: bool = True,
         counted: bool = True,
+        stream: bool = False,
         idempotent: bool = True,
     ) -> requests.Response:
         """Send with pacing and retries; return the final response whatever its status.
@@ -248,6 +259,7 @@ class GenesysClient(OrgObjectsMixin):
                     data=data,
                     timeout=self._request_timeout(remaining),
                     allow_redirects=False,
+                    stream=stream,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if not idempotent and not _never_sent(exc):
@@ -302,6 +314,7 @@ class GenesysClient(OrgObjectsMixin):
                 )
                 if paced:
                     self.rate_limiter.defer_until(delay)
+                response.close()
                 self.clock.sleep(delay)
                 continue
             if _is_retryable_server_status(status):
@@ -324,6 +337,7 @@ class GenesysClient(OrgObjectsMixin):
                         "correlation_id": _correlation(response),
                     },
                 )
+                response.close()
                 self.clock.sleep(delay)
                 backoff_retries += 1
                 continue
@@ -451,21 +465,87 @@ class GenesysClient(OrgObjectsMixin):
         )
         if response.ok:
             return response
-        target = _without_query(absolute)
+        raise self._transfer_error(response, absolute, operation)
+
+    @staticmethod
+    def _transfer_error(response: requests.Response, url: str, operation: str) -> GenesysError:
+        target = _without_query(url)
         if _is_retryable_server_status(response.status_code) or response.status_code == 429:
-            raise ServerError(
+            return ServerError(
                 f"{operation} to {target} kept failing with HTTP {response.status_code} after retrying",
                 status=response.status_code,
                 operation=operation,
             )
         if response.status_code == 404:
-            raise NotFoundError(
+            return NotFoundError(
                 f"{operation}: {target} does not exist (HTTP 404)", status=404, operation=operation
             )
-        raise GenesysError(
+        return GenesysError(
             f"{operation} to {target} was refused with HTTP {response.status_code}; "
             "a presigned URL may have expired: register or start the job again",
             status=response.status_code,
+            operation=operation,
+        )
+
+    def _is_api_origin(self, url: str) -> bool:
+        api = urlsplit(self.endpoints.api_base_url)
+        target = urlsplit(url)
+        return (target.scheme, target.netloc) == (api.scheme, api.netloc)
+
+    def _download(self, url: str, *, operation: str, accept: str) -> bytes:
+        """GET a download URL, following redirects to signed URLs; bounded in hops and bytes.
+
+        The Genesys token goes ONLY to the API origin (a `/api/v2/downloads/{id}` URL needs it);
+        a signed URL on another host carries its own signature, and sending the bearer token
+        there would hand it to the storage service (S3 even refuses a request with both).
+        """
+        current = urljoin(self.endpoints.api_base_url + "/", url)
+        for _hop in range(MAX_DOWNLOAD_REDIRECTS + 1):
+            path = urlsplit(current).path
+            on_api = self._is_api_origin(current) and path.startswith("/api/")
+            is_genesys_download = on_api and _DOWNLOADS_PATH.match(path)
+            label = "GET /api/v2/downloads/{downloadId}" if is_genesys_download else operation
+            headers = {"User-Agent": USER_AGENT, "Accept": accept}
+            if on_api:
+                headers["Authorization"] = f"Bearer {self.tokens.access_token()}"
+            response = self._exchange(
+                "GET", current, operation=label, headers=headers, paced=on_api, counted=on_api, stream=True
+            )
+            try:
+                if response.status_code in _REDIRECT_STATUSES:
+                    location = response.headers.get("Location")
+                    if not location:
+                        raise GenesysError(
+                            f"{operation}: HTTP {response.status_code} redirect without a Location",
+                            status=response.status_code,
+                            operation=operation,
+                        )
+                    following = urljoin(current, location)
+                    target = urlsplit(following)
+                    if target.scheme != "https" and target.hostname not in _LOOPBACK_HOSTS:
+                        raise GenesysError(
+                            f"{operation}: refused a redirect to {target.scheme}://{target.netloc} "
+                            "(downloads must stay on https)",
+                            operation=operation,
+                        )
+                    current = following
+                    continue
+                if not response.ok:
+                    if on_api:
+                        raise error_from_response(
+                            status=response.status_code,
+                            raw_body=response.content,
+                            headers=response.headers,
+                            operation=label,
+                            retry_after_seconds=parse_retry_after(response.headers.get("Retry-After")),
+                        )
+                    raise self._transfer_error(response, current, operation)
+                return _bounded_body(response, operation)
+            finally:
+                response.close()
+        raise GenesysError(
+            f"{operation}: more than {MAX_DOWNLOAD_REDIRECTS} redirects "
+            f"(ending at {_without_query(current)})",
             operation=operation,
         )
 
@@ -660,11 +740,15 @@ class GenesysClient(OrgObjectsMixin):
         )
 
     def download_export(self, download_url: str) -> str:
-        """The exported flow YAML from an export job's `downloadUrl`."""
-        response = self._transfer(
-            "GET", download_url, operation="GET export download", headers={"User-Agent": USER_AGENT}
-        )
-        return response.content.decode("utf-8")
+        """The exported flow YAML from an export job's `downloadUrl` (redirects followed)."""
+        body = self._download(download_url, operation="GET export download", accept="*/*")
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GenesysError(
+                "the export download is not UTF-8 text (a zip of several flows?)",
+                operation="GET export download",
+            ) from None
 
     def start_validate_job(self, flows: Sequence[tuple[str, str | None]]) -> ValidateJob:
         """Validate stored flow versions: `flows` is (flow id, version or None for latest)."""
@@ -829,10 +913,14 @@ class GenesysClient(OrgObjectsMixin):
     def download_execution_data(self, download_uri: str) -> dict[str, Any]:
         """One instance's execution document (`flow{...}` + `execution[...]`) from its downloadUri."""
         operation = "GET execution data download"
-        response = self._transfer(
-            "GET", download_uri, operation=operation, headers={"Accept": "application/json"}
-        )
-        return _json_object(response, operation)
+        body = self._download(download_uri, operation=operation, accept="application/json")
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise GenesysError(f"{operation}: the document is not JSON", operation=operation) from None
+        if not isinstance(document, dict):
+            raise GenesysError(f"{operation}: expected a JSON object", operation=operation)
+        return document
 
     # ------------------------------------------------------------------ data actions
 
@@ -901,6 +989,25 @@ class GenesysClient(OrgObjectsMixin):
             ):
                 raise OutOfTimeError(f"{what} had not finished when the time left ran out; retry the step")
             self.clock.sleep(poll_interval_seconds)
+
+
+def _bounded_body(response: requests.Response, operation: str) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
+        raise GenesysError(
+            f"{operation}: the download is {int(declared)} bytes, over the {MAX_DOWNLOAD_BYTES} byte limit",
+            operation=operation,
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > MAX_DOWNLOAD_BYTES:
+            raise GenesysError(
+                f"{operation}: the download exceeds the {MAX_DOWNLOAD_BYTES} byte limit", operation=operation
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _correlation(response: requests.Response) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from flowops.genesys.permissions import permissions_for
 from flowops.stepfunctions import as_step_functions_error as _named_after_asl_error
 
 CORRELATION_ID_HEADER = "inin-correlation-id"
@@ -112,13 +113,28 @@ class BadRequestError(GenesysError):
 
 
 class ForbiddenError(GenesysError):
-    """The OAuth client lacks a permission (403); `missing_permission` names it when known."""
+    """The OAuth client lacks a permission (403).
+
+    `missing_permissions` names what the platform asked for (any one of them is enough when the
+    body said "at least one of"), `missing_permission` the first of them; both are empty when
+    neither the body nor the permission table (`flowops.genesys.permissions`) knows.
+    """
 
     asl_error_name = "Genesys.Forbidden"
 
-    def __init__(self, message: str, *, missing_permission: str | None = None, **context: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing_permission: str | None = None,
+        missing_permissions: tuple[str, ...] = (),
+        **context: Any,
+    ) -> None:
         super().__init__(message, **context)
-        self.missing_permission = missing_permission
+        self.missing_permissions = missing_permissions or (
+            (missing_permission,) if missing_permission else ()
+        )
+        self.missing_permission = missing_permission or next(iter(self.missing_permissions), None)
 
 
 class NotFoundError(GenesysError):
@@ -189,43 +205,11 @@ class OutOfTimeError(GenesysUnavailableError):
     of Lambda killing it."""
 
 
-# Fallback when a 403 body does not name the permission: the permission each endpoint we call
-# requires (from the Genesys SDK documentation of each operation).
-PERMISSION_BY_OPERATION: Mapping[str, str] = {
-    "GET /api/v2/flows": "architect:flow:view",
-    "GET /api/v2/flows/{flowId}": "architect:flow:view",
-    "GET /api/v2/flows/{flowId}/versions": "architect:flow:view",
-    "GET /api/v2/flows/{flowId}/versions/{versionId}": "architect:flow:view",
-    "GET /api/v2/flows/{flowId}/versions/{versionId}/configuration": "architect:flow:view",
-    "GET /api/v2/flows/{flowId}/latestconfiguration": "architect:flow:view",
-    "POST /api/v2/flows/actions/publish": "architect:flow:publish",
-    "DELETE /api/v2/flows/{flowId}": "architect:flow:delete",
-    "POST /api/v2/flows/actions/checkin": "architect:flow:edit",
-    "POST /api/v2/flows/actions/checkout": "architect:flow:edit",
-    "POST /api/v2/flows/actions/revert": "architect:flow:edit",
-    "POST /api/v2/flows/actions/unlock": "architect:flow:unlock",
-    "POST /api/v2/flows/jobs": "architect:job:create",
-    "GET /api/v2/flows/jobs/{jobId}": "architect:job:view",
-    "POST /api/v2/flows/export/jobs": "architect:jobExport:create",
-    "GET /api/v2/flows/export/jobs/{jobId}": "architect:jobExport:view",
-    "POST /api/v2/flows/validate/jobs": "architect:jobValidate:create",
-    "GET /api/v2/flows/validate/jobs/{jobId}": "architect:jobValidate:view",
-    "GET /api/v2/architect/dependencytracking/build": "architect:dependencyTracking:view",
-    "POST /api/v2/architect/dependencytracking/build": "architect:dependencyTracking:rebuild",
-    "GET /api/v2/architect/dependencytracking/consumedresources": "architect:dependencyTracking:view",
-    "GET /api/v2/architect/dependencytracking/consumingresources": "architect:dependencyTracking:view",
-    "GET /api/v2/architect/dependencytracking/object": "architect:dependencyTracking:view",
-    "GET /api/v2/flows/instances/settings/executiondata": "architect:flowInstanceSettings:view",
-    "POST /api/v2/flows/instances/query": "architect:flowInstance:search",
-    "POST /api/v2/flows/instances/jobs": "architect:flowInstance:view",
-    "GET /api/v2/flows/instances/jobs/{jobId}": "architect:flowInstance:view",
-    "GET /api/v2/integrations/actions": "integrations:action:view",
-    "GET /api/v2/integrations/actions/{actionId}": "integrations:action:view",
-    "GET /api/v2/integrations/actions/{actionId}/draft/validation": "integrations:action:view",
-}
-
 _PERMISSION_PATTERN = re.compile(r"\b[A-Za-z]+:[A-Za-z]+:[A-Za-z*]+\b")
-_LOCK_PATTERN = re.compile(r"\block(ed)?\b", re.IGNORECASE)
+# A flow held by someone else. Deliberately NOT any code containing "lock": `flow.not.locked`
+# (check-in of a flow nobody checked out) is a plain bad request, not a lock held by another.
+_LOCK_MESSAGE_PATTERN = re.compile(r"\b(is|are|currently) locked\b|\blocked by\b", re.IGNORECASE)
+_NOT_LOCKED_PATTERN = re.compile(r"not[._ ]locked|unlocked|lock[._ ]not|no[._ ]lock", re.IGNORECASE)
 # Keys under which a lock holder has been seen in messageParams / details.
 _LOCK_USER_KEYS = ("lockedUser", "lockedBy", "lockedUserName", "userName", "user")
 _LOCK_CLIENT_KEYS = ("lockedClient", "lockedClientName", "clientName", "client")
@@ -248,21 +232,26 @@ def parse_error_body(raw: bytes | str | None) -> ErrorBody | None:
         return None
 
 
-def find_missing_permission(body: ErrorBody | None, operation: str | None) -> str | None:
-    """The permission named by a 403 body (messageParams first, then the message), else the
-    permission the endpoint is documented to need."""
+def find_missing_permissions(body: ErrorBody | None, operation: str | None) -> tuple[str, ...]:
+    """The permissions a 403 names (messageParams first, then the message, e.g. "You are missing
+    the following permission(s): a" or "... at least one of the following permissions assigned:
+    [a, b]"), else the permissions the permission table says the operation needs."""
     if body is not None:
         for value in (body.message_params or {}).values():
-            match = _PERMISSION_PATTERN.search(str(value))
-            if match:
-                return match.group(0)
+            found = tuple(dict.fromkeys(_PERMISSION_PATTERN.findall(str(value))))
+            if found:
+                return found
         if body.message:
-            match = _PERMISSION_PATTERN.search(body.message)
-            if match:
-                return match.group(0)
-    if operation is not None:
-        return PERMISSION_BY_OPERATION.get(operation)
-    return None
+            found = tuple(dict.fromkeys(_PERMISSION_PATTERN.findall(body.message)))
+            if found:
+                return found
+    entry = permissions_for(operation) if operation is not None else None
+    return entry.permissions if entry is not None else ()
+
+
+def find_missing_permission(body: ErrorBody | None, operation: str | None) -> str | None:
+    """The first permission `find_missing_permissions` finds."""
+    return next(iter(find_missing_permissions(body, operation)), None)
 
 
 def _describe_lock_holder(value: Any) -> str | None:
@@ -304,10 +293,14 @@ def find_lock_holder(body: ErrorBody | None) -> str | None:
 
 
 def _is_lock_error(body: ErrorBody | None) -> bool:
+    """Held by someone else: a code saying "locked" (not "not locked"), or a message saying so."""
     if body is None:
         return False
-    code = (body.code or "").lower()
-    return "lock" in code or bool(body.message and _LOCK_PATTERN.search(body.message))
+    code = body.code or ""
+    message = body.message or ""
+    if _NOT_LOCKED_PATTERN.search(code) or _NOT_LOCKED_PATTERN.search(message):
+        return False
+    return "locked" in code.lower() or bool(_LOCK_MESSAGE_PATTERN.search(message))
 
 
 def _short(text: str | None) -> str:
@@ -350,15 +343,19 @@ def error_from_response(
             **context,
         )
     if status == 403:
-        permission = find_missing_permission(body, operation)
+        permissions = find_missing_permissions(body, operation)
+        any_of = len(permissions) > 1 and "at least one" in (platform_message or "").lower()
+        named = (" or " if any_of else ", ").join(permissions)
         hint = (
-            f"grant permission '{permission}' to the OAuth client's role"
-            if permission
+            f"add {named} to the OAuth client's role (and the division of the object, if it is "
+            "not in one of the role's divisions)"
+            if permissions
             else "check the OAuth client's role and division grants"
         )
         return ForbiddenError(
-            f"Genesys refused {operation} (missing permission {permission or 'unknown'}){detail}; {hint}",
-            missing_permission=permission,
+            f"Genesys refused {operation}: the OAuth client lacks permission {named or 'unknown'}"
+            f"{detail}; {hint}",
+            missing_permissions=permissions,
             **context,
         )
     if status == 404:

@@ -10,7 +10,7 @@ Conventions for every model:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,7 +46,17 @@ __all__ = [
     "Page",
     "UserRef",
     "ValidateJob",
+    "genesys_timestamp",
 ]
+
+
+def genesys_timestamp(moment: datetime) -> str:
+    """`yyyy-MM-ddTHH:mm:ss.SSSZ` (UTC, milliseconds, Z): the date format Genesys documents for
+    queries (not `isoformat()`, whose `+00:00` and microseconds it does not promise to accept)."""
+    if moment.tzinfo is None:
+        raise ValueError("a Genesys timestamp needs a timezone-aware datetime")
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 class GenesysModel(BaseModel):
@@ -117,10 +127,11 @@ class FlowVersion(GenesysModel):
     debug: bool | None = None
     created_by: UserRef | None = None
     created_by_client: DomainEntityRef | None = None
-    date_created: int | datetime | None = None
-    date_checked_in: int | datetime | None = None
-    date_saved: int | datetime | None = None
-    date_published: int | datetime | None = None
+    # As the API sends them: epoch milliseconds, except datePublished (an ISO date-time).
+    date_created: int | None = None
+    date_checked_in: int | None = None
+    date_saved: int | None = None
+    date_published: datetime | None = None
     generation_id: str | None = None
     configuration_uri: str | None = None
     publish_result_uri: str | None = None

@@ -14,7 +14,7 @@ should import ``flowops.lock`` only.
 
 from flowops.graph.build import build_graph
 from flowops.graph.cycles import Cycle, find_cycles, shortest_cycle_through
-from flowops.graph.export import to_dot, to_mermaid, to_node_link_json
+from flowops.graph.export import mermaid_parts, to_dot, to_mermaid, to_node_link_json
 from flowops.graph.impact import ImpactEntry, UnknownObjectError, impact
 from flowops.graph.problems import (
     Problem,
@@ -46,6 +46,7 @@ __all__ = [
     "find_cycles",
     "find_problems",
     "impact",
+    "mermaid_parts",
     "missing_ids",
     "shortest_cycle_through",
     "to_dot",

@@ -140,3 +140,69 @@ def to_mermaid(graph: nx.DiGraph, cycles: Iterable[Cycle] | None = None) -> str:
         if members:
             lines.append(f"  class {','.join(members)} {class_name};")
     return "\n".join(lines) + "\n"
+
+
+# Mermaid's own limits (mermaid.initialize defaults, also what GitHub renders with): a diagram
+# over either is refused with "Maximum text size in diagram exceeded" / "Too many edges".
+MERMAID_MAX_EDGES = 500
+MERMAID_MAX_TEXT = 50_000
+
+
+def mermaid_parts(
+    graph: nx.DiGraph,
+    cycles: Iterable[Cycle] | None = None,
+    *,
+    max_edges: int = MERMAID_MAX_EDGES,
+    max_text: int = MERMAID_MAX_TEXT,
+) -> list[str]:
+    """The graph as Mermaid diagrams that each stay within Mermaid's limits.
+
+    One diagram when the whole graph fits. Otherwise subgraphs, one connected component after
+    another (largest first), cut into runs of edges in a stable order; every edge is in exactly
+    one part and a node is repeated in every part that has one of its edges (isolated nodes go
+    to the part of their component). A part whose text is still too long is halved until it
+    fits or holds a single edge."""
+    cycle_list = list(find_cycles(graph) if cycles is None else cycles)
+    whole = to_mermaid(graph, cycle_list)
+    if graph.number_of_edges() <= max_edges and len(whole) <= max_text:
+        return [whole]
+    components = sorted(
+        (sorted(str(node) for node in component) for component in nx.weakly_connected_components(graph)),
+        key=lambda nodes: (-len(nodes), nodes[0]),
+    )
+    chunks: list[tuple[list[tuple[str, str]], list[str]]] = []
+    current_edges: list[tuple[str, str]] = []
+    current_nodes: list[str] = []
+    for nodes in components:
+        edges = sorted((str(s), str(t)) for s, t in graph.subgraph(nodes).edges())
+        if not edges:
+            current_nodes += nodes
+            continue
+        for edge in edges:
+            if len(current_edges) >= max_edges:
+                chunks.append((current_edges, current_nodes))
+                current_edges, current_nodes = [], []
+            current_edges.append(edge)
+        current_nodes += [node for node in nodes if graph.degree(node) == 0]
+    if current_edges or current_nodes:
+        chunks.append((current_edges, current_nodes))
+
+    parts: list[str] = []
+    pending = list(reversed(chunks))
+    while pending:
+        edges, isolated = pending.pop()
+        sub = nx.DiGraph()
+        for source, target in edges:
+            sub.add_node(source, **graph.nodes[source])
+            sub.add_node(target, **graph.nodes[target])
+            sub.add_edge(source, target, **graph.edges[source, target])
+        for node in isolated:
+            sub.add_node(node, **graph.nodes[node])
+        text = to_mermaid(sub, [cycle for cycle in cycle_list if set(cycle.members) <= set(sub.nodes)])
+        if len(text) > max_text and len(edges) > 1:
+            half = len(edges) // 2
+            pending.append((edges[half:], []))
+            pending.append((edges[:half], isolated))
+            continue
+        parts.append(text)
+    return parts

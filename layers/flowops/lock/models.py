@@ -175,6 +175,10 @@ class LockMeta(_LockModel):
     resource_types: list[str] | None = Field(
         default=None, description="consumed-resource types the scan asked for (None: every type)"
     )
+    listing_stable: bool = Field(
+        default=True,
+        description="False: flows kept changing while listed; the lock took the union of the passes",
+    )
 
 
 class Lockfile(_LockModel):

@@ -30,10 +30,11 @@ class PublishTiming(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     first_poll_seconds: int = Field(default=2, ge=1, le=300)
-    max_poll_seconds: int = Field(default=30, ge=1, le=900)
+    # Upper bounds: the state machine's timeout is derived from them (infra publish_workflow).
+    max_poll_seconds: int = Field(default=30, ge=1, le=30)
     backoff_rate: float = Field(default=2.0, ge=1.0, le=4.0)
-    publish_deadline_seconds: float = Field(default=960.0, gt=0)
-    rollback_deadline_seconds: float = Field(default=960.0, gt=0)
+    publish_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
+    rollback_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
     # 0 skips the execution-data check (storage of execution data is off by default in orgs).
     health_error_window_seconds: int = Field(default=0, ge=0, le=3600)
     lease_seconds: int = Field(default=7200, ge=60)

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from flowops.bounded import FLOW_YAML_LIMITS
 from flowops.flowtypes import SCANNED_RESOURCE_TYPES, dependency_object_type
+from flowops.flowyaml import FlowYamlError, parse_flow_yaml
 from flowops.genesys.errors import (
     ForbiddenError,
     GenesysError,
@@ -44,7 +45,13 @@ from flowops.genesys.errors import (
     ServerError,
     WriteOutcomeUnknownError,
 )
-from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceCriteriaGroup, FlowInstanceQuery
+from flowops.genesys.exports import ExportFailedError, export_flow_yaml, yaml_mapping_problem
+from flowops.genesys.models import (
+    FlowInstanceCriteria,
+    FlowInstanceCriteriaGroup,
+    FlowInstanceQuery,
+    genesys_timestamp,
+)
 from flowops.lock.canonical import canonical_bytes, lock_sha256, parse_lock
 from flowops.lock.models import Lockfile
 from flowops.publish.content import UnreadableContentError, content_fingerprint
@@ -104,7 +111,6 @@ RUN_KIND = "publish"
 YAML_CONTENT_TYPE = "application/x-yaml"
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _POINTER_ATTEMPTS = 3
-_EXPORT_TIMEOUT_SECONDS = 300.0
 
 
 @dataclass
@@ -337,24 +343,33 @@ def snapshot_current_version(
     return snapshot
 
 
+def _snapshot_problem(text: str) -> str | None:
+    """Why an exported YAML cannot be a rollback source (None when it can): empty, or not a flow
+    Architect could deploy again."""
+    problem = yaml_mapping_problem(text)
+    if problem is not None:
+        return problem
+    try:
+        parse_flow_yaml(text)
+    except FlowYamlError as error:
+        return f"the export is not a readable flow: {error}"
+    return None
+
+
 def ensure_version_yaml(ports: PublishPorts, flow_id: str, version: str) -> tuple[str, bool]:
-    """The S3 key of this version's YAML, exporting it first unless it is there already."""
+    """The S3 key of this version's YAML, exporting it first unless it is there already.
+
+    The export is retried (`export_flow_yaml`) and must be a readable flow: an empty or broken
+    snapshot would make the rollback redeploy nothing, so it fails the step instead.
+    """
     key = flow_yaml_key(ports.org, flow_id, version)
     if ports.artifacts.exists(key):
         return key, True
-    genesys = ports.genesys
-    started = genesys.start_export_job(flow_id, version)
-    job = genesys.wait_until(
-        lambda: genesys.get_export_job(started.id),
-        lambda job: bool(job.download_url) or job.status in ("Success", "Failure"),
-        what=f"export of flow {flow_id} version {version}",
-        poll_interval_seconds=1.0,
-        timeout_seconds=_EXPORT_TIMEOUT_SECONDS,
-    )
-    if not job.download_url:
-        texts = "; ".join(message.text or "" for message in job.messages) or f"status {job.status}"
-        raise SnapshotUnavailableError(f"exporting flow {flow_id} version {version} failed: {texts}")
-    text = genesys.download_export(job.download_url)
+    try:
+        text = export_flow_yaml(ports.genesys, flow_id, version, check=_snapshot_problem)
+    except ExportFailedError as failed:
+        # Nothing is published yet: the run stops here rather than keep an unusable rollback source.
+        raise SnapshotUnavailableError(failed.message) from failed
     ports.artifacts.put_immutable(key, text.encode("utf-8"), YAML_CONTENT_TYPE)
     return key, False
 
@@ -844,20 +859,12 @@ def health_check(
 
 
 def export_version_yaml(ports: PublishPorts, flow_id: str, version: str) -> str:
-    """The version's YAML as Genesys exports it now (never from the artifact cache)."""
-    genesys = ports.genesys
-    started = genesys.start_export_job(flow_id, version)
-    job = genesys.wait_until(
-        lambda: genesys.get_export_job(started.id),
-        lambda job: bool(job.download_url) or job.status in ("Success", "Failure"),
-        what=f"export of flow {flow_id} version {version}",
-        poll_interval_seconds=1.0,
-        timeout_seconds=_EXPORT_TIMEOUT_SECONDS,
-    )
-    if not job.download_url:
-        texts = "; ".join(message.text or "" for message in job.messages) or f"status {job.status}"
-        raise SnapshotUnavailableError(f"exporting flow {flow_id} version {version} failed: {texts}")
-    return genesys.download_export(job.download_url)
+    """The version's YAML as Genesys exports it now (never from the artifact cache); export
+    jobs retried and the download followed through its redirect (`export_flow_yaml`)."""
+    try:
+        return export_flow_yaml(ports.genesys, flow_id, version)
+    except ExportFailedError as failed:
+        raise SnapshotUnavailableError(failed.message) from failed
 
 
 def verify_live_content(ports: PublishPorts, target: TargetFlow, version: str, expected: str) -> str:
@@ -914,8 +921,8 @@ def _check_error_rate(
     def error_share(start: datetime, stop: datetime, flow_version: str | None) -> tuple[int, int]:
         criteria = [
             FlowInstanceCriteria(key="FlowId", operator="eq", value=target.id),
-            FlowInstanceCriteria(key="FlowStartDateTime", operator="gte", value=start.isoformat()),
-            FlowInstanceCriteria(key="FlowStartDateTime", operator="lt", value=stop.isoformat()),
+            FlowInstanceCriteria(key="FlowStartDateTime", operator="gte", value=genesys_timestamp(start)),
+            FlowInstanceCriteria(key="FlowStartDateTime", operator="lt", value=genesys_timestamp(stop)),
         ]
         page = ports.genesys.query_flow_instances(
             FlowInstanceQuery(query=[FlowInstanceCriteriaGroup(and_=criteria)])
@@ -923,8 +930,14 @@ def _check_error_rate(
         rows = [row for row in page.entities if flow_version is None or row.flow_version == flow_version]
         return sum(1 for row in rows if row.flow_error_reason), len(rows)
 
-    new_errors, new_runs = error_share(end - window, end, version)
-    old_errors, old_runs = error_share(end - 2 * window, end - window, previous)
+    try:
+        new_errors, new_runs = error_share(end - window, end, version)
+        old_errors, old_runs = error_share(end - 2 * window, end - window, previous)
+    except ForbiddenError as refused:
+        # An optional check: without architect:flowInstance:search it is skipped, not failed
+        # (failing it would roll back every publish of a client that lacks only this).
+        needed = " or ".join(refused.missing_permissions) or "architect:flowInstance:search"
+        return f"flow error rate not checked: the OAuth client lacks {needed}"
     new_share = new_errors / new_runs if new_runs else 0.0
     old_share = old_errors / old_runs if old_runs else 0.0
     # A rise needs evidence: at least 3 failing runs and a share 10 points above the baseline.

@@ -383,6 +383,17 @@ def _check_data_action(action_id: str, genesys: PublishGenesys, found: _Findings
         draft = genesys.get_action_draft_validation(action_id)
     except NotFoundError:
         return True  # no draft: only the published action is involved
+    except ForbiddenError as refused:
+        # Reading the draft's validation needs integrations:action:edit (SDK docs), which a
+        # publish-only client need not have: an optional check, skipped with a warning.
+        needed = " or ".join(refused.missing_permissions) or "integrations:action:edit"
+        found.warning(
+            "DATA_ACTION_DRAFT_NOT_CHECKED",
+            label,
+            f"its draft was not validated: the OAuth client lacks {needed}",
+            f"grant {needed} to check data action drafts before publishing, or ignore this",
+        )
+        return True
     if not draft.valid:
         problems = "; ".join(str(error.message or error.code) for error in draft.errors) or "draft is invalid"
         found.error(

@@ -20,6 +20,7 @@ excluded) is the definition of :func:`flowops.graph.impact`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntFlag
 from typing import Any
 
@@ -41,6 +42,8 @@ class NodeFlag(IntFlag):
 
 
 NodeRow = tuple[str, str, str, int, int, int]
+# Node id -> the name the report shows (the id when the node has none).
+NodeNames = Mapping[str, str]
 
 
 class ReportGraphData(BaseModel):
@@ -60,6 +63,23 @@ class ReportGraphData(BaseModel):
             "cycles": self.cycles,
             "waves": self.waves,
         }
+
+    def names(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self.nodes}
+
+    def with_changed(self, diff: LockDiff | None) -> ReportGraphData:
+        """The same graph with the drift's changed flows flagged (stored without a diff, since
+        the lock it is compared with is only known once the pointer has moved)."""
+        changed = set(diff.changed_flow_ids()) if diff is not None else set()
+        if not changed:
+            return self
+        rows = [
+            (row[0], row[1], row[2], row[3], int(row[4] | NodeFlag.CHANGED), row[5])
+            if row[0] in changed
+            else row
+            for row in self.nodes
+        ]
+        return self.model_copy(update={"nodes": rows})
 
 
 def _flags(data: dict[str, Any]) -> int:

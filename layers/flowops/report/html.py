@@ -24,7 +24,7 @@ import networkx as nx
 
 from flowops.graph import GraphReport, build_graph
 from flowops.lock import LockDiff, Lockfile
-from flowops.report.graph_data import build_report_graph
+from flowops.report.graph_data import NodeNames, ReportGraphData, build_report_graph
 from flowops.trace import TraceReport, render_waterfall_svg
 
 DEFAULT_DRAW_LIMIT: Final = 400  # nodes drawn at once; larger orgs draw a neighbourhood
@@ -61,8 +61,8 @@ def embed_json(document: Any) -> str:
     return text.translate(_JSON_ESCAPES)
 
 
-def _node_link(graph: nx.DiGraph, node_id: str) -> str:
-    name = graph.nodes[node_id].get("name") if node_id in graph else None
+def _node_link(graph: NodeNames, node_id: str) -> str:
+    name = graph.get(node_id)
     return (
         f'<a href="#graph" class="node-link" data-select="{_e(node_id)}" title="{_e(node_id)}">'
         f"{_e(name or node_id)}</a>"
@@ -96,7 +96,7 @@ def _card(label: str, value: object, *, bad: bool = False) -> str:
     )
 
 
-def _cycles_section(graph: nx.DiGraph, analysis: GraphReport) -> str:
+def _cycles_section(graph: NodeNames, analysis: GraphReport) -> str:
     rows = [
         [
             f'<span class="num">{number}</span>',
@@ -115,16 +115,19 @@ def _cycles_section(graph: nx.DiGraph, analysis: GraphReport) -> str:
     return f'<section id="cycles"><h2>Cycles ({len(analysis.cycles)})</h2>{table}</section>'
 
 
-def _waves_section(graph: nx.DiGraph, analysis: GraphReport) -> str:
+def _waves_section(graph: NodeNames, analysis: GraphReport) -> str:
     in_cycle = set(analysis.flows_in_cycles)
     rows = []
     for number, wave in enumerate(analysis.waves, start=1):
-        shown = ", ".join(
-            _node_link(graph, flow_id) + (" ↻" if flow_id in in_cycle else "")
-            for flow_id in wave[:WAVE_NAMES_SHOWN]
-        )
+        links = [_node_link(graph, flow_id) + (" ↻" if flow_id in in_cycle else "") for flow_id in wave]
+        shown = ", ".join(links[:WAVE_NAMES_SHOWN])
         if len(wave) > WAVE_NAMES_SHOWN:
-            shown += f' <span class="more">and {len(wave) - WAVE_NAMES_SHOWN} more</span>'
+            # Every member is in the page; the rest expands in place (no script needed).
+            rest = ", ".join(links[WAVE_NAMES_SHOWN:])
+            shown += (
+                f' <details class="more"><summary>and {len(wave) - WAVE_NAMES_SHOWN} more</summary>'
+                f"{rest}</details>"
+            )
         rows.append([str(number), str(len(wave)), shown])
     table = _table(
         ["wave", "flows", "flows (↻ = on a cycle)"],
@@ -139,7 +142,7 @@ def _waves_section(graph: nx.DiGraph, analysis: GraphReport) -> str:
     )
 
 
-def _problems_section(graph: nx.DiGraph, analysis: GraphReport) -> str:
+def _problems_section(graph: NodeNames, analysis: GraphReport) -> str:
     rows = [
         [
             f'<span class="sev-{_e(problem.severity.value)}">{_e(problem.severity.value)}</span>',
@@ -159,7 +162,7 @@ def _problems_section(graph: nx.DiGraph, analysis: GraphReport) -> str:
     return f'<section id="problems"><h2>Problems ({len(analysis.problems)})</h2>{table}</section>'
 
 
-def _drift_rows(graph: nx.DiGraph, diff: LockDiff) -> list[list[str]]:
+def _drift_rows(graph: NodeNames, diff: LockDiff) -> list[list[str]]:
     rows: list[list[str]] = []
     for flow in diff.flows_added:
         rows.append(
@@ -204,7 +207,7 @@ def _drift_rows(graph: nx.DiGraph, diff: LockDiff) -> list[list[str]]:
     return [[_e(row[0]), row[1], row[2]] for row in rows]
 
 
-def _drift_section(graph: nx.DiGraph, diff: LockDiff | None) -> str:
+def _drift_section(graph: NodeNames, diff: LockDiff | None) -> str:
     if diff is None:
         body = (
             '<p class="empty" id="drift-table">No previous lock to compare with: this is the first scan.</p>'
@@ -308,20 +311,26 @@ def render_scan_report(
     title: str,
     generated_at: datetime,
     graph: nx.DiGraph | None = None,
+    report_graph: ReportGraphData | None = None,
     draw_limit: int = DEFAULT_DRAW_LIMIT,
 ) -> str:
     """The scan report as one HTML document (UTF-8 text).
 
     ``analysis`` is ``flowops.graph.analyze(lock)``; ``diff`` the drift from the previous lock
     (None for a first scan); ``trace`` adds the bottleneck table and the slowest run's waterfall.
-    Pass ``graph`` when ``build_graph(lock)`` was already built. At most ``draw_limit`` nodes
+    Pass ``graph`` when ``build_graph(lock)`` was already built, or ``report_graph`` (the stored
+    ``build_report_graph(graph, analysis, None)``) so no graph is built at all. At most ``draw_limit`` nodes
     are drawn at once: larger orgs start with the most connected nodes and draw the
     neighbourhood (cycle, dependencies, impact set) of whatever is searched or clicked.
     """
     if draw_limit < 1:
         raise ValueError("draw_limit must be at least 1")
-    graph = build_graph(lock) if graph is None else graph
-    payload = build_report_graph(graph, analysis, diff).as_payload() | {"draw_limit": draw_limit}
+    if report_graph is None:
+        report_graph = build_report_graph(build_graph(lock) if graph is None else graph, analysis, diff)
+    else:
+        report_graph = report_graph.with_changed(diff)
+    payload = report_graph.as_payload() | {"draw_limit": draw_limit}
+    names = report_graph.names()
     script, style = _asset("report.js"), _asset("report.css")
     policy = (
         f"default-src 'none'; script-src '{_csp_hash(script)}'; style-src '{_csp_hash(style)}'; "
@@ -340,21 +349,22 @@ def render_scan_report(
             _card("changed flows", "—" if diff is None else len(diff.changed_flow_ids())),
         ]
     )
+    # Drift first: what changed since the last lock is what an operator opens the report for.
     links = [
+        ("drift", "Drift"),
         ("graph-section", "Graph"),
         ("cycles", "Cycles"),
         ("waves", "Waves"),
         ("problems", "Problems"),
-        ("drift", "Drift"),
     ]
     if trace is not None:
         links.append(("trace", "Trace"))
     sections = [
+        _drift_section(names, diff),
         _asset("graph_section.html"),
-        _cycles_section(graph, analysis),
-        _waves_section(graph, analysis),
-        _problems_section(graph, analysis),
-        _drift_section(graph, diff),
+        _cycles_section(names, analysis),
+        _waves_section(names, analysis),
+        _problems_section(names, analysis),
     ]
     if trace is not None:
         sections.append(_trace_section(trace))

@@ -132,6 +132,7 @@ def build_lock(
         previous_sha256=request.plan.previous_lock_sha,
         read_flows=read,
         unread_flows=unread,
+        listing_stable=request.plan.listing_stable,
         resource_types=None
         if request.scan.request.include_platform_vocabulary
         else list(SCANNED_RESOURCE_TYPES),
@@ -157,12 +158,15 @@ def build_lock(
     artifacts.put_json(
         scan_key(org, scan_id, "lock-meta.json"), {"sha256": sha, **meta.model_dump(mode="json")}
     )
-    analysis = analyze_and_export(artifacts, lock, org=org, scan_id=scan_id)
+    analysis = analyze_and_export(
+        artifacts, lock, org=org, scan_id=scan_id, exports=request.scan.request.graph_exports
+    )
     unknown = sorted({kind for page in pages for kind in page.unknown_object_types})
     return LockSummary(
         lock_sha256=sha,
         lock_key=key,
         analysis_key=analysis.key,
+        report_graph_key=analysis.report_graph_key,
         exports=analysis.exports,
         flows=analysis.counts["flows"],
         nodes=analysis.counts["nodes"],
@@ -180,36 +184,48 @@ def build_lock(
 
 
 class StoredAnalysis:
-    __slots__ = ("counts", "exports", "key")
+    __slots__ = ("counts", "exports", "key", "report_graph_key")
 
-    def __init__(self, key: str, exports: dict[str, str], counts: dict[str, int]) -> None:
+    def __init__(
+        self, key: str, exports: dict[str, str], counts: dict[str, int], report_graph_key: str
+    ) -> None:
         self.key = key
         self.exports = exports
         self.counts = counts
+        self.report_graph_key = report_graph_key
 
 
 def analyze_and_export(
-    artifacts: ArtifactWriter, lock: Lockfile, *, org: str, scan_id: str
+    artifacts: ArtifactWriter, lock: Lockfile, *, org: str, scan_id: str, exports: bool = False
 ) -> StoredAnalysis:
-    """Run the graph analysis and store it with node-link JSON, DOT and Mermaid exports."""
+    """Run the graph analysis and store it, with node-link JSON, DOT and Mermaid exports if asked."""
     # networkx costs ~220 ms to import: only the lock step pays for it.
     from flowops.graph import analyze, build_graph, to_dot, to_mermaid, to_node_link_json
+    from flowops.report import build_report_graph
 
     graph = build_graph(lock)
     report = analyze(lock, graph)
     document: dict[str, Any] = report.model_dump(mode="json")
     analysis_key = scan_key(org, scan_id, "analysis.json")
     artifacts.put_json(analysis_key, document)
-    exports = {
-        "json": scan_key(org, scan_id, "graph.json"),
-        "dot": scan_key(org, scan_id, "graph.dot"),
-        "mermaid": scan_key(org, scan_id, "graph.mmd"),
-    }
-    artifacts.put_immutable(exports["json"], to_node_link_json(graph).encode("utf-8"), JSON)
-    artifacts.put_immutable(exports["dot"], to_dot(graph, report.cycles).encode("utf-8"), "text/vnd.graphviz")
-    artifacts.put_immutable(
-        exports["mermaid"], to_mermaid(graph, report.cycles).encode("utf-8"), "text/plain"
-    )
+    # The report's graph, drawn from the graph built here: ReportScan (half this step's memory)
+    # then needs neither networkx nor a second graph of the whole org.
+    report_graph_key = scan_key(org, scan_id, "report-graph.json")
+    artifacts.put_json(report_graph_key, build_report_graph(graph, report, None).as_payload())
+    export_keys: dict[str, str] = {}
+    if exports:
+        export_keys = {
+            "json": scan_key(org, scan_id, "graph.json"),
+            "dot": scan_key(org, scan_id, "graph.dot"),
+            "mermaid": scan_key(org, scan_id, "graph.mmd"),
+        }
+        artifacts.put_immutable(export_keys["json"], to_node_link_json(graph).encode("utf-8"), JSON)
+        artifacts.put_immutable(
+            export_keys["dot"], to_dot(graph, report.cycles).encode("utf-8"), "text/vnd.graphviz"
+        )
+        artifacts.put_immutable(
+            export_keys["mermaid"], to_mermaid(graph, report.cycles).encode("utf-8"), "text/plain"
+        )
     counts = {
         "flows": report.counts.flows,
         "nodes": report.counts.nodes,
@@ -219,4 +235,4 @@ def analyze_and_export(
         "missing": len(report.missing),
         "problems": len(report.problems),
     }
-    return StoredAnalysis(analysis_key, exports, counts)
+    return StoredAnalysis(analysis_key, export_keys, counts, report_graph_key)

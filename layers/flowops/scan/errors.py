@@ -38,6 +38,13 @@ class MalformedDataActionRecordError(ScanError):
     asl_error_name = "Scan.MalformedDataActionRecord"
 
 
+class EveryReadRefusedError(ScanError):
+    """Every consumed-resources read of a page was refused as a bad request: that is flowops'
+    request, not one flow (a lock of nothing but unread flows would report every edge removed)."""
+
+    asl_error_name = "Scan.EveryReadRefused"
+
+
 class FlowDependenciesUnreadable(Exception):
     """One flow's consumed resources cannot be read (404, 403, another 4xx for that flow alone).
 

@@ -26,3 +26,8 @@ def data_action_versions_key(org: str, scan_id: str) -> str:
 def failed_objects_key(org: str, scan_id: str) -> str:
     """Every object the dependency index reports as failed (the state carries at most 50)."""
     return scan_key(org, scan_id, "failed-objects.json")
+
+
+def listing_key(org: str, scan_id: str, page_number: int) -> str:
+    """One page's slice of the flow listing the plan took."""
+    return scan_key(org, scan_id, f"listing/{page_number:05d}.json")

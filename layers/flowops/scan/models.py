@@ -49,6 +49,11 @@ class ScanRequest(BaseModel):
         default=False,
         description="keep FLOWACTION, FLOWDATATYPE, ... in the lock (the pre-filter behaviour; benchmarks)",
     )
+    graph_exports: bool = Field(
+        default=False,
+        description="also store DOT, Mermaid and node-link JSON exports of the graph (tens of MB for a "
+        "20,000-flow org, every scan); otherwise `flowops graph export` makes them from the lock on demand",
+    )
 
 
 class ScanContext(BaseModel):
@@ -127,6 +132,9 @@ class PlanRequest(BaseModel):
 
 class PageDescriptor(BaseModel):
     page_number: int = Field(ge=1)
+    listing_key: str | None = Field(
+        default=None, description="S3 key of this page's flows from the plan's listing (None: list the page)"
+    )
 
 
 class PageTask(BaseModel):
@@ -139,6 +147,9 @@ class PageTask(BaseModel):
     failed_objects_key: str | None = Field(
         default=None, description="S3 key of the FailedObjects the index reports (None: there are none)"
     )
+    listing_key: str | None = Field(
+        default=None, description="S3 key of this page's flows from the plan's listing (None: list the page)"
+    )
 
 
 class FlowPagePlan(BaseModel):
@@ -149,6 +160,10 @@ class FlowPagePlan(BaseModel):
     previous_lock_sha: str | None = None
     previous_lock_key: str | None = None
     failed_objects_key: str | None = None
+    listing_passes: int = Field(default=0, ge=0, description="passes over GET /api/v2/flows (0: not listed)")
+    listing_stable: bool = Field(
+        default=True, description="False: the org kept changing; the listing is the union of the passes"
+    )
     api_calls: int = 0
     data_action_versions_key: str | None = Field(
         default=None,
@@ -219,6 +234,11 @@ class LockSummary(BaseModel):
     lock_sha256: str
     lock_key: str
     analysis_key: str
+    report_graph_key: str | None = Field(
+        default=None,
+        description="the report's compact graph (scans/<org>/<id>/report-graph.json), so ReportScan "
+        "builds no graph; None from an execution started before it existed",
+    )
     exports: dict[str, str]
     flows: int
     nodes: int

@@ -48,13 +48,15 @@ from flowops.lock import (
 )
 from flowops.lock.incremental import reusable_dependencies as _reusable
 from flowops.scan.errors import (
+    EveryReadRefusedError,
     FlowDependenciesUnreadable,
     MalformedDataActionRecordError,
     MalformedFlowRecordError,
     PreviousLockUnreadableError,
     ScanError,
 )
-from flowops.scan.keys import data_action_versions_key, failed_objects_key, page_key
+from flowops.scan.keys import data_action_versions_key, failed_objects_key, listing_key, page_key
+from flowops.scan.listing import list_all_flows
 from flowops.scan.models import (
     MAX_FLOWS_PAGE_SIZE,
     MAX_SCAN_PAGES,
@@ -96,18 +98,29 @@ def plan_flow_pages(
     """
     calls_before = source.total_api_calls
     page_size = scan.request.page_size
-    first = source.flows_page(1, page_size)
-    if int(first.page_count) > MAX_SCAN_PAGES:
-        # Too many pages for one execution's history: read more flows per page instead.
-        page_size = min(MAX_FLOWS_PAGE_SIZE, math.ceil(int(first.total) / MAX_SCAN_PAGES))
-        first = source.flows_page(1, page_size)
-        if int(first.page_count) > MAX_SCAN_PAGES:
-            raise ScanError(
-                f"the org has {first.total} flows: more than {MAX_SCAN_PAGES} pages of "
-                f"{MAX_FLOWS_PAGE_SIZE}, the most one scan execution can read"
-            )
-    page_count = max(0, int(first.page_count))
     current = pointers.get_current(org)
+    if artifacts is not None:
+        # One checked listing for the whole scan (see listing.py): the page steps read their
+        # slice of it, so a flow created or deleted meanwhile never shifts one page onto another.
+        listing = list_all_flows(source)
+        page_size = _fitting_page_size(len(listing.flows), page_size)
+        slices = [
+            listing.flows[start : start + page_size] for start in range(0, len(listing.flows), page_size)
+        ]
+        pages = []
+        for number, records in enumerate(slices, start=1):
+            key = listing_key(org, scan.scan_id, number)
+            artifacts.put_json(key, records)
+            pages.append(PageDescriptor(page_number=number, listing_key=key))
+        total_flows, listing_passes, listing_stable = len(listing.flows), listing.passes, listing.stable
+    else:
+        first = source.flows_page(1, page_size)
+        fitting = _fitting_page_size(int(first.total), page_size)
+        if fitting != page_size:
+            page_size = fitting
+            first = source.flows_page(1, page_size)
+        pages = [PageDescriptor(page_number=number) for number in range(1, max(0, int(first.page_count)) + 1)]
+        total_flows, listing_passes, listing_stable = int(first.total), 1, True
     versions_key = None
     if artifacts is not None:
         # Once per scan, here rather than per page: every page's consumers compare against the
@@ -126,14 +139,30 @@ def plan_flow_pages(
     return FlowPagePlan(
         data_action_versions_key=versions_key,
         page_size=page_size,
-        page_count=page_count,
-        total_flows=int(first.total),
-        pages=[PageDescriptor(page_number=number) for number in range(1, page_count + 1)],
+        page_count=len(pages),
+        total_flows=total_flows,
+        pages=pages,
+        listing_passes=listing_passes,
+        listing_stable=listing_stable,
         previous_lock_sha=current.sha if current else None,
         previous_lock_key=current.key if current else None,
         failed_objects_key=failed_key,
         api_calls=source.total_api_calls - calls_before,
     )
+
+
+def _fitting_page_size(total_flows: int, page_size: int) -> int:
+    """`page_size`, raised when the org needs more than MAX_SCAN_PAGES pages of it (one
+    execution's history holds that many Map iterations); ScanError when even 500 do not fit."""
+    if math.ceil(total_flows / page_size) <= MAX_SCAN_PAGES:
+        return page_size
+    raised = min(MAX_FLOWS_PAGE_SIZE, math.ceil(total_flows / MAX_SCAN_PAGES))
+    if math.ceil(total_flows / raised) > MAX_SCAN_PAGES:
+        raise ScanError(
+            f"the org has {total_flows} flows: more than {MAX_SCAN_PAGES} pages of "
+            f"{MAX_FLOWS_PAGE_SIZE}, the most one scan execution can read"
+        )
+    return raised
 
 
 def _all_failed_objects(build: Mapping[str, Any]) -> list[FailedObject]:
@@ -180,7 +209,7 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
     if task.previous_lock_key and not task.scan.request.full:
         previous = load_lock(artifacts, task.previous_lock_key)
 
-    page = source.flows_page(task.page_number, task.page_size)
+    entities = _page_entities(source, artifacts, task)
     failed_objects = load_failed_objects(artifacts, task.failed_objects_key)
     keep_vocabulary = task.scan.request.include_platform_vocabulary
     resource_types = None if keep_vocabulary else SCANNED_RESOURCE_TYPES
@@ -191,7 +220,7 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
     unknown_types: set[str] = set()
     seen_ids: set[str] = set()
     reused = read = unread = 0
-    for position, entity in enumerate(page.entities):
+    for position, entity in enumerate(entities):
         record = _parse_flow_record(entity, task.page_number, position)
         if record.deleted or record.id in seen_ids:
             continue  # deleted: not part of the org's state; a repeat within a page: listed once
@@ -256,6 +285,7 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
             )
         )
 
+    _refuse_systematic_refusals(flows, read, task.page_number)
     api_calls = source.total_api_calls - calls_before
     document = PageFlows(
         page_number=task.page_number,
@@ -278,6 +308,32 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
         unread=unread,
         api_calls=api_calls,
     )
+
+
+# Fewer refused reads than this on a page may be the flows' own business (REFUSED per flow).
+SYSTEMATIC_REFUSALS = 3
+
+
+def _refuse_systematic_refusals(flows: list[LockedFlow], read: int, page_number: int) -> None:
+    """A page where every read was refused (400) and none answered is flowops' own bad request."""
+    refused = [
+        flow for flow in flows if flow.unread is not None and flow.unread.reason is UnreadReason.REFUSED
+    ]
+    if read == 0 and len(refused) >= SYSTEMATIC_REFUSALS:
+        raise EveryReadRefusedError(
+            f"all {len(refused)} consumed-resources reads on page {page_number} were refused, e.g. "
+            f"{refused[0].id}: {refused[0].unread.detail if refused[0].unread else ''}"
+        )
+
+
+def _page_entities(source: ScanSource, artifacts: ArtifactWriter, task: PageTask) -> list[Mapping[str, Any]]:
+    """This page's flow records: the plan's listing slice, or (no listing) one listing page."""
+    if task.listing_key is None:
+        return list(source.flows_page(task.page_number, task.page_size).entities)
+    records = json.loads(artifacts.get_bytes(task.listing_key))
+    if not isinstance(records, list):
+        raise MalformedFlowRecordError(f"listing {task.listing_key} is not a list of flow records")
+    return records
 
 
 def _failed(failed_objects: Mapping[str, FailedObject], record: _FlowRecord) -> FailedObject | None:

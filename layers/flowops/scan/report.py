@@ -13,7 +13,7 @@ from typing import Any
 
 from flowops.graph import GraphReport
 from flowops.lock import LockDiff, Lockfile, diff_locks, parse_lock
-from flowops.report import render_scan_report
+from flowops.report import ReportGraphData, render_scan_report
 from flowops.scan.keys import lock_key, scan_key
 from flowops.scan.models import (
     DRIFT_IDS_IN_STATE_LIMIT,
@@ -42,7 +42,13 @@ def report_scan(
     baseline_sha = request.pointer.compared_with_sha
     baseline: Lockfile | None = load_lock(artifacts, lock_key(org, baseline_sha)) if baseline_sha else None
     diff = diff_locks(baseline, lock) if baseline is not None else None
+    del baseline  # only the diff is needed from here on
     drift = summarize_drift(diff, baseline_sha, lock)
+    report_graph = (
+        ReportGraphData.model_validate_json(artifacts.get_bytes(request.lock.report_graph_key))
+        if request.lock.report_graph_key
+        else None
+    )
     analysis: dict[str, Any] = json.loads(artifacts.get_bytes(request.lock.analysis_key))
 
     scan = request.scan
@@ -71,6 +77,7 @@ def report_scan(
         diff,
         title=f"flowops scan {scan.scan_id} — org {org}",
         generated_at=now,
+        report_graph=report_graph,
     )
     artifacts.put_bytes(report_html_key, html.encode("utf-8"), HTML_CONTENT_TYPE)
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from flowops.genesys.models import genesys_timestamp
 from flowops.trace.analyze import analyze_runs
 from flowops.trace.models import ParsedRun, ParseFailure, TraceReport
 from flowops.trace.parse import parse_execution_document
@@ -46,12 +47,6 @@ DELIVERY_LIST_LIMIT = 10
 
 def trace_key(org: str, trace_id: str, name: str) -> str:
     return f"traces/{org}/{trace_id}/{name}"
-
-
-def genesys_timestamp(moment: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and Z, as Genesys writes and accepts dates."""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 # --------------------------------------------------------------------------- validate

@@ -88,7 +88,7 @@ def test_promotion_needs_a_prior_success_then_waits_for_approval(world: ReleaseW
     # Given a release to dev that FAILED (Architect refuses the new flow) and was rolled back
     world.sim.set_faults("publish-fail=New Line")
     failed = run_cli("release", "--dir", str(module_release(tmp_path / "bad", "v2")), "--env", "dev")
-    assert failed.exit_code == 1, failed.output
+    assert failed.exit_code == 6, failed.output  # failed, rolled back
     failed_id = release_id_of(failed.stdout)
     world.sim.set_faults("")
     # Then it cannot be promoted

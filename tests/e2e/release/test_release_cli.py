@@ -68,7 +68,7 @@ def test_release_then_list_and_show(world: ReleaseWorld, tmp_path: Path) -> None
     assert "wave 1   update    COMMONMODULE/Shared Menu" in released.stdout
     assert "1.0 → 2.0" in released.stdout
     assert "wave 2   create    INBOUNDCALL/New Line" in released.stdout
-    assert "→ PublishWaves" in released.stderr
+    assert released.stderr.rstrip().endswith(": released"), released.stderr  # progress: phases in words
     # and `releases list` shows it, with the environment and how many flows changed
     listed = run_cli("releases", "list", "--json")
     assert listed.exit_code == 0, listed.output

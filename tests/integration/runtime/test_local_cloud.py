@@ -39,6 +39,10 @@ def test_transient_errors_are_retried_with_the_defined_backoff(probe_cloud: Loca
     assert result.output["step"]["attempts"] == 3
     flaky_calls = [call for call in probe_cloud.runner.invocations if call.handler.endswith("flaky_step")]
     assert [call.error_type for call in flaky_calls] == ["Probe.Transient", "Probe.Transient", None]
+    # And the history has the events AWS records: execution start/end, the Wait's two, the Task's
+    # two, three per Lambda attempt (scheduled, started, failed/succeeded), the Succeed state's two
+    assert result.history_event_count == 2 + 2 + 2 + 3 * 3 + 2
+    assert not result.history_limit_exceeded
     # And the recorded delays equal the definition: the Wait, then interval * backoff^n
     assert result.delays_of("WaitBeforeProbe", "wait") == [WAIT_SECONDS]
     assert result.delays_of("RunFlakyStep", "retry") == [RETRY_INTERVAL, RETRY_INTERVAL * RETRY_BACKOFF]
@@ -205,3 +209,15 @@ def test_lambda_service_errors_reach_retry_and_catch_under_lambda_names(probe_cl
         None,
         "Lambda.TooManyRequestsException",
     ]
+
+
+def test_a_state_input_over_256_kb_fails_with_the_aws_error(probe_cloud: LocalCloud) -> None:
+    # Given an execution input just over Step Functions' 256 KB state limit
+    oversized = {"run_id": "big-1", "blob": "x" * (256 * 1024)}
+    # When the probe runs
+    result = probe_cloud.start_and_wait("ProbeStateMachine", oversized, name="big-1")
+    # Then the first state fails as AWS fails it, and no handler ran
+    assert result.status == "FAILED"
+    assert result.error == "States.DataLimitExceeded"
+    assert "'WaitBeforeProbe' has an input with a size exceeding" in (result.cause or "")
+    assert not [c for c in probe_cloud.runner.invocations if c.handler.endswith("flaky_step")]

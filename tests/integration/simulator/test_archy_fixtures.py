@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 from flowops.flowyaml import parse_flow_yaml
+from flowops.flowyaml.substitutions import PLACEHOLDER_PATTERN, placeholder_key, substitute_placeholders
 
 from local.simulator.model import FLOW_OBJECT_TYPES, FLOW_REFERENCE_TYPE, Flow, FlowVersion, Org, OrgObject
 from tests.helpers.simulator import StartSimulator, bearer_session
@@ -48,12 +49,18 @@ def _deploy(base_url: str, session: requests.Session, text: str) -> dict:  # typ
     )
 
 
+def _substituted(text: str) -> str:
+    """The file as Archy would upload it with a value for every placeholder."""
+    keys = {placeholder_key(match) for match in PLACEHOLDER_PATTERN.finditer(text)}
+    return substitute_placeholders(text, {key: f"{key} value" for key in keys}).archy_text
+
+
 @pytest.mark.skipif(not FIXTURE_FILES, reason="shared Archy fixtures not present")
 def test_every_fixture_publishes_when_its_references_exist(start_simulator: StartSimulator) -> None:
     failures = []
     for path in FIXTURE_FILES:
-        # Given an org with exactly the objects this file references
-        text = path.read_text(encoding="utf-8")
+        # Given an org with exactly the objects this file references, placeholders filled
+        text = _substituted(path.read_text(encoding="utf-8"))
         sim = start_simulator(_seeded_org(text), time_scale=120)
         session = bearer_session(sim)
         # When the file is deployed through the architect jobs API
@@ -80,3 +87,56 @@ def test_fixture_with_a_missing_queue_fails_naming_it(start_simulator: StartSimu
     # Then the job fails with exactly that Architect error
     assert job["status"] == "Failure"
     assert [m["text"] for m in job["messages"]] == ["Unable to find a queue named 'Secondary Queue Example'."]
+
+
+CURLY = "{{"
+
+
+@pytest.mark.skipif(not FIXTURE_FILES, reason="shared Archy fixtures not present")
+def test_unsubstituted_fixtures_fail_like_architect_and_create_nothing(
+    start_simulator: StartSimulator,
+) -> None:
+    # Given every fixture that still has {{placeholders}}, uploaded as is
+    raw = [(p.name, p.read_text(encoding="utf-8")) for p in FIXTURE_FILES]
+    with_placeholders = [(name, text) for name, text in raw if CURLY in text]
+    assert len(with_placeholders) >= 12
+    sim = start_simulator(Org(), time_scale=120)
+    session = bearer_session(sim)
+    outcomes = {}
+    for name, text in with_placeholders:
+        # When deployed through the jobs API
+        job = _deploy(sim.url, session, text)
+        outcomes[name] = (job["status"], [m["text"] for m in job.get("messages", [])])
+    # Then each job fails with one Architect-style message: not YAML, or an unresolved substitution
+    for name, (status, texts) in outcomes.items():
+        assert status == "Failure", name
+        (text,) = texts
+        assert text.startswith("Unable to parse the flow file: "), text
+        assert "invalid YAML" in text or "unresolved substitution '{{" in text, text
+    invalid = {n for n, (_, texts) in outcomes.items() if "invalid YAML" in texts[0]}
+    assert invalid == {n for n, text in with_placeholders if not _is_yaml(text)}
+    assert len(invalid) == 10  # the fixture table's invalid_before_substitution files
+    # And no flow named after a placeholder exists
+    assert not any(CURLY in flow.name for flow in sim.org.flows.values())
+
+
+def _is_yaml(text: str) -> bool:
+    import yaml
+
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+def test_object_names_resolve_exactly_as_written(start_simulator: StartSimulator) -> None:
+    # Given the org has the queue "Secondary Queue Example" and the file names it in lower case
+    text = (FIXTURES / "architect-flow-public-api-blueprint__archy_flow.yml").read_text(encoding="utf-8")
+    org = _seeded_org(text)
+    sim = start_simulator(org, time_scale=120)
+    lowered = text.replace("name: Secondary Queue Example", "name: secondary queue example")
+    # When it is deployed / Then Architect's exact-name resolution fails it
+    job = _deploy(sim.url, bearer_session(sim), lowered)
+    assert job["status"] == "Failure"
+    assert [m["text"] for m in job["messages"]] == ["Unable to find a queue named 'secondary queue example'."]

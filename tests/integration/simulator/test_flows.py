@@ -74,7 +74,8 @@ def test_flow_versions_and_configuration(simulator: SimulatorServer, sim_session
     # Then they describe the stored versions
     assert [v["id"] for v in versions["entities"]] == list(reversed(flow.versions))
     assert version["id"] == flow.published_version_id and version["type"] == "PUBLISH"
-    assert isinstance(version["dateCreated"], int)
+    assert isinstance(version["dateCreated"], int)  # epoch ms, as the SDK's FlowVersion
+    assert version["datePublished"].endswith("Z") and "T" in version["datePublished"]  # ISO date-time
     assert configuration["flow"]["inboundCall"]["name"] == flow.name
     assert latest["version"] == flow.latest_version_id()
 

@@ -161,3 +161,74 @@ def test_org_file_that_is_not_json_is_one_clear_error(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(OrgFileError, match="not valid JSON"):
         load_org_file(path)
+
+
+# Container and closing action of each flow type in real exports (the public Archy fixtures).
+EXPORT_SHAPES = {
+    "tasks": (
+        {"INBOUNDCALL", "OUTBOUNDCALL", "SECURECALL", "VOICEMAIL", "VOICE", "VOICESURVEY"},
+        "disconnect",
+    ),
+    "bots": ({"BOT", "DIGITALBOT"}, "exitBotFlow"),
+    "startUpTaskActions": ({"COMMONMODULE", "INQUEUECALL", "INQUEUEEMAIL", "INQUEUESHORTMESSAGE"}, None),
+    "states": (
+        {"INBOUNDCHAT", "INBOUNDSHORTMESSAGE", "INBOUNDEMAIL", "WORKFLOW", "WORKITEM", "SURVEYINVITE"},
+        None,
+    ),
+}
+END_ACTION = {
+    "COMMONMODULE": "endTask",
+    "WORKFLOW": "endWorkflow",
+    "SURVEYINVITE": "endWorkflow",
+    "WORKITEM": "disconnectWorkitem",
+    "BOT": "exitBotFlow",
+    "DIGITALBOT": "exitBotFlow",
+}
+NO_ACD_OR_AUDIO = {"WORKFLOW", "WORKITEM", "SURVEYINVITE", "BOT", "DIGITALBOT"}
+
+
+def _action_keys(actions: list[dict[str, Any]]) -> list[str]:
+    return [next(iter(action)) for action in actions]
+
+
+def test_exports_of_every_generated_flow_type_have_the_real_export_shape() -> None:
+    # Given a generated org with every flow type
+    org = generate_org(300, seed=2)
+    seen: set[str] = set()
+    for flow in org.flows.values():
+        if flow.flow_type in UNDEPLOYABLE_FLOW_TYPES:
+            continue  # no Archy YAML format exists for them
+        version = flow.versions[flow.latest_version_id() or ""]
+        # When its export is read as Archy reads it
+        text = render_flow_yaml(org, flow, version)
+        document = parse_flow_yaml(text)
+        body = document.raw[flow.yaml_key]
+        # Then the container is the one real exports of this type use
+        container = next(key for key, (types, _) in EXPORT_SHAPES.items() if flow.flow_type in types)
+        assert container in body, (flow.flow_type, list(body))
+        if container == "startUpTaskActions":
+            actions = body["startUpTaskActions"]
+        else:
+            ((_, item),) = body[container][0].items()
+            actions = item["actions"]
+            assert body["startUpRef"] == f"/{flow.yaml_key}/{container}/{container[:-1]}[{item['refId']}]"
+        keys = _action_keys(actions)
+        # And it ends the way that type ends
+        assert keys[-1] == END_ACTION.get(flow.flow_type, "disconnect"), (flow.flow_type, keys)
+        # And flows without ACD or audio have neither; bots never call modules or transfer
+        if flow.flow_type in NO_ACD_OR_AUDIO:
+            assert not {"transferToAcd", "playAudio", "transferToFlow", "transferToFlowSecure"} & set(keys)
+        if flow.flow_type in {"BOT", "DIGITALBOT"}:
+            assert "callCommonModule" not in keys and "disconnect" not in keys
+        if flow.flow_type == "COMMONMODULE":
+            compatible = body["settingsCommonModule"]["compatibleFlowTypes"]
+            assert compatible and all(set(entry) == {"flowType"} for entry in compatible)
+        # And the references are exactly what the version consumes (the round trip holds)
+        consumed = {(d.object_type, org.describe(d.id)[0]) for d in version.consumes if org.describe(d.id)}
+        found = {
+            (ref.object_type if ref.object_type != "FLOW" else "FLOW", ref.name)
+            for ref in document.references
+        }
+        assert {name for _, name in consumed} == {name for _, name in found}, flow.flow_type
+        seen.add(flow.flow_type)
+    assert seen == set(FLOW_TYPES) - UNDEPLOYABLE_FLOW_TYPES

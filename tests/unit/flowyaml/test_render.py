@@ -127,3 +127,22 @@ def test_a_data_action_without_category_goes_to_the_default_integration() -> Non
     text = render_minimal_flow_yaml("WORKFLOW", "W", [FlowReference(kind=K.DATAACTION, name="Get Agent")])
     (reference,) = parse_flow_yaml(text).references
     assert (reference.name, reference.category) == ("Get Agent", "Genesys Cloud Data Actions")
+
+
+def test_in_queue_flows_and_knowledge_bases_render_and_read_back() -> None:
+    from flowops.flowyaml import FlowReference, ReferenceKind, parse_flow_yaml, render_minimal_flow_yaml
+
+    # Given an in-queue flow override in a call flow and a knowledge base in a bot flow
+    call = render_minimal_flow_yaml(
+        "INBOUNDCALL", "Main", [FlowReference(kind=ReferenceKind.INQUEUEFLOW, name="Hold Flow")]
+    )
+    bot = render_minimal_flow_yaml(
+        "BOT", "Bot", [FlowReference(kind=ReferenceKind.KNOWLEDGEBASE, name="FAQ")]
+    )
+    # When read back / Then exactly those references come out
+    assert [(r.kind, r.name, r.object_type) for r in parse_flow_yaml(call).references] == [
+        (ReferenceKind.INQUEUEFLOW, "Hold Flow", "INQUEUECALLFLOW")
+    ]
+    assert [(r.kind, r.name) for r in parse_flow_yaml(bot).references] == [
+        (ReferenceKind.KNOWLEDGEBASE, "FAQ")
+    ]

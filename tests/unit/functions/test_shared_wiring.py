@@ -94,3 +94,26 @@ def test_step_errors_leave_errors_without_an_asl_name_alone() -> None:
     with pytest.raises(KeyError) as raised:
         handler()
     assert type(raised.value) is KeyError
+
+
+def test_step_errors_bound_texts_for_the_state_and_keep_id_lists_whole() -> None:
+    from flowops.statepayload import MAX_ERROR_CHARS, MAX_TEXT_CHARS
+
+    # Given a step returning a huge message next to a long list of ids, and one failing hugely
+    ids = [f"flow-{index}" for index in range(500)]
+
+    @_shared.step_errors
+    def answers() -> dict[str, Any]:
+        return {"message": "x" * 300_000, "changed_flow_ids": ids}
+
+    @_shared.step_errors
+    def fails() -> None:
+        raise StoreThrottledError("slow down: " + "y" * 300_000)
+
+    # When they run / Then the text fits the state, the ids are untouched, the error keeps its name
+    output = answers()
+    assert len(output["message"]) <= MAX_TEXT_CHARS and output["changed_flow_ids"] == ids
+    with pytest.raises(StoreThrottledError) as raised:
+        fails()
+    assert type(raised.value).__name__ == "Store.Throttled"
+    assert len(str(raised.value)) <= MAX_ERROR_CHARS and str(raised.value).startswith("slow down: yyy")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,7 +147,10 @@ class FakeTransport(BaseAdapter):
             )
         response = requests.Response()
         response.status_code = reply.status
-        response._content = reply.encoded()
+        payload = reply.encoded()
+        response._content = payload
+        response._content_consumed = True  # type: ignore[attr-defined]
+        response.raw = io.BytesIO(payload)
         response.headers = CaseInsensitiveDict({"Content-Type": "application/json", **reply.headers})
         response.url = recorded.url
         response.request = request

@@ -88,7 +88,7 @@ def test_forbidden_falls_back_to_the_endpoint_permission() -> None:
     )
     assert isinstance(error, ForbiddenError)
     assert error.missing_permission == "architect:flowInstance:search"
-    assert "grant permission 'architect:flowInstance:search'" in str(error)
+    assert "add architect:flowInstance:search to the OAuth client's role" in str(error)
 
 
 def test_lock_error_names_who_from_the_body() -> None:
@@ -192,3 +192,65 @@ def test_secrets_never_reach_errors_or_logs(
         assert CLIENT_SECRET not in text
         for token in issued:
             assert token not in text
+
+
+def test_forbidden_names_every_permission_of_a_real_any_of_body() -> None:
+    # Given the real body of a 403 for an operation that accepts any of two permissions
+    body = {
+        "message": "Unable to perform the requested action. You must have at least one of the "
+        "following permissions assigned: [integrations:action:view, bridge:actions:view]",
+        "code": "missing.any.permissions",
+        "status": 403,
+        "messageParams": {},
+        "contextId": "ctx",
+        "details": [],
+        "errors": [],
+    }
+    # When mapped
+    error = _error(403, body, operation="GET /api/v2/integrations/actions")
+    # Then both are named, as alternatives
+    assert isinstance(error, ForbiddenError)
+    assert error.missing_permissions == ("integrations:action:view", "bridge:actions:view")
+    assert "integrations:action:view or bridge:actions:view" in str(error)
+
+
+def test_forbidden_names_the_permission_of_a_real_missing_permissions_body() -> None:
+    body = {
+        "message": "Unable to perform the requested action. You are missing the following permission(s): "
+        "integrations:action:edit",
+        "code": "missing.permissions",
+        "status": 403,
+    }
+    error = _error(403, body, operation="GET /api/v2/integrations/actions/{actionId}/draft/validation")
+    assert isinstance(error, ForbiddenError)
+    assert error.missing_permission == "integrations:action:edit"
+
+
+@pytest.mark.parametrize(
+    ("operation", "permission"),
+    [
+        ("GET /api/v2/flows/instances/settings/executiondata", "architect:flowinstanceexecutiondata:view"),
+        ("POST /api/v2/architect/dependencytracking/build", "architect:dependencyTracking:rebuild"),
+        ("POST /api/v2/flows/actions/unlock", "architect:flow:unlock"),
+        ("GET /api/v2/integrations/actions/{actionId}/draft/validation", "integrations:action:edit"),
+    ],
+)
+def test_the_fallback_permission_is_the_one_the_sdk_documents(operation: str, permission: str) -> None:
+    # Given a 403 whose body names no permission
+    error = _error(403, {"message": "Forbidden", "status": 403}, operation=operation)
+    # Then the permission table's (the SDK docs') permission is named
+    assert isinstance(error, ForbiddenError)
+    assert error.missing_permission == permission
+
+
+@pytest.mark.parametrize(
+    "code", ["flow.not.locked", "flow.unlocked", "architect.flow.lock.not.held", "flow.no.lock"]
+)
+def test_a_code_about_a_missing_lock_is_not_a_lock_held_by_someone(code: str) -> None:
+    # Given the answer to a check-in of a flow nobody checked out
+    body = {"message": "Flow 'Main' must be checked out before it can be checked in.", "code": code}
+    # When mapped
+    error = _error(400, body, operation="POST /api/v2/flows/actions/checkin", flow_id="f1")
+    # Then it is a plain bad request, never "locked by another user"
+    assert type(error) is BadRequestError
+    assert "locked by" not in str(error)

@@ -55,3 +55,38 @@ def test_no_location_at_all_names_both_settings() -> None:
     with pytest.raises(ConfigurationError) as caught:
         resolve_endpoints(region=None, base_url=None)
     assert "GENESYS_REGION" in str(caught.value) and "GENESYS_BASE_URL" in str(caught.value)
+
+
+def test_the_eu_sovereign_region_is_known() -> None:
+    endpoints = resolve_endpoints(region="eusc_de_east_1", base_url=None)
+    assert endpoints.api_base_url == "https://api.edee1.eusc-pure.cloud"
+    assert endpoints.token_url == "https://login.edee1.eusc-pure.cloud/oauth/token"
+
+
+def test_a_real_base_url_keeps_the_token_endpoint_on_the_login_host() -> None:
+    # Given GENESYS_BASE_URL pointing at a real API host
+    endpoints = resolve_endpoints(region=None, base_url="https://api.mypurecloud.de")
+    # Then the token is requested from its login host, never from the API host
+    assert endpoints.api_base_url == "https://api.mypurecloud.de"
+    assert endpoints.token_url == "https://login.mypurecloud.de/oauth/token"
+
+
+def test_a_base_url_with_no_derivable_login_host_needs_an_explicit_token_url() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_endpoints(region=None, base_url="https://genesys-proxy.example.com")
+    assert "GENESYS_TOKEN_URL" in str(caught.value)
+    endpoints = resolve_endpoints(
+        region=None,
+        base_url="https://genesys-proxy.example.com",
+        token_url="https://login-proxy.example.com/oauth/token",
+    )
+    assert endpoints.token_url == "https://login-proxy.example.com/oauth/token"
+
+
+def test_plain_http_is_only_for_loopback() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_endpoints(region=None, base_url="http://api.mypurecloud.com")
+    assert "https" in str(caught.value)
+    assert resolve_endpoints(region=None, base_url="http://localhost:9000").token_url == (
+        "http://localhost:9000/oauth/token"
+    )

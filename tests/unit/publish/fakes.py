@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from flowops.genesys.errors import NotFoundError
+from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.models import (
     Action,
     ActionDraftValidation,
@@ -47,6 +47,7 @@ class FakeGenesys:
         self.objects: list[tuple[str, NamedObject]] = list(objects)
         self.forbidden_types: set[str] = set()
         self.invalid_drafts: dict[str, str] = {}
+        self.forbidden_drafts = False  # the client lacks integrations:action:edit
         self.jobs: dict[str, ArchitectJob] = {}
         self.unlocked: list[str] = []
         self.validate_messages: list[dict[str, str]] = []
@@ -136,6 +137,8 @@ class FakeGenesys:
         return Action(id=action_id)
 
     def get_action_draft_validation(self, action_id: str) -> ActionDraftValidation:
+        if self.forbidden_drafts:
+            raise ForbiddenError("refused", missing_permissions=("integrations:action:edit",), status=403)
         if action_id not in self.invalid_drafts:
             raise NotFoundError("no draft", status=404)
         return ActionDraftValidation.model_validate(

@@ -263,3 +263,18 @@ def test_existing_version_is_checked_with_the_validate_job() -> None:
     result = validate_publish(request(None), genesys=genesys, lock=org_lock(), yaml_text=None)
     (error,) = result.report.errors
     assert error.code == "VALIDATE_JOB_ERROR" and "Unable to find a queue named 'Gone'." in error.message
+
+
+def test_a_client_without_action_edit_publishes_with_a_warning_naming_the_permission() -> None:
+    # Given an OAuth client that may not read data action drafts (no integrations:action:edit)
+    genesys = org_genesys()
+    genesys.forbidden_drafts = True
+    yaml = render_minimal_flow_yaml(
+        "INBOUNDCALL", "Main IVR", [FlowReference(kind=ReferenceKind.DATAACTION, name="Lookup Customer")]
+    )
+    # When YAML using a data action is validated
+    result = validate_publish(request(yaml), genesys=genesys, lock=org_lock(), yaml_text=yaml)
+    # Then the publish may go on, with a warning that names the missing permission
+    assert result.report.ok, result.report.summary()
+    warning = next(w for w in result.report.warnings if w.code == "DATA_ACTION_DRAFT_NOT_CHECKED")
+    assert "integrations:action:edit" in warning.message and "integrations:action:edit" in warning.hint

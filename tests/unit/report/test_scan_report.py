@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flowops.graph import analyze, build_graph, impact
 from flowops.lock import LockedDependency, LockedFlow, LockedObject, Lockfile, diff_locks
-from flowops.report import NodeFlag, build_report_graph, embed_json, render_scan_report
+from flowops.report import NodeFlag, ReportGraphData, build_report_graph, embed_json, render_scan_report
 from flowops.trace import analyze_runs, parse_execution_document
 
 from bench.graph import generate_lock
@@ -262,3 +263,32 @@ def test_draw_limit_must_be_positive() -> None:
     lock = load_org_lock("diamond")
     with pytest.raises(ValueError, match="draw_limit"):
         render_scan_report(lock, analyze(lock), None, title="x", generated_at=GENERATED_AT, draw_limit=0)
+
+
+def test_report_from_the_stored_report_graph_is_the_report_built_from_the_lock() -> None:
+    # Given a generated org with cycles, a previous lock it drifted from, and the compact graph
+    # BuildLock stores without a diff (the compared lock is known only after the pointer moved)
+    current = generate_lock(400, seed=3, transfers_per_flow=1.2)
+    previous = Lockfile(
+        org=current.org,
+        flows=[
+            flow.model_copy(update={"published_version": "0.1"}) if index % 7 == 0 else flow
+            for index, flow in enumerate(current.flows)
+        ],
+        objects=current.objects,
+    )
+    diff = diff_locks(previous, current)
+    analysis = analyze(current)
+    stored = ReportGraphData.model_validate_json(
+        json.dumps(build_report_graph(build_graph(current), analysis, None).as_payload())
+    )
+
+    # When the report is rendered from that stored graph instead of building one
+    options = {"title": "t", "generated_at": GENERATED_AT}
+    from_stored = render_scan_report(current, analysis, diff, report_graph=stored, **options)
+    from_lock = render_scan_report(current, analysis, diff, **options)
+
+    # Then it is the same document, drift flags included
+    assert diff.changed_flow_ids()
+    assert any(row[4] & NodeFlag.CHANGED for row in embedded_payload(from_stored)["nodes"])
+    assert from_stored == from_lock

@@ -39,12 +39,12 @@ def test_plan_reads_every_page_of_data_actions_once_and_stores_only_a_key() -> N
     source, artifacts = FakeSource(org), FakeArtifacts()
     # When the scan is planned with an artifact store
     scan, plan = plan_scan(source, FakePointers(), scan_id="s1", artifacts=artifacts)
-    # Then both listing pages were read once, and counted with the flows listing
+    # Then both listing pages were read once, and counted with the flows listing (two passes)
     assert [call for call in source.calls if call.startswith("GET actions")] == [
         "GET actions 1",
         "GET actions 2",
     ]
-    assert plan.api_calls == 3
+    assert plan.api_calls == 4
     # and the versions are in S3 under the scan's prefix, the plan only names the key
     assert plan.data_action_versions_key == f"scans/{ORG}/{scan.scan_id}/data-action-versions.json"
     stored = DataActionVersions.model_validate(json.loads(artifacts.objects[plan.data_action_versions_key]))

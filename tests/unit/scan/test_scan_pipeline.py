@@ -181,3 +181,21 @@ def test_assemble_lock_is_independent_of_page_order_and_marks_absent_flows_missi
     assert first == second
     missing = first.object("zz")
     assert missing is not None and missing.missing and not missing.deleted
+
+
+@pytest.mark.parametrize("asked", [False, True])
+def test_heavy_graph_exports_are_stored_only_when_asked(asked: bool) -> None:
+    # Given an org, scanned with or without `graph_exports`
+    source, artifacts, pointers = FakeSource(tricky_org()), FakeArtifacts(), FakePointers()
+    scan, plan = plan_scan(source, pointers, scan_id="s1", artifacts=artifacts)
+    scan = scan.model_copy(update={"request": scan.request.model_copy(update={"graph_exports": asked})})
+    # When it is scanned
+    outcome = finish_scan(source, artifacts, pointers, scan, plan)
+    # Then the DOT / Mermaid / node-link exports exist exactly when asked, and the report's
+    # compact graph always does (the report step draws from it)
+    exported = {key for key in artifacts.objects if key.rsplit("/", 1)[-1].startswith("graph.")}
+    expected = {f"scans/{ORG}/s1/graph.{suffix}" for suffix in ("json", "dot", "mmd")} if asked else set()
+    assert exported == expected
+    assert f"scans/{ORG}/s1/report-graph.json" in artifacts.objects
+    report = report_of(artifacts, outcome.report_key)
+    assert set(report["exports"].values()) == expected

@@ -6,7 +6,7 @@ import pytest
 from flowops.genesys.errors import error_from_response
 from flowops.graph import ProblemCode, Severity, analyze
 from flowops.lock import UnreadReason, parse_lock
-from flowops.scan.errors import FlowDependenciesUnreadable
+from flowops.scan.errors import EveryReadRefusedError, FlowDependenciesUnreadable
 from flowops.scan.genesys_source import per_flow_failure
 from flowops.scan.models import FailedObject, IndexCheckResult
 
@@ -168,3 +168,24 @@ def test_org_wide_failures_are_not_per_flow(status: int, body: dict[str, str]) -
         status=status, raw_body=json.dumps(body), headers={}, operation="GET /api/v2/architect/x"
     )
     assert per_flow_failure(error) is None
+
+
+def test_a_page_where_every_read_is_refused_fails_instead_of_writing_an_empty_lock() -> None:
+    # Given an org where every flow's read is refused as a bad request (flowops' own request is wrong)
+    org = FakeOrg()
+    for number in range(4):
+        org.add_flow(f"f{number}", consumes=[dependency("q", "QUEUE")])
+        org.unreadable[f"f{number}"] = (UnreadReason.REFUSED, "Invalid value for parameter")
+    # When the scan runs / Then it fails with the refusal named, and no lock is written
+    artifacts = FakeArtifacts()
+    with pytest.raises(EveryReadRefusedError, match="were refused"):
+        run_scan(FakeSource(org), artifacts, FakePointers(), scan_id="s1")
+    assert not [key for key in artifacts.objects if key.startswith("locks/")]
+
+
+def test_one_refused_flow_among_readable_ones_is_only_unread() -> None:
+    org = hostile_org()
+    org.unreadable["good"] = (UnreadReason.REFUSED, "Invalid value")
+    artifacts = FakeArtifacts()
+    outcome = run_scan(FakeSource(org), artifacts, FakePointers(), scan_id="s1")
+    assert read_lock(artifacts, outcome.lock_key).flow("good").unread.reason == UnreadReason.REFUSED  # type: ignore[union-attr]

@@ -232,11 +232,15 @@
     applyView();
   }
 
+  // Impact and cycle entries are buttons: clicking one selects that flow (its own impact set).
   function listItem(k, text) {
-    var item = document.createElement("li");
+    var item = document.createElement("li"), button = document.createElement("button");
     item.dataset.nodeId = idOf(k);
-    item.textContent = text;
-    item.title = idOf(k);
+    button.type = "button";
+    button.className = "list-link";
+    button.textContent = text;
+    button.title = idOf(k);
+    item.appendChild(button);
     return item;
   }
 
@@ -273,6 +277,7 @@
   }
 
   function select(k, recentre) {
+    resetSearch();
     var impact = impactOf(k);
     var cycleNumber = nodes[k][5];
     selection = { index: k, impact: impact.members, distance: impact.distance,
@@ -291,6 +296,7 @@
   }
 
   function clearSelection() {
+    resetSearch();
     selection = null;
     delete svg.dataset.selected;
     document.getElementById("selection-hint").hidden = false;
@@ -336,8 +342,14 @@
   function chooseResult(id) {
     var k = indexById.get(id);
     if (k === undefined) { return; }
-    while (searchResults.firstChild) { searchResults.removeChild(searchResults.firstChild); }
     select(k, true);
+  }
+
+  // The search box describes the selection or nothing: a query left behind after another node
+  // was clicked, or the selection cleared, would claim matches that are no longer shown.
+  function resetSearch() {
+    searchBox.value = "";
+    search("");
   }
 
   searchBox.addEventListener("input", function () { search(searchBox.value); });
@@ -349,6 +361,13 @@
       searchBox.value = "";
       search("");
     }
+  });
+  ["impact-list", "cycle-list"].forEach(function (listId) {
+    document.getElementById(listId).addEventListener("click", function (event) {
+      var entry = event.target.closest("[data-node-id]");
+      var k = entry ? indexById.get(entry.dataset.nodeId) : undefined;
+      if (k !== undefined) { select(k, true); }
+    });
   });
   searchResults.addEventListener("click", function (event) {
     var button = event.target.closest("[data-node-id]");
@@ -394,6 +413,49 @@
     if (k === undefined) { return; }
     select(k, true);
     if (link.dataset.select) { svg.scrollIntoView({ block: "center" }); }
+  });
+
+  // Tables: a header click sorts by that column (again: reversed; numbers as numbers, so sorting
+  // the problems by code or severity groups them), and the box above each table hides the rows
+  // without its text. 285 problems become the handful of the kind being looked at.
+  Array.prototype.forEach.call(document.querySelectorAll("table[id]"), function (table) {
+    var body = table.tBodies[0];
+    if (!body || !table.tHead) { return; }
+    var headers = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(headers, function (header, column) {
+      header.classList.add("sortable");
+      header.tabIndex = 0;
+      header.setAttribute("aria-sort", "none");
+      function sortBy() {
+        var ascending = header.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(headers, function (other) { other.setAttribute("aria-sort", "none"); });
+        header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[column].textContent.trim(), y = b.cells[column].textContent.trim();
+          var nx = Number(x), ny = Number(y);
+          var order = (x !== "" && y !== "" && !isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      }
+      header.addEventListener("click", sortBy);
+      header.addEventListener("keydown", function (event) { if (event.key === "Enter") { sortBy(); } });
+    });
+    var filter = document.createElement("input");
+    filter.type = "search";
+    filter.className = "table-filter";
+    filter.placeholder = "Filter rows";
+    filter.autocomplete = "off";
+    filter.dataset.table = table.id;
+    filter.setAttribute("aria-label", "Filter the rows of " + table.id);
+    filter.addEventListener("input", function () {
+      var query = filter.value.trim().toLowerCase();
+      Array.prototype.forEach.call(body.rows, function (row) {
+        row.hidden = !!query && row.textContent.toLowerCase().indexOf(query) < 0;
+      });
+    });
+    table.parentNode.insertBefore(filter, table);
   });
 
   draw(overviewSet());
