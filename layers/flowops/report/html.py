@@ -303,7 +303,7 @@ def _nav(links: Iterable[tuple[str, str]]) -> str:
 
 
 def render_scan_report(
-    lock: Lockfile,
+    lock: Lockfile | None,
     analysis: GraphReport,
     diff: LockDiff | None,
     trace: TraceReport | None = None,
@@ -319,14 +319,20 @@ def render_scan_report(
     ``analysis`` is ``flowops.graph.analyze(lock)``; ``diff`` the drift from the previous lock
     (None for a first scan); ``trace`` adds the bottleneck table and the slowest run's waterfall.
     Pass ``graph`` when ``build_graph(lock)`` was already built, or ``report_graph`` (the stored
-    ``build_report_graph(graph, analysis, None)``) so no graph is built at all. At most ``draw_limit`` nodes
-    are drawn at once: larger orgs start with the most connected nodes and draw the
-    neighbourhood (cycle, dependencies, impact set) of whatever is searched or clicked.
+    ``build_report_graph(graph, analysis, None)``) so no graph is built at all (``lock`` may then
+    be None). At most ``draw_limit`` nodes are drawn at once: larger orgs start with the most
+    connected nodes and draw the neighbourhood (cycle, dependencies, impact set) of whatever is
+    searched or clicked.
     """
     if draw_limit < 1:
         raise ValueError("draw_limit must be at least 1")
     if report_graph is None:
-        report_graph = build_report_graph(build_graph(lock) if graph is None else graph, analysis, diff)
+        if lock is None and graph is None:
+            raise ValueError("render_scan_report needs the lock, its graph or the stored report graph")
+        if graph is None:
+            assert lock is not None
+            graph = build_graph(lock)
+        report_graph = build_report_graph(graph, analysis, diff)
     else:
         report_graph = report_graph.with_changed(diff)
     payload = report_graph.as_payload() | {"draw_limit": draw_limit}
@@ -377,7 +383,7 @@ def render_scan_report(
         '<meta name="referrer" content="no-referrer">'
         f"<title>{_e(title)}</title><style>{style}</style></head>\n<body>"
         f"<header><h1>{_e(title)}</h1>"
-        f'<div class="meta">org <b>{_e(lock.org)}</b> · lock <code>{_e(analysis.lock_sha256)}</code> · '
+        f'<div class="meta">org <b>{_e(analysis.org)}</b> · lock <code>{_e(analysis.lock_sha256)}</code> · '
         f"generated {_e(generated_at.isoformat(timespec='seconds'))}</div></header>"
         f"{_nav(links)}<main>"
         f'<section id="summary"><div class="cards">{cards}</div></section>' + "\n".join(sections) + "</main>"

@@ -423,16 +423,21 @@ _lock_cache_guard = threading.Lock()
 
 
 def load_lock(artifacts: ArtifactWriter, key: str) -> Lockfile:
-    """Read and verify a stored lockfile (its sha256 is re-checked by `parse_lock`)."""
+    """Read and verify a stored lockfile (its sha256 is re-checked by `parse_lock`), cached."""
     with _lock_cache_guard:
         cached = _lock_cache.get(key)
     if cached is not None:
         return cached
-    try:
-        lock = parse_lock(artifacts.get_bytes(key))
-    except (LockFormatError, ArtifactNotFoundError, ChecksumMismatchError) as error:
-        raise PreviousLockUnreadableError(f"lock {key} cannot be read back intact: {error}") from error
+    lock = read_lock(artifacts, key)
     with _lock_cache_guard:
         _lock_cache.clear()
         _lock_cache[key] = lock
     return lock
+
+
+def read_lock(artifacts: ArtifactWriter, key: str) -> Lockfile:
+    """Read and verify a stored lockfile without keeping it (for steps that hold a whole org)."""
+    try:
+        return parse_lock(artifacts.get_bytes(key))
+    except (LockFormatError, ArtifactNotFoundError, ChecksumMismatchError) as error:
+        raise PreviousLockUnreadableError(f"lock {key} cannot be read back intact: {error}") from error
