@@ -165,8 +165,9 @@ def test_a_large_org_draws_a_bounded_neighbourhood_of_the_searched_flow(
     graph = build_graph(lock)
     page = _open(report_page, report_for(lock, draw_limit=300), tmp_path)
 
-    # Then the first drawing is bounded
-    assert int(page.get_attribute("#graph", "data-drawn")) == 300
+    # Then the first drawing is the grouped overview: group boxes, no single node yet
+    assert int(page.get_attribute("#graph", "data-drawn")) == 0
+    assert int(page.get_attribute("#graph", "data-groups")) > 1
 
     # When a module with many consumers is searched and picked
     module_id = max(
@@ -254,3 +255,83 @@ def test_tables_sort_by_a_header_and_filter_by_text(report_page: RecordedPage, t
     # Then only the rows holding it stay visible
     assert _visible_rows(page, "waves-table") == [str(len(waves))]
     assert report_page.errors == []
+
+
+def _visible_group_labels(page: Any) -> list[str]:
+    """Group labels that are actually on screen inside the drawing (not just in the DOM)."""
+    script = """svg => {
+        const frame = svg.getBoundingClientRect();
+        return Array.from(svg.querySelectorAll('.group-node .group-label')).filter(label => {
+            const box = label.getBoundingClientRect();
+            return box.width > 0 && box.left >= frame.left && box.right <= frame.right
+                && box.top >= frame.top && box.bottom <= frame.bottom;
+        }).map(label => label.textContent.slice(2));
+    }"""
+    return list(page.eval_on_selector("#graph", script))
+
+
+def test_a_2000_flow_overview_shows_groups_that_expand_and_a_minimap(
+    report_page: RecordedPage, tmp_path: Path
+) -> None:
+    # Given the report of a 2,000-flow org (about 5,000 nodes)
+    lock = generate_lock(5000, seed=3, transfers_per_flow=0.4)
+    analysis = analyze(lock)
+    page = _open(report_page, report_for(lock), tmp_path)
+
+    # Then the overview shows one readable box per wave (plus the non-flow objects), all on screen
+    labels = _visible_group_labels(page)
+    assert [f"wave {n}" for n in range(1, len(analysis.waves) + 1)] == [
+        label for label in labels if label.startswith("wave ")
+    ]
+    assert len(labels) == len(analysis.waves) + 1
+    assert float(page.get_attribute("#graph", "data-zoom")) >= 0.5  # fitted, and still legible
+    wave_one = page.locator('#graph .group-node[data-group="wave 1"] .group-counts').text_content() or ""
+    assert wave_one.startswith(f"{len(analysis.waves[0])} flows")
+    assert page.is_visible("#minimap")
+    page.screenshot(path=str(tmp_path / "grouped-by-wave.png"))
+
+    # When the last wave's box is clicked
+    last = f"wave {len(analysis.waves)}"
+    page.click(f'#graph .group-node[data-group="{last}"] rect')
+    # Then its flows are drawn one by one, and clicking again collapses it
+    assert sorted(_ids(page, "#graph .node")) == sorted(analysis.waves[-1])
+    assert page.get_attribute(f'#graph .group-node[data-group="{last}"]', "aria-expanded") == "true"
+    page.click(f'#graph .group-node[data-group="{last}"] rect')
+    assert _ids(page, "#graph .node") == []
+
+    # When the grouping is switched to type
+    page.select_option("#group-by", "type")
+    # Then each node type is one group on screen
+    graph = build_graph(lock)
+    types = {str(graph.nodes[node].get("type")) for node in graph.nodes}
+    assert set(_visible_group_labels(page)) == types
+
+    # When it is switched to common module
+    page.select_option("#group-by", "module")
+    # Then groups are named after modules, at most 60 of them
+    module_labels = page.eval_on_selector_all(
+        "#graph .group-node", "boxes => boxes.map(b => b.dataset.group)"
+    )
+    assert any(label.startswith("module ") for label in module_labels)
+    assert len(module_labels) <= 60
+    page.screenshot(path=str(tmp_path / "grouped-by-module.png"))
+
+    # When a minimap spot is clicked the view moves there
+    before = page.get_attribute("#viewport", "transform")
+    box = page.locator("#minimap").bounding_box()
+    page.mouse.click(box["x"] + 10, box["y"] + 10)
+    assert page.get_attribute("#viewport", "transform") != before
+
+    # And the problems table of this org sorts by severity and filters by code
+    page.click("#problems-table th:first-child")
+    rows = _visible_rows(page, "problems-table")
+    assert rows == sorted(rows)
+    assert analysis.problems, "the generated org should have problems"
+    code = analysis.problems[-1].code.value
+    page.fill('input.table-filter[data-table="problems-table"]', code)
+    filtered = page.eval_on_selector_all(
+        "#problems-table tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.textContent)"
+    )
+    assert len(filtered) == sum(1 for problem in analysis.problems if problem.code.value == code)
+    assert all(code in row for row in filtered)
+    assert report_page.errors == [] and report_page.network_requests == []
