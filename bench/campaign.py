@@ -43,7 +43,7 @@ Faults added by issue 12 (each injected in at least runs // 15 runs)
 - The flow renamed or deleted mid-run: before StartPublish, or while its job is held (the job,
   addressed by name, then creates a new flow). Undone after the run's checks.
 - Hostile YAML: a document nested 5,000 deep, or a 9x9 alias bomb, as the inline source.
-(An expired delivery id reused is a webhook matter, covered by tests/integration/webhook.)
+(An expired delivery id reused is not injected here: it is the webhook's, issue 12 item 6.)
 
 Invariants (checked after every run, with the injector disarmed)
 1. The execution reached a defined terminal state (a named Succeed/Fail state of the machine).
@@ -553,7 +553,12 @@ class Campaign:
                 )
                 arn = world.start(PUBLISH_STATE_MACHINE, execution_input, plan.name)
             else:
-                request: dict[str, Any] = {"page_size": 2, "index_deadline_seconds": 3_600}
+                from flowops.scan.models import MAX_INDEX_DEADLINE_SECONDS
+
+                request: dict[str, Any] = {
+                    "page_size": 2,
+                    "index_deadline_seconds": MAX_INDEX_DEADLINE_SECONDS,
+                }
                 request.update({k: v for k, v in extra.items() if k == "index_deadline_seconds"})
                 arn = world.start(SCAN_STATE_MACHINE, request, plan.name)
             result = world.wait(arn, RUN_TIMEOUT_SECONDS)
@@ -573,12 +578,14 @@ class Campaign:
             plan, result.status, terminal, result.error, time.perf_counter() - started,
             cause=result.cause, aws_injected=sum(rule.fired for rule in rules),
         )  # fmt: skip
+        # A renamed/deleted flow is restored first: the published version and its content are
+        # what the checks compare (a generated version's YAML carries the flow's name).
+        self._restore_flow(notes.get("changed_flow"))
         checks = self._check_publish if plan.workflow == "publish" else self._check_scan
         record.violations.extend(checks(plan, result, terminal, before))
         record.violations.extend(self._check_stores())
         record.violations.extend(self._check_no_stray_flows())
         self._contain(record)
-        self._restore_flow(notes.get("changed_flow"))
         return record
 
     def _restore_flow(self, changed: tuple[str, str] | None) -> None:

@@ -259,7 +259,9 @@ class World:
 
     def scan(self, name: str | None = None, *, timeout: float = 180, **request: Any) -> Any:
         request.setdefault("page_size", 50)
-        request.setdefault("index_deadline_seconds", 3_600)  # the largest a scan accepts
+        from flowops.scan.models import MAX_INDEX_DEADLINE_SECONDS
+
+        request.setdefault("index_deadline_seconds", MAX_INDEX_DEADLINE_SECONDS)
         arn = self.start(SCAN_STATE_MACHINE, request, name or f"scan-{uuid.uuid4().hex[:10]}")
         return self.wait(arn, timeout)
 

@@ -260,7 +260,8 @@ class PublishWorkflowConstruct(Construct):
         record_rollback_failed = invoke_step(
             self, "RecordRollbackFailure", f["RecordRollbackFailed"], None, "$.outcome"
         )
-        retry_store_calls(record_rollback_failed)
+        # It reads the live version for the record: a Genesys blip is retried, not recorded.
+        retry_genesys_calls(record_rollback_failed)
         describe_unrecorded = sfn.Pass(
             self,
             "DescribeUnrecordedRollbackFailure",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flowops.git.adapters import DynamoDeliveryLog, DynamoStatusTargets, StepFunctionsReleaseStarter
 from flowops.git.factory import smart_http_reader
+from flowops.git.mirror import GitMirror, author_of, mirror_release
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser
 from flowops.git.status import CommitStatusClient, PushStatusReporter, report_outcome
@@ -72,6 +73,19 @@ def pushed(
     api.close()
 
 
+def live_org(world: ReleaseWorld) -> Any:
+    from flowops.genesys import ClientCredentials, GenesysClient
+    from flowops.release.live import GenesysLiveOrg
+
+    from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+
+    client_id, secret = LOCAL_GENESYS_CREDENTIALS
+    client = GenesysClient(
+        ClientCredentials(client_id=client_id, client_secret=secret), base_url=world.sim.url
+    )
+    return GenesysLiveOrg(client, org=world.org, poll_seconds=0.05)
+
+
 def finish(world: ReleaseWorld, answer: dict[str, Any], targets: Any, statuses: Any) -> Any:
     """Wait for the release and report its outcome as the status function does on its event."""
     result = wait_for_execution(world.cloud, answer["execution_arn"], timeout=240)
@@ -118,6 +132,28 @@ def test_git_push_releases_and_the_commit_shows_the_outcome(pushed: Any) -> None
         (f"/repos/local/flows/statuses/{sha}", "success", f"flowops/{ENV}"),
     ]
     assert api.calls[1].body["target_url"] == f"{RUNS}/{answer['release_id']}"
+
+    # When the released flows are mirrored (what the status function does after a success)
+    live = live_org(world)
+    flow_ids = [f["flow_id"] for f in world.record(answer["release_id"]).details["flows"] if f.get("flow_id")]
+    target = targets.find(answer["release_id"])
+    assert target is not None and target.clone_url == server.url("flows")
+    mirrored = mirror_release(
+        answer["release_id"],
+        ENV,
+        flow_ids,
+        live=live,
+        mirror=GitMirror(target.clone_url, token=SecretStr(TOKEN)),
+    )
+    # Then live/<env> holds the published YAML, authored as whoever published it in Genesys
+    assert mirrored is not None and mirrored.commits == 1
+    git(work, "fetch", "-q", "origin", f"live/{ENV}")
+    main_ivr = live.find_flow("INBOUNDCALL", "Main IVR")
+    assert main_ivr is not None
+    shown = git(work, "show", "FETCH_HEAD:flows/inboundCall/main-ivr.yaml")
+    assert shown == live.published_yaml(main_ivr).rstrip("\n")
+    author = git(work, "log", "-1", "--format=%an", "FETCH_HEAD")
+    assert author == author_of(live.genesys.get_flow(main_ivr.id))[0] and author
 
     # When a commit with a flow that references a queue the org lacks is pushed
     bad = commit(

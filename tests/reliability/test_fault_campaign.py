@@ -1,6 +1,6 @@
 """Fast mode of the fault campaign (bench/campaign.py): randomized executions of the synthesized
 scan and publish state machines against the simulator, every fault kind injected at least once,
-and the invariants checked after every run. `python -m bench.campaign` runs the full 200."""
+and the invariants checked after every run. `python -m bench.campaign` runs the full 300."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from bench.campaign import (
+    EXCLUSIVE_FAULTS,
+    PUBLISH_FAULTS,
     PUBLISH_TERMINAL_STATES,
+    SCAN_FAULTS,
     SCAN_TERMINAL_STATES,
     FaultKind,
     plan_runs,
@@ -30,14 +33,31 @@ def test_a_short_campaign_still_plans_every_fault_kind_reproducibly() -> None:
     assert [(p.workflow, p.flow_id, p.faults, p.seed) for p in first] == [
         (p.workflow, p.flow_id, p.faults, p.seed) for p in second
     ]
-    # and every fault kind is injected, only into workflows that can meet it
+    # and every fault kind is injected, only into workflows that can meet it, and faults that
+    # each hold the job or replace the flow/YAML never meet in one run
     assert {fault for plan in first for fault in plan.faults} == set(FaultKind)
     for plan in first:
+        assert len(EXCLUSIVE_FAULTS & set(plan.faults)) <= 1, plan
         if plan.workflow == "scan":
-            assert FaultKind.PUBLISH_JOB_FAILURE not in plan.faults
-            assert FaultKind.JOB_PAST_DEADLINE not in plan.faults
+            assert not set(plan.faults) - set(SCAN_FAULTS), plan
         else:
-            assert FaultKind.INDEX_STUCK not in plan.faults and plan.flow_id is not None
+            assert not set(plan.faults) - set(PUBLISH_FAULTS) and plan.flow_id is not None
+
+
+def test_a_full_campaign_injects_each_new_fault_at_least_twenty_times() -> None:
+    # Given the documented 300-run campaign (`python -m bench.campaign --runs 300 --seed 1`)
+    plans = plan_runs(300, 1)
+    # Then each fault kind of issue 12 is planned into at least 20 runs
+    issue_12 = [
+        FaultKind.JOB_FINISHES_AFTER_ROLLBACK_STARTED,
+        FaultKind.ANSWER_LOST_AFTER_WRITE,
+        FaultKind.AWS_CONNECTION_ERRORS,
+        FaultKind.FLOW_RENAMED_MID_RUN,
+        FaultKind.FLOW_DELETED_MID_RUN,
+        FaultKind.HOSTILE_YAML,
+    ]
+    for kind in issue_12:
+        assert sum(1 for plan in plans if kind in plan.faults) >= 20, kind
 
 
 def test_randomized_faulty_runs_always_end_in_a_defined_state_with_every_invariant_holding(

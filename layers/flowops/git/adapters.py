@@ -30,6 +30,7 @@ SECRET_FIELDS: dict[str, dict[Provider, str]] = {
     "webhook": {"github": "github_webhook_secret", "gitlab": "gitlab_webhook_token"},
     "read": {"github": "github_read_token", "gitlab": "gitlab_read_token"},
     "status": {"github": "github_status_token", "gitlab": "gitlab_status_token"},
+    "write": {"github": "github_write_token", "gitlab": "gitlab_write_token"},
 }
 """The Git secret is one JSON document; a provider without its field is not set up."""
 _DELIVERY_PREFIX = "gitdelivery#"
@@ -65,6 +66,10 @@ class SecretsManagerGitSecrets:
 
     def read_token(self, provider: Provider) -> SecretStr | None:
         return self._field("read", provider)
+
+    def write_token(self, provider: Provider) -> SecretStr | None:
+        """The token that pushes `live/<env>` (contents: write); the mirror is off without it."""
+        return self._field("write", provider)
 
     def status_token(self, provider: Provider) -> SecretStr | None:
         """The token that posts commit statuses (`repo:status` / `api`); the read token if unset."""

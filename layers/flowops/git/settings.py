@@ -22,6 +22,8 @@ class GitPushSettings(BaseSettings):
     git_secret_cache_seconds: int = Field(default=300, ge=0)
     git_run_url: str = ""
     """Link on each commit status, `<git_run_url>/<release id>` ('' = statuses are not posted)."""
+    git_mirror: bool = True
+    """After each git-started release, commit the live YAML to `live/<env>` (needs a write token)."""
     git_github_api: str = "https://api.github.com"
     git_gitlab_api: str = "https://gitlab.com/api/v4"
 

@@ -52,6 +52,8 @@ class StatusTarget(BaseModel):
     ref: str
     environment: str
     release_id: str
+    clone_url: str = ""
+    """Where `live/<environment>` is pushed after the release (the pushed repository)."""
 
     @classmethod
     def of(cls, event: PushEvent, environment: str, release_id: str) -> StatusTarget:
@@ -63,6 +65,7 @@ class StatusTarget(BaseModel):
             ref=event.branch or event.ref,
             environment=environment,
             release_id=release_id,
+            clone_url=event.clone_url,
         )
 
 

@@ -39,7 +39,9 @@ from flowops.flowyaml import FlowYamlError, parse_flow_yaml
 from flowops.genesys.errors import (
     ForbiddenError,
     GenesysError,
+    GenesysUnavailableError,
     NotFoundError,
+    OutOfTimeError,
     ServerError,
     WriteOutcomeUnknownError,
 )
@@ -99,6 +101,7 @@ from flowops.store import (
     RunItem,
     RunStatus,
     RunStore,
+    StoreError,
     flow_yaml_key,
     lock_key,
 )
@@ -444,6 +447,11 @@ def _deploy(
     except GenesysError as error:
         if isinstance(error, WriteOutcomeUnknownError) or error.status == 403:
             return registration.id
+        # Certainly never sent (no connection, or no time left to send it): forget the job, so
+        # the retried step registers another instead of waiting for this one to expire.
+        if isinstance(error, GenesysUnavailableError) and run is not None:
+            with contextlib.suppress(StoreError):  # then the retry waits for it to expire
+                ports.runs.note(run.run_id, status, {job_field: ""})
         raise
     return registration.id
 
@@ -1262,7 +1270,10 @@ def record_rollback_failed(
     try:
         live = ports.genesys.get_flow(target.id)
         live_version = live.published_version.id if live.published_version else None
+    except OutOfTimeError:
+        raise  # this invocation ran out of time: the retried step reads the live version
     except Exception:
+        # Record only what is true: after the step's retries, Genesys still did not answer.
         live_version = "unknown (Genesys unreachable)"
     original = f"{failure.error}: {failure_message(failure)}" if failure else "unknown"
     rollback_error = f"{rollback_failure.error}: {failure_message(rollback_failure)}"

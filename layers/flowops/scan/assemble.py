@@ -20,6 +20,7 @@ from typing import Any
 
 from flowops.flowtypes import SCANNED_RESOURCE_TYPES, is_flow_object_type
 from flowops.lock.canonical import canonical_bytes, lock_sha256
+from flowops.lock.diff import diff_locks
 from flowops.lock.models import FailedObject, LockedFlow, LockedObject, Lockfile, LockMeta
 from flowops.scan.errors import PageResultMissingError
 from flowops.scan.keys import lock_key, scan_key
@@ -31,7 +32,9 @@ from flowops.scan.models import (
     LockSummary,
     ObservedObject,
     PageFlows,
+    StoredDrift,
 )
+from flowops.scan.pages import read_lock
 from flowops.scan.ports import ArtifactWriter
 
 JSON = "application/json"
@@ -158,15 +161,18 @@ def build_lock(
     artifacts.put_json(
         scan_key(org, scan_id, "lock-meta.json"), {"sha256": sha, **meta.model_dump(mode="json")}
     )
+    unknown = sorted({kind for page in pages for kind in page.unknown_object_types})
+    del pages  # the lock holds everything from here on; the page documents are as large again
+    drift_key = store_drift(artifacts, lock, request.plan.previous_lock_sha, org=org, scan_id=scan_id)
     analysis = analyze_and_export(
         artifacts, lock, org=org, scan_id=scan_id, exports=request.scan.request.graph_exports
     )
-    unknown = sorted({kind for page in pages for kind in page.unknown_object_types})
     return LockSummary(
         lock_sha256=sha,
         lock_key=key,
         analysis_key=analysis.key,
         report_graph_key=analysis.report_graph_key,
+        drift_key=drift_key,
         exports=analysis.exports,
         flows=analysis.counts["flows"],
         nodes=analysis.counts["nodes"],
@@ -181,6 +187,29 @@ def build_lock(
         read_flows=read,
         unread_flows=unread,
     )
+
+
+def store_drift(
+    artifacts: ArtifactWriter, lock: Lockfile, previous_sha: str | None, *, org: str, scan_id: str
+) -> str:
+    """Diff the new lock against the plan's previous one while it is in memory and store it.
+
+    ReportScan then holds no lock at all (two parsed locks of a 100k-node org are ~450 MB);
+    it recomputes only when the pointer step compared with another lock (a lost race).
+    """
+    from flowops.scan.report import summarize_drift
+
+    diff = None
+    if previous_sha is not None:
+        baseline = read_lock(artifacts, lock_key(org, previous_sha))
+        diff = diff_locks(baseline, lock)
+        del baseline
+    stored = StoredDrift(
+        compared_with_sha=previous_sha, summary=summarize_drift(diff, previous_sha, lock), diff=diff
+    )
+    key = scan_key(org, scan_id, "drift.json")
+    artifacts.put_json(key, stored.model_dump(mode="json"))
+    return key
 
 
 class StoredAnalysis:

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from flowops.lock import LockDiff
+
 # Dependency-index statuses as the platform reports them (genesys-api.md). OPERATIONAL gives
 # complete answers. OPERATIONALNEEDSREBUILD still answers (what the index has, maybe stale): a
 # scan uses it and says so, and rebuilds only when asked (`ScanRequest.rebuild_index`), because
@@ -239,6 +241,11 @@ class LockSummary(BaseModel):
         description="the report's compact graph (scans/<org>/<id>/report-graph.json), so ReportScan "
         "builds no graph; None from an execution started before it existed",
     )
+    drift_key: str | None = Field(
+        default=None,
+        description="the drift against the plan's previous lock, computed while the new lock was in "
+        "memory (scans/<org>/<id>/drift.json); ReportScan uses it when the pointer compared with that lock",
+    )
     exports: dict[str, str]
     flows: int
     nodes: int
@@ -319,3 +326,11 @@ class ScanOutcome(BaseModel):
     pointer: PointerOutcome
     drift: DriftSummary
     duration_seconds: float
+
+
+class StoredDrift(BaseModel):
+    """The drift BuildLock computes against the plan's previous lock (None: a first scan)."""
+
+    compared_with_sha: str | None
+    summary: DriftSummary
+    diff: LockDiff | None

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flowops.graph import GraphReport
-from flowops.lock import LockDiff, Lockfile, diff_locks, parse_lock
+from flowops.lock import LockDiff, Lockfile, diff_locks
 from flowops.report import ReportGraphData, render_scan_report
 from flowops.scan.keys import lock_key, scan_key
 from flowops.scan.models import (
@@ -20,8 +20,9 @@ from flowops.scan.models import (
     DriftSummary,
     ReportRequest,
     ScanOutcome,
+    StoredDrift,
 )
-from flowops.scan.pages import load_lock
+from flowops.scan.pages import read_lock
 from flowops.scan.ports import ArtifactWriter, AuditSink
 
 REPORT_NAME = "report.json"
@@ -38,17 +39,31 @@ def report_scan(
     now: datetime,
 ) -> ScanOutcome:
     """Diff the new lock against the one it is compared with, store the report, audit it."""
-    lock = parse_lock(artifacts.get_bytes(request.lock.lock_key))
     baseline_sha = request.pointer.compared_with_sha
-    baseline: Lockfile | None = load_lock(artifacts, lock_key(org, baseline_sha)) if baseline_sha else None
-    diff = diff_locks(baseline, lock) if baseline is not None else None
-    del baseline  # only the diff is needed from here on
-    drift = summarize_drift(diff, baseline_sha, lock)
     report_graph = (
         ReportGraphData.model_validate_json(artifacts.get_bytes(request.lock.report_graph_key))
         if request.lock.report_graph_key
         else None
     )
+    stored = (
+        StoredDrift.model_validate_json(artifacts.get_bytes(request.lock.drift_key))
+        if request.lock.drift_key
+        else None
+    )
+    lock: Lockfile | None = None
+    if stored is not None and stored.compared_with_sha == baseline_sha and report_graph is not None:
+        # The usual case: BuildLock diffed against the lock the pointer compared with, so this
+        # step holds neither lock.
+        diff, drift = stored.diff, stored.summary
+    else:
+        # A lost race (compared with the winner's lock) or an execution from before BuildLock
+        # stored the drift: diff here, one lock at a time.
+        del stored
+        lock = read_lock(artifacts, request.lock.lock_key)
+        baseline = read_lock(artifacts, lock_key(org, baseline_sha)) if baseline_sha else None
+        diff = diff_locks(baseline, lock) if baseline is not None else None
+        del baseline
+        drift = summarize_drift(diff, baseline_sha, lock)
     analysis: dict[str, Any] = json.loads(artifacts.get_bytes(request.lock.analysis_key))
 
     scan = request.scan

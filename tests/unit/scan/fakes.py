@@ -127,6 +127,7 @@ class FakeArtifacts:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
         self.fail_writes_matching: str | None = None
+        self.reads: list[str] = []
 
     def _check_write(self, key: str) -> None:
         if self.fail_writes_matching and self.fail_writes_matching in key:
@@ -148,6 +149,7 @@ class FakeArtifacts:
         self.objects[key] = body
 
     def get_bytes(self, key: str, expected_sha256: str | None = None) -> bytes:
+        self.reads.append(key)
         if key not in self.objects:
             raise ArtifactNotFoundError("fake-bucket", key)
         return self.objects[key]

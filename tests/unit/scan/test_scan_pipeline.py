@@ -199,3 +199,20 @@ def test_heavy_graph_exports_are_stored_only_when_asked(asked: bool) -> None:
     assert f"scans/{ORG}/s1/report-graph.json" in artifacts.objects
     report = report_of(artifacts, outcome.report_key)
     assert set(report["exports"].values()) == expected
+
+
+def test_report_step_reads_no_lock_when_the_pointer_compared_with_the_planned_lock() -> None:
+    # Given a current lock, and an org that then changes
+    org = tricky_org()
+    source, artifacts, pointers = FakeSource(org), FakeArtifacts(), FakePointers()
+    run_scan(source, artifacts, pointers, scan_id="s0")
+    org.republish("left", "2.0", consumes=[])
+    # When it is scanned again and the pointer advances from the lock the scan planned against
+    outcome = run_scan(source, artifacts, pointers, scan_id="s1")
+    # Then the drift names the changed flow, from the diff BuildLock stored
+    assert outcome.pointer.advanced and outcome.drift.changed_flow_ids == ["left"]
+    # and the report step (from its first read, the stored report graph) parsed no lock
+    report_reads = artifacts.reads[artifacts.reads.index(f"scans/{ORG}/s1/report-graph.json") :]
+    assert f"scans/{ORG}/s1/drift.json" in report_reads
+    assert not [key for key in report_reads if key.startswith("locks/")]
+    assert report_of(artifacts, outcome.report_key)["drift"]["flows_reversioned"]

@@ -1,0 +1,92 @@
+"""`live/<env>` mirror: commits per Genesys author, fast-forward only, retried when the branch moves."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flowops.git.mirror import GitMirror, MirrorFile
+from flowops.git.repository import RepositoryUnavailableError
+from pydantic import SecretStr
+
+from local.gitserver import LocalGitServer
+from tests.helpers.gitrepo import commit, git
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
+TOKEN = "mirror-token"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalGitServer]:
+    # The webhook URL is a closed port: deliveries fail, the mirror does not care.
+    with LocalGitServer(
+        tmp_path / "repos", webhook_url="http://127.0.0.1:9/", secret="s", token=TOKEN
+    ) as srv:
+        srv.create_repository("flows")
+        yield srv
+
+
+def mirror(server: LocalGitServer) -> GitMirror:
+    return GitMirror(server.url("flows"), token=SecretStr(TOKEN))
+
+
+def log(tmp_path: Path, server: LocalGitServer, branch: str) -> tuple[Path, list[str]]:
+    work = tmp_path / f"clone-{branch.replace('/', '-')}"
+    if work.exists():
+        shutil.rmtree(work)
+    url = server.url("flows").replace("http://", f"http://x:{TOKEN}@")
+    git(tmp_path, "clone", "-q", "-b", branch, url, str(work))
+    return work, git(work, "log", "--format=%an <%ae>|%cn|%s").splitlines()
+
+
+def test_commits_per_author_and_nothing_when_unchanged(server: LocalGitServer, tmp_path: Path) -> None:
+    files = [
+        MirrorFile(
+            path="flows/inboundCall/main-ivr.yaml",
+            text="a: 1\n",
+            author_name="Ana Admin",
+            author_email="ana@example.com",
+            label="INBOUNDCALL Main IVR v3",
+        ),
+        MirrorFile(
+            path="flows/commonModule/menu.yaml",
+            text="b: 1\n",
+            author_name="Bo Builder",
+            author_email="bo@example.com",
+        ),
+    ]
+    result = mirror(server).publish("live/dev", files, "release git-dev-1")
+    assert result.commits == 2 and result.commit is not None
+    work, history = log(tmp_path, server, "live/dev")
+    assert history == [
+        "Bo Builder <bo@example.com>|flowops|release git-dev-1",
+        "Ana Admin <ana@example.com>|flowops|release git-dev-1",
+    ]
+    assert (work / "flows/inboundCall/main-ivr.yaml").read_text() == "a: 1\n"
+    # The same content again: no empty commit
+    again = mirror(server).publish("live/dev", files, "release git-dev-2")
+    assert again.commits == 0 and again.commit == result.commit
+
+
+def test_a_branch_moved_by_someone_else_is_built_upon_never_overwritten(
+    server: LocalGitServer, tmp_path: Path
+) -> None:
+    first = mirror(server).publish("live/dev", [MirrorFile(path="flows/a.yaml", text="1\n")], "one")
+    # Given someone pushes to live/dev in between (a README)
+    work, _ = log(tmp_path, server, "live/dev")
+    commit(work, {"README.md": "live state of dev\n"}, "docs")
+    git(work, "push", "-q", "origin", "live/dev")
+    # When flowops mirrors the next release
+    second = mirror(server).publish("live/dev", [MirrorFile(path="flows/a.yaml", text="2\n")], "two")
+    # Then the README is still there and the history is linear (a fast-forward)
+    work, history = log(tmp_path, server, "live/dev")
+    assert (work / "README.md").exists() and (work / "flows/a.yaml").read_text() == "2\n"
+    assert [h.split("|")[2] for h in history] == ["two", "docs", "one"]
+    assert first.commit != second.commit
+
+
+def test_a_refused_token_is_reported(server: LocalGitServer) -> None:
+    with pytest.raises(RepositoryUnavailableError, match="refused"):
+        GitMirror(server.url("flows"), token=SecretStr("wrong")).publish("live/dev", [], "x")
