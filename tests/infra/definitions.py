@@ -48,3 +48,27 @@ def is_lambda_task(state: dict[str, Any]) -> bool:
         return False
     resource = str(state.get("Resource", ""))
     return resource == REF or ":lambda:" in resource or "lambda:invoke" in resource
+
+
+# What each CloudFormation reference stands for in a deployed definition, for validators that
+# check ARNs and paths: pseudo parameters by value, any other reference as a Lambda function ARN
+# (the only resource a Task's `Resource` references directly; elsewhere it is just a string).
+PLACEHOLDERS = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"}
+PLACEHOLDER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:placeholder"
+
+
+def resolved_definition(definition_string: Any) -> dict[str, Any]:
+    """The definition with every reference replaced by a placeholder value a deployment would hold."""
+    if isinstance(definition_string, str):
+        return json.loads(definition_string)  # type: ignore[no-any-return]
+    ((function, argument),) = definition_string.items()
+    assert function == "Fn::Join" and argument[0] == "", function
+    parts = []
+    for part in argument[1]:
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict) and part.get("Ref") in PLACEHOLDERS:
+            parts.append(PLACEHOLDERS[part["Ref"]])
+        else:
+            parts.append(PLACEHOLDER_ARN)
+    return json.loads("".join(parts))  # type: ignore[no-any-return]
