@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import yaml
 from botocore.exceptions import BotoCoreError, ClientError
@@ -359,7 +360,35 @@ class PublishWebhook:
         return PublishAccepted(
             execution_arn=record.execution_arn,
             execution_name=record.execution_name,
-            status_url=f"{self._status_base_url}/runs/{record.execution_name}",
+            status_url=(
+                f"{self._status_base_url}/runs/{record.execution_name}"
+                if self._status_base_url
+                else execution_console_url(record.execution_arn)
+            ),
             delivery_id=record.delivery_id,
             replayed=replayed,
         )
+
+
+# Console host per AWS partition (the execution ARN names its partition and region).
+_CONSOLE_HOSTS = {
+    "aws": "{region}.console.aws.amazon.com",
+    "aws-cn": "{region}.console.amazonaws.cn",
+    "aws-us-gov": "{region}.console.amazonaws-us-gov.com",
+}
+
+
+def execution_console_url(execution_arn: str) -> str:
+    """The Step Functions console page of an execution: an absolute URL that works in AWS and
+    shows the run only to someone signed in to the account with `states:DescribeExecution`
+    (IAM is the authorisation; the webhook adds no anonymous read route). "" for an ARN that
+    names no known partition and region."""
+    parts = execution_arn.split(":")
+    if len(parts) < 8 or parts[0] != "arn" or parts[2] != "states" or parts[5] != "execution":
+        return ""
+    host = _CONSOLE_HOSTS.get(parts[1])
+    region = parts[3]
+    if host is None or not region:
+        return ""
+    page = f"#/v2/executions/details/{quote(execution_arn, safe=':')}"
+    return f"https://{host.format(region=region)}/states/home?region={region}{page}"

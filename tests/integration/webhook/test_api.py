@@ -49,7 +49,11 @@ def test_a_signed_publish_request_starts_the_execution_and_answers_202(webhook_c
         accepted["executionArn"]
         == f"{webhook_cloud.state_machine_arn.replace('stateMachine', 'execution')}:{name}"
     )
-    assert accepted["statusUrl"] == f"/runs/{name}"
+    region = accepted["executionArn"].split(":")[3]
+    assert accepted["statusUrl"] == (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{accepted['executionArn']}"
+    )
     assert accepted["deliveryId"] == "gh-delivery-1"
     # And exactly that execution exists, with the flow resolved from the lock
     (execution,) = webhook_cloud.executions()

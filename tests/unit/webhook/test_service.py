@@ -20,7 +20,7 @@ from flowops.webhook.lookup import StaticFlowDirectory, StaticSubstitutions
 from flowops.webhook.models import PublishTarget
 from flowops.webhook.replay import DeliveryStatus, execution_name_for
 from flowops.webhook.secret import StaticWebhookSecret
-from flowops.webhook.service import PublishWebhook, WebhookLimits
+from flowops.webhook.service import PublishWebhook, WebhookLimits, execution_console_url
 from flowops.webhook.signature import signed_headers
 
 from tests.unit.webhook.fakes import FixedClock, InMemoryLedger, RecordingStarter
@@ -371,3 +371,27 @@ def test_an_unreadable_lock_is_503_and_starts_nothing() -> None:
     with pytest.raises(DependencyUnavailableError):
         harness.send(publish_body())
     assert harness.starter.calls == 0
+
+
+def test_without_a_status_base_url_the_status_url_is_the_executions_console_page() -> None:
+    # Given a webhook with no status page of its own (the deployed default)
+    harness = Harness(status_base_url="")
+
+    # When a signed publish request is accepted
+    accepted = harness.send(publish_body(), delivery_id="d-7")
+
+    # Then statusUrl is the absolute Step Functions console URL of that execution (IAM-authorised)
+    region = accepted.execution_arn.split(":")[3]
+    assert accepted.status_url == (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{accepted.execution_arn}"
+    )
+
+
+def test_console_urls_follow_the_arns_partition_and_refuse_what_is_not_an_execution() -> None:
+    # Given execution ARNs in the China partition and strings that are not execution ARNs
+    china = "arn:aws-cn:states:cn-north-1:123456789012:execution:flowops-publish:run-1"
+    # Then the China console host is used, and anything else gives no URL rather than a wrong one
+    assert execution_console_url(china).startswith("https://cn-north-1.console.amazonaws.cn/states/home")
+    assert execution_console_url("arn:aws:states:eu-west-1:1:stateMachine:flowops-publish") == ""
+    assert execution_console_url("") == ""
