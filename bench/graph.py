@@ -10,7 +10,14 @@ two ways of finding its cycles are measured on the same graph:
   ``build_graph``;
 - naive: enumerating every simple cycle with ``nx.simple_cycles``, which is exponential in
   the worst case. It runs until it finishes or its time budget runs out, and then reports
-  ``> budget`` with the number of cycles it had enumerated by then.
+  ``> budget`` with the number of cycles it had enumerated by then. This is a straw man, shown
+  only because it is what people reach for first;
+- the fair peers, doing the same job as ``find_cycles`` (every cyclic SCC with one witness
+  cycle) on the same graph: networkx's straightforward approach
+  (``nx.strongly_connected_components`` + ``nx.find_cycle`` per cyclic component) and the
+  compiled rustworkx (``strongly_connected_components`` + ``digraph_find_cycle``; its graph is
+  built outside the timing). ``find_cycles`` is itself networkx SCCs plus a shortest witness
+  by BFS, so it should be close to the networkx peer and slower than the compiled one.
 
 Wall time is measured without tracing; peak memory is measured in a second run under
 ``tracemalloc`` (tracing slows Python down, so it never touches the timings).
@@ -25,6 +32,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 from flowops.graph import analyze, build_graph, find_cycles
@@ -116,6 +124,48 @@ def peak_memory_bytes(work: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
+def networkx_peer(graph: nx.DiGraph) -> int:
+    """Cyclic SCCs with one witness each, the way networkx's own functions do it."""
+    found = 0
+    for component in nx.strongly_connected_components(graph):
+        if len(component) == 1:
+            (node,) = component
+            if not graph.has_edge(node, node):
+                continue
+        nx.find_cycle(graph.subgraph(component))
+        found += 1
+    return found
+
+
+def rustworkx_graph(graph: nx.DiGraph) -> Any:
+    import rustworkx
+
+    compiled = rustworkx.PyDiGraph()
+    index = {node: compiled.add_node(node) for node in graph.nodes}
+    compiled.add_edges_from_no_data([(index[source], index[target]) for source, target in graph.edges])
+    return compiled
+
+
+def rustworkx_peer(compiled: Any) -> int:
+    """The same job in rustworkx (compiled Rust)."""
+    import rustworkx
+
+    found = 0
+    for component in rustworkx.strongly_connected_components(compiled):
+        if len(component) == 1 and not compiled.has_edge(component[0], component[0]):
+            continue
+        sub = compiled.subgraph(component)
+        rustworkx.digraph_find_cycle(sub, 0)
+        found += 1
+    return found
+
+
+def _timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 @dataclass
 class Row:
     nodes: int
@@ -126,6 +176,8 @@ class Row:
     analyze_peak: int
     naive: NaiveResult
     naive_peak: int
+    networkx_seconds: float
+    rustworkx_seconds: float | None
 
 
 def measure(size: int, *, seed: int, budget: float, transfers_per_flow: float) -> Row:
@@ -141,6 +193,13 @@ def measure(size: int, *, seed: int, budget: float, transfers_per_flow: float) -
     cycles_seconds = time.perf_counter() - started
     naive = enumerate_simple_cycles(graph, budget)
     naive_peak = peak_memory_bytes(lambda: enumerate_simple_cycles(graph, budget))
+    networkx_seconds = _timed(lambda: networkx_peer(graph))
+    try:
+        compiled = rustworkx_graph(graph)
+    except ImportError:  # a dev/bench dependency; the table says when it is absent
+        rustworkx_seconds = None
+    else:
+        rustworkx_seconds = _timed(lambda: rustworkx_peer(compiled))
     return Row(
         nodes=report.counts.nodes,
         edges=report.counts.edges,
@@ -150,6 +209,8 @@ def measure(size: int, *, seed: int, budget: float, transfers_per_flow: float) -
         analyze_peak=analyze_peak,
         naive=naive,
         naive_peak=naive_peak,
+        networkx_seconds=networkx_seconds,
+        rustworkx_seconds=rustworkx_seconds,
     )
 
 
@@ -161,7 +222,7 @@ def format_table(rows: list[Row], budget: float) -> str:
     header = (
         f"{'nodes':>8} {'edges':>8} {'SCCs':>5} | {'analyze s':>9} {'SCC s':>6} {'peak MiB':>8} | "
         f"{'naive s':>10} {'cycles found':>13} {'peak MiB':>8} | {'naive/analyze':>13} {'naive/SCC':>9} "
-        f"{'mem ratio':>9}"
+        f"{'mem ratio':>9} | {'nx peer s':>9} {'SCC/nx':>6} {'rx peer s':>9} {'SCC/rx':>7}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
@@ -174,7 +235,14 @@ def format_table(rows: list[Row], budget: float) -> str:
         lines.append(
             f"{row.nodes:>8} {row.edges:>8} {row.cyclic_components:>5} | {row.analyze_seconds:>9.3f} "
             f"{row.cycles_seconds:>6.3f} {_mib(row.analyze_peak):>8} | {naive_time:>10} {cycles:>13} "
-            f"{_mib(row.naive_peak):>8} | {time_ratio:>13} {scc_ratio:>9} {memory_ratio:>9}"
+            f"{_mib(row.naive_peak):>8} | {time_ratio:>13} {scc_ratio:>9} {memory_ratio:>9} | "
+            f"{row.networkx_seconds:>9.3f} {row.cycles_seconds / max(row.networkx_seconds, 1e-9):>5.2f}x "
+            + (
+                f"{row.rustworkx_seconds:>9.4f} "
+                f"{row.cycles_seconds / max(row.rustworkx_seconds, 1e-9):>6.1f}x"
+                if row.rustworkx_seconds is not None
+                else f"{'absent':>9} {'—':>7}"
+            )
         )
     return "\n".join(lines)
 
@@ -204,6 +272,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "\nanalyze = build_graph + SCC cycles with witnesses + waves + problems + lock hash (linear);"
         "\nSCC = find_cycles alone on the built graph (the like-for-like part);"
+        "\nnx peer / rx peer = the same job with networkx's own functions / compiled rustworkx;"
+        "\nSCC/nx, SCC/rx = find_cycles time over the peer's (above 1x: the peer is faster);"
         "\nnaive = nx.simple_cycles enumeration on the built graph, cut at the budget ('> budget')."
         "\nPeak memory from tracemalloc over analyze and over the naive run (it streams cycles, so"
         "\nits memory stays low while its time grows with the number of cycles, exponential at worst)."

@@ -430,14 +430,31 @@ def render_release(summary: dict[str, Any], record: dict[str, Any]) -> list[str]
     return lines
 
 
-def follow_release(connection: CloudConnection, execution_arn: str, *, timeout: float) -> dict[str, Any]:
+class _WaitingForApproval(Exception):
+    """The release entered WaitForApproval: stop following (it waits for `flowops approve`)."""
+
+
+def follow_release(
+    connection: CloudConnection, execution_arn: str, *, timeout: float, stop_at_approval: bool = False
+) -> dict[str, Any]:
     """Follow the release on one live progress line (local/cli/progress.py): a long wave of
-    publishes polled for an hour is one updating line, not a line per state entered."""
+    publishes polled for an hour is one updating line, not a line per state entered. With
+    `stop_at_approval`, a release waiting for approval ends the following (status
+    WAITING_FOR_APPROVAL)."""
     from local.cli.progress import ProgressLine
     from local.cli.publish import follow_execution
 
     with ProgressLine(f"release {execution_arn.rsplit(':', 1)[-1]}") as line:
-        return follow_execution(connection, execution_arn, on_progress=line.show, timeout=timeout)
+
+        def show(snapshot: Any) -> None:
+            line.show(snapshot)
+            if stop_at_approval and snapshot.state == "WaitForApproval":
+                raise _WaitingForApproval
+
+        try:
+            return follow_execution(connection, execution_arn, on_progress=show, timeout=timeout)
+        except _WaitingForApproval:
+            return {"status": "WAITING_FOR_APPROVAL", "error": None, "cause": None, "states": []}
 
 
 def release_exit_code(summary: dict[str, Any], record: dict[str, Any] | None = None) -> int:
@@ -481,7 +498,9 @@ def release_command(
         with _cloud(environment) as connection:
             execution_arn, release_id = start_release(connection, bundle, environment, reason=reason)
             typer.echo(f"release {release_id}: bundle {bundle.sha256[:12]} to {environment}", err=True)
-            summary = follow_release(connection, execution_arn, timeout=timeout)
+            # An environment that needs approval (cdk.json) waits before its first wave: say so
+            # and stop following, as `promote` does.
+            summary = follow_release(connection, execution_arn, timeout=timeout, stop_at_approval=True)
             summary["name"] = release_id
             record = release_outcome(connection, release_id)
     except (ClientError, BotoCoreError) as error:
@@ -494,10 +513,13 @@ def release_command(
         typer.echo(
             json.dumps({"execution": summary, "record": record}, indent=2, sort_keys=True, default=str)
         )
+    elif summary["status"] == "WAITING_FOR_APPROVAL":
+        typer.echo(f"release {release_id} to {environment} waits for approval: flowops approve {release_id}")
     else:
         for line in render_release(summary, record):
             typer.echo(line)
-    raise typer.Exit(release_exit_code(summary, record))
+    waiting = summary["status"] == "WAITING_FOR_APPROVAL"
+    raise typer.Exit(exit_codes.OK if waiting else release_exit_code(summary, record))
 
 
 # ---- releases list | show ------------------------------------------------------------------------
@@ -505,11 +527,16 @@ def release_command(
 releases_app = typer.Typer(help="Releases of this stack: records, flows, waves.", no_args_is_help=True)
 
 
-def _connected() -> CloudConnection:
+EnvironmentOption = Annotated[
+    str | None, typer.Option("--env", help="The environment's stack (default: the current cloud).")
+]
+
+
+def _connected(environment: str | None = None) -> CloudConnection:
     from local.cli.local_cloud import CloudUnavailableError, connect
 
     try:
-        return connect()
+        return connect_environment(environment) if environment else connect()
     except CloudUnavailableError as error:
         raise ReleaseCommandError(str(error), exit_codes.UNREACHABLE) from None
 
@@ -547,11 +574,12 @@ def list_releases(connection: CloudConnection, limit: int) -> list[dict[str, Any
 @releases_app.command("list")
 def releases_list(
     limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 20,
+    environment: EnvironmentOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Releases of the stack: status, environment, source revision, how many flows changed."""
     try:
-        rows = list_releases(_connected(), limit)
+        rows = list_releases(_connected(environment), limit)
     except ReleaseCommandError as error:
         raise _exit_on(error) from None
     if as_json:
@@ -570,11 +598,12 @@ def releases_list(
 @releases_app.command("show")
 def releases_show(
     release: Annotated[str, typer.Argument(help="Release id (the execution name).")],
+    environment: EnvironmentOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """One release: its flows in waves, versions before → after, why each flow is in it."""
     try:
-        connection = _connected()
+        connection = _connected(environment)
         record = release_outcome(connection, release)
         if not record:
             raise ReleaseCommandError(

@@ -7,12 +7,13 @@ against ``flowops.graph``. A screenshot of each interaction is kept in the test'
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flowops.graph import analyze, build_graph, impact
-from flowops.lock import LockedDependency, LockedFlow, Lockfile
+from flowops.lock import LockedDependency, LockedFlow, Lockfile, diff_locks
 
 from bench.graph import generate_lock
 from tests.browser.conftest import RecordedPage
@@ -165,8 +166,9 @@ def test_a_large_org_draws_a_bounded_neighbourhood_of_the_searched_flow(
     graph = build_graph(lock)
     page = _open(report_page, report_for(lock, draw_limit=300), tmp_path)
 
-    # Then the first drawing is bounded
-    assert int(page.get_attribute("#graph", "data-drawn")) == 300
+    # Then the first drawing is the grouped overview: group boxes, no single node yet
+    assert int(page.get_attribute("#graph", "data-drawn")) == 0
+    assert int(page.get_attribute("#graph", "data-groups")) > 1
 
     # When a module with many consumers is searched and picked
     module_id = max(
@@ -254,3 +256,127 @@ def test_tables_sort_by_a_header_and_filter_by_text(report_page: RecordedPage, t
     # Then only the rows holding it stay visible
     assert _visible_rows(page, "waves-table") == [str(len(waves))]
     assert report_page.errors == []
+
+
+def _visible_group_labels(page: Any) -> list[str]:
+    """Group labels that are actually on screen inside the drawing (not just in the DOM)."""
+    script = """svg => {
+        const frame = svg.getBoundingClientRect();
+        return Array.from(svg.querySelectorAll('.group-node .group-label')).filter(label => {
+            const box = label.getBoundingClientRect();
+            return box.width > 0 && box.left >= frame.left && box.right <= frame.right
+                && box.top >= frame.top && box.bottom <= frame.bottom;
+        }).map(label => label.textContent.slice(2));
+    }"""
+    return list(page.eval_on_selector("#graph", script))
+
+
+def test_a_2000_flow_overview_shows_groups_that_expand_and_a_minimap(
+    report_page: RecordedPage, tmp_path: Path
+) -> None:
+    # Given the report of a 2,000-flow org (about 5,000 nodes)
+    lock = generate_lock(5000, seed=3, transfers_per_flow=0.4)
+    analysis = analyze(lock)
+    page = _open(report_page, report_for(lock), tmp_path)
+
+    # Then the overview shows one readable box per wave (plus the non-flow objects), all on screen
+    labels = _visible_group_labels(page)
+    assert [f"wave {n}" for n in range(1, len(analysis.waves) + 1)] == [
+        label for label in labels if label.startswith("wave ")
+    ]
+    assert len(labels) == len(analysis.waves) + 1
+    assert float(page.get_attribute("#graph", "data-zoom")) >= 0.5  # fitted, and still legible
+    wave_one = page.locator('#graph .group-node[data-group="wave 1"] .group-counts').text_content() or ""
+    assert wave_one.startswith(f"{len(analysis.waves[0])} flows")
+    assert page.is_visible("#minimap")
+    page.screenshot(path=str(tmp_path / "grouped-by-wave.png"))
+
+    # When the last wave's box is clicked
+    last = f"wave {len(analysis.waves)}"
+    page.click(f'#graph .group-node[data-group="{last}"] rect')
+    # Then its flows are drawn one by one, and clicking again collapses it
+    assert sorted(_ids(page, "#graph .node")) == sorted(analysis.waves[-1])
+    assert page.get_attribute(f'#graph .group-node[data-group="{last}"]', "aria-expanded") == "true"
+    page.click(f'#graph .group-node[data-group="{last}"] rect')
+    assert _ids(page, "#graph .node") == []
+
+    # When the grouping is switched to type
+    page.select_option("#group-by", "type")
+    # Then each node type is one group on screen
+    graph = build_graph(lock)
+    types = {str(graph.nodes[node].get("type")) for node in graph.nodes}
+    assert set(_visible_group_labels(page)) == types
+
+    # When it is switched to common module
+    page.select_option("#group-by", "module")
+    # Then groups are named after modules, at most 60 of them
+    module_labels = page.eval_on_selector_all(
+        "#graph .group-node", "boxes => boxes.map(b => b.dataset.group)"
+    )
+    assert any(label.startswith("module ") for label in module_labels)
+    assert len(module_labels) <= 60
+    page.screenshot(path=str(tmp_path / "grouped-by-module.png"))
+
+    # When a minimap spot is clicked the view moves there
+    before = page.get_attribute("#viewport", "transform")
+    box = page.locator("#minimap").bounding_box()
+    page.mouse.click(box["x"] + 10, box["y"] + 10)
+    assert page.get_attribute("#viewport", "transform") != before
+
+    # And the problems table of this org sorts by severity and filters by code
+    page.click("#problems-table th:first-child")
+    rows = _visible_rows(page, "problems-table")
+    assert rows == sorted(rows)
+    assert analysis.problems, "the generated org should have problems"
+    code = analysis.problems[-1].code.value
+    page.fill('input.table-filter[data-table="problems-table"]', code)
+    filtered = page.eval_on_selector_all(
+        "#problems-table tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.textContent)"
+    )
+    assert len(filtered) == sum(1 for problem in analysis.problems if problem.code.value == code)
+    assert all(code in row for row in filtered)
+    assert report_page.errors == [] and report_page.network_requests == []
+
+
+def test_a_2000_flow_report_opens_on_drift_that_names_who_published(
+    report_page: RecordedPage, tmp_path: Path
+) -> None:
+    # Given a 2,000-flow org where three flows were republished by named users
+    before = generate_lock(5000, seed=3, transfers_per_flow=0.4)
+    when = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    authors = {0: "Ana (u-1)", 1: "Bo (u-2)", 2: "Chen (u-3)"}
+    after = before.model_copy(
+        update={
+            "flows": [
+                flow.model_copy(
+                    update={
+                        "published_version": "99.0",
+                        "published_by": authors[index],
+                        "date_published": when + timedelta(minutes=index),
+                    }
+                )
+                if index in authors
+                else flow
+                for index, flow in enumerate(before.flows)
+            ]
+        }
+    )
+    # When its report is opened
+    page = _open(report_page, report_for(after, diff_locks(before, after)), tmp_path)
+    # Then the drift comes first after the summary, naming the latest publisher
+    sections = page.eval_on_selector_all("section[id]", "all => all.map(s => s.id)")
+    assert sections[sections.index("drift") - 1] == "summary" and sections[0] == "summary"
+    latest = page.locator("#drift-latest")
+    assert latest.is_visible()
+    assert f"{after.flows[2].name} published by Chen (u-3) at 2026-11-30 09:17 UTC" in latest.inner_text()
+    # And each republished flow's row says who and when
+    rows = page.eval_on_selector_all(
+        "#drift-table tbody tr", "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent))"
+    )
+    republished = {row[1]: row[3] for row in rows if row[0] == "flow republished"}
+    assert republished == {
+        after.flows[index].name: f"{author} · 2026-11-30 09:{15 + index} UTC"
+        for index, author in authors.items()
+    }
+    page.screenshot(path=str(tmp_path / "drift.png"))
+    assert report_page.errors == [] and report_page.network_requests == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
 
 from flowops.git.providers import Provider
 
@@ -19,7 +20,8 @@ _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 
 
 class GitRepositoryRoute(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # cdk.json spells keys in camelCase (cloneUrl); Python code uses the field names.
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     provider: Provider
     repository: str = Field(min_length=1, max_length=300)

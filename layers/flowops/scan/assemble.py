@@ -208,7 +208,7 @@ def store_drift(
         compared_with_sha=previous_sha, summary=summarize_drift(diff, previous_sha, lock), diff=diff
     )
     key = scan_key(org, scan_id, "drift.json")
-    artifacts.put_bytes(key, stored.model_dump_json().encode("utf-8"), JSON)
+    artifacts.put_json(key, stored.model_dump(mode="json"))
     return key
 
 

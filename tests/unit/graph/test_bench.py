@@ -26,3 +26,14 @@ def test_main_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     output = capsys.readouterr().out
     assert "naive/analyze" in output
     assert any(line.strip().startswith("200 ") for line in output.splitlines())
+
+
+def test_the_fair_peers_find_the_same_cyclic_components_as_find_cycles() -> None:
+    from flowops.graph import find_cycles
+
+    from bench.graph import networkx_peer, rustworkx_graph, rustworkx_peer
+
+    graph = build_graph(generate_lock(2000, seed=7, transfers_per_flow=1.5))
+    expected = len(find_cycles(graph))
+    assert expected > 0
+    assert networkx_peer(graph) == expected == rustworkx_peer(rustworkx_graph(graph))

@@ -7,6 +7,7 @@
   var FLAG = { FLOW: 1, SCANNED: 2, MISSING: 4, DELETED: 8, IN_CYCLE: 16, CHANGED: 32, PROBLEM: 64 };
   var COLUMN_WIDTH = 230, ROW_HEIGHT = 26, SUBCOLUMN_WIDTH = 190, MAX_COLUMN_ROWS = 40;
   var SEARCH_RESULTS = 30, LABEL_CHARS = 28;
+  var GROUP_WIDTH = 250, GROUP_HEIGHT = 50, GROUP_HEADER = 56, GROUP_GAP = 40, MAX_GROUPS = 60, SHELF_GROUPS = 4;
 
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var nodes = data.nodes, cycles = data.cycles, limit = data.draw_limit;
@@ -30,6 +31,7 @@
   var view = { x: 20, y: 20, k: 1 };
   var visible = [], positions = new Map(), nodeElements = new Map(), edgeElements = [];
   var selection = null; // {index, impact: [indices], distance: Map, cycle: Set}
+  var groupBy = "wave", expanded = new Set(), groupBoxes = [];
 
   function idOf(index) { return nodes[index][0]; }
   function nameOf(index) { return nodes[index][1]; }
@@ -59,14 +61,6 @@
   }
 
   function allNodes() { var all = []; for (var k = 0; k < count; k++) { all.push(k); } return all; }
-
-  // Large orgs: draw the most connected nodes until something is searched for.
-  function overviewSet() {
-    if (count <= limit) { return allNodes(); }
-    return allNodes().sort(function (a, b) {
-      return (consumes[b].length + consumers[b].length) - (consumes[a].length + consumers[a].length) || a - b;
-    }).slice(0, limit);
-  }
 
   // Large orgs: the selected node, its cycle, what it consumes and its impact set (nearest first).
   function neighbourhoodSet(current) {
@@ -127,60 +121,267 @@
     return element;
   }
 
-  function draw(indices) {
-    visible = indices;
-    layout(indices);
+  function edgePath(a, b) {
+    if (a.x === b.x) {
+      // Same column (flows of one wave on a cycle, or a self-loop): bulge to the left.
+      var out = 30 + Math.abs(a.y - b.y) * 0.35;
+      return "M" + a.x + "," + a.y + " C" + (a.x - out) + "," + (a.y - (a.y === b.y ? 22 : 0)) + " " + (b.x - out) + "," + (b.y + (a.y === b.y ? 22 : 0)) + " " + b.x + "," + b.y;
+    }
+    var bend = Math.max(40, Math.abs(a.x - b.x) / 2);
+    return "M" + a.x + "," + a.y + " C" + (a.x - bend) + "," + a.y + " " + (b.x + bend) + "," + b.y + " " + b.x + "," + b.y;
+  }
+
+  function nodeElement(k, p) {
+    var classes = ["node", has(k, FLAG.FLOW) ? "flow" : "object"];
+    if (has(k, FLAG.MISSING)) { classes.push("missing"); }
+    if (has(k, FLAG.DELETED)) { classes.push("deleted"); }
+    if (has(k, FLAG.IN_CYCLE)) { classes.push("in-cycle"); }
+    if (has(k, FLAG.CHANGED)) { classes.push("changed"); }
+    if (has(k, FLAG.PROBLEM)) { classes.push("problem"); }
+    var group = svgElement("g", { "class": classes.join(" "), "transform": "translate(" + p.x + "," + p.y + ")" });
+    group.dataset.nodeId = idOf(k);
+    var title = svgElement("title", {});
+    title.textContent = nameOf(k) + " (" + idOf(k) + ", " + nodes[k][2] + ")";
+    var label = svgElement("text", { "x": 9, "y": 4 });
+    label.textContent = clip(nameOf(k), LABEL_CHARS);
+    group.appendChild(title);
+    group.appendChild(svgElement("circle", { "r": 6 }));
+    group.appendChild(label);
+    return group;
+  }
+
+  function clearDrawing() {
     while (viewport.firstChild) { viewport.removeChild(viewport.firstChild); }
     nodeElements = new Map();
     edgeElements = [];
+    groupBoxes = [];
     var edgeLayer = svgElement("g", { "class": "edges" }), nodeLayer = svgElement("g", { "class": "nodes" });
     viewport.appendChild(edgeLayer);
     viewport.appendChild(nodeLayer);
+    return { edges: edgeLayer, nodes: nodeLayer };
+  }
+
+  function draw(indices) {
+    visible = indices;
+    layout(indices);
+    var layers = clearDrawing();
     indices.forEach(function (consumer) {
       consumes[consumer].forEach(function (consumed) {
         if (!positions.has(consumed)) { return; }
-        var a = positions.get(consumer), b = positions.get(consumed);
-        var d;
-        if (a.x === b.x) {
-          // Same column (flows of one wave on a cycle, or a self-loop): bulge to the left.
-          var out = 30 + Math.abs(a.y - b.y) * 0.35;
-          d = "M" + a.x + "," + a.y + " C" + (a.x - out) + "," + (a.y - (a.y === b.y ? 22 : 0)) + " " + (b.x - out) + "," + (b.y + (a.y === b.y ? 22 : 0)) + " " + b.x + "," + b.y;
-        } else {
-          var bend = Math.max(40, Math.abs(a.x - b.x) / 2);
-          d = "M" + a.x + "," + a.y + " C" + (a.x - bend) + "," + a.y + " " + (b.x + bend) + "," + b.y + " " + b.x + "," + b.y;
-        }
-        var path = svgElement("path", { "class": "edge", "d": d });
-        edgeLayer.appendChild(path);
+        var path = svgElement("path", { "class": "edge", "d": edgePath(positions.get(consumer), positions.get(consumed)) });
+        layers.edges.appendChild(path);
         edgeElements.push({ element: path, from: consumer, to: consumed });
       });
     });
     indices.forEach(function (k) {
-      var p = positions.get(k);
-      var classes = ["node", has(k, FLAG.FLOW) ? "flow" : "object"];
-      if (has(k, FLAG.MISSING)) { classes.push("missing"); }
-      if (has(k, FLAG.DELETED)) { classes.push("deleted"); }
-      if (has(k, FLAG.IN_CYCLE)) { classes.push("in-cycle"); }
-      if (has(k, FLAG.CHANGED)) { classes.push("changed"); }
-      if (has(k, FLAG.PROBLEM)) { classes.push("problem"); }
-      var group = svgElement("g", { "class": classes.join(" "), "transform": "translate(" + p.x + "," + p.y + ")" });
-      group.dataset.nodeId = idOf(k);
-      var title = svgElement("title", {});
-      title.textContent = nameOf(k) + " (" + idOf(k) + ", " + nodes[k][2] + ")";
-      var label = svgElement("text", { "x": 9, "y": 4 });
-      label.textContent = clip(nameOf(k), LABEL_CHARS);
-      group.appendChild(title);
-      group.appendChild(svgElement("circle", { "r": 6 }));
-      group.appendChild(label);
-      nodeLayer.appendChild(group);
-      nodeElements.set(k, group);
+      var element = nodeElement(k, positions.get(k));
+      layers.nodes.appendChild(element);
+      nodeElements.set(k, element);
     });
     var shown = indices.length === count
       ? "all " + count + " nodes"
       : indices.length + " of " + count + " nodes (" + (selection ? "neighbourhood of the selection" : "most connected; search a flow to draw its neighbourhood") + ")";
     note.textContent = "Showing " + shown + ".";
     svg.dataset.drawn = String(indices.length);
+    delete svg.dataset.groups;
     highlight();
+    drawMinimap();
   }
+
+  // Grouped overview (orgs larger than the drawing limit): every node belongs to one group of the
+  // chosen kind; a collapsed group is one box with its counts, an expanded one draws its members
+  // (at most the drawing limit, most connected first). Edges between drawn items are aggregated:
+  // one line per pair of items, as thick as the number of dependencies it stands for.
+  // The lock says COMMONMODULE, the graph's object types COMMONMODULEFLOW.
+  function isModule(k) { return nodes[k][2].indexOf("COMMONMODULE") === 0; }
+
+  function moduleOf(k) {
+    if (isModule(k)) { return k; }
+    var best = -1;
+    consumes[k].forEach(function (m) {
+      if (isModule(m) && (best < 0 || consumers[m].length > consumers[best].length || (consumers[m].length === consumers[best].length && m < best))) { best = m; }
+    });
+    return best;
+  }
+
+  function groupKeyOf(k) {
+    if (groupBy === "type") { return nodes[k][2] || "(no type)"; }
+    if (groupBy === "module") {
+      var m = moduleOf(k);
+      if (m >= 0) { return "module " + nameOf(m); }
+      return has(k, FLAG.FLOW) ? "no common module" : "objects: " + (nodes[k][2] || "(no type)");
+    }
+    return nodes[k][3] > 0 ? "wave " + nodes[k][3] : "not flows (queues, data actions...)";
+  }
+
+  function buildGroups() {
+    var byKey = new Map();
+    for (var k = 0; k < count; k++) {
+      var key = groupKeyOf(k);
+      if (!byKey.has(key)) { byKey.set(key, []); }
+      byKey.get(key).push(k);
+    }
+    var groups = Array.from(byKey, function (entry) { return { key: entry[0], members: entry[1] }; });
+    if (groupBy === "wave") {
+      // Dependencies left, consumers right: the wave order is the drawing order.
+      groups.sort(function (a, b) { return nodes[a.members[0]][3] - nodes[b.members[0]][3]; });
+    } else {
+      groups.sort(function (a, b) { return b.members.length - a.members.length || (a.key < b.key ? -1 : 1); });
+    }
+    if (groups.length > MAX_GROUPS) {
+      var rest = groups.slice(MAX_GROUPS - 1), merged = [];
+      rest.forEach(function (group) { merged = merged.concat(group.members); });
+      groups = groups.slice(0, MAX_GROUPS - 1);
+      groups.push({ key: "other (" + rest.length + " smaller groups)", members: merged });
+    }
+    return groups;
+  }
+
+  function mostConnected(indices, size) {
+    if (indices.length <= size) { return indices.slice().sort(compareNames); }
+    return indices.slice().sort(function (a, b) {
+      return (consumes[b].length + consumers[b].length) - (consumes[a].length + consumers[a].length) || a - b;
+    }).slice(0, size).sort(compareNames);
+  }
+
+  function drawGrouped() {
+    visible = [];
+    positions = new Map();
+    var layers = clearDrawing();
+    var groups = buildGroups(), itemOf = new Int32Array(count), anchors = [];
+    // Shelves a few groups wide (in group order: by wave that is still dependencies first), so the
+    // fitted drawing stays legible instead of one long thin row.
+    var shelfWidth = SHELF_GROUPS * (GROUP_WIDTH + GROUP_GAP);
+    var x = 0, y = 0, shelfHeight = 0, budget = limit, drawnNodes = 0;
+    groups.forEach(function (group, g) {
+      var open = expanded.has(group.key), shown = open ? mostConnected(group.members, Math.max(1, budget)) : [];
+      if (open) { budget -= shown.length; }
+      var subcolumns = Math.max(1, Math.ceil(shown.length / MAX_COLUMN_ROWS));
+      var width = open ? Math.max(GROUP_WIDTH, subcolumns * SUBCOLUMN_WIDTH + 30) : GROUP_WIDTH;
+      var height = open ? GROUP_HEADER + Math.min(shown.length, MAX_COLUMN_ROWS) * ROW_HEIGHT + 10 : GROUP_HEIGHT;
+      if (x > 0 && x + width > shelfWidth) { x = 0; y += shelfHeight + GROUP_GAP; shelfHeight = 0; }
+      var flows = 0, inCycle = 0, changed = 0, problems = 0;
+      group.members.forEach(function (k) {
+        itemOf[k] = -(g + 1);
+        if (has(k, FLAG.FLOW)) { flows += 1; }
+        if (has(k, FLAG.IN_CYCLE)) { inCycle += 1; }
+        if (has(k, FLAG.CHANGED)) { changed += 1; }
+        if (has(k, FLAG.PROBLEM)) { problems += 1; }
+      });
+      var box = svgElement("g", { "class": "group-node" + (open ? " expanded" : "") + (inCycle ? " has-cycle" : ""), "transform": "translate(" + x + "," + y + ")" });
+      box.dataset.group = group.key;
+      box.setAttribute("role", "button");
+      box.setAttribute("aria-expanded", open ? "true" : "false");
+      var title = svgElement("title", {});
+      title.textContent = group.key + ": " + group.members.length + " nodes. Click to " + (open ? "collapse." : "expand.");
+      box.appendChild(title);
+      box.appendChild(svgElement("rect", { "width": width, "height": height }));
+      var label = svgElement("text", { "class": "group-label", "x": 10, "y": 20 });
+      label.textContent = (open ? "\u25be " : "\u25b8 ") + clip(group.key, LABEL_CHARS + 4);
+      box.appendChild(label);
+      var facts = [flows + " flows"];
+      if (group.members.length > flows) { facts.push((group.members.length - flows) + " other"); }
+      if (inCycle) { facts.push(inCycle + " on cycles"); }
+      if (changed) { facts.push(changed + " changed"); }
+      if (problems) { facts.push(problems + " with problems"); }
+      if (open && shown.length < group.members.length) { facts.push("showing " + shown.length); }
+      var counts = svgElement("text", { "class": "group-counts", "x": 10, "y": 38 });
+      counts.textContent = facts.join(" \u00b7 ");
+      box.appendChild(counts);
+      layers.nodes.appendChild(box);
+      groupBoxes.push({ x: x, y: y, width: width, height: height });
+      anchors.push({ left: { x: x, y: y + GROUP_HEIGHT / 2 }, right: { x: x + width, y: y + GROUP_HEIGHT / 2 } });
+      shown.forEach(function (k, r) {
+        var p = { x: x + 16 + Math.floor(r / MAX_COLUMN_ROWS) * SUBCOLUMN_WIDTH, y: y + GROUP_HEADER + (r % MAX_COLUMN_ROWS) * ROW_HEIGHT };
+        positions.set(k, p);
+        itemOf[k] = k;
+        var element = nodeElement(k, p);
+        layers.nodes.appendChild(element);
+        nodeElements.set(k, element);
+        visible.push(k);
+      });
+      drawnNodes += shown.length;
+      x += width + GROUP_GAP;
+      shelfHeight = Math.max(shelfHeight, height);
+    });
+    var aggregated = new Map();
+    data.edges.forEach(function (edge) {
+      var a = itemOf[edge[0]], b = itemOf[edge[1]];
+      if (a === b && a < 0) { return; }
+      var key = a + "," + b;
+      aggregated.set(key, (aggregated.get(key) || 0) + 1);
+    });
+    aggregated.forEach(function (number, key) {
+      var pair = key.split(",").map(Number), from = pair[0], to = pair[1];
+      // Consumers sit right of what they consume: leave a group box on its left, enter on its right.
+      var a = from < 0 ? anchors[-from - 1].left : positions.get(from);
+      var b = to < 0 ? anchors[-to - 1].right : positions.get(to);
+      var path = svgElement("path", { "class": "edge" + (from < 0 || to < 0 ? " aggregate" : ""), "d": edgePath(a, b),
+        "stroke-width": Math.min(8, 1 + Math.log2(number)).toFixed(2) });
+      var title = svgElement("title", {});
+      title.textContent = number + (number === 1 ? " dependency" : " dependencies");
+      path.appendChild(title);
+      layers.edges.appendChild(path);
+      if (from >= 0 && to >= 0) { edgeElements.push({ element: path, from: from, to: to }); }
+    });
+    note.textContent = "Showing " + count + " nodes in " + groups.length + " groups by " + groupBy +
+      (drawnNodes ? " (" + drawnNodes + " drawn one by one)" : "") + "; click a group to expand it, search a flow to draw its neighbourhood.";
+    svg.dataset.drawn = String(drawnNodes);
+    svg.dataset.groups = String(groups.length);
+    highlight();
+    drawMinimap();
+  }
+
+  function grouped() { return count > limit; }
+
+  function drawOverview() {
+    if (grouped()) { drawGrouped(); } else { draw(allNodes()); }
+  }
+
+  // The minimap: everything drawn, scaled into a corner, with the visible part framed; a click
+  // there moves the view to that spot.
+  var minimap = document.getElementById("minimap"), miniFrame = null, miniBox = null;
+  function drawMinimap() {
+    while (minimap.firstChild) { minimap.removeChild(minimap.firstChild); }
+    var box = viewport.getBBox();
+    if (!box.width || !box.height) { minimap.hidden = true; miniFrame = null; return; }
+    minimap.hidden = false;
+    var pad = Math.max(box.width, box.height) * 0.03;
+    miniBox = { x: box.x - pad, y: box.y - pad, width: box.width + 2 * pad, height: box.height + 2 * pad };
+    minimap.setAttribute("viewBox", [miniBox.x, miniBox.y, miniBox.width, miniBox.height].join(" "));
+    minimap.setAttribute("preserveAspectRatio", "xMidYMid meet");
+    var dot = Math.max(miniBox.width, miniBox.height) / 90;
+    groupBoxes.forEach(function (b) {
+      minimap.appendChild(svgElement("rect", { "class": "mini-item", "x": b.x, "y": b.y, "width": b.width, "height": Math.min(b.height, GROUP_HEIGHT) }));
+    });
+    positions.forEach(function (p) {
+      minimap.appendChild(svgElement("rect", { "class": "mini-item", "x": p.x - dot / 2, "y": p.y - dot / 2, "width": dot, "height": dot }));
+    });
+    miniFrame = svgElement("rect", { "class": "mini-view" });
+    minimap.appendChild(miniFrame);
+    frameMinimap();
+  }
+
+  function frameMinimap() {
+    if (!miniFrame) { return; }
+    var width = svg.clientWidth || 800, height = svg.clientHeight || 600;
+    miniFrame.setAttribute("x", String(-view.x / view.k));
+    miniFrame.setAttribute("y", String(-view.y / view.k));
+    miniFrame.setAttribute("width", String(width / view.k));
+    miniFrame.setAttribute("height", String(height / view.k));
+  }
+
+  minimap.addEventListener("click", function (event) {
+    var matrix = minimap.getScreenCTM();
+    if (!matrix) { return; }
+    var point = minimap.createSVGPoint();
+    point.x = event.clientX;
+    point.y = event.clientY;
+    var target = point.matrixTransform(matrix.inverse());
+    view.x = (svg.clientWidth || 800) / 2 - target.x * view.k;
+    view.y = (svg.clientHeight || 600) / 2 - target.y * view.k;
+    applyView();
+  });
 
   function highlight() {
     var impactSet = new Set(selection ? selection.impact : []);
@@ -205,6 +406,7 @@
   function applyView() {
     viewport.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")");
     svg.dataset.zoom = view.k.toFixed(3);
+    frameMinimap();
   }
 
   function zoomAt(factor, cx, cy) {
@@ -306,7 +508,7 @@
     });
     document.getElementById("impact-count").textContent = "0";
     document.getElementById("cycle-count").textContent = "0";
-    if (count > limit) { draw(overviewSet()); fit(); } else { highlight(); }
+    if (grouped()) { drawGrouped(); fit(); } else { highlight(); }
   }
 
   function search(text) {
@@ -392,7 +594,13 @@
   svg.addEventListener("click", function (event) {
     if (dragged) { dragged = false; return; }
     var target = event.target.closest("[data-node-id]");
-    if (target) { select(indexById.get(target.dataset.nodeId), false); }
+    if (target) { select(indexById.get(target.dataset.nodeId), false); return; }
+    var box = event.target.closest("[data-group]");
+    if (box) {
+      var key = box.dataset.group;
+      if (expanded.has(key)) { expanded.delete(key); } else { expanded.add(key); }
+      drawGrouped();
+    }
   });
   svg.addEventListener("wheel", function (event) {
     event.preventDefault();
@@ -458,7 +666,17 @@
     table.parentNode.insertBefore(filter, table);
   });
 
-  draw(overviewSet());
+  var groupSelect = document.getElementById("group-by");
+  if (grouped()) {
+    document.getElementById("group-by-label").hidden = false;
+    groupSelect.value = groupBy;
+    groupSelect.addEventListener("change", function () {
+      groupBy = groupSelect.value;
+      expanded = new Set();
+      clearSelection();
+    });
+  }
+  drawOverview();
   fit();
   document.body.dataset.ready = "true";
 })();
