@@ -7,12 +7,13 @@ against ``flowops.graph``. A screenshot of each interaction is kept in the test'
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flowops.graph import analyze, build_graph, impact
-from flowops.lock import LockedDependency, LockedFlow, Lockfile
+from flowops.lock import LockedDependency, LockedFlow, Lockfile, diff_locks
 
 from bench.graph import generate_lock
 from tests.browser.conftest import RecordedPage
@@ -334,4 +335,48 @@ def test_a_2000_flow_overview_shows_groups_that_expand_and_a_minimap(
     )
     assert len(filtered) == sum(1 for problem in analysis.problems if problem.code.value == code)
     assert all(code in row for row in filtered)
+    assert report_page.errors == [] and report_page.network_requests == []
+
+
+def test_a_2000_flow_report_opens_on_drift_that_names_who_published(
+    report_page: RecordedPage, tmp_path: Path
+) -> None:
+    # Given a 2,000-flow org where three flows were republished by named users
+    before = generate_lock(5000, seed=3, transfers_per_flow=0.4)
+    when = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    authors = {0: "Ana (u-1)", 1: "Bo (u-2)", 2: "Chen (u-3)"}
+    after = before.model_copy(
+        update={
+            "flows": [
+                flow.model_copy(
+                    update={
+                        "published_version": "99.0",
+                        "published_by": authors[index],
+                        "date_published": when + timedelta(minutes=index),
+                    }
+                )
+                if index in authors
+                else flow
+                for index, flow in enumerate(before.flows)
+            ]
+        }
+    )
+    # When its report is opened
+    page = _open(report_page, report_for(after, diff_locks(before, after)), tmp_path)
+    # Then the drift comes first after the summary, naming the latest publisher
+    sections = page.eval_on_selector_all("section[id]", "all => all.map(s => s.id)")
+    assert sections[sections.index("drift") - 1] == "summary" and sections[0] == "summary"
+    latest = page.locator("#drift-latest")
+    assert latest.is_visible()
+    assert f"{after.flows[2].name} published by Chen (u-3) at 2026-11-30 09:17 UTC" in latest.inner_text()
+    # And each republished flow's row says who and when
+    rows = page.eval_on_selector_all(
+        "#drift-table tbody tr", "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent))"
+    )
+    republished = {row[1]: row[3] for row in rows if row[0] == "flow republished"}
+    assert republished == {
+        after.flows[index].name: f"{author} · 2026-11-30 09:{15 + index} UTC"
+        for index, author in authors.items()
+    }
+    page.screenshot(path=str(tmp_path / "drift.png"))
     assert report_page.errors == [] and report_page.network_requests == []

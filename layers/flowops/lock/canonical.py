@@ -57,16 +57,21 @@ def _canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+OPTIONAL_FLOW_FIELDS = ("unread", "published_by", "date_published")
+
+
 def canonical_body(lock: Lockfile) -> dict[str, Any]:
     """The JSON-ready body the checksum covers (everything but ``meta``).
 
-    A flow's ``unread`` is written only when set: locks written before the field existed keep
-    their bytes and hashes, so a stored lock still verifies against its key.
+    A flow's ``unread``, ``published_by`` and ``date_published`` are written only when set: locks
+    written before those fields existed keep their bytes and hashes, so a stored lock still
+    verifies against its key.
     """
     body = lock.model_dump(mode="json", exclude={"meta"})
     for flow in body["flows"]:
-        if flow.get("unread") is None:
-            flow.pop("unread", None)
+        for optional in OPTIONAL_FLOW_FIELDS:
+            if flow.get(optional) is None:
+                flow.pop(optional, None)
     return body
 
 

@@ -14,6 +14,8 @@ diff's base, so a diff can never be replayed onto the wrong lock.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowops.lock.canonical import lock_sha256
@@ -33,6 +35,9 @@ class FlowVersionChange(_DiffModel):
     name: str
     old_version: str | None
     new_version: str | None
+    # Who published the new version and when, where the new lock recorded it.
+    published_by: str | None = None
+    date_published: datetime | None = None
 
 
 class FlowRename(_DiffModel):
@@ -143,6 +148,8 @@ def diff_locks(old: Lockfile, new: Lockfile) -> LockDiff:
                     name=after.name,
                     old_version=before.published_version,
                     new_version=after.published_version,
+                    published_by=after.published_by,
+                    date_published=after.date_published,
                 )
             )
         if before.name != after.name:

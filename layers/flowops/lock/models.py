@@ -94,11 +94,18 @@ class UnreadDependencies(_LockModel):
     detail: str = Field(default="", description="what the platform said, e.g. its error message")
 
 
+# A user's display name with its id: generous, but a hostile org cannot bloat every lock.
+MAX_USER_LABEL = 300
+
+
 class LockedFlow(_LockModel):
     """A flow of the org with what its published version consumes.
 
     ``object_type`` is empty for a flow type dependency tracking has no object type for.
     ``unread`` is set when the consumed resources could not be read (``consumes`` is then empty).
+    ``published_by`` / ``date_published`` say who published ``published_version`` and when (the
+    version's ``createdBy`` and ``datePublished``), so drift can name who changed a flow; both
+    are written only when known, so locks from before they existed keep their hashes.
     """
 
     id: str = Field(min_length=1)
@@ -106,6 +113,8 @@ class LockedFlow(_LockModel):
     type: str = Field(min_length=1, description="flow type, e.g. INBOUNDCALL")
     object_type: str = Field(default="", description="dependency-tracking type, e.g. INBOUNDCALLFLOW")
     published_version: str | None = None
+    published_by: str | None = Field(default=None, max_length=MAX_USER_LABEL)
+    date_published: datetime | None = None
     consumes: list[LockedDependency] = Field(default_factory=list)
     unread: UnreadDependencies | None = None
 

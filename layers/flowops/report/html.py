@@ -15,7 +15,7 @@ import hashlib
 import html
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any, Final
@@ -162,17 +162,32 @@ def _problems_section(graph: NodeNames, analysis: GraphReport) -> str:
     return f'<section id="problems"><h2>Problems ({len(analysis.problems)})</h2>{table}</section>'
 
 
+def _who_and_when(published_by: str | None, date_published: datetime | None) -> str:
+    """ "Ana (id) · 2026-12-01 14:03 UTC", escaped; empty when the lock did not record them."""
+    parts = [published_by or ""]
+    if date_published is not None:
+        parts.append(date_published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    return _e(" · ".join(part for part in parts if part))
+
+
 def _drift_rows(graph: NodeNames, diff: LockDiff) -> list[list[str]]:
+    """Rows of [change, subject, detail, who/when] (markup; the first column still unescaped)."""
     rows: list[list[str]] = []
     for flow in diff.flows_added:
         rows.append(
-            ["flow added", _node_link(graph, flow.id), _e(f"version {flow.published_version or '—'}")]
+            [
+                "flow added",
+                _node_link(graph, flow.id),
+                _e(f"version {flow.published_version or '—'}"),
+                _who_and_when(flow.published_by, flow.date_published),
+            ]
         )
     for flow in diff.flows_removed:
         rows.append(["flow removed", f"{_e(flow.name)} <code>{_e(flow.id)}</code>", ""])
     for version_change in diff.flows_reversioned:
         detail = f"{version_change.old_version or '—'} → {version_change.new_version or '—'}"
-        rows.append(["flow republished", _node_link(graph, version_change.flow_id), _e(detail)])
+        who = _who_and_when(version_change.published_by, version_change.date_published)
+        rows.append(["flow republished", _node_link(graph, version_change.flow_id), _e(detail), who])
     for rename in diff.flows_renamed:
         rows.append(
             ["flow renamed", _node_link(graph, rename.flow_id), _e(f"{rename.old_name} → {rename.new_name}")]
@@ -204,7 +219,27 @@ def _drift_rows(graph: NodeNames, diff: LockDiff) -> list[list[str]]:
         rows.append(["index failure added", _e(failed.name or failed.id), _e(failed.error_code)])
     for failed in diff.failed_objects_removed:
         rows.append(["index failure resolved", _e(failed.name or failed.id), _e(failed.error_code)])
-    return [[_e(row[0]), row[1], row[2]] for row in rows]
+    return [[_e(row[0]), row[1], row[2], row[3] if len(row) > 3 else ""] for row in rows]
+
+
+def _latest_publish(diff: LockDiff) -> str:
+    """ " Latest: <flow> by <who> at <when>." for the newest recorded publish in the drift."""
+    stamped = [
+        (flow.date_published, flow.name, flow.published_by)
+        for flow in diff.flows_added
+        if flow.date_published is not None
+    ] + [
+        (change.date_published, change.name, change.published_by)
+        for change in diff.flows_reversioned
+        if change.date_published is not None
+    ]
+    if not stamped:
+        return ""
+    when, name, who = max(stamped, key=lambda entry: entry[0] or datetime.min.replace(tzinfo=UTC))
+    return (
+        f' <span id="drift-latest">Latest: {_e(name)} published by {_e(who or "an unknown user")}'
+        f" at {_who_and_when(None, when)}.</span>"
+    )
 
 
 def _drift_section(graph: NodeNames, diff: LockDiff | None) -> str:
@@ -221,8 +256,13 @@ def _drift_section(graph: NodeNames, diff: LockDiff | None) -> str:
         body = (
             f"<p>From lock <code>{_e(diff.from_sha256[:12])}</code> "
             f"to <code>{_e(diff.to_sha256[:12])}</code>: "
-            f"{len(diff.changed_flow_ids())} flows changed.</p>"
-            + _table(["change", "subject", "detail"], rows, empty="No drift.", table_id="drift-table")
+            f"{len(diff.changed_flow_ids())} flows changed.{_latest_publish(diff)}</p>"
+            + _table(
+                ["change", "subject", "detail", "published by, when"],
+                rows,
+                empty="No drift.",
+                table_id="drift-table",
+            )
         )
         heading = f"Drift since the previous lock ({len(rows)} changes)"
     return f'<section id="drift"><h2>{_e(heading)}</h2>{body}</section>'

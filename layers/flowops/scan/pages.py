@@ -28,6 +28,7 @@ import json
 import math
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flowops.flowtypes import (
@@ -47,6 +48,7 @@ from flowops.lock import (
     parse_lock,
 )
 from flowops.lock.incremental import reusable_dependencies as _reusable
+from flowops.lock.models import MAX_USER_LABEL
 from flowops.scan.errors import (
     EveryReadRefusedError,
     FlowDependenciesUnreadable,
@@ -280,6 +282,8 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
                 type=record.type,
                 object_type=record.object_type or "",
                 published_version=record.published_version,
+                published_by=record.published_by,
+                date_published=record.date_published,
                 consumes=dependencies,
                 unread=missing_reason,
             )
@@ -353,7 +357,16 @@ def reusable_dependencies(
 
 
 class _FlowRecord:
-    __slots__ = ("deleted", "id", "name", "object_type", "published_version", "type")
+    __slots__ = (
+        "date_published",
+        "deleted",
+        "id",
+        "name",
+        "object_type",
+        "published_by",
+        "published_version",
+        "type",
+    )
 
     def __init__(self, id: str, name: str, type: str, published_version: str | None, deleted: bool) -> None:
         self.id = id
@@ -362,6 +375,29 @@ class _FlowRecord:
         self.object_type = dependency_object_type(type)
         self.published_version = published_version
         self.deleted = deleted
+        self.published_by: str | None = None
+        self.date_published: datetime | None = None
+
+
+def _user_label(user: object) -> str | None:
+    """``Name (id)`` of a listing's user reference (the listing often has only the id)."""
+    if not isinstance(user, Mapping):
+        return None
+    name = next((user[key] for key in ("name", "username", "email") if isinstance(user.get(key), str)), None)
+    user_id = user.get("id") if isinstance(user.get("id"), str) else None
+    label = f"{name} ({user_id})" if name and user_id else name or user_id
+    return label[:MAX_USER_LABEL] if label else None
+
+
+def _published_at(value: object) -> datetime | None:
+    """``datePublished`` (an ISO date-time); anything else is not a date and is left out."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _parse_flow_record(entity: Mapping[str, Any], page_number: int, position: int) -> _FlowRecord:
@@ -383,7 +419,24 @@ def _parse_flow_record(entity: Mapping[str, Any], page_number: int, position: in
         if not isinstance(published, Mapping) or not isinstance(published.get("id"), str):
             raise MalformedFlowRecordError(f"{where} (id {flow_id}) has a publishedVersion without an id")
         version = str(published["id"])
-    return _FlowRecord(flow_id, name, flow_type.upper(), version, bool(entity.get("deleted", False)))
+    record = _FlowRecord(flow_id, name, flow_type.upper(), version, bool(entity.get("deleted", False)))
+    if isinstance(published, Mapping):
+        # Who and when, for drift: the version's author, else the flow's publishedBy. Metadata
+        # only: a malformed value is left out rather than failing the scan.
+        author, publisher = published.get("createdBy"), entity.get("publishedBy")
+        if not isinstance(author, Mapping) or (
+            # The listing may give the author as a bare id while the flow's publishedBy (the
+            # same user) carries the name.
+            isinstance(publisher, Mapping)
+            and publisher.get("id") == author.get("id")
+            and not author.get("name")
+        ):
+            author = publisher
+        # A publish through client credentials (flowops itself) has no user, only its client.
+        client = _user_label(published.get("createdByClient"))
+        record.published_by = _user_label(author) or (f"client {client}"[:MAX_USER_LABEL] if client else None)
+        record.date_published = _published_at(published.get("datePublished"))
+    return record
 
 
 def _parse_dependency(item: Mapping[str, Any], flow_id: str, index: int) -> tuple[LockedDependency, bool]:

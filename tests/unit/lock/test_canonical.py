@@ -167,3 +167,20 @@ def test_envelope_without_sha_is_accepted() -> None:
 def test_unreadable_documents_raise_a_clear_format_error(data: bytes, message: str) -> None:
     with pytest.raises(LockFormatError, match=message):
         parse_lock(data)
+
+
+def test_who_and_when_are_written_only_when_known() -> None:
+    # Given a lock without who/when and the same lock with them
+    plain = _sample_lock()
+    flow = plain.flows[0].model_copy(
+        update={"published_by": "Ana (u-1)", "date_published": datetime(2026, 11, 30, 9, 15, tzinfo=UTC)}
+    )
+    stamped = plain.model_copy(update={"flows": [flow]})
+    # Then the plain lock's body has no such keys (its hash is the one it had before they existed)
+    assert b"published_by" not in canonical_bytes(plain) and b"date_published" not in canonical_bytes(plain)
+    # And the stamped lock records them, changes its hash, and round-trips
+    assert lock_sha256(stamped) != lock_sha256(plain)
+    parsed = parse_lock(lock_document_bytes(stamped))
+    assert parsed.flows[0].published_by == "Ana (u-1)"
+    assert parsed.flows[0].date_published == datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    assert lock_sha256(parsed) == lock_sha256(stamped)

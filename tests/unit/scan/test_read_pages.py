@@ -183,3 +183,35 @@ def test_a_page_size_that_would_overflow_the_execution_history_is_raised_to_fit(
     assert plan.page_count <= MAX_SCAN_PAGES
     assert (plan.page_size, plan.page_count) == (100, 200)
     assert plan.page_size * plan.page_count >= plan.total_flows == 20_000
+
+
+def test_a_page_records_who_published_each_flow_and_when() -> None:
+    # Given flows whose published versions name their author and date, one malformed, one bare
+    org = FakeOrg()
+    org.add_flow("f1")
+    org.add_flow("f2")
+    org.add_flow("f3")
+    org.add_flow("f4")
+    org.flows[0]["publishedVersion"] |= {
+        "createdBy": {"id": "u-1", "name": "Ana", "selfUri": "/api/v2/users/u-1"},
+        "datePublished": "2026-11-30T09:15:00.000Z",
+    }
+    org.flows[1]["publishedVersion"] |= {"createdBy": {"id": "u-2"}, "datePublished": 1764494100000}
+    org.flows[1]["publishedBy"] = {"id": "u-2", "name": "Bo"}
+    org.flows[3]["publishedVersion"] |= {"createdByClient": {"id": "c-9", "name": "flowops"}}
+    artifacts = FakeArtifacts()
+    # When the page is read
+    result = read_flow_page(
+        FakeSource(org), artifacts, PageTask(scan=scan(), page_number=1, page_size=4), org=ORG
+    )
+    flows = {flow["id"]: flow for flow in stored_page(artifacts, result.key).flows}
+    # Then the author is "name (id)" and the date is kept as an ISO date-time
+    assert flows["f1"]["published_by"] == "Ana (u-1)"
+    assert flows["f1"]["date_published"].startswith("2026-11-30T09:15:00")
+    # And an author given by id only takes the name of the flow's publishedBy (the same user);
+    # a date that is not ISO is left out
+    assert flows["f2"]["published_by"] == "Bo (u-2)"
+    assert flows["f2"]["date_published"] is None
+    assert flows["f3"]["published_by"] is None and flows["f3"]["date_published"] is None
+    # And a version published through client credentials names its OAuth client
+    assert flows["f4"]["published_by"] == "client flowops (c-9)"
