@@ -19,6 +19,22 @@ _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
 
 
+class GitConfig(BaseModel):
+    """`git` of an environment: push webhooks from GitHub/GitLab release (docs/git.md)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    secret_name: str = Field(default="", alias="secretName")
+    """Name of an EXISTING secret (JSON, fields in docs/git.md); defaults to `flowops/<env>/git`."""
+    repositories: list[dict[str, Any]] = Field(min_length=1)
+    """Routes as `flowops.git.routing.GitRepositoryRoute` reads them (validated by the function)."""
+    run_url: str = Field(default="", alias="runUrl")
+    """Link on commit statuses, `<runUrl>/<release id>`; empty: no commit statuses."""
+    github_api: str = Field(default="https://api.github.com", alias="githubApi", pattern=r"^https://\S+$")
+    gitlab_api: str = Field(default="https://gitlab.com/api/v4", alias="gitlabApi", pattern=r"^https://\S+$")
+    mirror: bool = True
+
+
 class EnvironmentConfig(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
@@ -55,6 +71,8 @@ class EnvironmentConfig(BaseModel):
     run_artifact_days: int = Field(default=90, alias="runArtifactDays", ge=1)
     tracing: bool = True
     """X-Ray tracing of functions and state machines; off, handlers skip the X-Ray SDK at cold start."""
+    git: GitConfig | None = None
+    """Git push webhooks (`POST /git/push`); absent: no Git resources in the stack."""
     webhook_requests_per_client: int = Field(
         default=300, alias="webhookRequestsPerClient", ge=10, le=2_000_000_000
     )

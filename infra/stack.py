@@ -17,6 +17,7 @@ from infra.constants import (
     STORAGE_CONSTRUCT_ID,
 )
 from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.git_push import GitPushConstruct
 from infra.constructs.monitoring import MonitoredResources, MonitoringConstruct, subscribe_people
 from infra.constructs.operations import OUTPUT_ALARM_TOPIC, OUTPUT_DASHBOARD, add_stack_outputs
 from infra.constructs.publish_workflow import PublishWorkflowConstruct
@@ -72,6 +73,17 @@ class FlowopsStack(cdk.Stack):
             functions=self.functions,
             publish_state_machine=self.publish_workflow.state_machine,
         )
+        if config.git is not None:
+            GitPushConstruct(
+                self,
+                "GitPush",
+                config=config,
+                git=config.git,
+                storage=self.storage,
+                functions=self.functions,
+                api=self.webhook_api.api,
+                release_state_machine=self.release_workflow.state_machine,
+            )
 
         # Keep LAST among the constructs: it monitors every state machine, function and dead-letter
         # queue composed above (discovered from the tree, so new workflows need no wiring here).

@@ -25,6 +25,7 @@ import ctypes
 import importlib
 import json
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -330,6 +331,7 @@ class _KillableCall:
         self._done = threading.Event()
         self._result: Any = None
         self._error: BaseException | None = None
+        self.modules_before: frozenset[str] = frozenset()
 
     def execute(self) -> None:
         """On the worker thread. FunctionKilled propagates: the worker is then discarded."""
@@ -341,6 +343,7 @@ class _KillableCall:
             with _ONE_INVOCATION_AT_A_TIME, environment.applied(self._variables):
                 # The function's clock starts when it runs, not while it waits for the slot.
                 self.context.start_clock()
+                self.modules_before = frozenset(sys.modules)
                 self._started.set()
                 self._result = self._handler(self._event, self.context)
         except Exception as error:  # re-raised in the invoking thread
@@ -358,6 +361,7 @@ class _KillableCall:
         while not self._done.wait(_POLL_SECONDS):
             if not self.paused and time.monotonic() >= self.context.real_deadline(real_timeout):
                 worker.kill()
+                _forget_modules_imported_since(self.modules_before)
                 return False
         worker.release()
         return True
@@ -420,6 +424,26 @@ def _raise_in_thread(thread: threading.Thread, error: type[BaseException]) -> No
     # thread's next bytecode (a blocking call finishes first; flowops sleeps in short slices).
     if thread.ident is not None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(error))
+
+
+def _forget_modules_imported_since(before: frozenset[str]) -> None:
+    """Lambda discards a timed-out sandbox with its half-imported modules; this process cannot.
+    A kill in the middle of a lazy import (networkx, say) removes the package being executed from
+    `sys.modules` but keeps its submodules that had finished, and a later import of the re-executed
+    package never binds them as attributes ("module 'networkx' has no attribute ..."). Forget the
+    modules the killed call imported that are now broken: still initializing, or orphaned (their
+    package is gone or broken). Modules other threads (moto's executions) imported meanwhile are
+    complete and keep their identity."""
+    broken: set[str] = set()
+    for name in sorted(set(sys.modules) - before, key=lambda n: n.count(".")):
+        module = sys.modules.get(name)
+        parent = name.rpartition(".")[0]
+        initializing = getattr(getattr(module, "__spec__", None), "_initializing", False)
+        orphaned = bool(parent) and (parent in broken or parent not in sys.modules)
+        if initializing or orphaned:
+            broken.add(name)
+    for name in broken:
+        sys.modules.pop(name, None)
 
 
 def _time_scale(variables: Mapping[str, str]) -> float:

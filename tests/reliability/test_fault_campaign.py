@@ -66,7 +66,7 @@ def test_randomized_faulty_runs_always_end_in_a_defined_state_with_every_invaria
     # Given one simulator + local cloud, and 20 seeded runs mixing every fault kind
     from bench.harness import open_world
 
-    with open_world(template=synthesized_template) as world:
+    with open_world(template=synthesized_template, time_scale=60.0) as world:
         # When the campaign runs them one after another
         report = run_campaign(FAST_RUNS, FAST_SEED, world=world)
 

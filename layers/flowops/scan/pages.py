@@ -432,7 +432,9 @@ def _parse_flow_record(entity: Mapping[str, Any], page_number: int, position: in
             and not author.get("name")
         ):
             author = publisher
-        record.published_by = _user_label(author)
+        # A publish through client credentials (flowops itself) has no user, only its client.
+        client = _user_label(published.get("createdByClient"))
+        record.published_by = _user_label(author) or (f"client {client}"[:MAX_USER_LABEL] if client else None)
         record.date_published = _published_at(published.get("datePublished"))
     return record
 

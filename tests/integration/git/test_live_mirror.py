@@ -90,3 +90,41 @@ def test_a_branch_moved_by_someone_else_is_built_upon_never_overwritten(
 def test_a_refused_token_is_reported(server: LocalGitServer) -> None:
     with pytest.raises(RepositoryUnavailableError, match="refused"):
         GitMirror(server.url("flows"), token=SecretStr("wrong")).publish("live/dev", [], "x")
+
+
+def test_a_push_racing_the_mirror_is_kept_and_the_mirror_retries(
+    server: LocalGitServer, tmp_path: Path
+) -> None:
+    mirror(server).publish("live/dev", [MirrorFile(path="flows/a.yaml", text="1\n")], "one")
+    work, _ = log(tmp_path, server, "live/dev")
+    racer = GitMirror(server.url("flows"), token=SecretStr(TOKEN))
+    real_client = racer._client
+    raced: list[bool] = []
+
+    class Racing:
+        """The real client; before flowops's first push, someone else pushes to live/dev."""
+
+        def __init__(self, client: object) -> None:
+            self._client = client
+
+        def fetch(self, *args: object, **kwargs: object) -> object:
+            return self._client.fetch(*args, **kwargs)  # type: ignore[attr-defined]
+
+        def send_pack(self, *args: object, **kwargs: object) -> object:
+            if not raced:
+                raced.append(True)
+                commit(work, {"NOTES.md": "someone was here\n"}, "racing push")
+                git(work, "push", "-q", "origin", "live/dev")
+            return self._client.send_pack(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def racing_client() -> tuple[object, str]:
+        client, path = real_client()
+        return Racing(client), path
+
+    racer._client = racing_client  # type: ignore[method-assign]
+    result = racer.publish("live/dev", [MirrorFile(path="flows/a.yaml", text="2\n")], "two")
+    # Then the first attempt was refused (the branch moved), the second built on the racing commit
+    assert result.attempts == 2 and "moved" in result.rejections[0]
+    work, history = log(tmp_path, server, "live/dev")
+    assert [h.split("|")[2] for h in history] == ["two", "racing push", "one"]
+    assert (work / "NOTES.md").exists() and (work / "flows/a.yaml").read_text() == "2\n"

@@ -191,16 +191,18 @@ def test_a_page_records_who_published_each_flow_and_when() -> None:
     org.add_flow("f1")
     org.add_flow("f2")
     org.add_flow("f3")
+    org.add_flow("f4")
     org.flows[0]["publishedVersion"] |= {
         "createdBy": {"id": "u-1", "name": "Ana", "selfUri": "/api/v2/users/u-1"},
         "datePublished": "2026-11-30T09:15:00.000Z",
     }
     org.flows[1]["publishedVersion"] |= {"createdBy": {"id": "u-2"}, "datePublished": 1764494100000}
     org.flows[1]["publishedBy"] = {"id": "u-2", "name": "Bo"}
+    org.flows[3]["publishedVersion"] |= {"createdByClient": {"id": "c-9", "name": "flowops"}}
     artifacts = FakeArtifacts()
     # When the page is read
     result = read_flow_page(
-        FakeSource(org), artifacts, PageTask(scan=scan(), page_number=1, page_size=3), org=ORG
+        FakeSource(org), artifacts, PageTask(scan=scan(), page_number=1, page_size=4), org=ORG
     )
     flows = {flow["id"]: flow for flow in stored_page(artifacts, result.key).flows}
     # Then the author is "name (id)" and the date is kept as an ISO date-time
@@ -211,3 +213,5 @@ def test_a_page_records_who_published_each_flow_and_when() -> None:
     assert flows["f2"]["published_by"] == "Bo (u-2)"
     assert flows["f2"]["date_published"] is None
     assert flows["f3"]["published_by"] is None and flows["f3"]["date_published"] is None
+    # And a version published through client credentials names its OAuth client
+    assert flows["f4"]["published_by"] == "client flowops (c-9)"

@@ -279,7 +279,7 @@
       var label = svgElement("text", { "class": "group-label", "x": 10, "y": 20 });
       label.textContent = (open ? "\u25be " : "\u25b8 ") + clip(group.key, LABEL_CHARS + 4);
       box.appendChild(label);
-      var facts = [flows + " flows"];
+      var facts = [flows + (flows === 1 ? " flow" : " flows")];
       if (group.members.length > flows) { facts.push((group.members.length - flows) + " other"); }
       if (inCycle) { facts.push(inCycle + " on cycles"); }
       if (changed) { facts.push(changed + " changed"); }

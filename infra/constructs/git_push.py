@@ -1,0 +1,145 @@
+"""`POST /git/push` (GitHub/GitLab push webhooks → releases) and the function that reports each
+git-started release's outcome on its commit and mirrors it to `live/<env>` (docs/git.md).
+
+Only composed when the environment has `git` in cdk.json.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import ArnFormat, Duration, Fn, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.storage import StorageConstruct
+from infra.environment import EnvironmentConfig, GitConfig
+from infra.nag import acknowledge, logical_id
+
+# Every release a push starts is named `git-…` (flowops.git.service.release_name).
+EXECUTION_PREFIX = "git-"
+# Reading the pushed commit over HTTPS is the slow part; a provider waits 10 s (GitHub) for the
+# answer and redelivers on a timeout, which the release name makes harmless.
+PUSH_TIMEOUT = Duration.seconds(60)
+STATUS_TIMEOUT = Duration.minutes(5)
+
+
+class GitPushConstruct(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        git: GitConfig,
+        storage: StorageConstruct,
+        functions: FunctionsConstruct,
+        api: apigw.RestApi,
+        release_state_machine: sfn.IStateMachine,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        secret_name = git.secret_name or f"flowops/{config.name}/git"
+        secret = secretsmanager.Secret.from_secret_name_v2(self, "GitSecret", secret_name)
+        environment = {
+            "GIT_SECRET_ID": secret_name,
+            "GIT_ROUTING": json.dumps({"repositories": git.repositories}, separators=(",", ":")),
+            "GIT_RUN_URL": git.run_url,
+            "GIT_GITHUB_API": git.github_api,
+            "GIT_GITLAB_API": git.gitlab_api,
+            "GIT_MIRROR": "true" if git.mirror else "false",
+            "RELEASE_STATE_MACHINE_ARN": release_state_machine.state_machine_arn,
+        }
+        self.push_function = functions.add_function(
+            "GitPush",
+            handler="functions.git.push.handler",
+            grants=[storage.state_table.grant_read_write_data],
+            timeout=PUSH_TIMEOUT,
+            environment=environment,
+            description="flowops: GitHub/GitLab push webhooks start releases",
+        )
+        secret.grant_read(self.push_function)
+        release_state_machine.grant_start_execution(self.push_function)
+        storage.artifacts_bucket.grant_put(self.push_function, "releases/*")
+        machine_id = logical_id(release_state_machine)
+        machine_name = Fn.get_att(machine_id, "Name").to_string()
+        self.push_function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="states",
+                        resource="execution",
+                        resource_name=f"{machine_name}:{EXECUTION_PREFIX}*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        api.root.add_resource("git").add_resource("push").add_method(
+            "POST",
+            apigw.LambdaIntegration(self.push_function, proxy=True),
+            # Authenticated by the provider's signature/token in the function (401 otherwise).
+            authorization_type=apigw.AuthorizationType.NONE,
+        )
+
+        self.status_function = functions.add_function(
+            "GitReleaseStatus",
+            handler="functions.git.release_status.handler",
+            grants=[storage.state_table.grant_read_data],
+            calls_genesys=True,
+            timeout=STATUS_TIMEOUT,
+            environment=environment,
+            description="flowops: commit status and live/<env> after a git-started release",
+        )
+        secret.grant_read(self.status_function)
+        # The live org's export cache: `flows/<org>/<flowId>/<version>.yaml` (docs/releases.md).
+        storage.artifacts_bucket.grant_read_write(self.status_function, "flows/*")
+        events.Rule(
+            self,
+            "ReleaseEnded",
+            description="flowops: a release ended; report it on its commit",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [release_state_machine.state_machine_arn],
+                    "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
+                },
+            ),
+            targets=[targets.LambdaFunction(self.status_function, retry_attempts=2)],
+        )
+        bucket_id = logical_id(storage.artifacts_bucket)
+        acknowledge(
+            self.push_function,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/releases/*]",
+            "Writes release bundles only (content-addressed under releases/); the prefix bounds it.",
+        )
+        acknowledge(
+            self.push_function,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            f"execution:<{machine_id}.Name>:{EXECUTION_PREFIX}*]",
+            "DescribeExecution on the release machine's git-started executions only (names derive from "
+            "repository, commit and environment, unknown in advance); read-only.",
+        )
+        acknowledge(
+            self.status_function,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/flows/*]",
+            "The live org's export cache (flows/<org>/<flowId>/<version>.yaml) read to mirror live/<env>.",
+        )
+        acknowledge(
+            self.status_function,
+            "AwsSolutions-IAM5[Action::s3:Abort*]",
+            "CDK's grant_read_write action group on the flows/ prefix only (export cache writes).",
+        )
+        for action in ("s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*"):
+            acknowledge(
+                self.status_function,
+                f"AwsSolutions-IAM5[Action::{action}]",
+                "CDK's grant_read_write action group, bounded to the flows/ prefix of the bucket.",
+            )
