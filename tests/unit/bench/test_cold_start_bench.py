@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.cold_start import (
     ModuleCost,
+    first_call_clients,
     format_report,
     handler_modules,
     lazy_import_sites,
@@ -91,3 +92,22 @@ def test_only_handlers_that_can_call_a_lazy_site_are_charged_for_it() -> None:
     validate_sites = reachable_lazy_sites("functions.publish.validate", loaded)
     assert validate_sites == ["flowops.publish.validate._check_cycles"]
     assert reachable_lazy_sites("functions.publish.check_job", loaded) == []
+
+
+def test_the_floor_creates_the_clients_the_handlers_calls_create() -> None:
+    # Given the modules the publish Start handler and the webhook handler load
+    publish_loaded = [
+        "functions._shared",
+        "functions.publish._wiring",
+        "functions.publish.start_publish",
+        "flowops.config",
+        "flowops.genesys.credentials",
+    ]
+    webhook_loaded = ["functions.webhook.api", "flowops.webhook.factory"]
+    # When the clients each handler's code can create are collected
+    publish_clients = first_call_clients("functions.publish.start_publish", publish_loaded)
+    webhook_clients = first_call_clients("functions.webhook.api", webhook_loaded)
+    # Then the publish step's stores and Genesys secret (behind the lazy Genesys client) are there,
+    # and the webhook's routes reach the execution starter
+    assert {"dynamodb", "s3", "secretsmanager"} <= set(publish_clients)
+    assert {"dynamodb", "stepfunctions", "secretsmanager"} <= set(webhook_clients)
