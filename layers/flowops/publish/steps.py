@@ -27,7 +27,6 @@ state machine ends Published (`recorded_release`).
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -91,6 +90,7 @@ from flowops.publish.releases import (
     save_history,
 )
 from flowops.publish.validate import apply_force_unlock, validate_publish
+from flowops.stepfunctions import failure_message, next_wait_seconds
 from flowops.store import (
     ArtifactNotFoundError,
     ArtifactStore,
@@ -136,22 +136,6 @@ def run_artifact_key(org: str, run_id: str, name: str) -> str:
     if not _RUN_ID.match(run_id):
         raise ValueError(f"run id {run_id!r} is not a Step Functions execution name")
     return f"publish/{org}/{run_id}/{name}"
-
-
-def failure_message(failure: StepFailure) -> str:
-    """The human message of a caught error (Lambda wraps it as JSON in `Cause`)."""
-    try:
-        parsed = json.loads(failure.cause)
-    except (TypeError, ValueError):
-        return failure.cause
-    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
-        return str(parsed["errorMessage"])
-    return failure.cause
-
-
-def next_wait_seconds(timing: PublishTiming, polls: int) -> int:
-    """Exponential backoff with a cap: first, first*rate, first*rate², … ≤ max."""
-    return int(min(timing.max_poll_seconds, round(timing.first_poll_seconds * timing.backoff_rate**polls)))
 
 
 # ---- Validate ------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,6 +53,7 @@ from flowops.release.models import (
     WaveItem,
 )
 from flowops.release.plan import ReleasePlan, compute_plan
+from flowops.stepfunctions import failure_message, next_wait_seconds
 from flowops.store import (
     ArtifactNotFoundError,
     ArtifactStore,
@@ -107,20 +107,6 @@ def lease_id(key: str, flow_id: str | None) -> str:
     """The publish lease of an existing flow is its id (shared with single publishes); a flow the
     release creates is leased by type and name, so two releases cannot both create it."""
     return flow_id or f"new:{key}"
-
-
-def next_wait_seconds(timing: ReleaseTiming, polls: int) -> int:
-    return int(min(timing.max_poll_seconds, round(timing.first_poll_seconds * timing.backoff_rate**polls)))
-
-
-def failure_message(failure: StepFailure) -> str:
-    try:
-        parsed = json.loads(failure.cause)
-    except (TypeError, ValueError):
-        return failure.cause
-    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
-        return str(parsed["errorMessage"])
-    return failure.cause
 
 
 # ---- PrepareRelease ------------------------------------------------------------------------------
