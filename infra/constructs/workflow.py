@@ -130,6 +130,22 @@ def retry_store_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
     return _add_retry(task, STORE_RETRYABLE_ERRORS, STORE_RETRY)
 
 
+def start_run(scope: Construct, state_name: str) -> sfn.Pass:
+    """The first state of a publish or release run: `$.run` (the execution's name is the run id)
+    and `$.request` (the execution input)."""
+    return sfn.Pass(
+        scope,
+        state_name,
+        parameters={
+            "run": {
+                "run_id": sfn.JsonPath.string_at("$$.Execution.Name"),
+                "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
+            },
+            "request": sfn.JsonPath.entire_payload,
+        },
+    )
+
+
 def rollback_failed_topic(scope: Construct, construct_id: str, display_name: str) -> sns.Topic:
     """The topic a failed rollback pages through: SSL only, encrypted with the AWS-managed key."""
     return sns.Topic(
