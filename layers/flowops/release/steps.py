@@ -24,7 +24,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flowops.genesys.errors import ForbiddenError, NotFoundError
+from flowops.genesys.errors import NotFoundError
+from flowops.genesys.validation import validate_job_errors
 from flowops.lock.canonical import parse_lock
 from flowops.lock.models import Lockfile
 from flowops.publish.errors import LeaseHeldError
@@ -415,19 +416,8 @@ def check_flow_health(
 
 
 def _validate_job(key: str, flow_id: str, version: str, ports: ReleasePorts) -> None:
-    genesys = ports.genesys
-    try:
-        started = genesys.start_validate_job([(flow_id, version)])
-        job = genesys.wait_until(
-            lambda: genesys.get_validate_job(started.id),
-            lambda job: job.status in ("Success", "Failure"),
-            what=f"validate job {started.id}",
-            poll_interval_seconds=1.0,
-            timeout_seconds=120.0,
-        )
-    except (NotFoundError, ForbiddenError):
-        return  # validate jobs are a preview API: an org without them skips this check
-    errors = [m.text or "" for m in job.messages if (m.type or "").lower() == "error"]
+    errors = validate_job_errors(ports.genesys, flow_id, version)
+    # None: validate jobs are a preview API, an org without them skips this check.
     if errors:
         raise FlowPublishFailedError(
             f"Genesys' validation of {key} version {version} reports: " + " | ".join(errors)
