@@ -25,11 +25,8 @@ the release was committed after all), and a run found SUCCEEDED by any later ste
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct, Grant
@@ -39,8 +36,10 @@ from infra.constructs.workflow import (
     add_step_functions,
     execution_timeout,
     invoke_step,
+    notify_rollback_failed,
     retry_genesys_calls,
     retry_store_calls,
+    rollback_failed_topic,
     workflow_state_machine,
 )
 from infra.environment import EnvironmentConfig
@@ -136,12 +135,8 @@ class PublishWorkflowConstruct(Construct):
         )
         f = self.functions
 
-        self.rollback_failed_topic = sns.Topic(
-            self,
-            "RollbackFailedTopic",
-            display_name="flowops: a publish rollback failed and needs a manual fix",
-            enforce_ssl=True,
-            master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
+        self.rollback_failed_topic = rollback_failed_topic(
+            self, "RollbackFailedTopic", "flowops: a publish rollback failed and needs a manual fix"
         )
 
         run = sfn.JsonPath.object_at("$.run")
@@ -237,26 +232,18 @@ class PublishWorkflowConstruct(Construct):
         )
 
         # -- rollback failed: record, notify, fail ----------------------------------------------
-        notify = tasks.SnsPublish(
+        notify = notify_rollback_failed(
             self,
-            "NotifyRollbackFailed",
-            topic=self.rollback_failed_topic,
-            subject="flowops: publish rollback FAILED, manual fix needed",
-            message=sfn.TaskInput.from_object(
-                {
-                    "run_id": sfn.JsonPath.string_at("$.run.run_id"),
-                    "flow": sfn.JsonPath.object_at("$.validation.target"),
-                    "status": "ROLLBACK_FAILED",
-                    "cause": sfn.JsonPath.string_at("$.outcome.cause"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
+            self.rollback_failed_topic,
+            "flowops: publish rollback FAILED, manual fix needed",
+            {
+                "run_id": sfn.JsonPath.string_at("$.run.run_id"),
+                "flow": sfn.JsonPath.object_at("$.validation.target"),
+                "status": "ROLLBACK_FAILED",
+                "cause": sfn.JsonPath.string_at("$.outcome.cause"),
+            },
+            rollback_failed,
         )
-        notify.add_retry(
-            errors=["States.ALL"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2.0
-        )
-        notify.add_catch(rollback_failed, errors=["States.ALL"], result_path="$.notify_failure")
-        notify.next(rollback_failed)
         record_rollback_failed = invoke_step(
             self, "RecordRollbackFailure", f["RecordRollbackFailed"], None, "$.outcome"
         )

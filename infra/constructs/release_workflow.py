@@ -16,9 +16,7 @@ State layout: `$.run`, `$.request`, `$.prepared` (waves of small items; YAML tra
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -29,9 +27,11 @@ from infra.constructs.workflow import (
     StepFunction,
     add_step_functions,
     invoke_step,
+    notify_rollback_failed,
     retry_genesys_calls,
     retry_lambda_errors,
     retry_store_calls,
+    rollback_failed_topic,
     workflow_state_machine,
 )
 from infra.environment import EnvironmentConfig
@@ -135,12 +135,8 @@ class ReleaseWorkflowConstruct(Construct):
             ],
         )
         f = self.functions
-        self.rollback_failed_topic = sns.Topic(
-            self,
-            "ReleaseRollbackFailedTopic",
-            display_name="flowops: a release rollback failed and needs a manual fix",
-            enforce_ssl=True,
-            master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
+        self.rollback_failed_topic = rollback_failed_topic(
+            self, "ReleaseRollbackFailedTopic", "flowops: a release rollback failed and needs a manual fix"
         )
         run = sfn.JsonPath.object_at("$.run")
         prepared = sfn.JsonPath.object_at("$.prepared")
@@ -276,26 +272,18 @@ class ReleaseWorkflowConstruct(Construct):
             return waves
 
         # -- rollback --------------------------------------------------------------------------
-        notify = tasks.SnsPublish(
+        notify = notify_rollback_failed(
             self,
-            "NotifyRollbackFailed",
-            topic=self.rollback_failed_topic,
-            subject="flowops: release rollback FAILED, manual fix needed",
-            message=sfn.TaskInput.from_object(
-                {
-                    "run_id": sfn.JsonPath.string_at("$.run.run_id"),
-                    "environment": sfn.JsonPath.string_at("$.request.environment"),
-                    "status": "ROLLBACK_FAILED",
-                    "cause": sfn.JsonPath.string_at("$.outcome.cause"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
+            self.rollback_failed_topic,
+            "flowops: release rollback FAILED, manual fix needed",
+            {
+                "run_id": sfn.JsonPath.string_at("$.run.run_id"),
+                "environment": sfn.JsonPath.string_at("$.request.environment"),
+                "status": "ROLLBACK_FAILED",
+                "cause": sfn.JsonPath.string_at("$.outcome.cause"),
+            },
+            rollback_failed,
         )
-        notify.add_retry(
-            errors=["States.ALL"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2.0
-        )
-        notify.add_catch(rollback_failed, errors=["States.ALL"], result_path="$.notify_failure")
-        notify.next(rollback_failed)
         describe_unfinished = sfn.Pass(
             self,
             "DescribeUnfinishedRollback",

@@ -20,6 +20,9 @@ their retries, and its state machine.
   itself (a job deadline → a caught `Publish.*`/`Trace.*` error; a Lambda timeout →
   `Lambda.Unknown`, retried then caught), so the run ends in a recorded, notified state; only
   retry storms beyond the margin can reach the uncatchable execution timeout.
+- `rollback_failed_topic` / `notify_rollback_failed` are the page a failed rollback sends (publish
+  and release alike): an SSL-only topic under the AWS-managed SNS key, and a publish to it that is
+  retried briefly and, delivered or not, ends in the workflow's RollbackFailed state.
 - `workflow_state_machine` creates the state machine with the settings every workflow shares:
   X-Ray tracing, `state_machine_logs` (vended log group, level ALL, no execution data, the
   environment's retention), a timeout, and the cdk-nag acknowledgements its role always needs.
@@ -32,7 +35,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -123,6 +128,40 @@ def retry_genesys_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
 def retry_store_calls(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
     """The one retry policy for a throttled or briefly unavailable S3/DynamoDB."""
     return _add_retry(task, STORE_RETRYABLE_ERRORS, STORE_RETRY)
+
+
+def rollback_failed_topic(scope: Construct, construct_id: str, display_name: str) -> sns.Topic:
+    """The topic a failed rollback pages through: SSL only, encrypted with the AWS-managed key."""
+    return sns.Topic(
+        scope,
+        construct_id,
+        display_name=display_name,
+        enforce_ssl=True,
+        master_key=kms.Alias.from_alias_name(scope, "SnsManagedKey", "alias/aws/sns"),
+    )
+
+
+def notify_rollback_failed(
+    scope: Construct,
+    topic: sns.ITopic,
+    subject: str,
+    message: Mapping[str, object],
+    rollback_failed: sfn.Fail,
+) -> tasks.SnsPublish:
+    """`NotifyRollbackFailed`: pages `message`, then ends in `rollback_failed` even when the page
+    could not be sent (the run's own failure, not the notification's, is what the run reports)."""
+    notify = tasks.SnsPublish(
+        scope,
+        "NotifyRollbackFailed",
+        topic=topic,
+        subject=subject,
+        message=sfn.TaskInput.from_object(dict(message)),
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    notify.add_retry(errors=["States.ALL"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2.0)
+    notify.add_catch(rollback_failed, errors=["States.ALL"], result_path="$.notify_failure")
+    notify.next(rollback_failed)
+    return notify
 
 
 @dataclass(frozen=True)

@@ -594,12 +594,24 @@ def up(
         typer.Option("--envs", help="Several environments, e.g. dev,test,prod: one org and one stack each."),
     ] = None,
 ) -> None:
-    """Run the simulator, the AWS emulation and the webhook API until Ctrl-C.
+    """Run the simulator, the AWS emulation, the webhook API and a Git server until Ctrl-C.
+
+    The Git server hosts one repository, `flows`, over smart HTTP on 127.0.0.1: a `git push` of
+    `main` to it delivers a signed GitHub push webhook and releases (docs/git.md, "Locally").
 
     Prints a summary and where its logs go; everything the handlers and servers print while
     it runs (JSON logs, request lines) goes to `.flowops/logs/local-up-*.log`, not here."""
+    import tempfile
+
     from local.cli.files import logs_to_file
-    from local.webhook_server import LocalWebhookServer, WebhookFunctionMissingError, WebhookServerError
+    from local.gitserver.hosting import BRANCH, LocalGitHosting
+    from local.webhook_server import (
+        DEFAULT_LOCAL_ENVIRONMENTS,
+        LOCAL_WEBHOOK_SECRET,
+        LocalWebhookServer,
+        WebhookFunctionMissingError,
+        WebhookServerError,
+    )
 
     if envs is not None:
         if env is not None or aws_port or webhook_port:
@@ -625,6 +637,14 @@ def up(
                     environment=env,
                 ) as embedded,
                 LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
+                tempfile.TemporaryDirectory(prefix="flowops-git-") as git_root,
+                LocalGitHosting(
+                    embedded.cloud,
+                    root=Path(git_root),
+                    org=embedded.connection.org,
+                    environment=env or DEFAULT_LOCAL_ENVIRONMENTS[0],
+                    webhook_secret=LOCAL_WEBHOOK_SECRET,
+                ) as git,
             ):
                 connection = embedded.connection.model_copy(update={"webhook_url": webhook.publish_url})
                 write_endpoints(connection)
@@ -633,6 +653,7 @@ def up(
                     ("genesys simulator", f"{connection.genesys_base_url}  (org: {org_source})"),
                     ("aws emulation", f"{connection.aws_endpoint_url}  (region {connection.region})"),
                     ("webhook api", str(connection.webhook_url)),
+                    ("git remote", f"{git.remote_url}  (push {BRANCH} to release to {git.environment})"),
                     ("artifacts bucket", connection.artifacts_bucket),
                     ("state table", connection.state_table),
                     ("logs", str(log_path)),
@@ -654,6 +675,8 @@ def up(
             failure = (str(error), error.exit_code)
         except (WebhookFunctionMissingError, WebhookServerError) as error:
             failure = (f"cannot serve the webhook API: {error}", exit_codes.UNREACHABLE)
+        except OSError as error:  # the Git server's port or its repository directory
+            failure = (f"cannot serve the local Git server: {error}", exit_codes.UNREACHABLE)
     if failure is not None:
         raise fail(f"{failure[0]} (logs: {log_path})", failure[1])
 

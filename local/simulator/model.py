@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowops.publish.references import ARCHITECT_WORDS
+
 from local.simulator.access import HOME_DIVISION_ID, HOME_DIVISION_NAME, Division, OAuthClient
 
 # Flow type (as the flows API spells it) -> (dependency-tracking object type, Architect YAML key).
@@ -52,26 +54,11 @@ YAML_KEY_TO_FLOW_TYPE: dict[str, str] = {
 }
 
 # Non-flow dependency-tracking object types the simulator stores, with the words Architect uses
-# for them in its error messages ("Unable to find a queue named 'X'.").
+# for them in its error messages ("Unable to find a queue named 'X'."): the ones a flow YAML can
+# name are the table flowops itself predicts Architect's messages from (one table, so the two
+# cannot drift), plus the types only the dependency index knows.
 OBJECT_TYPE_WORDS: dict[str, str] = {
-    "QUEUE": "queue",
-    "DATAACTION": "data action",
-    "DATATABLE": "data table",
-    "USERPROMPT": "user prompt",
-    "SYSTEMPROMPT": "system prompt",
-    "SCHEDULE": "schedule",
-    "SCHEDULEGROUP": "schedule group",
-    "ACDSKILL": "skill",
-    "ACDLANGUAGE": "language skill",
-    "ACDWRAPUPCODE": "wrapup code",
-    "EMERGENCYGROUP": "emergency group",
-    "GROUP": "group",
-    "USER": "user",
-    "CONTACTLIST": "contact list",
-    "COMPOSERSCRIPT": "script",
-    "SCRIPT": "script",
-    "WORKTYPE": "worktype",
-    "KNOWLEDGEBASE": "knowledge base",
+    **ARCHITECT_WORDS,
     "GRAMMAR": "grammar",
     "IVRCONFIGURATION": "IVR configuration",
     "INTEGRATION": "integration",
