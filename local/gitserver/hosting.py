@@ -43,8 +43,15 @@ def _endpoint(releaser: PushReleaser) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length_text = self.headers.get("Content-Length") or ""
-            if self.path != "/git/push" or not length_text.isdigit() or int(length_text) > MAX_BODY_BYTES:
-                self._answer(404 if self.path != "/git/push" else 413, {"message": "refused"})
+            if self.path != "/git/push":
+                self._answer(404, {"message": "only POST /git/push is served here"})
+                return
+            if not (length_text.isascii() and length_text.isdigit()):
+                self._answer(411, {"message": "a Content-Length is required"})
+                return
+            if int(length_text) > MAX_BODY_BYTES:
+                self.close_connection = True
+                self._answer(413, {"message": f"payloads are limited to {MAX_BODY_BYTES} bytes"})
                 return
             body = self.rfile.read(int(length_text))
             try:
