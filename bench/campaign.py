@@ -43,7 +43,13 @@ Faults added by issue 12 (each injected in at least runs // 15 runs)
 - The flow renamed or deleted mid-run: before StartPublish, or while its job is held (the job,
   addressed by name, then creates a new flow). Undone after the run's checks.
 - Hostile YAML: a document nested 5,000 deep, or a 9x9 alias bomb, as the inline source.
-(An expired delivery id reused is not injected here: it is the webhook's, issue 12 item 6.)
+- An expired delivery id reused: the run is started through the real webhook core
+  (`PublishWebhook` on the state table's delivery ledger and the publish state machine) with the
+  delivery id of the previous publish run, whose claim has expired: its record's `expires_at`
+  is moved into the past (DynamoDB deletes expired items lazily, so it is still there), or, after
+  an earlier reuse, sometimes deleted (the TTL sweep ran); a first use started directly gets the
+  record its webhook would have left. The delivery must start a NEW execution (not replayed,
+  neither the old ARN nor the old name), and that run is checked like any other.
 
 Invariants (checked after every run, with the injector disarmed)
 1. The execution reached a defined terminal state (a named Succeed/Fail state of the machine).
@@ -65,6 +71,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import random
 import threading
 import time
@@ -86,6 +93,8 @@ from bench.harness import (
 )
 
 RUN_TIMEOUT_SECONDS = 240.0
+# What the campaign's deliveries are signed with (its own webhook core; never a real secret).
+CAMPAIGN_WEBHOOK_SECRET = "campaign-webhook-secret-3c9e"
 
 
 class FaultKind(StrEnum):
@@ -109,6 +118,7 @@ class FaultKind(StrEnum):
     FLOW_RENAMED_MID_RUN = "flow renamed mid-run"
     FLOW_DELETED_MID_RUN = "flow deleted mid-run"
     HOSTILE_YAML = "hostile YAML"
+    EXPIRED_DELIVERY_REUSED = "expired delivery id reused"
 
 
 SHARED_FAULTS = (
@@ -133,8 +143,10 @@ PUBLISH_FAULTS = (
     FaultKind.FLOW_RENAMED_MID_RUN,
     FaultKind.FLOW_DELETED_MID_RUN,
     FaultKind.HOSTILE_YAML,
+    FaultKind.EXPIRED_DELIVERY_REUSED,
 )
-# Faults that cannot meet in one run: each holds the Architect job or replaces the flow/YAML.
+# Faults that cannot meet in one run: each holds the Architect job or replaces the flow/YAML,
+# or (a delivery through the webhook) starts the run with the webhook's input, without timing.
 EXCLUSIVE_FAULTS = frozenset(
     {
         FaultKind.JOB_PAST_DEADLINE,
@@ -142,6 +154,7 @@ EXCLUSIVE_FAULTS = frozenset(
         FaultKind.FLOW_RENAMED_MID_RUN,
         FaultKind.FLOW_DELETED_MID_RUN,
         FaultKind.HOSTILE_YAML,
+        FaultKind.EXPIRED_DELIVERY_REUSED,
     }
 )
 
@@ -317,6 +330,9 @@ def plan_runs(runs: int, seed: int, *, publish_share: float = 0.55) -> list[RunP
         for extra in exclusive[1:]:
             faults.remove(extra)
         flow_id = rng.choice(PUBLISHABLE_FLOWS) if workflow == "publish" else None
+        no_earlier_publish = not any(plan.workflow == "publish" for plan in plans)
+        if no_earlier_publish and FaultKind.EXPIRED_DELIVERY_REUSED in faults:
+            faults.remove(FaultKind.EXPIRED_DELIVERY_REUSED)  # no earlier run to take the id of
         plans.append(RunPlan(index, workflow, flow_id, faults, rng.randrange(1 << 30)))
     _cover_every_fault_kind(plans)
     return plans
@@ -326,6 +342,7 @@ def _cover_every_fault_kind(plans: list[RunPlan]) -> None:
     """Every kind is injected at least `max(1, runs // 15)` times (20 in a 300-run campaign): a
     kind short of that joins runs that can take it, the emptiest first."""
     minimum = max(1, len(plans) // 15)
+    first_publish = next((plan.index for plan in plans if plan.workflow == "publish"), None)
     for kind in FaultKind:
         injected = sum(1 for plan in plans if kind in plan.faults)
         candidates = sorted(
@@ -337,6 +354,7 @@ def _cover_every_fault_kind(plans: list[RunPlan]) -> None:
                 and kind in (PUBLISH_FAULTS if plan.workflow == "publish" else SCAN_FAULTS)
                 and not ({kind, *plan.faults} >= {FaultKind.INDEX_STUCK, FaultKind.INDEX_REBUILDING})
                 and not (kind in EXCLUSIVE_FAULTS and EXCLUSIVE_FAULTS & set(plan.faults))
+                and not (kind is FaultKind.EXPIRED_DELIVERY_REUSED and plan.index == first_publish)
             ),
             key=lambda plan: (len(plan.faults), plan.index),
         )
@@ -357,6 +375,7 @@ class RunRecord:
     cause: str | None = None
     violations: list[str] = field(default_factory=list)
     aws_injected: int = 0
+    run_id: str = ""  # the execution's name (the webhook's for a delivery through it)
 
 
 @dataclass
@@ -366,6 +385,8 @@ class Before:
     started_at: str  # ISO timestamp: audit events of this run are at or after it
     contents: dict[str, str] = field(default_factory=dict)
     """The published YAML of each publishable flow before the run."""
+    run_id: str = ""
+    """The run's execution name (the plan's name, or the one the webhook chose)."""
 
 
 class Campaign:
@@ -377,6 +398,9 @@ class Campaign:
         self.strays_removed = 0
         # Content-addressed objects never change once verified: each lock is hashed once.
         self._verified_locks: set[str] = set()
+        # The previous publish run: (delivery id, execution name, ARN, started by the webhook).
+        self._last_publish: tuple[str, str, str, bool] | None = None
+        self._webhook: Any = None
 
     # -- fault application ---------------------------------------------------------------------
 
@@ -465,8 +489,105 @@ class Campaign:
         # A publish-fail spec must not outlive a hook that heals it, and the other Genesys
         # faults stay on for the whole run.
         world.sim.set_faults(",".join(spec))
+        if FaultKind.EXPIRED_DELIVERY_REUSED in plan.faults:
+            # Delivered before the AWS faults are armed: they hit the run, not the delivery.
+            notes.update(self._deliver_with_expired_id(plan, rng))
         self.injector.arm(rules)
         return extra, notes
+
+    # -- an expired delivery id reused (through the real webhook core) -------------------------
+
+    def _publish_webhook(self) -> Any:
+        if self._webhook is None:
+            from flowops.webhook.dynamo_ledger import DynamoDeliveryLedger
+            from flowops.webhook.secret import StaticWebhookSecret
+            from flowops.webhook.service import PublishWebhook
+            from flowops.webhook.starter import StepFunctionsExecutionStarter
+
+            world = self.world
+            self._webhook = PublishWebhook(
+                org=world.org,
+                secrets=StaticWebhookSecret(CAMPAIGN_WEBHOOK_SECRET),
+                ledger=DynamoDeliveryLedger(world.env["STATE_TABLE"], client=world.cloud.dynamodb),
+                starter=StepFunctionsExecutionStarter(
+                    world.cloud.state_machine_arn(PUBLISH_STATE_MACHINE), client=world.cloud.sfn
+                ),
+            )
+        return self._webhook
+
+    def _expire_earlier_claim(self, rng: random.Random) -> tuple[str, str, str]:
+        """Leave the previous publish run's delivery claim expired (or swept); returns its
+        (delivery id, execution name, ARN)."""
+        from flowops.webhook.dynamo_ledger import DELIVERY_KEY_PREFIX, DELIVERY_SORT_KEY
+        from flowops.webhook.replay import DeliveryRecord, DeliveryStatus
+
+        assert self._last_publish is not None
+        delivery_id, name, arn, via_webhook = self._last_publish
+        table = self.world.env["STATE_TABLE"]
+        dynamodb = self.world.cloud.dynamodb
+        key = {"pk": {"S": f"{DELIVERY_KEY_PREFIX}{delivery_id}"}, "sk": {"S": DELIVERY_SORT_KEY}}
+        expired_at = int(time.time()) - rng.choice((1, 3600, 86_400))
+        if not via_webhook:
+            # The record the webhook would have left for that run, a week and a bit ago.
+            record = DeliveryRecord(
+                delivery_id=delivery_id, body_sha256="0" * 64, execution_name=name, execution_arn=arn,
+                status=DeliveryStatus.STARTED, claimed_at=float(expired_at - 7 * 86_400),
+                expires_at=expired_at,
+            )  # fmt: skip
+            self._publish_webhook()._ledger.claim(record)
+        elif rng.random() < 0.3:
+            dynamodb.delete_item(TableName=table, Key=key)  # the TTL sweep already ran
+        else:
+            dynamodb.update_item(
+                TableName=table,
+                Key=key,
+                UpdateExpression="SET expires_at = :at",
+                ExpressionAttributeValues={":at": {"N": str(expired_at)}},
+            )
+        return delivery_id, name, arn
+
+    def _deliver_with_expired_id(self, plan: RunPlan, rng: random.Random) -> dict[str, Any]:
+        from flowops.webhook.errors import DependencyUnavailableError
+        from flowops.webhook.signature import signed_headers
+
+        from bench.harness import ENVIRONMENT
+
+        assert plan.flow_id is not None
+        delivery_id, old_name, old_arn = self._expire_earlier_claim(rng)
+        flow = self.world.sim.org.flows[plan.flow_id]
+        document = {
+            "flow": {"id": flow.id, "name": flow.name, "type": flow.flow_type},
+            "environment": ENVIRONMENT,
+            "yaml": self.world.publish_input(plan.name, plan.flow_id)["source"]["yaml"],
+            "requester": "campaign@example.com",
+            "reason": f"campaign {plan.name} (delivery id reused)",
+        }
+        body = json.dumps(document).encode()
+        violations: list[str] = []
+        for _ in range(5):  # a sender retries a 503
+            headers = signed_headers(
+                body, CAMPAIGN_WEBHOOK_SECRET, delivery_id=delivery_id, timestamp=int(time.time())
+            )
+            try:
+                accepted = self._publish_webhook().accept(body, headers)
+                break
+            except DependencyUnavailableError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"the webhook refused the reused delivery {delivery_id} five times")
+        if accepted.replayed:
+            violations.append(f"reused expired delivery {delivery_id} answered replayed")
+        if accepted.execution_arn == old_arn or accepted.execution_name == old_name:
+            violations.append(f"reused expired delivery {delivery_id} answered the old run {old_arn}")
+        if old_arn in accepted.model_dump_json():
+            violations.append("the webhook's answer carries the old run's ARN")
+        started = self.world.cloud.sfn.describe_execution(executionArn=accepted.execution_arn)
+        if started["startDate"].timestamp() < time.time() - 120:
+            violations.append(f"the answered execution {accepted.execution_name} is not a new one")
+        return {
+            "webhook": (delivery_id, accepted.execution_name, accepted.execution_arn),
+            "delivery_violations": violations,
+        }
 
     def _arm_late_job(self, fence_polls: int) -> None:
         world = self.world
@@ -534,6 +655,7 @@ class Campaign:
         rng = random.Random(plan.seed)
         versions = world.published_versions()
         before = Before(
+            run_id=plan.name,
             pointer_sha=_sha_of(world.pointer()),
             versions=versions,
             started_at=(datetime.now(UTC) - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -546,12 +668,16 @@ class Campaign:
         notes: dict[str, Any] = {}
         try:
             extra, notes = self._arm(plan, rng)
-            if plan.workflow == "publish":
+            if "webhook" in notes:
+                delivery_id, before.run_id, arn = notes["webhook"]
+                self._last_publish = (delivery_id, before.run_id, arn, True)
+            elif plan.workflow == "publish":
                 assert plan.flow_id is not None
                 execution_input = world.publish_input(
                     plan.name, plan.flow_id, timing=extra.get("timing"), yaml=extra.get("yaml")
                 )
                 arn = world.start(PUBLISH_STATE_MACHINE, execution_input, plan.name)
+                self._last_publish = (execution_input["delivery_id"], plan.name, arn, False)
             else:
                 from flowops.scan.models import MAX_INDEX_DEADLINE_SECONDS
 
@@ -576,11 +702,12 @@ class Campaign:
         terminal = entered[-1] if entered else "-"
         record = RunRecord(
             plan, result.status, terminal, result.error, time.perf_counter() - started,
-            cause=result.cause, aws_injected=sum(rule.fired for rule in rules),
+            cause=result.cause, aws_injected=sum(rule.fired for rule in rules), run_id=before.run_id,
         )  # fmt: skip
         # A renamed/deleted flow is restored first: the published version and its content are
         # what the checks compare (a generated version's YAML carries the flow's name).
         self._restore_flow(notes.get("changed_flow"))
+        record.violations.extend(notes.get("delivery_violations", []))
         checks = self._check_publish if plan.workflow == "publish" else self._check_scan
         record.violations.extend(checks(plan, result, terminal, before))
         record.violations.extend(self._check_stores())
@@ -667,7 +794,7 @@ class Campaign:
             return [f"undefined terminal state {terminal!r} ({result.status})"]
         live = world.flow_state(flow_id)[2]
         live_yaml = _sim_yaml(world, flow_id, live) if live else ""
-        run = world.run_item(plan.name)
+        run = world.run_item(before.run_id)
         details = run.details if run else {}
         pointer = world.pointer()
         lock = _load_lock(world, pointer.key, pointer.sha, violations) if pointer else None
@@ -676,7 +803,7 @@ class Campaign:
         terminal_events = [
             event
             for event in world.audit_events(before.started_at)
-            if event.details.get("run_id") == plan.name and event.kind in TERMINAL_AUDIT_KINDS
+            if event.details.get("run_id") == before.run_id and event.kind in TERMINAL_AUDIT_KINDS
         ]
         if terminal == "PublishFailedUnrecorded":
             violations.append(f"the failure could not be recorded: {result.cause}")
@@ -690,7 +817,7 @@ class Campaign:
             if locked_version != live:
                 violations.append(f"org publishes {live}, the lock says {locked_version}")
             self._check_version_yaml(flow_id, live, violations)
-            deployed = self._run_yaml(plan)
+            deployed = self._run_yaml(before.run_id)
             if deployed is not None and live_yaml != deployed:
                 violations.append(f"org publishes {live}, whose content is not the YAML this run deployed")
             self._check_event_field(terminal_events, "version", live, violations)
@@ -721,7 +848,7 @@ class Campaign:
                 violations.append(
                     f"org publishes {live}, the parked run item says {details.get('published_version')}"
                 )
-            deployed = self._run_yaml(plan)
+            deployed = self._run_yaml(before.run_id)
             if deployed is not None and live_yaml != deployed:
                 violations.append("the parked release's content is not what this run deployed")
             if not details.get("repair"):
@@ -758,9 +885,9 @@ class Campaign:
         except Exception:
             return None
 
-    def _run_yaml(self, plan: RunPlan) -> str | None:
+    def _run_yaml(self, run_id: str) -> str | None:
         """The substituted YAML this run deployed (None: the run stored none)."""
-        return self._artifact_text(f"publish/{self.world.org}/{plan.name}/flow.yaml")
+        return self._artifact_text(f"publish/{self.world.org}/{run_id}/flow.yaml")
 
     def _check_version_yaml(self, flow_id: str, version: str | None, violations: list[str]) -> None:
         key = f"flows/{self.world.org}/{flow_id}/{version}.yaml"

@@ -4,7 +4,7 @@ Starts the Genesys Cloud simulator with a generated org and the stack's resource
 shows what the Genesys client sees, runs a scheduled-style scan (the same input the
 EventBridge rule sends) as a real execution of the synthesized state machine, republishes one
 flow outside the pipeline through the Architect jobs API, and runs the scan again to show the
-incremental read and the drift it finds.
+incremental read and the drift it finds, then releases through a `git push` to the local Git server.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from local.cli.release import environment_cloud_process, run_demo_releases
 from local.cli.scan import run_scan_execution, save_html_report, summary_lines
 from local.cli.trace import run_demo_trace
 from local.cli.trace import summary_lines as trace_summary_lines
+from local.gitserver.hosting import demo_push
 
 Echo = Callable[[str], None]
 
@@ -241,6 +242,19 @@ def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print, releases: b
             trace = run_demo_trace(embedded.connection)
         result.steps["trace"] = trace
         for line in "\n".join(trace_summary_lines(trace)).splitlines():
+            echo(f"   {line}")
+
+        echo("")
+        echo("-- git push: the local Git server's push webhook releases the pushed flow")
+        with _handler_logs():
+            pushed = demo_push(
+                embedded.cloud,
+                org=embedded.connection.org,
+                environment="test",
+                workdir=DEMO_DIR / "git-work",
+            )
+        result.steps["git_push"] = pushed
+        for line in pushed:
             echo(f"   {line}")
 
         echo("")

@@ -43,8 +43,15 @@ def _endpoint(releaser: PushReleaser) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length_text = self.headers.get("Content-Length") or ""
-            if self.path != "/git/push" or not length_text.isdigit() or int(length_text) > MAX_BODY_BYTES:
-                self._answer(404 if self.path != "/git/push" else 413, {"message": "refused"})
+            if self.path != "/git/push":
+                self._answer(404, {"message": "only POST /git/push is served here"})
+                return
+            if not (length_text.isascii() and length_text.isdigit()):
+                self._answer(411, {"message": "a Content-Length is required"})
+                return
+            if int(length_text) > MAX_BODY_BYTES:
+                self.close_connection = True
+                self._answer(413, {"message": f"payloads are limited to {MAX_BODY_BYTES} bytes"})
                 return
             body = self.rfile.read(int(length_text))
             try:
@@ -179,3 +186,59 @@ class LocalGitHosting:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def demo_push(cloud: LocalCloud, *, org: str, environment: str, workdir: Path) -> list[str]:
+    """`make demo`'s push: host the repository, commit one new flow with the real `git`, push
+    `main`, wait for the release it starts. Lines to print; one line when `git` is missing."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    from flowops.flowyaml.render import render_minimal_flow_yaml
+
+    from local.runtime.execution import wait_for_execution
+    from local.webhook_server import LOCAL_WEBHOOK_SECRET
+
+    if shutil.which("git") is None:
+        return ["skipped: no `git` on the PATH"]
+    author = {"GIT_AUTHOR_NAME": "Demo", "GIT_AUTHOR_EMAIL": "demo@example.com", "GIT_TERMINAL_PROMPT": "0"}
+    env = {**os.environ, **author, "GIT_COMMITTER_NAME": "Demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"git {args[0]} failed: {done.stderr.strip()[:300]}")
+        return done.stdout.strip()
+
+    with (
+        tempfile.TemporaryDirectory(prefix="flowops-git-") as root,
+        LocalGitHosting(
+            cloud, root=Path(root), org=org, environment=environment, webhook_secret=LOCAL_WEBHOOK_SECRET
+        ) as hosting,
+    ):
+        work = workdir
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "flows" / "inboundCall").mkdir(parents=True)
+        (work / "environments").mkdir()
+        (work / "flows" / "inboundCall" / "git-demo-line.yaml").write_text(
+            render_minimal_flow_yaml("INBOUNDCALL", "Git Demo Line", [], description="pushed with git")
+        )
+        (work / "environments" / f"{environment}.yaml").write_text("substitutions: {}\n")
+        git("init", "-q", "-b", BRANCH)
+        git("add", "-A")
+        git("commit", "-q", "-m", "Git Demo Line")
+        sha = git("rev-parse", "HEAD")
+        git("push", "-q", hosting.remote_url, BRANCH)
+        assert hosting.server is not None
+        answer = hosting.server.deliveries[-1].answer if hosting.server.deliveries else {}
+        lines = [f"git push {hosting.remote_url} {BRANCH} ({sha[:12]}) -> webhook: {answer.get('status')}"]
+        if answer.get("status") == "started":
+            result = wait_for_execution(cloud, str(answer["execution_arn"]), timeout=300, poll_interval=0.2)
+            lines.append(f"release {result.name}: {result.status}")
+        elif answer:
+            lines.append(f"nothing released: {answer.get('reason') or answer.get('message')}")
+        return lines

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from local.demo import run_demo
@@ -41,3 +43,8 @@ def test_demo_scans_detects_out_of_band_republish_and_reads_incrementally() -> N
     assert releases["after_rollback_plan"] == "no-changes"
     assert releases["promoted"]["status"] == "SUCCEEDED"
     assert "releases: many flows at once" in text and "WAITING_FOR_APPROVAL" in text
+    # And a `git push` to the local Git server released the pushed flow (when git is installed)
+    if shutil.which("git") is not None:
+        pushed = result.steps["git_push"]
+        assert "-> webhook: started" in pushed[0], pushed
+        assert pushed[1].startswith("release git-test-") and pushed[1].endswith(": SUCCEEDED"), pushed

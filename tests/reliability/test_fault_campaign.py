@@ -55,9 +55,15 @@ def test_a_full_campaign_injects_each_new_fault_at_least_twenty_times() -> None:
         FaultKind.FLOW_RENAMED_MID_RUN,
         FaultKind.FLOW_DELETED_MID_RUN,
         FaultKind.HOSTILE_YAML,
+        FaultKind.EXPIRED_DELIVERY_REUSED,
     ]
     for kind in issue_12:
         assert sum(1 for plan in plans if kind in plan.faults) >= 20, kind
+    # and a reused delivery id always has an earlier publish run to take the id of
+    first_publish = next(plan.index for plan in plans if plan.workflow == "publish")
+    for plan in plans:
+        if FaultKind.EXPIRED_DELIVERY_REUSED in plan.faults:
+            assert plan.workflow == "publish" and plan.index > first_publish, plan
 
 
 def test_randomized_faulty_runs_always_end_in_a_defined_state_with_every_invariant_holding(
@@ -80,3 +86,10 @@ def test_randomized_faulty_runs_always_end_in_a_defined_state_with_every_invaria
     assert sum(report.aws_injected.values()) > 0
     assert any(record.status == "FAILED" for record in report.records), report.table()
     assert any(record.terminal_state == "Published" for record in report.records), report.table()
+    # and a delivery id reused after its claim expired started a NEW execution of its own
+    # (the webhook's name for it, not the earlier run's), whose records were checked above
+    reused = [r for r in report.records if FaultKind.EXPIRED_DELIVERY_REUSED in r.plan.faults]
+    assert reused, report.table()
+    for record in reused:
+        assert record.run_id.startswith("publish-") and record.run_id != record.plan.name, record
+        assert record.terminal_state in PUBLISH_TERMINAL_STATES, record
