@@ -57,6 +57,7 @@ def build_graph(lock: Lockfile) -> nx.DiGraph:
             "published_version": locked.version,
             "deleted": locked.deleted,
             "missing": locked.missing,
+            "not_visible": bool(locked.not_visible),
             "is_flow": is_flow_object_type(locked.type),
             "scanned": False,
             "flow_type": None,

@@ -4,6 +4,8 @@ Each problem has a stable ``code`` (safe to match on in CI and alerts), a severi
 objects it is about, the flows that consume them, a message and a hint saying how to fix it.
 
 - ``MISSING_REFERENCE`` (error): a flow consumes an object the org does not have.
+- ``REFERENCE_NOT_VISIBLE`` (warning): a flow consumes a flow in a division the OAuth client
+  cannot see (the org has it, so it is not missing; its state is unknown to the scan).
 - ``DELETED_REFERENCE`` (error): a flow consumes a deleted object.
 - ``UNPUBLISHED_FLOW_CONSUMED`` (error): a flow consumes a scanned flow that was never published.
 - ``STALE_SNAPSHOT`` (warning): a flow consumes an older version of a common module or data
@@ -32,6 +34,7 @@ from flowops.lock import FailedObject, LockedFlow, UnreadReason, is_older
 
 class ProblemCode(StrEnum):
     MISSING_REFERENCE = "MISSING_REFERENCE"
+    REFERENCE_NOT_VISIBLE = "REFERENCE_NOT_VISIBLE"
     DELETED_REFERENCE = "DELETED_REFERENCE"
     UNPUBLISHED_FLOW_CONSUMED = "UNPUBLISHED_FLOW_CONSUMED"
     STALE_SNAPSHOT = "STALE_SNAPSHOT"
@@ -83,6 +86,18 @@ def _reference_problem(
     elif data.get("missing"):
         code, what = ProblemCode.MISSING_REFERENCE, "is not in the org but is consumed by"
         hint = "Create the object in this org (same type and name), or remove the reference and republish."
+    elif data.get("not_visible"):
+        return Problem(
+            code=ProblemCode.REFERENCE_NOT_VISIBLE,
+            severity=Severity.WARNING,
+            object_ids=[node_id],
+            consumer_ids=consumers,
+            message=(
+                f"{_label(data, node_id)} is in a division this OAuth client cannot see, consumed by "
+                f"{_names(graph, consumers)}"
+            ),
+            hint="Give the OAuth client's role access to that division (or all divisions), then scan again.",
+        )
     elif data.get("scanned") and data.get("published_version") is None:
         code, what = ProblemCode.UNPUBLISHED_FLOW_CONSUMED, "was never published but is consumed by"
         hint = "Publish this flow first (it comes in an earlier deployment wave)."

@@ -58,6 +58,7 @@ def _canonical_json(value: Any) -> bytes:
 
 
 OPTIONAL_FLOW_FIELDS = ("unread", "published_by", "date_published")
+OPTIONAL_OBJECT_FIELDS = ("not_visible",)
 
 
 def canonical_body(lock: Lockfile) -> dict[str, Any]:
@@ -65,13 +66,17 @@ def canonical_body(lock: Lockfile) -> dict[str, Any]:
 
     A flow's ``unread``, ``published_by`` and ``date_published`` are written only when set: locks
     written before those fields existed keep their bytes and hashes, so a stored lock still
-    verifies against its key.
+    verifies against its key. So is an object's ``not_visible``.
     """
     body = lock.model_dump(mode="json", exclude={"meta"})
     for flow in body["flows"]:
         for optional in OPTIONAL_FLOW_FIELDS:
             if flow.get(optional) is None:
                 flow.pop(optional, None)
+    for item in body["objects"]:
+        for optional in OPTIONAL_OBJECT_FIELDS:
+            if item.get(optional) is None:
+                item.pop(optional, None)
     return body
 
 

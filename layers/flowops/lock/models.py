@@ -142,6 +142,8 @@ class LockedObject(_LockModel):
 
     ``version`` is the currently published version where the org has one (flows, data
     actions); ``missing`` means a flow references it but the org does not have it.
+    ``not_visible`` (a flow only; written only when set, so older locks keep their hashes) means
+    the org has it but in a division this OAuth client cannot see (GET /api/v2/flows/{id}: 403).
     """
 
     id: str = Field(min_length=1)
@@ -150,6 +152,7 @@ class LockedObject(_LockModel):
     version: str | None = None
     deleted: bool = False
     missing: bool = False
+    not_visible: bool | None = None
 
     @property
     def key(self) -> tuple[str, str]:

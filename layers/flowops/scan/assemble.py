@@ -7,7 +7,8 @@ How the lock came about (scan id, time, API calls) is not org state and lives be
 the scan's own artifacts (`lock-meta.json`).
 
 Objects are derived from what flows consume: a consumed flow that the org does not list is
-`missing`; dependency tracking's `deleted` flag marks deleted objects; a consumed flow's
+`missing` (`not_visible` when the page step's GET of it answered 403: another division's);
+dependency tracking's `deleted` flag marks deleted objects; a consumed flow's
 version is the version the org publishes now, a data action's the version the integrations
 listing shows now (both are what stale-snapshot detection compares with).
 """
@@ -68,7 +69,12 @@ def assemble_lock(
         for item in page.objects:
             seen = observed.get((item.type, item.id))
             if seen is None or (item.deleted and not seen.deleted):
+                if seen is not None and seen.not_visible:
+                    item = item.model_copy(update={"not_visible": True})
                 observed[(item.type, item.id)] = item
+            elif item.not_visible and not seen.not_visible:
+                # One page's direct read saw the 403 (another's may have hit its bound).
+                observed[(item.type, item.id)] = seen.model_copy(update={"not_visible": True})
 
     objects: list[LockedObject] = []
     for (object_type, object_id), item in observed.items():
@@ -92,8 +98,10 @@ def assemble_lock(
                     version=(current_action_versions.get(object_id) if object_type == DATA_ACTION else None),
                     deleted=item.deleted,
                     # A flow reference the org does not list (and that dependency tracking does
-                    # not call deleted) points at nothing.
-                    missing=is_flow_object_type(object_type) and not item.deleted,
+                    # not call deleted) points at nothing, unless its GET answered 403: then it
+                    # is in a division this OAuth client cannot see.
+                    missing=is_flow_object_type(object_type) and not item.deleted and not item.not_visible,
+                    not_visible=True if item.not_visible and not item.deleted else None,
                 )
             )
 

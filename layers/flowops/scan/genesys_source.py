@@ -76,6 +76,18 @@ class GenesysScanSource:
                 raise
             raise unreadable from error
 
+    def flow_visibility(self, flow_id: str) -> str:
+        try:
+            self.client.get_flow(flow_id)
+        except NotFoundError:
+            return "missing"
+        except ForbiddenError:
+            # Any 403, even one naming architect:flow:view (as the division case answers): the
+            # listing this scan already took needs that very permission, so the role has it and
+            # what is refused is this flow's division.
+            return "not_visible"
+        return "visible"
+
     def data_actions(self) -> list[Mapping[str, Any]]:
         # 100 per page: the page size the integrations listing is documented and tested with.
         return [action.to_api() for action in self.client.iter_actions(page_size=DATA_ACTIONS_PAGE_SIZE)]

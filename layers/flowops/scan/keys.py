@@ -31,3 +31,8 @@ def failed_objects_key(org: str, scan_id: str) -> str:
 def listing_key(org: str, scan_id: str, page_number: int) -> str:
     """One page's slice of the flow listing the plan took."""
     return scan_key(org, scan_id, f"listing/{page_number:05d}.json")
+
+
+def listed_flow_ids_key(org: str, scan_id: str) -> str:
+    """The ids of every flow the plan's listing shows (page steps tell missing from hidden)."""
+    return scan_key(org, scan_id, "listed-flow-ids.json")

@@ -198,6 +198,8 @@ class ObservedObject(BaseModel):
     version: str | None = None
     deleted: bool = False
     state_unknown: bool = False
+    # A consumed flow the listing does not show whose GET answers 403: another division's.
+    not_visible: bool = False
 
 
 class PageFlows(BaseModel):

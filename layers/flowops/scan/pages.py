@@ -57,7 +57,13 @@ from flowops.scan.errors import (
     PreviousLockUnreadableError,
     ScanError,
 )
-from flowops.scan.keys import data_action_versions_key, failed_objects_key, listing_key, page_key
+from flowops.scan.keys import (
+    data_action_versions_key,
+    failed_objects_key,
+    listed_flow_ids_key,
+    listing_key,
+    page_key,
+)
 from flowops.scan.listing import list_all_flows
 from flowops.scan.models import (
     MAX_FLOWS_PAGE_SIZE,
@@ -114,6 +120,9 @@ def plan_flow_pages(
             key = listing_key(org, scan.scan_id, number)
             artifacts.put_json(key, records)
             pages.append(PageDescriptor(page_number=number, listing_key=key))
+        artifacts.put_json(
+            listed_flow_ids_key(org, scan.scan_id), sorted(str(record.get("id")) for record in listing.flows)
+        )
         total_flows, listing_passes, listing_stable = len(listing.flows), listing.passes, listing.stable
     else:
         first = source.flows_page(1, page_size)
@@ -290,6 +299,7 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
         )
 
     _refuse_systematic_refusals(flows, read, task.page_number)
+    _mark_hidden_flows(source, artifacts, task, org, objects)
     api_calls = source.total_api_calls - calls_before
     document = PageFlows(
         page_number=task.page_number,
@@ -328,6 +338,71 @@ def _refuse_systematic_refusals(flows: list[LockedFlow], read: int, page_number:
             f"all {len(refused)} consumed-resources reads on page {page_number} were refused, e.g. "
             f"{refused[0].id}: {refused[0].unread.detail if refused[0].unread else ''}"
         )
+
+
+# Direct reads of consumed flows the listing does not show, at most this many per page; beyond it
+# a reference stays "missing" (an error a later scan re-checks), so the step's time stays bounded.
+MAX_VISIBILITY_CHECKS = 100
+# (scan id, flow id) -> the GET's answer: pages sharing a process (a warm Lambda, the local runtime)
+# ask once per scan for a flow many pages consume.
+_visibility_cache: dict[tuple[str, str], str] = {}
+_visibility_guard = threading.Lock()
+_VISIBILITY_CACHE_LIMIT = 10_000
+
+
+def forget_flow_visibility() -> None:
+    """Drop every cached direct read (scan ids are unique per execution; tests reuse them)."""
+    with _visibility_guard:
+        _visibility_cache.clear()
+
+
+def _listed_flow_ids(artifacts: ArtifactWriter, task: PageTask, org: str) -> set[str] | None:
+    """Every flow id of the plan's listing, or None (no listing was stored for this scan)."""
+    try:
+        ids = json.loads(artifacts.get_bytes(listed_flow_ids_key(org, task.scan.scan_id)))
+    except ArtifactNotFoundError:  # a plan from before this file existed: skip the check
+        return None
+    if not isinstance(ids, list):
+        raise MalformedFlowRecordError("the listed flow ids of the plan are not a list")
+    return {str(item) for item in ids}
+
+
+def _mark_hidden_flows(
+    source: ScanSource,
+    artifacts: ArtifactWriter,
+    task: PageTask,
+    org: str,
+    objects: dict[str, ObservedObject],
+) -> None:
+    """Tell a consumed flow in a division this OAuth client cannot see (GET: 403) from one
+    that does not exist (404): the listing hides both, dependency tracking is not division-filtered."""
+    candidates = [
+        item
+        for item in objects.values()
+        if is_flow_object_type(item.type) and not item.deleted and not item.not_visible
+    ]
+    if not candidates:
+        return
+    listed = _listed_flow_ids(artifacts, task, org)
+    if listed is None:
+        return
+    checks = 0
+    for item in sorted(candidates, key=lambda candidate: candidate.id):
+        if item.id in listed:
+            continue
+        cache_key = (task.scan.scan_id, item.id)
+        with _visibility_guard:
+            answer = _visibility_cache.get(cache_key)
+        if answer is None:
+            if checks >= MAX_VISIBILITY_CHECKS:
+                continue
+            checks += 1
+            answer = source.flow_visibility(item.id)
+            with _visibility_guard:
+                if len(_visibility_cache) >= _VISIBILITY_CACHE_LIMIT:
+                    _visibility_cache.clear()
+                _visibility_cache[cache_key] = answer
+        item.not_visible = answer == "not_visible"
 
 
 def _page_entities(source: ScanSource, artifacts: ArtifactWriter, task: PageTask) -> list[Mapping[str, Any]]:

@@ -58,6 +58,11 @@ class ScanSource(Protocol):
         """
         ...
 
+    def flow_visibility(self, flow_id: str) -> str:
+        """GET /api/v2/flows/{id}: "visible" (200), "not_visible" (a division's 403) or
+        "missing" (404); 401, 429 and 5xx propagate."""
+        ...
+
     def data_actions(self) -> list[Mapping[str, Any]]:
         """Every page of GET /api/v2/integrations/actions (each with its integer `version`)."""
         ...

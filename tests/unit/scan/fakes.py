@@ -32,6 +32,8 @@ class FakeOrg:
     data_actions: list[dict[str, Any]] = field(default_factory=list)
     # Flows whose consumed resources the platform cannot give: flow id -> (reason, detail).
     unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Flows of a division the OAuth client cannot see: not listed, GET /api/v2/flows/{id} is 403.
+    hidden_flows: set[str] = field(default_factory=set)
 
     def add_data_action(self, action_id: str, *, version: int | None, name: str | None = None) -> None:
         record: dict[str, Any] = {"id": action_id, "name": name or f"Action {action_id}"}
@@ -115,6 +117,12 @@ class FakeSource:
             return rows
         # Rows without a type are passed on: the scan's own checks must see malformed records.
         return [row for row in rows if not isinstance(row.get("type"), str) or row["type"] in resource_types]
+
+    def flow_visibility(self, flow_id: str) -> str:
+        self.calls.append(f"GET /api/v2/flows/{flow_id}")
+        if flow_id in self.org.hidden_flows:
+            return "not_visible"
+        return "visible" if any(record["id"] == flow_id for record in self.org.flows) else "missing"
 
     def data_actions(self) -> list[Mapping[str, Any]]:
         # One request per page of the listing, as the paged client iterates it.
