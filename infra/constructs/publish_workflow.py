@@ -40,6 +40,7 @@ from infra.constructs.workflow import (
     retry_genesys_calls,
     retry_store_calls,
     rollback_failed_topic,
+    start_run,
     workflow_state_machine,
 )
 from infra.environment import EnvironmentConfig
@@ -355,17 +356,7 @@ class PublishWorkflowConstruct(Construct):
         record_rolled_back.next(rolled_back)
 
         # -- the main path ---------------------------------------------------------------------
-        start = sfn.Pass(
-            self,
-            "StartPublishRun",
-            parameters={
-                "run": {
-                    "run_id": sfn.JsonPath.string_at("$$.Execution.Name"),
-                    "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
-                },
-                "request": sfn.JsonPath.entire_payload,
-            },
-        )
+        start = start_run(self, "StartPublishRun")
         validate = invoke_step(
             self,
             "Validate",

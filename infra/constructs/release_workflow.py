@@ -32,6 +32,7 @@ from infra.constructs.workflow import (
     retry_lambda_errors,
     retry_store_calls,
     rollback_failed_topic,
+    start_run,
     workflow_state_machine,
 )
 from infra.environment import EnvironmentConfig
@@ -333,17 +334,7 @@ class ReleaseWorkflowConstruct(Construct):
         )
 
         # -- the main path ---------------------------------------------------------------------
-        start = sfn.Pass(
-            self,
-            "StartRelease",
-            parameters={
-                "run": {
-                    "run_id": sfn.JsonPath.string_at("$$.Execution.Name"),
-                    "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
-                },
-                "request": sfn.JsonPath.entire_payload,
-            },
-        )
+        start = start_run(self, "StartRelease")
         prepare = invoke_step(
             self,
             "PrepareRelease",

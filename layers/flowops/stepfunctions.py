@@ -5,12 +5,18 @@ the Retry and Catch blocks of a state machine match. flowops errors carry a dott
 `asl_error_name` ("Genesys.RateLimited", "Store.Throttled", "Publish.JobFailed", ...); a handler
 re-raises them as instances of a class NAMED after it, so the deployed state machine and the
 local runtime (which reports the class name exactly like Lambda) match the same names.
+
+Also what every workflow's steps (publish, release) read back from Step Functions the same way:
+a Catch's `StepFailure` and its human message, and the Wait + Check loop's backoff.
 """
 
 from __future__ import annotations
 
+import json
 import threading
-from typing import Any
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _NAMED_CLASSES: dict[tuple[type[BaseException], str], type[BaseException]] = {}
 _NAMED_CLASSES_LOCK = threading.Lock()
@@ -36,3 +42,45 @@ def as_step_functions_error(error: BaseException) -> BaseException:
     converted.args = error.args
     converted.__traceback__ = error.__traceback__
     return converted  # type: ignore[no-any-return]
+
+
+class StepFailure(BaseModel):
+    """What a Catch puts at its result path: `{"Error": ..., "Cause": ...}`."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    error: str = Field(default="States.Unknown", alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+    @field_validator("error", "cause", mode="before")
+    @classmethod
+    def _absent_is_empty(cls, value: object) -> object:
+        # A task failure sent without a cause (send_task_failure) arrives as null.
+        return "" if value is None else value
+
+
+def failure_message(failure: StepFailure) -> str:
+    """The human message of a caught error (Lambda wraps it as JSON in `Cause`)."""
+    try:
+        parsed = json.loads(failure.cause)
+    except (TypeError, ValueError):
+        return failure.cause
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return str(parsed["errorMessage"])
+    return failure.cause
+
+
+class PollTiming(Protocol):
+    """How a Wait + Check loop backs off (publish's and release's timings both are one)."""
+
+    @property
+    def first_poll_seconds(self) -> int: ...
+    @property
+    def max_poll_seconds(self) -> int: ...
+    @property
+    def backoff_rate(self) -> float: ...
+
+
+def next_wait_seconds(timing: PollTiming, polls: int) -> int:
+    """Exponential backoff with a cap: first, first*rate, first*rate², … ≤ max."""
+    return int(min(timing.max_poll_seconds, round(timing.first_poll_seconds * timing.backoff_rate**polls)))

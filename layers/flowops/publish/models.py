@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flowops.stepfunctions import StepFailure as StepFailure
+from flowops.stepfunctions import next_wait_seconds
 from flowops.webhook.models import PublishExecutionInput
 
 Severity = Literal["error", "warning"]
@@ -43,7 +45,7 @@ class PublishTiming(BaseModel):
         """Polls of one job before its deadline: the checks whose waits start before it."""
         polls, waited = 0, 0.0
         while waited < deadline_seconds and polls <= MAX_JOB_POLLS:
-            waited += min(self.max_poll_seconds, round(self.first_poll_seconds * self.backoff_rate**polls))
+            waited += next_wait_seconds(self, polls)
             polls += 1
         return polls
 
@@ -215,15 +217,6 @@ class ReleaseOutcome(BaseModel):
     yaml_key: str | None
     lock_sha256: str | None
     warnings: list[str] = Field(default_factory=list)
-
-
-class StepFailure(BaseModel):
-    """What a Catch puts at its result path: `{"Error": ..., "Cause": ...}`."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-
-    error: str = Field(default="States.Unknown", alias="Error")
-    cause: str = Field(default="", alias="Cause")
 
 
 class TerminalOutcome(BaseModel):

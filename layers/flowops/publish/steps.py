@@ -27,7 +27,6 @@ state machine ends Published (`recorded_release`).
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -52,6 +51,7 @@ from flowops.genesys.models import (
     FlowInstanceQuery,
     genesys_timestamp,
 )
+from flowops.genesys.validation import validate_job_errors
 from flowops.lock.canonical import canonical_bytes, lock_sha256, parse_lock
 from flowops.lock.models import Lockfile
 from flowops.publish.content import UnreadableContentError, content_fingerprint
@@ -91,6 +91,7 @@ from flowops.publish.releases import (
     save_history,
 )
 from flowops.publish.validate import apply_force_unlock, validate_publish
+from flowops.stepfunctions import failure_message, next_wait_seconds
 from flowops.store import (
     ArtifactNotFoundError,
     ArtifactStore,
@@ -136,22 +137,6 @@ def run_artifact_key(org: str, run_id: str, name: str) -> str:
     if not _RUN_ID.match(run_id):
         raise ValueError(f"run id {run_id!r} is not a Step Functions execution name")
     return f"publish/{org}/{run_id}/{name}"
-
-
-def failure_message(failure: StepFailure) -> str:
-    """The human message of a caught error (Lambda wraps it as JSON in `Cause`)."""
-    try:
-        parsed = json.loads(failure.cause)
-    except (TypeError, ValueError):
-        return failure.cause
-    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
-        return str(parsed["errorMessage"])
-    return failure.cause
-
-
-def next_wait_seconds(timing: PublishTiming, polls: int) -> int:
-    """Exponential backoff with a cap: first, first*rate, first*rate², … ≤ max."""
-    return int(min(timing.max_poll_seconds, round(timing.first_poll_seconds * timing.backoff_rate**polls)))
 
 
 # ---- Validate ------------------------------------------------------------------------------------
@@ -885,19 +870,9 @@ def verify_live_content(ports: PublishPorts, target: TargetFlow, version: str, e
 
 
 def _validate_published_version(target: TargetFlow, version: str, ports: PublishPorts) -> list[str]:
-    genesys = ports.genesys
-    try:
-        started = genesys.start_validate_job([(target.id, version)])
-        job = genesys.wait_until(
-            lambda: genesys.get_validate_job(started.id),
-            lambda job: job.status in ("Success", "Failure"),
-            what=f"validate job {started.id}",
-            poll_interval_seconds=1.0,
-            timeout_seconds=120.0,
-        )
-    except (NotFoundError, ForbiddenError):
+    errors = validate_job_errors(ports.genesys, target.id, version)
+    if errors is None:
         return ["validate jobs unavailable in this org (skipped)"]
-    errors = [message.text or "" for message in job.messages if (message.type or "").lower() == "error"]
     if errors:
         raise HealthCheckFailedError(
             f"Genesys' validation of flow {target.name!r} version {version} reports: " + " | ".join(errors)
@@ -1471,21 +1446,7 @@ def _note(ports: PublishPorts, run: RunRef | None, status: RunStatus, details: d
 
 def _move_run(ports: PublishPorts, run_id: str, to_status: Any, details: dict[str, Any]) -> None:
     """Transition the run item from whatever it is now; a repeat of the same move is a no-op."""
-    current = ports.runs.get(run_id)
-    if current is None:
-        raise RunTransitionError(f"publish run {run_id!r} has no run item")
-    if current.status == to_status:
-        return  # a retried step already moved it
-    # An absent fact is left out (DynamoDB would refuse a NULL expression value).
-    known = {name: value for name, value in details.items() if value is not None}
-    try:
-        ports.runs.transition(run_id, current.status, to_status, details=known)
-    except RunTransitionError:
-        # The conditional update may have been applied with its answer lost (the retry then
-        # fails the condition): finding the item in the target status is this move's success.
-        after = ports.runs.get(run_id)
-        if after is None or after.status != to_status:
-            raise
+    ports.runs.move(run_id, to_status, details=details)
 
 
 __all__ = [

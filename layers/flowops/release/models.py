@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from flowops.release.plan import Action
+from flowops.stepfunctions import StepFailure as StepFailure
 
 RollbackAction = Literal["redeploy", "delete", "nothing"]
 ReleaseStatus = Literal["RELEASED", "NOTHING_TO_RELEASE", "INVALID", "ROLLED_BACK", "ROLLBACK_FAILED"]
@@ -138,21 +139,6 @@ class RollbackPlan(BaseModel):
     waves: list[RollbackWave]
     failed_wave: int | None
     cause: str
-
-
-class StepFailure(BaseModel):
-    """What a Catch puts at its result path."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-
-    error: str = Field(default="States.Unknown", alias="Error")
-    cause: str = Field(default="", alias="Cause")
-
-    @field_validator("error", "cause", mode="before")
-    @classmethod
-    def _absent_is_empty(cls, value: object) -> object:
-        # A task failure sent without a cause (send_task_failure) arrives as null.
-        return "" if value is None else value
 
 
 class ReleaseOutcome(BaseModel):

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flowops.genesys.errors import ForbiddenError, NotFoundError
+from flowops.genesys.errors import NotFoundError
+from flowops.genesys.validation import validate_job_errors
 from flowops.lock.canonical import parse_lock
 from flowops.lock.models import Lockfile
 from flowops.publish.errors import LeaseHeldError
@@ -54,6 +54,7 @@ from flowops.release.models import (
     WaveItem,
 )
 from flowops.release.plan import ReleasePlan, compute_plan
+from flowops.stepfunctions import failure_message, next_wait_seconds
 from flowops.store import (
     ArtifactNotFoundError,
     ArtifactStore,
@@ -107,20 +108,6 @@ def lease_id(key: str, flow_id: str | None) -> str:
     """The publish lease of an existing flow is its id (shared with single publishes); a flow the
     release creates is leased by type and name, so two releases cannot both create it."""
     return flow_id or f"new:{key}"
-
-
-def next_wait_seconds(timing: ReleaseTiming, polls: int) -> int:
-    return int(min(timing.max_poll_seconds, round(timing.first_poll_seconds * timing.backoff_rate**polls)))
-
-
-def failure_message(failure: StepFailure) -> str:
-    try:
-        parsed = json.loads(failure.cause)
-    except (TypeError, ValueError):
-        return failure.cause
-    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
-        return str(parsed["errorMessage"])
-    return failure.cause
 
 
 # ---- PrepareRelease ------------------------------------------------------------------------------
@@ -429,19 +416,8 @@ def check_flow_health(
 
 
 def _validate_job(key: str, flow_id: str, version: str, ports: ReleasePorts) -> None:
-    genesys = ports.genesys
-    try:
-        started = genesys.start_validate_job([(flow_id, version)])
-        job = genesys.wait_until(
-            lambda: genesys.get_validate_job(started.id),
-            lambda job: job.status in ("Success", "Failure"),
-            what=f"validate job {started.id}",
-            poll_interval_seconds=1.0,
-            timeout_seconds=120.0,
-        )
-    except (NotFoundError, ForbiddenError):
-        return  # validate jobs are a preview API: an org without them skips this check
-    errors = [m.text or "" for m in job.messages if (m.type or "").lower() == "error"]
+    errors = validate_job_errors(ports.genesys, flow_id, version)
+    # None: validate jobs are a preview API, an org without them skips this check.
     if errors:
         raise FlowPublishFailedError(
             f"Genesys' validation of {key} version {version} reports: " + " | ".join(errors)
@@ -744,18 +720,7 @@ def _audit(ports: ReleasePorts, run: RunRef, actor: str, kind: str, details: dic
 
 def _move(ports: ReleasePorts, run_id: str, to_status: Any, details: dict[str, Any]) -> None:
     """Transition the release record from whatever it is now; a repeat of the same move is a no-op."""
-    current = ports.runs.get(run_id)
-    if current is None:
-        raise RunTransitionError(f"release {run_id!r} has no record")
-    if current.status == to_status:
-        return
-    known = {name: value for name, value in details.items() if value is not None}
-    try:
-        ports.runs.transition(run_id, current.status, to_status, details=known)
-    except RunTransitionError:
-        after = ports.runs.get(run_id)
-        if after is None or after.status != to_status:
-            raise
+    ports.runs.move(run_id, to_status, details=details)
 
 
 # ---- approval ------------------------------------------------------------------------------------

@@ -31,6 +31,20 @@ class ReleaseWorld:
     def org(self) -> str:
         return self.env["FLOWOPS_ORG"]
 
+    def connection(self) -> Any:
+        """What `connect()` answers for this local cloud (the CLI commands' view of it)."""
+        from local.cli.local_cloud import CloudConnection
+
+        environment = self.env
+        return CloudConnection(
+            region=self.cloud.region,
+            org=environment["FLOWOPS_ORG"],
+            artifacts_bucket=environment["ARTIFACTS_BUCKET"],
+            state_table=environment["STATE_TABLE"],
+            audit_table=environment["AUDIT_TABLE"],
+            genesys_base_url=self.sim.url,
+        )
+
     def upload(self, flows: dict[str, str], environments: dict[str, str] | None = None) -> dict[str, str]:
         """Write a release directory, build its bundle and store it content-addressed in S3."""
         from flowops.release.bundle import bundle_key

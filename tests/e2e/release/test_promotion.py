@@ -33,19 +33,10 @@ def world(
     monkeypatch: Any,
 ) -> ReleaseWorld:
     from local.cli import local_cloud, publish, release
-    from local.cli.local_cloud import CloudConnection
 
     world = start_release_world(start_simulator, local_cloud_factory, tmp_path)
     world.cloud.runner.env_overrides["FLOWOPS_ENVIRONMENT"] = ""  # one stack stands in for both
-    environment = world.env
-    connection = CloudConnection(
-        region=world.cloud.region,
-        org=environment["FLOWOPS_ORG"],
-        artifacts_bucket=environment["ARTIFACTS_BUCKET"],
-        state_table=environment["STATE_TABLE"],
-        audit_table=environment["AUDIT_TABLE"],
-        genesys_base_url=world.sim.url,
-    )
+    connection = world.connection()
     monkeypatch.setattr(local_cloud, "connect", lambda *_: connection)
     monkeypatch.setattr(publish, "connect", lambda *_: connection)
     monkeypatch.setattr(release, "connect_environment", lambda _env: connection)

@@ -25,18 +25,9 @@ def world(
 ) -> ReleaseWorld:
     """A local cloud in this process; every command's `connect()` answers with it."""
     from local.cli import local_cloud, publish
-    from local.cli.local_cloud import CloudConnection
 
     world = start_release_world(start_simulator, local_cloud_factory, tmp_path)
-    environment = world.env
-    connection = CloudConnection(
-        region=world.cloud.region,
-        org=environment["FLOWOPS_ORG"],
-        artifacts_bucket=environment["ARTIFACTS_BUCKET"],
-        state_table=environment["STATE_TABLE"],
-        audit_table=environment["AUDIT_TABLE"],
-        genesys_base_url=world.sim.url,
-    )
+    connection = world.connection()
     monkeypatch.setattr(local_cloud, "connect", lambda *_: connection)
     monkeypatch.setattr(publish, "connect", lambda *_: connection)
     return world

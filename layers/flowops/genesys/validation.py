@@ -1,0 +1,51 @@
+"""Genesys' validate job on one flow version: what the health checks of publish and release ask.
+
+Validate jobs are a preview API: an org without them answers 404 or 403, which is reported as
+"unavailable" (None), never as a failed check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
+from flowops.genesys.errors import ForbiddenError, NotFoundError
+from flowops.genesys.models import ValidateJob
+
+T = TypeVar("T")
+
+VALIDATE_POLL_SECONDS = 1.0
+VALIDATE_TIMEOUT_SECONDS = 120.0
+
+
+class ValidateJobClient(Protocol):
+    def start_validate_job(self, flows: Sequence[tuple[str, str | None]]) -> ValidateJob: ...
+
+    def get_validate_job(self, job_id: str) -> ValidateJob: ...
+
+    def wait_until(
+        self,
+        fetch: Callable[[], T],
+        done: Callable[[T], bool],
+        *,
+        what: str,
+        poll_interval_seconds: float = 2.0,
+        timeout_seconds: float = 960.0,
+    ) -> T: ...
+
+
+def validate_job_errors(genesys: ValidateJobClient, flow_id: str, version: str) -> list[str] | None:
+    """The error messages of a validate job on `flow_id` version `version` (empty: it passed);
+    None when the org has no validate jobs."""
+    try:
+        started = genesys.start_validate_job([(flow_id, version)])
+        job = genesys.wait_until(
+            lambda: genesys.get_validate_job(started.id),
+            lambda job: job.status in ("Success", "Failure"),
+            what=f"validate job {started.id}",
+            poll_interval_seconds=VALIDATE_POLL_SECONDS,
+            timeout_seconds=VALIDATE_TIMEOUT_SECONDS,
+        )
+    except (NotFoundError, ForbiddenError):
+        return None
+    return [message.text or "" for message in job.messages if (message.type or "").lower() == "error"]
