@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import ArnFormat, Duration, Fn, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
 from infra.constructs.storage import StorageConstruct
+from infra.constructs.workflow import grant_describe_executions
 from infra.environment import EnvironmentConfig, GitConfig
 from infra.nag import acknowledge, logical_id
 
@@ -66,20 +66,8 @@ class GitPushConstruct(Construct):
         secret.grant_read(self.push_function)
         release_state_machine.grant_start_execution(self.push_function)
         storage.artifacts_bucket.grant_put(self.push_function, "releases/*")
-        machine_id = logical_id(release_state_machine)
-        machine_name = Fn.get_att(machine_id, "Name").to_string()
-        self.push_function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["states:DescribeExecution"],
-                resources=[
-                    Stack.of(self).format_arn(
-                        service="states",
-                        resource="execution",
-                        resource_name=f"{machine_name}:{EXECUTION_PREFIX}*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
+        describe_executions = grant_describe_executions(
+            self.push_function, release_state_machine, EXECUTION_PREFIX
         )
         api.root.add_resource("git").add_resource("push").add_method(
             "POST",
@@ -122,8 +110,7 @@ class GitPushConstruct(Construct):
         )
         acknowledge(
             self.push_function,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-            f"execution:<{machine_id}.Name>:{EXECUTION_PREFIX}*]",
+            describe_executions,
             "DescribeExecution on the release machine's git-started executions only (names derive from "
             "repository, commit and environment, unknown in advance); read-only.",
         )

@@ -9,9 +9,8 @@ is 10 MB); throttling and JSON access logs are on the stage.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, Fn, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
@@ -21,6 +20,7 @@ from constructs import Construct
 from infra.constructs.functions import FunctionsConstruct
 from infra.constructs.operations import api_gateway_account, data_removal_policy, log_retention
 from infra.constructs.storage import StorageConstruct
+from infra.constructs.workflow import grant_describe_executions
 from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge, logical_id
 
@@ -64,22 +64,9 @@ class WebhookApiConstruct(Construct):
         )
         secret.grant_read(self.function)
         publish_state_machine.grant_start_execution(self.function)
-        # Only when a name is taken: is that execution this delivery's, or an earlier use's? Named
-        # through the machine's `Name` attribute so the one wildcard (webhook names) is reviewable.
-        self._machine_logical_id = logical_id(publish_state_machine)
-        machine_name = Fn.get_att(self._machine_logical_id, "Name").to_string()
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["states:DescribeExecution"],
-                resources=[
-                    Stack.of(self).format_arn(
-                        service="states",
-                        resource="execution",
-                        resource_name=f"{machine_name}:{EXECUTION_PREFIX}*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
+        # Only when a name is taken: is that execution this delivery's, or an earlier use's?
+        self._describe_executions = grant_describe_executions(
+            self.function, publish_state_machine, EXECUTION_PREFIX
         )
         # The lock (to resolve flow names) and per-environment substitutions: read-only, two prefixes.
         storage.artifacts_bucket.grant_read(self.function, "locks/*")
@@ -169,8 +156,7 @@ class WebhookApiConstruct(Construct):
     def _acknowledge_findings(self) -> None:
         acknowledge(
             self.function,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-            f"execution:<{self._machine_logical_id}.Name>:{EXECUTION_PREFIX}*]",
+            self._describe_executions,
             "DescribeExecution on the publish machine's webhook-started executions only (names are "
             "derived from delivery ids, unknown in advance); read-only.",
         )

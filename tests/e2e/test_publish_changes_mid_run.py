@@ -24,28 +24,6 @@ def world(start_simulator: Callable[..., Any], local_cloud_factory: Callable[...
 
 
 @pytest.fixture
-def before_handler(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Callable[[], None]], None]:
-    """Run `action` once right before the real handler of `functions.publish.<name>`."""
-
-    def install(module_name: str, action: Callable[[], None]) -> None:
-        import importlib
-
-        module = importlib.import_module(f"functions.publish.{module_name}")
-        real = module.handler
-        done = threading.Event()
-
-        def wrapper(event: Any, context: Any) -> Any:
-            if not done.is_set():
-                done.set()
-                action()
-            return real(event, context)
-
-        monkeypatch.setattr(module, "handler", wrapper)
-
-    return install
-
-
-@pytest.fixture
 def injector() -> Iterator[AwsFaultInjector]:
     faults = AwsFaultInjector()
     with faults.installed():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,32 +26,6 @@ def world_factory(
     start_simulator: Callable[..., Any], local_cloud_factory: Callable[..., Any]
 ) -> Callable[..., PublishWorld]:
     return lambda **options: start_world(start_simulator, local_cloud_factory, **options)
-
-
-@pytest.fixture
-def before_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, Callable[[], None]], None]]:
-    """Run `action` once right before the real handler of module `functions.publish.<name>`.
-
-    The local runtime resolves the dotted handler on every invocation, so the wrapper is what
-    the state machine's Lambda calls: the test injects what happens in the org in between.
-    """
-
-    def install(module_name: str, action: Callable[[], None]) -> None:
-        import importlib
-
-        module = importlib.import_module(f"functions.publish.{module_name}")
-        real = module.handler
-        done = threading.Event()
-
-        def wrapper(event: Any, context: Any) -> Any:
-            if not done.is_set():
-                done.set()
-                action()
-            return real(event, context)
-
-        monkeypatch.setattr(module, "handler", wrapper)
-
-    yield install
 
 
 def assert_restored_to_known_good(world: PublishWorld, run_id: str, result: Any) -> None:

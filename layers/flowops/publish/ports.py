@@ -7,31 +7,30 @@ from `flowops.store` (ArtifactStore, LockPointerStore, RunStore, AuditLog) and t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
+from flowops.genesys.exports import ExportGenesys
 from flowops.genesys.models import (
     Action,
     ActionDraftValidation,
     ArchitectJob,
     ArchitectJobRegistration,
     Dependency,
-    ExportJob,
-    ExportJobRegistration,
     Flow,
     FlowInstance,
     FlowInstanceQuery,
     FlowVersion,
     Operation,
     Page,
-    ValidateJob,
 )
 from flowops.genesys.objects import NamedObject
+from flowops.genesys.validation import ValidateJobClient
 
 T = TypeVar("T")
 
 
-class PublishGenesys(Protocol):
+class PublishGenesys(ExportGenesys, ValidateJobClient, Protocol):
     def get_flow(self, flow_id: str) -> Flow: ...
 
     def list_flows_page(
@@ -68,18 +67,6 @@ class PublishGenesys(Protocol):
 
     def delete_flow(self, flow_id: str) -> None: ...
 
-    def start_export_job(
-        self, flow_id: str, version: str, *, file_name: str | None = None, export_type: str = "Yaml"
-    ) -> ExportJobRegistration: ...
-
-    def get_export_job(self, job_id: str) -> ExportJob: ...
-
-    def download_export(self, download_url: str) -> str: ...
-
-    def start_validate_job(self, flows: Sequence[tuple[str, str | None]]) -> ValidateJob: ...
-
-    def get_validate_job(self, job_id: str) -> ValidateJob: ...
-
     def get_action(self, action_id: str) -> Action: ...
 
     def get_action_draft_validation(self, action_id: str) -> ActionDraftValidation: ...
@@ -93,13 +80,3 @@ class PublishGenesys(Protocol):
     def query_flow_instances(
         self, query: FlowInstanceQuery, *, page_size: int = 200
     ) -> Page[FlowInstance]: ...
-
-    def wait_until(
-        self,
-        fetch: Callable[[], T],
-        done: Callable[[T], bool],
-        *,
-        what: str,
-        poll_interval_seconds: float = 2.0,
-        timeout_seconds: float = 960.0,
-    ) -> T: ...

@@ -1446,21 +1446,7 @@ def _note(ports: PublishPorts, run: RunRef | None, status: RunStatus, details: d
 
 def _move_run(ports: PublishPorts, run_id: str, to_status: Any, details: dict[str, Any]) -> None:
     """Transition the run item from whatever it is now; a repeat of the same move is a no-op."""
-    current = ports.runs.get(run_id)
-    if current is None:
-        raise RunTransitionError(f"publish run {run_id!r} has no run item")
-    if current.status == to_status:
-        return  # a retried step already moved it
-    # An absent fact is left out (DynamoDB would refuse a NULL expression value).
-    known = {name: value for name, value in details.items() if value is not None}
-    try:
-        ports.runs.transition(run_id, current.status, to_status, details=known)
-    except RunTransitionError:
-        # The conditional update may have been applied with its answer lost (the retry then
-        # fails the condition): finding the item in the target status is this move's success.
-        after = ports.runs.get(run_id)
-        if after is None or after.status != to_status:
-            raise
+    ports.runs.move(run_id, to_status, details=details)
 
 
 __all__ = [

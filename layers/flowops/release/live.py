@@ -9,20 +9,19 @@ flowops released before is compared against what it deployed without another exp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 from flowops.genesys.errors import NotFoundError
+from flowops.genesys.exports import ExportGenesys
 from flowops.genesys.models import (
     ArchitectJob,
     ArchitectJobRegistration,
     Dependency,
-    ExportJob,
-    ExportJobRegistration,
     Flow,
-    ValidateJob,
 )
 from flowops.genesys.objects import NamedObject
+from flowops.genesys.validation import ValidateJobClient
 from flowops.release.content import flow_key
 from flowops.release.errors import ReleaseError
 from flowops.store import ArtifactNotFoundError, ArtifactStore, flow_yaml_key
@@ -35,7 +34,7 @@ EXPORT_ATTEMPTS = 3
 export as "could not find the flow"): a failed export job is started again, up to this often."""
 
 
-class ReleaseGenesys(Protocol):
+class ReleaseGenesys(ExportGenesys, ValidateJobClient, Protocol):
     """The Genesys calls a release makes (`GenesysClient` satisfies it)."""
 
     def iter_flows(self, *, page_size: int = 500, **filters: Any) -> Iterator[Flow]: ...
@@ -52,18 +51,6 @@ class ReleaseGenesys(Protocol):
 
     def get_architect_job(self, job_id: str) -> ArchitectJob: ...
 
-    def start_export_job(
-        self, flow_id: str, version: str, *, file_name: str | None = None, export_type: str = "Yaml"
-    ) -> ExportJobRegistration: ...
-
-    def get_export_job(self, job_id: str) -> ExportJob: ...
-
-    def download_export(self, download_url: str) -> str: ...
-
-    def start_validate_job(self, flows: Sequence[tuple[str, str | None]]) -> ValidateJob: ...
-
-    def get_validate_job(self, job_id: str) -> ValidateJob: ...
-
     def iter_consuming_resources(
         self,
         object_id: str,
@@ -73,16 +60,6 @@ class ReleaseGenesys(Protocol):
         resource_types: Sequence[str] | None = None,
         flow_filter: str | None = None,
     ) -> Iterator[Dependency]: ...
-
-    def wait_until(
-        self,
-        fetch: Callable[[], T],
-        done: Callable[[T], bool],
-        *,
-        what: str,
-        poll_interval_seconds: float = 2.0,
-        timeout_seconds: float = 960.0,
-    ) -> T: ...
 
 
 class ExportFailedError(ReleaseError):

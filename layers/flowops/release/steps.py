@@ -720,18 +720,7 @@ def _audit(ports: ReleasePorts, run: RunRef, actor: str, kind: str, details: dic
 
 def _move(ports: ReleasePorts, run_id: str, to_status: Any, details: dict[str, Any]) -> None:
     """Transition the release record from whatever it is now; a repeat of the same move is a no-op."""
-    current = ports.runs.get(run_id)
-    if current is None:
-        raise RunTransitionError(f"release {run_id!r} has no record")
-    if current.status == to_status:
-        return
-    known = {name: value for name, value in details.items() if value is not None}
-    try:
-        ports.runs.transition(run_id, current.status, to_status, details=known)
-    except RunTransitionError:
-        after = ports.runs.get(run_id)
-        if after is None or after.status != to_status:
-            raise
+    ports.runs.move(run_id, to_status, details=details)
 
 
 # ---- approval ------------------------------------------------------------------------------------

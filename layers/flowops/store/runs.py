@@ -139,6 +139,25 @@ class RunStore(StateTableStore):
                     raise RunTransitionError(f"run {run_id!r} is {found}, not {status}") from error
                 # An ambiguous write: applied, then answered with the condition failing.
 
+    def move(self, run_id: str, to_status: RunStatus, *, details: dict[str, Any]) -> None:
+        """Transition the run item from whatever it is now; a repeat of the same move is a no-op
+        (a retried step already moved it), and so is a move whose answer was lost."""
+        current = self.get(run_id)
+        if current is None:
+            raise RunTransitionError(f"run {run_id!r} has no run item")
+        if current.status == to_status:
+            return
+        # An absent fact is left out (DynamoDB would refuse a NULL expression value).
+        known = {name: value for name, value in details.items() if value is not None}
+        try:
+            self.transition(run_id, current.status, to_status, details=known)
+        except RunTransitionError:
+            # The conditional update may have been applied with its answer lost (the retry then
+            # fails the condition): finding the item in the target status is this move's success.
+            after = self.get(run_id)
+            if after is None or after.status != to_status:
+                raise
+
     def transition(
         self,
         run_id: str,
