@@ -227,6 +227,34 @@ class PublishWorld:
         return messages
 
 
+def start_org_and_cloud(
+    start_simulator: Callable[..., Any],
+    local_cloud_factory: Callable[..., Any],
+    org_document: dict[str, Any],
+    *,
+    time_scale: float,
+    env_overrides: dict[str, str] | None = None,
+    **sim: Any,
+) -> tuple[Any, Any]:
+    """A simulated org (from `org_document`, with the local cloud's Genesys credentials) and a
+    local cloud whose functions call it, both on the same time scale."""
+    from local.simulator.orgfile import parse_org_document
+
+    client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
+    server = start_simulator(
+        parse_org_document(org_document),
+        client_id=client_id,
+        client_secret=client_secret,
+        time_scale=time_scale,
+        **sim,
+    )
+    cloud = local_cloud_factory(
+        genesys_base_url=server.url,
+        env_overrides={"FLOWOPS_TIME_SCALE": str(time_scale), **(env_overrides or {})},
+    )
+    return server, cloud
+
+
 def start_world(
     start_simulator: Callable[..., Any],
     local_cloud_factory: Callable[..., Any],
@@ -235,18 +263,8 @@ def start_world(
     scan: bool = True,
     **sim: Any,
 ) -> PublishWorld:
-    from local.simulator.orgfile import parse_org_document
-
-    client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
-    server = start_simulator(
-        parse_org_document(ORG_DOCUMENT),
-        client_id=client_id,
-        client_secret=client_secret,
-        time_scale=time_scale,
-        **sim,
-    )
-    cloud = local_cloud_factory(
-        genesys_base_url=server.url, env_overrides={"FLOWOPS_TIME_SCALE": str(time_scale)}
+    server, cloud = start_org_and_cloud(
+        start_simulator, local_cloud_factory, ORG_DOCUMENT, time_scale=time_scale, **sim
     )
     world = PublishWorld(server, cloud)
     world.put_substitutions()

@@ -103,6 +103,20 @@ class Finding(BaseModel):
         return f"[{self.code}] {self.object}: {self.message}" + (f" (fix: {self.hint})" if self.hint else "")
 
 
+class Findings:
+    """The errors and warnings one validation (of a publish or a release plan) collects."""
+
+    def __init__(self) -> None:
+        self.errors: list[Finding] = []
+        self.warnings: list[Finding] = []
+
+    def error(self, code: str, obj: str, message: str, hint: str = "") -> None:
+        self.errors.append(Finding(code=code, severity="error", object=obj, message=message, hint=hint))
+
+    def warning(self, code: str, obj: str, message: str, hint: str = "") -> None:
+        self.warnings.append(Finding(code=code, severity="warning", object=obj, message=message, hint=hint))
+
+
 class ValidationReport(BaseModel):
     """The full report (stored in S3, printed by `flowops validate`)."""
 

@@ -45,7 +45,7 @@ from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.flowtypes import flow_type_for_object_type
 from flowops.genesys.models import Flow
 from flowops.lock.models import LockedFlow, LockedObject, Lockfile
-from flowops.publish.models import Finding, PublishRunRequest, TargetFlow, ValidationReport
+from flowops.publish.models import Finding, Findings, PublishRunRequest, TargetFlow, ValidationReport
 from flowops.publish.ports import PublishGenesys
 from flowops.publish.references import OrgObjectResolver, architect_not_found_message
 
@@ -70,18 +70,6 @@ class ValidationResult:
     """force_unlock was asked, someone else holds the lock, and nothing else is wrong."""
 
 
-class _Findings:
-    def __init__(self) -> None:
-        self.errors: list[Finding] = []
-        self.warnings: list[Finding] = []
-
-    def error(self, code: str, obj: str, message: str, hint: str = "") -> None:
-        self.errors.append(Finding(code=code, severity="error", object=obj, message=message, hint=hint))
-
-    def warning(self, code: str, obj: str, message: str, hint: str = "") -> None:
-        self.warnings.append(Finding(code=code, severity="warning", object=obj, message=message, hint=hint))
-
-
 def normalise_yaml_text(text: str) -> str:
     """BOM dropped and LF line ends, as Architect reads it (CRLF files are common)."""
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -97,7 +85,7 @@ def validate_publish(
     validate_job_timeout_seconds: float = 120.0,
 ) -> ValidationResult:
     """Every check of the issue's "Validation" section; errors mean: do not touch Genesys."""
-    found = _Findings()
+    found = Findings()
     if lock is None:
         found.error(
             "NO_LOCK", f"org {request.org}", "the org has no current lock", "run `flowops scan` first"
@@ -152,7 +140,7 @@ def apply_force_unlock(result: ValidationResult, genesys: PublishGenesys) -> Val
 
 
 def _resolve_target(
-    request: PublishRunRequest, genesys: PublishGenesys, lock: Lockfile | None, found: _Findings
+    request: PublishRunRequest, genesys: PublishGenesys, lock: Lockfile | None, found: Findings
 ) -> tuple[Flow | None, TargetFlow | None]:
     ref = request.flow
     label = ref.id or f"{ref.type} {ref.name!r}"
@@ -188,7 +176,7 @@ def _resolve_target(
 
 
 def _parse(
-    text: str, substitutions: Mapping[str, str], found: _Findings
+    text: str, substitutions: Mapping[str, str], found: Findings
 ) -> tuple[FlowDocument | None, str | None]:
     try:
         document = parse_flow_yaml(text, substitutions, strict_placeholders=True)
@@ -201,7 +189,7 @@ def _parse(
     return document, deployed
 
 
-def _check_identity(document: FlowDocument, target: TargetFlow, found: _Findings) -> None:
+def _check_identity(document: FlowDocument, target: TargetFlow, found: Findings) -> None:
     if document.flow_type.upper() != target.type.upper():
         found.error(
             "FLOW_TYPE_MISMATCH",
@@ -218,7 +206,7 @@ def _check_identity(document: FlowDocument, target: TargetFlow, found: _Findings
         )
 
 
-def _check_structure(document: FlowDocument, found: _Findings) -> None:
+def _check_structure(document: FlowDocument, found: Findings) -> None:
     for dangling in document.structure.dangling_refs:
         found.error(
             "DANGLING_TASK_REFERENCE",
@@ -250,7 +238,7 @@ def _lock_index(lock: Lockfile | None) -> tuple[dict[tuple[str, str], LockedObje
 
 
 def _check_references(
-    document: FlowDocument, lock: Lockfile | None, genesys: PublishGenesys, found: _Findings
+    document: FlowDocument, lock: Lockfile | None, genesys: PublishGenesys, found: Findings
 ) -> list[ResolvedReference]:
     objects, flows = _lock_index(lock)
     resolved: list[ResolvedReference] = []
@@ -296,7 +284,7 @@ def _check_references(
 def _report_missing(
     reference: FlowReference,
     objects: dict[tuple[str, str], LockedObject],
-    found: _Findings,
+    found: Findings,
     label: str,
     near_miss: str,
 ) -> None:
@@ -332,7 +320,7 @@ def _check_flow_reference(
     flow_type: str | None,
     flows: list[LockedFlow],
     genesys: PublishGenesys,
-    found: _Findings,
+    found: Findings,
     label: str,
 ) -> ResolvedReference | None:
     name = reference.name.casefold()
@@ -371,7 +359,7 @@ def _check_flow_reference(
     return ResolvedReference(object_type, live.id, live.name or reference.name, is_flow=True)
 
 
-def _check_data_action(action_id: str, genesys: PublishGenesys, found: _Findings, label: str) -> bool:
+def _check_data_action(action_id: str, genesys: PublishGenesys, found: Findings, label: str) -> bool:
     try:
         genesys.get_action(action_id)
     except NotFoundError:
@@ -410,7 +398,7 @@ def _check_data_action(action_id: str, genesys: PublishGenesys, found: _Findings
 
 
 def _check_cycles(
-    lock: Lockfile, target: TargetFlow, resolved: list[ResolvedReference], found: _Findings
+    lock: Lockfile, target: TargetFlow, resolved: list[ResolvedReference], found: Findings
 ) -> None:
     # Imported here: networkx costs ~200 ms of cold start and only Validate needs it.
     from flowops.graph.build import build_graph
@@ -441,7 +429,7 @@ def _check_cycles(
 # ---- org state -----------------------------------------------------------------------------------
 
 
-def _check_drift(locked: LockedFlow | None, live: Flow, allow_drift: bool, found: _Findings) -> None:
+def _check_drift(locked: LockedFlow | None, live: Flow, allow_drift: bool, found: Findings) -> None:
     org_version = live.published_version.id if live.published_version else None
     lock_version = locked.published_version if locked else None
     if locked is None or org_version == lock_version:
@@ -461,7 +449,7 @@ def _check_drift(locked: LockedFlow | None, live: Flow, allow_drift: bool, found
         )
 
 
-def _check_lock(live: Flow, target: TargetFlow, force_unlock: bool, found: _Findings) -> bool:
+def _check_lock(live: Flow, target: TargetFlow, force_unlock: bool, found: Findings) -> bool:
     if live.locked_user is None and live.locked_client is None:
         return False
     holder = " ".join(
@@ -501,7 +489,7 @@ def _check_lock(live: Flow, target: TargetFlow, force_unlock: bool, found: _Find
 
 
 def _check_version(
-    version: str, target: TargetFlow, genesys: PublishGenesys, found: _Findings, timeout_seconds: float
+    version: str, target: TargetFlow, genesys: PublishGenesys, found: Findings, timeout_seconds: float
 ) -> None:
     try:
         genesys.get_flow_version(target.id, version)

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowops.genesys.models import Flow
 from flowops.lock.models import Lockfile
-from flowops.publish.models import Finding
+from flowops.publish.models import Finding, Findings
 from flowops.publish.references import ObjectLookup, OrgObjectResolver, architect_not_found_message
 from flowops.release.bundle import ReleaseBundle
 from flowops.release.content import (
@@ -118,18 +118,6 @@ class ReleasePlan(BaseModel):
         return counts
 
 
-class _Findings:
-    def __init__(self) -> None:
-        self.errors: list[Finding] = []
-        self.warnings: list[Finding] = []
-
-    def error(self, code: str, obj: str, message: str, hint: str = "") -> None:
-        self.errors.append(Finding(code=code, severity="error", object=obj, message=message, hint=hint))
-
-    def warning(self, code: str, obj: str, message: str, hint: str = "") -> None:
-        self.warnings.append(Finding(code=code, severity="warning", object=obj, message=message, hint=hint))
-
-
 def compute_plan(
     bundle: ReleaseBundle,
     environment: str,
@@ -143,7 +131,7 @@ def compute_plan(
     `objects` looks queues, data actions, prompts, ... up in the live org (the validate rules,
     `flowops.publish.references`), one cached resolver for the whole release; without it they
     are checked against the `lock` only (warnings for what it does not know)."""
-    found = _Findings()
+    found = Findings()
     resolver = OrgObjectResolver(objects) if objects is not None else None
     readable, unreadable = resolve_bundle(bundle, environment)
     for problem in unreadable:
@@ -292,7 +280,7 @@ def _check_flow(
     live: LiveOrg,
     lock: Lockfile | None,
     resolver: OrgObjectResolver | None,
-    found: _Findings,
+    found: Findings,
 ) -> None:
     where = f"{flow.flow_type} {flow.name!r}"
     for dangling in flow.dangling:

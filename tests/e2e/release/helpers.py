@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from tests.e2e.publish_helpers import start_org_and_cloud
 from tests.integration.release.world import ENV, ORG_DOCUMENT, write_release
 
 RELEASE_STATE_MACHINE = "ReleaseWorkflow/StateMachine"
@@ -151,18 +151,12 @@ def start_release_world(
     time_scale: float = TIME_SCALE,
     **sim: Any,
 ) -> ReleaseWorld:
-    from local.simulator.orgfile import parse_org_document
-
-    client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
-    server = start_simulator(
-        parse_org_document(ORG_DOCUMENT),
-        client_id=client_id,
-        client_secret=client_secret,
+    server, cloud = start_org_and_cloud(
+        start_simulator,
+        local_cloud_factory,
+        ORG_DOCUMENT,
         time_scale=time_scale,
+        env_overrides={"FLOWOPS_ENVIRONMENT": ENV},
         **sim,
-    )
-    cloud = local_cloud_factory(
-        genesys_base_url=server.url,
-        env_overrides={"FLOWOPS_TIME_SCALE": str(time_scale), "FLOWOPS_ENVIRONMENT": ENV},
     )
     return ReleaseWorld(server, cloud, tmp)
