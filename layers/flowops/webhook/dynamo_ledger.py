@@ -68,6 +68,7 @@ class DynamoDeliveryLedger:
             "claimed_at": {"N": repr(record.claimed_at)},
             self._ttl: {"N": str(record.expires_at)},
             "generation": {"N": str(record.generation)},
+            **({"claim_token": {"S": record.claim_token}} if record.claim_token else {}),
         }
 
     def _record(self, item: dict[str, Any]) -> DeliveryRecord:
@@ -81,6 +82,7 @@ class DynamoDeliveryLedger:
             expires_at=int(item[self._ttl]["N"]),
             # Items written before generations existed are the first use of their id.
             generation=int(item.get("generation", {}).get("N", "1")),
+            claim_token=item.get("claim_token", {}).get("S", ""),
         )
 
     def claim(self, record: DeliveryRecord) -> DeliveryRecord | None:

@@ -114,6 +114,9 @@ class DeliveryRecord(BaseModel):
     status: DeliveryStatus
     claimed_at: float
     expires_at: int  # epoch seconds; DynamoDB TTL removes the record afterwards
+    claim_token: str = ""
+    """Random per request: tells a request its own claim (written, though an ambiguous conditional
+    write answered otherwise) from another request's. Empty for items written before it existed."""
     generation: int = 1
     """Which use of the delivery id this is. A claim ends at `expires_at`; a later delivery with
     the same id (GitHub's redeliver, a CI job with a fixed id) is a new request and gets a new

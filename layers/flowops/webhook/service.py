@@ -6,6 +6,7 @@ API Gateway event into `(body, headers)` and the result or `WebhookError` into a
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -241,12 +242,18 @@ class PublishWebhook:
             status=DeliveryStatus.CLAIMED,
             claimed_at=now,
             expires_at=int(now) + self.limits.delivery_ttl_seconds,
+            claim_token=uuid.uuid4().hex,
         )
         for _ in range(_CLAIM_ATTEMPTS):
             try:
                 existing = self._ledger.claim(mine)
                 if existing is None:
                     return self._start(mine, execution_input)
+                if _is_own_claim(existing, mine):
+                    # Our own write (the claim, or a renewal below) went through although its
+                    # answer said it did not, as an ambiguous conditional write can: the claim is
+                    # ours, so start its run instead of answering with one never started.
+                    return self._start(existing, execution_input)
                 if existing.expires_at <= now:
                     # The earlier use's claim has ended, but DynamoDB deletes expired items lazily
                     # (up to days later), so the TTL is compared here: this is a new request.
@@ -392,3 +399,12 @@ def execution_console_url(execution_arn: str) -> str:
         return ""
     page = f"#/v2/executions/details/{quote(execution_arn, safe=':')}"
     return f"https://{host.format(region=region)}/states/home?region={region}{page}"
+
+
+def _is_own_claim(existing: DeliveryRecord, mine: DeliveryRecord) -> bool:
+    """The stored record is the claim this request wrote (its random token), still CLAIMED."""
+    return (
+        existing.status is DeliveryStatus.CLAIMED
+        and bool(mine.claim_token)
+        and existing.claim_token == mine.claim_token
+    )

@@ -34,7 +34,7 @@ class Harness:
 
     def __init__(self, **overrides: Any) -> None:
         self.clock = FixedClock()
-        self.ledger = InMemoryLedger()
+        self.ledger: InMemoryLedger = overrides.pop("ledger", InMemoryLedger())
         self.starter: RecordingStarter = overrides.pop("starter", RecordingStarter())
         self.starter.clock = self.clock
         options: dict[str, Any] = {
@@ -395,3 +395,49 @@ def test_console_urls_follow_the_arns_partition_and_refuse_what_is_not_an_execut
     assert execution_console_url(china).startswith("https://cn-north-1.console.amazonaws.cn/states/home")
     assert execution_console_url("arn:aws:states:eu-west-1:1:stateMachine:flowops-publish") == ""
     assert execution_console_url("") == ""
+
+
+class AmbiguousLedger(InMemoryLedger):
+    """Each conditional write is applied, then answered as a condition failure once — what a
+    retried DynamoDB write that meets its own first attempt answers."""
+
+    def __init__(self, *, claims: int = 0, replaces: int = 0) -> None:
+        super().__init__()
+        self.ambiguous_claims, self.ambiguous_replaces = claims, replaces
+
+    def claim(self, record: Any) -> Any:
+        existing = super().claim(record)
+        if existing is None and self.ambiguous_claims > 0:
+            self.ambiguous_claims -= 1
+            return record  # applied, but reported as a collision with the item now stored
+        return existing
+
+    def replace(self, current: Any, successor: Any) -> bool:
+        applied = super().replace(current, successor)
+        if applied and self.ambiguous_replaces > 0:
+            self.ambiguous_replaces -= 1
+            return False
+        return applied
+
+
+@pytest.mark.parametrize("write", ["claim", "renewal"])
+def test_an_ambiguous_ledger_write_still_starts_the_run_it_answers_with(write: str) -> None:
+    # Given a ledger whose claim (or renewal of an expired claim) is applied but answered as failed
+    ledger = AmbiguousLedger()
+    harness = Harness(ledger=ledger)
+    if write == "renewal":
+        harness.send(publish_body(), delivery_id="d-amb")
+        harness.clock.current += SEVEN_DAYS + 1
+        ledger.ambiguous_replaces = 1
+    else:
+        ledger.ambiguous_claims = 1
+    started_before = len(harness.starter.started)
+
+    # When the delivery arrives
+    answer = harness.send(publish_body(), delivery_id="d-amb")
+
+    # Then it is a new run that really was started, never a "replay" of a run that does not exist
+    assert answer.replayed is False
+    assert answer.execution_name in harness.starter.started
+    assert len(harness.starter.started) == started_before + 1
+    assert harness.ledger.records["d-amb"].status is DeliveryStatus.STARTED
