@@ -3,10 +3,11 @@ prompts, schedules, schedule groups, emergency groups, data tables, knowledge ba
 lists, scripts, users, groups and worktypes (data actions live in api_integrations).
 
 Each listing filters by name the way the SDK documents its `name` parameter: exact (with `*`
-wildcards at either end) for queues, prompts, schedules, groups of schedules and emergency
-groups and search endpoints; `*` anywhere for data tables; prefix for skills, languages, wrap-up codes and contact
-lists; contains for scripts and knowledge bases. Name filters are case-insensitive, as the
-platform's are: a client that wants Architect's exact match has to compare names itself.
+wildcards at either end) for queues; `*` anywhere, case-insensitive, for data tables; prefix for
+skills; partial for data actions. Where the SDK doc only says "Name" (languages, wrap-up codes,
+prompts, schedules, schedule groups, emergency groups, contact lists, scripts, knowledge bases)
+the matching here (exact, prefix or contains) is UNVERIFIED, as is case-insensitivity outside
+data tables: a client wanting Architect's exact match has to compare names itself anyway.
 Deleted objects are not listed.
 """
 
@@ -204,7 +205,9 @@ ROUTES = [
     _paged_listing("/api/v2/architect/schedulegroups", "SCHEDULEGROUP", _exact),
     _paged_listing("/api/v2/architect/emergencygroups", "EMERGENCYGROUP", _exact),
     _paged_listing("/api/v2/flows/datatables", "DATATABLE", _wildcard),
-    _paged_listing("/api/v2/outbound/contactlists", "CONTACTLIST", _prefix),
+    # The SDK: "Page size. The max that will be returned is 100." Refused above, never clamped:
+    # a client asking for more must see it, not silently get a short page.
+    _paged_listing("/api/v2/outbound/contactlists", "CONTACTLIST", _prefix, max_size=100),
     _paged_listing("/api/v2/scripts", "COMPOSERSCRIPT", _contains),
     Route("GET", "/api/v2/architect/systemprompts", _system_prompts),
     Route("GET", "/api/v2/knowledge/knowledgebases", _knowledge_bases),

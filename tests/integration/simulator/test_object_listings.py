@@ -43,3 +43,16 @@ def test_data_table_name_takes_a_wildcard_anywhere_case_insensitively(sim: Simul
     assert _names(middle) == ["Store Hours Table"]
     assert _names(exact) == ["Holiday Table"]
     assert _names(partial) == []
+
+
+def test_contact_lists_refuse_a_page_size_over_100(sim: SimulatorServer) -> None:
+    # Given the outbound contact lists, documented with a page size of at most 100
+    session = bearer_session(sim)
+    url = f"{sim.url}/api/v2/outbound/contactlists"
+    # When a client asks for 101, then for 100
+    refused = session.get(url, params={"pageSize": 101}, timeout=10)
+    served = get_json(session, url, pageSize=100)
+    # Then the first is a 400 naming the parameter, the second a normal page
+    assert refused.status_code == 400
+    assert "pageSize" in refused.text
+    assert _names(served) == ["Callback List"]
