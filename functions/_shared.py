@@ -14,6 +14,8 @@
   time (`context.get_remaining_time_in_millis()`) to the Genesys client, which stops retrying and
   raises a retryable `Genesys.*` error before Lambda would kill the step.
 
+`deploy_stores` is the org and stores every publish and release step shares.
+
 The per-workflow `_wiring.py` modules add only what is specific to their workflow.
 """
 
@@ -23,11 +25,12 @@ import functools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import boto3
 from flowops.config import GenesysSettings, StorageSettings, build_client_from_settings
 from flowops.genesys.client import GenesysClient
+from flowops.publish.lease import PublishLeaseStore
 from flowops.statepayload import bound_error, bound_payload
 from flowops.stepfunctions import as_step_functions_error
 from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore
@@ -107,6 +110,29 @@ def pointers(settings: StorageSettings) -> LockPointerStore:
 
 def runs(settings: StorageSettings) -> RunStore:
     return RunStore(settings.state_table, dynamodb_client=aws_client("dynamodb"))
+
+
+class DeployStores(TypedDict):
+    """The org and the stores a publish or a release step works with: its ports' common fields."""
+
+    org: str
+    artifacts: ArtifactStore
+    runs: RunStore
+    audit: AuditLog
+    pointers: LockPointerStore
+    leases: PublishLeaseStore
+
+
+def deploy_stores(settings: StorageSettings) -> DeployStores:
+    """One publish or release step's stores, spread into its ports (`PublishPorts(**...)`)."""
+    return DeployStores(
+        org=settings.flowops_org,
+        artifacts=artifacts(settings),
+        runs=runs(settings),
+        audit=audit_log(settings),
+        pointers=pointers(settings),
+        leases=PublishLeaseStore(settings.state_table, aws_client("dynamodb")),
+    )
 
 
 def utc_now() -> datetime:

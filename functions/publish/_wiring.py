@@ -11,7 +11,6 @@ import functools
 import time
 from typing import Any
 
-from flowops.publish.lease import PublishLeaseStore
 from flowops.publish.steps import PublishPorts
 from flowops.statepayload import bound_error, bound_payload
 
@@ -19,11 +18,8 @@ from functions._shared import (
     HandlerT,
     LazyGenesysClient,
     artifacts,
-    audit_log,
-    aws_client,
+    deploy_stores,
     genesys_settings,
-    pointers,
-    runs,
     step_errors,
     storage_settings,
 )
@@ -55,13 +51,8 @@ def ports() -> PublishPorts:
     storage = storage_settings()
     genesys = genesys_settings()
     return PublishPorts(
-        org=storage.flowops_org,
+        **deploy_stores(storage),
         genesys=LazyGenesysClient(genesys),
-        artifacts=artifacts(storage),
-        runs=runs(storage),
-        audit=audit_log(storage),
-        pointers=pointers(storage),
-        leases=PublishLeaseStore(storage.state_table, aws_client("dynamodb")),
         time_scale=genesys.flowops_time_scale,
     )
 

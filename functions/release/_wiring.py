@@ -10,18 +10,13 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from flowops.config import DeploymentSettings
 from flowops.observability import get_tracer, logger, metrics
-from flowops.publish.lease import PublishLeaseStore
 from flowops.release.steps import ReleasePorts
 from pydantic import BaseModel
 
 from functions._shared import (
     LazyGenesysClient,
-    artifacts,
-    audit_log,
-    aws_client,
+    deploy_stores,
     genesys_settings,
-    pointers,
-    runs,
     step_errors,
     storage_settings,
 )
@@ -35,15 +30,10 @@ def ports() -> ReleasePorts:
     genesys = genesys_settings()
     deployment = DeploymentSettings()
     return ReleasePorts(
-        org=storage.flowops_org,
+        **deploy_stores(storage),
         environment=deployment.flowops_environment,
         approval_required=deployment.flowops_approval_required,
         genesys=LazyGenesysClient(genesys),  # type: ignore[arg-type]
-        artifacts=artifacts(storage),
-        runs=runs(storage),
-        audit=audit_log(storage),
-        pointers=pointers(storage),
-        leases=PublishLeaseStore(storage.state_table, aws_client("dynamodb")),
         time_scale=genesys.flowops_time_scale,
     )
 

@@ -24,16 +24,15 @@ the release was committed after all), and a run found SUCCEEDED by any later ste
 
 from __future__ import annotations
 
-from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.constructs.functions import FunctionsConstruct, Grant
+from infra.constructs.functions import FunctionsConstruct
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
-    StepFunction,
     add_step_functions,
+    append_audit,
     execution_timeout,
     invoke_step,
     notify_rollback_failed,
@@ -41,6 +40,7 @@ from infra.constructs.workflow import (
     retry_store_calls,
     rollback_failed_topic,
     start_run,
+    step,
     workflow_state_machine,
 )
 from infra.environment import EnvironmentConfig
@@ -75,16 +75,7 @@ class PublishWorkflowConstruct(Construct):
         spill_objects = [bucket.grant_put]
         run_state = [state.grant_read_write_data]
         # Appends are idempotent by event id: a put that finds its item reads it back to compare.
-        append_audit: list[Grant] = [
-            lambda grantee: audit.grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem")
-        ]
-
-        def step(
-            function_id: str, module: str, seconds: int, *grants: Grant, genesys: bool = True
-        ) -> StepFunction:
-            return StepFunction(
-                function_id, module, Duration.seconds(seconds), grants=grants, calls_genesys=genesys
-            )
+        audit_appends = [append_audit(audit)]
 
         self.functions: dict[str, lambda_.Function] = add_step_functions(
             functions,
@@ -92,7 +83,7 @@ class PublishWorkflowConstruct(Construct):
             [
                 # Run item + lease + lock pointer; reads lock, YAML upload, substitutions; writes
                 # the report and the substituted YAML; audits a force unlock or a refusal.
-                step("ValidatePublish", "validate", 300, *read_and_write_objects, *run_state, *append_audit),
+                step("ValidatePublish", "validate", 300, *read_and_write_objects, *run_state, *audit_appends),
                 # Exports the live version's YAML unless stored; moves the run item to RUNNING.
                 step("SnapshotFlowVersion", "snapshot", 420, *read_and_write_objects, *run_state),
                 # Reads the YAML to deploy; notes the job in the run item before uploading to it.
@@ -111,11 +102,11 @@ class PublishWorkflowConstruct(Construct):
                     420,
                     *read_and_write_objects,
                     *run_state,
-                    *append_audit,
+                    *audit_appends,
                 ),
                 # Moves the run item to ROLLING_BACK and redeploys the snapshot YAML; a run already
                 # released instead gets its release announced (audit event, lease).
-                step("RollBackFlow", "rollback", 60, *read_objects, *run_state, *append_audit),
+                step("RollBackFlow", "rollback", 60, *read_objects, *run_state, *audit_appends),
                 # Same records as a release, for the restored version.
                 step(
                     "RecordRolledBack",
@@ -123,15 +114,15 @@ class PublishWorkflowConstruct(Construct):
                     300,
                     *read_and_write_objects,
                     *run_state,
-                    *append_audit,
+                    *audit_appends,
                 ),
                 # The release is live and verified but could not be recorded: park the run item
                 # for repair (never a rollback); run item, lease, audit only.
-                step("ParkFlowRelease", "park_release", 60, *run_state, *append_audit, genesys=False),
+                step("ParkFlowRelease", "park_release", 60, *run_state, *audit_appends, genesys=False),
                 # Reads the live version for the manual-fix note; run item, lease, audit.
-                step("RecordRollbackFailed", "record_rollback_failed", 60, *run_state, *append_audit),
+                step("RecordRollbackFailed", "record_rollback_failed", 60, *run_state, *audit_appends),
                 # Nothing changed in Genesys: run item, lease, audit only (no Genesys secret).
-                step("RecordPublishFailure", "record_failure", 60, *run_state, *append_audit, genesys=False),
+                step("RecordPublishFailure", "record_failure", 60, *run_state, *audit_appends, genesys=False),
             ],
         )
         f = self.functions

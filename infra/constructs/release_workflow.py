@@ -24,8 +24,8 @@ from constructs import Construct
 from infra.constructs.functions import FunctionsConstruct, Grant
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
-    StepFunction,
     add_step_functions,
+    append_audit,
     invoke_step,
     notify_rollback_failed,
     retry_genesys_calls,
@@ -33,6 +33,7 @@ from infra.constructs.workflow import (
     retry_store_calls,
     rollback_failed_topic,
     start_run,
+    step,
     workflow_state_machine,
 )
 from infra.environment import EnvironmentConfig
@@ -61,24 +62,10 @@ class ReleaseWorkflowConstruct(Construct):
         read_objects: list[Grant] = [bucket.grant_read]
         objects = [bucket.grant_read, bucket.grant_put]
         records = [state.grant_read_write_data]
-        append_audit: list[Grant] = [
-            lambda grantee: audit.grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem")
-        ]
+        audit_appends = [append_audit(audit)]
 
         promotion = self.node.try_get_context(PROMOTION_CONTEXT_KEY) or {}
         approval_required = config.name in (promotion.get("approval") or [])
-
-        def step(
-            function_id: str, module: str, seconds: int, *grants: Grant, genesys: bool = True, **env: str
-        ) -> StepFunction:
-            return StepFunction(
-                function_id,
-                module,
-                Duration.seconds(seconds),
-                grants=grants,
-                calls_genesys=genesys,
-                environment=env,
-            )
 
         self.functions: dict[str, lambda_.Function] = add_step_functions(
             functions,
@@ -92,7 +79,7 @@ class ReleaseWorkflowConstruct(Construct):
                     900,
                     *objects,
                     *records,
-                    *append_audit,
+                    *audit_appends,
                     FLOWOPS_APPROVAL_REQUIRED=str(approval_required).lower(),
                 ),
                 step("StartReleaseFlowPublish", "start_publish", 60, *read_objects),
@@ -105,10 +92,10 @@ class ReleaseWorkflowConstruct(Construct):
                     120,
                     *objects,
                     *records,
-                    *append_audit,
+                    *audit_appends,
                     genesys=False,
                 ),
-                step("PlanReleaseRollback", "plan_rollback", 300, *objects, *records, *append_audit),
+                step("PlanReleaseRollback", "plan_rollback", 300, *objects, *records, *audit_appends),
                 step("StartReleaseFlowRollback", "start_rollback", 60, *read_objects),
                 step("VerifyReleaseFlowRestored", "verify_restored", 60, *objects),
                 step(
@@ -117,12 +104,12 @@ class ReleaseWorkflowConstruct(Construct):
                     120,
                     *objects,
                     *records,
-                    *append_audit,
+                    *audit_appends,
                     genesys=False,
                 ),
                 # Keeps the approval's task token in the state table; audit.
                 step(
-                    "RequestReleaseApproval", "request_approval", 30, *records, *append_audit, genesys=False
+                    "RequestReleaseApproval", "request_approval", 30, *records, *audit_appends, genesys=False
                 ),
                 step(
                     "RecordReleaseNotApproved",
@@ -130,7 +117,7 @@ class ReleaseWorkflowConstruct(Construct):
                     60,
                     *objects,
                     *records,
-                    *append_audit,
+                    *audit_appends,
                     genesys=False,
                 ),
             ],

@@ -3,6 +3,8 @@ their retries, and its state machine.
 
 - `add_step_functions` defines a workflow's Lambdas from a table of `StepFunction`s (handler
   `functions.<area>.<module>.handler`, its own timeout, its own least-privilege grants).
+  `step` is the compact table row of the publish and release workflows (seconds, grants, Genesys
+  access by default); `append_audit` is the audit table's append-only grant.
 - `invoke_step` is the one `LambdaInvoke` shape: payload in, `Payload` only out, into `result_path`.
 - `retry_lambda_errors` is added to EVERY Lambda task by `invoke_step`: AWS's guidance for Lambda's
   own transient errors (`Lambda.ServiceException`, `Lambda.AWSLambdaException`,
@@ -35,6 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import ArnFormat, Duration, Fn, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -221,6 +224,27 @@ class StepFunction:
     """Grants read on the Genesys secret: only steps that really call Genesys get it."""
     memory_size: int = 512
     environment: Mapping[str, str] = field(default_factory=dict)
+
+
+def step(
+    function_id: str, module: str, seconds: int, *grants: Grant, genesys: bool = True, **environment: str
+) -> StepFunction:
+    """The compact `StepFunction` of the publish and release tables: a timeout in seconds, its
+    grants, and Genesys access unless `genesys=False` (most of their steps call Genesys)."""
+    return StepFunction(
+        function_id,
+        module,
+        Duration.seconds(seconds),
+        grants=grants,
+        calls_genesys=genesys,
+        environment=environment,
+    )
+
+
+def append_audit(audit: dynamodb.ITable) -> Grant:
+    """Appends to the audit table: idempotent by event id, a put that finds its item reads it back
+    to compare (flowops.store), so `PutItem` and `GetItem` and nothing else."""
+    return lambda grantee: audit.grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem")
 
 
 def add_step_functions(

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import requests
 from flowops.clock import ScaledClock
+from flowops.flowtypes import dependency_object_type
 from flowops.genesys import (
     ClientCredentials,
     FlowLockedError,
     ForbiddenError,
     GenesysClient,
     NotFoundError,
-    dependency_object_type,
 )
 from flowops.genesys.exports import export_flow_yaml
 from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceQuery, genesys_timestamp

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 from flowops.clock import ScaledClock
+from flowops.flowtypes import dependency_object_type
 from flowops.genesys import (
     AuthenticationError,
     ClientCredentials,
@@ -20,7 +21,6 @@ from flowops.genesys import (
     GenesysClient,
     NotFoundError,
     RetryPolicy,
-    dependency_object_type,
 )
 from flowops.genesys.models import (
     ArchitectJob,

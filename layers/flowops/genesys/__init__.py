@@ -24,7 +24,6 @@ from flowops.genesys.errors import (
     WriteOutcomeUnknownError,
     as_step_functions_error,
 )
-from flowops.genesys.flowtypes import dependency_object_type, flow_type_for_object_type
 from flowops.genesys.paging import iter_all, iter_pages
 from flowops.genesys.ratelimit import RateLimiter
 from flowops.genesys.retry import RetryPolicy
@@ -48,8 +47,6 @@ __all__ = [
     "TokenExpiredError",
     "WriteOutcomeUnknownError",
     "as_step_functions_error",
-    "dependency_object_type",
-    "flow_type_for_object_type",
     "iter_all",
     "iter_pages",
     "load_credentials_from_secrets_manager",

@@ -28,7 +28,8 @@ from typing import Any
 
 import networkx as nx
 
-from flowops.lock import Lockfile, is_flow_object_type
+from flowops.flowtypes import is_flow_object_type
+from flowops.lock import Lockfile
 
 
 def build_graph(lock: Lockfile) -> nx.DiGraph:

@@ -53,7 +53,6 @@ from flowops.lock.models import (
     UnreadDependencies,
     UnreadReason,
 )
-from flowops.lock.object_types import flow_object_type, is_flow_object_type
 from flowops.lock.versions import compare_versions, is_older, version_key
 
 __all__ = [
@@ -89,8 +88,6 @@ __all__ = [
     "compare_versions",
     "diff_environments",
     "diff_locks",
-    "flow_object_type",
-    "is_flow_object_type",
     "is_older",
     "lock_document_bytes",
     "lock_sha256",

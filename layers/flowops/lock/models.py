@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from flowops.lock.object_types import flow_object_type
+from flowops.flowtypes import flow_object_type
 
 LOCK_SCHEMA_VERSION = 1
 """Schema version written by this code; :func:`flowops.lock.parse_lock` refuses newer ones."""

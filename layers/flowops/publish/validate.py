@@ -39,10 +39,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flowops.flowtypes import flow_type_for_object_type
 from flowops.flowyaml import FlowDocument, FlowReference, FlowYamlError, parse_flow_yaml
 from flowops.flowyaml.substitutions import substitute_placeholders
 from flowops.genesys.errors import ForbiddenError, NotFoundError
-from flowops.genesys.flowtypes import flow_type_for_object_type
 from flowops.genesys.models import Flow
 from flowops.lock.models import LockedFlow, LockedObject, Lockfile
 from flowops.publish.models import Finding, Findings, PublishRunRequest, TargetFlow, ValidationReport

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowops.flowtypes import flow_type_for_object_type
 from flowops.flowyaml import FlowDocument, FlowReference, FlowYamlError, parse_flow_yaml
 from flowops.flowyaml.substitutions import substitute_placeholders
-from flowops.genesys.flowtypes import flow_type_for_object_type
 from flowops.release.bundle import BundleFlow, ReleaseBundle
 
 
