@@ -15,11 +15,12 @@ from typing import Annotated, Any
 import typer
 
 from local.cli import exit_codes
+from local.cli.terminal import fail
 
 
-def _fail(message: str, code: int = exit_codes.USAGE_ERROR) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+def _fail(message: str) -> typer.Exit:
+    """Every refs error is bad input (exit 2)."""
+    return fail(message, exit_codes.USAGE_ERROR)
 
 
 def _read(path: Path, what: str) -> str:

@@ -20,6 +20,7 @@ import typer
 
 from local.cli import exit_codes
 from local.cli.local_cloud import CloudConnection, EmbeddedCloudError
+from local.cli.terminal import CliError, fail
 
 DirOption = Annotated[
     Path,
@@ -34,16 +35,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.
 _MAX_FILES = 2000
 
 
-class ReleaseCommandError(Exception):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+class ReleaseCommandError(CliError):
+    """A release command's one `error:` line and exit code."""
 
 
 def _exit_on(error: Exception) -> typer.Exit:
-    code = getattr(error, "exit_code", exit_codes.UNREACHABLE)
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code)
+    return fail(error, getattr(error, "exit_code", exit_codes.UNREACHABLE))
 
 
 # ---- reading a release directory -----------------------------------------------------------------
@@ -51,7 +48,10 @@ def _exit_on(error: Exception) -> typer.Exit:
 
 def read_release_files(directory: Path) -> dict[str, bytes]:
     """Every file under DIR/flows and DIR/environments, by relative POSIX path (bounded)."""
+    from flowops.bounded import InputTooLargeError
     from flowops.release.bundle import ENVIRONMENTS_DIR, FLOWS_DIR, MAX_FLOW_BYTES
+
+    from local.cli._files import read_bounded_bytes
 
     if not directory.is_dir():
         raise ReleaseCommandError(f"--dir {directory} is not a directory", exit_codes.USAGE_ERROR)
@@ -69,11 +69,11 @@ def read_release_files(directory: Path) -> dict[str, bytes]:
                 )
             relative = path.relative_to(directory).as_posix()
             try:
-                if path.stat().st_size > MAX_FLOW_BYTES:
-                    raise ReleaseCommandError(
-                        f"{relative} is larger than {MAX_FLOW_BYTES} bytes", exit_codes.USAGE_ERROR
-                    )
-                files[relative] = path.read_bytes()
+                files[relative] = read_bounded_bytes(path, MAX_FLOW_BYTES, "release file")
+            except InputTooLargeError:
+                raise ReleaseCommandError(
+                    f"{relative} is larger than {MAX_FLOW_BYTES} bytes", exit_codes.USAGE_ERROR
+                ) from None
             except OSError as error:
                 raise ReleaseCommandError(
                     f"cannot read {relative}: {error.strerror or error}", exit_codes.USAGE_ERROR

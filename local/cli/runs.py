@@ -550,17 +550,13 @@ def _error_code(error: Exception) -> str:
     return ""
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    return fail(message, code)
-
-
 def _sfn() -> Any:
     from local.cli.local_cloud import CloudUnavailableError, connect
 
     try:
         return connect().client("stepfunctions")
     except CloudUnavailableError as error:
-        raise _fail(str(error), exit_codes.UNREACHABLE) from None
+        raise fail(str(error), exit_codes.UNREACHABLE) from None
 
 
 def _guarded(action: Callable[[], Any]) -> Any:
@@ -570,26 +566,26 @@ def _guarded(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except RunsError as error:
-        raise _fail(str(error), error.exit_code) from None
+        raise fail(str(error), error.exit_code) from None
     except (EndpointConnectionError, ConnectionError) as error:
-        raise _fail(f"cannot reach Step Functions: {error}", exit_codes.UNREACHABLE) from None
+        raise fail(f"cannot reach Step Functions: {error}", exit_codes.UNREACHABLE) from None
     except NoCredentialsError:
-        raise _fail(
+        raise fail(
             "no AWS credentials found (set AWS_PROFILE or run `aws configure`)", exit_codes.USAGE_ERROR
         ) from None
     except ClientError as error:
         code = _error_code(error)
         if code in {"ExecutionDoesNotExist", "InvalidArn", "StateMachineDoesNotExist"}:
-            raise _fail(
+            raise fail(
                 f"{code}: {error.response['Error'].get('Message', '')}", exit_codes.USAGE_ERROR
             ) from None
         if code in {"AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException"}:
-            raise _fail(
+            raise fail(
                 f"AWS refused the request ({code}): check credentials and region", exit_codes.USAGE_ERROR
             ) from None
-        raise _fail(f"Step Functions error {code}: {error}", exit_codes.UNREACHABLE) from None
+        raise fail(f"Step Functions error {code}: {error}", exit_codes.UNREACHABLE) from None
     except BotoCoreError as error:
-        raise _fail(f"AWS client error: {error}", exit_codes.UNREACHABLE) from None
+        raise fail(f"AWS client error: {error}", exit_codes.UNREACHABLE) from None
 
 
 @runs_app.command("list")
@@ -607,7 +603,7 @@ def list_command(
 ) -> None:
     """Recent executions of the flowops state machines, newest first."""
     if status is not None and status.upper() not in TERMINAL_STATUSES | {"RUNNING", "PENDING_REDRIVE"}:
-        raise _fail(
+        raise fail(
             f"--status must be one of RUNNING, {', '.join(sorted(TERMINAL_STATUSES))}", exit_codes.USAGE_ERROR
         )
     sfn = _sfn()

@@ -3,10 +3,11 @@ prompts, schedules, schedule groups, emergency groups, data tables, knowledge ba
 lists, scripts, users, groups and worktypes (data actions live in api_integrations).
 
 Each listing filters by name the way the SDK documents its `name` parameter: exact (with `*`
-wildcards at either end) for queues, prompts, schedules, groups of schedules and emergency
-groups, data tables and search endpoints; prefix for skills, languages, wrap-up codes and contact
-lists; contains for scripts and knowledge bases. Name filters are case-insensitive, as the
-platform's are: a client that wants Architect's exact match has to compare names itself.
+wildcards at either end) for queues; `*` anywhere, case-insensitive, for data tables; prefix for
+skills; partial for data actions. Where the SDK doc only says "Name" (languages, wrap-up codes,
+prompts, schedules, schedule groups, emergency groups, contact lists, scripts, knowledge bases)
+the matching here (exact, prefix or contains) is UNVERIFIED, as is case-insensitivity outside
+data tables: a client wanting Architect's exact match has to compare names itself anyway.
 Deleted objects are not listed.
 """
 
@@ -48,6 +49,25 @@ def _exact(pattern: str, name: str) -> bool:
     return name.lower() == pattern.lower()
 
 
+def _wildcard(pattern: str, name: str) -> bool:
+    """`*` anywhere in the pattern, case-insensitive (the SDK's doc of `get_flows_datatables`).
+    Only `*` is special: `?` and `[` are literal characters in a real name."""
+    parts = pattern.lower().split("*")
+    lowered = name.lower()
+    if len(parts) == 1:
+        return lowered == parts[0]
+    if not (lowered.startswith(parts[0]) and lowered.endswith(parts[-1])):
+        return False
+    position = len(parts[0])
+    end = len(lowered) - len(parts[-1])
+    for part in parts[1:-1]:
+        found = lowered.find(part, position, end)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return position <= end
+
+
 def _prefix(pattern: str, name: str) -> bool:
     return name.lower().startswith(pattern.lower())
 
@@ -67,7 +87,9 @@ def _entity(obj: OrgObject, self_path: str) -> dict[str, Any]:
     return {"id": obj.id, "name": obj.name, "selfUri": f"{self_path}/{obj.id}"}
 
 
-def _paged_listing(path: str, object_type: str, matcher: Matcher, *, multi: bool = False) -> Route:
+def _paged_listing(
+    path: str, object_type: str, matcher: Matcher, *, multi: bool = False, max_size: int = 500
+) -> Route:
     def handler(request: Request) -> Response:
         patterns = request.args("name") if multi else [p for p in [request.arg("name")] if p]
         items = [
@@ -75,7 +97,7 @@ def _paged_listing(path: str, object_type: str, matcher: Matcher, *, multi: bool
             for o in _objects(request, object_type)
             if not patterns or any(matcher(pattern, o.name) for pattern in patterns)
         ]
-        envelope = paged(request, items, max_size=500)
+        envelope = paged(request, items, max_size=max_size)
         envelope["entities"] = [_entity(o, path) for o in envelope["entities"]]
         return Response(body=envelope)
 
@@ -182,8 +204,10 @@ ROUTES = [
     _paged_listing("/api/v2/architect/schedules", "SCHEDULE", _exact),
     _paged_listing("/api/v2/architect/schedulegroups", "SCHEDULEGROUP", _exact),
     _paged_listing("/api/v2/architect/emergencygroups", "EMERGENCYGROUP", _exact),
-    _paged_listing("/api/v2/flows/datatables", "DATATABLE", _exact),
-    _paged_listing("/api/v2/outbound/contactlists", "CONTACTLIST", _prefix),
+    _paged_listing("/api/v2/flows/datatables", "DATATABLE", _wildcard),
+    # The SDK: "Page size. The max that will be returned is 100." Refused above, never clamped:
+    # a client asking for more must see it, not silently get a short page.
+    _paged_listing("/api/v2/outbound/contactlists", "CONTACTLIST", _prefix, max_size=100),
     _paged_listing("/api/v2/scripts", "COMPOSERSCRIPT", _contains),
     Route("GET", "/api/v2/architect/systemprompts", _system_prompts),
     Route("GET", "/api/v2/knowledge/knowledgebases", _knowledge_bases),
