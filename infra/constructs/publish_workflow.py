@@ -33,6 +33,7 @@ from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
     add_step_functions,
     append_audit,
+    describe_outcome,
     execution_timeout,
     invoke_step,
     notify_rollback_failed,
@@ -177,6 +178,22 @@ class PublishWorkflowConstruct(Construct):
         )
         record_nothing_changed.next(publish_failed)
 
+        def published_if_recorded(
+            choice_name: str, keep_name: str, *, otherwise: sfn.IChainable
+        ) -> sfn.Choice:
+            # A recorder that found the run SUCCEEDED (RecordRelease committed after all) answers
+            # with the release: keep it and end Published; anything else goes on to `otherwise`.
+            return (
+                sfn.Choice(self, choice_name)
+                .when(
+                    sfn.Condition.string_equals("$.outcome.status", "SUCCEEDED"),
+                    sfn.Pass(self, keep_name, input_path="$.outcome.release", result_path="$.release").next(
+                        published
+                    ),
+                )
+                .otherwise(otherwise)
+            )
+
         # -- a live, verified release whose records could not be written: park it ---------------
         park_release = invoke_step(
             self,
@@ -193,34 +210,23 @@ class PublishWorkflowConstruct(Construct):
             "$.outcome",
         )
         retry_store_calls(park_release)
-        describe_parked = sfn.Pass(
+        describe_parked = describe_outcome(
             self,
             "DescribeUnparkedRelease",
-            parameters={
-                "cause": sfn.JsonPath.format(
-                    "Version {} is live and verified, but recording it failed ({}) and so did parking "
-                    "the run ({}); run a scan to record it.",
-                    sfn.JsonPath.string_at("$.health.published_version"),
-                    sfn.JsonPath.string_at("$.record_failure.Error"),
-                    sfn.JsonPath.string_at("$.park_failure.Error"),
-                )
-            },
-            result_path="$.outcome",
+            "Version {} is live and verified, but recording it failed ({}) and so did parking "
+            "the run ({}); run a scan to record it.",
+            "$.health.published_version",
+            "$.record_failure.Error",
+            "$.park_failure.Error",
         )
         park_release.add_catch(describe_parked, errors=["States.ALL"], result_path="$.park_failure")
         describe_parked.next(release_unrecorded)
         park_release.next(
-            sfn.Choice(self, "WasTheReleaseRecordedBeforeParking")
-            .when(
-                sfn.Condition.string_equals("$.outcome.status", "SUCCEEDED"),
-                sfn.Pass(
-                    self,
-                    "KeepTheReleaseFoundWhenParking",
-                    input_path="$.outcome.release",
-                    result_path="$.release",
-                ).next(published),
+            published_if_recorded(
+                "WasTheReleaseRecordedBeforeParking",
+                "KeepTheReleaseFoundWhenParking",
+                otherwise=release_unrecorded,
             )
-            .otherwise(release_unrecorded)
         )
 
         # -- rollback failed: record, notify, fail ----------------------------------------------
@@ -241,17 +247,12 @@ class PublishWorkflowConstruct(Construct):
         )
         # It reads the live version for the record: a Genesys blip is retried, not recorded.
         retry_genesys_calls(record_rollback_failed)
-        describe_unrecorded = sfn.Pass(
+        describe_unrecorded = describe_outcome(
             self,
             "DescribeUnrecordedRollbackFailure",
-            parameters={
-                "cause": sfn.JsonPath.format(
-                    "Rollback failed ({}) and recording it failed too ({}); check the run item and the flow.",
-                    sfn.JsonPath.string_at("$.rollback_failure.Error"),
-                    sfn.JsonPath.string_at("$.record_failure.Error"),
-                )
-            },
-            result_path="$.outcome",
+            "Rollback failed ({}) and recording it failed too ({}); check the run item and the flow.",
+            "$.rollback_failure.Error",
+            "$.record_failure.Error",
         )
         record_rollback_failed.add_catch(
             describe_unrecorded, errors=["States.ALL"], result_path="$.record_failure"
@@ -260,17 +261,9 @@ class PublishWorkflowConstruct(Construct):
         # The recorder finds the run SUCCEEDED when the error came after RecordRelease committed
         # and the rollback step could not tell: the release stands, the run ends Published.
         record_rollback_failed.next(
-            sfn.Choice(self, "WasTheReleaseRecordedAfterAll")
-            .when(
-                sfn.Condition.string_equals("$.outcome.status", "SUCCEEDED"),
-                sfn.Pass(
-                    self,
-                    "KeepTheReleaseFoundByTheRecorder",
-                    input_path="$.outcome.release",
-                    result_path="$.release",
-                ).next(published),
+            published_if_recorded(
+                "WasTheReleaseRecordedAfterAll", "KeepTheReleaseFoundByTheRecorder", otherwise=notify
             )
-            .otherwise(notify)
         )
 
         # -- rollback --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
     add_step_functions,
     append_audit,
+    describe_outcome,
     invoke_step,
     notify_rollback_failed,
     retry_genesys_calls,
@@ -272,17 +273,12 @@ class ReleaseWorkflowConstruct(Construct):
             },
             rollback_failed,
         )
-        describe_unfinished = sfn.Pass(
+        describe_unfinished = describe_outcome(
             self,
             "DescribeUnfinishedRollback",
-            parameters={
-                "cause": sfn.JsonPath.format(
-                    "The rollback itself failed ({}: {}); check every flow of the release.",
-                    sfn.JsonPath.string_at("$.rollback_failure.Error"),
-                    sfn.JsonPath.string_at("$.rollback_failure.Cause"),
-                )
-            },
-            result_path="$.outcome",
+            "The rollback itself failed ({}: {}); check every flow of the release.",
+            "$.rollback_failure.Error",
+            "$.rollback_failure.Cause",
         )
         describe_unfinished.next(notify)
         plan_rollback = invoke_step(

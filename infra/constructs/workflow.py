@@ -22,6 +22,7 @@ their retries, and its state machine.
   itself (a job deadline → a caught `Publish.*`/`Trace.*` error; a Lambda timeout →
   `Lambda.Unknown`, retried then caught), so the run ends in a recorded, notified state; only
   retry storms beyond the margin can reach the uncatchable execution timeout.
+- `describe_outcome` is the `$.outcome.cause` a failed recording or rollback is described by.
 - `rollback_failed_topic` / `notify_rollback_failed` are the page a failed rollback sends (publish
   and release alike): an SSL-only topic under the AWS-managed SNS key, and a publish to it that is
   retried briefly and, delivered or not, ends in the workflow's RollbackFailed state.
@@ -175,6 +176,17 @@ def start_run(scope: Construct, state_name: str) -> sfn.Pass:
             },
             "request": sfn.JsonPath.entire_payload,
         },
+    )
+
+
+def describe_outcome(scope: Construct, state_name: str, template: str, *paths: str) -> sfn.Pass:
+    """A Pass that writes `$.outcome.cause` from `template`, its `{}` filled from `paths` (what a
+    failed recording or rollback left in the state), for the notification or the Fail state."""
+    return sfn.Pass(
+        scope,
+        state_name,
+        parameters={"cause": sfn.JsonPath.format(template, *(sfn.JsonPath.string_at(p) for p in paths))},
+        result_path="$.outcome",
     )
 
 
