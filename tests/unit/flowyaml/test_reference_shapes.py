@@ -13,6 +13,21 @@ def _refs(body: str, key: str = "inboundCall") -> list[FlowReference]:
     return parse_flow_yaml(text).references
 
 
+_MAIN_TASK = """\
+startUpRef: ./tasks/task[main]
+tasks:
+  - task:
+      name: Main
+      refId: main
+      actions:
+"""
+
+
+def _main_task_refs(actions: str) -> list[FlowReference]:
+    """The references of an inbound call whose one task, `main`, runs `actions` (a YAML list)."""
+    return _refs(_MAIN_TASK + textwrap.indent(textwrap.dedent(actions), " " * 8))
+
+
 def _one(refs: list[FlowReference], kind: ReferenceKind) -> FlowReference:
     matching = [ref for ref in refs if ref.kind is kind]
     assert len(matching) == 1, refs
@@ -21,14 +36,8 @@ def _one(refs: list[FlowReference], kind: ReferenceKind) -> FlowReference:
 
 def test_in_queue_flow_override_on_a_transfer_is_an_in_queue_flow_reference() -> None:
     # Given an ACD transfer that overrides the queue's in-queue flow
-    refs = _refs(
+    refs = _main_task_refs(
         """
-        startUpRef: ./tasks/task[main]
-        tasks:
-          - task:
-              name: Main
-              refId: main
-              actions:
                 - transferToAcd:
                     name: Transfer
                     targetQueue:
@@ -128,14 +137,8 @@ def test_data_actions_carry_their_integration() -> None:
 
 def test_audio_shorthand_names_system_and_user_prompts() -> None:
     # Given the short audio forms
-    refs = _refs(
+    refs = _main_task_refs(
         """
-        startUpRef: ./tasks/task[main]
-        tasks:
-          - task:
-              name: Main
-              refId: main
-              actions:
                 - holdMusic:
                     name: Hold
                     prompt: PromptSystem.on_hold_music
@@ -153,12 +156,6 @@ def test_audio_shorthand_names_system_and_user_prompts() -> None:
 
 def test_find_queue_with_a_literal_name_is_soft_and_a_transfer_makes_it_hard() -> None:
     find = """
-        startUpRef: ./tasks/task[main]
-        tasks:
-          - task:
-              name: Main
-              refId: main
-              actions:
                 - findQueue:
                     name: Find
                     findName:
@@ -167,7 +164,7 @@ def test_find_queue_with_a_literal_name_is_soft_and_a_transfer_makes_it_hard() -
                       var: Task.q
     """
     # Given only a findQueue naming it / Then the reference is soft
-    assert _one(_refs(find), ReferenceKind.QUEUE).soft is True
+    assert _one(_main_task_refs(find), ReferenceKind.QUEUE).soft is True
     # Given also a direct transfer to it / Then it is hard
     transfer = """
                 - transferToAcd:
@@ -176,7 +173,7 @@ def test_find_queue_with_a_literal_name_is_soft_and_a_transfer_makes_it_hard() -
                       lit:
                         name: Overflow
     """
-    both = _one(_refs(find + transfer), ReferenceKind.QUEUE)
+    both = _one(_main_task_refs(find + transfer), ReferenceKind.QUEUE)
     assert both.soft is False
     assert len(both.locations) == 2
 
