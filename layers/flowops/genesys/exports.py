@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import yaml
 
@@ -24,10 +24,9 @@ from flowops.genesys.errors import (
     GenesysError,
 )
 from flowops.genesys.models import ExportJob, ExportJobRegistration
+from flowops.genesys.waiting import WaitsUntil
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 EXPORT_ATTEMPTS = 5  # as the Terraform provider
 EXPORT_BUDGET_SECONDS = 300.0
@@ -48,7 +47,7 @@ class ExportFailedError(GenesysError):
         self.problems = problems
 
 
-class ExportGenesys(Protocol):
+class ExportGenesys(WaitsUntil, Protocol):
     def start_export_job(
         self, flow_id: str, version: str, *, file_name: str | None = None, export_type: str = "Yaml"
     ) -> ExportJobRegistration: ...
@@ -56,16 +55,6 @@ class ExportGenesys(Protocol):
     def get_export_job(self, job_id: str) -> ExportJob: ...
 
     def download_export(self, download_url: str) -> str: ...
-
-    def wait_until(
-        self,
-        fetch: Callable[[], T],
-        done: Callable[[T], bool],
-        *,
-        what: str,
-        poll_interval_seconds: float = 2.0,
-        timeout_seconds: float = 960.0,
-    ) -> T: ...
 
 
 def yaml_mapping_problem(text: str) -> str | None:

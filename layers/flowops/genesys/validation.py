@@ -6,32 +6,21 @@ Validate jobs are a preview API: an org without them answers 404 or 403, which i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Protocol
 
 from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.models import ValidateJob
-
-T = TypeVar("T")
+from flowops.genesys.waiting import WaitsUntil
 
 VALIDATE_POLL_SECONDS = 1.0
 VALIDATE_TIMEOUT_SECONDS = 120.0
 
 
-class ValidateJobClient(Protocol):
+class ValidateJobClient(WaitsUntil, Protocol):
     def start_validate_job(self, flows: Sequence[tuple[str, str | None]]) -> ValidateJob: ...
 
     def get_validate_job(self, job_id: str) -> ValidateJob: ...
-
-    def wait_until(
-        self,
-        fetch: Callable[[], T],
-        done: Callable[[T], bool],
-        *,
-        what: str,
-        poll_interval_seconds: float = 2.0,
-        timeout_seconds: float = 960.0,
-    ) -> T: ...
 
 
 def validate_job_errors(genesys: ValidateJobClient, flow_id: str, version: str) -> list[str] | None:
