@@ -69,7 +69,7 @@ def prepare(nodes: int, seed: int, root: Path) -> dict[str, Any]:
     """Store the page results of a generated org and its baseline lock; return step requests."""
     from flowops.lock import Lockfile
     from flowops.lock.canonical import canonical_bytes, lock_sha256
-    from flowops.scan.keys import lock_key, scan_key
+    from flowops.store.artifacts import lock_key, scan_artifact_key
 
     from bench.graph import generate_lock
 
@@ -83,7 +83,7 @@ def prepare(nodes: int, seed: int, root: Path) -> dict[str, Any]:
     for index in range(page_count):
         chunk = flows[index * PAGE_SIZE : (index + 1) * PAGE_SIZE]
         used = {dep["id"] for flow in chunk for dep in flow["consumes"]}
-        key = scan_key(ORG, scan_id, f"pages/{index + 1}.json")
+        key = scan_artifact_key(ORG, scan_id, f"pages/{index + 1}.json")
         document = {
             "page_number": index + 1,
             "flows": chunk,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -70,15 +70,17 @@ def failure_message(failure: StepFailure) -> str:
     return failure.cause
 
 
-class PollTiming(Protocol):
-    """How a Wait + Check loop backs off (publish's and release's timings both are one)."""
+class PollTiming(BaseModel):
+    """How a deploy's Wait + Check loop backs off and how long it holds its leases: the fields
+    publish's and release's timings share. A workflow narrows a bound by redeclaring the field
+    (publish: its state machine's timeout is derived from `max_poll_seconds`)."""
 
-    @property
-    def first_poll_seconds(self) -> int: ...
-    @property
-    def max_poll_seconds(self) -> int: ...
-    @property
-    def backoff_rate(self) -> float: ...
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_poll_seconds: int = Field(default=2, ge=1, le=300)
+    max_poll_seconds: int = Field(default=30, ge=1, le=900)
+    backoff_rate: float = Field(default=2.0, ge=1.0, le=4.0)
+    lease_seconds: int = Field(default=7200, ge=60)
 
 
 def next_wait_seconds(timing: PollTiming, polls: int) -> int:

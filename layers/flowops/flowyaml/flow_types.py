@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from flowops.flowtypes import dependency_object_type
 
 
 class FlowTypeInfo(BaseModel):
@@ -14,8 +18,9 @@ class FlowTypeInfo(BaseModel):
     """Top-level key of the flow YAML, spelled as Archy exports it (`inqueueCall`)."""
     flow_type: str
     """`type` of the flow in `GET /api/v2/flows` (`INQUEUECALL`)."""
-    object_type: str
-    """Dependency-tracking object type (`INQUEUECALLFLOW`)."""
+    object_type: str = ""
+    """Dependency-tracking object type (`INQUEUECALLFLOW`), from the one table in
+    `flowops.flowtypes` (a YAML flow type without one there fails at import)."""
     voice: bool = False
     """Call-based flow: transfers go to call flows, audio prompts apply."""
     messaging: bool = False
@@ -25,60 +30,37 @@ class FlowTypeInfo(BaseModel):
     uses_bots: bool = False
     """Bot flows lay out their body as `bots: - bot:`."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _object_type_from_the_table(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("object_type"):
+            data = {**data, "object_type": dependency_object_type(str(data.get("flow_type", "")))}
+        return data
+
 
 _FLOW_TYPES: tuple[FlowTypeInfo, ...] = (
-    FlowTypeInfo(yaml_key="inboundCall", flow_type="INBOUNDCALL", object_type="INBOUNDCALLFLOW", voice=True),
-    FlowTypeInfo(yaml_key="inqueueCall", flow_type="INQUEUECALL", object_type="INQUEUECALLFLOW", voice=True),
+    FlowTypeInfo(yaml_key="inboundCall", flow_type="INBOUNDCALL", voice=True),
+    FlowTypeInfo(yaml_key="inqueueCall", flow_type="INQUEUECALL", voice=True),
+    FlowTypeInfo(yaml_key="outboundCall", flow_type="OUTBOUNDCALL", voice=True),
+    FlowTypeInfo(yaml_key="secureCall", flow_type="SECURECALL", voice=True),
+    FlowTypeInfo(yaml_key="voicemail", flow_type="VOICEMAIL", voice=True),
+    FlowTypeInfo(yaml_key="voiceSurvey", flow_type="VOICESURVEY", voice=True),
+    FlowTypeInfo(yaml_key="voice", flow_type="VOICE", voice=True),
+    FlowTypeInfo(yaml_key="commonModule", flow_type="COMMONMODULE"),
+    FlowTypeInfo(yaml_key="inboundChat", flow_type="INBOUNDCHAT", messaging=True, uses_states=True),
+    FlowTypeInfo(yaml_key="inboundEmail", flow_type="INBOUNDEMAIL", messaging=True, uses_states=True),
     FlowTypeInfo(
-        yaml_key="outboundCall", flow_type="OUTBOUNDCALL", object_type="OUTBOUNDCALLFLOW", voice=True
+        yaml_key="inboundShortMessage", flow_type="INBOUNDSHORTMESSAGE", messaging=True, uses_states=True
     ),
-    FlowTypeInfo(yaml_key="secureCall", flow_type="SECURECALL", object_type="SECURECALLFLOW", voice=True),
-    FlowTypeInfo(yaml_key="voicemail", flow_type="VOICEMAIL", object_type="VOICEMAILFLOW", voice=True),
-    FlowTypeInfo(yaml_key="voiceSurvey", flow_type="VOICESURVEY", object_type="VOICESURVEYFLOW", voice=True),
-    FlowTypeInfo(yaml_key="voice", flow_type="VOICE", object_type="VOICEFLOW", voice=True),
-    FlowTypeInfo(yaml_key="commonModule", flow_type="COMMONMODULE", object_type="COMMONMODULEFLOW"),
+    FlowTypeInfo(yaml_key="inqueueEmail", flow_type="INQUEUEEMAIL", messaging=True, uses_states=True),
     FlowTypeInfo(
-        yaml_key="inboundChat",
-        flow_type="INBOUNDCHAT",
-        object_type="INBOUNDCHATFLOW",
-        messaging=True,
-        uses_states=True,
+        yaml_key="inqueueShortMessage", flow_type="INQUEUESHORTMESSAGE", messaging=True, uses_states=True
     ),
-    FlowTypeInfo(
-        yaml_key="inboundEmail",
-        flow_type="INBOUNDEMAIL",
-        object_type="INBOUNDEMAILFLOW",
-        messaging=True,
-        uses_states=True,
-    ),
-    FlowTypeInfo(
-        yaml_key="inboundShortMessage",
-        flow_type="INBOUNDSHORTMESSAGE",
-        object_type="INBOUNDSHORTMESSAGEFLOW",
-        messaging=True,
-        uses_states=True,
-    ),
-    FlowTypeInfo(
-        yaml_key="inqueueEmail",
-        flow_type="INQUEUEEMAIL",
-        object_type="INQUEUEEMAILFLOW",
-        messaging=True,
-        uses_states=True,
-    ),
-    FlowTypeInfo(
-        yaml_key="inqueueShortMessage",
-        flow_type="INQUEUESHORTMESSAGE",
-        object_type="INQUEUESHORTMESSAGEFLOW",
-        messaging=True,
-        uses_states=True,
-    ),
-    FlowTypeInfo(yaml_key="botFlow", flow_type="BOT", object_type="BOTFLOW", uses_bots=True),
-    FlowTypeInfo(yaml_key="digitalBot", flow_type="DIGITALBOT", object_type="DIGITALBOTFLOW", uses_bots=True),
-    FlowTypeInfo(yaml_key="workflow", flow_type="WORKFLOW", object_type="WORKFLOW", uses_states=True),
-    FlowTypeInfo(yaml_key="workitem", flow_type="WORKITEM", object_type="WORKITEMFLOW", uses_states=True),
-    FlowTypeInfo(
-        yaml_key="surveyInvite", flow_type="SURVEYINVITE", object_type="SURVEYINVITEFLOW", uses_states=True
-    ),
+    FlowTypeInfo(yaml_key="botFlow", flow_type="BOT", uses_bots=True),
+    FlowTypeInfo(yaml_key="digitalBot", flow_type="DIGITALBOT", uses_bots=True),
+    FlowTypeInfo(yaml_key="workflow", flow_type="WORKFLOW", uses_states=True),
+    FlowTypeInfo(yaml_key="workitem", flow_type="WORKITEM", uses_states=True),
+    FlowTypeInfo(yaml_key="surveyInvite", flow_type="SURVEYINVITE", uses_states=True),
 )
 
 # Archy's own spelling is `inqueueCall`; the camel-cased `inQueueCall` seen in docs and

@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flowops.stepfunctions import PollTiming, next_wait_seconds
 from flowops.stepfunctions import StepFailure as StepFailure
-from flowops.stepfunctions import next_wait_seconds
 from flowops.webhook.models import PublishExecutionInput
 
 Severity = Literal["error", "warning"]
@@ -26,20 +26,15 @@ RollbackAction = Literal["rollback", "none", "fence"]
 MAX_JOB_POLLS = 300
 
 
-class PublishTiming(BaseModel):
+class PublishTiming(PollTiming):
     """How the publish waits. Defaults follow Terraform's Architect-job polling (16 min cap)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    first_poll_seconds: int = Field(default=2, ge=1, le=300)
     # Upper bounds: the state machine's timeout is derived from them (infra publish_workflow).
     max_poll_seconds: int = Field(default=30, ge=1, le=30)
-    backoff_rate: float = Field(default=2.0, ge=1.0, le=4.0)
     publish_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
     rollback_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
     # 0 skips the execution-data check (storage of execution data is off by default in orgs).
     health_error_window_seconds: int = Field(default=0, ge=0, le=3600)
-    lease_seconds: int = Field(default=7200, ge=60)
 
     def polls_within(self, deadline_seconds: float) -> int:
         """Polls of one job before its deadline: the checks whose waits start before it."""

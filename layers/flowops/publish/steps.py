@@ -201,13 +201,13 @@ def validate_run(
         result.report = report
         report = apply_force_unlock(result, ports.genesys)
         if report.unlocked and target is not None:
-            ports.audit.append(
-                ports.org,
+            _audit(
+                ports,
+                run,
                 "publish.force_unlock",
                 actor=request.requester,
                 subject=target.id,
-                details={"run_id": run.run_id, "reason": request.reason},
-                event_id=publish_event_id(run.run_id, "publish.force_unlock"),
+                details={"reason": request.reason},
             )
     report_key = run_artifact_key(ports.org, run.run_id, "validation.json")
     ports.artifacts.put_json(report_key, report.model_dump(mode="json"))
@@ -294,13 +294,13 @@ def _finish_refused(
         "FAILED",
         {"failed_in": "Validate", "error_codes": outcome.error_codes, "cause": outcome.summary[:2000]},
     )
-    ports.audit.append(
-        ports.org,
+    _audit(
+        ports,
+        run,
         "publish.validation_failed",
         actor=outcome.requester,
         subject=outcome.target.id if outcome.target else "unknown flow",
-        details={"run_id": run.run_id, "errors": [f.line() for f in report.errors][:20]},
-        event_id=publish_event_id(run.run_id, "publish.validation_failed"),
+        details={"errors": [f.line() for f in report.errors][:20]},
     )
 
 
@@ -1053,22 +1053,20 @@ def recorded_release_outcome(
 def _announce_release(
     ports: PublishPorts, run: RunRef, validation: ValidationOutcome, outcome: ReleaseOutcome
 ) -> None:
-    ports.audit.append(
-        ports.org,
+    _audit_and_free_lease(
+        ports,
+        run,
         "publish.released",
         actor=validation.requester,
         subject=outcome.flow_id,
         details={
-            "run_id": run.run_id,
             "version": outcome.published_version,
             "previous_version": outcome.previous_version,
             "environment": validation.environment,
             "reason": validation.reason,
             "lock_sha256": outcome.lock_sha256,
         },
-        event_id=publish_event_id(run.run_id, "publish.released"),
     )
-    ports.leases.release(ports.org, outcome.flow_id, run.run_id)
 
 
 def advance_lock_for_version(
@@ -1187,21 +1185,19 @@ def record_rolled_back(
             "cause": cause[:4000],
         },
     )
-    ports.audit.append(
-        ports.org,
+    _audit_and_free_lease(
+        ports,
+        run,
         "publish.rolled_back",
         actor=validation.requester,
         subject=target.id,
         details={
-            "run_id": run.run_id,
             "error": failure.error,
             "restored_version": restored,
             "restored_release": release,
             "snapshot_version": snapshot.version,
         },
-        event_id=publish_event_id(run.run_id, "publish.rolled_back"),
     )
-    ports.leases.release(ports.org, target.id, run.run_id)
     return TerminalOutcome(
         run_id=run.run_id,
         status="ROLLED_BACK",
@@ -1283,15 +1279,14 @@ def _rollback_failed_outcome(
     """Audit the recorded failure, free the lease, and describe it for the Fail state."""
     target = _target(validation)
     facts = {name: details.get(name) for name in _ROLLBACK_FAILED_FACTS}
-    ports.audit.append(
-        ports.org,
+    _audit_and_free_lease(
+        ports,
+        run,
         "publish.rollback_failed",
         actor=validation.requester,
         subject=target.id,
-        details={"run_id": run.run_id, **facts},
-        event_id=publish_event_id(run.run_id, "publish.rollback_failed"),
+        details=facts,
     )
-    ports.leases.release(ports.org, target.id, run.run_id)
     cause = f"{facts['original_error']} — rollback failed: {facts['rollback_error']}"
     return TerminalOutcome(
         run_id=run.run_id,
@@ -1336,13 +1331,13 @@ def record_failure_before_publish(
             facts["live_version"] = unchanged.published_version
         _move_run(ports, run.run_id, "FAILED", facts)
     target = validation.target if validation else None
-    ports.audit.append(
-        ports.org,
+    _audit(
+        ports,
+        run,
         "publish.failed",
         actor=validation.requester if validation else "unknown",
         subject=target.id if target else "unknown flow",
-        details={"run_id": run.run_id, "error": failure.error, "cause": message[:2000]},
-        event_id=publish_event_id(run.run_id, "publish.failed"),
+        details={"error": failure.error, "cause": message[:2000]},
     )
     if target is not None:
         ports.leases.release(ports.org, target.id, run.run_id)
@@ -1400,15 +1395,14 @@ def park_unrecorded_release(
             "repair": repair,
         },
     )
-    ports.audit.append(
-        ports.org,
+    _audit_and_free_lease(
+        ports,
+        run,
         "publish.release_unrecorded",
         actor=validation.requester,
         subject=target.id,
-        details={"run_id": run.run_id, "version": version, "error": failure.error},
-        event_id=publish_event_id(run.run_id, "publish.release_unrecorded"),
+        details={"version": version, "error": failure.error},
     )
-    ports.leases.release(ports.org, target.id, run.run_id)
     return TerminalOutcome(
         run_id=run.run_id,
         status="RELEASE_UNRECORDED",
@@ -1419,6 +1413,30 @@ def park_unrecorded_release(
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
+
+def _audit(
+    ports: PublishPorts, run: RunRef, kind: str, *, actor: str, subject: str, details: dict[str, Any]
+) -> None:
+    """Append this run's `kind` event (its id is the same on every retry of the step, so a retried
+    step does not append it twice); `details` are preceded by the run id."""
+    ports.audit.append(
+        ports.org,
+        kind,
+        actor=actor,
+        subject=subject,
+        details={"run_id": run.run_id, **details},
+        event_id=publish_event_id(run.run_id, kind),
+    )
+
+
+def _audit_and_free_lease(
+    ports: PublishPorts, run: RunRef, kind: str, *, actor: str, subject: str, details: dict[str, Any]
+) -> None:
+    """How a run ends: its `kind` event for the flow `subject`, then that flow's lease freed (the
+    audit event first: a retry after a failed append still holds the lease)."""
+    _audit(ports, run, kind, actor=actor, subject=subject, details=details)
+    ports.leases.release(ports.org, subject, run.run_id)
 
 
 def _target(validation: ValidationOutcome) -> TargetFlow:

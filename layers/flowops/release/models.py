@@ -8,22 +8,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowops.release.plan import Action
+from flowops.stepfunctions import PollTiming
 from flowops.stepfunctions import StepFailure as StepFailure
 
 RollbackAction = Literal["redeploy", "delete", "nothing"]
 ReleaseStatus = Literal["RELEASED", "NOTHING_TO_RELEASE", "INVALID", "ROLLED_BACK", "ROLLBACK_FAILED"]
 
 
-class ReleaseTiming(BaseModel):
+class ReleaseTiming(PollTiming):
     """How the release waits. Defaults follow Terraform's Architect-job polling (16 min cap)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    first_poll_seconds: int = Field(default=2, ge=1, le=300)
-    max_poll_seconds: int = Field(default=30, ge=1, le=900)
-    backoff_rate: float = Field(default=2.0, ge=1.0, le=4.0)
     job_deadline_seconds: float = Field(default=960.0, gt=0)
-    lease_seconds: int = Field(default=7200, ge=60)
     validate_job: bool = True
     """Health check runs Genesys' validate job on each published version (2+ calls per flow)."""
 

@@ -24,7 +24,6 @@ from flowops.lock.canonical import canonical_bytes, lock_sha256
 from flowops.lock.diff import diff_locks
 from flowops.lock.models import FailedObject, LockedFlow, LockedObject, Lockfile, LockMeta
 from flowops.scan.errors import PageResultMissingError
-from flowops.scan.keys import lock_key, scan_key
 from flowops.scan.models import (
     BuildLockRequest,
     DataActionVersions,
@@ -37,6 +36,7 @@ from flowops.scan.models import (
 )
 from flowops.scan.pages import read_lock
 from flowops.scan.ports import ArtifactWriter
+from flowops.store.artifacts import lock_key, scan_artifact_key
 
 JSON = "application/json"
 DATA_ACTION = "DATAACTION"
@@ -167,7 +167,7 @@ def build_lock(
 
     scan_id = request.scan.scan_id
     artifacts.put_json(
-        scan_key(org, scan_id, "lock-meta.json"), {"sha256": sha, **meta.model_dump(mode="json")}
+        scan_artifact_key(org, scan_id, "lock-meta.json"), {"sha256": sha, **meta.model_dump(mode="json")}
     )
     unknown = sorted({kind for page in pages for kind in page.unknown_object_types})
     del pages  # the lock holds everything from here on; the page documents are as large again
@@ -215,7 +215,7 @@ def store_drift(
     stored = StoredDrift(
         compared_with_sha=previous_sha, summary=summarize_drift(diff, previous_sha, lock), diff=diff
     )
-    key = scan_key(org, scan_id, "drift.json")
+    key = scan_artifact_key(org, scan_id, "drift.json")
     artifacts.put_json(key, stored.model_dump(mode="json"))
     return key
 
@@ -243,18 +243,18 @@ def analyze_and_export(
     graph = build_graph(lock)
     report = analyze(lock, graph)
     document: dict[str, Any] = report.model_dump(mode="json")
-    analysis_key = scan_key(org, scan_id, "analysis.json")
+    analysis_key = scan_artifact_key(org, scan_id, "analysis.json")
     artifacts.put_json(analysis_key, document)
     # The report's graph, drawn from the graph built here: ReportScan (half this step's memory)
     # then needs neither networkx nor a second graph of the whole org.
-    report_graph_key = scan_key(org, scan_id, "report-graph.json")
+    report_graph_key = scan_artifact_key(org, scan_id, "report-graph.json")
     artifacts.put_json(report_graph_key, build_report_graph(graph, report, None).as_payload())
     export_keys: dict[str, str] = {}
     if exports:
         export_keys = {
-            "json": scan_key(org, scan_id, "graph.json"),
-            "dot": scan_key(org, scan_id, "graph.dot"),
-            "mermaid": scan_key(org, scan_id, "graph.mmd"),
+            "json": scan_artifact_key(org, scan_id, "graph.json"),
+            "dot": scan_artifact_key(org, scan_id, "graph.dot"),
+            "mermaid": scan_artifact_key(org, scan_id, "graph.mmd"),
         }
         artifacts.put_immutable(export_keys["json"], to_node_link_json(graph).encode("utf-8"), JSON)
         artifacts.put_immutable(

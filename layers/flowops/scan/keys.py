@@ -1,38 +1,30 @@
-"""Artifact keys the scan writes. Formats match `flowops.store` (kept here so the core steps
-do not import boto3 just to name a key)."""
+"""Names of the per-scan artifacts the scan steps write, under `flowops.store.scan_artifact_key`
+(the one place key formats and their safety checks live)."""
 
 from __future__ import annotations
 
-
-def lock_key(org: str, sha256: str) -> str:
-    """Content-addressed, immutable lockfile."""
-    return f"locks/{org}/{sha256}.json"
-
-
-def scan_key(org: str, scan_id: str, name: str) -> str:
-    """Per-run artifacts: page results, graph exports, analysis and the report."""
-    return f"scans/{org}/{scan_id}/{name}"
+from flowops.store.artifacts import scan_artifact_key
 
 
 def page_key(org: str, scan_id: str, page_number: int) -> str:
-    return scan_key(org, scan_id, f"pages/{page_number:05d}.json")
+    return scan_artifact_key(org, scan_id, f"pages/{page_number:05d}.json")
 
 
 def data_action_versions_key(org: str, scan_id: str) -> str:
     """The data actions' current versions, read once while planning."""
-    return scan_key(org, scan_id, "data-action-versions.json")
+    return scan_artifact_key(org, scan_id, "data-action-versions.json")
 
 
 def failed_objects_key(org: str, scan_id: str) -> str:
     """Every object the dependency index reports as failed (the state carries at most 50)."""
-    return scan_key(org, scan_id, "failed-objects.json")
+    return scan_artifact_key(org, scan_id, "failed-objects.json")
 
 
 def listing_key(org: str, scan_id: str, page_number: int) -> str:
     """One page's slice of the flow listing the plan took."""
-    return scan_key(org, scan_id, f"listing/{page_number:05d}.json")
+    return scan_artifact_key(org, scan_id, f"listing/{page_number:05d}.json")
 
 
 def listed_flow_ids_key(org: str, scan_id: str) -> str:
     """The ids of every flow the plan's listing shows (page steps tell missing from hidden)."""
-    return scan_key(org, scan_id, "listed-flow-ids.json")
+    return scan_artifact_key(org, scan_id, "listed-flow-ids.json")

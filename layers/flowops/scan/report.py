@@ -14,7 +14,6 @@ from typing import Any
 from flowops.graph import GraphReport
 from flowops.lock import LockDiff, Lockfile, diff_locks
 from flowops.report import ReportGraphData, render_scan_report
-from flowops.scan.keys import lock_key, scan_key
 from flowops.scan.models import (
     DRIFT_IDS_IN_STATE_LIMIT,
     DriftSummary,
@@ -24,6 +23,7 @@ from flowops.scan.models import (
 )
 from flowops.scan.pages import read_lock
 from flowops.scan.ports import ArtifactWriter, AuditSink
+from flowops.store.artifacts import lock_key, scan_artifact_key
 
 REPORT_NAME = "report.json"
 HTML_REPORT_NAME = "report.html"
@@ -67,7 +67,7 @@ def report_scan(
     analysis: dict[str, Any] = json.loads(artifacts.get_bytes(request.lock.analysis_key))
 
     scan = request.scan
-    report_key = scan_key(org, scan.scan_id, REPORT_NAME)
+    report_key = scan_artifact_key(org, scan.scan_id, REPORT_NAME)
     duration = max(0.0, (now - scan.started_at).total_seconds())
     document = {
         "scan_id": scan.scan_id,
@@ -85,7 +85,7 @@ def report_scan(
     }
     artifacts.put_json(report_key, document)
     # The page people look at: self-contained (no external requests), graph + tables + drift.
-    report_html_key = scan_key(org, scan.scan_id, HTML_REPORT_NAME)
+    report_html_key = scan_artifact_key(org, scan.scan_id, HTML_REPORT_NAME)
     html = render_scan_report(
         lock,
         GraphReport.model_validate(analysis),

@@ -81,8 +81,10 @@ def flow_yaml_key(org: str, flow_id: str, version: str) -> str:
 
 
 def scan_artifact_key(org: str, scan_id: str, name: str) -> str:
-    """`scans/<org>/<scanId>/<name>`: per-scan artifacts (page results, graph exports, reports)."""
-    return f"scans/{_segment(org, 'org')}/{_segment(scan_id, 'scan id')}/{_segment(name, 'artifact name')}"
+    """`scans/<org>/<scanId>/<name>`: per-scan artifacts (page results, graph exports, reports);
+    `name` may be a path of safe segments (`pages/00001.json`)."""
+    path = "/".join(_segment(part, "artifact name") for part in name.split("/"))
+    return f"scans/{_segment(org, 'org')}/{_segment(scan_id, 'scan id')}/{path}"
 
 
 def content_address_of(key: str) -> str | None:
