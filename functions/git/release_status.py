@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from flowops.git.adapters import DynamoStatusTargets
-from flowops.git.factory import git_secrets, status_client
+from flowops.git.factory import git_secrets, status_client, status_targets
 from flowops.git.mirror import GitMirror, mirror_release
+from flowops.git.service import DEFAULT_TOKEN_USER
 from flowops.git.settings import GitPushSettings
 from flowops.git.status import StatusTarget, report_outcome
 from flowops.observability import logger
 from flowops.release.live import GenesysLiveOrg
 
 from functions._shared import LazyGenesysClient, artifacts, genesys_settings, runs, storage_settings
-
-_TOKEN_USER = {"github": "x-access-token", "gitlab": "oauth2"}
 
 
 def released_flow_ids(release_id: str) -> list[str]:
@@ -46,7 +43,7 @@ def mirror(target: StatusTarget, settings: GitPushSettings) -> dict[str, Any]:
         target.environment,
         released_flow_ids(target.release_id),
         live=live,
-        mirror=GitMirror(target.clone_url, username=_TOKEN_USER[target.provider], token=token),
+        mirror=GitMirror(target.clone_url, username=DEFAULT_TOKEN_USER[target.provider], token=token),
     )
     return {"mirrored": result is not None, "commit": result.commit if result else None}
 
@@ -64,7 +61,7 @@ def handle(event: dict[str, Any], settings: GitPushSettings) -> dict[str, Any]:
         detail.get("output"),
         detail.get("error"),
         detail.get("cause"),
-        targets=DynamoStatusTargets(settings.state_table, client=boto3.client("dynamodb")),
+        targets=status_targets(settings),
         client=status_client(settings, secrets),
         run_url=settings.git_run_url,
     )

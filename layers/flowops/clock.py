@@ -9,7 +9,23 @@ polling behaviour identical while tests stay fast.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Protocol
+
+MAX_TIMESTAMP_CHARS = 64
+
+
+def read_timestamp(value: object) -> datetime | None:
+    """A date-time Genesys wrote (ISO 8601 with `Z` or an offset) as an aware datetime; a zone-less
+    stamp is read as UTC (Genesys writes UTC), never as local time. Anything else — not a string,
+    longer than MAX_TIMESTAMP_CHARS, not a date — is None."""
+    if not isinstance(value, str) or not value or len(value) > MAX_TIMESTAMP_CHARS:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 class Clock(Protocol):

@@ -207,8 +207,7 @@ def choose_target(
     aws_options = {"--stack": stack, "--profile": profile, "--region": region}
     given = [name for name, value in aws_options.items() if value is not None]
     if target is Target.LOCAL and given:
-        typer.echo(f"error: {', '.join(given)} apply to --target aws only", err=True)
-        raise typer.Exit(exit_codes.USAGE_ERROR)
+        raise terminal.fail(f"{', '.join(given)} apply to --target aws only", exit_codes.USAGE_ERROR)
     if target is None and given:
         # Naming a stack, a profile or a region is asking for a deployed stack: silently running
         # against an embedded local cloud instead would be the worst possible answer.

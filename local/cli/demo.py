@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from local.cli import exit_codes
+from local.cli.terminal import fail
 
 
 def demo(
@@ -23,11 +24,9 @@ def demo(
     try:
         run_demo(flows=flows, seed=seed, echo=typer.echo)
     except EmbeddedCloudError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(error.exit_code) from None
+        raise fail(error, error.exit_code) from None
     except (ScanExecutionError, TraceExecutionError, PublishCommandError, DemoStepError) as error:
-        typer.echo(f"error: demo step failed: {error}", err=True)
-        raise typer.Exit(exit_codes.FAILED) from None
+        raise fail(f"demo step failed: {error}", exit_codes.FAILED) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -30,6 +30,7 @@ from local.cli.local_cloud import (
     embedded_cloud,
     refuse_embedded_options,
 )
+from local.cli.progress import HistoryReader
 from local.cli.terminal import echo_lines, fail, labelled
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -61,12 +62,12 @@ def run_scan_execution(
         stateMachineArn=connection.scan_state_machine_arn, name=execution_name, input=json.dumps(request)
     )["executionArn"]
     deadline = time.monotonic() + timeout
+    progress = _ScanProgress(sfn, execution_arn)
     while True:
         description = sfn.describe_execution(executionArn=execution_arn)
         status = description["status"]
         if on_progress is not None:
-            done, total, state = _progress(sfn, execution_arn)
-            on_progress(done, total, state)
+            on_progress(*progress.read())
         if status in TERMINAL_STATUSES:
             break
         if time.monotonic() > deadline:
@@ -145,20 +146,27 @@ def save_html_report(connection: CloudConnection, document: dict[str, Any]) -> P
     return save_artifact("reports", f"{document['scan_id']}.html", html)
 
 
-def _progress(sfn: Any, execution_arn: str) -> tuple[int, int, str]:
-    """(pages read, pages planned, latest state) from the execution history."""
-    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-    total = done = 0
-    state = ""
-    for event in events:
-        if "stateEnteredEventDetails" in event:
-            state = event["stateEnteredEventDetails"]["name"]
-        exited = event.get("stateExitedEventDetails")
-        if exited and exited["name"] == PLAN_STATE:
-            total = int(json.loads(exited.get("output") or "{}").get("plan", {}).get("page_count", 0))
-        if event["type"] == "MapIterationSucceeded":
-            done += 1
-    return done, total, state
+class _ScanProgress:
+    """(pages read, pages planned, latest state), read from the execution history as it grows:
+    each poll reads only the new events, over every page of the history (a scan of a few hundred
+    pages writes thousands of events)."""
+
+    def __init__(self, sfn: Any, execution_arn: str) -> None:
+        self._reader = HistoryReader(sfn, execution_arn)
+        self.done = self.total = 0
+        self.state = ""
+
+    def read(self) -> tuple[int, int, str]:
+        for event in self._reader.new_events():
+            if "stateEnteredEventDetails" in event:
+                self.state = event["stateEnteredEventDetails"]["name"]
+            exited = event.get("stateExitedEventDetails")
+            if exited and exited["name"] == PLAN_STATE:
+                plan = json.loads(exited.get("output") or "{}").get("plan", {})
+                self.total = int(plan.get("page_count", 0))
+            if event["type"] == "MapIterationSucceeded":
+                self.done += 1
+        return self.done, self.total, self.state
 
 
 def _cycle_example(document: dict[str, Any]) -> str:

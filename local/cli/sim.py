@@ -9,13 +9,9 @@ import typer
 from flowops.clock import ScaledClock
 
 from local.cli import exit_codes
+from local.cli.terminal import fail
 
 sim_app = typer.Typer(help="The local Genesys Cloud simulator.", no_args_is_help=True)
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 @sim_app.command("serve")
@@ -40,16 +36,16 @@ def serve(
     from local.simulator.org import OrgSourceError, load_or_generate_org
 
     if time_scale <= 0:
-        raise _fail("--time-scale must be positive", exit_codes.USAGE_ERROR)
+        raise fail("--time-scale must be positive", exit_codes.USAGE_ERROR)
     try:
         parsed_faults = Faults.parse(faults)
     except FaultSpecError as error:
-        raise _fail(str(error), exit_codes.USAGE_ERROR) from None
+        raise fail(str(error), exit_codes.USAGE_ERROR) from None
     clock = ScaledClock(time_scale)
     try:
         org = load_or_generate_org(flows=flows, seed=seed, org_file=org_file, now=clock.now())
     except OrgSourceError as error:
-        raise _fail(str(error), exit_codes.USAGE_ERROR) from None
+        raise fail(str(error), exit_codes.USAGE_ERROR) from None
     try:
         server = SimulatorServer(
             org,
@@ -62,7 +58,7 @@ def serve(
             verbose=verbose,
         )
     except OSError as error:
-        raise _fail(
+        raise fail(
             f"cannot listen on {host}:{port}: {error.strerror or error}", exit_codes.UNREACHABLE
         ) from None
     typer.echo(f"listening on {server.url}", nl=True)

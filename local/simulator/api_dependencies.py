@@ -186,12 +186,32 @@ def consuming_resources(request: Request) -> Response:
     object_type = request.arg("objectType")
     if not entity_id or not object_type:
         raise bad_request("The id and objectType query parameters are required.")
+    if object_type not in DEPENDENCY_OBJECT_TYPES:
+        raise bad_request(
+            f"Invalid value [{object_type}] for parameter [objectType].", parameter="objectType"
+        )
+    # The SDK: resourceType here takes "only versioned types" (the consumers are flows or data
+    # actions), and flowFilter is the enum checkedIn | published. Junk is refused, not ignored:
+    # an ignored filter would silently widen the answer.
+    resource_types = set(request.args("resourceType"))
+    unversioned = sorted(resource_types - _VERSIONED_TYPES)
+    if unversioned:
+        raise bad_request(
+            f"Invalid value(s) for parameter [resourceType]: {', '.join(unversioned)}. "
+            "Only versioned types are allowed here.",
+            parameter="resourceType",
+        )
+    flow_filter = (request.arg("flowFilter") or "").lower()
+    if flow_filter not in {"", "checkedin", "published"}:
+        raise bad_request(
+            f"Invalid value [{request.arg('flowFilter')}] for parameter [flowFilter]: "
+            "checkedIn or published.",
+            parameter="flowFilter",
+        )
     described = state.org.describe(entity_id)
     if described is None or described[1] != object_type:
         raise not_found(f"Unable to find a {object_type} with id {entity_id}.")
-    flow_filter = (request.arg("flowFilter") or "").lower()
     wanted_version = request.arg("version")
-    resource_types = set(request.args("resourceType"))
     found: list[tuple[str, str]] = []
     for flow_id, version_id in sorted(state.org.consumers.get(entity_id, set())):
         consumer = state.org.flows[flow_id]

@@ -29,6 +29,11 @@ def status_client(settings: GitPushSettings, secrets: SecretsManagerGitSecrets) 
     )
 
 
+def status_targets(settings: GitPushSettings) -> DynamoStatusTargets:
+    """Where a git-started release's commit and clone URL are kept until its status is reported."""
+    return DynamoStatusTargets(settings.state_table, client=boto3.client("dynamodb"))
+
+
 def git_secrets(settings: GitPushSettings) -> SecretsManagerGitSecrets:
     return SecretsManagerGitSecrets(
         settings.git_secret_id,
@@ -43,7 +48,7 @@ def build_push_releaser(settings: GitPushSettings) -> PushReleaser:
     if settings.git_run_url:
         statuses = PushStatusReporter(
             status_client(settings, secrets),
-            DynamoStatusTargets(settings.state_table, client=boto3.client("dynamodb")),
+            status_targets(settings),
             run_url=settings.git_run_url,
         )
     return PushReleaser(

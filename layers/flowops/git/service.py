@@ -41,7 +41,7 @@ from flowops.release.errors import BundleError
 from flowops.webhook.errors import DependencyUnavailableError, PayloadTooLargeError
 
 AnswerStatus = Literal["started", "ignored", "pong", "refused"]
-_DEFAULT_TOKEN_USER: dict[Provider, str] = {"github": "x-access-token", "gitlab": "oauth2"}
+DEFAULT_TOKEN_USER: dict[Provider, str] = {"github": "x-access-token", "gitlab": "oauth2"}
 
 
 class PushAnswer(BaseModel):
@@ -229,7 +229,7 @@ class PushReleaser:
         token = self._secrets.read_token(event.provider)
         reader = self._reader_factory(
             route.clone_url or event.clone_url,
-            route.token_username or _DEFAULT_TOKEN_USER[event.provider],
+            route.token_username or DEFAULT_TOKEN_USER[event.provider],
             token,
         )
         try:

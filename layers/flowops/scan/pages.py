@@ -28,9 +28,10 @@ import json
 import math
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from flowops.clock import read_timestamp
 from flowops.flowtypes import (
     DEPENDENCY_OBJECT_TYPES,
     PLATFORM_VOCABULARY_TYPES,
@@ -464,17 +465,6 @@ def _user_label(user: object) -> str | None:
     return label[:MAX_USER_LABEL] if label else None
 
 
-def _published_at(value: object) -> datetime | None:
-    """``datePublished`` (an ISO date-time); anything else is not a date and is left out."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def _parse_flow_record(entity: Mapping[str, Any], page_number: int, position: int) -> _FlowRecord:
     where = f"flow record {position} on page {page_number}"
     if not isinstance(entity, Mapping):
@@ -510,7 +500,7 @@ def _parse_flow_record(entity: Mapping[str, Any], page_number: int, position: in
         # A publish through client credentials (flowops itself) has no user, only its client.
         client = _user_label(published.get("createdByClient"))
         record.published_by = _user_label(author) or (f"client {client}"[:MAX_USER_LABEL] if client else None)
-        record.date_published = _published_at(published.get("datePublished"))
+        record.date_published = read_timestamp(published.get("datePublished"))
     return record
 
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flowops.bounded import JSON_LIMITS, HostileInputError, load_bounded_json
+from flowops.clock import read_timestamp
 from flowops.trace.event_kinds import KNOWN_KINDS, UNKNOWN_KIND
 from flowops.trace.models import (
     ActionExecution,
@@ -82,8 +83,8 @@ def parse_execution_document(
             )
         )
 
-    started_at = _parse_time(flow.get("startDateTime"))
-    ended_at = _parse_time(flow.get("endDateTime"))
+    started_at = read_timestamp(flow.get("startDateTime"))
+    ended_at = read_timestamp(flow.get("endDateTime"))
     run_errors = _attach_flow_errors(flow.get("errors"), events, anomalies)
     ordered = _order_by_time(events, anomalies)
     actions = _build_nodes(ordered, started_at=started_at, ended_at=ended_at, anomalies=anomalies)
@@ -187,7 +188,7 @@ def _event_time(
             )
         )
         return None
-    parsed = _parse_time(value)
+    parsed = read_timestamp(value)
     if parsed is None:
         anomalies.append(
             ParseAnomaly(
@@ -197,17 +198,6 @@ def _event_time(
             )
         )
     return parsed
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        return None
-    # Genesys writes UTC; a zone-less stamp is read as UTC rather than as local time.
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _error_reason(payload: dict[str, Any]) -> str | None:

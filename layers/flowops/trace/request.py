@@ -66,7 +66,7 @@ def resolve_moment(value: str, *, now: datetime) -> datetime:
         return now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
     text = value.strip()
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        moment = datetime.fromisoformat(text)  # Python 3.11+ reads a trailing Z
     except ValueError:
         raise TraceRequestError(
             f"{value!r} is neither an ISO-8601 instant nor a duration like '2h', '30m' or '3d'"

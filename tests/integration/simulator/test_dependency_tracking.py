@@ -61,6 +61,30 @@ def test_consuming_resources_list_who_uses_an_object(
     assert flow.id in {d["id"] for d in body["entities"]}
 
 
+def test_consuming_resources_refuse_filters_the_platform_does_not_know(
+    simulator: SimulatorServer, sim_session: requests.Session
+) -> None:
+    # Given a queue used by a published flow
+    flow = _consumer(simulator)
+    queue = next(
+        d for d in flow.versions[flow.published_version_id or ""].consumes if d.object_type == "QUEUE"
+    )
+    url = f"{simulator.url}{BASE}/consumingresources"
+    base = {"id": queue.id, "objectType": "QUEUE"}
+    # When the consumers are asked with an unversioned resourceType, a junk flowFilter or objectType
+    unversioned = sim_session.get(url, params={**base, "resourceType": "QUEUE"}, timeout=10)
+    junk_filter = sim_session.get(url, params={**base, "flowFilter": "latest"}, timeout=10)
+    junk_type = sim_session.get(url, params={**base, "objectType": "QUEUES"}, timeout=10)
+    # Then each is a 400 naming its parameter (an ignored filter would silently widen the answer),
+    # while a versioned resourceType still filters
+    assert [r.status_code for r in (unversioned, junk_filter, junk_type)] == [400, 400, 400]
+    assert "resourceType" in unversioned.text
+    assert "flowFilter" in junk_filter.text
+    assert "objectType" in junk_type.text
+    filtered = get_json(sim_session, url, **base, resourceType=flow.object_type)
+    assert {d["type"] for d in filtered["entities"]} == {flow.object_type}
+
+
 def test_rebuild_makes_answers_partial_until_operational(
     simulator: SimulatorServer, sim_session: requests.Session
 ) -> None:
