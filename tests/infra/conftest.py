@@ -17,18 +17,16 @@ class SynthesizedApp(BaseModel):
     acknowledged_findings: list[str]
 
 
-@pytest.fixture(scope="session")
-def synthesized_with_nag() -> SynthesizedApp:
-    """The dev stack synthesized ONCE with cdk-nag's AwsSolutions pack (source-only layer)."""
+def synthesize_with_nag(context: dict[str, Any]) -> SynthesizedApp:
+    """The dev stack, with this cdk `context`, synthesized with cdk-nag's AwsSolutions pack."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     import aws_cdk as cdk
 
     from infra.app import build_stack, selected_environments
     from infra.nag import apply_aws_solutions_checks
-    from local.runtime.synth import local_context
 
     with tempfile.TemporaryDirectory(prefix="flowops-infra-test-") as outdir:
-        app = cdk.App(context=local_context("dev"), outdir=outdir)
+        app = cdk.App(context=context, outdir=outdir)
         apply_aws_solutions_checks(app)
         (config,) = selected_environments(app)
         stack = build_stack(app, config)
@@ -53,3 +51,11 @@ def synthesized_with_nag() -> SynthesizedApp:
     return SynthesizedApp(
         template=template, unacknowledged_findings=open_findings, acknowledged_findings=acknowledged
     )
+
+
+@pytest.fixture(scope="session")
+def synthesized_with_nag() -> SynthesizedApp:
+    """The dev stack synthesized ONCE with cdk-nag's AwsSolutions pack (source-only layer)."""
+    from local.runtime.synth import local_context
+
+    return synthesize_with_nag(local_context("dev"))

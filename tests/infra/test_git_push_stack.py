@@ -4,12 +4,11 @@ permissions docs/git.md lists (and cdk-nag has nothing new to say about them).""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.infra.conftest import synthesize_with_nag
 
 GIT = {
     "secretName": "flowops/dev/git",
@@ -20,35 +19,12 @@ GIT = {
 
 @pytest.fixture(scope="module")
 def synthesized() -> tuple[dict[str, Any], list[str]]:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    import aws_cdk as cdk
-
-    from infra.app import build_stack, selected_environments
-    from infra.nag import apply_aws_solutions_checks
     from local.runtime.synth import local_context
 
     context = local_context("dev")
     context["flowops:environments"]["dev"]["git"] = GIT
-    with tempfile.TemporaryDirectory(prefix="flowops-git-infra-") as outdir:
-        app = cdk.App(context=context, outdir=outdir)
-        apply_aws_solutions_checks(app)
-        (config,) = selected_environments(app)
-        stack = build_stack(app, config)
-        try:
-            app.synth()
-        except RuntimeError as error:
-            if "ValidationFailed" not in str(error):
-                raise
-        template = json.loads((Path(outdir) / f"{stack.stack_name}.template.json").read_text())
-        report = json.loads((Path(outdir) / "validation-report.json").read_text())
-    findings = [
-        f"{v['ruleName']} at {c['constructPath']}"
-        for plugin in report.get("pluginReports", [])
-        if plugin.get("pluginName") == "AwsSolutions"
-        for v in plugin.get("violations", [])
-        for c in v["violatingConstructs"]
-    ]
-    return template, findings
+    app = synthesize_with_nag(context)
+    return app.template, app.unacknowledged_findings
 
 
 def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
