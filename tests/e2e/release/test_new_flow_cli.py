@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.release.helpers import ReleaseWorld
-from tests.e2e.release.test_release_cli import run_cli
 from tests.e2e.release.test_release_cli import world as cli_world  # noqa: F401 - the fixture
-from tests.integration.release.world import ENV, flow_yaml, module, queue
+from tests.integration.release.world import ENV, flow_yaml, module, queue, run_cli
 
 pytestmark = pytest.mark.slow
 

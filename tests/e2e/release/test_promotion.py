@@ -14,8 +14,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.release.helpers import ReleaseWorld, start_release_world
-from tests.e2e.release.test_release_cli import run_cli
-from tests.integration.release.world import flow_yaml, module, queue, write_release
+from tests.integration.release.world import (
+    answer_connect_with,
+    flow_yaml,
+    module,
+    queue,
+    run_cli,
+    write_release,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -32,13 +38,12 @@ def world(
     tmp_path: Path,
     monkeypatch: Any,
 ) -> ReleaseWorld:
-    from local.cli import local_cloud, publish, release
+    from local.cli import release
 
     world = start_release_world(start_simulator, local_cloud_factory, tmp_path)
     world.cloud.runner.env_overrides["FLOWOPS_ENVIRONMENT"] = ""  # one stack stands in for both
     connection = world.connection()
-    monkeypatch.setattr(local_cloud, "connect", lambda *_: connection)
-    monkeypatch.setattr(publish, "connect", lambda *_: connection)
+    answer_connect_with(connection, monkeypatch)
     monkeypatch.setattr(release, "connect_environment", lambda _env: connection)
     return world
 

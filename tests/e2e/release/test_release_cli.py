@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from tests.e2e.release.helpers import ReleaseWorld, start_release_world
-from tests.integration.release.world import ENV, flow_yaml, module, queue, write_release
+from tests.integration.release.world import (
+    ENV,
+    answer_connect_with,
+    flow_yaml,
+    module,
+    queue,
+    run_cli,
+    write_release,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -24,21 +32,9 @@ def world(
     monkeypatch: Any,
 ) -> ReleaseWorld:
     """A local cloud in this process; every command's `connect()` answers with it."""
-    from local.cli import local_cloud, publish
-
     world = start_release_world(start_simulator, local_cloud_factory, tmp_path)
-    connection = world.connection()
-    monkeypatch.setattr(local_cloud, "connect", lambda *_: connection)
-    monkeypatch.setattr(publish, "connect", lambda *_: connection)
+    answer_connect_with(world.connection(), monkeypatch)
     return world
-
-
-def run_cli(*args: str) -> Any:
-    from typer.testing import CliRunner
-
-    from local.cli import app
-
-    return CliRunner().invoke(app, list(args))
 
 
 def test_release_then_list_and_show(world: ReleaseWorld, tmp_path: Path) -> None:

@@ -21,10 +21,12 @@ from tests.integration.release.world import (
     MAIN,
     MODULE,
     ORG_DOCUMENT,
+    answer_connect_with,
     flow_yaml,
     module,
     queue,
     read_release,
+    run_cli,
     transfer,
     write_release,
 )
@@ -208,7 +210,6 @@ def test_a_flow_locked_in_architect_makes_the_plan_invalid(sim: Any, tmp_path: P
 @pytest.fixture
 def cli_cloud(sim: Any, local_cloud_factory: Callable[..., Any], monkeypatch: Any) -> Any:
     """A local cloud in this process; every command's `connect()` answers with it."""
-    from local.cli import local_cloud, publish
     from local.cli.local_cloud import CloudConnection
 
     cloud = local_cloud_factory(genesys_base_url=sim.url)
@@ -221,17 +222,8 @@ def cli_cloud(sim: Any, local_cloud_factory: Callable[..., Any], monkeypatch: An
         audit_table=environment["AUDIT_TABLE"],
         genesys_base_url=sim.url,
     )
-    monkeypatch.setattr(local_cloud, "connect", lambda *_: connection)
-    monkeypatch.setattr(publish, "connect", lambda *_: connection)
+    answer_connect_with(connection, monkeypatch)
     return cloud
-
-
-def run_cli(*args: str) -> Any:
-    from typer.testing import CliRunner
-
-    from local.cli import app
-
-    return CliRunner().invoke(app, list(args))
 
 
 def test_export_then_plan_round_trips_and_the_exit_codes_tell_the_story(
