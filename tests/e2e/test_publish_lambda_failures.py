@@ -29,6 +29,21 @@ def _calls(world: PublishWorld, handler: str) -> list[str | None]:
     return [call.error_type for call in world.cloud.runner.invocations if call.handler == handler]
 
 
+def _on_first_call(
+    monkeypatch: pytest.MonkeyPatch, module: Any, name: str, first: Callable[..., Any]
+) -> None:
+    """The first call of `module.name` runs `first(original, *args, **kwargs)`; later ones run it
+    unchanged (the state machine's retry of the step)."""
+    original, calls = getattr(module, name), itertools.count()
+
+    def patched(*args: Any, **kwargs: Any) -> Any:
+        if next(calls) == 0:
+            return first(original, *args, **kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, patched)
+
+
 def _assert_published_without_rollback(world: PublishWorld, result: Any) -> None:
     assert result.status == "SUCCEEDED", result.cause
     assert "RollbackToPreviousVersion" not in result.states_entered()
@@ -57,15 +72,11 @@ def test_a_step_killed_at_its_timeout_is_retried_not_rolled_back(
     # Given the first poll of the publish job hangs past its function's timeout
     import functions.publish.check_job as step
 
-    original, calls = step.check_job, itertools.count()
+    def hangs(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        while True:  # never returns: Lambda kills it
+            time.sleep(0.01)
 
-    def hangs_once(*args: Any, **kwargs: Any) -> Any:
-        if next(calls) == 0:
-            while True:  # never returns: Lambda kills it
-                time.sleep(0.01)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(step, "check_job", hangs_once)
+    _on_first_call(monkeypatch, step, "check_job", hangs)
     # When a publish runs
     result = world.publish("killed-poll")
     # Then Lambda killed the poll, Step Functions saw Lambda.Unknown and retried it
@@ -82,18 +93,14 @@ def test_a_genesys_client_out_of_time_raises_the_retryable_error_in_time(
     # than its 60 s function, so the client must give up on the request in time
     import functions.publish.start_publish as step
 
-    original, calls = step.start_publish, itertools.count()
-
-    def slow_genesys_during_first_call(*args: Any, **kwargs: Any) -> Any:
-        if next(calls) > 0:
-            return original(*args, **kwargs)
+    def with_slow_genesys(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         world.sim.set_faults("latency=70")
         try:
             return original(*args, **kwargs)
         finally:
             world.sim.set_faults("")
 
-    monkeypatch.setattr(step, "start_publish", slow_genesys_during_first_call)
+    _on_first_call(monkeypatch, step, "start_publish", with_slow_genesys)
     # When a publish runs
     result = world.publish("out-of-time")
     # Then the first StartPublish stopped itself with a retryable Genesys error (not killed)
