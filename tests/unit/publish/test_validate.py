@@ -5,11 +5,27 @@ from __future__ import annotations
 from flowops.flowyaml import FlowReference, ReferenceKind, render_minimal_flow_yaml
 from flowops.genesys.models import DomainEntityRef, UserRef
 from flowops.genesys.objects import NamedObject
-from flowops.publish.validate import apply_force_unlock, validate_publish
+from flowops.lock.models import Lockfile
+from flowops.publish.validate import ValidationResult, apply_force_unlock, validate_publish
 
-from tests.unit.publish.fakes import main_yaml, org_genesys, org_lock, request
+from tests.unit.publish.fakes import FakeGenesys, main_yaml, org_genesys, org_lock, request
 
 SUBSTITUTIONS = {"brand": "Example"}
+
+
+def validate_yaml(
+    yaml: str | None = None, *, genesys: FakeGenesys | None = None, lock: Lockfile | None = None
+) -> ValidationResult:
+    """Validate `yaml` (default: Main IVR's) as a publish of it, against the example org
+    (`org_genesys()`, `org_lock()` unless given) with the environment's SUBSTITUTIONS."""
+    text = main_yaml() if yaml is None else yaml
+    return validate_publish(
+        request(text),
+        genesys=org_genesys() if genesys is None else genesys,
+        lock=org_lock() if lock is None else lock,
+        yaml_text=text,
+        substitutions=SUBSTITUTIONS,
+    )
 
 
 def codes(findings: list) -> list[str]:  # type: ignore[type-arg]
@@ -20,13 +36,7 @@ def test_valid_yaml_passes_and_is_substituted_for_deployment() -> None:
     # Given the lock, the live org and YAML that only uses existing, published objects
     genesys = org_genesys()
     # When it is validated
-    result = validate_publish(
-        request(main_yaml()),
-        genesys=genesys,
-        lock=org_lock(),
-        yaml_text=main_yaml(),
-        substitutions=SUBSTITUTIONS,
-    )
+    result = validate_yaml(genesys=genesys)
     # Then there are no errors, the YAML to deploy has the environment value, and nothing changed
     assert result.report.ok, result.report.summary()
     assert result.deploy_yaml is not None and "Welcome to Example." in result.deploy_yaml
@@ -36,9 +46,7 @@ def test_valid_yaml_passes_and_is_substituted_for_deployment() -> None:
 
 def test_yaml_for_another_flow_and_a_deleted_queue_are_errors_with_hints() -> None:
     yaml = main_yaml(name="Main IVR Copy", queue="Old Queue")
-    result = validate_publish(
-        request(yaml), genesys=org_genesys(), lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
-    )
+    result = validate_yaml(yaml)
     assert codes(result.report.errors) == ["FLOW_NAME_MISMATCH", "REFERENCE_DELETED"]
     assert all(finding.hint for finding in result.report.errors)
     assert "QUEUE 'Old Queue'" in result.report.summary()
@@ -57,9 +65,7 @@ def test_unknown_queue_is_an_error_in_architects_words_and_unreachable_task_a_wa
     # Given a queue no flow used at the last scan and that does not exist in the live org
     yaml = main_yaml(queue="Brand New Queue", unreachable=True)
     # When validated
-    result = validate_publish(
-        request(yaml), genesys=org_genesys(), lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
-    )
+    result = validate_yaml(yaml)
     # Then the live lookup says it is missing, as Architect would at publish
     (error,) = result.report.errors
     assert (error.code, error.message) == (
@@ -75,18 +81,14 @@ def test_a_queue_not_in_the_lock_but_live_in_the_org_passes() -> None:
     genesys.objects.append(("QUEUE", NamedObject(id="q-new", name="Brand New Queue")))
     yaml = main_yaml(queue="Brand New Queue")
     # When validated / Then it resolves to the live object
-    result = validate_publish(
-        request(yaml), genesys=genesys, lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
-    )
+    result = validate_yaml(yaml, genesys=genesys)
     assert result.report.ok and result.report.warnings == []
     assert "q-new" in {r.id for r in result.resolved}
 
 
 def test_names_match_exactly_and_a_near_miss_is_named_in_the_hint() -> None:
     yaml = main_yaml(queue="support")
-    result = validate_publish(
-        request(yaml), genesys=org_genesys(), lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
-    )
+    result = validate_yaml(yaml)
     (error,) = result.report.errors
     assert error.code == "REFERENCE_NOT_FOUND" and "'Support'" in error.hint
 
@@ -118,9 +120,7 @@ def test_a_name_only_a_find_action_uses_is_a_warning_not_an_error() -> None:
           findResult:
             var: Task.q"""
     yaml = main_yaml(extra_actions=find)
-    result = validate_publish(
-        request(yaml), genesys=org_genesys(), lock=org_lock(), yaml_text=yaml, substitutions=SUBSTITUTIONS
-    )
+    result = validate_yaml(yaml)
     assert result.report.ok
     assert codes(result.report.warnings) == ["SOFT_REFERENCE_NOT_FOUND"]
 
@@ -128,13 +128,7 @@ def test_a_name_only_a_find_action_uses_is_a_warning_not_an_error() -> None:
 def test_a_lookup_the_client_may_not_make_is_a_warning_naming_the_permission() -> None:
     genesys = org_genesys()
     genesys.forbidden_types.add("QUEUE")
-    result = validate_publish(
-        request(main_yaml()),
-        genesys=genesys,
-        lock=org_lock(),
-        yaml_text=main_yaml(),
-        substitutions=SUBSTITUTIONS,
-    )
+    result = validate_yaml(genesys=genesys)
     (warning,) = result.report.warnings
     assert warning.code == "REFERENCE_UNVERIFIED" and "routing:queue:view" in warning.message
 
@@ -180,13 +174,7 @@ def test_unpublished_flow_deleted_data_action_and_invalid_draft_are_errors() -> 
 def test_drift_from_the_lock_is_an_error_unless_allowed() -> None:
     # Given the org publishes 2.0 but the lock records 1.0 (someone published outside the pipeline)
     lock = org_lock(main_version="1.0")
-    refused = validate_publish(
-        request(main_yaml()),
-        genesys=org_genesys(),
-        lock=lock,
-        yaml_text=main_yaml(),
-        substitutions=SUBSTITUTIONS,
-    )
+    refused = validate_yaml(lock=lock)
     allowed = validate_publish(
         request(main_yaml(), allow_drift=True),
         genesys=org_genesys(),
@@ -204,13 +192,7 @@ def test_lock_held_by_someone_else_needs_force_unlock_and_only_the_run_unlocks()
         "locked_client": DomainEntityRef(name="Architect UI"),
     }
     genesys = org_genesys(**locked)
-    refused = validate_publish(
-        request(main_yaml()),
-        genesys=genesys,
-        lock=org_lock(),
-        yaml_text=main_yaml(),
-        substitutions=SUBSTITUTIONS,
-    )
+    refused = validate_yaml(genesys=genesys)
     assert (
         codes(refused.report.errors) == ["FLOW_LOCKED"]
         and "Jane using Architect UI" in refused.report.summary()
