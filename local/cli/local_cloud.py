@@ -573,6 +573,23 @@ def _answers(url: str) -> bool:
         return False
 
 
+def local_up_command(environment: str, *, flows: int, seed: int) -> list[str]:
+    """`flowops local up --env ENVIRONMENT` as a child process of this Python: one LocalCloud."""
+    return [
+        sys.executable,
+        "-c",
+        "from local.cli import main; main()",
+        "local",
+        "up",
+        "--env",
+        environment,
+        "--flows",
+        str(flows),
+        "--seed",
+        str(seed),
+    ]
+
+
 @local_app.command("up")
 def up(
     flows: Annotated[int, typer.Option(help="Flows in the generated org.", min=1)] = 200,
@@ -688,7 +705,6 @@ def _up_several(
     `endpoints-<E>.json`; the first environment's is also the default endpoints file."""
     import re
     import subprocess
-    import sys
     import time
 
     if not environments or any(not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", name) for name in environments):
@@ -699,16 +715,8 @@ def _up_several(
         for index, name in enumerate(environments):
             path = base.with_name(f"endpoints-{name}.json")
             path.unlink(missing_ok=True)
-            command = [
-                sys.executable,
-                "-c",
-                "from local.cli import main; main()",
-                "local",
-                "up",
-                "--env",
-                name,
-            ]
-            command += ["--flows", str(flows), "--seed", str(seed + index), "--time-scale", str(time_scale)]
+            command = local_up_command(name, flows=flows, seed=seed + index)
+            command += ["--time-scale", str(time_scale)]
             if faults:
                 command += ["--faults", faults]
             child_env = {**os.environ, ENDPOINTS_FILE_VARIABLE: str(path)}

@@ -998,21 +998,12 @@ def environment_cloud_process(environment: str, *, flows: int, seed: int, workdi
     import subprocess
     import time
 
-    from local.cli.local_cloud import ENDPOINTS_FILE_VARIABLE, running_local_cloud
+    from local.cli.local_cloud import ENDPOINTS_FILE_VARIABLE, local_up_command, running_local_cloud
 
     endpoints = workdir / f"endpoints-{environment}.json"
     endpoints.unlink(missing_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-c",
-        "from local.cli import main; main()",
-        "local",
-        "up",
-        "--env",
-        environment,
-    ]
-    command += ["--flows", str(flows), "--seed", str(seed)]
+    command = local_up_command(environment, flows=flows, seed=seed)
     log = (workdir / f"{environment}-cloud.log").open("w", encoding="utf-8")
     process = subprocess.Popen(
         command, env={**os.environ, ENDPOINTS_FILE_VARIABLE: str(endpoints)}, stdout=log, stderr=log
