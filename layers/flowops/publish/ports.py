@@ -2,12 +2,14 @@
 
 `GenesysClient` satisfies `PublishGenesys`; unit tests pass in-memory fakes. The stores come
 from `flowops.store` (ArtifactStore, LockPointerStore, RunStore, AuditLog) and the lease from
-`flowops.publish.lease`.
+`flowops.publish.lease`; `DeployPorts` holds them with the org for publish and release alike
+(each adds its own Genesys port).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from flowops.genesys.exports import ExportGenesys
@@ -26,6 +28,8 @@ from flowops.genesys.models import (
 )
 from flowops.genesys.objects import NamedObject
 from flowops.genesys.validation import ValidateJobClient
+from flowops.publish.lease import PublishLeaseStore
+from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore
 
 T = TypeVar("T")
 
@@ -80,3 +84,17 @@ class PublishGenesys(ExportGenesys, ValidateJobClient, Protocol):
     def query_flow_instances(
         self, query: FlowInstanceQuery, *, page_size: int = 200
     ) -> Page[FlowInstance]: ...
+
+
+@dataclass
+class DeployPorts:
+    """The org and the stores every publish and release step works with."""
+
+    org: str
+    artifacts: ArtifactStore
+    runs: RunStore
+    audit: AuditLog
+    pointers: LockPointerStore
+    leases: PublishLeaseStore
+    time_scale: float = 1.0
+    """Local runs use accelerated time: elapsed real seconds count `time_scale` times."""

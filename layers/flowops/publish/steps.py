@@ -65,7 +65,6 @@ from flowops.publish.errors import (
     RollbackFailedError,
     SnapshotUnavailableError,
 )
-from flowops.publish.lease import PublishLeaseStore
 from flowops.publish.lockupdate import ConsumedResource, FlowNotInLockError, with_flow_version
 from flowops.publish.models import (
     Finding,
@@ -83,7 +82,7 @@ from flowops.publish.models import (
     ValidationOutcome,
     ValidationReport,
 )
-from flowops.publish.ports import PublishGenesys
+from flowops.publish.ports import DeployPorts, PublishGenesys
 from flowops.publish.releases import (
     ReleaseEntry,
     load_history,
@@ -94,14 +93,10 @@ from flowops.publish.validate import apply_force_unlock, validate_publish
 from flowops.stepfunctions import failure_message, next_wait_seconds
 from flowops.store import (
     ArtifactNotFoundError,
-    ArtifactStore,
     ArtifactTooLargeError,
-    AuditLog,
-    LockPointerStore,
     LockRaceError,
     RunItem,
     RunStatus,
-    RunStore,
     StoreError,
     flow_yaml_key,
     lock_key,
@@ -114,17 +109,9 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _POINTER_ATTEMPTS = 3
 
 
-@dataclass
-class PublishPorts:
-    org: str
+@dataclass(kw_only=True)
+class PublishPorts(DeployPorts):
     genesys: PublishGenesys
-    artifacts: ArtifactStore
-    runs: RunStore
-    audit: AuditLog
-    pointers: LockPointerStore
-    leases: PublishLeaseStore
-    time_scale: float = 1.0
-    """Local runs use accelerated time: elapsed real seconds count `time_scale` times."""
 
 
 def publish_event_id(run_id: str, kind: str) -> str:

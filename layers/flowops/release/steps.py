@@ -29,7 +29,7 @@ from flowops.genesys.validation import validate_job_errors
 from flowops.lock.canonical import parse_lock
 from flowops.lock.models import Lockfile
 from flowops.publish.errors import LeaseHeldError
-from flowops.publish.lease import PublishLeaseStore
+from flowops.publish.ports import DeployPorts
 from flowops.release.bundle import ReleaseBundle, parse_bundle
 from flowops.release.errors import (
     BundleError,
@@ -57,9 +57,7 @@ from flowops.release.plan import ReleasePlan, compute_plan
 from flowops.stepfunctions import failure_message, next_wait_seconds
 from flowops.store import (
     ArtifactNotFoundError,
-    ArtifactStore,
     AuditLog,
-    LockPointerStore,
     RunStore,
     flow_yaml_key,
 )
@@ -74,18 +72,11 @@ class WaveFailedError(ReleaseError):
     asl_error_name = "Release.WaveFailed"
 
 
-@dataclass
-class ReleasePorts:
-    org: str
+@dataclass(kw_only=True)
+class ReleasePorts(DeployPorts):
     environment: str
     """The stack's environment (FLOWOPS_ENVIRONMENT); empty: any."""
     genesys: ReleaseGenesys
-    artifacts: ArtifactStore
-    runs: RunStore
-    audit: AuditLog
-    pointers: LockPointerStore
-    leases: PublishLeaseStore
-    time_scale: float = 1.0
     approval_required: bool = False
     approval_window_seconds: int = 24 * 3600
 
