@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pydantic import Field, Json
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flowops.config import EnvironmentSettings
 from flowops.git.routing import GitRouting
 
 
-class GitPushSettings(BaseSettings):
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
-
+class GitPushSettings(EnvironmentSettings):
     git_secret_id: str = Field(min_length=1)
     git_routing: Json[GitRouting]
     """`flowops:git` of cdk.json (or the local config) as JSON."""
