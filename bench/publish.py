@@ -168,7 +168,7 @@ def _instants(timeline: list[tuple[dict[str, Any], float]], detail: str, state: 
 
 
 def measure_publish(world: harness.World, clock: WaitAdvancedClock, name: str, flow_id: str) -> PublishSample:
-    import local.simulator.state as simulator_state
+    import flowops.local.simulator.state as simulator_state
 
     jobs_before = set(world.sim.state.architect_jobs)
     arn = world.start(harness.PUBLISH_STATE_MACHINE, world.publish_input(name, flow_id), name)

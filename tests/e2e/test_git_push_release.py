@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
+
 from flowops.git.adapters import DynamoDeliveryLog, DynamoStatusTargets, StepFunctionsReleaseStarter
 from flowops.git.factory import smart_http_reader
 from flowops.git.mirror import GitMirror, author_of, mirror_release
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser
 from flowops.git.status import CommitStatusClient, PushStatusReporter, report_outcome
-from pydantic import SecretStr
-
-from local.gitserver import LocalGitServer
-from local.runtime.execution import wait_for_execution
+from flowops.local.gitserver import LocalGitServer
+from flowops.local.runtime.execution import wait_for_execution
 from tests.e2e.release.helpers import RELEASE_STATE_MACHINE, ReleaseWorld, start_release_world
 from tests.helpers.gitrepo import Webhook, commit, git
 from tests.helpers.recording_http import RecordingServer
@@ -75,9 +75,8 @@ def pushed(
 
 def live_org(world: ReleaseWorld) -> Any:
     from flowops.genesys import ClientCredentials, GenesysClient
+    from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
     from flowops.release.live import GenesysLiveOrg
-
-    from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 
     client_id, secret = LOCAL_GENESYS_CREDENTIALS
     client = GenesysClient(

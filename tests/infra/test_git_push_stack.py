@@ -19,7 +19,7 @@ GIT = {
 
 @pytest.fixture(scope="module")
 def synthesized() -> tuple[dict[str, Any], list[str]]:
-    from local.runtime.synth import local_context
+    from flowops.local.runtime.synth import local_context
 
     context = local_context("dev")
     context["flowops:environments"]["dev"]["git"] = GIT
@@ -34,10 +34,10 @@ def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
 def test_git_push_route_functions_and_release_rule(synthesized: tuple[dict[str, Any], list[str]]) -> None:
     template, findings = synthesized
     handlers = {f["Properties"]["Handler"]: f for f in of_type(template, "AWS::Lambda::Function").values()}
-    push = handlers["functions.git.push.handler"]["Properties"]["Environment"]["Variables"]
+    push = handlers["flowops.functions.git.push.handler"]["Properties"]["Environment"]["Variables"]
     assert push["GIT_SECRET_ID"] == "flowops/dev/git"
     assert json.loads(push["GIT_ROUTING"]) == {"repositories": GIT["repositories"]}
-    assert "functions.git.release_status.handler" in handlers
+    assert "flowops.functions.git.release_status.handler" in handlers
     assert any(
         r["Properties"]["PathPart"] == "push" for r in of_type(template, "AWS::ApiGateway::Resource").values()
     )

@@ -129,7 +129,9 @@ def test_no_function_may_delete_artifacts(dev: SynthesizedEnvironment) -> None:
 def test_trace_delivery_settings_come_from_the_environment(dev: SynthesizedEnvironment) -> None:
     # Given dev, whose cdk.json entry names no trace webhook
     functions = dev.resources("AWS::Lambda::Function").values()
-    (deliver,) = [f for f in functions if f["Properties"]["Handler"] == "functions.trace.deliver.handler"]
+    (deliver,) = [
+        f for f in functions if f["Properties"]["Handler"] == "flowops.functions.trace.deliver.handler"
+    ]
     variables = deliver["Properties"]["Environment"]["Variables"]
     # Then the delivery signs with the conventional secret name and has no URL (not_configured)
     assert variables["TRACE_WEBHOOK_SECRET_ID"] == "flowops/dev/trace-webhook"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.publish import PublishSample, WaitAdvancedClock, format_summary, format_table, simulated_events
-from local.runtime.delays import RecordedDelay
-from local.runtime.execution import ExecutionResult
+from flowops.local.runtime.delays import RecordedDelay
+from flowops.local.runtime.execution import ExecutionResult
 
 T0 = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 

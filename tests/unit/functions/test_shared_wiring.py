@@ -6,11 +6,11 @@ import threading
 from typing import Any
 
 import pytest
+
 from flowops.config import GenesysSettings
+from flowops.functions import _shared
 from flowops.store.errors import StoreThrottledError
 from flowops.trace.request import UnknownFlowError
-
-from functions import _shared
 
 
 class _FakeClient:

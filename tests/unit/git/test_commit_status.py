@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
+
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser
 from flowops.git.status import (
@@ -17,8 +19,6 @@ from flowops.git.status import (
     outcome_of,
     report_outcome,
 )
-from pydantic import SecretStr
-
 from tests.helpers.recording_http import RecordingServer
 
 from .fakes import GITHUB_SECRET, GITLAB_TOKEN, Deliveries, Repository, Secrets, Starter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from flowops.genesys.models import ArchitectJob, FlowVersion
 from flowops.lock import lock_sha256
 from flowops.publish.errors import (
@@ -16,7 +17,6 @@ from flowops.publish.errors import (
 from flowops.publish.lockupdate import ConsumedResource, FlowNotInLockError, with_flow_version
 from flowops.publish.models import JobProgress, PublishTiming, StepFailure, TargetFlow, ValidationOutcome
 from flowops.publish.steps import PublishPorts, check_job, failure_message, next_wait_seconds
-
 from tests.unit.publish.fakes import FakeGenesys, flow, org_lock
 
 
