@@ -1,4 +1,4 @@
-"""What the scan handlers need beyond the shared wiring (functions/_shared.py): the Genesys scan source."""
+"""What the scan handlers need beyond the shared wiring (src/flowops/functions/_shared.py): the Genesys scan source."""
 
 from __future__ import annotations
 
