@@ -63,7 +63,7 @@ def test_the_layer_ships_only_the_core(lambda_dirs: tuple[Path, Path]) -> None:
     assert not {"cli", "local", "functions"} & {path.name for path in package.iterdir()}
 
 
-def test_a_handler_imports_from_the_asset_with_the_core_from_the_layer(
+def test_a_handler_imports_from_the_asset_and_the_core_from_the_layer(
     lambda_dirs: tuple[Path, Path],
 ) -> None:
     # Given a fresh interpreter whose path is /var/task, /opt/python, then the dependencies only

@@ -1,4 +1,4 @@
-"""The wiring every step handler shares (src/flowops/functions/_shared.py): client caching, lazy Genesys, error names."""
+"""The wiring every step handler shares (flowops.functions._shared): clients, lazy Genesys, error names."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the publish handlers need beyond the shared wiring (src/flowops/functions/_shared.py): their ports.
+"""What the publish handlers need beyond the shared wiring (flowops.functions._shared): their ports.
 
 Every publish step gets the same `PublishPorts`; the Genesys client in them is built at the
 first Genesys call, so a step that never calls Genesys never reads (nor needs a grant on) the

@@ -1,4 +1,4 @@
-"""The release handlers' ports (beyond src/flowops/functions/_shared.py) and the decorator stack they share."""
+"""The release handlers' ports (beyond flowops.functions._shared) and the decorator stack they share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the scan handlers need beyond the shared wiring (src/flowops/functions/_shared.py): the Genesys scan source."""
+"""What the scan handlers need beyond the shared wiring (flowops.functions._shared): the Genesys source."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the trace handlers need beyond the shared wiring (src/flowops/functions/_shared.py): the Genesys trace
+"""What the trace handlers need beyond the shared wiring (flowops.functions._shared): the Genesys trace
 source and the delivery webhook with its signing secret."""
 
 from __future__ import annotations
