@@ -36,6 +36,7 @@ STATE_MACHINE_TIMEOUT = Duration.hours(3)  # index deadline (30 min) + a 20,000-
 SCAN_FAILED = "Scan failed, the previous lock is still current"
 REPORT_FAILED_OWN_LOCK = "Scan report failed, this scan's lock is current"
 REPORT_FAILED_OTHER_LOCK = "Scan report failed, another scan's lock is current"
+GIT_MIRROR_FAILED = "Git.MirrorFailed"  # flowops.git.drift.GitMirrorFailedError
 STEP_MEMORY_MB = {"ReadFlowPage": 512, "BuildLock": 1024, "ReportScan": 512}
 
 
@@ -50,7 +51,10 @@ class ScanWorkflowConstruct(Construct):
         config: EnvironmentConfig,
         storage: StorageConstruct,
         functions: FunctionsConstruct,
+        drift_mirror: lambda_.IFunction | None = None,
     ) -> None:
+        """`drift_mirror`: the Git step (infra/constructs/git_drift_mirror.py) run after the report
+        when published flows changed; None (no Git mirror configured): the report ends the scan."""
         super().__init__(scope, construct_id)
         bucket, state, audit = storage.artifacts_bucket, storage.state_table, storage.audit_table
         # Objects are written (content-addressed locks, page results, reports) and read, never deleted.
@@ -253,7 +257,11 @@ class ScanWorkflowConstruct(Construct):
         )
         wait_for_index.next(check_index)
         definition = start.next(check_index).next(index_ready)
-        list_pages.next(read_pages).next(build_lock).next(advance).next(report).next(done)
+        list_pages.next(read_pages).next(build_lock).next(advance).next(report)
+        if drift_mirror is None:
+            report.next(done)
+        else:
+            report.next(self._mirror_drift(drift_mirror, done))
 
         self.state_machine = workflow_state_machine(
             self,
@@ -262,5 +270,45 @@ class ScanWorkflowConstruct(Construct):
             definition=definition,
             timeout=STATE_MACHINE_TIMEOUT,
             comment=f"flowops scan of org {config.org_key}: dependency index, flows, lockfile, drift",
-            invoked_functions=self.functions.values(),
+            invoked_functions=[*self.functions.values(), *([drift_mirror] if drift_mirror else [])],
+        )
+
+    def _mirror_drift(self, function: lambda_.IFunction, done: sfn.Succeed) -> sfn.Choice:
+        """Choice → commit the drift to Git → done. The lock is current by then: a repository that
+        keeps refusing is retried, then recorded in the outcome (`git_mirror_error`), and the
+        scan still succeeds (the Lambda error alarm reports the refusal)."""
+        mirror = invoke_step(
+            self,
+            "Commit the changed flows to Git",
+            function,
+            {
+                "scan_id": sfn.JsonPath.string_at("$.outcome.scan_id"),
+                "report_key": sfn.JsonPath.string_at("$.outcome.report_key"),
+                "compared_with_sha": sfn.JsonPath.string_at("$.outcome.drift.compared_with_sha"),
+            },
+            "$.outcome.git_mirror",
+        )
+        retry_genesys_calls(mirror)
+        mirror.add_retry(
+            errors=[GIT_MIRROR_FAILED],
+            interval=Duration.seconds(30),
+            backoff_rate=2,
+            max_attempts=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        not_committed = sfn.Pass(self, "Changed flows not committed to Git")
+        mirror.add_catch(not_committed, errors=["States.ALL"], result_path="$.outcome.git_mirror_error")
+        mirror.next(done)
+        not_committed.next(done)
+        published_flows_changed = sfn.Condition.and_(
+            sfn.Condition.is_string("$.outcome.drift.compared_with_sha"),
+            sfn.Condition.or_(
+                sfn.Condition.number_greater_than("$.outcome.drift.flows_added", 0),
+                sfn.Condition.number_greater_than("$.outcome.drift.flows_reversioned", 0),
+            ),
+        )
+        return (
+            sfn.Choice(self, "Did published flows change since the compared lock?")
+            .when(published_flows_changed, mirror)
+            .otherwise(done)
         )

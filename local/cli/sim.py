@@ -27,6 +27,11 @@ def serve(
     client_id: Annotated[str, typer.Option(help="Accepted OAuth client id.")] = "local",
     client_secret: Annotated[str, typer.Option(help="Accepted OAuth client secret.")] = "local",  # noqa: S107
     time_scale: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 1.0,
+    rate_limit: Annotated[int, typer.Option(help="Requests per minute of one budget.", min=1)] = 300,
+    rate_limit_scope: Annotated[
+        str,
+        typer.Option(help="What one budget counts: token, client or org (docs/genesys-limits.md)."),
+    ] = "token",
     verbose: Annotated[bool, typer.Option(help="Log every request line.")] = False,
 ) -> None:
     """Serve a simulated org until Ctrl-C."""
@@ -55,8 +60,14 @@ def serve(
             faults=parsed_faults,
             client_id=client_id,
             client_secret=client_secret,
+            rate_limit_per_minute=rate_limit,
+            rate_limit_scope=rate_limit_scope,
             verbose=verbose,
         )
+    except ValueError as error:
+        raise fail(
+            f"{error}; choose --rate-limit-scope token, client or org", exit_codes.USAGE_ERROR
+        ) from None
     except OSError as error:
         raise fail(
             f"cannot listen on {host}:{port}: {error.strerror or error}", exit_codes.UNREACHABLE

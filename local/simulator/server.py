@@ -7,7 +7,8 @@ Same paths, envelopes, status codes, headers and error bodies as the real API (s
         base_url = sim.url   # GENESYS_BASE_URL; the token endpoint is {url}/oauth/token
 
 Every request of the API passes, in order: connection-reset fault → latency fault → bearer
-token check (401) → per-token rate limit in simulated time (429) → 5xx fault → the route.
+token check (401) → rate limit in simulated time (429; per token, OAuth client or org as
+configured, docs/genesys-limits.md) → 5xx fault → the route.
 """
 
 from __future__ import annotations
@@ -39,7 +40,16 @@ from local.simulator.access import OAuthClient, permission_error, with_sdk_permi
 from local.simulator.faults import LOST_ANSWER_TARGETS, Faults
 from local.simulator.model import Org, Principal
 from local.simulator.state import RATE_WINDOW_SECONDS, RateWindow, SimulatorSettings, SimulatorState, Token
-from local.simulator.web import JSON_TYPE, ApiError, Request, Response, Route, Router, new_correlation_id
+from local.simulator.web import (
+    JSON_TYPE,
+    ApiError,
+    RateLimitedError,
+    Request,
+    Response,
+    Route,
+    Router,
+    new_correlation_id,
+)
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
@@ -184,10 +194,13 @@ class SimulatorServer:
         client_secret: str = "local",  # noqa: S107 - the documented local-only default
         token_ttl_seconds: float = 86_400.0,
         rate_limit_per_minute: int = 300,
+        rate_limit_scope: str = "token",
         verbose: bool = False,
     ) -> None:
         parsed_faults = Faults.parse(faults) if isinstance(faults, str) else faults
-        settings = SimulatorSettings(client_id, client_secret, token_ttl_seconds, rate_limit_per_minute)
+        settings = SimulatorSettings(
+            client_id, client_secret, token_ttl_seconds, rate_limit_per_minute, rate_limit_scope
+        )
         self.state = SimulatorState(org, clock=clock, faults=parsed_faults, settings=settings)
         self.verbose = verbose
         self.router = Router(ROUTES)
@@ -369,26 +382,33 @@ class SimulatorServer:
         return Principal("", "", client.client_id, client.name), client
 
     def _rate_limit(self, request: Request) -> dict[str, str]:
+        """Count the request in its budget's fixed window; over the limit → the normalized 429.
+
+        The budget is the access token's, the OAuth client's or the org's (`rate_limit_scope`).
+        A 429 carries `Retry-After` and the normalized body Genesys announced for every 429
+        (message, code, status, contextId, details, errors — no messageParams); its example shows
+        no `inin-ratelimit-*` headers, so neither does this one.
+        """
         state = self.state
-        token_value = request.headers["authorization"].partition(" ")[2].strip()
+        scope = state.settings.rate_limit_scope
+        if scope == "org":
+            budget = "org"
+        elif scope == "client":
+            budget = f"client:{request.client.client_id if request.client else ''}"
+        else:
+            budget = "token:" + request.headers["authorization"].partition(" ")[2].strip()
         now = state.now()
-        window = state.rate_windows.get(token_value)
+        window = state.rate_windows.get(budget)
         if window is None or now - window.started_at >= RATE_WINDOW_SECONDS:
-            window = state.rate_windows[token_value] = RateWindow(started_at=now)
+            window = state.rate_windows[budget] = RateWindow(started_at=now)
         window.count += 1
         allowed = state.faults.rate_limit_override or state.settings.rate_limit_per_minute
         reset_in = max(1, math.ceil(window.started_at + RATE_WINDOW_SECONDS - now))
-        headers = {
+        if window.count > allowed:
+            state.counters["429 rate limited"] += 1
+            raise RateLimitedError(reset_in)
+        return {
             "inin-ratelimit-allowed": str(allowed),
             "inin-ratelimit-count": str(window.count),
             "inin-ratelimit-reset": str(reset_in),
         }
-        if window.count > allowed:
-            raise ApiError(
-                429,
-                "too.many.requests.retry.after",
-                f"Rate limit exceeded the maximum. Retry the request in [{reset_in}] seconds",
-                message_params={"limit": str(allowed), "retryAfter": str(reset_in)},  # dict(str, str)
-                headers={**headers, "Retry-After": str(reset_in)},
-            )
-        return headers

@@ -38,6 +38,7 @@ EXECUTION_JOB_PHASES: tuple[tuple[float, str], ...] = ((0.0, "Registered"), (1.0
 EXECUTION_JOB_SECONDS = 4.0
 INDEX_REBUILD_SECONDS = 30.0
 RATE_WINDOW_SECONDS = 60.0
+RATE_LIMIT_SCOPES = ("token", "client", "org")
 
 # The party that holds locks injected by the `locked=` fault.
 FAULT_LOCK_HOLDER = Principal(
@@ -133,6 +134,18 @@ class SimulatorSettings:
     rate_limit_per_minute: int = 300
     architect_job_seconds: float = ARCHITECT_JOB_SECONDS
     """How long an Architect job runs after its upload (benchmarks vary it)."""
+    rate_limit_scope: str = "token"
+    """Which requests share one budget (docs/genesys-limits.md): `token` (each access token its own,
+    as Genesys documents `client.credentials.token.rate.per.minute`), `client` (every token of one
+    OAuth client) or `org` (every request of the org)."""
+
+    def __post_init__(self) -> None:
+        if self.rate_limit_scope not in RATE_LIMIT_SCOPES:
+            raise ValueError(
+                f"rate limit scope {self.rate_limit_scope!r} is not one of {', '.join(RATE_LIMIT_SCOPES)}"
+            )
+        if self.rate_limit_per_minute < 1:
+            raise ValueError(f"rate limit {self.rate_limit_per_minute}/min must be at least 1")
 
 
 class SimulatorState:

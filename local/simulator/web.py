@@ -82,6 +82,25 @@ class ApiError(Exception):
         }
 
 
+class RateLimitedError(ApiError):
+    """The normalized 429 every Platform API resource answers since November 2021 (Genesys
+    developer forum, "Normalized Platform API 429 responses"): `Retry-After` and a body of
+    message, code, status, contextId, details and errors — no messageParams."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            429,
+            "too.many.requests.retry.after",
+            f"Rate limit exceeded the maximum. Retry the request in [{retry_after_seconds}] seconds",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+    def body(self, correlation_id: str) -> dict[str, Any]:
+        body = super().body(correlation_id)
+        del body["messageParams"]
+        return body
+
+
 def not_found(message: str = "The requested resource was not found.") -> ApiError:
     return ApiError(404, "not.found", message)
 

@@ -1,14 +1,18 @@
 """End to end: commit → `git push` to the local Git server → signed GitHub push webhook → the
-real synthesized Release state machine (local runtime, simulator org) → commit status recorded."""
+real synthesized Release state machine (local runtime, simulator org) → commit status recorded →
+`live/<env>` holds the published YAML; then a person publishes in Architect (out of band) → the
+next scan of the synthesized Scan machine (a stack with `git`) commits it to `live/<env>`."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flowops.git.adapters import DynamoDeliveryLog, DynamoStatusTargets, StepFunctionsReleaseStarter
 from flowops.git.factory import smart_http_reader
 from flowops.git.mirror import GitMirror, author_of, mirror_release
@@ -28,15 +32,43 @@ from tests.unit.git.fakes import GITHUB_SECRET, Secrets
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("git") is None, reason="needs git")]
 TOKEN = "local-read-token"
 RUNS = "http://127.0.0.1/runs"
+SCAN_STATE_MACHINE = "ScanWorkflow/StateMachine"
+GIT_SECRET = f"flowops/{ENV}/git"
+
+
+def routing(clone_url: str) -> dict[str, Any]:
+    return {
+        "repositories": [
+            {
+                "provider": "github",
+                "repository": "local/flows",
+                "branches": {"main": ENV},
+                "cloneUrl": clone_url,
+            }
+        ]
+    }
+
+
+@pytest.fixture(scope="module")
+def git_template() -> dict[str, Any]:
+    """The stack of an environment with `git` (its scan then ends with the drift mirror step)."""
+    from local.runtime.synth import synth_template
+
+    return synth_template("dev", git={"secretName": GIT_SECRET, **routing("")})
 
 
 @pytest.fixture
 def pushed(
-    start_simulator: Callable[..., Any], local_cloud_factory: Callable[..., Any], tmp_path: Path
+    start_simulator: Callable[..., Any],
+    local_cloud_factory: Callable[..., Any],
+    git_template: dict[str, Any],
+    tmp_path: Path,
 ) -> Iterator[
     tuple[ReleaseWorld, LocalGitServer, RecordingServer, Path, DynamoStatusTargets, CommitStatusClient]
 ]:
-    world = start_release_world(start_simulator, local_cloud_factory, tmp_path)
+    world = start_release_world(
+        start_simulator, lambda **kw: local_cloud_factory(template=git_template, **kw), tmp_path
+    )
     env = world.env
     api = RecordingServer()
     statuses = CommitStatusClient(
@@ -64,6 +96,11 @@ def pushed(
     server = LocalGitServer(tmp_path / "repos", webhook_url=webhook.url, secret=GITHUB_SECRET, token=TOKEN)
     with server:
         url = server.create_repository("flows")
+        # The scan's mirror step pushes with the write token of the Git secret, to this server.
+        world.cloud.client("secretsmanager").create_secret(
+            Name=GIT_SECRET, SecretString=json.dumps({"github_write_token": TOKEN})
+        )
+        world.cloud.runner.env_overrides["GIT_ROUTING"] = json.dumps(routing(url))
         work = tmp_path / "work"
         work.mkdir()
         git(work, "init", "-q", "-b", "main")
@@ -168,3 +205,30 @@ def test_git_push_releases_and_the_commit_shows_the_outcome(pushed: Any) -> None
     assert result.status == "FAILED" and result.error == "Release.Invalid"
     assert api.calls[-1].path.endswith(bad) and api.calls[-1].body["state"] == "failure"
     assert api.calls[-1].body["description"].startswith("invalid")
+
+    # Given a first scan (the baseline: nothing to compare with, so nothing is committed)
+    first = world.cloud.start_and_wait(SCAN_STATE_MACHINE, {"page_size": 25}, name="scan-1", timeout=180)
+    assert first.status == "SUCCEEDED", (first.error, first.cause)
+    assert "git_mirror" not in first.output
+    head_before = git(work, "ls-remote", "origin", f"refs/heads/live/{ENV}").split()[0]
+    # When a person edits Main IVR in Architect's UI and publishes it (out of band)
+    edited = flow_yaml("INBOUNDCALL", "Main IVR", queue("Support"), description="edited in Architect")
+    response = requests.post(
+        f"{world.sim.url}/__sim/flows/{main_ivr.id}/publish",
+        json={"userName": "Jane Architect", "userId": "7d5e1c90-8f5e-4a59-9c41-0b1f2e3a4b5c", "yaml": edited},
+        timeout=10,
+    )
+    response.raise_for_status()
+    # And the next scan runs
+    second = world.cloud.start_and_wait(SCAN_STATE_MACHINE, {"page_size": 25}, name="scan-2", timeout=240)
+    # Then the scan committed the change to live/<env>, authored as her, on top of the release's commit
+    assert second.status == "SUCCEEDED", (second.error, second.cause)
+    assert "Commit the changed flows to Git" in second.states_entered()
+    mirrored_drift = second.output["git_mirror"]
+    (repository,) = mirrored_drift["repositories"]
+    assert repository["commits"] == 1 and repository["error"] == "", mirrored_drift
+    git(work, "fetch", "-q", "origin", f"live/{ENV}")
+    assert git(work, "show", "FETCH_HEAD:flows/inboundCall/main-ivr.yaml") == edited.rstrip("\n")
+    assert git(work, "log", "-1", "--format=%an|%cn", "FETCH_HEAD") == "Jane Architect|flowops"
+    assert git(work, "rev-parse", "FETCH_HEAD~1") == head_before
+    assert repository["commit"] == git(work, "rev-parse", "FETCH_HEAD")

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow  # shares the one synthesis of test_production_sta
 OBJECTS_READ, OBJECTS_WRITE, OBJECTS_DELETE = "objects:read", "objects:write", "objects:delete"
 STATE_READ, STATE_WRITE, AUDIT_READ, AUDIT_WRITE = "state:read", "state:write", "audit:read", "audit:write"
 GENESYS_SECRET, TRACE_WEBHOOK_SECRET = "secret:genesys", "secret:trace-webhook"
+GIT_SECRET = "secret:git"
 
 # Publish steps append audit events idempotently (a retried step passes its own event id and a
 # condition failure is resolved by reading the stored event back): they read the audit table too.
@@ -89,10 +90,12 @@ def _access_of(statement: dict[str, Any], environment: SynthesizedEnvironment) -
                 access.add(GENESYS_SECRET)
             if f"flowops/{environment.name}/trace-webhook" in resource:
                 access.add(TRACE_WEBHOOK_SECRET)
+            if f"flowops/{environment.name}/git" in resource:
+                access.add(GIT_SECRET)
     return access
 
 
-def _access_by_function(environment: SynthesizedEnvironment) -> dict[str, set[str]]:
+def access_by_function(environment: SynthesizedEnvironment) -> dict[str, set[str]]:
     functions = environment.resources("AWS::Lambda::Function")
     function_of_role = {
         function["Properties"]["Role"]["Fn::GetAtt"][0]: key for key, function in functions.items()
@@ -113,7 +116,7 @@ def dev() -> SynthesizedEnvironment:
 
 def test_each_step_function_has_exactly_the_access_its_step_uses(dev: SynthesizedEnvironment) -> None:
     # Given the dev stack, When every function's data-store and secret access is collected
-    access = _access_by_function(dev)
+    access = access_by_function(dev)
     # Then each step function has exactly what its step needs, no more and no less
     for function_id, expected in EXPECTED_ACCESS.items():
         (logical_id,) = [key for key in access if re.fullmatch(f"Functions{function_id}[0-9A-F]{{8}}", key)]
@@ -122,7 +125,7 @@ def test_each_step_function_has_exactly_the_access_its_step_uses(dev: Synthesize
 
 def test_no_function_may_delete_artifacts(dev: SynthesizedEnvironment) -> None:
     # Artifacts are content-addressed and immutable, rollback sources included: nothing deletes them.
-    for function, access in _access_by_function(dev).items():
+    for function, access in access_by_function(dev).items():
         assert OBJECTS_DELETE not in access, function
 
 

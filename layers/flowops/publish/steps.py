@@ -33,7 +33,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from flowops.bounded import FLOW_YAML_LIMITS
-from flowops.flowtypes import SCANNED_RESOURCE_TYPES, dependency_object_type
 from flowops.flowyaml import FlowYamlError, parse_flow_yaml
 from flowops.genesys.errors import (
     ForbiddenError,
@@ -52,7 +51,7 @@ from flowops.genesys.models import (
     genesys_timestamp,
 )
 from flowops.genesys.validation import start_validation, validation_errors
-from flowops.lock.canonical import canonical_bytes, lock_sha256, parse_lock
+from flowops.lock.canonical import parse_lock
 from flowops.lock.models import Lockfile
 from flowops.publish.content import UnreadableContentError, content_fingerprint
 from flowops.publish.errors import (
@@ -65,7 +64,8 @@ from flowops.publish.errors import (
     RollbackFailedError,
     SnapshotUnavailableError,
 )
-from flowops.publish.lockupdate import ConsumedResource, FlowNotInLockError, with_flow_version
+from flowops.publish.lockadvance import advance_current_lock, consumed_resources
+from flowops.publish.lockupdate import FlowNotInLockError, with_flow_version
 from flowops.publish.models import (
     Finding,
     HealthOutcome,
@@ -94,19 +94,16 @@ from flowops.stepfunctions import failure_message
 from flowops.store import (
     ArtifactNotFoundError,
     ArtifactTooLargeError,
-    LockRaceError,
     RunItem,
     RunStatus,
     StoreError,
     flow_yaml_key,
-    lock_key,
 )
 from flowops.store.errors import RunTransitionError
 
 RUN_KIND = "publish"
 YAML_CONTENT_TYPE = "application/x-yaml"
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-_POINTER_ATTEMPTS = 3
 
 
 @dataclass(kw_only=True)
@@ -1063,45 +1060,17 @@ def advance_lock_for_version(
     ports: PublishPorts, target: TargetFlow, version: str, *, run_id: str
 ) -> str | None:
     """Write the current lock with this flow at `version` and make it current (retry on a race)."""
-    object_type = dependency_object_type(target.type)
-    if object_type is None:
+    consumed = consumed_resources(ports.genesys, target.id, target.type, version)
+    if consumed is None:
         return None  # dependency tracking has no type for it: the scan records it as unread
-    consumed = [
-        ConsumedResource(
-            id=dependency.id,
-            type=dependency.type or "UNKNOWN",
-            name=dependency.name or "",
-            version=dependency.version,
-            deleted=bool(dependency.deleted),
-        )
-        for dependency in ports.genesys.iter_consumed_resources(
-            # The same resource types the scan asks for: the lock holds no platform vocabulary.
-            target.id,
-            version=version,
-            object_type=object_type,
-            resource_types=SCANNED_RESOURCE_TYPES,
-        )
-    ]
-    for _attempt in range(_POINTER_ATTEMPTS):
-        pointer = ports.pointers.get_current(ports.org)
-        if pointer is None:
-            return None  # no lock to update: the next scan records the flow
-        lock = parse_lock(ports.artifacts.get_bytes(pointer.key), expected_sha256=pointer.sha)
+
+    def moved(lock: Lockfile) -> Lockfile:
         try:
-            updated = with_flow_version(lock, target.id, version, consumed)
+            return with_flow_version(lock, target.id, version, consumed)
         except FlowNotInLockError:
-            return pointer.sha
-        sha = lock_sha256(updated)
-        if sha == pointer.sha:
-            return sha
-        key = lock_key(ports.org, sha)
-        ports.artifacts.put_immutable(key, canonical_bytes(updated))
-        try:
-            ports.pointers.advance(ports.org, sha, pointer.sha, key=key, scan_id=f"publish-{run_id}")
-        except LockRaceError:
-            continue  # a scan or another release moved the pointer: apply the change on top of it
-        return sha
-    raise LockRaceError(ports.org, None, None)
+            return lock  # a flow the lock does not know yet: the next scan records it
+
+    return advance_current_lock(ports, moved, writer=f"publish-{run_id}")
 
 
 def _report_warnings(ports: PublishPorts, validation: ValidationOutcome) -> list[str]:

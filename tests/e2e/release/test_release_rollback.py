@@ -39,7 +39,8 @@ def world(
 
 
 def test_a_failure_in_wave_two_rolls_back_every_changed_flow(world: ReleaseWorld) -> None:
-    # Given the org before the release, and Architect failing Sales Line's publish
+    # Given the org (its lock) before the release, and Architect failing Sales Line's publish
+    world.seed_lock()
     before = world.org_content()
     versions_before = world.published_versions()
     world.sim.set_faults("publish-fail=Sales Line")
@@ -68,6 +69,8 @@ def test_a_failure_in_wave_two_rolls_back_every_changed_flow(world: ReleaseWorld
     assert after["INBOUNDCALL/Sales Line"] == versions_before["INBOUNDCALL/Sales Line"]  # never moved
     # and the consumers were restored AFTER the module: they are bound to the restored module
     assert world.module_snapshot(MAIN) == "3.0" and world.module_snapshot(AFTER) == "3.0"
+    # and the lock says what the org runs: restored versions, no created flow
+    assert world.lock_versions() == after
     # and the record and the audit trail say so
     record = world.record("release-wave2-fails")
     assert record.status == "ROLLED_BACK"

@@ -90,6 +90,7 @@ def test_module_change_republishes_its_consumers_and_skips_unchanged_flows(world
         "inboundCall/sales-line.yaml": live.published_yaml(sales),
         "inboundCall/new-line.yaml": flow_yaml("INBOUNDCALL", "New Line", module("Shared Menu")),
     }
+    world.seed_lock()
     # When released
     result = world.release("release-module", flows)
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -109,6 +110,10 @@ def test_module_change_republishes_its_consumers_and_skips_unchanged_flows(world
         "INBOUNDCALL/New Line": "create",
         "INBOUNDCALL/Sales Line": "unchanged",
     }
+    # and the lock moved with the release, in one advance: every changed flow at its new version,
+    # the created flow added, consumers bound to the new module
+    assert world.lock_versions() == versions
+    assert world.record("release-module").details["lock_sha256"]
     # and the same release again changes nothing (what was deployed is the comparison source)
     again = world.release("release-module-again", flows)
     assert again.status == "SUCCEEDED" and "NothingToRelease" in again.states_entered()
