@@ -11,9 +11,15 @@
   environment overlay (`flowops.local.runtime.environment`), killed at the function's timeout; Lambda's
   own failures reach Retry/Catch under Lambda's names (`flowops.local.runtime.lambda_errors`); every state's
   input and output is held to 256 KB (`flowops.local.runtime.state_limits`); Wait/Retry
-  delays are recorded, not slept (`flowops.local.runtime.delays`). While a LocalCloud runs, botocore's
-  parsed service models are shared by every session of the process (`flowops.local.runtime.botocore_cache`):
-  each handler call builds fresh sessions, which would otherwise re-read the models from disk.
+  delays are recorded, not slept (`flowops.local.runtime.delays`), and an execution times out at its
+  `TimeoutSeconds` on the accelerated clock (real time times FLOWOPS_TIME_SCALE + recorded delays).
+- Executions emit Step Functions status-change events to EventBridge's default bus, whose rules
+  are the template's `AWS::Events::Rule`s: matched, transformed and delivered to their targets
+  (`flowops.local.runtime.eventbridge`, `flowops.local.runtime.execution_lifecycle`); `cloud.events.drain()`
+  waits for the deliveries, `cloud.events.put_event(...)` sends any other event.
+- While a LocalCloud runs, botocore's parsed service models are shared by every session of the
+  process (`flowops.local.runtime.botocore_cache`): each handler call builds fresh sessions, which would
+  otherwise re-read the models from disk.
 - mode="in-process" (tests, the embedded CLI) uses `mock_aws`; mode="server" (`flowops local up`)
   runs `ThreadedMotoServer` on 127.0.0.1 and every client, including the handlers' boto3
   clients, talks to it through `endpoint_url`.
@@ -26,6 +32,7 @@ import json
 import logging
 import os
 import threading
+import uuid
 import zipfile
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -33,10 +40,19 @@ from unittest import mock
 
 import boto3
 
-from flowops.local.runtime import botocore_cache, dynamodb_atomicity, environment, lambda_errors, state_limits
+from flowops.local.runtime import (
+    botocore_cache,
+    dynamodb_atomicity,
+    environment,
+    execution_lifecycle,
+    lambda_errors,
+    state_limits,
+)
 from flowops.local.runtime.delays import DelayRecorder
+from flowops.local.runtime.eventbridge import LocalEventBus, rules_from_template
 from flowops.local.runtime.execution import ExecutionResult, start_and_wait
-from flowops.local.runtime.lambdas import HandlerRunner
+from flowops.local.runtime.execution_lifecycle import ExecutionClocks
+from flowops.local.runtime.lambdas import HandlerRunner, time_scale_of
 from flowops.local.runtime.resources import LocalResource, LocalResources
 
 DEFAULT_REGION = "eu-west-1"
@@ -99,6 +115,13 @@ class LocalCloud:
             overrides["GENESYS_BASE_URL"] = genesys_base_url
         self.delays = DelayRecorder()
         self.runner = HandlerRunner(overrides)
+        self.clocks = ExecutionClocks(
+            self.delays.seconds_for, lambda: time_scale_of(self.runner.env_overrides)
+        )
+        self.delays.after_record = self.clocks.hold_if_expired
+        self.events = LocalEventBus(
+            rules_from_template(self.resources), self._deliver, account_id=DEFAULT_ACCOUNT, region=region
+        )
         self._mock: Any = None
         self._server: Any = None
         self._patches: list[Any] = []
@@ -128,6 +151,12 @@ class LocalCloud:
             self.delays.start()
             lambda_errors.install()
             state_limits.install()
+            execution_lifecycle.install(
+                emit=self.events.put_event,
+                announce=self.events.announce,
+                envelope=self.events.event,
+                clocks=self.clocks,
+            )
             self.runner.start()
             self._create_resources()
         except BaseException:
@@ -139,6 +168,7 @@ class LocalCloud:
     def stop(self) -> None:
         global _active
         self.runner.stop()
+        execution_lifecycle.uninstall()
         lambda_errors.uninstall()
         state_limits.uninstall()
         self.delays.stop()
@@ -235,6 +265,30 @@ class LocalCloud:
         self, state_machine: str, execution_input: Any, *, name: str | None = None, timeout: float = 60.0
     ) -> ExecutionResult:
         return start_and_wait(self, state_machine, execution_input, name=name, timeout=timeout)
+
+    # -- EventBridge targets -----------------------------------------------------------------
+
+    def _deliver(self, target_arn: str, payload: str) -> str | None:
+        """Send `payload` to an EventBridge target as EventBridge would; the error text, if any."""
+        parts = target_arn.split(":")
+        service = parts[2] if len(parts) > 2 else ""
+        if service == "lambda":
+            answer = self.client("lambda").invoke(FunctionName=parts[6], Payload=payload.encode("utf-8"))
+            if answer.get("FunctionError"):
+                return f"{answer['FunctionError']}: {answer['Payload'].read().decode('utf-8', 'replace')}"
+            return None
+        if service == "states":
+            # EventBridge names the execution itself (moto would collide unnamed starts).
+            self.sfn.start_execution(stateMachineArn=target_arn, name=str(uuid.uuid4()), input=payload)
+            return None
+        if service == "sqs":
+            url = self.client("sqs").get_queue_url(QueueName=parts[5])["QueueUrl"]
+            self.client("sqs").send_message(QueueUrl=url, MessageBody=payload)
+            return None
+        if service == "sns":
+            self.client("sns").publish(TopicArn=target_arn, Message=payload)
+            return None
+        return f"EventBridge target {target_arn} is not emulated locally"
 
     # -- resource creation -------------------------------------------------------------------
 

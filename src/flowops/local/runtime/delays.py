@@ -4,7 +4,9 @@ moto's ASL interpreter sleeps in two places (see shared docs/local-aws.md):
 `WaitFunction._wait_interval` (Wait states) and `time.sleep` inside `RetrierDecl._eval_body`
 (Retry intervals). Both are patched while a `DelayRecorder` is active: the delay is appended
 to the recorder, keyed by execution ARN, and the interpreter continues at once. Tests then
-ASSERT the backoff sequence rather than wait for it.
+ASSERT the backoff sequence rather than wait for it. The recorded time still counts: it is part of
+the execution's clock (`flowops.local.runtime.execution_lifecycle`), and `after_record` lets that clock
+hold a delay that crosses the execution's timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import threading
 import types
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -35,6 +38,13 @@ class DelayRecorder:
         self._delays: dict[str, list[RecordedDelay]] = defaultdict(list)
         self._retrier_env = threading.local()
         self._restore: list[tuple[Any, str, Any]] = []
+        self.after_record: Callable[[str], None] | None = None
+        """Called with the execution ARN after each delay is recorded (outside the lock)."""
+
+    def seconds_for(self, execution_arn: str) -> float:
+        """The total of the delays `execution_arn` recorded (its waited time)."""
+        with self._lock:
+            return sum(delay.seconds for delay in self._delays.get(execution_arn, []))
 
     def delays_for(self, execution_arn: str) -> list[RecordedDelay]:
         with self._lock:
@@ -50,6 +60,8 @@ class DelayRecorder:
         state = str(context.get("State", {}).get("Name", "<unknown state>"))
         with self._lock:
             self._delays[execution_arn].append(RecordedDelay(state=state, seconds=float(seconds), kind=kind))
+        if self.after_record is not None:
+            self.after_record(execution_arn)
 
     def start(self) -> None:
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl

@@ -245,7 +245,7 @@ class HandlerRunner:
                 invoked_function_arn=function.function_arn,
                 memory_limit_in_mb=int(function.memory_size or 128),
                 timeout_seconds=float(function.timeout or 3),
-                time_scale=_time_scale(variables),
+                time_scale=time_scale_of(variables),
             )
             call = _KillableCall(handler, event, context, variables)
             if not call.run(
@@ -446,7 +446,8 @@ def _forget_modules_imported_since(before: frozenset[str]) -> None:
         sys.modules.pop(name, None)
 
 
-def _time_scale(variables: Mapping[str, str]) -> float:
+def time_scale_of(variables: Mapping[str, str]) -> float:
+    """FLOWOPS_TIME_SCALE of an environment (1 when unset or not a positive number)."""
     try:
         scale = float(variables.get("FLOWOPS_TIME_SCALE", "1") or 1)
     except ValueError:
