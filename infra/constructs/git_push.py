@@ -102,14 +102,15 @@ class GitPushConstruct(Construct):
         storage.artifacts_bucket.grant_put(self.status_function, "flows/*")
         events.Rule(
             self,
-            "ReleaseEnded",
-            description="flowops: a release ended; report it on its commit",
+            "ReleaseStatusChanged",
+            description="flowops: a release started or ended; report it on its commit",
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
                 detail={
                     "stateMachineArn": [release_state_machine.state_machine_arn],
-                    "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
+                    # RUNNING: GitLab's commit shows `running` (flowops.git.status.report_running).
+                    "status": ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
                 },
             ),
             targets=[targets.LambdaFunction(self.status_function, retry_attempts=2)],
