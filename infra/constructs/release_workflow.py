@@ -98,7 +98,7 @@ class ReleaseWorkflowConstruct(Construct):
                 ),
                 step("PlanReleaseRollback", "plan_rollback", 300, *objects, *records, *audit_appends),
                 step("StartReleaseFlowRollback", "start_rollback", 60, *read_objects),
-                step("VerifyReleaseFlowRestored", "verify_restored", 60, *objects),
+                step("VerifyReleaseFlowRestored", "verify_restored", 120, *objects),
                 step(
                     "RecordReleaseRolledBack",
                     "record_rolled_back",

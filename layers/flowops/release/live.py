@@ -22,6 +22,7 @@ from flowops.genesys.models import (
 )
 from flowops.genesys.objects import NamedObject
 from flowops.genesys.validation import ValidateJobClient
+from flowops.publish.lockadvance import ConsumedResourcesReader
 from flowops.release.content import flow_key
 from flowops.release.errors import ReleaseError
 from flowops.store import ArtifactNotFoundError, ArtifactStore, flow_yaml_key
@@ -34,7 +35,7 @@ EXPORT_ATTEMPTS = 3
 export as "could not find the flow"): a failed export job is started again, up to this often."""
 
 
-class ReleaseGenesys(ExportGenesys, ValidateJobClient, Protocol):
+class ReleaseGenesys(ExportGenesys, ValidateJobClient, ConsumedResourcesReader, Protocol):
     """The Genesys calls a release makes (`GenesysClient` satisfies it)."""
 
     def iter_flows(self, *, page_size: int = 500, **filters: Any) -> Iterator[Flow]: ...

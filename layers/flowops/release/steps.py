@@ -24,11 +24,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flowops.genesys.errors import NotFoundError
+from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.validation import validate_job_errors
 from flowops.lock.canonical import parse_lock
 from flowops.lock.models import Lockfile
 from flowops.publish.errors import LeaseHeldError
+from flowops.publish.lockadvance import advance_current_lock, consumed_resources
+from flowops.publish.lockupdate import ConsumedResource, FlowChange, with_flow_changes
 from flowops.publish.ports import DeployPorts
 from flowops.release.bundle import ReleaseBundle, parse_bundle
 from flowops.release.errors import (
@@ -401,6 +403,7 @@ def check_flow_health(
         ports.artifacts.get_bytes(item.yaml_key),
         YAML_CONTENT_TYPE,
     )
+    keep_consumed_resources(ports, item.key, flow_id, version)
     return FlowResult(
         key=item.key, ok=True, flow_id=flow_id, version_before=item.snapshot_version, version_after=version
     )
@@ -413,6 +416,58 @@ def _validate_job(key: str, flow_id: str, version: str, ports: ReleasePorts) -> 
         raise FlowPublishFailedError(
             f"Genesys' validation of {key} version {version} reports: " + " | ".join(errors)
         )
+
+
+# ---- the lock ------------------------------------------------------------------------------------
+
+
+def consumed_key(org: str, flow_id: str, version: str) -> str:
+    """`releases/<org>/consumed/<flowId>/<version>.json`: what a version the release published
+    consumes, read by its per-flow step (in parallel, retried) for the lock advance at the end."""
+    return f"releases/{org}/consumed/{flow_id}/{version}.json"
+
+
+def keep_consumed_resources(ports: ReleasePorts, key: str, flow_id: str, version: str) -> None:
+    """Store what the new version consumes. Unreadable (the index does not know the version yet,
+    or this client may not read it) is no failure of the flow: the lock leaves it to the next scan."""
+    flow_type = key.partition("/")[0]
+    try:
+        consumed = consumed_resources(ports.genesys, flow_id, flow_type, version)
+    except (NotFoundError, ForbiddenError):
+        return
+    if consumed is not None:
+        ports.artifacts.put_json(
+            consumed_key(ports.org, flow_id, version), [c.model_dump(mode="json") for c in consumed]
+        )
+
+
+def advance_lock(ports: ReleasePorts, run: RunRef, results: list[FlowResult]) -> str | None:
+    """Advance the org's lock by every flow the release changed, in ONE pointer advance (a scan
+    that moved the pointer meanwhile is built on, never overwritten). A published or restored
+    flow takes its new version and consumed resources (a created flow is added); a deleted flow
+    leaves. A flow whose consumed resources were not read is left to the next scan."""
+    changes: list[FlowChange] = []
+    for result in results:
+        if not result.ok or not result.flow_id:
+            continue
+        flow_type, _, name = result.key.partition("/")
+        if result.version_after is None:  # a rollback deleted the flow the release created
+            changes.append(FlowChange(flow_id=result.flow_id, name=name, type=flow_type, version=None))
+            continue
+        try:
+            rows = ports.artifacts.get_json(consumed_key(ports.org, result.flow_id, result.version_after))
+        except ArtifactNotFoundError:
+            continue
+        consumed = [ConsumedResource.model_validate(row) for row in rows]
+        version = result.version_after
+        changes.append(
+            FlowChange(flow_id=result.flow_id, name=name, type=flow_type, version=version, consumed=consumed)
+        )
+    if not changes:
+        return None
+    return advance_current_lock(
+        ports, lambda lock: with_flow_changes(lock, changes), writer=f"release-{run.run_id}"
+    )
 
 
 # ---- waves ---------------------------------------------------------------------------------------
@@ -472,7 +527,10 @@ def record_release(
     ports.artifacts.put_json(
         release_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
     )
-    _move(ports, run.run_id, "SUCCEEDED", {"outcome": "RELEASED", "flows": flows})
+    lock_sha = advance_lock(ports, run, results)
+    _move(
+        ports, run.run_id, "SUCCEEDED", {"outcome": "RELEASED", "flows": flows, "lock_sha256": lock_sha or ""}
+    )
     _audit(
         ports, run, requester, "release.released", {"flows": len(results), "environment": plan["environment"]}
     )
@@ -624,6 +682,7 @@ def verify_flow_restored(item: RollbackItem, progress: FlowProgress, ports: Rele
             ports.artifacts.get_bytes(item.snapshot_key),
             YAML_CONTENT_TYPE,
         )
+    keep_consumed_resources(ports, item.key, item.flow_id, version)
     return FlowResult(
         key=item.key, ok=True, flow_id=item.flow_id, version_before=item.live_version, version_after=version
     )
@@ -662,6 +721,7 @@ def record_rolled_back(
     ports.artifacts.put_json(
         release_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
     )
+    lock_sha = advance_lock(ports, run, results)
     published = {r.key: r for r in _wave_results(ports, run, "publish") if r.ok}
     flows = [
         {
@@ -682,6 +742,7 @@ def record_rolled_back(
             "cause": cause[:4000],
             "flows": flows,
             "restored": [r.model_dump(mode="json") for r in results],
+            "lock_sha256": lock_sha or "",
         },
     )
     _audit(
