@@ -12,4 +12,4 @@ from functions.release.events import StartFlowEvent
 
 @_wiring.step(StartFlowEvent)
 def handler(event: StartFlowEvent) -> Any:
-    return start_flow_publish(event.item, event.timing, _wiring.ports(), now=_wiring.now())
+    return start_flow_publish(event.run, event.item, event.timing, _wiring.ports(), now=_wiring.now())

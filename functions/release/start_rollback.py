@@ -12,4 +12,4 @@ from functions.release.events import StartRollbackEvent
 
 @_wiring.step(StartRollbackEvent)
 def handler(event: StartRollbackEvent) -> Any:
-    return start_flow_rollback(event.item, event.timing, _wiring.ports(), now=_wiring.now())
+    return start_flow_rollback(event.run, event.item, event.timing, _wiring.ports(), now=_wiring.now())

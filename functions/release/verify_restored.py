@@ -12,4 +12,4 @@ from functions.release.events import VerifyRestoredEvent
 
 @_wiring.step(VerifyRestoredEvent)
 def handler(event: VerifyRestoredEvent) -> Any:
-    return verify_flow_restored(event.item, event.progress, _wiring.ports())
+    return verify_flow_restored(event.item, event.progress, _wiring.ports(), event.timing)
