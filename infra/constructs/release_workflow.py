@@ -92,8 +92,8 @@ class ReleaseWorkflowConstruct(Construct):
                     *audit_appends,
                     genesys=False,
                 ),
-                # Write the job claim (releases/<org>/runs/<id>/jobs/) before each upload.
-                step("StartReleaseFlowPublish", "start_publish", 60, *objects),
+                # Read and write the job claim (releases/<org>/runs/<id>/jobs/) around each upload.
+                step("StartReleaseFlowPublish", "start_publish", 120, *objects),
                 step("CheckReleaseFlowJob", "check_job", 60),
                 step("CheckReleaseFlowHealth", "health_check", 300, *objects),
                 step("RecordReleaseWave", "record_wave", 60, *objects, genesys=False),
@@ -107,7 +107,7 @@ class ReleaseWorkflowConstruct(Construct):
                     genesys=False,
                 ),
                 step("PlanReleaseRollback", "plan_rollback", 300, *objects, *records, *audit_appends),
-                step("StartReleaseFlowRollback", "start_rollback", 60, *objects),
+                step("StartReleaseFlowRollback", "start_rollback", 120, *objects),
                 step("VerifyReleaseFlowRestored", "verify_restored", 300, *objects),
                 step(
                     "RecordReleaseRolledBack",

@@ -32,7 +32,7 @@ def before_release_step(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Calla
     runtime resolves the dotted handler on every invocation)."""
 
     def install(name: str, action: Callable[[], None]) -> None:
-        step = importlib.import_module(f"functions.release.{name}")
+        step = importlib.import_module(f"flowops.functions.release.{name}")
         real, done = step.handler, threading.Event()
 
         def wrapper(event: Any, context: Any) -> Any:

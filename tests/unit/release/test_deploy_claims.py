@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from flowops.genesys.errors import GenesysUnavailableError, WriteOutcomeUnknownError
 from flowops.genesys.models import ArchitectJobRegistration
 from flowops.release.models import ReleaseTiming, RollbackItem, RunRef, WaveItem
 from flowops.release.steps import ReleasePorts, start_flow_publish, start_flow_rollback
-
 from tests.unit.publish.fakes import FakeGenesys
 from tests.unit.scan.fakes import FakeArtifacts
 
