@@ -12,14 +12,16 @@ statuses. Base URLs are configuration (GitHub Enterprise, self-managed GitLab, t
 from __future__ import annotations
 
 import json
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import quote
 
-import requests
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from flowops.git.providers import Provider, PushEvent
 from flowops.observability import logger
+
+if TYPE_CHECKING:
+    import requests
 
 Outcome = Literal["pending", "running", "success", "failure", "error", "canceled"]
 _GITLAB_STATE: dict[Outcome, str] = {
@@ -95,7 +97,12 @@ class CommitStatusClient:
         self.github_api = github_api.rstrip("/")
         self.gitlab_api = gitlab_api.rstrip("/")
         self._tokens = tokens
-        self._session = session or requests.Session()
+        if session is None:
+            # Imported when a client is built (a call that posts statuses), not with this module.
+            import requests
+
+            session = requests.Session()
+        self._session = session
 
     def __repr__(self) -> str:
         return f"CommitStatusClient({self.github_api!r}, {self.gitlab_api!r})"
@@ -133,6 +140,8 @@ class CommitStatusClient:
                 "target_url": target_url,
                 "description": text,
             }
+        import requests
+
         try:
             response = self._session.post(url, json=body, headers=headers, timeout=_TIMEOUT)
         except requests.RequestException as error:
