@@ -172,7 +172,7 @@ def test_the_unfinished_runs_backstop_has_exactly_its_own_grants(dev: Synthesize
     assert sorted(re.sub(r"[0-9A-F]{8}\"}$", "", t).split('"')[-1] for t in topics) == [
         "MonitoringAlarmTopic",
         "PublishWorkflowRollbackFailedTopic",
-        "ReleaseWorkflowRollbackFailedTopic",
+        "ReleaseWorkflowReleaseRollbackFailedTopic",
     ]
     # And its object reads are the release plans only; no secret, no state-machine start, no delete
     reads = by_action["s3:GetObject*"]
