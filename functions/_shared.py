@@ -28,12 +28,13 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict, TypeVar
 
 import boto3
+from flowops.clock import process_clock
 from flowops.config import GenesysSettings, StorageSettings, build_client_from_settings
 from flowops.genesys.client import GenesysClient
 from flowops.publish.lease import PublishLeaseStore
 from flowops.statepayload import bound_error, bound_payload
 from flowops.stepfunctions import as_step_functions_error
-from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore
+from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore, SharedRateSchedule
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
@@ -66,10 +67,24 @@ def genesys_client(settings: GenesysSettings | None = None) -> GenesysClient:
         _per_thread.genesys_clients = cache
     client = cache.get(settings)
     if client is None:
-        client = build_client_from_settings(settings)
+        client = build_client_from_settings(settings, rate_schedule=_rate_schedule(settings))
         cache[settings] = client
     client.remaining_seconds = getattr(_per_thread, "remaining_seconds", None)
     return client
+
+
+def _rate_schedule(settings: GenesysSettings) -> SharedRateSchedule | None:
+    """The org's shared schedule when its budget is shared (per client or org): the item
+    `RATE#<org>` of the state table, the only item of it such a function may update."""
+    if not settings.shares_rate_budget:
+        return None
+    storage = storage_settings()
+    return SharedRateSchedule(
+        storage.state_table,
+        storage.flowops_org,
+        aws_client("dynamodb"),
+        clock=process_clock(settings.flowops_time_scale),
+    )
 
 
 def _remaining_seconds_of(context: Any) -> Callable[[], float] | None:

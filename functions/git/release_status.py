@@ -1,5 +1,6 @@
-"""EventBridge "Step Functions Execution Status Change" (Release state machine) → the final
-commit status of a git-started release, then (released) `live/<env>` in Git.
+"""EventBridge "Step Functions Execution Status Change" (Release state machine) → the commit
+status of a git-started release (GitLab: `running` when it starts), then its final status, then
+(released) `live/<env>` in Git.
 
 A status or mirror push the provider did not take raises, so Lambda's asynchronous retries run
 it again (both are idempotent: the same status again, and no empty commit when `live/<env>`
@@ -15,7 +16,7 @@ from flowops.git.factory import git_secrets, status_client, status_targets
 from flowops.git.mirror import GitMirror, mirror_release
 from flowops.git.service import DEFAULT_TOKEN_USER
 from flowops.git.settings import GitPushSettings
-from flowops.git.status import StatusTarget, report_outcome
+from flowops.git.status import StatusTarget, report_outcome, report_running
 from flowops.observability import logger
 from flowops.release.live import GenesysLiveOrg
 
@@ -52,9 +53,17 @@ def handle(event: dict[str, Any], settings: GitPushSettings) -> dict[str, Any]:
     detail = event.get("detail") or {}
     name = str(detail.get("name", ""))
     status = str(detail.get("status", ""))
-    if not name.startswith("git-") or status in ("", "RUNNING"):
-        return {"reported": False, "reason": "not a finished git-started release"}
+    if not name.startswith("git-") or not status:
+        return {"reported": False, "reason": "not a git-started release"}
     secrets = git_secrets(settings)
+    if status == "RUNNING":
+        started = report_running(
+            name,
+            targets=status_targets(settings),
+            client=status_client(settings, secrets),
+            run_url=settings.git_run_url,
+        )
+        return {"reported": started is not None, "release_id": name, "status": status}
     target = report_outcome(
         name,
         status,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 if TYPE_CHECKING:
     from flowops.genesys.client import GenesysClient
     from flowops.genesys.credentials import SecretValueProvider
+    from flowops.genesys.ratelimit import SharedSchedule
+
+RateLimitScope = Literal["token", "client", "org"]
+"""What one Genesys rate-limit budget counts (docs/genesys-limits.md)."""
 
 
 class GenesysSettings(BaseSettings):
@@ -30,6 +34,25 @@ class GenesysSettings(BaseSettings):
         default=None, description="Secrets Manager id of {client_id, client_secret}"
     )
     flowops_time_scale: float = Field(default=1.0, gt=0, description="accelerated time for local runs")
+    genesys_rate_scope: RateLimitScope = Field(
+        default="token",
+        description="what one rate-limit budget counts: each token (Genesys's documented default), "
+        "the OAuth client or the org; client and org make concurrent readers share one schedule",
+    )
+    genesys_rate_per_minute: int = Field(
+        default=300, ge=1, description="the budget's requests per minute until inin-ratelimit-allowed says"
+    )
+    genesys_rate_utilization: float = Field(
+        default=0.97,
+        gt=0,
+        le=1,
+        description="share of the budget the client paces at; the rest absorbs timing jitter",
+    )
+
+    @property
+    def shares_rate_budget(self) -> bool:
+        """Whether several processes (the scan's page readers) draw on one budget."""
+        return self.genesys_rate_scope != "token"
 
 
 class StorageSettings(BaseSettings):
@@ -44,13 +67,19 @@ class StorageSettings(BaseSettings):
 
 
 def build_client_from_settings(
-    settings: GenesysSettings, secrets_provider: SecretValueProvider | None = None
+    settings: GenesysSettings,
+    secrets_provider: SecretValueProvider | None = None,
+    *,
+    rate_schedule: SharedSchedule | None = None,
 ) -> GenesysClient:
-    """A client for the configured Genesys location, credentials read from Secrets Manager."""
+    """A client for the configured Genesys location, credentials read from Secrets Manager, paced
+    at the configured share of its budget (with `rate_schedule`: a budget shared with other
+    processes)."""
     # Imported here so that reading settings never pulls requests/powertools in.
-    from flowops.clock import Clock, ScaledClock, SystemClock
+    from flowops.clock import process_clock
     from flowops.genesys.client import GenesysClient
     from flowops.genesys.credentials import load_credentials_from_secrets_manager
+    from flowops.genesys.ratelimit import RateLimiter
     from flowops.genesys.regions import resolve_endpoints
 
     # Validate the location before touching Secrets Manager: a config error should say so.
@@ -62,15 +91,19 @@ def build_client_from_settings(
     credentials = load_credentials_from_secrets_manager(
         settings.genesys_secret_id or "", provider=secrets_provider
     )
-    clock: Clock = (
-        ScaledClock(settings.flowops_time_scale) if settings.flowops_time_scale != 1.0 else SystemClock()
-    )
+    clock = process_clock(settings.flowops_time_scale)
     return GenesysClient(
         credentials,
         region=settings.genesys_region,
         base_url=settings.genesys_base_url,
         token_url=settings.genesys_token_url,
         clock=clock,
+        rate_limiter=RateLimiter(
+            clock,
+            allowed_per_window=settings.genesys_rate_per_minute,
+            utilization=settings.genesys_rate_utilization,
+            shared=rate_schedule,
+        ),
     )
 
 

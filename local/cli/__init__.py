@@ -8,15 +8,17 @@ Exit codes: the table in local/cli/exit_codes.py (copied into docs/cli.md and th
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from local.cli import _registry, exit_codes, terminal
-from local.cli.local_cloud import (
+from local.cli.targets import (
     DEFAULT_STACK,
     CloudUnavailableError,
     StackLookupError,
@@ -57,6 +59,43 @@ def _store_configuration_problem(error: BaseException) -> bool:
     return bool(names & {f"flowops.store.errors.{name}" for name in problems})
 
 
+class LazyCommands(MutableMapping[str, Any]):
+    """The root group's commands: the names come from the static registry (local/cli/_registry.py);
+    a command's module is imported on the first access to one of its commands, and all the
+    commands it registers are kept. Membership and iteration import nothing."""
+
+    def __init__(self, load_module: Callable[[str], dict[str, Any]], added: dict[str, Any]) -> None:
+        self._load_module = load_module
+        self._loaded: dict[str, Any] = {}
+        self._added = dict(added)  # commands given to the group directly (none today)
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._added:
+            return self._added[name]
+        entry = _registry.BY_NAME.get(name)
+        if entry is None:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded.update(self._load_module(entry.module))
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._added[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._added[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in _registry.BY_NAME or name in self._added
+
+    def __iter__(self) -> Iterator[str]:
+        yield from _registry.BY_NAME
+        yield from (name for name in self._added if name not in _registry.BY_NAME)
+
+    def __len__(self) -> int:
+        return len(set(_registry.BY_NAME) | set(self._added))
+
+
 class FlowopsGroup(TyperGroup):
     """The root group, where the CLI's contract is kept for every command at once:
 
@@ -67,7 +106,44 @@ class FlowopsGroup(TyperGroup):
       `error:` line with exit 3, whichever command it hits;
     - anything unexpected is one `error: internal error ...` line (exit FAILED); FLOWOPS_DEBUG=1
       shows the traceback. The bad-input sweep (tests/cli/test_cli_sweep.py) asserts no
-      command ever gets here."""
+      command ever gets here.
+
+    Its commands load lazily (LazyCommands): `flowops --help` lists them from the registry
+    without importing their modules; `flowops X ...` imports X's module only."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = LazyCommands(self._load_module, dict(self.commands))
+        self._listing_only = False
+
+    def _load_module(self, module_name: str) -> dict[str, Any]:
+        """The click commands that `module_name`'s `register(app)` adds, built by typer with the
+        root app's settings."""
+        module = importlib.import_module(module_name)
+        holder = typer.Typer(
+            rich_markup_mode=self.rich_markup_mode, pretty_exceptions_enable=False, add_completion=False
+        )
+        holder.callback()(_no_options)  # a callback makes typer build a group even for one command
+        module.register(holder)
+        return dict(typer.main.get_group(holder).commands)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        entry = _registry.BY_NAME.get(cmd_name)
+        if self._listing_only and entry is not None:
+            # short_help: click would cut the line at ~45 characters; the registry's line is it.
+            return TyperCommand(name=entry.name, help=entry.help, short_help=entry.help, callback=None)
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # The command list needs each command's one line only: read from the registry.
+        self._listing_only = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing_only = False
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         # typer >= 0.24 vendors click as typer._click: its exceptions are not click's.
@@ -133,19 +209,6 @@ class FlowopsGroup(TyperGroup):
             raise typer.Exit(exit_codes.FAILED) from None
 
 
-def _colours_only_on_a_terminal() -> None:
-    """Typer forces terminal output (colours, boxes) whenever GITHUB_ACTIONS is set, even when
-    stdout is a pipe. flowops keeps colours for terminals only: they stay on when the user asks
-    with FORCE_COLOR/PY_COLORS, and NO_COLOR turns them off everywhere (rich honours it)."""
-    if os.environ.get("FORCE_COLOR") or os.environ.get("PY_COLORS"):
-        return
-    from typer import rich_utils
-
-    rich_utils.FORCE_TERMINAL = None  # None: rich decides from isatty()
-
-
-_colours_only_on_a_terminal()
-
 app = typer.Typer(
     name="flowops",
     cls=FlowopsGroup,
@@ -158,7 +221,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    rich_markup_mode="rich",
+    # Plain click help: typer's rich help imports ~1 s of modules (rich.markdown, pygments...) for
+    # every `--help` (bench/cli_startup.py; docs/decisions.md "A lazy command tree").
+    rich_markup_mode=None,
 )
 
 
@@ -217,7 +282,8 @@ def choose_target(
     )
 
 
-_registry.register_all(app)
+def _no_options() -> None:
+    """The callback of the holder app in FlowopsGroup._load_module (never shown)."""
 
 
 def main() -> None:

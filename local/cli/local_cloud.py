@@ -24,13 +24,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 import typer
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from infra.constants import (
     OUTPUT_ARTIFACTS_BUCKET,
@@ -39,6 +38,17 @@ from infra.constants import (
     STACK_NAME_PREFIX,
 )
 from local.cli import exit_codes
+from local.cli.targets import (  # re-exported: the commands and tests import them from here
+    DEFAULT_STACK,
+    CloudUnavailableError,
+    StackLookupError,
+    Target,
+    TargetSelection,
+    selected_target,
+)
+from local.cli.targets import (
+    select_target as select_target,
+)
 from local.cli.terminal import CliError, fail, safe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -49,8 +59,6 @@ SCAN_STATE_MACHINE = "ScanWorkflow/StateMachine"  # construct path tail of the s
 
 local_app = typer.Typer(help="The local cloud: Genesys simulator + AWS emulation.", no_args_is_help=True)
 
-
-DEFAULT_STACK = f"{STACK_NAME_PREFIX}-dev"
 
 # Output keys of a deployed stack that live in infra/constructs/operations.py. That module imports
 # aws_cdk (seconds to load, it starts node), so the CLI keeps copies; tests/cli/test_targets.py
@@ -72,56 +80,6 @@ REQUIRED_STACK_OUTPUTS: tuple[str, ...] = (
     OUTPUT_PUBLISH_STATE_MACHINE,
     OUTPUT_TRACE_STATE_MACHINE,
 )
-
-
-class Target(str, Enum):
-    """Where the commands run: the local cloud (simulator + moto) or a deployed stack."""
-
-    LOCAL = "local"
-    AWS = "aws"
-
-
-class TargetSelection(BaseModel):
-    """The root options of one `flowops` invocation. `target=None` means "not chosen": a running
-    `local up`, else a stack named by the environment, else an embedded cloud."""
-
-    model_config = ConfigDict(frozen=True)
-
-    target: Target | None = None
-    stack: str = DEFAULT_STACK
-    profile: str | None = None
-    region: str | None = None
-
-
-# Set by the root callback of the CLI (local/cli/__init__.py) once per invocation. A module value
-# rather than click's context object because `connect()` is also called outside any command
-# (the demo, tests) and there means "not chosen".
-_selection = TargetSelection()
-
-
-def select_target(selection: TargetSelection) -> None:
-    global _selection
-    _selection = selection
-
-
-def selected_target() -> TargetSelection:
-    return _selection
-
-
-class CloudUnavailableError(Exception):
-    """No cloud to talk to: nothing running locally and no deployed stack configured.
-
-    Commands that can start an embedded local cloud catch this and start one."""
-
-
-class StackLookupError(Exception):
-    """`--target aws` could not find the stack's resources. Deliberately NOT a
-    CloudUnavailableError: a user who asked for a deployed stack must never silently get an
-    embedded local one. The root command turns it into one error line and `exit_code`."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class NoLockError(Exception):
@@ -335,7 +293,7 @@ def connect(selection: TargetSelection | None = None) -> CloudConnection:
 
     Raises StackLookupError for `--target aws` problems, CloudUnavailableError when no local
     cloud runs (and, target not chosen, no stack is named by the environment)."""
-    selection = selection or _selection
+    selection = selection or selected_target()
     if selection.target is Target.AWS:
         return deployed_stack_from_outputs(selection)
     running = running_local_cloud()
@@ -503,7 +461,15 @@ def embedded_cloud(
 
                 parameters = embedded_state.parameters_of(flows, seed, org_file, stack_environment)
                 _restore_embedded_state(connection, parameters)
-            yield EmbeddedCloud(simulator, cloud, connection)
+            try:
+                yield EmbeddedCloud(simulator, cloud, connection)
+            except Exception:
+                # A command that failed (a scan execution that failed, a refused publish) leaves
+                # the stack's data as a deployed stack would keep it, and its execution is the
+                # one to read with `flowops runs show`: kept too, without hiding the failure.
+                if parameters is not None:
+                    _save_embedded_state(connection, parameters, after_failure=True)
+                raise
             if parameters is not None:
                 _save_embedded_state(connection, parameters)
         finally:
@@ -528,13 +494,20 @@ def _restore_embedded_state(connection: CloudConnection, parameters: Any) -> Non
     embedded_state.restore(connection, state)
 
 
-def _save_embedded_state(connection: CloudConnection, parameters: Any) -> None:
+def _save_embedded_state(
+    connection: CloudConnection, parameters: Any, *, after_failure: bool = False
+) -> None:
     from local.cli import embedded_state
 
     try:
         embedded_state.save(connection, parameters)
     except OSError as error:
         print(f"warning: the embedded cloud's state was not kept: {error}", file=sys.stderr)
+    except Exception as error:
+        if not after_failure:
+            raise
+        # The failure being reported may be the cloud itself: that one is the error to show.
+        print(f"warning: the embedded cloud's state was not kept: {type(error).__name__}", file=sys.stderr)
 
 
 def _describe(parameters: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ OrgOption = Annotated[
 ]
 SHA_PREFIX = re.compile(r"^[0-9a-f]{8,64}$")
 LIST_SHOWN = 50  # entries per list in the text output; --json has them all
+RECENT_SHOWN = 10  # most recent publishes in `lock show`'s text output; --json has them all
 
 
 class LockCommandError(Exception):
@@ -152,8 +154,45 @@ def _resolve_sha(artifacts: Any, org: str, prefix: str) -> str:
     return shas[0]
 
 
+def when(moment: datetime | None) -> str:
+    """A lock's publish date as the operator reads it: minutes, in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
+
+
+def by_and_at(published_by: str | None, date_published: datetime | None) -> str:
+    """ " by Ana (u-1) at 2026-12-01 14:03 UTC", or the half the lock recorded, or nothing."""
+    return (f" by {published_by}" if published_by else "") + (
+        f" at {when(date_published)}" if date_published is not None else ""
+    )
+
+
+def _publishes(lock: Any) -> list[dict[str, Any]]:
+    """Who published each flow's live version and when (the scan reads them from the version's
+    createdBy / datePublished), newest first; flows whose lock records neither are left out."""
+    known = [
+        flow
+        for flow in lock.flows
+        if flow.published_version is not None and (flow.published_by or flow.date_published)
+    ]
+    oldest = datetime.min.replace(tzinfo=UTC)
+    known.sort(key=lambda flow: (flow.date_published or oldest, flow.id), reverse=True)
+    return [
+        {
+            "flow_id": flow.id,
+            "name": flow.name,
+            "version": flow.published_version,
+            "published_by": flow.published_by,
+            "date_published": flow.date_published.astimezone(UTC).isoformat()
+            if flow.date_published
+            else None,
+        }
+        for flow in known
+    ]
+
+
 def lock_summary(loaded: LoadedLock) -> dict[str, Any]:
     lock = loaded.lock
+    publishes = _publishes(lock)
     document: dict[str, Any] = {
         "org": lock.org,
         "lock_sha256": loaded.sha,
@@ -167,6 +206,9 @@ def lock_summary(loaded: LoadedLock) -> dict[str, Any]:
         "missing_objects": sorted(o.id for o in lock.objects if o.missing),
         "deleted_objects": sorted(o.id for o in lock.objects if o.deleted),
         "failed_objects": [f.model_dump(mode="json") for f in lock.failed_objects],
+        "publishes": publishes,
+        "publisher_unknown": sum(1 for flow in lock.flows if flow.published_version is not None)
+        - len(publishes),
         "pointer": None,
     }
     if loaded.pointer is not None:
@@ -218,18 +260,43 @@ def show_command(
             lines.append(f"{label + ' ':<9}{len(document[key])}: {shown}")
     if document["failed_objects"]:
         lines.append(f"index    {len(document['failed_objects'])} objects the dependency index failed on")
+    lines += _recent_lines(loaded.lock, document)
     echo_lines(lines)
+
+
+def _recent_lines(lock: Any, document: dict[str, Any]) -> list[str]:
+    """The most recent publishes, one line each: when, flow, version, who."""
+    publishes: list[dict[str, Any]] = document["publishes"]
+    if not publishes:
+        return []
+    unknown = document["publisher_unknown"]
+    lines = [
+        f"recent   {min(len(publishes), RECENT_SHOWN)} latest of {len(publishes)} publishes"
+        + (f" ({unknown} more with no publisher recorded)" if unknown else "")
+        + ":"
+    ]
+    for entry in publishes[:RECENT_SHOWN]:
+        flow = lock.flow(entry["flow_id"])
+        lines.append(
+            f"  {when(flow.date_published) or '(date unknown)':<20}  {flow.name} ({flow.id}) "
+            f"{flow.published_version}" + (f" by {flow.published_by}" if flow.published_by else "")
+        )
+    return lines
 
 
 def _diff_lines(diff: Any) -> list[str]:
     lines = [f"{len(diff.changed_flow_ids())} flows changed"]
     sections: list[tuple[str, list[str]]] = [
-        ("flows added", [f"{f.name} ({f.id})" for f in diff.flows_added]),
+        (
+            "flows added",
+            [f"{f.name} ({f.id}){by_and_at(f.published_by, f.date_published)}" for f in diff.flows_added],
+        ),
         ("flows removed", [f"{f.name} ({f.id})" for f in diff.flows_removed]),
         (
             "republished",
             [
                 f"{c.name} ({c.flow_id}) {c.old_version or '—'} -> {c.new_version or '—'}"
+                f"{by_and_at(c.published_by, c.date_published)}"
                 for c in diff.flows_reversioned
             ],
         ),
@@ -276,7 +343,9 @@ def _environment_lines(diff: Any) -> list[str]:
         (
             "flow versions differ",
             [
-                f"{d.type} {d.name}: {d.source_version or '—'} vs {d.target_version or '—'}"
+                f"{d.type} {d.name}: {d.source_version or '—'}"
+                f"{by_and_at(d.source_published_by, d.source_date_published)} vs {d.target_version or '—'}"
+                f"{by_and_at(d.target_published_by, d.target_date_published)}"
                 for d in diff.flow_version_differences
             ],
         ),

@@ -658,6 +658,8 @@ def environment_endpoints_file(environment: str) -> Path:
 def connect_environment(environment: str) -> CloudConnection:
     """The stack of `environment`: its `flowops local up --envs` cloud, else (`--target aws`) the
     stack `Flowops-<environment>`, else the one cloud every command talks to."""
+    from dataclasses import replace
+
     from local.cli.local_cloud import (
         STACK_NAME_PREFIX,
         Target,
@@ -672,9 +674,7 @@ def connect_environment(environment: str) -> CloudConnection:
         return local
     selection = selected_target()
     if selection.target is Target.AWS:
-        return deployed_stack_from_outputs(
-            selection.model_copy(update={"stack": f"{STACK_NAME_PREFIX}-{environment}"})
-        )
+        return deployed_stack_from_outputs(replace(selection, stack=f"{STACK_NAME_PREFIX}-{environment}"))
     return connect()
 
 

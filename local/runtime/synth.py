@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +33,14 @@ DEFAULT_ENVIRONMENT = "dev"
 SYNTH_CACHE_DIR = CACHE_DIR / "synth"
 
 
-def local_context(environment: str = DEFAULT_ENVIRONMENT) -> dict[str, Any]:
+def local_context(
+    environment: str = DEFAULT_ENVIRONMENT, *, git: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """cdk.json's context for one environment; `git` (cdk.json's `git` entry of an environment,
+    docs/git.md) adds the Git resources, which cdk.json's own environments do not configure."""
     context: dict[str, Any] = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    if git is not None:
+        context["flowops:environments"][environment]["git"] = dict(git)
     context[CONTEXT_LAYER_MODE] = LAYER_MODE_SOURCE_ONLY
     context[CONTEXT_ONLY_ENVIRONMENT] = environment
     # Construct paths in resource metadata let LocalCloud find resources by "ScanWorkflow/StateMachine".
@@ -57,6 +63,7 @@ def synthesize(
     *,
     extend: Callable[[FlowopsStack], None] | None = None,
     with_nag: bool = False,
+    git: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Synthesize the stack of `environment` in-process (no cache); `extend` may add constructs."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -67,7 +74,7 @@ def synthesize(
     from infra.nag import apply_aws_solutions_checks
 
     with tempfile.TemporaryDirectory(prefix="flowops-synth-") as outdir:
-        app = cdk.App(context=local_context(environment), outdir=outdir)
+        app = cdk.App(context=local_context(environment, git=git), outdir=outdir)
         if with_nag:
             apply_aws_solutions_checks(app)
         (config,) = selected_environments(app)
@@ -85,6 +92,7 @@ def synth_template(
     use_cache: bool = True,
     extend: Callable[[FlowopsStack], None] | None = None,
     extend_source: Sequence[Path] = (),
+    git: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The environment's template, from the on-disk cache when infra/ and cdk.json are unchanged.
 
@@ -94,11 +102,15 @@ def synth_template(
     if extend is not None and not extend_source:
         use_cache = False  # an extension we cannot fingerprint must not be served from cache
     label = environment if extend is None else f"{environment}-extended"
-    cache_file = SYNTH_CACHE_DIR / f"{label}-{infra_fingerprint(environment, extend_source)}.json"
+    fingerprint = infra_fingerprint(environment, extend_source)
+    if git is not None:
+        git_digest = hashlib.sha256(json.dumps(git, sort_keys=True).encode()).hexdigest()[:12]
+        label, fingerprint = f"{label}-git", f"{fingerprint}-{git_digest}"
+    cache_file = SYNTH_CACHE_DIR / f"{label}-{fingerprint}.json"
     if use_cache and cache_file.is_file():
         cached: dict[str, Any] = json.loads(cache_file.read_text())
         return cached
-    template = synthesize(environment, extend=extend)
+    template = synthesize(environment, extend=extend, git=git)
     if use_cache:
         _write_atomically(cache_file, json.dumps(template))
     return template

@@ -4,7 +4,7 @@
   exactly the headers the job returned, S3-style XML errors otherwise) and
   `GET /__sim/downloads/{token}` (export YAML/zip, execution-data documents);
 - the admin API for tests and operators: counters, faults, index status, flow inspection,
-  seeding objects.
+  seeding objects, a person's publish in Architect's UI (out-of-band changes).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from local.simulator.archyaml import render_flow_yaml
 from local.simulator.faults import Faults, FaultSpecError
-from local.simulator.model import OBJECT_TYPE_WORDS, OrgObject, new_id
+from local.simulator.model import OBJECT_TYPE_WORDS, FlowVersion, OrgObject, Principal, new_id
 from local.simulator.state import SimulatorState
 from local.simulator.web import Request, Response, Route, bad_request, not_found
 
@@ -163,6 +163,43 @@ def add_objects(request: Request) -> Response:
     return Response(body={"objects": created})
 
 
+ARCHITECT_UI_CLIENT = ("architect-ui", "Architect UI")
+
+
+def publish_as_user(request: Request) -> Response:
+    """A person publishes the flow in Architect's UI (out of band): a new PUBLISH version created
+    by that user (`createdBy` = the user, as the UI's session has one), with the given YAML or
+    the published version's. References are kept from the version it edits: the UI edit changes
+    what the person typed (descriptions, prompts text), not what the flow consumes."""
+    state = request.state
+    flow = state.org.flows.get(request.path_params["flowId"])
+    if flow is None or flow.deleted:
+        raise not_found(f"Unable to find flow with id {request.path_params['flowId']}.")
+    body = request.json()
+    if not isinstance(body, dict) or not isinstance(body.get("userName"), str) or not body["userName"]:
+        raise bad_request('The body must be {"userName": "...", "userId"?: "...", "yaml"?: "..."}.')
+    yaml_text = body.get("yaml")
+    if yaml_text is not None and not isinstance(yaml_text, str):
+        raise bad_request("yaml must be the flow's YAML text.")
+    source = flow.versions.get(flow.published_version_id or "") if flow.published_version_id else None
+    if source is None:
+        raise bad_request(f"Flow {flow.name!r} has no published version to edit.")
+    user = Principal(str(body.get("userId") or new_id()), body["userName"], *ARCHITECT_UI_CLIENT)
+    at = state.now()
+    version = FlowVersion(
+        flow.next_version_id(),
+        "PUBLISH",
+        source.consumes,
+        at,
+        user,
+        yaml_text if yaml_text is not None else render_flow_yaml(state.org, flow, source),
+    )
+    state.org.add_version(flow, version)
+    state.org.publish_version(flow, version.version_id, at, user)
+    flow.saved_version_id = None
+    return Response(body={"id": flow.id, "publishedVersion": version.version_id, "createdBy": user.user_id})
+
+
 def health(request: Request) -> Response:
     org = request.state.org
     return Response(body={"status": "ok", "flows": len(org.flows), "objects": len(org.objects)})
@@ -179,4 +216,5 @@ ROUTES = [
     Route("POST", "/__sim/index", set_index, kind="admin"),
     Route("GET", "/__sim/flows/{flowId}", get_flow, kind="admin"),
     Route("POST", "/__sim/objects", add_objects, kind="admin"),
+    Route("POST", "/__sim/flows/{flowId}/publish", publish_as_user, kind="admin"),
 ]

@@ -132,6 +132,8 @@ class SimulatorSettings:
     client_secret: str = "local"
     token_ttl_seconds: float = 86_400.0
     rate_limit_per_minute: int = 300
+    architect_job_seconds: float = ARCHITECT_JOB_SECONDS
+    """How long an Architect job runs after its upload (benchmarks vary it)."""
     rate_limit_scope: str = "token"
     """Which requests share one budget (docs/genesys-limits.md): `token` (each access token its own,
     as Genesys documents `client.credentials.token.rate.per.minute`), `client` (every token of one
@@ -242,7 +244,7 @@ class SimulatorState:
                 continue
             if job.uploaded_at is not None and self.faults.jobs_stuck:
                 continue  # `job=stuck`: Started until the fault is cleared, then done at once
-            if job.uploaded_at is not None and now - job.uploaded_at >= ARCHITECT_JOB_SECONDS:
+            if job.uploaded_at is not None and now - job.uploaded_at >= self.settings.architect_job_seconds:
                 lifecycle.complete_architect_job(self, job)
             elif job.uploaded_at is None and now - job.created_at >= ARCHITECT_UPLOAD_DEADLINE_SECONDS:
                 job.status = "Failure"
