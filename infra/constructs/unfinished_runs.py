@@ -69,7 +69,7 @@ class UnfinishedRunsConstruct(Construct):
         plans = f"releases/{config.org_key}/runs/*"
         self.function: lambda_.Function = functions.add_function(
             UNFINISHED_FUNCTION_ID,
-            handler="functions.unfinished.record_unfinished_run.handler",
+            handler="flowops.functions.unfinished.record_unfinished_run.handler",
             grants=[
                 lambda grantee: state.grant(
                     grantee,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local.runtime.execution import wait_for_execution
+from flowops.local.runtime.execution import wait_for_execution
 from tests.e2e.publish_helpers import MAIN_FLOW, PUBLISH_STATE_MACHINE, PublishWorld, start_world
 
 pytestmark = pytest.mark.slow

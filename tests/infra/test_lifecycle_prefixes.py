@@ -16,7 +16,6 @@ from flowops.scan.keys import data_action_versions_key, failed_objects_key, page
 from flowops.store import ArtifactStore, flow_yaml_key, lock_key, scan_artifact_key
 from flowops.trace.pipeline import trace_key
 from flowops.webhook.lookup import substitutions_key
-
 from infra.constructs.storage import KEPT_PREFIXES
 from tests.infra.conftest import SynthesizedApp
 
@@ -36,7 +35,7 @@ class _KeyRecorder(ArtifactStore):
 
 def written_keys(org: str) -> list[str]:
     spilled = _KeyRecorder()
-    spilled.put_large_payload(f"state/{org}", {"messages": ["..."]})  # functions/publish/_wiring.py
+    spilled.put_large_payload(f"state/{org}", {"messages": ["..."]})  # flowops.functions.publish._wiring
     return [
         lock_key(org, SHA),
         flow_yaml_key(org, "f-1", "3.0"),

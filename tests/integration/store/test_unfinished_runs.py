@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from flowops.publish.lease import PublishLeaseStore
 from flowops.store import ArtifactStore, AuditLog, RunStore
 from flowops.unfinished import EndedExecution, UnfinishedPorts, Workflow, record_unfinished_run
-
 from tests.integration.store.conftest import AUDIT_TABLE, BUCKET, STATE_TABLE
 
 ORG = "dev"
