@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions._shared import artifacts, audit_log, aws_client, runs, step_errors, storage_settings
 from flowops.functions.unfinished.events import ExecutionEndedEvent
 from flowops.functions.unfinished.settings import UnfinishedSettings
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.publish.lease import PublishLeaseStore
 from flowops.unfinished import Audience, EndedExecution, UnfinishedPorts, record_unfinished_run
@@ -43,7 +44,7 @@ def notifier(settings: UnfinishedSettings, workflow: str) -> Any:
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-@event_parser(model=ExecutionEndedEvent)
+@parse_event(model=ExecutionEndedEvent)
 @step_errors
 def handler(event: ExecutionEndedEvent, context: LambdaContext) -> dict[str, Any]:
     described = describe(event.execution_arn)
@@ -72,6 +73,6 @@ def handler(event: ExecutionEndedEvent, context: LambdaContext) -> dict[str, Any
     outcome = record_unfinished_run(event.workflow, execution, ports)
     metrics.add_dimension(name="org", value=storage.flowops_org)
     if outcome.recorded:
-        metrics.add_metric(name="UnfinishedRuns", unit="Count", value=1)
+        metrics.add_metric(name="UnfinishedRuns", unit=MetricUnit.Count, value=1)
     logger.warning(outcome.summary, extra=outcome.model_dump(mode="json", exclude={"summary"}))
     return outcome.model_dump(mode="json")
