@@ -69,3 +69,9 @@ def handler_module_path(handler: str) -> Path:
 
 # The input the EventBridge schedule rule sends to the scan state machine (the demo sends it too).
 SCHEDULED_SCAN_INPUT: dict[str, object] = {"trigger": "schedule", "full": False}
+
+# Pages the scan's Map reads at once. With a per-token limit each reader's token has its own budget
+# (4 x 300/min); with a per-client or per-org limit the readers share one schedule
+# (docs/genesys-limits.md). Here rather than in the construct so that bench.scan_deployed reads it
+# without importing CDK.
+MAP_MAX_CONCURRENCY = 4

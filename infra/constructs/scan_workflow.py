@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.constants import MAP_MAX_CONCURRENCY
 from infra.constructs.functions import FunctionsConstruct, Grant
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
@@ -31,9 +32,6 @@ from infra.constructs.workflow import (
 )
 from infra.environment import EnvironmentConfig
 
-# Pages read at once. With a per-token limit each reader's token has its own budget (4 x 300/min);
-# with a per-client or per-org limit the readers share one schedule (docs/genesys-limits.md).
-MAP_MAX_CONCURRENCY = 4
 STATE_MACHINE_TIMEOUT = Duration.hours(3)  # index deadline (30 min) + a 20,000-flow org at 300/min
 # Lambda memory (MB) of the steps that hold a whole org; bench.step_memory measures each step's
 # peak against these (target: at most half, so a denser org does not fail in the last step).

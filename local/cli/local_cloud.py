@@ -461,7 +461,15 @@ def embedded_cloud(
 
                 parameters = embedded_state.parameters_of(flows, seed, org_file, stack_environment)
                 _restore_embedded_state(connection, parameters)
-            yield EmbeddedCloud(simulator, cloud, connection)
+            try:
+                yield EmbeddedCloud(simulator, cloud, connection)
+            except Exception:
+                # A command that failed (a scan execution that failed, a refused publish) leaves
+                # the stack's data as a deployed stack would keep it, and its execution is the
+                # one to read with `flowops runs show`: kept too, without hiding the failure.
+                if parameters is not None:
+                    _save_embedded_state(connection, parameters, after_failure=True)
+                raise
             if parameters is not None:
                 _save_embedded_state(connection, parameters)
         finally:
@@ -486,13 +494,20 @@ def _restore_embedded_state(connection: CloudConnection, parameters: Any) -> Non
     embedded_state.restore(connection, state)
 
 
-def _save_embedded_state(connection: CloudConnection, parameters: Any) -> None:
+def _save_embedded_state(
+    connection: CloudConnection, parameters: Any, *, after_failure: bool = False
+) -> None:
     from local.cli import embedded_state
 
     try:
         embedded_state.save(connection, parameters)
     except OSError as error:
         print(f"warning: the embedded cloud's state was not kept: {error}", file=sys.stderr)
+    except Exception as error:
+        if not after_failure:
+            raise
+        # The failure being reported may be the cloud itself: that one is the error to show.
+        print(f"warning: the embedded cloud's state was not kept: {type(error).__name__}", file=sys.stderr)
 
 
 def _describe(parameters: Any) -> str:

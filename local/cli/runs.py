@@ -323,7 +323,7 @@ def build_state_runs(
     return runs
 
 
-def _history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     token: str | None = None
     while True:
@@ -351,7 +351,7 @@ def machine_name(state_machine_arn: str) -> str:
 
 def view_execution(sfn: Any, execution_arn: str) -> ExecutionView:
     description = sfn.describe_execution(executionArn=execution_arn)
-    events = _history(sfn, execution_arn)
+    events = execution_history(sfn, execution_arn)
     runs = build_state_runs(events, _definition(sfn, description["stateMachineArn"]))
     error, cause = description.get("error"), description.get("cause")
     if not (error or cause):
@@ -551,12 +551,23 @@ def _error_code(error: Exception) -> str:
 
 
 def _sfn() -> Any:
+    """The connected cloud's Step Functions; with no cloud running, the executions the embedded
+    clouds kept (local/cli/embedded_state.py), announced on stderr."""
+    from local.cli.embedded_state import kept_runs_client
     from local.cli.local_cloud import CloudUnavailableError, connect
 
     try:
         return connect().client("stepfunctions")
     except CloudUnavailableError as error:
-        raise fail(str(error), exit_codes.UNREACHABLE) from None
+        kept = kept_runs_client()
+        if kept is None:
+            raise fail(str(error), exit_codes.UNREACHABLE) from None
+        client, state = kept
+        echo_lines(
+            [f"no cloud running: the executions the embedded clouds kept (last saved {state.saved_at})"],
+            err=True,
+        )
+        return client
 
 
 def _guarded(action: Callable[[], Any]) -> Any:

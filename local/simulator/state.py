@@ -132,12 +132,13 @@ class SimulatorSettings:
     client_secret: str = "local"
     token_ttl_seconds: float = 86_400.0
     rate_limit_per_minute: int = 300
-    architect_job_seconds: float = ARCHITECT_JOB_SECONDS
-    """How long an Architect job runs after its upload (benchmarks vary it)."""
     rate_limit_scope: str = "token"
     """Which requests share one budget (docs/genesys-limits.md): `token` (each access token its own,
     as Genesys documents `client.credentials.token.rate.per.minute`), `client` (every token of one
     OAuth client) or `org` (every request of the org)."""
+    architect_job_seconds: float = field(default=ARCHITECT_JOB_SECONDS, kw_only=True)
+    """How long an Architect job runs after its upload (benchmarks vary it); by keyword only, so
+    the positional fields above keep their places."""
 
     def __post_init__(self) -> None:
         if self.rate_limit_scope not in RATE_LIMIT_SCOPES:
