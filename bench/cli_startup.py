@@ -30,7 +30,7 @@ DEFAULT_COMMANDS = ("scan", "lock", "graph", "publish", "runs", "doctor")
 _COUNT = """
 import sys
 from typer.testing import CliRunner
-from local.cli import app
+from flowops.cli import app
 CliRunner().invoke(app, sys.argv[1:])
 heavy = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[0].split(",")))
 print(len(sys.modules), ",".join(heavy) or "-")

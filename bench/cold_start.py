@@ -1,7 +1,7 @@
-"""Cold start: each handler under `functions/` against the floor of a Python Lambda, same run.
+"""Cold start: each handler under `src/flowops/functions/` against the floor of a Python Lambda, same run.
 
     python -m bench.cold_start                 # 5 samples per side, median reported
-    python -m bench.cold_start --samples 3 --modules functions.scan.check_index
+    python -m bench.cold_start --samples 3 --modules flowops.functions.scan.check_index
 
 Per handler module:
 
@@ -40,7 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers"
-OWN_PACKAGES = frozenset({"functions", "flowops", "encodings", "site"})
+SOURCE = ROOT / "src"  # flowops.functions (the function code asset), flowops.cli, flowops.local
+OWN_PACKAGES = frozenset({"flowops", "encodings", "site"})
 HEAVY_PACKAGES = ("networkx", "aws_xray_sdk", "yaml", "pydantic_settings", "requests", "boto3")
 # Packages worth flagging: only handlers that need them should pay for them (shared local-aws.md).
 FLAGGED_PACKAGES = ("networkx", "aws_xray_sdk")
@@ -54,7 +55,7 @@ _ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "POWERTOOLS_SERVICE_NAME": "flowops",
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAYER)]),
+    "PYTHONPATH": os.pathsep.join([str(ROOT), str(SOURCE), str(LAYER)]),
 }
 
 # Run in the fresh interpreter: import the handler, report what it loaded, then time the lazy
@@ -109,12 +110,12 @@ class ModuleCost:
 
 def handler_modules() -> list[str]:
     modules = []
-    for path in sorted((ROOT / "functions").rglob("*.py")):
+    for path in sorted((SOURCE / "flowops" / "functions").rglob("*.py")):
         if path.name.startswith("_") or path.name == "events.py":
             continue
         source = path.read_text(encoding="utf-8")
         if "def handler(" in source:
-            modules.append(".".join(path.relative_to(ROOT).with_suffix("").parts))
+            modules.append(".".join(path.relative_to(SOURCE).with_suffix("").parts))
     return modules
 
 
@@ -147,10 +148,10 @@ def top_level_imports(importtime_log: str) -> list[tuple[str, float]]:
 
 def _module_file(module: str) -> Path | None:
     parts = module.split(".")
-    base = LAYER if parts[0] == "flowops" else ROOT
-    for candidate in (base.joinpath(*parts).with_suffix(".py"), base.joinpath(*parts, "__init__.py")):
-        if candidate.is_file():
-            return candidate
+    for base in (LAYER, SOURCE, ROOT):
+        for candidate in (base.joinpath(*parts).with_suffix(".py"), base.joinpath(*parts, "__init__.py")):
+            if candidate.is_file():
+                return candidate
     return None
 
 
@@ -183,7 +184,7 @@ def lazy_import_sites(module: str) -> tuple[str, ...]:
 
 
 def _own_modules(modules: list[str]) -> list[str]:
-    return [name for name in modules if name.split(".")[0] in ("flowops", "functions")]
+    return [name for name in modules if name.split(".")[0] == "flowops"]
 
 
 def _identifiers(tree: ast.AST) -> set[str]:
@@ -413,7 +414,9 @@ def main(argv: list[str] | None = None) -> list[ModuleCost]:
         "--samples", type=int, default=5, help="fresh interpreters per side and module (median)"
     )
     parser.add_argument("--top", type=int, default=3, help="heaviest top-level imports listed per module")
-    parser.add_argument("--modules", help="comma-separated handler modules (default: all under functions/)")
+    parser.add_argument(
+        "--modules", help="comma-separated handler modules (default: all under src/flowops/functions/)"
+    )
     arguments = parser.parse_args(argv)
     modules = arguments.modules.split(",") if arguments.modules else handler_modules()
     costs = [measure(module, arguments.samples) for module in modules]

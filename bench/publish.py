@@ -41,10 +41,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bench import harness
 from flowops.publish.models import PublishTiming
 from flowops.stepfunctions import PollTiming, next_wait_seconds
-
-from bench import harness
 
 CHECK_STATE = "CheckPublishJob"
 WAIT_STATE = "WaitForPublishJob"

@@ -41,18 +41,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+
+from bench.scan import ORG, MemoryArtifacts, MemoryPointers
 from flowops.clock import ScaledClock
 from flowops.config import GenesysSettings
 from flowops.genesys.client import GenesysClient
 from flowops.genesys.credentials import ClientCredentials
 from flowops.genesys.ratelimit import RateLimiter, SharedSchedule
+from flowops.local.simulator import SimulatorServer, generate_org
 from flowops.scan.assemble import build_lock
 from flowops.scan.genesys_source import GenesysScanSource
 from flowops.scan.models import MAX_FLOWS_PAGE_SIZE, BuildLockRequest, PageTask, ScanContext, ScanRequest
 from flowops.scan.pages import plan_flow_pages, read_flow_page
-
-from bench.scan import ORG, MemoryArtifacts, MemoryPointers
-from local.simulator import SimulatorServer, generate_org
 
 MODELS = ("token", "client")
 STATE_TABLE = "bench-state"
@@ -91,10 +91,10 @@ class ResponseCounter:
 def shared_schedule(clock: ScaledClock) -> Iterator[SharedSchedule]:
     """The org's schedule item in a state table of an in-process moto."""
     import boto3
-    from flowops.store import SharedRateSchedule
     from moto import mock_aws
 
-    from local.runtime.dynamodb_atomicity import atomic_write_patches
+    from flowops.local.runtime.dynamodb_atomicity import atomic_write_patches
+    from flowops.store import SharedRateSchedule
 
     saved = {name: os.environ.get(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})

@@ -37,7 +37,7 @@ class GitDriftMirrorConstruct(Construct):
         bucket = storage.artifacts_bucket
         self.function: lambda_.IFunction = functions.add_function(
             "GitMirrorDrift",
-            handler="functions.git.mirror_drift.handler",
+            handler="flowops.functions.git.mirror_drift.handler",
             # The scan's report (its full diff) and the live org's export cache, nothing else.
             grants=[
                 lambda grantee: bucket.grant_read(grantee, "scans/*"),

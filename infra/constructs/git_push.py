@@ -68,7 +68,7 @@ class GitPushConstruct(Construct):
         }
         self.push_function = functions.add_function(
             "GitPush",
-            handler="functions.git.push.handler",
+            handler="flowops.functions.git.push.handler",
             grants=[storage.state_table.grant_read_write_data],
             timeout=PUSH_TIMEOUT,
             environment=environment,
@@ -89,7 +89,7 @@ class GitPushConstruct(Construct):
 
         self.status_function = functions.add_function(
             "GitReleaseStatus",
-            handler="functions.git.release_status.handler",
+            handler="flowops.functions.git.release_status.handler",
             grants=[storage.state_table.grant_read_data],
             calls_genesys=True,
             timeout=STATUS_TIMEOUT,

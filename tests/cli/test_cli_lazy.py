@@ -1,4 +1,4 @@
-"""The command tree loads lazily (local/cli/_registry.py, FlowopsGroup in local/cli/__init__.py).
+"""The command tree loads lazily (src/flowops/cli/_registry.py, FlowopsGroup in src/flowops/cli/__init__.py).
 
 Structural, not timed: what a fresh interpreter holds after importing the CLI or printing help.
 The times are in bench/cli_startup.py."""
@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from local.cli import _registry, app, exit_codes
+from flowops.cli import _registry, app, exit_codes
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # What no `flowops --help` should pay for: AWS SDKs and emulators, the CDK, graph and model libraries,
@@ -42,14 +42,14 @@ def _packages(modules: set[str]) -> set[str]:
 
 
 def test_importing_the_cli_imports_no_heavy_package_and_no_command_module() -> None:
-    loaded = _modules_after("import local.cli")
+    loaded = _modules_after("import flowops.cli")
     assert _packages(loaded) & set(HEAVY) == set()
     assert loaded & set(COMMAND_MODULES) == set()
 
 
 def test_root_help_lists_every_command_without_importing_one() -> None:
     code = (
-        "from typer.testing import CliRunner\nfrom local.cli import app\n"
+        "from typer.testing import CliRunner\nfrom flowops.cli import app\n"
         "result = CliRunner().invoke(app, ['--help'])\nassert result.exit_code == 0, result.output\n"
         "assert all(f'  {name} ' in result.output for name in "
         f"{[entry.name for entry in _registry.COMMANDS]!r}), result.output"
@@ -61,11 +61,14 @@ def test_root_help_lists_every_command_without_importing_one() -> None:
 
 def test_a_command_imports_its_own_module_only() -> None:
     loaded = _modules_after(
-        "from typer.testing import CliRunner\nfrom local.cli import app\n"
+        "from typer.testing import CliRunner\nfrom flowops.cli import app\n"
         "assert CliRunner().invoke(app, ['lock', 'show', '--help']).exit_code == 0"
     )
-    assert "local.cli.lock" in loaded
-    assert loaded & {"local.cli.scan", "local.cli.publish", "local.cli.release", "local.cli.trace"} == set()
+    assert "flowops.cli.lock" in loaded
+    assert (
+        loaded & {"flowops.cli.scan", "flowops.cli.publish", "flowops.cli.release", "flowops.cli.trace"}
+        == set()
+    )
     assert _packages(loaded) & {"boto3", "botocore", "moto", "networkx", "aws_cdk"} == set()
 
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_document_bytes, lock_sha256
-from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes
+from flowops.cli import app, exit_codes
+from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_document_bytes, lock_sha256
+from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from tests.unit.lock.org_files import load_org_lock
 
 

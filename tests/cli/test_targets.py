@@ -17,20 +17,10 @@ from typing import Any
 import boto3
 import pytest
 import typer
-from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_sha256
-from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from typer.testing import CliRunner
 
-from infra.constants import (
-    OUTPUT_ARTIFACTS_BUCKET,
-    OUTPUT_AUDIT_TABLE,
-    OUTPUT_STATE_TABLE,
-    PARTITION_KEY,
-    PROJECT_ROOT,
-    SORT_KEY,
-)
-from local.cli import app, exit_codes, local_cloud
-from local.cli.local_cloud import (
+from flowops.cli import app, exit_codes, local_cloud
+from flowops.cli.local_cloud import (
     OUTPUT_ALARM_TOPIC,
     OUTPUT_API_URL,
     OUTPUT_ORG_KEY,
@@ -47,7 +37,17 @@ from local.cli.local_cloud import (
     embedded_cloud,
     write_endpoints,
 )
-from local.simulator.org import OrgSourceError, load_or_generate_org
+from flowops.local.simulator.org import OrgSourceError, load_or_generate_org
+from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_sha256
+from flowops.store import ArtifactStore, LockPointerStore, lock_key
+from infra.constants import (
+    OUTPUT_ARTIFACTS_BUCKET,
+    OUTPUT_AUDIT_TABLE,
+    OUTPUT_STATE_TABLE,
+    PARTITION_KEY,
+    PROJECT_ROOT,
+    SORT_KEY,
+)
 
 REGION = "us-east-1"
 ACCOUNT_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine"

@@ -1,5 +1,5 @@
 """`flowops runs` after embedded commands: the executions an embedded cloud ran are kept with its
-state (local/cli/embedded_state.py) and listed, shown and watched when no cloud runs."""
+state (src/flowops/cli/embedded_state.py) and listed, shown and watched when no cloud runs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from local.cli import app, embedded_state, exit_codes
-from local.cli.local_cloud import ENDPOINTS_FILE_VARIABLE
+from flowops.cli import app, embedded_state, exit_codes
+from flowops.cli.local_cloud import ENDPOINTS_FILE_VARIABLE
 
 pytestmark = pytest.mark.slow
 

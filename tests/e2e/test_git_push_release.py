@@ -15,16 +15,16 @@ from typing import Any
 
 import pytest
 import requests
+from pydantic import SecretStr
+
 from flowops.git.adapters import DynamoDeliveryLog, DynamoStatusTargets, StepFunctionsReleaseStarter
 from flowops.git.factory import smart_http_reader
 from flowops.git.mirror import author_of
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser
 from flowops.git.status import CommitStatusClient, PushStatusReporter
-from pydantic import SecretStr
-
-from local.gitserver import LocalGitServer
-from local.runtime.execution import wait_for_execution
+from flowops.local.gitserver import LocalGitServer
+from flowops.local.runtime.execution import wait_for_execution
 from tests.e2e.release.helpers import RELEASE_STATE_MACHINE, ReleaseWorld, start_release_world
 from tests.helpers.gitrepo import Webhook, commit, git
 from tests.helpers.recording_http import RecordingServer
@@ -55,8 +55,8 @@ def routing(clone_url: str) -> dict[str, Any]:
 def git_template() -> dict[str, Any]:
     """The stack of an environment with `git` (the one `flowops local up` synthesizes): the push
     route, the status function and its EventBridge rule, and the scan's drift mirror step."""
-    from local.gitserver.hosting import LOCAL_GIT_STACK
-    from local.runtime.synth import synth_template
+    from flowops.local.gitserver.hosting import LOCAL_GIT_STACK
+    from flowops.local.runtime.synth import synth_template
 
     return synth_template("dev", git=LOCAL_GIT_STACK)
 
@@ -123,9 +123,8 @@ def pushed(
 
 def live_org(world: ReleaseWorld) -> Any:
     from flowops.genesys import ClientCredentials, GenesysClient
+    from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
     from flowops.release.live import GenesysLiveOrg
-
-    from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 
     client_id, secret = LOCAL_GENESYS_CREDENTIALS
     client = GenesysClient(

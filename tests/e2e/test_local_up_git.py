@@ -64,7 +64,7 @@ def statuses(remote: str, sha: str, *, until: str, timeout: float = 120) -> list
 
 
 def test_git_push_to_the_local_up_remote_releases(tmp_path: Path) -> None:
-    from local.cli.release import environment_cloud_process
+    from flowops.cli.release import environment_cloud_process
 
     with environment_cloud_process("dev", flows=6, seed=7, workdir=tmp_path / "cloud") as connection:
         # Given the remote `local up` printed, and a commit that adds a flow on main

@@ -48,7 +48,7 @@ MIRROR_STEP = "Commit the changed flows to Git"
 
 @pytest.fixture(scope="module")
 def synthesized() -> SynthesizedApp:
-    from local.runtime.synth import local_context
+    from flowops.local.runtime.synth import local_context
 
     return synthesize_with_nag(local_context("dev", git=GIT))
 
@@ -80,10 +80,10 @@ def scan_definition(template: dict[str, Any]) -> dict[str, Any]:
 def test_git_push_route_functions_and_release_rule(synthesized: SynthesizedApp) -> None:
     template, findings = synthesized.template, synthesized.unacknowledged_findings
     handlers = {f["Properties"]["Handler"]: f for f in of_type(template, "AWS::Lambda::Function").values()}
-    push = handlers["functions.git.push.handler"]["Properties"]["Environment"]["Variables"]
+    push = handlers["flowops.functions.git.push.handler"]["Properties"]["Environment"]["Variables"]
     assert push["GIT_SECRET_ID"] == "flowops/dev/git"
     assert json.loads(push["GIT_ROUTING"]) == {"repositories": GIT["repositories"]}
-    assert "functions.git.release_status.handler" in handlers
+    assert "flowops.functions.git.release_status.handler" in handlers
     assert any(
         r["Properties"]["PathPart"] == "push" for r in of_type(template, "AWS::ApiGateway::Resource").values()
     )
@@ -119,7 +119,7 @@ def test_the_scan_commits_changed_flows_to_git_after_its_report(synthesized: Syn
 
 
 def test_a_stack_without_the_mirror_has_no_mirror_step() -> None:
-    from local.runtime.synth import local_context
+    from flowops.local.runtime.synth import local_context
 
     # Given `mirror: false`, the scan ends with its report
     app = synthesize_with_nag(local_context("dev", git={**GIT, "mirror": False}))

@@ -145,7 +145,9 @@ def test_no_function_may_delete_artifacts(dev: SynthesizedEnvironment) -> None:
 def test_trace_delivery_settings_come_from_the_environment(dev: SynthesizedEnvironment) -> None:
     # Given dev, whose cdk.json entry names no trace webhook
     functions = dev.resources("AWS::Lambda::Function").values()
-    (deliver,) = [f for f in functions if f["Properties"]["Handler"] == "functions.trace.deliver.handler"]
+    (deliver,) = [
+        f for f in functions if f["Properties"]["Handler"] == "flowops.functions.trace.deliver.handler"
+    ]
     variables = deliver["Properties"]["Environment"]["Variables"]
     # Then the delivery signs with the conventional secret name and has no URL (not_configured)
     assert variables["TRACE_WEBHOOK_SECRET_ID"] == "flowops/dev/trace-webhook"
@@ -166,6 +168,8 @@ def test_with_a_shared_rate_limit_the_scan_steps_may_update_only_the_orgs_schedu
         )
     # and they are told how the budget is counted
     functions = prod.resources("AWS::Lambda::Function").values()
-    (reader,) = [f for f in functions if f["Properties"]["Handler"] == "functions.scan.read_page.handler"]
+    (reader,) = [
+        f for f in functions if f["Properties"]["Handler"] == "flowops.functions.scan.read_page.handler"
+    ]
     variables = reader["Properties"]["Environment"]["Variables"]
     assert (variables["GENESYS_RATE_SCOPE"], variables["GENESYS_RATE_PER_MINUTE"]) == ("client", "300")

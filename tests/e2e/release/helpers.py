@@ -33,7 +33,7 @@ class ReleaseWorld:
 
     def connection(self) -> Any:
         """What `connect()` answers for this local cloud (the CLI commands' view of it)."""
-        from local.cli.local_cloud import CloudConnection
+        from flowops.cli.local_cloud import CloudConnection
 
         environment = self.env
         return CloudConnection(
@@ -47,9 +47,8 @@ class ReleaseWorld:
 
     def upload(self, flows: dict[str, str], environments: dict[str, str] | None = None) -> dict[str, str]:
         """Write a release directory, build its bundle and store it content-addressed in S3."""
+        from flowops.cli.release import load_bundle
         from flowops.release.bundle import bundle_key
-
-        from local.cli.release import load_bundle
 
         directory = write_release(self.tmp / f"release-{uuid.uuid4().hex[:6]}", flows, environments)
         bundle = load_bundle(directory)
@@ -93,9 +92,8 @@ class ReleaseWorld:
 
     def org_content(self) -> dict[str, str]:
         """Every live flow by type/name → the normalised content of its published YAML."""
+        from flowops.local.simulator.archyaml import render_flow_yaml
         from flowops.release.content import yaml_content_digest
-
-        from local.simulator.archyaml import render_flow_yaml
 
         content: dict[str, str] = {}
         for flow in self.sim.org.flows.values():

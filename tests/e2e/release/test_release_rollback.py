@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.simulator.model import Principal
+from flowops.local.simulator.model import Principal
 from tests.e2e.release.helpers import RELEASE_STATE_MACHINE, ReleaseWorld, start_release_world
 from tests.integration.release.world import AFTER, ENV, MAIN, MODULE, flow_yaml, module, queue
 
@@ -109,7 +109,7 @@ def test_a_rollback_that_fails_ends_rollback_failed_and_notifies(world: ReleaseW
     while world.sim.org.flows[MODULE].published_version_id != "2.0" and time.monotonic() < deadline:
         time.sleep(0.01)
     world.sim.set_faults("publish-fail=Sales Line,publish-fail=Shared Menu")
-    from local.runtime.execution import wait_for_execution
+    from flowops.local.runtime.execution import wait_for_execution
 
     result = wait_for_execution(world.cloud, started["executionArn"], timeout=240)
     # Then it ends RollbackFailed, with the flow it could not restore in the cause

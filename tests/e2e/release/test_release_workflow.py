@@ -71,9 +71,8 @@ def test_all_new_flows_are_created_in_waves_including_a_cycle(world: ReleaseWorl
 def test_module_change_republishes_its_consumers_and_skips_unchanged_flows(world: ReleaseWorld) -> None:
     # Given a release changing the module and carrying Sales Line unchanged (its export)
     from flowops.genesys import ClientCredentials, GenesysClient
+    from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
     from flowops.release.live import GenesysLiveOrg
-
-    from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 
     client_id, secret = LOCAL_GENESYS_CREDENTIALS
     live = GenesysLiveOrg(

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
+
 from flowops.git.drift import (
     DriftMirrorRequest,
     MirrorTarget,
@@ -19,10 +21,8 @@ from flowops.git.drift import (
 )
 from flowops.git.mirror import GitMirror, MirrorFile
 from flowops.git.routing import GitRepositoryRoute, GitRouting
+from flowops.local.gitserver import LocalGitServer
 from flowops.lock import LockDiff
-from pydantic import SecretStr
-
-from local.gitserver import LocalGitServer
 from tests.helpers.gitrepo import git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")

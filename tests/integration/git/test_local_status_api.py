@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from flowops.git.status import CommitStatusClient, StatusPostError, StatusTarget
 from pydantic import SecretStr
 
-from local.gitserver import LocalGitServer
+from flowops.git.status import CommitStatusClient, StatusPostError, StatusTarget
+from flowops.local.gitserver import LocalGitServer
 from tests.helpers.gitrepo import commit, git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")

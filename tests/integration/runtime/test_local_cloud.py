@@ -10,10 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from flowops.store import ArtifactStore
 
-from local.runtime.cloud import LocalCloud
-from local.runtime.execution import wait_for_execution
+from flowops.local.runtime.cloud import LocalCloud
+from flowops.local.runtime.execution import wait_for_execution
+from flowops.store import ArtifactStore
 from tests.integration.runtime.probe_stack import (
     RETRY_BACKOFF,
     RETRY_INTERVAL,

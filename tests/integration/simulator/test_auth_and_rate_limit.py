@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from local.simulator.orgfile import parse_org_document
+from flowops.local.simulator.orgfile import parse_org_document
 from tests.helpers.simulator import StartSimulator, bearer_session
 
 

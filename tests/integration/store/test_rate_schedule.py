@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flowops.store import SharedRateSchedule
 
-from local.runtime.dynamodb_atomicity import atomic_write_patches
+from flowops.local.runtime.dynamodb_atomicity import atomic_write_patches
+from flowops.store import SharedRateSchedule
 from tests.integration.store.conftest import STATE_TABLE
 
 INTERVAL = 0.2

@@ -17,8 +17,8 @@ from bench.publish import (
     lateness,
     simulated_events,
 )
-from local.runtime.delays import RecordedDelay
-from local.runtime.execution import ExecutionResult
+from flowops.local.runtime.delays import RecordedDelay
+from flowops.local.runtime.execution import ExecutionResult
 
 T0 = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 

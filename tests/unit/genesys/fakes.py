@@ -11,10 +11,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from flowops.genesys import ClientCredentials, GenesysClient, RetryPolicy
-from flowops.genesys.ratelimit import RateLimiter
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+
+from flowops.genesys import ClientCredentials, GenesysClient, RetryPolicy
+from flowops.genesys.ratelimit import RateLimiter
 
 CLIENT_ID = "client-0123"
 CLIENT_SECRET = "s3cr3t-value-never-shown"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from flowops.genesys import GenesysClient, RateLimitedError, RetryPolicy, ServerError
 from flowops.genesys.errors import OutOfTimeError
 

@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
+
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser
 from flowops.git.status import (
@@ -18,8 +20,6 @@ from flowops.git.status import (
     report_outcome,
     report_running,
 )
-from pydantic import SecretStr
-
 from tests.helpers.recording_http import RecordingServer
 
 from .fakes import GITHUB_SECRET, GITLAB_TOKEN, Deliveries, Repository, Secrets, Starter

@@ -9,7 +9,6 @@ from flowops.lock.models import LockedFlow, Lockfile
 from flowops.publish.lockadvance import advance_current_lock
 from flowops.publish.lockupdate import ConsumedResource, FlowChange, with_flow_changes
 from flowops.publish.ports import DeployPorts
-
 from tests.unit.publish.fakes import org_lock
 from tests.unit.scan.fakes import FakeArtifacts, FakePointer, FakePointers
 

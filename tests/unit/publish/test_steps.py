@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
+
 from flowops.genesys.models import ArchitectJob, FlowVersion
 from flowops.lock import lock_sha256
 from flowops.publish.errors import (
@@ -25,8 +27,6 @@ from flowops.publish.models import (
     ValidationOutcome,
 )
 from flowops.publish.steps import PublishPorts, check_job, failure_message, health_check
-from pydantic import ValidationError
-
 from tests.unit.publish.fakes import FakeGenesys, flow, main_yaml, org_lock
 
 

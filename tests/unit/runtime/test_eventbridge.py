@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local.runtime.eventbridge import (
+from flowops.local.runtime.eventbridge import (
     EventPatternError,
     LocalEventBus,
     LocalRule,
