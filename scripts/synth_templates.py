@@ -1,4 +1,5 @@
-"""Write the local templates the wheel ships (src/flowops/local/templates/<environment>.json).
+"""Write the local templates the wheel ships (src/flowops/local/templates/<environment>.json, and
+a copy of cdk.json).
 
     make templates        # = .venv/bin/python scripts/synth_templates.py
 
@@ -8,6 +9,7 @@ tests/packaging/test_templates.py fails when these files differ from a fresh syn
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from flowops.local.packaged import PACKAGED_ENVIRONMENTS, template_text
@@ -18,6 +20,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "src" / "flowops" / "lo
 
 def main() -> None:
     TEMPLATES_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATES_DIR.parents[3] / "cdk.json", TEMPLATES_DIR / "cdk.json")
     for environment in PACKAGED_ENVIRONMENTS:
         path = TEMPLATES_DIR / f"{environment}.json"
         path.write_text(template_text(synth_template(environment)), encoding="utf-8")

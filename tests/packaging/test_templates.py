@@ -28,6 +28,14 @@ def test_the_packaged_templates_equal_a_fresh_synthesis() -> None:
             )
 
 
+def test_the_packaged_cdk_json_is_the_projects() -> None:
+    project = (TEMPLATES_DIR.parents[3] / "cdk.json").read_text(encoding="utf-8")
+    packaged = TEMPLATES_DIR / "cdk.json"
+    assert packaged.is_file() and packaged.read_text(encoding="utf-8") == project, (
+        "src/flowops/local/templates/cdk.json is stale: regenerate with `make templates`"
+    )
+
+
 def test_asset_hashes_are_normalized_so_source_edits_do_not_stale_the_templates() -> None:
     template = {"Resources": {"Fn": {"Properties": {"Code": {"S3Key": "ab" * 32 + ".zip", "S3Bucket": "b"}}}}}
     assert normalized(template)["Resources"]["Fn"]["Properties"]["Code"] == {

@@ -107,7 +107,7 @@ def test_the_wheel_holds_one_flowops_package_and_no_other_top_level(wheel: Path)
         "flowops/functions/scan/check_index.py",
         "flowops/local/runtime/cloud.py",
         "flowops/local/templates/dev.json",
-        "flowops/local/cdk.json",
+        "flowops/local/templates/cdk.json",
     ):
         assert expected in names, expected
     (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]

@@ -6,7 +6,8 @@ The wheel ships neither infra/ nor aws-cdk-lib (nor node), so it carries:
   cloud runs (`make templates` writes them; tests/packaging/test_templates.py fails when a fresh
   synthesis differs, so they cannot go stale). Asset hashes are replaced by `ASSET_KEY`: they
   change with every source edit, and the local cloud never reads the code from S3;
-- `cdk.json` (the build copies the project's file next to this module): promotion chain, approvals.
+- `templates/cdk.json`: a copy of the project's cdk.json (promotion chain, approvals), also
+  written by `make templates` and checked by the same test.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ def state_root() -> Path:
 
 def cdk_context() -> dict[str, Any]:
     """cdk.json's `context`: the checkout's file, else the copy the wheel ships."""
-    source = CHECKOUT_ROOT / "cdk.json" if CHECKOUT_ROOT is not None else _HERE.with_name("cdk.json")
-    context: dict[str, Any] = json.loads(source.read_text(encoding="utf-8")).get("context", {})
+    if CHECKOUT_ROOT is not None:
+        text = (CHECKOUT_ROOT / "cdk.json").read_text(encoding="utf-8")
+    else:
+        text = resources.files("flowops.local").joinpath("templates", "cdk.json").read_text(encoding="utf-8")
+    context: dict[str, Any] = json.loads(text).get("context", {})
     return context
 
 
