@@ -27,7 +27,12 @@ class PrepareEvent(_Event):
     request: ReleaseRequest
 
 
+class PreparationFailedEvent(PrepareEvent):
+    failure: StepFailure
+
+
 class StartFlowEvent(_Event):
+    run: RunRef
     item: WaveItem
     timing: ReleaseTiming
 
@@ -62,6 +67,7 @@ class PlanRollbackEvent(PreparedEvent):
 
 
 class StartRollbackEvent(_Event):
+    run: RunRef
     item: RollbackItem
     timing: ReleaseTiming
 
@@ -69,6 +75,7 @@ class StartRollbackEvent(_Event):
 class VerifyRestoredEvent(_Event):
     item: RollbackItem
     progress: FlowProgress
+    timing: ReleaseTiming | None = None
 
 
 class RolledBackEvent(PreparedEvent):

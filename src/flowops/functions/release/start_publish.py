@@ -11,4 +11,4 @@ from flowops.release.steps import start_flow_publish
 
 @_wiring.step(StartFlowEvent)
 def handler(event: StartFlowEvent) -> Any:
-    return start_flow_publish(event.item, event.timing, _wiring.ports(), now=_wiring.now())
+    return start_flow_publish(event.run, event.item, event.timing, _wiring.ports(), now=_wiring.now())

@@ -11,4 +11,4 @@ from flowops.release.steps import start_flow_rollback
 
 @_wiring.step(StartRollbackEvent)
 def handler(event: StartRollbackEvent) -> Any:
-    return start_flow_rollback(event.item, event.timing, _wiring.ports(), now=_wiring.now())
+    return start_flow_rollback(event.run, event.item, event.timing, _wiring.ports(), now=_wiring.now())

@@ -11,4 +11,4 @@ from flowops.release.steps import verify_flow_restored
 
 @_wiring.step(VerifyRestoredEvent)
 def handler(event: VerifyRestoredEvent) -> Any:
-    return verify_flow_restored(event.item, event.progress, _wiring.ports())
+    return verify_flow_restored(event.item, event.progress, _wiring.ports(), event.timing)
