@@ -31,6 +31,8 @@ import argparse
 import contextlib
 import math
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -38,6 +40,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -123,6 +126,35 @@ def shared_schedule(clock: ScaledClock) -> Iterator[SharedSchedule]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+class SimulatorProcess:
+    """`flowops sim serve` in a child process: the simulator off this process's GIL (large orgs on
+    a loaded machine). Same org (generator and seed), same clock rate; its own clock origin, which
+    only the server's windows read."""
+
+    def __init__(self, flows: int, *, seed: int, time_scale: float, per_minute: int, scope: str) -> None:
+        command = [
+            str(Path(sys.executable).with_name("flowops")),
+            "sim",
+            "serve",
+            f"--flows={flows}",
+            f"--seed={seed}",
+            f"--time-scale={time_scale}",
+            f"--rate-limit={per_minute}",
+            f"--rate-limit-scope={scope}",
+        ]
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        first = self._process.stdout.readline().strip()
+        if not first.startswith("listening on "):
+            self.stop()
+            raise RuntimeError(f"the simulator did not start: {first!r}")
+        self.url = first.removeprefix("listening on ")
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=30)
 
 
 class MemorySchedule:
@@ -219,6 +251,7 @@ def deployed_full_scan(
     readers: int | None = None,
     page_size: int | None = None,
     schedule_store: str = "moto",
+    simulator_process: bool = False,
 ) -> DeployedScan:
     """One full scan of a generated org by ListFlowPages + `readers` concurrent page readers."""
     if model not in MODELS:
@@ -226,12 +259,16 @@ def deployed_full_scan(
     readers = readers or deployed_readers()
     deployed = GenesysSettings(genesys_rate_scope=model, genesys_rate_per_minute=per_minute)  # type: ignore[arg-type]
     clock = ScaledClock(time_scale)
-    sim = SimulatorServer(
-        generate_org(flows, seed=seed, now=clock.now()),
-        clock=clock,
-        rate_limit_per_minute=per_minute,
-        rate_limit_scope=model,
-    ).start()
+    sim: SimulatorServer | SimulatorProcess
+    if simulator_process:
+        sim = SimulatorProcess(flows, seed=seed, time_scale=time_scale, per_minute=per_minute, scope=model)
+    else:
+        sim = SimulatorServer(
+            generate_org(flows, seed=seed, now=clock.now()),
+            clock=clock,
+            rate_limit_per_minute=per_minute,
+            rate_limit_scope=model,
+        ).start()
     responses = ResponseCounter()
     share = deployed.shares_rate_budget
     schedules: contextlib.AbstractContextManager[SharedSchedule | None]
@@ -365,6 +402,11 @@ def main(argv: list[str] | None = None) -> list[DeployedScan]:
     parser.add_argument("--time-scale", type=float, default=5.0, help="simulated seconds per real second")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--simulator-process",
+        action="store_true",
+        help="run the simulator in a child process (off this process's GIL; for large orgs)",
+    )
+    parser.add_argument(
         "--schedule",
         choices=("moto", "memory"),
         default="moto",
@@ -385,6 +427,7 @@ def main(argv: list[str] | None = None) -> list[DeployedScan]:
                 seed=args.seed,
                 per_minute=args.per_minute,
                 schedule_store=args.schedule,
+                simulator_process=args.simulator_process,
             )
         )
     print(

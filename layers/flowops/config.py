@@ -1,11 +1,17 @@
-"""Settings read from the environment at the edge (handlers, CLI), never inside the core."""
+"""Settings read from the environment at the edge (handlers, CLI), never inside the core.
+
+`EnvironmentSettings` fills a pydantic model from `os.environ` the way pydantic-settings did for
+these flat models (field name = variable name, any case; arguments win over the environment;
+defaults validated), without importing pydantic-settings: its sources (dotenv, AWS, Azure, GCP,
+CLI) cost every handler's cold start about as much as pydantic itself (`python -m bench.cold_start`).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+import os
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from flowops.genesys.client import GenesysClient
@@ -16,10 +22,28 @@ RateLimitScope = Literal["token", "client", "org"]
 """What one Genesys rate-limit budget counts (docs/genesys-limits.md)."""
 
 
-class GenesysSettings(BaseSettings):
-    """Where Genesys is and which secret holds the OAuth client (GENESYS_*, FLOWOPS_TIME_SCALE)."""
+def environment_values(field_names: list[str]) -> dict[str, str]:
+    """The variables named like these fields, in any case: read at call time (the local runtime
+    overlays each invocation's environment on `os.environ` per thread)."""
+    wanted = set(field_names)
+    return {name.lower(): value for name, value in os.environ.items() if name.lower() in wanted}
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+class EnvironmentSettings(BaseModel):
+    """A frozen settings model whose fields not given as arguments come from the environment.
+
+    Only flat values (str, numbers, bools, `Json[...]` for structures): a variable's text is
+    validated as the field's value, as pydantic-settings does for non-complex fields.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**environment_values(list(type(self).model_fields)), **values})
+
+
+class GenesysSettings(EnvironmentSettings):
+    """Where Genesys is and which secret holds the OAuth client (GENESYS_*, FLOWOPS_TIME_SCALE)."""
 
     genesys_region: str | None = Field(default=None, description="region key, e.g. eu_west_1")
     genesys_base_url: str | None = Field(
@@ -55,10 +79,8 @@ class GenesysSettings(BaseSettings):
         return self.genesys_rate_scope != "token"
 
 
-class StorageSettings(BaseSettings):
+class StorageSettings(EnvironmentSettings):
     """Where artifacts and state live (FLOWOPS_ORG, ARTIFACTS_BUCKET, STATE_TABLE, AUDIT_TABLE)."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     flowops_org: str = Field(default="dev", min_length=1)
     artifacts_bucket: str
@@ -107,10 +129,8 @@ def build_client_from_settings(
     )
 
 
-class DeploymentSettings(BaseSettings):
+class DeploymentSettings(EnvironmentSettings):
     """Which environment of the chain this stack serves (FLOWOPS_ENVIRONMENT: dev, test, prod)."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     flowops_environment: str = Field(default="", description="the stack's environment name")
     flowops_approval_required: bool = Field(

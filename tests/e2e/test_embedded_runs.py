@@ -79,3 +79,26 @@ def test_runs_of_embedded_scans_are_kept_across_invocations(nothing_running: Non
 
     # And the history is bounded
     assert len(embedded_state.load_runs()) <= embedded_state.KEPT_RUNS
+
+
+def test_a_command_that_fails_still_keeps_its_run(nothing_running: None) -> None:
+    from flowops.cli.local_cloud import embedded_cloud
+    from flowops.cli.scan import ScanExecutionError, run_scan_execution
+
+    # Given an embedded command that fails: after its scan ran, or (a Lambda timing out on a
+    # loaded machine) because its scan failed
+    scan_failed = False
+    with (
+        pytest.raises((RuntimeError, ScanExecutionError)),
+        embedded_cloud(flows=12, seed=5, persist=True) as cloud,
+    ):
+        try:
+            run_scan_execution(cloud.connection, {"trigger": "cli"}, timeout=600)
+        except ScanExecutionError:
+            scan_failed = True
+            raise
+        raise RuntimeError("the command failed after its run")
+
+    # Then the failure was not hidden (raised above), and its execution is kept as it ended
+    executions = _executions()
+    assert [run["status"] for run in executions] == ["FAILED" if scan_failed else "SUCCEEDED"]

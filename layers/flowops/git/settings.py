@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pydantic import Field, Json
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flowops.config import EnvironmentSettings
 from flowops.git.routing import GitRouting
 
 
-class GitSettings(BaseSettings):
+class GitSettings(EnvironmentSettings):
     """What every Git function reads: the secret, the routes and the provider APIs."""
-
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
     git_secret_id: str = Field(min_length=1)
     git_routing: Json[GitRouting]

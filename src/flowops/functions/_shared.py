@@ -25,17 +25,19 @@ import functools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import boto3
 
 from flowops.clock import process_clock
 from flowops.config import GenesysSettings, StorageSettings, build_client_from_settings
-from flowops.genesys.client import GenesysClient
 from flowops.publish.lease import PublishLeaseStore
 from flowops.statepayload import bound_error, bound_payload
 from flowops.stepfunctions import as_step_functions_error
 from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore, SharedRateSchedule
+
+if TYPE_CHECKING:
+    from flowops.genesys.client import GenesysClient
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 

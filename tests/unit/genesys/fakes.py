@@ -45,6 +45,21 @@ class FakeClock:
         self._now += seconds
 
 
+class MemorySchedule:
+    """The shared schedule's contract (flowops.store.rate_schedule) in memory."""
+
+    def __init__(self) -> None:
+        self.next_slot_at: float | None = None
+
+    def reserve(self, earliest: float, interval_seconds: float) -> float:
+        slot = earliest if self.next_slot_at is None else max(earliest, self.next_slot_at)
+        self.next_slot_at = slot + interval_seconds
+        return slot
+
+    def hold_until(self, moment: float) -> None:
+        self.next_slot_at = moment if self.next_slot_at is None else max(self.next_slot_at, moment)
+
+
 class SequenceRandom:
     """A 'random' source that returns the top of the range, so backoff ceilings are visible."""
 

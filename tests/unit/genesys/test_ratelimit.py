@@ -4,7 +4,16 @@ import math
 
 from flowops.genesys.ratelimit import RateLimiter
 
-from .fakes import FakeClock, FakeTransport, RecordedRequest, Reply, build_client, flow_json, page_json
+from .fakes import (
+    FakeClock,
+    FakeTransport,
+    MemorySchedule,
+    RecordedRequest,
+    Reply,
+    build_client,
+    flow_json,
+    page_json,
+)
 
 
 class WindowedRateLimitServer:
@@ -127,21 +136,6 @@ def test_paging_through_a_large_org_is_paced_too(clock: FakeClock) -> None:
     flows = list(client.iter_flows(page_size=1))
     assert len(flows) == 700
     assert server.rejected == 0
-
-
-class MemorySchedule:
-    """The shared schedule's contract (flowops.store.rate_schedule) in memory."""
-
-    def __init__(self) -> None:
-        self.next_slot_at: float | None = None
-
-    def reserve(self, earliest: float, interval_seconds: float) -> float:
-        slot = earliest if self.next_slot_at is None else max(earliest, self.next_slot_at)
-        self.next_slot_at = slot + interval_seconds
-        return slot
-
-    def hold_until(self, moment: float) -> None:
-        self.next_slot_at = moment if self.next_slot_at is None else max(self.next_slot_at, moment)
 
 
 def _alternating_acquires(clock: FakeClock, schedule: MemorySchedule | None, requests: int) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions._shared import (
@@ -36,6 +35,7 @@ from flowops.git.factory import git_secrets
 from flowops.git.mirror import GitMirror
 from flowops.git.service import DEFAULT_TOKEN_USER
 from flowops.git.settings import GitSettings
+from flowops.lambda_event import parse_event
 from flowops.observability import logger
 from flowops.release.live import GenesysLiveOrg
 
@@ -57,7 +57,7 @@ def mirror_targets(settings: GitSettings) -> list[MirrorTarget]:
 
 @logger.inject_lambda_context
 @step_errors
-@event_parser(model=DriftMirrorRequest)
+@parse_event(model=DriftMirrorRequest)
 def handler(event: DriftMirrorRequest, context: LambdaContext) -> dict[str, Any]:
     settings = GitSettings()  # type: ignore[call-arg]  # filled from the environment
     storage = storage_settings()

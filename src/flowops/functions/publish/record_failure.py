@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.publish import _wiring
 from flowops.functions.publish.events import FailedBeforePublishEvent
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.publish.steps import record_failure_before_publish
 
@@ -19,7 +19,7 @@ tracer = get_tracer()
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-@event_parser(model=FailedBeforePublishEvent)
+@parse_event(model=FailedBeforePublishEvent)
 @_wiring.named_errors
 def handler(event: FailedBeforePublishEvent, context: LambdaContext) -> dict[str, Any]:
     unchanged = event.rollback if event.rollback is not None and event.rollback.action == "none" else None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.publish import _wiring
 from flowops.functions.publish.events import RolledBackEvent
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.publish.steps import record_rolled_back
 
@@ -18,7 +18,7 @@ tracer = get_tracer()
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-@event_parser(model=RolledBackEvent)
+@parse_event(model=RolledBackEvent)
 @_wiring.named_errors
 def handler(event: RolledBackEvent, context: LambdaContext) -> dict[str, Any]:
     outcome = record_rolled_back(

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.publish import _wiring
 from flowops.functions.publish.events import RollbackEvent
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.publish.steps import start_rollback
 
@@ -21,7 +21,7 @@ tracer = get_tracer()
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-@event_parser(model=RollbackEvent)
+@parse_event(model=RollbackEvent)
 @_wiring.named_errors
 def handler(event: RollbackEvent, context: LambdaContext) -> dict[str, Any]:
     progress = start_rollback(

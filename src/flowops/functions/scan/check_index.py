@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.scan import _wiring
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.scan.index import check_dependency_index
 from flowops.scan.models import IndexCheckRequest
@@ -20,7 +20,7 @@ tracer = get_tracer()
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 @_wiring.step_errors
-@event_parser(model=IndexCheckRequest)
+@parse_event(model=IndexCheckRequest)
 def handler(event: IndexCheckRequest, context: LambdaContext) -> dict[str, Any]:
     result = check_dependency_index(_wiring.scan_source(), event.scan, event.index, now=_wiring.utc_now())
     logger.info(result.message, extra={"scan_id": event.scan.scan_id, "status": result.status})

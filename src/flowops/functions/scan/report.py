@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.scan import _wiring
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.scan.models import ReportRequest
 from flowops.scan.report import report_scan
@@ -20,7 +20,7 @@ tracer = get_tracer()
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 @_wiring.step_errors
-@event_parser(model=ReportRequest)
+@parse_event(model=ReportRequest)
 def handler(event: ReportRequest, context: LambdaContext) -> dict[str, Any]:
     settings = _wiring.storage_settings()
     outcome = report_scan(

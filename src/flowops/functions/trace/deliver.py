@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.trace import _wiring
 from flowops.functions.trace.events import DeliverEvent
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.trace.delivery import deliver_payload
 
@@ -19,7 +19,7 @@ tracer = get_tracer()
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 @_wiring.step_errors
-@event_parser(model=DeliverEvent)
+@parse_event(model=DeliverEvent)
 def handler(event: DeliverEvent, context: LambdaContext) -> dict[str, Any]:
     endpoint = _wiring.webhook_endpoint(_wiring.delivery_settings())
     result = deliver_payload(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.trace import _wiring
 from flowops.functions.trace.events import QueryEvent
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.trace.pipeline import query_instances
 
@@ -20,7 +20,7 @@ tracer = get_tracer()
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 @_wiring.step_errors
-@event_parser(model=QueryEvent)
+@parse_event(model=QueryEvent)
 def handler(event: QueryEvent, context: LambdaContext) -> dict[str, Any]:
     settings = _wiring.storage_settings()
     result = query_instances(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.trace import _wiring
 from flowops.functions.trace.events import RecordEvent
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.trace.pipeline import record_trace_outcome
 
@@ -20,7 +20,7 @@ tracer = get_tracer()
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 @_wiring.step_errors
-@event_parser(model=RecordEvent)
+@parse_event(model=RecordEvent)
 def handler(event: RecordEvent, context: LambdaContext) -> dict[str, Any]:
     settings = _wiring.storage_settings()
     outcome = record_trace_outcome(

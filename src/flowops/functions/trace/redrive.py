@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.trace import _wiring
 from flowops.functions.trace.events import RedriveEvent
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.trace.delivery import SqsDeadLetterQueue, redrive_dead_letters
 from flowops.trace.request import TraceStateError
@@ -21,7 +21,7 @@ tracer = get_tracer()
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 @_wiring.step_errors
-@event_parser(model=RedriveEvent)
+@parse_event(model=RedriveEvent)
 def handler(event: RedriveEvent, context: LambdaContext) -> dict[str, Any]:
     delivery = _wiring.delivery_settings()
     if not delivery.trace_dead_letter_queue_url:

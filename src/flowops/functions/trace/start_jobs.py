@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flowops.functions.trace import _wiring
 from flowops.functions.trace.events import StartJobsEvent
+from flowops.lambda_event import parse_event
 from flowops.observability import get_tracer, logger, metrics
 from flowops.trace.pipeline import start_execution_data_jobs
 
@@ -19,7 +19,7 @@ tracer = get_tracer()
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 @_wiring.step_errors
-@event_parser(model=StartJobsEvent)
+@parse_event(model=StartJobsEvent)
 def handler(event: StartJobsEvent, context: LambdaContext) -> dict[str, Any]:
     settings = _wiring.storage_settings()
     progress = start_execution_data_jobs(
