@@ -16,7 +16,6 @@ Which cloud `connect()` returns is chosen once per invocation by the root option
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -44,14 +43,16 @@ from flowops.cli.targets import (
     select_target as select_target,
 )
 from flowops.cli.terminal import CliError, fail, safe
-from infra.constants import (
+from flowops.local.packaged import cdk_context, state_root
+from flowops.stacknames import (
     OUTPUT_ARTIFACTS_BUCKET,
     OUTPUT_AUDIT_TABLE,
     OUTPUT_STATE_TABLE,
     STACK_NAME_PREFIX,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+# The checkout, or (installed as a tool) the current directory: where .flowops/ lives.
+PROJECT_ROOT = state_root()
 ENDPOINTS_FILE = PROJECT_ROOT / ".flowops" / "local" / "endpoints.json"
 ENDPOINTS_FILE_VARIABLE = "FLOWOPS_LOCAL_ENDPOINTS"  # another location (tests, several clouds)
 LOCAL_REGION = "us-east-1"
@@ -391,13 +392,16 @@ def embedded_cloud(
     aws_port: int = 0,
     persist: bool = False,
     environment: str | None = None,
+    git: bool = False,
 ) -> Iterator[EmbeddedCloud]:
     """Start the Genesys simulator and the stack's resources in moto; stop both on exit.
 
     `persist`: start from the state the last embedded cloud of the same org saved, and save
     this one's when it stops (src/flowops/cli/embedded_state.py) — what the CLI commands do.
     `environment` makes the stack serve that environment of the release chain (its releases,
-    and its approval rule from cdk.json `flowops:promotion`)."""
+    and its approval rule from cdk.json `flowops:promotion`). `git`: the stack is synthesized
+    with Git (`flowops.local.gitserver.hosting.LOCAL_GIT_STACK`) for a cloud that hosts a
+    repository."""
     from flowops.clock import ScaledClock
     from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
     from flowops.local.simulator import FaultSpecError, SimulatorServer
@@ -429,7 +433,14 @@ def embedded_cloud(
         overrides = {"FLOWOPS_TIME_SCALE": str(time_scale)}
         if environment is not None:
             overrides |= environment_overrides(environment)
+        template = None
+        if git:
+            from flowops.local.gitserver.hosting import LOCAL_GIT_STACK
+            from flowops.local.runtime.synth import synth_template
+
+            template = synth_template(git=LOCAL_GIT_STACK)
         cloud = LocalCloud(
+            template,
             genesys_base_url=simulator.url,
             env_overrides=overrides,
             mode=mode,
@@ -517,7 +528,7 @@ def _describe(parameters: Any) -> str:
 
 def environment_overrides(environment: str) -> dict[str, str]:
     """What a local stack needs to serve `environment` (a deployed one gets it from its config)."""
-    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    context = cdk_context()
     approval = (context.get("flowops:promotion") or {}).get("approval") or []
     return {
         "FLOWOPS_ENVIRONMENT": environment,
@@ -623,6 +634,7 @@ def up(
                     mode="server",
                     aws_port=aws_port,
                     environment=env,
+                    git=True,
                 ) as embedded,
                 LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
                 tempfile.TemporaryDirectory(prefix="flowops-git-") as git_root,
