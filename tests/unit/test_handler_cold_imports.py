@@ -3,7 +3,7 @@ heavy package its cold start would pay for before its first call (issue 13 §6).
 
 Read from a fresh interpreter's `sys.modules`, with tracing off as `bench.cold_start` runs:
 imported together, the handlers load a superset of what each loads alone, so one interpreter
-checks them all; a failure re-checks them one by one to name the culprits.
+checks them all, naming for each heavy package the first handler whose import loaded it.
 """
 
 from __future__ import annotations
@@ -31,13 +31,19 @@ GRAPH_STEPS = frozenset({"flowops.functions.scan.report"})  # renders the graph 
 
 _PROBE = """
 import json, sys
+heavy = json.loads(sys.argv[1])
+first_loaded_by = {}
 for module in sys.argv[2:]:
     __import__(module)
-print(json.dumps([name for name in json.loads(sys.argv[1]) if name in sys.modules]))
+    for name in heavy:
+        if name in sys.modules:
+            first_loaded_by.setdefault(name, module)
+print(json.dumps(first_loaded_by))
 """
 
 
-def _loaded_heavy(modules: list[str]) -> set[str]:
+def _loaded_heavy(modules: list[str]) -> dict[str, str]:
+    """Heavy package -> the first of `modules` whose import loaded it."""
     environment = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers"), str(ROOT / "src")]),
@@ -52,7 +58,8 @@ def _loaded_heavy(modules: list[str]) -> set[str]:
         timeout=300,
         check=True,
     )
-    return set(json.loads(completed.stdout.strip().splitlines()[-1]))
+    loaded: dict[str, str] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return loaded
 
 
 def test_handlers_that_build_no_graph_load_no_heavy_package_at_init() -> None:
@@ -60,8 +67,5 @@ def test_handlers_that_build_no_graph_load_no_heavy_package_at_init() -> None:
     checked = [module for module in handler_modules() if module not in GRAPH_STEPS]
     assert len(checked) > 30  # the listing found the handlers
     # When they are all imported in one fresh interpreter
-    loaded = _loaded_heavy(checked)
-    # Then none of the heavy packages is loaded; otherwise name who loads what
-    if loaded:
-        culprits = {module: sorted(_loaded_heavy([module])) for module in checked}
-        assert {module: found for module, found in culprits.items() if found} == {}
+    # Then none of the heavy packages is loaded (a failure names the handler that loaded it)
+    assert _loaded_heavy(checked) == {}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings
+from flowops.config import EnvironmentSettings
 
 
-class UnfinishedSettings(BaseSettings):
+class UnfinishedSettings(EnvironmentSettings):
     alarm_topic_arn: str = ""
     """Operations: a run timed out or failed unrecorded, nothing left changed in Genesys."""
     publish_people_topic_arn: str = ""
