@@ -5,8 +5,9 @@ The wheel ships neither infra/ nor aws-cdk-lib (nor node), so it carries:
 - `templates/<environment>[-git-<digest>].json`: the synthesized local template of every stack
   the local cloud runs (`packaged_variants`: each environment, and dev with `local up`'s Git
   resources; the digest is of the Git configuration). `make templates` writes them;
-  tests/packaging/test_templates.py fails when a fresh synthesis differs, so they cannot go stale. Asset hashes are replaced by `ASSET_KEY`: they
-  change with every source edit, and the local cloud never reads the code from S3;
+  tests/packaging/test_templates.py fails when a fresh synthesis differs, so they cannot go
+  stale. Asset hashes are replaced by `ASSET_KEY`: they change with every source edit, and the
+  local cloud never reads the code from S3;
 - `templates/cdk.json`: a copy of the project's cdk.json (promotion chain, approvals), also
   written by `make templates` and checked by the same test.
 """
