@@ -23,7 +23,8 @@ from flowops.scan.models import (
 )
 from flowops.scan.pages import read_lock
 from flowops.scan.ports import ArtifactWriter, AuditSink
-from flowops.store.artifacts import lock_key, scan_artifact_key
+from flowops.store.artifacts import DEFAULT_MAX_READ_BYTES, lock_key, scan_artifact_key
+from flowops.store.compression import GZIP_ENCODING, gzip_bytes, inflate_if_gzip
 
 REPORT_NAME = "report.json"
 HTML_REPORT_NAME = "report.html"
@@ -40,9 +41,12 @@ def report_scan(
 ) -> ScanOutcome:
     """Diff the new lock against the one it is compared with, store the report, audit it."""
     baseline_sha = request.pointer.compared_with_sha
+    graph_key = request.lock.report_graph_key
     report_graph = (
-        ReportGraphData.model_validate_json(artifacts.get_bytes(request.lock.report_graph_key))
-        if request.lock.report_graph_key
+        ReportGraphData.model_validate_json(
+            inflate_if_gzip(artifacts.get_bytes(graph_key), DEFAULT_MAX_READ_BYTES, graph_key)
+        )
+        if graph_key
         else None
     )
     stored = (
@@ -94,7 +98,11 @@ def report_scan(
         generated_at=now,
         report_graph=report_graph,
     )
-    artifacts.put_bytes(report_html_key, html.encode("utf-8"), HTML_CONTENT_TYPE)
+    # Stored gzip-encoded (a fifth of its size): a browser opening it from S3 inflates it itself
+    # (Content-Encoding), the CLI inflates it when it saves the report.
+    artifacts.put_bytes(
+        report_html_key, gzip_bytes(html.encode("utf-8")), HTML_CONTENT_TYPE, content_encoding=GZIP_ENCODING
+    )
 
     outcome = ScanOutcome(
         scan_id=scan.scan_id,
