@@ -427,12 +427,12 @@ class Campaign:
                 assert plan.flow_id is not None
                 spec.append(f"publish-fail={plan.flow_id}")
                 if rng.random() < 0.5:  # Genesys recovers before the rollback: RolledBack
-                    world.hooks.before("functions.publish.rollback", lambda: world.sim.set_faults(""))
+                    world.hooks.before("flowops.functions.publish.rollback", lambda: world.sim.set_faults(""))
             elif fault is FaultKind.JOB_PAST_DEADLINE:
                 # The job stays Started in Genesys; the pipeline gives up at its deadline and rolls
                 # back, by which time Genesys works again (the rollback's own job completes).
                 spec.append("job=stuck")
-                world.hooks.before("functions.publish.rollback", world.unstick_architect_jobs)
+                world.hooks.before("flowops.functions.publish.rollback", world.unstick_architect_jobs)
                 extra["timing"] = {"first_poll_seconds": 2, "publish_deadline_seconds": 30}
             elif fault is FaultKind.FLOW_LOCKED_MID_RUN:
                 self._arm_lock(plan, rng)
@@ -547,10 +547,9 @@ class Campaign:
         return delivery_id, name, arn
 
     def _deliver_with_expired_id(self, plan: RunPlan, rng: random.Random) -> dict[str, Any]:
+        from bench.harness import ENVIRONMENT
         from flowops.webhook.errors import DependencyUnavailableError
         from flowops.webhook.signature import signed_headers
-
-        from bench.harness import ENVIRONMENT
 
         assert plan.flow_id is not None
         delivery_id, old_name, old_arn = self._expire_earlier_claim(rng)
@@ -602,7 +601,7 @@ class Campaign:
             world.unstick_architect_jobs()
             return True
 
-        world.hooks.each("functions.publish.check_job", finish_on_fence_poll)
+        world.hooks.each("flowops.functions.publish.check_job", finish_on_fence_poll)
 
     def _arm_flow_change(
         self, plan: RunPlan, fault: FaultKind, rng: random.Random, spec: list[str]
@@ -621,7 +620,7 @@ class Campaign:
                 world.set_flow_deleted(flow_id, True)
 
         if rng.random() < 0.5:
-            world.hooks.before("functions.publish.start_publish", change)
+            world.hooks.before("flowops.functions.publish.start_publish", change)
         else:
             # The job, addressed by name, then deploys to a NEW flow: the run must find it by the
             # job's flow id and delete it.
@@ -631,7 +630,7 @@ class Campaign:
                 change()
                 world.unstick_architect_jobs()
 
-            world.hooks.before("functions.publish.check_job", change_then_release_the_job)
+            world.hooks.before("flowops.functions.publish.check_job", change_then_release_the_job)
         return flow_id, name
 
     def _arm_lock(self, plan: RunPlan, rng: random.Random) -> None:
@@ -640,13 +639,15 @@ class Campaign:
             assert plan.flow_id is not None
             flow_id = plan.flow_id
             world.hooks.before(
-                "functions.publish.start_publish", lambda: world.lock_flow_in_architect(flow_id)
+                "flowops.functions.publish.start_publish", lambda: world.lock_flow_in_architect(flow_id)
             )
             if rng.random() < 0.5:  # Jane saves and closes the flow before the rollback
-                world.hooks.before("functions.publish.rollback", world.unlock_all_flows)
+                world.hooks.before("flowops.functions.publish.rollback", world.unlock_all_flows)
         else:
             flow_id = rng.choice(sorted(world.published_versions()))
-            world.hooks.before("functions.scan.read_page", lambda: world.lock_flow_in_architect(flow_id))
+            world.hooks.before(
+                "flowops.functions.scan.read_page", lambda: world.lock_flow_in_architect(flow_id)
+            )
 
     # -- running ---------------------------------------------------------------------------------
 

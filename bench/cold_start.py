@@ -1,23 +1,28 @@
-"""Cold start: each handler under `functions/` against the floor of a Python Lambda, same run.
+"""Cold start: each handler under `src/flowops/functions/` against the floor of a Python Lambda, same run.
 
     python -m bench.cold_start                 # 5 samples per side, median reported
-    python -m bench.cold_start --samples 3 --modules functions.scan.check_index
+    python -m bench.cold_start --samples 3 --modules flowops.functions.scan.check_index
 
 Per handler module:
 
 - ms: a fresh interpreter that imports the handler module (its imports, decorators and the objects
-  it builds at import time) and then creates the boto3 clients its calls create (found with `ast`
-  over what the handler can reach: `aws_client("s3")`, `boto3.client(...)`, `SecretsProvider()`),
-  timed from outside: what a Lambda cold start plus the first call's client set-up pays;
+  it builds at import time), then creates the boto3 clients its calls create (found with `ast`
+  over what the handler can reach: `aws_client("s3")`, `boto3.client(...)`, `SecretsProvider()`)
+  and does the imports written inside the functions it can reach (`import yaml` in the YAML
+  reader, the Genesys client's `requests`): timed from outside, what a Lambda cold start plus the
+  first call's set-up pays. Deferring an import to the first call does not take it out of `ms`;
+  only not needing it does. Graph imports (networkx) are the exception: see "lazy imports";
 - floor ms: a fresh interpreter that imports only boto3 and creates the SAME clients (a minimal
   Python Lambda doing the same AWS calls); handler and floor samples alternate, median of
   `--samples` each; ratio = ms / floor. Target: at most 1.5x for every handler that builds no
-  graph (those import networkx, which only graph steps need);
+  graph; graph steps (networkx at init or on a path their calls reach) are measured, not held
+  to it;
 - init-time heavy imports: which of networkx / aws_xray_sdk / yaml / ... are in `sys.modules`
   once the module is imported (read from the interpreter itself, not parsed from a log);
 - lazy imports: imports of networkx or `flowops.graph` written INSIDE a function (found with
   `ast`) that the handler can reach (by name, over the modules it loaded). Those are paid on the
-  handler's first call, not at init; the extra import time is measured in a fresh interpreter;
+  handler's first call, not at init, and are reported apart (`1st call +ms`, measured in a fresh
+  interpreter) rather than in `ms`: they mark the graph steps;
 - `python -X importtime`: the heaviest top-level packages (cumulative), from one more run.
 
 On a machine shared with other work the absolute times move from run to run; the ratios, taken
@@ -40,11 +45,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers"
-OWN_PACKAGES = frozenset({"functions", "flowops", "encodings", "site"})
+SOURCE = ROOT / "src"  # flowops.functions (the function code asset), flowops.cli, flowops.local
+OWN_PACKAGES = frozenset({"flowops", "encodings", "site"})
 HEAVY_PACKAGES = ("networkx", "aws_xray_sdk", "yaml", "pydantic_settings", "requests", "boto3")
 # Packages worth flagging: only handlers that need them should pay for them (shared local-aws.md).
 FLAGGED_PACKAGES = ("networkx", "aws_xray_sdk")
 LAZY_TARGETS = ("networkx", "flowops.graph")
+# Function-level imports no measured call reaches: the bench runs with tracing off, and only
+# `get_tracer` with tracing on imports the Tracer (and aws_xray_sdk). Reachability is by name and
+# cannot see that `if`.
+OFF_THE_MEASURED_PATH = frozenset({"flowops.observability.get_tracer"})
 _ENV = {
     # What the Lambda environment gives every function; the handlers read settings per call.
     # Tracing is disabled as outside Lambda (powertools' Tracer is a no-op there); creating the
@@ -54,7 +64,7 @@ _ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "POWERTOOLS_SERVICE_NAME": "flowops",
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAYER)]),
+    "PYTHONPATH": os.pathsep.join([str(ROOT), str(SOURCE), str(LAYER)]),
 }
 
 # Run in the fresh interpreter: import the handler, report what it loaded, then time the lazy
@@ -74,14 +84,19 @@ print(json.dumps({"init": init, "modules": loaded, "lazy": lazy}))
 """
 
 # A cold start as Lambda pays it, timed from outside: import the handler module (argv[1]; empty for
-# the floor), then create the boto3 clients its first call creates (argv[2:]), as it does.
+# the floor), then create the boto3 clients its first call creates, as it does, and do the imports
+# written inside the functions its calls reach (argv[2]: {"clients": [...], "imports": [[module,
+# [names]], ...]}, each import as `from module import names` does it).
 _COLD_START = """
-import sys
+import json, sys
 if sys.argv[1]:
     __import__(sys.argv[1])
+first_call = json.loads(sys.argv[2])
 import boto3
-for service in sys.argv[2:]:
+for service in first_call["clients"]:
     boto3.client(service)
+for module, names in first_call["imports"]:
+    __import__(module, fromlist=names)
 """
 RATIO_TARGET = 1.5  # every handler that builds no graph: at most 1.5x its floor (issue 13)
 
@@ -97,6 +112,13 @@ class ModuleCost:
     first_call_seconds: float  # extra import time those lazy sites add on the first call
     clients: list[str] = field(default_factory=list)  # AWS services its calls create clients for
     floor_seconds: float = 0.0  # import boto3 + the same clients, fresh interpreter, same run
+    # Modules the functions its calls reach import inside them (not at init), charged in `ms`.
+    first_call_imports: list[str] = field(default_factory=list)
+
+    @property
+    def graph_step(self) -> bool:
+        """Builds a graph: networkx at init or on a path its calls reach (not held to the target)."""
+        return "networkx" in self.init_heavy or bool(self.lazy_sites)
 
     @property
     def ratio(self) -> float:
@@ -109,12 +131,12 @@ class ModuleCost:
 
 def handler_modules() -> list[str]:
     modules = []
-    for path in sorted((ROOT / "functions").rglob("*.py")):
+    for path in sorted((SOURCE / "flowops" / "functions").rglob("*.py")):
         if path.name.startswith("_") or path.name == "events.py":
             continue
         source = path.read_text(encoding="utf-8")
         if "def handler(" in source:
-            modules.append(".".join(path.relative_to(ROOT).with_suffix("").parts))
+            modules.append(".".join(path.relative_to(SOURCE).with_suffix("").parts))
     return modules
 
 
@@ -147,10 +169,10 @@ def top_level_imports(importtime_log: str) -> list[tuple[str, float]]:
 
 def _module_file(module: str) -> Path | None:
     parts = module.split(".")
-    base = LAYER if parts[0] == "flowops" else ROOT
-    for candidate in (base.joinpath(*parts).with_suffix(".py"), base.joinpath(*parts, "__init__.py")):
-        if candidate.is_file():
-            return candidate
+    for base in (LAYER, SOURCE, ROOT):
+        for candidate in (base.joinpath(*parts).with_suffix(".py"), base.joinpath(*parts, "__init__.py")):
+            if candidate.is_file():
+                return candidate
     return None
 
 
@@ -182,8 +204,32 @@ def lazy_import_sites(module: str) -> tuple[str, ...]:
     return tuple(sites)
 
 
+Import = tuple[str, tuple[str, ...]]  # `from module import names` (names empty: `import module`)
+
+
+@cache
+def function_imports(module: str) -> dict[str, frozenset[Import]]:
+    """`module.function` -> the imports written inside that function (absolute imports only)."""
+    path = _module_file(module)
+    if path is None:
+        return {}
+    imports: dict[str, set[Import]] = {}
+    for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import):
+                found = {(alias.name, ()) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found = {(node.module, tuple(alias.name for alias in node.names))}
+            else:
+                continue
+            imports.setdefault(f"{module}.{function.name}", set()).update(found)
+    return {site: frozenset(found) for site, found in imports.items()}
+
+
 def _own_modules(modules: list[str]) -> list[str]:
-    return [name for name in modules if name.split(".")[0] in ("flowops", "functions")]
+    return [name for name in modules if name.split(".")[0] == "flowops"]
 
 
 def _identifiers(tree: ast.AST) -> set[str]:
@@ -324,18 +370,38 @@ def reachable_lazy_sites(handler_module: str, loaded_modules: list[str]) -> list
     return sorted(site for name, site in sites.items() if name in seen)
 
 
+def first_call_imports(handler_module: str, loaded_modules: list[str]) -> list[Import]:
+    """The imports written inside the functions the handler can reach (by name), graph imports
+    and the sites in OFF_THE_MEASURED_PATH aside: what its first call imports beyond its init."""
+    seen = _reachable_names(handler_module, loaded_modules)
+    found: set[Import] = set()
+    for module in [*_own_modules(loaded_modules), handler_module]:
+        for site, imports in function_imports(module).items():
+            if site.rsplit(".", 1)[1] not in seen or site in OFF_THE_MEASURED_PATH:
+                continue
+            found |= {
+                (name, names)
+                for name, names in imports
+                if not any(name == target or name.startswith(target + ".") for target in LAZY_TARGETS)
+            }
+    return sorted(found)
+
+
 def measure(module: str, samples: int) -> ModuleCost:
     # One fresh interpreter first: what the handler loads, hence which clients its calls create.
     probe = json.loads(_run(["-c", _PROBE, module])[1])
     loaded = set(probe["modules"])
     clients = first_call_clients(module, probe["modules"])
+    imports = first_call_imports(module, probe["modules"])
+    handler_side = json.dumps({"clients": clients, "imports": imports})
+    floor_side = json.dumps({"clients": clients, "imports": []})
     # Then `samples` pairs, handler and floor alternating so that a load spike on the shared
     # machine hits both sides alike: each a fresh interpreter timed from outside (start-up,
-    # imports, module-level init, and the boto3 clients of the first call).
+    # imports, module-level init, the boto3 clients and the function-level imports of the first call).
     walls, floors = [], []
     for _ in range(samples):
-        walls.append(_run(["-c", _COLD_START, module, *clients])[0])
-        floors.append(_run(["-c", _COLD_START, "", *clients])[0])
+        walls.append(_run(["-c", _COLD_START, module, handler_side])[0])
+        floors.append(_run(["-c", _COLD_START, "", floor_side])[0])
     lazy_sites = reachable_lazy_sites(module, probe["modules"])
     first_call = 0.0
     if lazy_sites:
@@ -353,7 +419,25 @@ def measure(module: str, samples: int) -> ModuleCost:
         first_call_seconds=first_call,
         clients=clients,
         floor_seconds=statistics.median(floors),
+        first_call_imports=_packages_first_call_adds(module, imports, loaded) if imports else [],
     )
+
+
+# Run in a fresh interpreter: the handler module (argv[1]), then its first call's function-level
+# imports (argv[2]); print the top-level packages those imports loaded first.
+_FIRST_CALL_PROBE = """
+import json, sys
+__import__(sys.argv[1])
+before = {name.split(".")[0] for name in sys.modules}
+for module, names in json.loads(sys.argv[2]):
+    __import__(module, fromlist=names)
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} - before)))
+"""
+
+
+def _packages_first_call_adds(module: str, imports: list[Import], loaded: set[str]) -> list[str]:
+    added = json.loads(_run(["-c", _FIRST_CALL_PROBE, module, json.dumps(imports)])[1])
+    return [package for package in added if package not in OWN_PACKAGES and not package.startswith("_")]
 
 
 def format_report(costs: list[ModuleCost], samples: int, top: int) -> str:
@@ -362,7 +446,8 @@ def format_report(costs: list[ModuleCost], samples: int, top: int) -> str:
         "clients | flags / heaviest imports (cumulative ms)"
     )
     lines = [
-        "## cold start per handler: interpreter + import + init + the boto3 clients its calls create,",
+        "## cold start per handler: interpreter + import + init + the boto3 clients its calls create",
+        "## + the imports inside the functions its calls reach (graph imports aside: 1st call +ms),",
         "## against the floor (a handler importing only boto3 and creating the same clients);",
         f"## median of {samples} fresh interpreters each, alternating, same run "
         f"(python {sys.version.split()[0]})",
@@ -373,6 +458,8 @@ def format_report(costs: list[ModuleCost], samples: int, top: int) -> str:
     for cost in sorted(costs, key=lambda item: -item.ratio):
         heaviest = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in cost.top_imports[:top])
         flags = "".join(f"[{flag}] " for flag in cost.flags)
+        if cost.first_call_imports:
+            flags += f"(1st call imports {', '.join(cost.first_call_imports)}) "
         first_call = f"{cost.first_call_seconds * 1000:.0f}" if cost.lazy_sites else "-"
         lines.append(
             f"{cost.module:<38} {cost.wall_seconds * 1000:>6.0f} {cost.floor_seconds * 1000:>8.0f} "
@@ -381,16 +468,23 @@ def format_report(costs: list[ModuleCost], samples: int, top: int) -> str:
     lines.append("")
     lines.append(
         "ratio = handler / floor; 1st call +ms = imports a lazy site adds on the handler's first call"
-        "\n(networkx via flowops.graph); [pkg] = imported at init."
+        "\n(networkx via flowops.graph); [pkg] = imported at init; (1st call imports ...) = third-party"
+        "\npackages the functions its calls reach import inside them, included in ms."
     )
-    graph_free = [cost for cost in costs if "networkx" not in cost.init_heavy]
+    graph_free = [cost for cost in costs if not cost.graph_step]
     if graph_free:
         worst = max(graph_free, key=lambda item: item.ratio)
         over = [cost.module for cost in graph_free if cost.ratio > RATIO_TARGET]
         lines.append(
-            f"\nhandlers without networkx at init: worst ratio {worst.ratio:.2f}x ({worst.module}); "
+            f"\nhandlers that build no graph: worst ratio {worst.ratio:.2f}x ({worst.module}); "
             f"{len(over)} of {len(graph_free)} over the {RATIO_TARGET}x target"
             + (f": {', '.join(over)}" if over else "")
+        )
+    graph_steps = [cost for cost in costs if cost.graph_step]
+    if graph_steps:
+        lines.append(
+            "graph steps (measured, not held to the target): "
+            + ", ".join(f"{cost.module} {cost.ratio:.2f}x" for cost in graph_steps)
         )
     for package in FLAGGED_PACKAGES:
         at_init = [cost.module for cost in costs if package in cost.init_heavy]
@@ -413,7 +507,9 @@ def main(argv: list[str] | None = None) -> list[ModuleCost]:
         "--samples", type=int, default=5, help="fresh interpreters per side and module (median)"
     )
     parser.add_argument("--top", type=int, default=3, help="heaviest top-level imports listed per module")
-    parser.add_argument("--modules", help="comma-separated handler modules (default: all under functions/)")
+    parser.add_argument(
+        "--modules", help="comma-separated handler modules (default: all under src/flowops/functions/)"
+    )
     arguments = parser.parse_args(argv)
     modules = arguments.modules.split(",") if arguments.modules else handler_modules()
     costs = [measure(module, arguments.samples) for module in modules]

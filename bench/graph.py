@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+
 from flowops.graph import analyze, build_graph, find_cycles
 from flowops.lock import LockedDependency, LockedFlow, LockedObject, Lockfile
 

@@ -6,7 +6,7 @@ Between runs only the injected conditions are undone (faults, locks, index statu
 the stores keep evolving the way a real org does over a series of releases.
 
 The botocore loader cache (one parsed copy of botocore's service models for every session of
-the process) lives in `local.runtime.botocore_cache`; LocalCloud installs it while it runs, and
+the process) lives in `flowops.local.runtime.botocore_cache`; LocalCloud installs it while it runs, and
 the world holds it from before the synthesis to after the cloud stops.
 """
 
@@ -253,7 +253,7 @@ class World:
         return str(started["executionArn"])
 
     def wait(self, execution_arn: str, timeout: float) -> Any:
-        from local.runtime.execution import wait_for_execution
+        from flowops.local.runtime.execution import wait_for_execution
 
         return wait_for_execution(self.cloud, execution_arn, timeout=timeout, poll_interval=0.05)
 
@@ -306,7 +306,7 @@ class World:
             }
 
     def lock_flow_in_architect(self, flow_id: str) -> None:
-        from local.simulator.model import Principal
+        from flowops.local.simulator.model import Principal
 
         with self.sim.state.lock:
             self.sim.org.flows[flow_id].locked_by = Principal(
@@ -412,11 +412,10 @@ def open_world(
 ) -> Iterator[World]:
     """Start the simulator (the small org above) and a LocalCloud, put the substitutions, scan once."""
     from flowops.clock import ScaledClock
-
-    from local.runtime.botocore_cache import shared_botocore_loader_cache
-    from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
-    from local.simulator import SimulatorServer
-    from local.simulator.orgfile import parse_org_document
+    from flowops.local.runtime.botocore_cache import shared_botocore_loader_cache
+    from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
+    from flowops.local.simulator import SimulatorServer
+    from flowops.local.simulator.orgfile import parse_org_document
 
     # Never reach a real AWS account from a benchmark, whatever the shell exports.
     quiet_env = QUIET_HANDLERS if quiet else {}
@@ -435,7 +434,7 @@ def open_world(
     try:
         with shared_botocore_loader_cache():  # also covers the synthesis and the simulator
             if template is None:
-                from local.runtime.synth import synth_template
+                from flowops.local.runtime.synth import synth_template
 
                 template = synth_template()
             sim = SimulatorServer(

@@ -1,11 +1,14 @@
-"""Publish pipeline overhead: from the simulator's Architect job reaching Success to RecordRelease.
+"""Publish speed: upload -> recorded release for Architect jobs of 5, 15, 45 and 120 s, flowops'
+poll schedule against an ideal poller and Terraform's fixed 15 s poll, in the same run.
 
-    python -m bench.publish                 # 10 publishes, default timing (2 s first poll, x2, 30 s cap)
-    python -m bench.publish --publishes 20
+    python -m bench.publish          # jobs of 5, 15, 45, 120 s; 2 publishes per job and poller
+    python -m bench.publish --jobs 5,15 --publishes 3 --runs   # and one line per publish
 
 Each publish is a real execution of the SYNTHESIZED publish state machine (moto + the real
 handlers, `bench.harness.open_world`) against the Genesys simulator, deploying a new version of
-a flow through the Architect jobs API with the default `PublishTiming`.
+a flow through the Architect jobs API; the simulator's job runs for the asked duration
+(`SimulatorSettings.architect_job_seconds`). Two pollers run the same publishes: flowops' default
+`PublishTiming` and Terraform's fixed 15 s poll (the same state machine with a 15 s timing).
 
 Simulated time. The local runtime records Step Functions Wait/Retry delays instead of sleeping
 them, so the execution history's real timestamps lack the waits. Here the simulator runs on a
@@ -14,11 +17,16 @@ Architect job and the state machine on ONE timeline — the one the same executi
 the cloud if every handler took as long as it does on this machine — and each history event's
 simulated instant is its timestamp plus the delays recorded before it.
 
-For each publish: the job's Success instant (upload + the simulator's job duration), the polls
-(CheckPublishJob invocations, and how many of them came after Success), when the pipeline saw
-Success, and when RecordRelease finished. The baseline is an ideal poller that sees Success the
-instant it happens: its time from upload to "released" is the job's own duration, so
-`total / ideal` is what the pipeline's polling and closing steps cost on top of Genesys.
+For each publish: the job's Success instant (upload + the job's duration), the polls
+(CheckPublishJob invocations), how late the poll that saw Success ended, HealthCheck and
+RecordRelease, and upload -> RecordRelease done. The ideal poller notices the job's end the
+instant it happens and then closes the release exactly as this run did (HealthCheck, RecordRelease):
+ideal = job duration + this run's time from noticing Success to RecordRelease done. So
+`total / ideal` is what polling costs; `total / job` (also printed) adds what the closing steps
+cost on top of Genesys' own job.
+
+The schedule table needs no execution: the average and worst lateness of each poll schedule over
+jobs of 1-120 s (every 0.1 s), polls taking no time.
 """
 
 from __future__ import annotations
@@ -27,19 +35,34 @@ import argparse
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bench import harness
+from flowops.publish.models import PublishTiming
+from flowops.stepfunctions import PollTiming, next_wait_seconds
 
 CHECK_STATE = "CheckPublishJob"
 WAIT_STATE = "WaitForPublishJob"
 RELEASE_STATE = "RecordRelease"
 HEALTH_STATE = "HealthCheck"
 EXECUTION_TIMEOUT_SECONDS = 180.0
+JOB_SECONDS = (5, 15, 45, 120)
+TARGET_RATIO = 1.25
+"""issue 18: upload -> recorded release within 1.25x an ideal poller, for every job length."""
+FLOWOPS = "flowops"
+TERRAFORM = "terraform 15 s"
+TERRAFORM_TIMING: dict[str, Any] = {
+    "first_poll_seconds": 15,
+    "fast_poll_seconds": 15,
+    "fast_window_seconds": 960,
+    "max_poll_seconds": 15,
+}
+"""Terraform's Architect-job polling (a fixed 15 s poll, issue 18) as a PublishTiming."""
+POLLERS: dict[str, dict[str, Any] | None] = {FLOWOPS: None, TERRAFORM: TERRAFORM_TIMING}
 
 
 class WaitAdvancedClock:
@@ -120,6 +143,7 @@ class PublishSample:
     record_release_seconds: float
     released_after_success: float
     """Simulated seconds from the job's Success to RecordRelease finishing (the overhead)."""
+    poller: str = FLOWOPS
 
     @property
     def total_seconds(self) -> float:
@@ -127,7 +151,22 @@ class PublishSample:
         return self.job_seconds + self.released_after_success
 
     @property
+    def closing_seconds(self) -> float:
+        """From noticing Success (the end of the poll that saw it) to RecordRelease finished."""
+        return self.released_after_success - self.detected_after_success
+
+    @property
+    def ideal_seconds(self) -> float:
+        """An ideal poller: notices Success the instant it happens, then closes as this run did."""
+        return self.job_seconds + self.closing_seconds
+
+    @property
     def ratio_to_ideal(self) -> float:
+        return self.total_seconds / self.ideal_seconds
+
+    @property
+    def ratio_to_job(self) -> float:
+        """Upload -> release against the job's own duration (polling AND the closing steps)."""
         return self.total_seconds / self.job_seconds
 
 
@@ -167,13 +206,20 @@ def _instants(timeline: list[tuple[dict[str, Any], float]], detail: str, state: 
     return [at for event, at in timeline if event.get(f"state{detail}EventDetails", {}).get("name") == state]
 
 
-def measure_publish(world: harness.World, clock: WaitAdvancedClock, name: str, flow_id: str) -> PublishSample:
-    import local.simulator.state as simulator_state
-
+def measure_publish(
+    world: harness.World,
+    clock: WaitAdvancedClock,
+    name: str,
+    flow_id: str,
+    *,
+    poller: str = FLOWOPS,
+    timing: dict[str, Any] | None = None,
+) -> PublishSample:
     jobs_before = set(world.sim.state.architect_jobs)
-    arn = world.start(harness.PUBLISH_STATE_MACHINE, world.publish_input(name, flow_id), name)
+    execution_input = world.publish_input(name, flow_id, timing=timing)
+    arn = world.start(harness.PUBLISH_STATE_MACHINE, execution_input, name)
     result = world.wait(arn, EXECUTION_TIMEOUT_SECONDS)
-    job_seconds = float(simulator_state.ARCHITECT_JOB_SECONDS)
+    job_seconds = float(world.sim.state.settings.architect_job_seconds)
     with world.sim.state.lock:
         jobs = world.sim.state.architect_jobs
         new_jobs = [job for job_id, job in jobs.items() if job_id not in jobs_before]
@@ -201,78 +247,207 @@ def measure_publish(world: harness.World, clock: WaitAdvancedClock, name: str, f
         health_check_seconds=health[1] - health[0],
         record_release_seconds=released[-1] - record,
         released_after_success=released[-1] - success_at,
+        poller=poller,
     )
 
 
 def run_publishes(
-    world: harness.World, publishes: int, *, prefix: str = "bench-publish"
+    world: harness.World,
+    publishes: int,
+    *,
+    prefix: str = "bench-publish",
+    poller: str = FLOWOPS,
+    timing: dict[str, Any] | None = None,
 ) -> list[PublishSample]:
     """`publishes` releases, alternating between the org's two publishable flows."""
     samples = []
     with wait_advanced_time(world) as clock:
         for index in range(publishes):
             flow_id = harness.PUBLISHABLE_FLOWS[index % len(harness.PUBLISHABLE_FLOWS)]
-            samples.append(measure_publish(world, clock, f"{prefix}-{index + 1:03d}", flow_id))
+            name = f"{prefix}-{index + 1:03d}"
+            samples.append(measure_publish(world, clock, name, flow_id, poller=poller, timing=timing))
     return samples
 
 
+def run_job_lengths(world: harness.World, job_lengths: list[int], publishes: int) -> list[PublishSample]:
+    """For each job length, `publishes` releases per poller (flowops, Terraform), same world."""
+    settings = world.sim.state.settings
+    default_job_seconds = settings.architect_job_seconds
+    samples: list[PublishSample] = []
+    try:
+        for job_seconds in job_lengths:
+            settings.architect_job_seconds = float(job_seconds)
+            for poller, timing in POLLERS.items():
+                prefix = f"bench-{job_seconds}s-{poller.split()[0]}"
+                samples.extend(run_publishes(world, publishes, prefix=prefix, poller=poller, timing=timing))
+    finally:
+        settings.architect_job_seconds = default_job_seconds
+    return samples
+
+
+def _median(samples: list[PublishSample], value: Callable[[PublishSample], float]) -> float:
+    return statistics.median(value(sample) for sample in samples)
+
+
+def groups(samples: list[PublishSample]) -> list[tuple[float, str, list[PublishSample]]]:
+    """(job seconds, poller, its samples), in the order they ran."""
+    keyed: dict[tuple[float, str], list[PublishSample]] = {}
+    for sample in samples:
+        keyed.setdefault((sample.job_seconds, sample.poller), []).append(sample)
+    return [(job, poller, group) for (job, poller), group in keyed.items()]
+
+
 def format_table(samples: list[PublishSample]) -> str:
+    """One line per publish."""
     header = (
-        f"{'run':<18} {'flow':<8} {'polls':>5} {'after':>5} {'waits s':<9} {'job s':>5} | "
-        f"{'seen':>6} {'health':>6} {'record':>6} {'released':>8} | {'total s':>7} {'x ideal':>7}"
+        f"{'run':<26} {'polls':>5} {'waits s':<22} {'job s':>5} | {'late':>5} {'health':>6} "
+        f"{'record':>6} | {'total s':>7} {'ideal s':>7} {'x ideal':>7} {'x job':>5}"
     )
     lines = [header, "-" * len(header)]
     for sample in samples:
         waits = ",".join(f"{wait:g}" for wait in sample.waits)
+        if len(waits) > 22:
+            waits = waits[:19] + "..."
         lines.append(
-            f"{sample.name:<18} {sample.flow_id:<8} {sample.polls:>5} {sample.polls_after_success:>5} "
-            f"{waits:<9} {sample.job_seconds:>5.1f} | {sample.detected_after_success:>6.2f} "
-            f"{sample.health_check_seconds:>6.2f} {sample.record_release_seconds:>6.2f} "
-            f"{sample.released_after_success:>8.2f} | {sample.total_seconds:>7.2f} "
-            f"{sample.ratio_to_ideal:>7.2f}"
+            f"{sample.name:<26} {sample.polls:>5} {waits:<22} {sample.job_seconds:>5.0f} | "
+            f"{sample.detected_after_success:>5.2f} {sample.health_check_seconds:>6.2f} "
+            f"{sample.record_release_seconds:>6.2f} | {sample.total_seconds:>7.2f} "
+            f"{sample.ideal_seconds:>7.2f} {sample.ratio_to_ideal:>7.2f} {sample.ratio_to_job:>5.2f}"
         )
     return "\n".join(lines)
 
 
 def format_summary(samples: list[PublishSample]) -> str:
-    def spread(values: list[float], unit: str = "s") -> str:
-        median = statistics.median(values)
-        return f"median {median:6.2f} {unit}  (min {min(values):.2f}, max {max(values):.2f})"
-
-    overhead = [sample.released_after_success for sample in samples]
-    return "\n".join(
-        [
-            f"publishes                          {len(samples)}, all released",
-            f"polls (CheckPublishJob)            {spread([float(s.polls) for s in samples], 'polls')}",
-            f"polls started after job Success    {sum(s.polls_after_success for s in samples)} of "
-            f"{sum(s.polls for s in samples)}",
-            f"ideal poller: upload -> Success    {samples[0].job_seconds:6.2f} s (the job's own duration)",
-            f"Success -> poll that saw it        {spread([s.detected_after_success for s in samples])}",
-            f"HealthCheck (incl. validate job)   {spread([s.health_check_seconds for s in samples])}",
-            f"RecordRelease                      {spread([s.record_release_seconds for s in samples])}",
-            f"Success -> RecordRelease done      {spread(overhead)}  = pipeline overhead",
-            f"upload -> RecordRelease done       {spread([s.total_seconds for s in samples])}",
-            f"ratio to the ideal poller          {spread([s.ratio_to_ideal for s in samples], 'x')}",
-        ]
+    """Medians per job length and poller, then whether flowops met the target for every job."""
+    header = (
+        f"{'job s':>5}  {'poller':<15} {'n':>2} {'polls':>5} {'late s':>6} {'health s':>8} "
+        f"{'record s':>8} | {'upload->release s':>17} {'ideal s':>7} {'x ideal':>7} {'x job':>6}"
     )
+    lines = [header, "-" * len(header)]
+    for job_seconds, poller, group in groups(samples):
+
+        def median(value: Callable[[PublishSample], float], group: list[PublishSample] = group) -> float:
+            return _median(group, value)
+
+        lines.append(
+            f"{job_seconds:>5.0f}  {poller:<15} {len(group):>2} {median(lambda s: s.polls):>5.0f} "
+            f"{median(lambda s: s.detected_after_success):>6.2f} "
+            f"{median(lambda s: s.health_check_seconds):>8.2f} "
+            f"{median(lambda s: s.record_release_seconds):>8.2f} | "
+            f"{median(lambda s: s.total_seconds):>17.2f} {median(lambda s: s.ideal_seconds):>7.2f} "
+            f"{median(lambda s: s.ratio_to_ideal):>7.2f} {median(lambda s: s.ratio_to_job):>6.2f}"
+        )
+    ours = [sample for sample in samples if sample.poller == FLOWOPS]
+    if ours:
+        worst = max(ours, key=lambda sample: sample.ratio_to_ideal)
+        verdict = "met" if worst.ratio_to_ideal <= TARGET_RATIO else "NOT met"
+        lines.append(
+            f"\nflowops: worst publish {worst.ratio_to_ideal:.2f}x the ideal poller ({worst.name}, "
+            f"{worst.job_seconds:.0f} s job): target <= {TARGET_RATIO}x for every job {verdict}"
+        )
+    return "\n".join(lines)
+
+
+# ---- schedules on paper ----------------------------------------------------------------------------
+
+NextWait = Callable[[int, int, float], int]
+"""(polls so far, the previous wait, seconds since the job started) -> the next wait."""
+
+
+def _flowops_schedule(timing: PublishTiming) -> tuple[int, NextWait]:
+    return timing.first_poll_seconds, lambda polls, previous, elapsed: timing.wait_after(previous, elapsed)
+
+
+def _backoff_schedule(timing: PollTiming) -> tuple[int, NextWait]:
+    return next_wait_seconds(timing, 0), lambda polls, previous, elapsed: next_wait_seconds(timing, polls)
+
+
+def _fixed_schedule(seconds: int) -> tuple[int, NextWait]:
+    return seconds, lambda polls, previous, elapsed: seconds
+
+
+SCHEDULES: dict[str, tuple[int, NextWait]] = {
+    "flowops (2 s, 3 s to 2 min, x2 to 30 s)": _flowops_schedule(PublishTiming()),
+    "flowops before (2, 4, 8, 16, 30 s)": _backoff_schedule(PollTiming()),
+    "Terraform (fixed 15 s)": _fixed_schedule(15),
+    "fixed 5 s": _fixed_schedule(5),
+}
+
+
+def lateness(schedule: tuple[int, NextWait], job_seconds: float) -> float:
+    """Seconds from the job's end to the first poll at or after it (polls taking no time)."""
+    wait, next_wait = schedule
+    polls, at = 0, 0.0
+    while True:
+        at += wait
+        polls += 1
+        if at >= job_seconds:
+            return at - job_seconds
+        wait = next_wait(polls, wait, at)
+
+
+def polls_until(schedule: tuple[int, NextWait], seconds: float) -> int:
+    wait, next_wait = schedule
+    polls, at = 0, 0.0
+    while at + wait <= seconds:
+        at += wait
+        polls += 1
+        wait = next_wait(polls, wait, at)
+    return polls
+
+
+def format_schedules(job_lengths: list[int]) -> str:
+    jobs = [tenths / 10 for tenths in range(10, 1201)]  # 1.0 .. 120.0 s, every 0.1 s
+    header = (
+        f"{'schedule':<42} {'mean late s (1-120 s)':>21} {'max':>5} | "
+        + " ".join(f"{f'{job} s':>6}" for job in job_lengths)
+        + f" | {'polls in 16 min':>15}"
+    )
+    lines = [header, "-" * len(header)]
+    for name, schedule in SCHEDULES.items():
+        late = [lateness(schedule, job) for job in jobs]
+        lines.append(
+            f"{name:<42} {statistics.mean(late):>21.1f} {max(late):>5.0f} | "
+            + " ".join(f"{lateness(schedule, job):>6.0f}" for job in job_lengths)
+            + f" | {polls_until(schedule, 960):>15}"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.publish", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--publishes", type=int, default=10, help="releases measured (default 10)")
+    parser.add_argument(
+        "--jobs",
+        default=",".join(str(job) for job in JOB_SECONDS),
+        help="Architect job durations in seconds (default 5,15,45,120)",
+    )
+    parser.add_argument(
+        "--publishes", type=int, default=2, help="releases per job length and poller (default 2)"
+    )
+    parser.add_argument("--runs", action="store_true", help="also print one line per publish")
     arguments = parser.parse_args(argv)
+    try:
+        job_lengths = [int(job) for job in arguments.jobs.split(",") if job.strip()]
+    except ValueError:
+        parser.error(f"--jobs takes whole seconds separated by commas, not {arguments.jobs!r}")
+    if not job_lengths or min(job_lengths) < 1 or arguments.publishes < 1:
+        parser.error("--jobs needs durations of at least 1 s and --publishes at least 1")
     started = time.perf_counter()
     # x1: handler time counts as itself on the simulated timeline; only the waits are compressed.
     with harness.open_world(time_scale=1.0) as world:
-        samples = run_publishes(world, arguments.publishes)
-    print(f"## publish pipeline overhead ({len(samples)} publishes, default PublishTiming)")
-    print(format_table(samples))
-    print()
+        samples = run_job_lengths(world, job_lengths, arguments.publishes)
+    jobs_text = ", ".join(str(job) for job in job_lengths)
+    print(f"## publish: upload -> recorded release, jobs of {jobs_text} s ({arguments.publishes} per poller)")
     print(format_summary(samples))
+    if arguments.runs:
+        print()
+        print(format_table(samples))
+    print("\n## poll schedules on paper (no execution): how late each one sees a job's end")
+    print(format_schedules(job_lengths))
     print(
-        "\nSimulated seconds = real handler time on this machine + recorded Wait delays. 'after' = polls"
-        "\nthat started after the job's Success; seen / released = seconds from the job's Success to the end"
-        "\nof the poll that saw it / of RecordRelease; total = upload -> RecordRelease done."
+        "\nSimulated seconds = real handler time on this machine + recorded Wait delays. late = from the"
+        "\njob's Success to the end of the poll that saw it; ideal = job + this run's time from noticing"
+        "\nSuccess to RecordRelease done (HealthCheck runs the export and Genesys' validate job together)."
         f"\nwall time {time.perf_counter() - started:.0f} s"
     )
 

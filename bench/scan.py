@@ -34,9 +34,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+
 from flowops.clock import ScaledClock
 from flowops.genesys.client import GenesysClient
 from flowops.genesys.credentials import ClientCredentials
+from flowops.local.simulator import SimulatorServer, generate_org
 from flowops.scan.assemble import build_lock
 from flowops.scan.genesys_source import GenesysScanSource
 from flowops.scan.models import (
@@ -49,8 +51,6 @@ from flowops.scan.models import (
 from flowops.scan.pages import plan_flow_pages, read_flow_page
 from flowops.scan.pointer import advance_lock_pointer
 from flowops.store.errors import LockRaceError
-
-from local.simulator import SimulatorServer, generate_org
 
 ORG = "bench"
 RATE_LIMIT_PER_MINUTE = 300

@@ -20,9 +20,8 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from flowops.scan.genesys_source import GenesysScanSource
-
 from bench.scan import MemoryArtifacts, MemoryPointers, run_scan, start
+from flowops.scan.genesys_source import GenesysScanSource
 
 DEFAULT_SIZES = (500, 2_000)
 

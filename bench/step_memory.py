@@ -72,14 +72,13 @@ def _scan_context(scan_id: str) -> dict[str, Any]:
 
 def prepare(nodes: int, seed: int, root: Path) -> dict[str, Any]:
     """Store the page results of a generated org and its baseline lock; return step requests."""
+    from bench.graph import generate_lock
     from flowops.lock.canonical import canonical_bytes, lock_sha256
     from flowops.scan.assemble import assemble_lock
     from flowops.scan.keys import page_key
     from flowops.scan.models import PageFlows
     from flowops.store.artifacts import lock_key
     from flowops.store.compression import GZIP_CONTENT_TYPE, gzip_bytes
-
-    from bench.graph import generate_lock
 
     artifacts = DirectoryArtifacts(root)
     lock = generate_lock(nodes, seed=seed, transfers_per_flow=0.6)

@@ -1,9 +1,11 @@
 """Docker-free asset bundling: the functions code asset and the core layer.
 
 Both implement `ILocalBundling`, so CDK never tries Docker (there is none on CI or laptops here).
-- `StagedPackage` copies a Python package directory under its own name, so the asset root holds
-  `functions/…` and the dotted handler path `functions.scan.check_index.handler` is the same in
-  Lambda as in-process locally.
+- `StagedPackage` copies a Python package directory under its own name (below `under`), so the
+  asset root holds `flowops/functions/…` and the dotted handler path
+  `flowops.functions.scan.check_index.handler` is the same in Lambda as in-process locally. The
+  asset has no `flowops/__init__.py`: Lambda puts /var/task (the asset) before /opt/python (the
+  layer) on sys.path, and the layer's `flowops/__init__.py` extends the package's path over both.
 - `CoreLayerBundling` lays out `python/flowops/…` and, in `bundled` mode, the runtime
   dependencies as manylinux2014 aarch64 / CPython 3.12 wheels installed with
   `pip install --platform … --only-binary=:all: --target …`. That install is cached under
@@ -109,13 +111,13 @@ def refuse_to_deploy_source_only(stack: cdk.Stack) -> None:
 
 @jsii.implements(cdk.ILocalBundling)
 class StagedPackage:
-    def __init__(self, package_dir: Path) -> None:
+    def __init__(self, package_dir: Path, under: str = "") -> None:
         self.package_dir = package_dir
+        self.under = under
 
     def try_bundle(self, output_dir: str, options: cdk.BundlingOptions) -> bool:
-        shutil.copytree(
-            self.package_dir, Path(output_dir) / self.package_dir.name, ignore=_IGNORED, dirs_exist_ok=True
-        )
+        target = Path(output_dir) / self.under / self.package_dir.name
+        shutil.copytree(self.package_dir, target, ignore=_IGNORED, dirs_exist_ok=True)
         return True
 
 

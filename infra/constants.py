@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS_SOURCE_DIR = PROJECT_ROOT / "functions"
+# The `flowops` package has two source roots: the core (the Lambda layer, layers/flowops) and the
+# rest (handlers, CLI, local cloud: src/flowops); the core's __init__ extends its path over both.
+SOURCE_ROOT = PROJECT_ROOT / "src"
+FUNCTIONS_SOURCE_DIR = SOURCE_ROOT / "flowops" / "functions"
 LAYER_SOURCE_DIR = PROJECT_ROOT / "layers" / "flowops"
 CACHE_DIR = PROJECT_ROOT / ".flowops" / "cache"
 
@@ -62,10 +65,16 @@ LAYER_EXCLUDED_PACKAGES = frozenset({"boto3", "botocore"})
 
 
 def handler_module_path(handler: str) -> Path:
-    """`functions.scan.check_index.handler` → <root>/functions/scan/check_index.py."""
+    """`flowops.functions.scan.check_index.handler` → <root>/src/flowops/functions/scan/check_index.py."""
     module, _, _function = handler.rpartition(".")
-    return PROJECT_ROOT.joinpath(*module.split(".")).with_suffix(".py")
+    return SOURCE_ROOT.joinpath(*module.split(".")).with_suffix(".py")
 
 
 # The input the EventBridge schedule rule sends to the scan state machine (the demo sends it too).
 SCHEDULED_SCAN_INPUT: dict[str, object] = {"trigger": "schedule", "full": False}
+
+# Pages the scan's Map reads at once. With a per-token limit each reader's token has its own budget
+# (4 x 300/min); with a per-client or per-org limit the readers share one schedule
+# (docs/genesys-limits.md). Here rather than in the construct so that bench.scan_deployed reads it
+# without importing CDK.
+MAP_MAX_CONCURRENCY = 4

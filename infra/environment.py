@@ -10,7 +10,7 @@ The stack is built from this model only, so adding an environment is a cdk.json 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -33,6 +33,23 @@ class GitConfig(BaseModel):
     github_api: str = Field(default="https://api.github.com", alias="githubApi", pattern=r"^https://\S+$")
     gitlab_api: str = Field(default="https://gitlab.com/api/v4", alias="gitlabApi", pattern=r"^https://\S+$")
     mirror: bool = True
+
+
+class GenesysRateLimit(BaseModel):
+    """`genesysRateLimit` of an environment: how its org's Genesys budget is counted
+    (docs/genesys-limits.md). `token` (default, what Genesys documents for client credentials):
+    each page reader's token has its own budget and the readers run in parallel. `client` or
+    `org`: one budget for all of them, shared through one schedule item in the state table."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    scope: Literal["token", "client", "org"] = "token"
+    requests_per_minute: int = Field(default=300, alias="requestsPerMinute", ge=1, le=100_000)
+    """The budget until Genesys's `inin-ratelimit-allowed` says otherwise (raised limits)."""
+
+    @property
+    def shared(self) -> bool:
+        return self.scope != "token"
 
 
 class EnvironmentConfig(BaseModel):
@@ -77,6 +94,7 @@ class EnvironmentConfig(BaseModel):
         default=300, alias="webhookRequestsPerClient", ge=10, le=2_000_000_000
     )
     """Requests one source IP may send the webhook in 5 minutes before WAF blocks it (AWS: 10 at least)."""
+    genesys_rate_limit: GenesysRateLimit = Field(default_factory=GenesysRateLimit, alias="genesysRateLimit")
     """Days per-run artifacts (scans/, publish/, traces/) are kept."""
     account: str | None = None
     region: str | None = None

@@ -17,6 +17,7 @@ from infra.constants import (
     STORAGE_CONSTRUCT_ID,
 )
 from infra.constructs.functions import FunctionsConstruct
+from infra.constructs.git_drift_mirror import GitDriftMirrorConstruct
 from infra.constructs.git_push import GitPushConstruct
 from infra.constructs.monitoring import MonitoredResources, MonitoringConstruct, subscribe_people
 from infra.constructs.operations import OUTPUT_ALARM_TOPIC, OUTPUT_DASHBOARD, add_stack_outputs
@@ -47,8 +48,23 @@ class FlowopsStack(cdk.Stack):
             self, FUNCTIONS_CONSTRUCT_ID, config=config, storage=self.storage, layer_mode=layer_mode
         )
         # Workflows (scan / publish / trace state machines) are composed below this line.
+        drift_mirror = None
+        if config.git is not None and config.git.mirror:
+            drift_mirror = GitDriftMirrorConstruct(
+                self,
+                "GitDriftMirror",
+                config=config,
+                git=config.git,
+                storage=self.storage,
+                functions=self.functions,
+            ).function
         self.scan_workflow = ScanWorkflowConstruct(
-            self, "ScanWorkflow", config=config, storage=self.storage, functions=self.functions
+            self,
+            "ScanWorkflow",
+            config=config,
+            storage=self.storage,
+            functions=self.functions,
+            drift_mirror=drift_mirror,
         )
         ScheduleConstruct(
             self,

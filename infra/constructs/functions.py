@@ -103,12 +103,13 @@ class FunctionsConstruct(Construct):
         self._storage = storage
         self.functions: dict[str, lambda_.Function] = {}
 
-        # ONE asset for every function: the `functions` package staged under its own name so that
-        # handler paths stay `functions.<area>.<step>.handler` inside Lambda too.
+        # ONE asset for every function: the handlers staged as `flowops/functions/…` (no
+        # flowops/__init__.py: the layer's `flowops` extends its path over it), so handler paths
+        # stay `flowops.functions.<area>.<step>.handler` inside Lambda too.
         self.code = lambda_.Code.from_asset(
             str(FUNCTIONS_SOURCE_DIR),
             bundling=cdk.BundlingOptions(
-                image=UNUSED_DOCKER_IMAGE, local=StagedPackage(FUNCTIONS_SOURCE_DIR)
+                image=UNUSED_DOCKER_IMAGE, local=StagedPackage(FUNCTIONS_SOURCE_DIR, under="flowops")
             ),
         )
         self.core_layer = core_layer(self, layer_mode, removal_policy=data_removal_policy(config))

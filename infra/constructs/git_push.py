@@ -30,6 +30,20 @@ PUSH_TIMEOUT = Duration.seconds(60)
 STATUS_TIMEOUT = Duration.minutes(5)
 
 
+def git_secret_name(config: EnvironmentConfig, git: GitConfig) -> str:
+    return git.secret_name or f"flowops/{config.name}/git"
+
+
+def git_environment(config: EnvironmentConfig, git: GitConfig) -> dict[str, str]:
+    """What every Git function reads (flowops.git.settings.GitSettings)."""
+    return {
+        "GIT_SECRET_ID": git_secret_name(config, git),
+        "GIT_ROUTING": json.dumps({"repositories": git.repositories}, separators=(",", ":")),
+        "GIT_GITHUB_API": git.github_api,
+        "GIT_GITLAB_API": git.gitlab_api,
+    }
+
+
 class GitPushConstruct(Construct):
     def __init__(
         self,
@@ -44,20 +58,17 @@ class GitPushConstruct(Construct):
         release_state_machine: sfn.IStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
-        secret_name = git.secret_name or f"flowops/{config.name}/git"
+        secret_name = git_secret_name(config, git)
         secret = secretsmanager.Secret.from_secret_name_v2(self, "GitSecret", secret_name)
         environment = {
-            "GIT_SECRET_ID": secret_name,
-            "GIT_ROUTING": json.dumps({"repositories": git.repositories}, separators=(",", ":")),
+            **git_environment(config, git),
             "GIT_RUN_URL": git.run_url,
-            "GIT_GITHUB_API": git.github_api,
-            "GIT_GITLAB_API": git.gitlab_api,
             "GIT_MIRROR": "true" if git.mirror else "false",
             "RELEASE_STATE_MACHINE_ARN": release_state_machine.state_machine_arn,
         }
         self.push_function = functions.add_function(
             "GitPush",
-            handler="functions.git.push.handler",
+            handler="flowops.functions.git.push.handler",
             grants=[storage.state_table.grant_read_write_data],
             timeout=PUSH_TIMEOUT,
             environment=environment,
@@ -78,7 +89,7 @@ class GitPushConstruct(Construct):
 
         self.status_function = functions.add_function(
             "GitReleaseStatus",
-            handler="functions.git.release_status.handler",
+            handler="flowops.functions.git.release_status.handler",
             grants=[storage.state_table.grant_read_data],
             calls_genesys=True,
             timeout=STATUS_TIMEOUT,
@@ -87,17 +98,19 @@ class GitPushConstruct(Construct):
         )
         secret.grant_read(self.status_function)
         # The live org's export cache: `flows/<org>/<flowId>/<version>.yaml` (docs/releases.md).
-        storage.artifacts_bucket.grant_read_write(self.status_function, "flows/*")
+        storage.artifacts_bucket.grant_read(self.status_function, "flows/*")
+        storage.artifacts_bucket.grant_put(self.status_function, "flows/*")
         events.Rule(
             self,
-            "ReleaseEnded",
-            description="flowops: a release ended; report it on its commit",
+            "ReleaseStatusChanged",
+            description="flowops: a release started or ended; report it on its commit",
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
                 detail={
                     "stateMachineArn": [release_state_machine.state_machine_arn],
-                    "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
+                    # RUNNING: GitLab's commit shows `running` (flowops.git.status.report_running).
+                    "status": ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
                 },
             ),
             targets=[targets.LambdaFunction(self.status_function, retry_attempts=2)],
@@ -119,14 +132,9 @@ class GitPushConstruct(Construct):
             f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/flows/*]",
             "The live org's export cache (flows/<org>/<flowId>/<version>.yaml) read to mirror live/<env>.",
         )
-        acknowledge(
-            self.status_function,
-            "AwsSolutions-IAM5[Action::s3:Abort*]",
-            "CDK's grant_read_write action group on the flows/ prefix only (export cache writes).",
-        )
-        for action in ("s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*"):
+        for action in ("s3:GetBucket*", "s3:GetObject*", "s3:List*"):
             acknowledge(
                 self.status_function,
                 f"AwsSolutions-IAM5[Action::{action}]",
-                "CDK's grant_read_write action group, bounded to the flows/ prefix of the bucket.",
+                "CDK's grant_read action group, bounded to the flows/ prefix of the bucket.",
             )

@@ -60,7 +60,7 @@ ONE_DAY = timedelta(days=1)
 
 # Metrics the handlers emit through powertools (namespace POWERTOOLS_METRICS_NAMESPACE,
 # dimension service=POWERTOOLS_SERVICE_NAME). The publish workflow's RecordRollbackFailed step
-# emits ROLLBACK_FAILED_METRIC (functions/publish/record_rollback_failed.py).
+# emits ROLLBACK_FAILED_METRIC (src/flowops/functions/publish/record_rollback_failed.py).
 ROLLBACK_FAILED_METRIC = "PublishRollbackFailed"
 SCAN_METRICS = ("FlowsScanned", "DriftedFlows", "Cycles", "Problems", "LockPointerRaces")
 PUBLISH_METRICS = ("FlowsPublished", "PublishValidationFailed", "PublishRollbacks", ROLLBACK_FAILED_METRIC)

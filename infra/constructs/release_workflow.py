@@ -60,8 +60,7 @@ class ReleaseWorkflowConstruct(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         bucket, state, audit = storage.artifacts_bucket, storage.state_table, storage.audit_table
-        read_objects: list[Grant] = [bucket.grant_read]
-        objects = [bucket.grant_read, bucket.grant_put]
+        objects: list[Grant] = [bucket.grant_read, bucket.grant_put]
         records = [state.grant_read_write_data]
         audit_appends = [append_audit(audit)]
 
@@ -83,7 +82,18 @@ class ReleaseWorkflowConstruct(Construct):
                     *audit_appends,
                     FLOWOPS_APPROVAL_REQUIRED=str(approval_required).lower(),
                 ),
-                step("StartReleaseFlowPublish", "start_publish", 60, *read_objects),
+                # Frees the leases a failed PrepareRelease took (found from its stored plan).
+                step(
+                    "RecordReleasePreparationFailed",
+                    "record_preparation_failed",
+                    60,
+                    *objects,
+                    *records,
+                    *audit_appends,
+                    genesys=False,
+                ),
+                # Read and write the job claim (releases/<org>/runs/<id>/jobs/) around each upload.
+                step("StartReleaseFlowPublish", "start_publish", 120, *objects),
                 step("CheckReleaseFlowJob", "check_job", 60),
                 step("CheckReleaseFlowHealth", "health_check", 300, *objects),
                 step("RecordReleaseWave", "record_wave", 60, *objects, genesys=False),
@@ -97,8 +107,8 @@ class ReleaseWorkflowConstruct(Construct):
                     genesys=False,
                 ),
                 step("PlanReleaseRollback", "plan_rollback", 300, *objects, *records, *audit_appends),
-                step("StartReleaseFlowRollback", "start_rollback", 60, *read_objects),
-                step("VerifyReleaseFlowRestored", "verify_restored", 60, *objects),
+                step("StartReleaseFlowRollback", "start_rollback", 120, *objects),
+                step("VerifyReleaseFlowRestored", "verify_restored", 300, *objects),
                 step(
                     "RecordReleaseRolledBack",
                     "record_rolled_back",
@@ -153,7 +163,11 @@ class ReleaseWorkflowConstruct(Construct):
                 self,
                 f"StartFlow{noun}",
                 f["StartReleaseFlowRollback" if rollback else "StartReleaseFlowPublish"],
-                {"item": sfn.JsonPath.object_at("$.item"), "timing": sfn.JsonPath.object_at("$.timing")},
+                {
+                    "run": sfn.JsonPath.object_at("$.run"),
+                    "item": sfn.JsonPath.object_at("$.item"),
+                    "timing": sfn.JsonPath.object_at("$.timing"),
+                },
                 "$.progress",
             )
             wait = sfn.Wait(
@@ -178,6 +192,7 @@ class ReleaseWorkflowConstruct(Construct):
                     {
                         "item": sfn.JsonPath.object_at("$.item"),
                         "progress": sfn.JsonPath.object_at("$.progress"),
+                        "timing": sfn.JsonPath.object_at("$.timing"),
                     },
                     "$.result",
                 )
@@ -224,6 +239,7 @@ class ReleaseWorkflowConstruct(Construct):
                 items_path="$.wave.flows",
                 max_concurrency=RELEASE_MAX_CONCURRENCY,
                 item_selector={
+                    "run": sfn.JsonPath.object_at("$.run"),
                     "item": sfn.JsonPath.object_at("$$.Map.Item.Value"),
                     "timing": sfn.JsonPath.object_at("$.timing"),
                 },
@@ -326,7 +342,25 @@ class ReleaseWorkflowConstruct(Construct):
             "$.prepared",
         )
         retry_genesys_calls(prepare)
-        prepare.add_catch(preparation_failed, errors=["States.ALL"], result_path="$.failure")
+        # A crashed or failed preparation may hold leases: free them (fenced by this run's id)
+        # instead of leaving every flow of the release blocked until the leases expire.
+        record_preparation_failed = invoke_step(
+            self,
+            "FreePreparationLeases",
+            f["RecordReleasePreparationFailed"],
+            {
+                "run": run,
+                "request": sfn.JsonPath.object_at("$.request"),
+                "failure": sfn.JsonPath.object_at("$.failure"),
+            },
+            sfn.JsonPath.DISCARD,
+        )
+        retry_store_calls(record_preparation_failed)
+        record_preparation_failed.add_catch(
+            preparation_failed, errors=["States.ALL"], result_path="$.record_failure"
+        )
+        record_preparation_failed.next(preparation_failed)
+        prepare.add_catch(record_preparation_failed, errors=["States.ALL"], result_path="$.failure")
         publish_waves = wave_map("PublishWave", "$.prepared.waves", rollback=False)
         publish_waves.add_catch(plan_rollback, errors=["States.ALL"], result_path="$.failure")
         record_release = invoke_step(

@@ -13,11 +13,14 @@ report, which runs after the pointer step and so fails into a state naming the l
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.constructs.functions import FunctionsConstruct
+from infra.constants import MAP_MAX_CONCURRENCY
+from infra.constructs.functions import FunctionsConstruct, Grant
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
     StepFunction,
@@ -29,17 +32,32 @@ from infra.constructs.workflow import (
 )
 from infra.environment import EnvironmentConfig
 
-MAP_MAX_CONCURRENCY = 4  # pages read at once; the org's rate limit is shared by all of them
 STATE_MACHINE_TIMEOUT = Duration.hours(3)  # index deadline (30 min) + a 20,000-flow org at 300/min
 SCAN_FAILED = "Scan failed, the previous lock is still current"
 REPORT_FAILED_OWN_LOCK = "Scan report failed, this scan's lock is current"
 REPORT_FAILED_OTHER_LOCK = "Scan report failed, another scan's lock is current"
+GIT_MIRROR_FAILED = "Git.MirrorFailed"  # flowops.git.drift.GitMirrorFailedError
 # Lambda memory (MB) of the steps that hold a whole org; bench.step_memory measures each step's
 # peak against these (target: at most half, so a denser org does not fail in the last step).
 # BuildLock holds the new lock and the previous one while it diffs them (628 MiB at 100k graph
 # nodes) and then runs the CPU-bound graph analysis: 1,769 MB is where Lambda gives a function
 # one full vCPU, so the size buys the analysis speed as well as the headroom.
 STEP_MEMORY_MB = {"ReadFlowPage": 512, "BuildLock": 1769, "ReportScan": 512}
+
+
+def rate_schedule_item(org: str) -> str:
+    """Partition key of the org's shared rate-limit schedule (flowops.store.rate_schedule)."""
+    return f"RATE#{org}"
+
+
+def update_rate_schedule(state: dynamodb.ITable, org: str) -> Grant:
+    """UpdateItem on the org's ONE schedule item of the state table, and nothing else of it."""
+    return lambda grantee: iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["dynamodb:UpdateItem"],
+        resource_arns=[state.table_arn],
+        conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [rate_schedule_item(org)]}},
+    )
 
 
 class ScanWorkflowConstruct(Construct):
@@ -53,11 +71,22 @@ class ScanWorkflowConstruct(Construct):
         config: EnvironmentConfig,
         storage: StorageConstruct,
         functions: FunctionsConstruct,
+        drift_mirror: lambda_.IFunction | None = None,
     ) -> None:
+        """`drift_mirror`: the Git step (infra/constructs/git_drift_mirror.py) run after the report
+        when published flows changed; None (no Git mirror configured): the report ends the scan."""
         super().__init__(scope, construct_id)
         bucket, state, audit = storage.artifacts_bucket, storage.state_table, storage.audit_table
         # Objects are written (content-addressed locks, page results, reports) and read, never deleted.
         read_and_write_objects = [bucket.grant_read, bucket.grant_put]
+        # The scan's Genesys steps pace by the environment's rate model; with a shared budget they
+        # reserve their send slots from the org's schedule item.
+        rate_limit = config.genesys_rate_limit
+        rate_environment = {
+            "GENESYS_RATE_SCOPE": rate_limit.scope,
+            "GENESYS_RATE_PER_MINUTE": str(rate_limit.requests_per_minute),
+        }
+        rate_grants = [update_rate_schedule(state, config.org_key)] if rate_limit.shared else []
         self.functions: dict[str, lambda_.IFunction] = dict(
             add_step_functions(
                 functions,
@@ -65,7 +94,12 @@ class ScanWorkflowConstruct(Construct):
                 [
                     # Genesys only: the index status lives in Genesys, nothing is stored.
                     StepFunction(
-                        "CheckDependencyIndex", "check_index", Duration.seconds(60), calls_genesys=True
+                        "CheckDependencyIndex",
+                        "check_index",
+                        Duration.seconds(60),
+                        grants=rate_grants,
+                        calls_genesys=True,
+                        environment=rate_environment,
                     ),
                     # Reads the lock pointer to plan an incremental scan; stores the data actions' versions
                     # and one checked listing of every flow (2+ passes of 500 per call: 80+ calls and
@@ -74,18 +108,20 @@ class ScanWorkflowConstruct(Construct):
                         "ListFlowPages",
                         "list_pages",
                         Duration.minutes(5),
-                        grants=[state.grant_read_data, bucket.grant_put],
+                        grants=[state.grant_read_data, bucket.grant_put, *rate_grants],
                         calls_genesys=True,
+                        environment=rate_environment,
                     ),
                     # A page of 200 flows is at most ~200 consumed-resource reads; at a quarter of a
-                    # 300/min budget that is under 3 minutes. The Lambda maximum leaves ample margin.
+                    # shared 300/min budget that is under 3 minutes. The Lambda maximum leaves ample margin.
                     StepFunction(
                         "ReadFlowPage",
                         "read_page",
                         Duration.minutes(15),
-                        grants=read_and_write_objects,
+                        grants=[*read_and_write_objects, *rate_grants],
                         calls_genesys=True,
                         memory_size=STEP_MEMORY_MB["ReadFlowPage"],
+                        environment=rate_environment,
                     ),
                     StepFunction(
                         "BuildLock",
@@ -256,7 +292,11 @@ class ScanWorkflowConstruct(Construct):
         )
         wait_for_index.next(check_index)
         definition = start.next(check_index).next(index_ready)
-        list_pages.next(read_pages).next(build_lock).next(advance).next(report).next(done)
+        list_pages.next(read_pages).next(build_lock).next(advance).next(report)
+        if drift_mirror is None:
+            report.next(done)
+        else:
+            report.next(self._mirror_drift(drift_mirror, done))
 
         self.state_machine = workflow_state_machine(
             self,
@@ -265,5 +305,45 @@ class ScanWorkflowConstruct(Construct):
             definition=definition,
             timeout=STATE_MACHINE_TIMEOUT,
             comment=f"flowops scan of org {config.org_key}: dependency index, flows, lockfile, drift",
-            invoked_functions=self.functions.values(),
+            invoked_functions=[*self.functions.values(), *([drift_mirror] if drift_mirror else [])],
+        )
+
+    def _mirror_drift(self, function: lambda_.IFunction, done: sfn.Succeed) -> sfn.Choice:
+        """Choice → commit the drift to Git → done. The lock is current by then: a repository that
+        keeps refusing is retried, then recorded in the outcome (`git_mirror_error`), and the
+        scan still succeeds (the Lambda error alarm reports the refusal)."""
+        mirror = invoke_step(
+            self,
+            "Commit the changed flows to Git",
+            function,
+            {
+                "scan_id": sfn.JsonPath.string_at("$.outcome.scan_id"),
+                "report_key": sfn.JsonPath.string_at("$.outcome.report_key"),
+                "compared_with_sha": sfn.JsonPath.string_at("$.outcome.drift.compared_with_sha"),
+            },
+            "$.outcome.git_mirror",
+        )
+        retry_genesys_calls(mirror)
+        mirror.add_retry(
+            errors=[GIT_MIRROR_FAILED],
+            interval=Duration.seconds(30),
+            backoff_rate=2,
+            max_attempts=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        not_committed = sfn.Pass(self, "Changed flows not committed to Git")
+        mirror.add_catch(not_committed, errors=["States.ALL"], result_path="$.outcome.git_mirror_error")
+        mirror.next(done)
+        not_committed.next(done)
+        published_flows_changed = sfn.Condition.and_(
+            sfn.Condition.is_string("$.outcome.drift.compared_with_sha"),
+            sfn.Condition.or_(
+                sfn.Condition.number_greater_than("$.outcome.drift.flows_added", 0),
+                sfn.Condition.number_greater_than("$.outcome.drift.flows_reversioned", 0),
+            ),
+        )
+        return (
+            sfn.Choice(self, "Did published flows change since the compared lock?")
+            .when(published_flows_changed, mirror)
+            .otherwise(done)
         )

@@ -51,7 +51,7 @@ class WebhookApiConstruct(Construct):
         secret = secretsmanager.Secret.from_secret_name_v2(self, "WebhookSecret", config.webhook_secret)
         self.function = functions.add_function(
             "PublishWebhook",
-            handler="functions.webhook.api.handler",
+            handler="flowops.functions.webhook.api.handler",
             grants=[storage.state_table.grant_read_write_data],
             calls_genesys=False,
             timeout=FUNCTION_TIMEOUT,

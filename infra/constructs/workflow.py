@@ -2,7 +2,7 @@
 their retries, and its state machine.
 
 - `add_step_functions` defines a workflow's Lambdas from a table of `StepFunction`s (handler
-  `functions.<area>.<module>.handler`, its own timeout, its own least-privilege grants).
+  `flowops.functions.<area>.<module>.handler`, its own timeout, its own least-privilege grants).
   `step` is the compact table row of the publish and release workflows (seconds, grants, Genesys
   access by default); `append_audit` is the audit table's append-only grant.
 - `invoke_step` is the one `LambdaInvoke` shape: payload in, `Payload` only out, into `result_path`.
@@ -226,7 +226,7 @@ def notify_rollback_failed(
 
 @dataclass(frozen=True)
 class StepFunction:
-    """One Lambda of a workflow: `functions.<area>.<module>.handler` with exactly these permissions."""
+    """One Lambda of a workflow: `flowops.functions.<area>.<module>.handler`, exactly these permissions."""
 
     function_id: str
     module: str
@@ -266,7 +266,7 @@ def add_step_functions(
     return {
         step.function_id: functions.add_function(
             step.function_id,
-            handler=f"functions.{area}.{step.module}.handler",
+            handler=f"flowops.functions.{area}.{step.module}.handler",
             grants=step.grants,
             calls_genesys=step.calls_genesys,
             timeout=step.timeout,

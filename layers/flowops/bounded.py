@@ -26,20 +26,18 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from yaml.events import (
-    AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
-    DocumentStartEvent,
-    NodeEvent,
-    ScalarEvent,
-)
 
 _MiB = 1024 * 1024
-# libyaml's parser when installed (about 10x faster); its event parsing is iterative like PyYAML's.
-_FAST_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _fast_loader() -> type[Any]:
+    """libyaml's parser when installed (about 10x faster); its event parsing is iterative like
+    PyYAML's. PyYAML is imported here, by the first YAML read: the JSON readers of this module
+    (every handler that reads a lock) do not pay for it at cold start."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class InputLimits(BaseModel):
@@ -118,7 +116,7 @@ def prescan_yaml(text: str, limits: InputLimits, loader_class: type[Any] | None 
     the same error at the same place, so callers handle both alike.
     """
     ensure_size(text, limits, "the YAML document")
-    parser = (loader_class or _FAST_LOADER)(text)
+    parser = (loader_class or _fast_loader())(text)
     try:
         _walk_events(parser, limits)
     finally:
@@ -126,6 +124,15 @@ def prescan_yaml(text: str, limits: InputLimits, loader_class: type[Any] | None 
 
 
 def _walk_events(parser: Any, limits: InputLimits) -> None:
+    from yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        DocumentStartEvent,
+        NodeEvent,
+        ScalarEvent,
+    )
+
     # Per open collection: its expanded size so far. Per finished anchor: its expanded size.
     open_sizes: list[int] = []
     open_anchors: list[str | None] = []
@@ -193,7 +200,7 @@ def _walk_events(parser: Any, limits: InputLimits) -> None:
 def load_bounded_yaml(text: str, limits: InputLimits) -> Any:
     """`yaml.safe_load` with `limits` checked first (raises HostileInputError or yaml.YAMLError)."""
     prescan_yaml(text, limits)
-    loader = _FAST_LOADER(text)
+    loader = _fast_loader()(text)
     try:
         return loader.get_single_data()
     finally:

@@ -8,6 +8,7 @@ polling behaviour identical while tests stay fast.
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -75,3 +76,11 @@ class ScaledClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds / self.scale)
+
+
+@functools.cache
+def process_clock(scale: float = 1.0) -> SystemClock | ScaledClock:
+    """This process's clock at `scale` (one instance per scale): every client of a process reads
+    the same simulated wall time, which a schedule shared between them (the scan's page readers
+    in the local runtime's threads) needs. Real time (scale 1) is the system clock."""
+    return SystemClock() if scale == 1.0 else ScaledClock(scale)

@@ -1,21 +1,49 @@
-"""Settings read from the environment at the edge (handlers, CLI), never inside the core."""
+"""Settings read from the environment at the edge (handlers, CLI), never inside the core.
+
+`EnvironmentSettings` fills a pydantic model from `os.environ` the way pydantic-settings did for
+these flat models (field name = variable name, any case; arguments win over the environment;
+defaults validated), without importing pydantic-settings: its sources (dotenv, AWS, Azure, GCP,
+CLI) cost every handler's cold start about as much as pydantic itself (`python -m bench.cold_start`).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from flowops.genesys.client import GenesysClient
     from flowops.genesys.credentials import SecretValueProvider
+    from flowops.genesys.ratelimit import SharedSchedule
+
+RateLimitScope = Literal["token", "client", "org"]
+"""What one Genesys rate-limit budget counts (docs/genesys-limits.md)."""
 
 
-class GenesysSettings(BaseSettings):
+def environment_values(field_names: list[str]) -> dict[str, str]:
+    """The variables named like these fields, in any case: read at call time (the local runtime
+    overlays each invocation's environment on `os.environ` per thread)."""
+    wanted = set(field_names)
+    return {name.lower(): value for name, value in os.environ.items() if name.lower() in wanted}
+
+
+class EnvironmentSettings(BaseModel):
+    """A frozen settings model whose fields not given as arguments come from the environment.
+
+    Only flat values (str, numbers, bools, `Json[...]` for structures): a variable's text is
+    validated as the field's value, as pydantic-settings does for non-complex fields.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**environment_values(list(type(self).model_fields)), **values})
+
+
+class GenesysSettings(EnvironmentSettings):
     """Where Genesys is and which secret holds the OAuth client (GENESYS_*, FLOWOPS_TIME_SCALE)."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     genesys_region: str | None = Field(default=None, description="region key, e.g. eu_west_1")
     genesys_base_url: str | None = Field(
@@ -30,12 +58,29 @@ class GenesysSettings(BaseSettings):
         default=None, description="Secrets Manager id of {client_id, client_secret}"
     )
     flowops_time_scale: float = Field(default=1.0, gt=0, description="accelerated time for local runs")
+    genesys_rate_scope: RateLimitScope = Field(
+        default="token",
+        description="what one rate-limit budget counts: each token (Genesys's documented default), "
+        "the OAuth client or the org; client and org make concurrent readers share one schedule",
+    )
+    genesys_rate_per_minute: int = Field(
+        default=300, ge=1, description="the budget's requests per minute until inin-ratelimit-allowed says"
+    )
+    genesys_rate_utilization: float = Field(
+        default=0.97,
+        gt=0,
+        le=1,
+        description="share of the budget the client paces at; the rest absorbs timing jitter",
+    )
+
+    @property
+    def shares_rate_budget(self) -> bool:
+        """Whether several processes (the scan's page readers) draw on one budget."""
+        return self.genesys_rate_scope != "token"
 
 
-class StorageSettings(BaseSettings):
+class StorageSettings(EnvironmentSettings):
     """Where artifacts and state live (FLOWOPS_ORG, ARTIFACTS_BUCKET, STATE_TABLE, AUDIT_TABLE)."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     flowops_org: str = Field(default="dev", min_length=1)
     artifacts_bucket: str
@@ -44,13 +89,19 @@ class StorageSettings(BaseSettings):
 
 
 def build_client_from_settings(
-    settings: GenesysSettings, secrets_provider: SecretValueProvider | None = None
+    settings: GenesysSettings,
+    secrets_provider: SecretValueProvider | None = None,
+    *,
+    rate_schedule: SharedSchedule | None = None,
 ) -> GenesysClient:
-    """A client for the configured Genesys location, credentials read from Secrets Manager."""
+    """A client for the configured Genesys location, credentials read from Secrets Manager, paced
+    at the configured share of its budget (with `rate_schedule`: a budget shared with other
+    processes)."""
     # Imported here so that reading settings never pulls requests/powertools in.
-    from flowops.clock import Clock, ScaledClock, SystemClock
+    from flowops.clock import process_clock
     from flowops.genesys.client import GenesysClient
     from flowops.genesys.credentials import load_credentials_from_secrets_manager
+    from flowops.genesys.ratelimit import RateLimiter
     from flowops.genesys.regions import resolve_endpoints
 
     # Validate the location before touching Secrets Manager: a config error should say so.
@@ -62,22 +113,24 @@ def build_client_from_settings(
     credentials = load_credentials_from_secrets_manager(
         settings.genesys_secret_id or "", provider=secrets_provider
     )
-    clock: Clock = (
-        ScaledClock(settings.flowops_time_scale) if settings.flowops_time_scale != 1.0 else SystemClock()
-    )
+    clock = process_clock(settings.flowops_time_scale)
     return GenesysClient(
         credentials,
         region=settings.genesys_region,
         base_url=settings.genesys_base_url,
         token_url=settings.genesys_token_url,
         clock=clock,
+        rate_limiter=RateLimiter(
+            clock,
+            allowed_per_window=settings.genesys_rate_per_minute,
+            utilization=settings.genesys_rate_utilization,
+            shared=rate_schedule,
+        ),
     )
 
 
-class DeploymentSettings(BaseSettings):
+class DeploymentSettings(EnvironmentSettings):
     """Which environment of the chain this stack serves (FLOWOPS_ENVIRONMENT: dev, test, prod)."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     flowops_environment: str = Field(default="", description="the stack's environment name")
     flowops_approval_required: bool = Field(

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowops.graph import analyze, build_graph, impact
-from flowops.lock import LockedDependency, LockedFlow, Lockfile, diff_locks
 
 from bench.graph import generate_lock
+from flowops.graph import analyze, build_graph, impact
+from flowops.lock import LockedDependency, LockedFlow, Lockfile, diff_locks
 from tests.browser.conftest import RecordedPage
 from tests.unit.lock.org_files import load_org_lock
 from tests.unit.report.reports import report_for

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from local.cli.local_cloud import ENDPOINTS_FILE_VARIABLE
+from flowops.cli.local_cloud import ENDPOINTS_FILE_VARIABLE
 
 STACK_VARIABLES = ("ARTIFACTS_BUCKET", "STATE_TABLE", "AUDIT_TABLE", "FLOWOPS_SCAN_STATE_MACHINE_ARN")
 GENESYS_VARIABLES = ("GENESYS_REGION", "GENESYS_BASE_URL", "GENESYS_SECRET_ID")

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowops.lock import LockedDependency, LockedFlow, LockedObject, Lockfile, lock_document_bytes
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes
-from local.cli.names import Named, NameResolutionError, resolve
-from local.cli.progress import PUBLISH_PHASES, ProgressLine, ProgressSnapshot, follow_execution, plain_words
-from local.cli.publish import cli_vocabulary, outcome_exit_code
-from local.cli.terminal import safe
+from flowops.cli import app, exit_codes
+from flowops.cli.names import Named, NameResolutionError, resolve
+from flowops.cli.progress import PUBLISH_PHASES, ProgressLine, ProgressSnapshot, follow_execution, plain_words
+from flowops.cli.publish import cli_vocabulary, outcome_exit_code
+from flowops.cli.terminal import safe
+from flowops.lock import LockedDependency, LockedFlow, LockedObject, Lockfile, lock_document_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("document", ["docs/cli.md", "README.md"])
 def test_the_documented_exit_code_table_is_the_one_the_cli_uses(document: str) -> None:
-    # Given the table in local/cli/exit_codes.py
+    # Given the table in src/flowops/cli/exit_codes.py
     text = (ROOT / document).read_text(encoding="utf-8")
     # Then the document carries exactly that table between its markers
     block = re.search(r"<!-- exit-codes:start[^>]*-->\n(.*?)\n<!-- exit-codes:end -->", text, re.S)

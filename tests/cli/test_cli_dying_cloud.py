@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
+from typer.testing import CliRunner
+
+from flowops.cli import app, exit_codes, local_cloud
+from flowops.cli.local_cloud import CloudConnection, TargetSelection
 from flowops.lock import canonical_bytes, lock_sha256
 from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from flowops.webhook.lookup import substitutions_key
-from typer.testing import CliRunner
-
-from local.cli import app, exit_codes, local_cloud
-from local.cli.local_cloud import CloudConnection, TargetSelection
 from tests.unit.lock.org_files import load_org_lock
 
 

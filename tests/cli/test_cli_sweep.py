@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
+from flowops.cli import app, exit_codes, local_cloud
+from flowops.cli.local_cloud import TargetSelection
 from flowops.lock import canonical_bytes, lock_document_bytes, lock_sha256
 from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from flowops.webhook.lookup import substitutions_key
-from typer.testing import CliRunner
-
-from local.cli import app, exit_codes, local_cloud
-from local.cli.local_cloud import TargetSelection
 from tests.unit.lock.org_files import load_org_lock
 
 # They ARE the cloud (or start one and run the whole pipeline): never run them in the "no
@@ -214,7 +214,7 @@ def _run(arguments: list[str]) -> Any:
 
 
 def test_the_sweep_covers_every_command_of_the_registry() -> None:
-    # Given the command tree the CLI builds from local/cli/_registry.py
+    # Given the command tree the CLI builds from src/flowops/cli/_registry.py
     names = {" ".join(path) for path, _ in COMMANDS}
     # Then the sweep enumerates every command of every module, groups included
     assert {"scan", "publish", "rollback", "validate", "trace", "trace redrive", "graph impact"} <= names

@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
+from flowops.cli import app, exit_codes
+from flowops.cli.doctor import PERMISSION_PROBES, WRITE_PERMISSIONS, GenesysTarget, genesys_checks
 from flowops.genesys.errors import ForbiddenError, NotFoundError
 from flowops.genesys.models import DependencyStatus, ExecutionDataSettings
 from flowops.genesys.permissions import role_permissions
-from typer.testing import CliRunner
-
-from local.cli import app, exit_codes
-from local.cli.doctor import PERMISSION_PROBES, WRITE_PERMISSIONS, GenesysTarget, genesys_checks
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 
 
 def _point_at(monkeypatch: pytest.MonkeyPatch, cloud: Any, base_url: str) -> None:
@@ -222,8 +222,7 @@ def test_doctor_against_the_simulator_reports_each_missing_permission(start_simu
     # optional permission
     from flowops.clock import ScaledClock
     from flowops.genesys import ClientCredentials, GenesysClient
-
-    from local.simulator.access import OAuthClient
+    from flowops.local.simulator.access import OAuthClient
 
     simulator = start_simulator(flows=10)
     granted = set(role_permissions()) - {"architect:flow:unlock", "integrations:action:edit"}
@@ -252,8 +251,8 @@ def test_a_local_cloud_is_checked_with_the_secret_its_functions_use(
     cli_cloud: Any, start_simulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a local cloud (simulator + stack) whose functions read the Genesys secret it holds
-    from local.cli import doctor
-    from local.cli.local_cloud import CloudConnection
+    from flowops.cli import doctor
+    from flowops.cli.local_cloud import CloudConnection
 
     client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
     simulator = start_simulator(flows=5, client_id=client_id, client_secret=client_secret)
@@ -266,7 +265,7 @@ def test_a_local_cloud_is_checked_with_the_secret_its_functions_use(
         audit_table=environment["AUDIT_TABLE"],
         genesys_base_url=simulator.url,
     )
-    monkeypatch.setattr("local.cli.local_cloud.connect", lambda *_: connection)
+    monkeypatch.setattr("flowops.cli.local_cloud.connect", lambda *_: connection)
     right = _checks(CliRunner().invoke(app, ["doctor", "--json"]))
 
     # When someone puts a wrong client secret into that secret

@@ -1,4 +1,4 @@
-"""The embedded cloud keeps its state between commands (local/cli/embedded_state.py)."""
+"""The embedded cloud keeps its state between commands (src/flowops/cli/embedded_state.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flowops.lock import canonical_bytes, lock_sha256
-from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from typer.testing import CliRunner
 
-from local.cli import app, embedded_state, exit_codes
-from local.cli.local_cloud import CloudConnection
+from flowops.cli import app, embedded_state, exit_codes
+from flowops.cli.local_cloud import CloudConnection
+from flowops.lock import canonical_bytes, lock_sha256
+from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from tests.unit.lock.org_files import load_org_lock
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowops.graph import analyze
-from flowops.lock import lock_document_bytes
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes, local_cloud
-from local.cli.local_cloud import TargetSelection
+from flowops.cli import app, exit_codes, local_cloud
+from flowops.cli.local_cloud import TargetSelection
+from flowops.graph import analyze
+from flowops.lock import lock_document_bytes
 from tests.unit.lock.org_files import load_org_lock
 
 

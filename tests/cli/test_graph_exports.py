@@ -6,12 +6,12 @@ import random
 import re
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from flowops.cli import app, exit_codes
 from flowops.graph import build_graph, mermaid_parts
 from flowops.graph.export import MERMAID_MAX_EDGES, MERMAID_MAX_TEXT
 from flowops.lock import LockedDependency, LockedFlow, Lockfile, lock_document_bytes
-from typer.testing import CliRunner
-
-from local.cli import app, exit_codes
 
 
 def _big_lock(flows: int = 300, fan_out: int = 5) -> Lockfile:

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from flowops.bounded import FLOW_YAML_LIMITS
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes
+from flowops.bounded import FLOW_YAML_LIMITS
+from flowops.cli import app, exit_codes
 from tests.unit.flowyaml.test_hostile_input import ALIAS_BOMB, DEEP_FLOW_STYLE
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_document_bytes, lock_sha256
-from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes
+from flowops.cli import app, exit_codes
+from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_document_bytes, lock_sha256
+from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from tests.unit.lock.org_files import load_org_lock
 
 
@@ -79,6 +80,103 @@ def test_diff_by_name_matches_flows_across_environments(tmp_path: Path, no_cloud
     assert result.exit_code == exit_codes.FAILURE_FOUND, result.output
     assert "matched 1 flows" in result.stdout
     assert "INBOUNDCALLFLOW Main: 3.0 vs 2.0" in result.stdout
+
+
+def _published(
+    flow_id: str, name: str, version: str | None, by: str | None, at: datetime | None
+) -> LockedFlow:
+    return LockedFlow(
+        id=flow_id,
+        name=name,
+        type="INBOUNDCALL",
+        published_version=version,
+        published_by=by,
+        date_published=at,
+    )
+
+
+def test_show_prints_who_published_what_and_when_newest_first(tmp_path: Path, no_cloud: None) -> None:
+    # Given a lock of four flows: two with publisher and date (one given in UTC+2), one with a
+    # publisher only, one with neither, and one never published
+    lock = Lockfile(
+        org="dev",
+        flows=[
+            _published("f-old", "Old IVR", "2.0", "Ana (u-1)", datetime(2026, 11, 3, 9, 15, tzinfo=UTC)),
+            _published(
+                "f-new",
+                "New IVR",
+                "5.0",
+                "Ben (u-2)",
+                datetime(2026, 12, 1, 16, 4, tzinfo=timezone(timedelta(hours=2))),
+            ),
+            _published("f-undated", "Undated", "1.0", "client flowops", None),
+            _published("f-unknown", "Unknown", "3.0", None, None),
+            _published("f-draft", "Draft", None, None, None),
+        ],
+    )
+    path = _write(tmp_path / "who.lock.json", lock)
+
+    # When it is shown, as text and as JSON
+    text = CliRunner().invoke(app, ["lock", "show", path])
+    document = json.loads(CliRunner().invoke(app, ["lock", "show", path, "--json"]).stdout)
+
+    # Then the publishes are listed newest first (16:04 at UTC+2 is 14:04 UTC), the undated one last,
+    # and the published flow with no publisher recorded is counted, not listed
+    assert text.exit_code == exit_codes.OK, text.output
+    recent = text.stdout.splitlines()[-4:]
+    assert recent == [
+        "recent   3 latest of 3 publishes (1 more with no publisher recorded):",
+        "  2026-12-01 14:04 UTC  New IVR (f-new) 5.0 by Ben (u-2)",
+        "  2026-11-03 09:15 UTC  Old IVR (f-old) 2.0 by Ana (u-1)",
+        "  (date unknown)        Undated (f-undated) 1.0 by client flowops",
+    ]
+    assert [entry["flow_id"] for entry in document["publishes"]] == ["f-new", "f-old", "f-undated"]
+    assert document["publishes"][0] == {
+        "flow_id": "f-new",
+        "name": "New IVR",
+        "version": "5.0",
+        "published_by": "Ben (u-2)",
+        "date_published": "2026-12-01T14:04:00+00:00",
+    }
+    assert document["publisher_unknown"] == 1
+
+
+def test_diff_says_who_republished_and_added_flows_and_when(tmp_path: Path, no_cloud: None) -> None:
+    # Given a lock, and the next one where Ben republished Main and Ana added Survey
+    main_before = _published("f-main", "Main", "2.0", "Ana (u-1)", datetime(2026, 11, 3, 9, 15, tzinfo=UTC))
+    main_after = _published("f-main", "Main", "3.0", "Ben (u-2)", datetime(2026, 12, 1, 14, 4, tzinfo=UTC))
+    survey = _published("f-survey", "Survey", "1.0", "Ana (u-1)", datetime(2026, 12, 2, 8, 0, tzinfo=UTC))
+    old = _write(tmp_path / "old.json", Lockfile(org="dev", flows=[main_before]))
+    new = _write(tmp_path / "new.json", Lockfile(org="dev", flows=[main_after, survey]))
+
+    # When they are diffed
+    result = CliRunner().invoke(app, ["lock", "diff", old, new])
+
+    # Then each change names its publisher and the minute, in UTC
+    assert result.exit_code == exit_codes.FAILURE_FOUND, result.output
+    lines = result.stdout.splitlines()
+    assert "  Survey (f-survey) by Ana (u-1) at 2026-12-02 08:00 UTC" in lines
+    assert "  Main (f-main) 2.0 -> 3.0 by Ben (u-2) at 2026-12-01 14:04 UTC" in lines
+
+
+def test_diff_by_name_says_who_published_each_side(tmp_path: Path, no_cloud: None) -> None:
+    # Given dev (3.0 by Ben) and prod (2.0 by Ana, no date recorded)
+    dev = Lockfile(
+        org="dev",
+        flows=[_published("d-1", "Main", "3.0", "Ben (u-2)", datetime(2026, 12, 1, 14, 4, tzinfo=UTC))],
+    )
+    prod = Lockfile(org="prod", flows=[_published("p-9", "Main", "2.0", "Ana (u-1)", None)])
+    source, target = _write(tmp_path / "dev.json", dev), _write(tmp_path / "prod.json", prod)
+
+    # When they are compared by name
+    result = CliRunner().invoke(app, ["lock", "diff", source, target, "--by-name"])
+
+    # Then both sides say who published their version
+    assert result.exit_code == exit_codes.FAILURE_FOUND, result.output
+    assert (
+        "  INBOUNDCALLFLOW Main: 3.0 by Ben (u-2) at 2026-12-01 14:04 UTC vs 2.0 by Ana (u-1)"
+        in result.stdout.splitlines()
+    )
 
 
 def test_show_and_diff_stored_locks_through_the_pointer(cli_cloud: Any) -> None:

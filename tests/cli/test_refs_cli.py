@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes
+from flowops.cli import app, exit_codes
 
 FLOW = """\
 inboundCall:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes
-from local.cli.runs import RunsError, build_state_runs, follow_execution
+from flowops.cli import app, exit_codes
+from flowops.cli.runs import RunsError, build_state_runs, follow_execution
 from tests.cli.conftest import run_probe_machine
 
 RETRY_CATCH_CHOICE = {

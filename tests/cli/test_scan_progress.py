@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local.cli.scan import PLAN_STATE, _ScanProgress
+from flowops.cli.scan import PLAN_STATE, _ScanProgress
 
 
 class _PagedHistory:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.cli.scan import UNREAD_LINES_SHOWN, summary_lines
+from flowops.cli.scan import UNREAD_LINES_SHOWN, summary_lines
 
 
 def document(unread: list[dict[str, str]]) -> dict[str, Any]:

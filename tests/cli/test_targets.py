@@ -17,20 +17,10 @@ from typing import Any
 import boto3
 import pytest
 import typer
-from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_sha256
-from flowops.store import ArtifactStore, LockPointerStore, lock_key
 from typer.testing import CliRunner
 
-from infra.constants import (
-    OUTPUT_ARTIFACTS_BUCKET,
-    OUTPUT_AUDIT_TABLE,
-    OUTPUT_STATE_TABLE,
-    PARTITION_KEY,
-    PROJECT_ROOT,
-    SORT_KEY,
-)
-from local.cli import _colours_only_on_a_terminal, app, exit_codes, local_cloud
-from local.cli.local_cloud import (
+from flowops.cli import app, exit_codes, local_cloud
+from flowops.cli.local_cloud import (
     OUTPUT_ALARM_TOPIC,
     OUTPUT_API_URL,
     OUTPUT_ORG_KEY,
@@ -47,7 +37,17 @@ from local.cli.local_cloud import (
     embedded_cloud,
     write_endpoints,
 )
-from local.simulator.org import OrgSourceError, load_or_generate_org
+from flowops.local.simulator.org import OrgSourceError, load_or_generate_org
+from flowops.lock import LockedFlow, Lockfile, canonical_bytes, lock_sha256
+from flowops.store import ArtifactStore, LockPointerStore, lock_key
+from infra.constants import (
+    OUTPUT_ARTIFACTS_BUCKET,
+    OUTPUT_AUDIT_TABLE,
+    OUTPUT_STATE_TABLE,
+    PARTITION_KEY,
+    PROJECT_ROOT,
+    SORT_KEY,
+)
 
 REGION = "us-east-1"
 ACCOUNT_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine"
@@ -399,24 +399,23 @@ def test_every_option_of_every_command_is_explained() -> None:
     assert unexplained == []
 
 
-def test_help_has_no_colours_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer import rich_utils
-
-    # Given a CI environment where typer would force terminal output
+@pytest.mark.parametrize("command", [[], ["lock"], ["lock", "show"], ["scan"]])
+def test_help_has_no_colours_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    # Given a CI environment, where typer's rich help would force terminal output
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("PY_COLORS", raising=False)
-    monkeypatch.setattr(rich_utils, "FORCE_TERMINAL", True)
 
-    # When the CLI applies its colour policy and help is printed to a pipe
-    _colours_only_on_a_terminal()
-    result = CliRunner().invoke(app, ["--help"])
+    # When help is printed to a pipe
+    result = CliRunner().invoke(app, [*command, "--help"])
 
-    # Then there is no escape sequence, and the root options are explained
+    # Then there is no escape sequence, and the options are explained
     assert result.exit_code == exit_codes.OK
     assert "\x1b[" not in result.output
-    for option in ("--target", "--stack", "--profile", "--region"):
-        assert option in result.output
+    assert "--help  " in result.output
+    if not command:
+        for option in ("--target", "--stack", "--profile", "--region"):
+            assert option in result.output
 
 
 def test_docs_list_every_command_of_the_tree() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.cli.trace import TRACE_STEPS, _trace_progress
+from flowops.cli.trace import TRACE_STEPS, _trace_progress
 
 
 class _History:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes, local_cloud
-from local.cli.local_cloud import TargetSelection
-from local.cli.publish import PublishCommandError, validation_target
+from flowops.cli import app, exit_codes, local_cloud
+from flowops.cli.local_cloud import TargetSelection
+from flowops.cli.publish import PublishCommandError, validation_target
 
 TERRAFORM_STYLE = """\
 inboundCall:

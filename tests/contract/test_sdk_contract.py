@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from flowops.clock import ScaledClock
 from flowops.flowtypes import dependency_object_type
 from flowops.genesys import (
@@ -25,9 +26,8 @@ from flowops.genesys import (
 from flowops.genesys.exports import export_flow_yaml
 from flowops.genesys.models import FlowInstanceCriteria, FlowInstanceQuery, genesys_timestamp
 from flowops.genesys.permissions import BY_OPERATION, OPERATIONS
-
-from local.simulator import SimulatorServer, generate_org
-from local.simulator.access import OAuthClient
+from flowops.local.simulator import SimulatorServer, generate_org
+from flowops.local.simulator.access import OAuthClient
 from tests.contract.sdk_oracle import deviations, response_type, sdk
 
 TIME_SCALE = 120.0

@@ -12,14 +12,14 @@ import pytest
 
 @pytest.fixture
 def before_handler(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Callable[[], None]], None]:
-    """Run `action` once right before the real handler of module `functions.publish.<name>`.
+    """Run `action` once right before the real handler of module `flowops.functions.publish.<name>`.
 
     The local runtime resolves the dotted handler on every invocation, so the wrapper is what
     the state machine's Lambda calls: the test injects what happens in the org in between.
     """
 
     def install(module_name: str, action: Callable[[], None]) -> None:
-        module = importlib.import_module(f"functions.publish.{module_name}")
+        module = importlib.import_module(f"flowops.functions.publish.{module_name}")
         real = module.handler
         done = threading.Event()
 

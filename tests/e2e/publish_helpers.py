@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 
 PUBLISH_STATE_MACHINE = "PublishWorkflow/StateMachine"
 SCAN_STATE_MACHINE = "ScanWorkflow/StateMachine"
@@ -238,7 +238,7 @@ def start_org_and_cloud(
 ) -> tuple[Any, Any]:
     """A simulated org (from `org_document`, with the local cloud's Genesys credentials) and a
     local cloud whose functions call it, both on the same time scale."""
-    from local.simulator.orgfile import parse_org_document
+    from flowops.local.simulator.orgfile import parse_org_document
 
     client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
     server = start_simulator(

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
-from local.simulator.vocabulary import vocabulary_rows
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from flowops.local.simulator.vocabulary import vocabulary_rows
 
 SCAN_STATE_MACHINE = "ScanWorkflow/StateMachine"
 TIME_SCALE = 60.0

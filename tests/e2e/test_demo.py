@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from local.demo import run_demo
+from flowops.local.demo import run_demo
 
 pytestmark = pytest.mark.slow
 

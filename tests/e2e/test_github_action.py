@@ -75,8 +75,8 @@ def test_action_is_a_composite_that_installs_flowops_and_runs_it() -> None:
 
 
 def test_plan_on_pull_request_and_release_on_push_against_the_local_cloud(tmp_path: Path) -> None:
-    from local.cli.local_cloud import ENDPOINTS_FILE_VARIABLE
-    from local.cli.release import environment_cloud_process
+    from flowops.cli.local_cloud import ENDPOINTS_FILE_VARIABLE
+    from flowops.cli.release import environment_cloud_process
 
     bin_dir = Path(sys.executable).parent
     with environment_cloud_process("dev", flows=6, seed=7, workdir=tmp_path / "cloud") as _connection:

@@ -46,7 +46,7 @@ def finished(connection: Any, timeout: float = 240) -> dict[str, Any]:
 
 
 def test_git_push_to_the_local_up_remote_releases(tmp_path: Path) -> None:
-    from local.cli.release import environment_cloud_process
+    from flowops.cli.release import environment_cloud_process
 
     with environment_cloud_process("dev", flows=6, seed=7, workdir=tmp_path / "cloud") as connection:
         # Given the remote `local up` printed, and a commit that adds a flow on main

@@ -50,7 +50,7 @@ def arm_before_record_release(
     monkeypatch: pytest.MonkeyPatch, injector: AwsFaultInjector
 ) -> Callable[[AwsFaultRule], None]:
     """Arm `rule` right before the real RecordRelease handler runs (so only its writes can fail)."""
-    import functions.publish.record_release as module
+    import flowops.functions.publish.record_release as module
 
     def arm(rule: AwsFaultRule) -> None:
         real = module.handler

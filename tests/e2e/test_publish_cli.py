@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from local.cli.local_cloud import CloudConnection
-from local.cli.publish import (
+from flowops.cli.local_cloud import CloudConnection
+from flowops.cli.publish import (
     PublishCommandError,
     publish_via_webhook,
     run_demo_publishes,
@@ -70,8 +70,8 @@ def cli(world: PublishWorld, monkeypatch: pytest.MonkeyPatch) -> Callable[..., A
 
     from typer.testing import CliRunner
 
-    import local.cli.publish as publish_module
-    from local.cli import app
+    import flowops.cli.publish as publish_module
+    from flowops.cli import app
 
     @contextlib.contextmanager
     def this_world(environment: str) -> Any:

@@ -57,7 +57,7 @@ def test_a_throttled_invoke_at_start_publish_is_retried_not_rolled_back(world: P
     # When a publish runs
     result = world.publish("throttled-start")
     # Then the throttle reached the state machine under Lambda's name and was retried
-    assert _calls(world, "functions.publish.start_publish.handler") == [
+    assert _calls(world, "flowops.functions.publish.start_publish.handler") == [
         "Lambda.TooManyRequestsException",
         None,
     ]
@@ -70,7 +70,7 @@ def test_a_step_killed_at_its_timeout_is_retried_not_rolled_back(
     world: PublishWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the first poll of the publish job hangs past its function's timeout
-    import functions.publish.check_job as step
+    import flowops.functions.publish.check_job as step
 
     def hangs(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         while True:  # never returns: Lambda kills it
@@ -80,7 +80,7 @@ def test_a_step_killed_at_its_timeout_is_retried_not_rolled_back(
     # When a publish runs
     result = world.publish("killed-poll")
     # Then Lambda killed the poll, Step Functions saw Lambda.Unknown and retried it
-    assert _calls(world, "functions.publish.check_job.handler")[0] == "Timeout"
+    assert _calls(world, "flowops.functions.publish.check_job.handler")[0] == "Timeout"
     assert len(result.delays_of("CheckPublishJob", "retry")) == 1
     # And the run published the new version
     _assert_published_without_rollback(world, result)
@@ -91,7 +91,7 @@ def test_a_genesys_client_out_of_time_raises_the_retryable_error_in_time(
 ) -> None:
     # Given Genesys answering every request after 70 s while the first StartPublish runs: longer
     # than its 60 s function, so the client must give up on the request in time
-    import functions.publish.start_publish as step
+    import flowops.functions.publish.start_publish as step
 
     def with_slow_genesys(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         world.sim.set_faults("latency=70")
@@ -104,7 +104,7 @@ def test_a_genesys_client_out_of_time_raises_the_retryable_error_in_time(
     # When a publish runs
     result = world.publish("out-of-time")
     # Then the first StartPublish stopped itself with a retryable Genesys error (not killed)
-    errors = _calls(world, "functions.publish.start_publish.handler")
+    errors = _calls(world, "flowops.functions.publish.start_publish.handler")
     assert errors[0] == "Genesys.Unavailable", errors
     assert "Timeout" not in errors
     assert errors[-1] is None

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from flowops.flowyaml import FlowReference, ReferenceKind, render_minimal_flow_yaml
 from flowops.genesys.permissions import role_permissions
-
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
-from local.simulator.access import OAuthClient
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from flowops.local.simulator.access import OAuthClient
 from tests.e2e.publish_helpers import MAIN_FLOW, PublishWorld, start_world
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
-from local.simulator.model import Principal
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from flowops.local.simulator.model import Principal
 from tests.e2e.publish_helpers import MAIN_FLOW, PublishWorld, start_world
 
 pytestmark = pytest.mark.slow
@@ -128,7 +128,7 @@ def test_a_job_finishing_after_its_deadline_and_after_the_rollback_started_is_fe
     # Given Architect jobs stay Started (`job=stuck`) past the 30-second publish deadline, and
     # only finish after the rollback step began waiting (the third fence poll)
     world = world_factory(faults="job=stuck")
-    import functions.publish.check_job as module
+    import flowops.functions.publish.check_job as module
 
     real = module.handler
     fence_polls: list[int] = []

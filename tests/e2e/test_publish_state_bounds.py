@@ -33,7 +33,7 @@ def test_a_publish_with_3000_architect_errors_ends_in_its_failure_path_with_the_
     world: PublishWorld = start_world(
         start_simulator, local_cloud_factory, faults=f"publish-fail=Main IVR,job-errors={JOB_ERRORS}"
     )
-    import functions.publish.rollback as rollback_module
+    import flowops.functions.publish.rollback as rollback_module
 
     real_rollback = rollback_module.handler
     cleared = threading.Event()

@@ -69,9 +69,9 @@ def test_valid_yaml_is_published_recorded_and_becomes_the_next_rollback_source(w
     assert run.status == "SUCCEEDED" and run.details["snapshot_version"] == "2.0"
     assert world.audit_kinds("publish-ok") == ["publish.released"]
     assert world.lease_holder() is None
-    # and the polling waited with exponential backoff from the first interval
+    # and the polling waited the first interval, then the short interval (the job is young)
     waits = result.delays_of("WaitForPublishJob", "wait")
-    assert waits[:3] == [2, 4, 8][: len(waits[:3])]
+    assert waits and waits[0] == 2 and set(waits[1:]) <= {3}
 
 
 def test_invalid_request_fails_validation_without_touching_genesys(world: PublishWorld) -> None:

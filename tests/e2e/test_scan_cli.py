@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from local.cli import app, exit_codes
-from local.cli.local_cloud import ENDPOINTS_FILE_VARIABLE, embedded_cloud, write_endpoints
+from flowops.cli import app, exit_codes
+from flowops.cli.local_cloud import ENDPOINTS_FILE_VARIABLE, embedded_cloud, write_endpoints
 
 pytestmark = pytest.mark.slow
 

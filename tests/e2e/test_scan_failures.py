@@ -13,10 +13,10 @@ import botocore.client
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from flowops.lock import lock_sha256, parse_lock
 
-from local.runtime.execution import wait_for_execution
-from local.runtime.lambdas import invocation_slot_released
+from flowops.local.runtime.execution import wait_for_execution
+from flowops.local.runtime.lambdas import invocation_slot_released
+from flowops.lock import lock_sha256, parse_lock
 from tests.e2e.scan_helpers import SCAN_STATE_MACHINE, ScanWorld, start_world
 
 pytestmark = pytest.mark.slow
@@ -121,7 +121,7 @@ def test_rate_limit_storm_is_absorbed_and_gives_the_same_lock(
 @pytest.fixture
 def hold_scans_at_pointer_step(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
     """Once armed, holds scans at the pointer step until two have arrived, so they race for real."""
-    import functions.scan.advance_pointer as step
+    import flowops.functions.scan.advance_pointer as step
 
     barrier = threading.Barrier(2, timeout=90)
     original = step.advance_lock_pointer

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flowops.lock import UnreadReason, parse_lock
 
-from local.simulator import generate_org
+from flowops.local.simulator import generate_org
+from flowops.lock import UnreadReason, parse_lock
 from tests.e2e.scan_helpers import TIME_SCALE, ScanWorld, start_world
 
 pytestmark = pytest.mark.slow

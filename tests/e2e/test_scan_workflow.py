@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowops.lock import lock_sha256, parse_lock
 
-from local.simulator import load_org_file
+from flowops.local.simulator import load_org_file
+from flowops.lock import lock_sha256, parse_lock
 from tests.e2e.scan_helpers import ScanWorld, expected_graph, start_world
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from local.cli import app
-from local.cli.local_cloud import CloudConnection
-from local.cli.trace import run_demo_trace
+from flowops.cli import app
+from flowops.cli.local_cloud import CloudConnection
+from flowops.cli.trace import run_demo_trace
 from tests.e2e.test_trace_workflow import TraceWorld, world_factory  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ def test_the_cli_runs_a_trace_and_prints_json_or_a_clear_error(
     # Given no running or deployed cloud (the command starts an embedded one)
     for name in ("ARTIFACTS_BUCKET", "STATE_TABLE", "AUDIT_TABLE", "FLOWOPS_TRACE_STATE_MACHINE_ARN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("local.cli.trace.connect", _no_cloud)
+    monkeypatch.setattr("flowops.cli.trace.connect", _no_cloud)
     runner = CliRunner()
     # When a trace of the busiest flow over 9 days is asked for as JSON
     result = runner.invoke(app, ["trace", "--since", "9d", "--flows", "30", "--seed", "4", "--json"])
@@ -63,6 +63,6 @@ def test_the_cli_runs_a_trace_and_prints_json_or_a_clear_error(
 
 
 def _no_cloud() -> Any:
-    from local.cli.local_cloud import CloudUnavailableError
+    from flowops.cli.local_cloud import CloudUnavailableError
 
     raise CloudUnavailableError("none in tests")

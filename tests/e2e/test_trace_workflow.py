@@ -15,11 +15,10 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from flowops.webhook.signature import SIGNATURE_HEADER, verify
 
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
-from local.simulator import generate_org
-from local.simulator.executions import (
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from flowops.local.simulator import generate_org
+from flowops.local.simulator.executions import (
     CorruptionKind,
     FailingPath,
     FlowRun,
@@ -28,6 +27,7 @@ from local.simulator.executions import (
     corrupt_document,
     generate_flow_runs,
 )
+from flowops.webhook.signature import SIGNATURE_HEADER, verify
 
 pytestmark = pytest.mark.slow
 
@@ -401,8 +401,8 @@ def test_bad_requests_fail_with_clear_errors(
 def test_webhook_down_parks_the_trace_in_the_dead_letter_queue_and_redrive_delivers_it(
     world_factory: Callable[..., TraceWorld], receiver: Receiver
 ) -> None:
-    from local.cli.local_cloud import CloudConnection
-    from local.cli.trace import run_trace_redrive
+    from flowops.cli.local_cloud import CloudConnection
+    from flowops.cli.trace import run_trace_redrive
 
     # Given an observability webhook that answers 503
     receiver.status = 503

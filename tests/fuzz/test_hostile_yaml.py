@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flowops.bounded import FLOW_YAML_LIMITS
-from flowops.flowyaml import FlowDocument, FlowYamlError, parse_flow_yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from flowops.bounded import FLOW_YAML_LIMITS
+from flowops.flowyaml import FlowDocument, FlowYamlError, parse_flow_yaml
 
 BOUNDED = settings(
     max_examples=60,

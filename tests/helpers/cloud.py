@@ -1,4 +1,4 @@
-"""Local cloud fixtures (see local/runtime).
+"""Local cloud fixtures (see src/flowops/local/runtime).
 
 - `aws_credentials`: fake credentials + region in the environment, so no test can reach AWS.
 - `moto_aws`: a plain in-process moto for store-level tests (fresh state per test).
@@ -40,7 +40,7 @@ def moto_aws(aws_credentials: None) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def synthesized_template() -> dict[str, Any]:
-    from local.runtime.synth import synth_template
+    from flowops.local.runtime.synth import synth_template
 
     return synth_template()
 
@@ -50,7 +50,7 @@ def local_cloud_factory(
     aws_credentials: None, synthesized_template: dict[str, Any]
 ) -> Iterator[Callable[..., Any]]:
     """Build LocalClouds (default: from the session template); every one is closed after the test."""
-    from local.runtime.cloud import LocalCloud
+    from flowops.local.runtime.cloud import LocalCloud
 
     opened: list[LocalCloud] = []
 

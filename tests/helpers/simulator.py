@@ -1,4 +1,4 @@
-"""Simulator fixtures (see local/simulator and docs/simulator.md).
+"""Simulator fixtures (see src/flowops/local/simulator and docs/simulator.md).
 
 - `simulator`: a running simulator over a small generated org on accelerated time (x60).
 - `start_simulator(org=None, *, flows=60, seed=7, faults=None, time_scale=60.0, **options)`:
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import requests
-from flowops.clock import ScaledClock
 
-from local.simulator import Faults, Org, SimulatorServer, generate_org
+from flowops.clock import ScaledClock
+from flowops.local.simulator import Faults, Org, SimulatorServer, generate_org
 
 StartSimulator = Callable[..., SimulatorServer]
 

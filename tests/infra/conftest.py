@@ -56,6 +56,6 @@ def synthesize_with_nag(context: dict[str, Any]) -> SynthesizedApp:
 @pytest.fixture(scope="session")
 def synthesized_with_nag() -> SynthesizedApp:
     """The dev stack synthesized ONCE with cdk-nag's AwsSolutions pack (source-only layer)."""
-    from local.runtime.synth import local_context
+    from flowops.local.runtime.synth import local_context
 
     return synthesize_with_nag(local_context("dev"))

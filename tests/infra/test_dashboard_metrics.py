@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from infra.constants import POWERTOOLS_METRICS_NAMESPACE, PROJECT_ROOT
+from infra.constants import FUNCTIONS_SOURCE_DIR, POWERTOOLS_METRICS_NAMESPACE
 from tests.infra.conftest import SynthesizedApp
 from tests.infra.definitions import REF
 
@@ -32,7 +32,7 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((keyword.value for keyword in call.keywords if keyword.arg == name), None)
 
 
-def emitted_metrics(root: Path = PROJECT_ROOT / "functions") -> dict[str, set[frozenset[str]]]:
+def emitted_metrics(root: Path = FUNCTIONS_SOURCE_DIR) -> dict[str, set[frozenset[str]]]:
     """metric name → the dimension-name sets it is emitted with through the shared `metrics`."""
     emitted: dict[str, set[frozenset[str]]] = defaultdict(set)
     for module in sorted(root.rglob("*.py")):

@@ -5,10 +5,10 @@ notified), never the execution timeout nothing can catch."""
 from __future__ import annotations
 
 import pytest
-from flowops.publish.models import PublishTiming
-from flowops.trace.request import TraceRequest
 from pydantic import ValidationError
 
+from flowops.publish.models import PublishTiming
+from flowops.trace.request import TraceRequest
 from infra.constructs import publish_workflow, trace_workflow
 from tests.infra.conftest import SynthesizedApp
 from tests.infra.definitions import definition_of

@@ -15,7 +15,6 @@ from typing import Any
 
 from flowops.publish.models import MAX_JOB_POLLS
 from flowops.scan.models import MAX_INDEX_DEADLINE_SECONDS, MAX_SCAN_PAGES, IndexPollPolicy
-
 from tests.infra.conftest import SynthesizedApp
 from tests.infra.definitions import is_lambda_task, state_machines
 

@@ -21,6 +21,9 @@ pytestmark = pytest.mark.slow  # shares the one synthesis of test_production_sta
 OBJECTS_READ, OBJECTS_WRITE, OBJECTS_DELETE = "objects:read", "objects:write", "objects:delete"
 STATE_READ, STATE_WRITE, AUDIT_READ, AUDIT_WRITE = "state:read", "state:write", "audit:read", "audit:write"
 GENESYS_SECRET, TRACE_WEBHOOK_SECRET = "secret:genesys", "secret:trace-webhook"
+GIT_SECRET = "secret:git"
+# UpdateItem on the org's one shared rate-limit schedule item of the state table (RATE#<org>) only.
+RATE_SCHEDULE = "state:rate-schedule"
 
 # Publish steps append audit events idempotently (a retried step passes its own event id and a
 # condition failure is resolved by reading the stored event back): they read the audit table too.
@@ -74,6 +77,9 @@ def _access_of(statement: dict[str, Any], environment: SynthesizedEnvironment) -
     state = one("AWS::DynamoDB::Table", "StorageState")
     audit = one("AWS::DynamoDB::Table", "StorageAudit")
     actions = set(_as_list(statement["Action"]))
+    leading_keys = (
+        statement.get("Condition", {}).get("ForAllValues:StringEquals", {}).get("dynamodb:LeadingKeys")
+    )
     access: set[str] = set()
     for resource in (json.dumps(item) for item in _as_list(statement.get("Resource", []))):
         if bucket in resource:
@@ -84,15 +90,25 @@ def _access_of(statement: dict[str, Any], environment: SynthesizedEnvironment) -
             if table in resource:
                 access |= {read} if "dynamodb:GetItem" in actions else set()
                 access |= {write} if "dynamodb:PutItem" in actions else set()
+                if "dynamodb:UpdateItem" in actions:
+                    schedule_only = (
+                        table == state
+                        and actions == {"dynamodb:UpdateItem"}
+                        and leading_keys == [f"RATE#{environment.name}"]
+                    )
+                    # Any other UpdateItem can change any item of the table: a write.
+                    access |= {RATE_SCHEDULE} if schedule_only else {write}
         if "secretsmanager:GetSecretValue" in actions:
             if f"flowops/{environment.name}/genesys" in resource:
                 access.add(GENESYS_SECRET)
             if f"flowops/{environment.name}/trace-webhook" in resource:
                 access.add(TRACE_WEBHOOK_SECRET)
+            if f"flowops/{environment.name}/git" in resource:
+                access.add(GIT_SECRET)
     return access
 
 
-def _access_by_function(environment: SynthesizedEnvironment) -> dict[str, set[str]]:
+def access_by_function(environment: SynthesizedEnvironment) -> dict[str, set[str]]:
     functions = environment.resources("AWS::Lambda::Function")
     function_of_role = {
         function["Properties"]["Role"]["Fn::GetAtt"][0]: key for key, function in functions.items()
@@ -113,7 +129,7 @@ def dev() -> SynthesizedEnvironment:
 
 def test_each_step_function_has_exactly_the_access_its_step_uses(dev: SynthesizedEnvironment) -> None:
     # Given the dev stack, When every function's data-store and secret access is collected
-    access = _access_by_function(dev)
+    access = access_by_function(dev)
     # Then each step function has exactly what its step needs, no more and no less
     for function_id, expected in EXPECTED_ACCESS.items():
         (logical_id,) = [key for key in access if re.fullmatch(f"Functions{function_id}[0-9A-F]{{8}}", key)]
@@ -122,15 +138,38 @@ def test_each_step_function_has_exactly_the_access_its_step_uses(dev: Synthesize
 
 def test_no_function_may_delete_artifacts(dev: SynthesizedEnvironment) -> None:
     # Artifacts are content-addressed and immutable, rollback sources included: nothing deletes them.
-    for function, access in _access_by_function(dev).items():
+    for function, access in access_by_function(dev).items():
         assert OBJECTS_DELETE not in access, function
 
 
 def test_trace_delivery_settings_come_from_the_environment(dev: SynthesizedEnvironment) -> None:
     # Given dev, whose cdk.json entry names no trace webhook
     functions = dev.resources("AWS::Lambda::Function").values()
-    (deliver,) = [f for f in functions if f["Properties"]["Handler"] == "functions.trace.deliver.handler"]
+    (deliver,) = [
+        f for f in functions if f["Properties"]["Handler"] == "flowops.functions.trace.deliver.handler"
+    ]
     variables = deliver["Properties"]["Environment"]["Variables"]
     # Then the delivery signs with the conventional secret name and has no URL (not_configured)
     assert variables["TRACE_WEBHOOK_SECRET_ID"] == "flowops/dev/trace-webhook"
     assert "TRACE_WEBHOOK_URL" not in variables
+
+
+def test_with_a_shared_rate_limit_the_scan_steps_may_update_only_the_orgs_schedule_item() -> None:
+    # Given prod, whose cdk.json entry counts the Genesys budget per OAuth client
+    prod = synthesized_environments()["prod"]
+    access = access_by_function(prod)
+    # Then the scan steps that call Genesys may also update the org's schedule item, and no
+    # other function may; everything else is as in dev
+    sharing = {"CheckDependencyIndex", "ListFlowPages", "ReadFlowPage"}
+    for function_id, expected in EXPECTED_ACCESS.items():
+        (logical_id,) = [key for key in access if re.fullmatch(f"Functions{function_id}[0-9A-F]{{8}}", key)]
+        assert access[logical_id] == (expected | {RATE_SCHEDULE} if function_id in sharing else expected), (
+            function_id
+        )
+    # and they are told how the budget is counted
+    functions = prod.resources("AWS::Lambda::Function").values()
+    (reader,) = [
+        f for f in functions if f["Properties"]["Handler"] == "flowops.functions.scan.read_page.handler"
+    ]
+    variables = reader["Properties"]["Environment"]["Variables"]
+    assert (variables["GENESYS_RATE_SCOPE"], variables["GENESYS_RATE_PER_MINUTE"]) == ("client", "300")

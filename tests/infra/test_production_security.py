@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 from tests.infra.test_production_stack import SynthesizedEnvironment, synthesized_environments
 
 pytestmark = pytest.mark.slow  # shares the one synthesis of test_production_stack

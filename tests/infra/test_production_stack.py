@@ -49,10 +49,10 @@ def synthesized_environments() -> dict[str, SynthesizedEnvironment]:
     os.environ.setdefault("JSII_DEPRECATED", "quiet")
     import aws_cdk as cdk
 
+    from flowops.local.runtime.synth import local_context
     from infra.app import build_stack, selected_environments
     from infra.constants import CONTEXT_ONLY_ENVIRONMENT
     from infra.nag import apply_aws_solutions_checks
-    from local.runtime.synth import local_context
 
     context = local_context()
     context.pop(CONTEXT_ONLY_ENVIRONMENT)

@@ -98,7 +98,7 @@ def test_functions_share_one_asset_and_layer_on_arm64_python312(synthesized_with
         assert properties["Runtime"] == "python3.12"
         assert properties["Architectures"] == ["arm64"]
         assert properties["TracingConfig"] == {"Mode": "Active"}
-        assert properties["Handler"].startswith("functions.")
+        assert properties["Handler"].startswith("flowops.functions.")
         assert properties["Layers"] == [{"Ref": layer_id}]
         variables = properties["Environment"]["Variables"]
         for name in (

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from flowops.clock import ScaledClock
 from flowops.flowtypes import dependency_object_type
 from flowops.genesys import (
@@ -31,9 +32,8 @@ from flowops.genesys.models import (
     FlowInstanceQuery,
     ValidateJob,
 )
-
-from local.simulator import SimulatorServer
-from local.simulator.org import render_flow_yaml
+from flowops.local.simulator import SimulatorServer
+from flowops.local.simulator.org import render_flow_yaml
 from tests.helpers.simulator import StartSimulator
 
 TIME_SCALE = 60.0

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+
 from flowops.clock import ScaledClock
 from flowops.genesys import ClientCredentials, GenesysClient
 from flowops.graph import analyze
+from flowops.local.simulator.orgfile import parse_org_document
 from flowops.lock import parse_lock
 from flowops.scan.genesys_source import GenesysScanSource
-
-from local.simulator.orgfile import parse_org_document
 from tests.helpers.simulator import StartSimulator
 from tests.unit.scan.fakes import FakeArtifacts, FakePointers
 from tests.unit.scan.pipeline import run_scan

@@ -5,9 +5,9 @@ A flow deploy's stray flow can be deleted (`DELETE /api/v2/flows/{flowId}`)."""
 from __future__ import annotations
 
 import pytest
-from flowops.genesys import GenesysClient, NotFoundError, ServerError, WriteOutcomeUnknownError
 
-from local.simulator import SimulatorServer
+from flowops.genesys import GenesysClient, NotFoundError, ServerError, WriteOutcomeUnknownError
+from flowops.local.simulator import SimulatorServer
 from tests.helpers.simulator import StartSimulator
 from tests.integration.test_client_contract import make_client, published_flow
 

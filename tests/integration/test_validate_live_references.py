@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 import requests
+
 from flowops.clock import ScaledClock
 from flowops.genesys import ClientCredentials, GenesysClient
+from flowops.local.simulator import SimulatorServer
+from flowops.local.simulator.orgfile import parse_org_document
 from flowops.lock.models import LockedFlow, Lockfile
 from flowops.publish.models import PublishRunRequest
 from flowops.publish.validate import validate_publish
-
-from local.simulator import SimulatorServer
-from local.simulator.orgfile import parse_org_document
 from tests.helpers.simulator import StartSimulator
 
 TIME_SCALE = 600.0
@@ -295,7 +295,7 @@ def test_lookups_are_batched_and_cached_per_run(client_for: Any) -> None:
 
 
 def test_a_generated_org_serves_every_kind_through_its_own_api(start_simulator: StartSimulator) -> None:
-    from local.simulator import generate_org
+    from flowops.local.simulator import generate_org
 
     # Given a generated org (it holds objects of every kind the lookups serve)
     clock = ScaledClock(TIME_SCALE)

@@ -49,10 +49,10 @@ def test_a_hundred_parallel_deliveries_of_twenty_publishes_start_exactly_twenty_
     webhook_cloud: WebhookCloud,
 ) -> None:
     from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
+
+    from flowops.functions.webhook.api import raw_body
     from flowops.webhook.factory import build_publish_webhook
     from flowops.webhook.settings import WebhookSettings
-
-    from functions.webhook.api import raw_body
 
     # Given 20 different signed publish requests, each delivered 5 times, shuffled over 20 containers
     events, order = deliveries_in_random_order(webhook_cloud)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from flowops.flowtypes import (
     DEPENDENCY_OBJECT_TYPES,
     FLOW_OBJECT_TYPES,

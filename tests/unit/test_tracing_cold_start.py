@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PROBE = "import sys, functions.publish.check_job; print('aws_xray_sdk' in sys.modules)"
+PROBE = "import sys, flowops.functions.publish.check_job; print('aws_xray_sdk' in sys.modules)"
 
 
 def _xray_loaded(trace_disabled: str) -> bool:

@@ -6,12 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from flowops.bounded import FLOW_YAML_LIMITS, HostileInputError, ensure_size
 from flowops.flowyaml.errors import FlowYamlError
 from flowops.flowyaml.flow_types import KNOWN_YAML_KEYS, FlowTypeInfo, flow_type_for_yaml_key
-from flowops.flowyaml.loader import load_architect_yaml
 from flowops.flowyaml.models import FlowDocument
 from flowops.flowyaml.references import ReferenceCollector, name_text
 from flowops.flowyaml.structure import build_structure, unreachable_containers
@@ -104,6 +101,12 @@ def _normalise(text: str) -> str:
 
 
 def _load(substituted: SubstitutedText) -> Any:
+    # PyYAML (and the loader built on it) on the first parse: handlers that only carry parsed
+    # flows do not import it at cold start.
+    import yaml
+
+    from flowops.flowyaml.loader import load_architect_yaml
+
     try:
         return load_architect_yaml(substituted.text)
     except HostileInputError as exc:

@@ -31,11 +31,10 @@ A FLOW reference's object type is decided by the flow it sits in (see
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
-
-import yaml
 
 from flowops.flowyaml.errors import FlowYamlError
 from flowops.flowyaml.flow_types import KNOWN_YAML_KEYS, FlowTypeInfo, flow_type_info
@@ -100,9 +99,11 @@ def render_minimal_flow_yaml(
         container = {"name": ref_id.rsplit("_", 1)[0], "refId": ref_id, "actions": actions}
         body[container_list] = [{container_word: container}]
     document = {info.yaml_key: body}
+    import yaml
+
     return yaml.dump(
         document,
-        Dumper=_ArchyStyleDumper,
+        Dumper=_archy_style_dumper(),
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
@@ -110,11 +111,18 @@ def render_minimal_flow_yaml(
     )
 
 
-class _ArchyStyleDumper(yaml.SafeDumper):
-    """Indents list items under their key, as Archy's exports do."""
+@functools.cache
+def _archy_style_dumper() -> type[Any]:
+    """Built on first use: importing this module (every publish step does) needs no PyYAML."""
+    import yaml
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+    class ArchyStyleDumper(yaml.SafeDumper):
+        """Indents list items under their key, as Archy's exports do."""
+
+        def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+            super().increase_indent(flow, False)
+
+    return ArchyStyleDumper
 
 
 def _container_layout(info: FlowTypeInfo) -> tuple[str, str, str]:

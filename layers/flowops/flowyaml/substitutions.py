@@ -34,7 +34,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowops.bounded import SUBSTITUTIONS_LIMITS, HostileInputError, load_bounded_yaml
@@ -98,6 +97,8 @@ class SubstitutionSet(BaseModel):
 
         With `environment`, that environment's values are laid over the shared ones.
         """
+        import yaml
+
         try:
             loaded = load_bounded_yaml(text.lstrip("\ufeff"), SUBSTITUTIONS_LIMITS) if text.strip() else {}
         except HostileInputError as exc:
@@ -321,6 +322,8 @@ def _in_expression(line: str, start: int) -> bool:
 
 
 def _reads_as_itself(value: str) -> bool:
+    import yaml
+
     from flowops.flowyaml.loader import load_architect_yaml
 
     try:

@@ -4,9 +4,14 @@ from flowops.genesys import GenesysClient, ClientCredentials
 client = GenesysClient(credentials, region="eu_west_1")        # or base_url="http://127.0.0.1:8123"
 for flow in client.iter_flows(flow_types=["INBOUNDCALL"]):
     ...
+
+`GenesysClient` is imported on first use (PEP 562): it imports requests, and a step that only
+needs this package's errors (most handlers: they name ASL errors) should not pay for requests
+at cold start.
 """
 
-from flowops.genesys.client import GenesysClient
+from typing import TYPE_CHECKING, Any
+
 from flowops.genesys.credentials import ClientCredentials, load_credentials_from_secrets_manager
 from flowops.genesys.errors import (
     AuthenticationError,
@@ -27,6 +32,18 @@ from flowops.genesys.errors import (
 from flowops.genesys.paging import iter_all, iter_pages
 from flowops.genesys.ratelimit import RateLimiter
 from flowops.genesys.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from flowops.genesys.client import GenesysClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GenesysClient":
+        from flowops.genesys.client import GenesysClient
+
+        return GenesysClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AuthenticationError",

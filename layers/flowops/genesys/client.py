@@ -236,8 +236,15 @@ class GenesysClient(OrgObjectsMixin):
                     "the step is retried by the state machine",
                     operation=operation,
                 )
-            if paced:
-                self.rate_limiter.acquire()
+            if paced and not self.rate_limiter.acquire(
+                max_wait_seconds=policy.time_to_wait(self._remaining())
+            ):
+                # A budget shared with other processes can hold longer than this one knew.
+                raise OutOfTimeError(
+                    f"no time left to wait for the next shared rate-limit slot and send {operation}; "
+                    "the step is retried by the state machine",
+                    operation=operation,
+                )
             remaining = self._remaining()
             if not policy.has_time_for_request(remaining):
                 raise OutOfTimeError(

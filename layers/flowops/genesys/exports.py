@@ -14,8 +14,6 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import yaml
-
 from flowops.bounded import FLOW_YAML_LIMITS, HostileInputError, load_bounded_yaml
 from flowops.genesys.errors import (
     AuthenticationError,
@@ -59,6 +57,8 @@ class ExportGenesys(WaitsUntil, Protocol):
 
 def yaml_mapping_problem(text: str) -> str | None:
     """The minimum any flow export must be: non-blank YAML whose top level is a mapping."""
+    import yaml
+
     if not text.strip():
         return "the export is empty"
     try:

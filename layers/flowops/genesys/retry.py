@@ -70,6 +70,12 @@ class RetryPolicy(BaseModel):
             return True
         return remaining_seconds - after_seconds >= self.reserve_seconds + self.min_request_seconds
 
+    def time_to_wait(self, remaining_seconds: float | None) -> float | None:
+        """The longest wait before a request that still leaves the reserve untouched (None: no limit)."""
+        if remaining_seconds is None:
+            return None
+        return remaining_seconds - self.reserve_seconds - self.min_request_seconds
+
     def request_timeout_seconds(self, configured: float, remaining_seconds: float | None) -> float:
         """The read timeout of the next request: the configured one, cut so the reserve is kept."""
         if remaining_seconds is None:

@@ -13,7 +13,7 @@ from flowops.git.adapters import (
 )
 from flowops.git.repository import RepositoryReader, SmartHttpReader
 from flowops.git.service import PushReleaser, StatusReporter
-from flowops.git.settings import GitPushSettings
+from flowops.git.settings import GitPushSettings, GitSettings
 from flowops.git.status import CommitStatusClient, PushStatusReporter
 
 
@@ -21,7 +21,7 @@ def smart_http_reader(url: str, username: str, token: SecretStr | None) -> Repos
     return SmartHttpReader(url, username=username, token=token)
 
 
-def status_client(settings: GitPushSettings, secrets: SecretsManagerGitSecrets) -> CommitStatusClient:
+def status_client(settings: GitSettings, secrets: SecretsManagerGitSecrets) -> CommitStatusClient:
     return CommitStatusClient(
         github_api=settings.git_github_api,
         gitlab_api=settings.git_gitlab_api,
@@ -34,7 +34,7 @@ def status_targets(settings: GitPushSettings) -> DynamoStatusTargets:
     return DynamoStatusTargets(settings.state_table, client=boto3.client("dynamodb"))
 
 
-def git_secrets(settings: GitPushSettings) -> SecretsManagerGitSecrets:
+def git_secrets(settings: GitSettings) -> SecretsManagerGitSecrets:
     return SecretsManagerGitSecrets(
         settings.git_secret_id,
         max_age_seconds=settings.git_secret_cache_seconds,

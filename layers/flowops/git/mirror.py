@@ -19,6 +19,7 @@ from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.repo import MemoryRepo
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from flowops.genesys.errors import NotFoundError
 from flowops.genesys.models import Flow
 from flowops.git.repository import RepositoryUnavailableError
 from flowops.release.export import export_flows
@@ -223,11 +224,16 @@ def mirror_files(live: GenesysLiveOrg, flow_ids: Sequence[str]) -> tuple[list[Mi
     flows: list[Flow] = []
     skipped: list[str] = []
     for flow_id in dict.fromkeys(flow_ids):
-        flow = live.flow_by_id(flow_id)
-        if flow is None:
+        # One GET per flow (it carries the published version's createdBy); no org listing, so a
+        # scan's drift of a few flows in a 20,000-flow org costs a few calls.
+        try:
+            flow = live.genesys.get_flow(flow_id)
+        except NotFoundError:
+            flow = None
+        if flow is None or flow.deleted:
             skipped.append(f"{flow_id}: no longer in the org")
         else:
-            flows.append(live.genesys.get_flow(flow_id))  # the single GET carries createdBy
+            flows.append(flow)
     exported = export_flows(live, flows)
     by_id = {flow.id: flow for flow in flows}
     files = []

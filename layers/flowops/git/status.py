@@ -21,13 +21,14 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from flowops.git.providers import Provider, PushEvent
 from flowops.observability import logger
 
-Outcome = Literal["pending", "running", "success", "failure", "error"]
+Outcome = Literal["pending", "running", "success", "failure", "error", "canceled"]
 _GITLAB_STATE: dict[Outcome, str] = {
     "pending": "pending",
     "running": "running",
     "success": "success",
     "failure": "failed",
     "error": "failed",
+    "canceled": "canceled",
 }
 _GITHUB_STATE: dict[Outcome, str] = {
     "pending": "pending",
@@ -35,6 +36,7 @@ _GITHUB_STATE: dict[Outcome, str] = {
     "success": "success",
     "failure": "failure",
     "error": "error",
+    "canceled": "error",
 }
 MAX_DESCRIPTION = 140  # GitHub truncates longer descriptions; GitLab's limit is higher
 _TIMEOUT = (5.0, 10.0)
@@ -195,7 +197,29 @@ def outcome_of(
         return "running", "release running"
     word = _FAILURE_WORDS.get(error or "", (error or execution_status).lower())
     text = f"{word}: {cause}" if cause else word
-    return ("error" if execution_status in ("TIMED_OUT", "ABORTED") else "failure"), text
+    if execution_status == "ABORTED":
+        return "canceled", text
+    return ("error" if execution_status == "TIMED_OUT" else "failure"), text
+
+
+def report_running(
+    release_id: str, *, targets: StatusTargets, client: CommitStatusClient, run_url: str
+) -> StatusTarget | None:
+    """The release execution started: GitLab's commit shows `running` (its states are pending,
+    running, success, failed, canceled). GitHub has no such state (its `pending` was posted when
+    the push was accepted), so nothing is posted there.
+
+    Informational, so never raised: events are delivered unordered, and a `running` that comes
+    after the final status is refused by GitLab itself (a finished status cannot transition to
+    running), which is exactly right; GitHub would accept a late `pending`, hence none is sent."""
+    target = targets.find(release_id)
+    if target is None or target.provider != "gitlab":
+        return target
+    try:
+        client.post(target, "running", "release running", f"{run_url.rstrip('/')}/{release_id}")
+    except StatusPostError as error:
+        logger.info("running status not posted", extra={"release_id": release_id, "error": str(error)})
+    return target
 
 
 def report_outcome(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -52,6 +53,11 @@ class FlowVersionDifference(_EnvironmentModel):
     target_id: str
     source_version: str | None
     target_version: str | None
+    # Who published each side's version and when, where each lock recorded it.
+    source_published_by: str | None = None
+    source_date_published: datetime | None = None
+    target_published_by: str | None = None
+    target_date_published: datetime | None = None
 
 
 class NamedEdge(_EnvironmentModel):
@@ -212,6 +218,10 @@ def diff_environments(source: Lockfile, target: Lockfile) -> EnvironmentDiff:
                     target_id=target_flow.id,
                     source_version=source_flow.published_version,
                     target_version=target_flow.published_version,
+                    source_published_by=source_flow.published_by,
+                    source_date_published=source_flow.date_published,
+                    target_published_by=target_flow.published_by,
+                    target_date_published=target_flow.date_published,
                 )
             )
         source_edges = _edge_versions(source, source_flow)

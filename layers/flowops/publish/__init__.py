@@ -1,2 +1,2 @@
 """The publish pipeline's core: validation, snapshot, publish, polling, health check, release
-and rollback as functions over small ports (see `steps.py`; handlers in functions/publish/)."""
+and rollback as functions over small ports (see `steps.py`; handlers in src/flowops/functions/publish/)."""

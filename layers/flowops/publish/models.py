@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flowops.stepfunctions import PollTiming, next_wait_seconds
+from flowops.stepfunctions import PollTiming
 from flowops.stepfunctions import StepFailure as StepFailure
 from flowops.webhook.models import PublishExecutionInput
 
@@ -27,21 +27,42 @@ MAX_JOB_POLLS = 300
 
 
 class PublishTiming(PollTiming):
-    """How the publish waits. Defaults follow Terraform's Architect-job polling (16 min cap)."""
+    """How the publish waits for an Architect job (publish, fence, rollback alike).
+
+    The first poll comes `first_poll_seconds` after the job starts, then one every
+    `fast_poll_seconds` while the job is younger than `fast_window_seconds`: a job of up to two
+    minutes (nearly every Architect job) is seen at most one short interval after it ends. Past
+    the window the wait grows by `backoff_rate` per poll up to `max_poll_seconds`, so a stuck job
+    costs few polls before its deadline (an execution's history is bounded: MAX_JOB_POLLS).
+    20 polls a minute during the window is well inside Genesys' 300 requests a minute per token.
+    """
 
     # Upper bounds: the state machine's timeout is derived from them (infra publish_workflow).
     max_poll_seconds: int = Field(default=30, ge=1, le=30)
+    fast_poll_seconds: int = Field(default=3, ge=1, le=30)
+    fast_window_seconds: float = Field(default=120.0, ge=0, le=960.0)
     publish_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
     rollback_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
     # 0 skips the execution-data check (storage of execution data is off by default in orgs).
     health_error_window_seconds: int = Field(default=0, ge=0, le=3600)
 
+    def wait_after(self, previous_wait_seconds: int, elapsed_seconds: float) -> int:
+        """The wait before the next poll of a job that started `elapsed_seconds` ago and was last
+        waited for `previous_wait_seconds`."""
+        fast = min(self.fast_poll_seconds, self.max_poll_seconds)
+        if elapsed_seconds < self.fast_window_seconds:
+            return fast
+        grown = round(max(previous_wait_seconds, fast) * self.backoff_rate)
+        return int(min(self.max_poll_seconds, max(fast, grown)))
+
     def polls_within(self, deadline_seconds: float) -> int:
-        """Polls of one job before its deadline: the checks whose waits start before it."""
-        polls, waited = 0, 0.0
+        """Polls of one job before its deadline: the checks whose waits start before it (a poll's
+        own time only makes the real schedule sparser)."""
+        polls, waited, wait = 0, 0.0, self.first_poll_seconds
         while waited < deadline_seconds and polls <= MAX_JOB_POLLS:
-            waited += next_wait_seconds(self, polls)
+            waited += wait
             polls += 1
+            wait = self.wait_after(wait, waited)
         return polls
 
     @model_validator(mode="after")
@@ -54,8 +75,8 @@ class PublishTiming(PollTiming):
         if polls > MAX_JOB_POLLS:
             raise ValueError(
                 f"this timing polls a publish, its fence and its rollback up to {polls} times (more than "
-                f"{MAX_JOB_POLLS}, what one execution's history can hold): raise first_poll_seconds or "
-                "max_poll_seconds, or shorten the deadlines"
+                f"{MAX_JOB_POLLS}, what one execution's history can hold): raise fast_poll_seconds or "
+                "max_poll_seconds, or shorten fast_window_seconds or the deadlines"
             )
         return self
 

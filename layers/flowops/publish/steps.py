@@ -33,7 +33,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from flowops.bounded import FLOW_YAML_LIMITS
-from flowops.flowtypes import SCANNED_RESOURCE_TYPES, dependency_object_type
 from flowops.flowyaml import FlowYamlError, parse_flow_yaml
 from flowops.genesys.errors import (
     ForbiddenError,
@@ -51,8 +50,8 @@ from flowops.genesys.models import (
     FlowInstanceQuery,
     genesys_timestamp,
 )
-from flowops.genesys.validation import validate_job_errors
-from flowops.lock.canonical import canonical_bytes, lock_sha256, parse_lock
+from flowops.genesys.validation import start_validation, validation_errors
+from flowops.lock.canonical import parse_lock
 from flowops.lock.models import Lockfile
 from flowops.publish.content import UnreadableContentError, content_fingerprint
 from flowops.publish.errors import (
@@ -65,7 +64,8 @@ from flowops.publish.errors import (
     RollbackFailedError,
     SnapshotUnavailableError,
 )
-from flowops.publish.lockupdate import ConsumedResource, FlowNotInLockError, with_flow_version
+from flowops.publish.lockadvance import advance_current_lock, consumed_resources
+from flowops.publish.lockupdate import FlowNotInLockError, with_flow_version
 from flowops.publish.models import (
     Finding,
     HealthOutcome,
@@ -90,23 +90,20 @@ from flowops.publish.releases import (
     save_history,
 )
 from flowops.publish.validate import apply_force_unlock, validate_publish
-from flowops.stepfunctions import failure_message, next_wait_seconds
+from flowops.stepfunctions import failure_message
 from flowops.store import (
     ArtifactNotFoundError,
     ArtifactTooLargeError,
-    LockRaceError,
     RunItem,
     RunStatus,
     StoreError,
     flow_yaml_key,
-    lock_key,
 )
 from flowops.store.errors import RunTransitionError
 
 RUN_KIND = "publish"
 YAML_CONTENT_TYPE = "application/x-yaml"
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-_POINTER_ATTEMPTS = 3
 
 
 @dataclass(kw_only=True)
@@ -730,7 +727,7 @@ def check_job(
             "status": status,
             "messages": messages,
             "polls": progress.polls + 1,
-            "wait_seconds": next_wait_seconds(timing, progress.polls + 1),
+            "wait_seconds": timing.wait_after(progress.wait_seconds, elapsed),
             "elapsed_seconds": elapsed,
         }
     )
@@ -813,6 +810,8 @@ def health_check(
             f"{operation.error_message or operation.error_code}"
         )
     checks.append("no failed operation")
+    # Genesys validates while the export below runs: the two jobs overlap (one job's time, not two).
+    validate_job_id = start_validation(ports.genesys, target.id, expected)
     fingerprint: str | None = None
     if validation.yaml_key is not None:
         deployed = ports.artifacts.get_bytes(validation.yaml_key).decode("utf-8")
@@ -822,7 +821,7 @@ def health_check(
         # A republished version is a copy Genesys makes of version `validation.version`; the
         # version check above is what proves no other deploy came in between.
         checks.append(f"version {expected} republishes version {validation.version}")
-    checks.extend(_validate_published_version(target, expected, ports))
+    checks.append(_validated_version(target, expected, validate_job_id, ports))
     if validation.timing.health_error_window_seconds > 0:
         checks.append(
             _check_error_rate(target, expected, snapshot.version, validation.timing, ports, now=now)
@@ -856,15 +855,16 @@ def verify_live_content(ports: PublishPorts, target: TargetFlow, version: str, e
     return actual
 
 
-def _validate_published_version(target: TargetFlow, version: str, ports: PublishPorts) -> list[str]:
-    errors = validate_job_errors(ports.genesys, target.id, version)
+def _validated_version(target: TargetFlow, version: str, job_id: str | None, ports: PublishPorts) -> str:
+    """The end of the validate job `start_validation` started on `version` (None: the org has none)."""
+    errors = None if job_id is None else validation_errors(ports.genesys, job_id)
     if errors is None:
-        return ["validate jobs unavailable in this org (skipped)"]
+        return "validate jobs unavailable in this org (skipped)"
     if errors:
         raise HealthCheckFailedError(
             f"Genesys' validation of flow {target.name!r} version {version} reports: " + " | ".join(errors)
         )
-    return ["Genesys validate job passed"]
+    return "Genesys validate job passed"
 
 
 def _check_error_rate(
@@ -1060,45 +1060,17 @@ def advance_lock_for_version(
     ports: PublishPorts, target: TargetFlow, version: str, *, run_id: str
 ) -> str | None:
     """Write the current lock with this flow at `version` and make it current (retry on a race)."""
-    object_type = dependency_object_type(target.type)
-    if object_type is None:
+    consumed = consumed_resources(ports.genesys, target.id, target.type, version)
+    if consumed is None:
         return None  # dependency tracking has no type for it: the scan records it as unread
-    consumed = [
-        ConsumedResource(
-            id=dependency.id,
-            type=dependency.type or "UNKNOWN",
-            name=dependency.name or "",
-            version=dependency.version,
-            deleted=bool(dependency.deleted),
-        )
-        for dependency in ports.genesys.iter_consumed_resources(
-            # The same resource types the scan asks for: the lock holds no platform vocabulary.
-            target.id,
-            version=version,
-            object_type=object_type,
-            resource_types=SCANNED_RESOURCE_TYPES,
-        )
-    ]
-    for _attempt in range(_POINTER_ATTEMPTS):
-        pointer = ports.pointers.get_current(ports.org)
-        if pointer is None:
-            return None  # no lock to update: the next scan records the flow
-        lock = parse_lock(ports.artifacts.get_bytes(pointer.key), expected_sha256=pointer.sha)
+
+    def moved(lock: Lockfile) -> Lockfile:
         try:
-            updated = with_flow_version(lock, target.id, version, consumed)
+            return with_flow_version(lock, target.id, version, consumed)
         except FlowNotInLockError:
-            return pointer.sha
-        sha = lock_sha256(updated)
-        if sha == pointer.sha:
-            return sha
-        key = lock_key(ports.org, sha)
-        ports.artifacts.put_immutable(key, canonical_bytes(updated))
-        try:
-            ports.pointers.advance(ports.org, sha, pointer.sha, key=key, scan_id=f"publish-{run_id}")
-        except LockRaceError:
-            continue  # a scan or another release moved the pointer: apply the change on top of it
-        return sha
-    raise LockRaceError(ports.org, None, None)
+            return lock  # a flow the lock does not know yet: the next scan records it
+
+    return advance_current_lock(ports, moved, writer=f"publish-{run_id}")
 
 
 def _report_warnings(ports: PublishPorts, validation: ValidationOutcome) -> list[str]:
@@ -1464,7 +1436,6 @@ __all__ = [
     "failure_message",
     "finish_recorded_release",
     "health_check",
-    "next_wait_seconds",
     "park_unrecorded_release",
     "publish_event_id",
     "record_failure_before_publish",

@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowops.bounded import JSON_LIMITS, load_bounded_json
 from flowops.flowyaml import FlowYamlError, SubstitutionSet
-from flowops.flowyaml.loader import load_architect_yaml
 from flowops.release.errors import BundleError
 
 BUNDLE_FORMAT = 1
@@ -83,6 +82,9 @@ class ReleaseBundle(BaseModel):
 
 def parse_options_file(text: str, where: str) -> dict[str, str]:
     """An Archy options file's `substitutions` (other Archy options are allowed and ignored)."""
+    # PyYAML on the first options file read: release steps that carry parsed bundles skip it.
+    from flowops.flowyaml.loader import load_architect_yaml
+
     try:
         document = load_architect_yaml(text) if text.strip() else {}
     except Exception as error:  # yaml.YAMLError, RecursionError: one clear line either way

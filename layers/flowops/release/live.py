@@ -22,6 +22,7 @@ from flowops.genesys.models import (
 )
 from flowops.genesys.objects import NamedObject
 from flowops.genesys.validation import ValidateJobClient
+from flowops.publish.lockadvance import ConsumedResourcesReader
 from flowops.release.content import flow_key
 from flowops.release.errors import ReleaseError
 from flowops.store import ArtifactNotFoundError, ArtifactStore, flow_yaml_key
@@ -34,7 +35,7 @@ EXPORT_ATTEMPTS = 3
 export as "could not find the flow"): a failed export job is started again, up to this often."""
 
 
-class ReleaseGenesys(ExportGenesys, ValidateJobClient, Protocol):
+class ReleaseGenesys(ExportGenesys, ValidateJobClient, ConsumedResourcesReader, Protocol):
     """The Genesys calls a release makes (`GenesysClient` satisfies it)."""
 
     def iter_flows(self, *, page_size: int = 500, **filters: Any) -> Iterator[Flow]: ...
@@ -45,9 +46,11 @@ class ReleaseGenesys(ExportGenesys, ValidateJobClient, Protocol):
 
     def delete_flow(self, flow_id: str) -> None: ...
 
-    def deploy_flow_yaml(
-        self, flow_yaml: str | bytes, *, create_stubs: bool | None = None
-    ) -> ArchitectJobRegistration: ...
+    def register_architect_job(self, *, create_stubs: bool | None = None) -> ArchitectJobRegistration: ...
+
+    def upload_architect_job_file(
+        self, registration: ArchitectJobRegistration, flow_yaml: str | bytes
+    ) -> None: ...
 
     def get_architect_job(self, job_id: str) -> ArchitectJob: ...
 

@@ -21,6 +21,10 @@ class ReleaseTiming(PollTiming):
     job_deadline_seconds: float = Field(default=960.0, gt=0)
     validate_job: bool = True
     """Health check runs Genesys' validate job on each published version (2+ calls per flow)."""
+    verify_content: bool = True
+    """Health check (and a restore's verification) exports the new version and compares its content
+    fingerprint with the YAML deployed (3+ calls per flow): the record never names a version that
+    runs someone else's content."""
 
 
 class ReleaseRequest(BaseModel):

@@ -24,11 +24,23 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flowops.genesys.errors import NotFoundError
+from pydantic import BaseModel, ConfigDict
+
+from flowops.genesys.errors import (
+    ForbiddenError,
+    GenesysError,
+    GenesysUnavailableError,
+    NotFoundError,
+    WriteOutcomeUnknownError,
+)
+from flowops.genesys.exports import ExportFailedError, export_flow_yaml
 from flowops.genesys.validation import validate_job_errors
 from flowops.lock.canonical import parse_lock
 from flowops.lock.models import Lockfile
+from flowops.publish.content import UnreadableContentError, content_fingerprint
 from flowops.publish.errors import LeaseHeldError
+from flowops.publish.lockadvance import advance_current_lock, consumed_resources
+from flowops.publish.lockupdate import ConsumedResource, FlowChange, with_flow_changes
 from flowops.publish.ports import DeployPorts
 from flowops.release.bundle import ReleaseBundle, parse_bundle
 from flowops.release.errors import (
@@ -61,7 +73,7 @@ from flowops.store import (
     RunStore,
     flow_yaml_key,
 )
-from flowops.store.errors import RunTransitionError
+from flowops.store.errors import RunTransitionError, StoreError
 
 RUN_KIND = "release"
 YAML_CONTENT_TYPE = "application/x-yaml"
@@ -275,10 +287,13 @@ def _take_leases(
     return None
 
 
-def _release_leases(ports: ReleasePorts, run: RunRef, plan: dict[str, Any]) -> None:
+def _release_leases(ports: ReleasePorts, run: RunRef, plan: dict[str, Any]) -> int:
+    """Free every lease of the plan's changed flows THIS run holds; how many it held."""
+    freed = 0
     for flow in plan.get("flows", []):
         if flow["action"] != "unchanged":
-            ports.leases.release(ports.org, lease_id(flow["key"], flow.get("flow_id")), run.run_id)
+            freed += ports.leases.release(ports.org, lease_id(flow["key"], flow.get("flow_id")), run.run_id)
+    return freed
 
 
 def _prepared_waves(ports: ReleasePorts, plan: ReleasePlan) -> list[PreparedWave]:
@@ -307,10 +322,55 @@ def _prepared_waves(ports: ReleasePorts, plan: ReleasePlan) -> list[PreparedWave
     return waves
 
 
+def record_preparation_failed(
+    run: RunRef, request: ReleaseRequest, failure: StepFailure, ports: ReleasePorts
+) -> dict[str, Any]:
+    """PrepareRelease failed after its retries (a crash, a store or Genesys outage): free every
+    lease it may have taken, record the run FAILED, audit. Nothing was deployed.
+
+    The leases are found from the stored plan (written before any lease is taken: no plan, no
+    lease) and released fenced by owner: a conditional delete by this run's id, so a lease a
+    publish or another release took meanwhile (after this one's expired) is never dropped.
+    """
+    cause = f"preparation failed: {failure.error}: {failure_message(failure)}"[:_CAUSE_LIMIT]
+    plan_key = release_key(ports.org, run.run_id, "plan.json")
+    freed = 0
+    try:
+        plan = ports.artifacts.get_json(plan_key)
+    except ArtifactNotFoundError:
+        plan = None
+    if plan is not None:
+        freed = _release_leases(ports, run, plan)
+    record = ports.runs.get(run.run_id)
+    if record is not None and record.status in ("PENDING", "RUNNING"):
+        _move(ports, run.run_id, "FAILED", {"outcome": "PREPARATION_FAILED", "cause": cause})
+    _audit(
+        ports, run, request.requester, "release.preparation_failed", {"cause": cause, "leases_freed": freed}
+    )
+    return {"leases_freed": freed, "cause": cause}
+
+
 # ---- one flow: deploy, poll, check ---------------------------------------------------------------
 
 
+class JobClaim(BaseModel):
+    """The Architect job one flow's deploy registered, written down BEFORE its upload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    started_at: float
+
+
+def job_claim_key(org: str, run_id: str, purpose: str, flow_key: str) -> str:
+    """`releases/<org>/runs/<runId>/jobs/<purpose>-<sha256(flow key)[:24]>.json`."""
+    digest = hashlib.sha256(flow_key.encode("utf-8")).hexdigest()[:24]
+    return release_key(org, run_id, f"jobs/{purpose}-{digest}.json")
+
+
 def start_flow_deploy(
+    run: RunRef,
+    purpose: Literal["publish", "rollback"],
     item_key: str,
     yaml_key_: str,
     create_stubs: bool,
@@ -319,22 +379,71 @@ def start_flow_deploy(
     *,
     now: float,
 ) -> FlowProgress:
+    """Register a job, write it down (the claim), upload the YAML; the progress to poll.
+
+    Safe to repeat (Step Functions retries the step; an answer can be lost): a repeat adopts the
+    job its earlier attempt claimed as long as Genesys knows it, so a deploy whose upload arrived
+    but whose answer was lost is polled, never sent twice (a second job would publish one more
+    version). An upload whose answer was lost, or refused as a repeat (403: a presigned URL takes
+    one upload), is adopted the same way; a job that never received its YAML stays `Registered`
+    until Architect fails it, having changed nothing.
+    """
+    claim_key = job_claim_key(ports.org, run.run_id, purpose, item_key)
+    earlier = _earlier_claim(ports, claim_key)
+    if earlier is not None:
+        return _job_progress(item_key, earlier, timing)
     text = ports.artifacts.get_bytes(yaml_key_)
-    registration = ports.genesys.deploy_flow_yaml(text, create_stubs=True if create_stubs else None)
+    registration = ports.genesys.register_architect_job(create_stubs=True if create_stubs else None)
+    claim = JobClaim(job_id=registration.id, started_at=now)
+    ports.artifacts.put_json(claim_key, claim.model_dump(mode="json"))
+    try:
+        ports.genesys.upload_architect_job_file(registration, text)
+    except GenesysError as error:
+        if isinstance(error, WriteOutcomeUnknownError) or error.status == 403:
+            return _job_progress(item_key, claim, timing)
+        if isinstance(error, GenesysUnavailableError):
+            # Certainly never sent: forget the job, so the retried step registers another
+            # instead of waiting for this one to expire.
+            with contextlib.suppress(StoreError):  # then the retry waits for it to expire
+                ports.artifacts.put_json(
+                    claim_key, JobClaim(job_id="", started_at=now).model_dump(mode="json")
+                )
+        raise
+    return _job_progress(item_key, claim, timing)
+
+
+def _earlier_claim(ports: ReleasePorts, claim_key: str) -> JobClaim | None:
+    """The job an earlier attempt of this step registered, if Genesys still knows it."""
+    try:
+        claim = JobClaim.model_validate(ports.artifacts.get_json(claim_key))
+    except ArtifactNotFoundError:
+        return None
+    if not claim.job_id:
+        return None
+    try:
+        ports.genesys.get_architect_job(claim.job_id)
+    except NotFoundError:
+        return None
+    return claim
+
+
+def _job_progress(item_key: str, claim: JobClaim, timing: ReleaseTiming) -> FlowProgress:
     return FlowProgress(
         key=item_key,
         mode="job",
-        job_id=registration.id,
-        started_at=now,
+        job_id=claim.job_id,
+        started_at=claim.started_at,
         wait_seconds=timing.first_poll_seconds,
     )
 
 
 def start_flow_publish(
-    item: WaveItem, timing: ReleaseTiming, ports: ReleasePorts, *, now: float
+    run: RunRef, item: WaveItem, timing: ReleaseTiming, ports: ReleasePorts, *, now: float
 ) -> FlowProgress:
     """Deploy the flow's YAML through the Architect jobs API (creates the flow when it is new)."""
-    return start_flow_deploy(item.key, item.yaml_key, item.create_stubs, timing, ports, now=now)
+    return start_flow_deploy(
+        run, "publish", item.key, item.yaml_key, item.create_stubs, timing, ports, now=now
+    )
 
 
 def check_flow_job(
@@ -393,17 +502,45 @@ def check_flow_health(
         raise FlowPublishFailedError(
             f"{item.key} publishes {version}, not a new version (was {item.snapshot_version})"
         )
+    deployed = ports.artifacts.get_bytes(item.yaml_key)
+    if timing.verify_content:
+        _verify_content(item.key, flow_id, version, deployed, ports, failed=FlowPublishFailedError)
     if timing.validate_job:
         _validate_job(item.key, flow_id, version, ports)
     # What this release deployed is the next plan's comparison source and rollback source.
-    ports.artifacts.put_immutable(
-        flow_yaml_key(ports.org, flow_id, version),
-        ports.artifacts.get_bytes(item.yaml_key),
-        YAML_CONTENT_TYPE,
-    )
+    ports.artifacts.put_immutable(flow_yaml_key(ports.org, flow_id, version), deployed, YAML_CONTENT_TYPE)
+    keep_consumed_resources(ports, item.key, flow_id, version)
     return FlowResult(
         key=item.key, ok=True, flow_id=flow_id, version_before=item.snapshot_version, version_after=version
     )
+
+
+def _verify_content(
+    key: str,
+    flow_id: str,
+    version: str,
+    deployed: bytes,
+    ports: ReleasePorts,
+    *,
+    failed: type[FlowPublishFailedError] | type[FlowRollbackFailedError],
+) -> None:
+    """The live `version` runs the deployed content (type, name, description, references: what an
+    export keeps), so a deploy by someone else in between is never recorded as this release's."""
+    try:
+        expected = content_fingerprint(deployed.decode("utf-8"))
+    except UnreadableContentError:
+        return  # nothing to compare with (the plan read it, so this does not happen)
+    try:
+        actual = content_fingerprint(export_flow_yaml(ports.genesys, flow_id, version))
+    except (ExportFailedError, UnreadableContentError) as error:
+        raise failed(
+            f"{key} version {version} could not be exported to check its content: {error}"
+        ) from error
+    if actual != expected:
+        raise failed(
+            f"{key} version {version} does not run the deployed content (fingerprints {actual[:12]}, "
+            f"deployed {expected[:12]}): another deploy changed it"
+        )
 
 
 def _validate_job(key: str, flow_id: str, version: str, ports: ReleasePorts) -> None:
@@ -413,6 +550,58 @@ def _validate_job(key: str, flow_id: str, version: str, ports: ReleasePorts) -> 
         raise FlowPublishFailedError(
             f"Genesys' validation of {key} version {version} reports: " + " | ".join(errors)
         )
+
+
+# ---- the lock ------------------------------------------------------------------------------------
+
+
+def consumed_key(org: str, flow_id: str, version: str) -> str:
+    """`releases/<org>/consumed/<flowId>/<version>.json`: what a version the release published
+    consumes, read by its per-flow step (in parallel, retried) for the lock advance at the end."""
+    return f"releases/{org}/consumed/{flow_id}/{version}.json"
+
+
+def keep_consumed_resources(ports: ReleasePorts, key: str, flow_id: str, version: str) -> None:
+    """Store what the new version consumes. Unreadable (the index does not know the version yet,
+    or this client may not read it) is no failure of the flow: the lock leaves it to the next scan."""
+    flow_type = key.partition("/")[0]
+    try:
+        consumed = consumed_resources(ports.genesys, flow_id, flow_type, version)
+    except (NotFoundError, ForbiddenError):
+        return
+    if consumed is not None:
+        ports.artifacts.put_json(
+            consumed_key(ports.org, flow_id, version), [c.model_dump(mode="json") for c in consumed]
+        )
+
+
+def advance_lock(ports: ReleasePorts, run: RunRef, results: list[FlowResult]) -> str | None:
+    """Advance the org's lock by every flow the release changed, in ONE pointer advance (a scan
+    that moved the pointer meanwhile is built on, never overwritten). A published or restored
+    flow takes its new version and consumed resources (a created flow is added); a deleted flow
+    leaves. A flow whose consumed resources were not read is left to the next scan."""
+    changes: list[FlowChange] = []
+    for result in results:
+        if not result.ok or not result.flow_id:
+            continue
+        flow_type, _, name = result.key.partition("/")
+        if result.version_after is None:  # a rollback deleted the flow the release created
+            changes.append(FlowChange(flow_id=result.flow_id, name=name, type=flow_type, version=None))
+            continue
+        try:
+            rows = ports.artifacts.get_json(consumed_key(ports.org, result.flow_id, result.version_after))
+        except ArtifactNotFoundError:
+            continue
+        consumed = [ConsumedResource.model_validate(row) for row in rows]
+        version = result.version_after
+        changes.append(
+            FlowChange(flow_id=result.flow_id, name=name, type=flow_type, version=version, consumed=consumed)
+        )
+    if not changes:
+        return None
+    return advance_current_lock(
+        ports, lambda lock: with_flow_changes(lock, changes), writer=f"release-{run.run_id}"
+    )
 
 
 # ---- waves ---------------------------------------------------------------------------------------
@@ -472,7 +661,10 @@ def record_release(
     ports.artifacts.put_json(
         release_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
     )
-    _move(ports, run.run_id, "SUCCEEDED", {"outcome": "RELEASED", "flows": flows})
+    lock_sha = advance_lock(ports, run, results)
+    _move(
+        ports, run.run_id, "SUCCEEDED", {"outcome": "RELEASED", "flows": flows, "lock_sha256": lock_sha or ""}
+    )
     _audit(
         ports, run, requester, "release.released", {"flows": len(results), "environment": plan["environment"]}
     )
@@ -582,7 +774,7 @@ def _rollback_item(
 
 
 def start_flow_rollback(
-    item: RollbackItem, timing: ReleaseTiming, ports: ReleasePorts, *, now: float
+    run: RunRef, item: RollbackItem, timing: ReleaseTiming, ports: ReleasePorts, *, now: float
 ) -> FlowProgress:
     """Redeploy the snapshot YAML, or delete a flow the release created."""
     if item.action == "delete":
@@ -593,14 +785,21 @@ def start_flow_rollback(
             key=item.key, mode="done", finished=True, started_at=now, wait_seconds=0, flow_id=item.flow_id
         )
     if item.action == "redeploy" and item.snapshot_key is not None:
-        progress = start_flow_deploy(item.key, item.snapshot_key, False, timing, ports, now=now)
+        progress = start_flow_deploy(
+            run, "rollback", item.key, item.snapshot_key, False, timing, ports, now=now
+        )
         return progress.model_copy(update={"flow_id": item.flow_id})
     return FlowProgress(
         key=item.key, mode="done", finished=True, started_at=now, wait_seconds=0, flow_id=item.flow_id
     )
 
 
-def verify_flow_restored(item: RollbackItem, progress: FlowProgress, ports: ReleasePorts) -> FlowResult:
+def verify_flow_restored(
+    item: RollbackItem, progress: FlowProgress, ports: ReleasePorts, timing: ReleaseTiming | None = None
+) -> FlowResult:
+    """The flow a rollback deleted is gone; a restored flow publishes a new version running the
+    snapshot's content."""
+    timing = timing or ReleaseTiming()
     assert item.flow_id is not None
     if item.action == "delete":
         try:
@@ -619,11 +818,13 @@ def verify_flow_restored(item: RollbackItem, progress: FlowProgress, ports: Rele
     ):
         raise FlowRollbackFailedError(f"{item.key} still publishes {version} after redeploying its snapshot")
     if item.snapshot_key is not None:
+        snapshot = ports.artifacts.get_bytes(item.snapshot_key)
+        if timing.verify_content:
+            _verify_content(item.key, item.flow_id, version, snapshot, ports, failed=FlowRollbackFailedError)
         ports.artifacts.put_immutable(
-            flow_yaml_key(ports.org, item.flow_id, version),
-            ports.artifacts.get_bytes(item.snapshot_key),
-            YAML_CONTENT_TYPE,
+            flow_yaml_key(ports.org, item.flow_id, version), snapshot, YAML_CONTENT_TYPE
         )
+    keep_consumed_resources(ports, item.key, item.flow_id, version)
     return FlowResult(
         key=item.key, ok=True, flow_id=item.flow_id, version_before=item.live_version, version_after=version
     )
@@ -662,6 +863,7 @@ def record_rolled_back(
     ports.artifacts.put_json(
         release_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
     )
+    lock_sha = advance_lock(ports, run, results)
     published = {r.key: r for r in _wave_results(ports, run, "publish") if r.ok}
     flows = [
         {
@@ -682,6 +884,7 @@ def record_rolled_back(
             "cause": cause[:4000],
             "flows": flows,
             "restored": [r.model_dump(mode="json") for r in results],
+            "lock_sha256": lock_sha or "",
         },
     )
     _audit(

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowops.genesys.client import GenesysClient
 from flowops.genesys.errors import (
     BadRequestError,
     ForbiddenError,
@@ -20,6 +19,9 @@ from flowops.genesys.errors import (
 )
 from flowops.lock.models import UnreadReason
 from flowops.scan.errors import FlowDependenciesUnreadable
+
+if TYPE_CHECKING:
+    from flowops.genesys.client import GenesysClient
 
 DATA_ACTIONS_PAGE_SIZE = 100
 

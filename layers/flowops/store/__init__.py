@@ -26,6 +26,7 @@ from flowops.store.errors import (
     StoreUnavailableError,
 )
 from flowops.store.pointer import LockPointer, LockPointerStore
+from flowops.store.rate_schedule import SharedRateSchedule
 from flowops.store.runs import RunItem, RunStatus, RunStore
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "RunStatus",
     "RunStore",
     "RunTransitionError",
+    "SharedRateSchedule",
     "StoreAccessDeniedError",
     "StoreError",
     "StoreMissingResourceError",

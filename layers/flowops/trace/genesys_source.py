@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowops.genesys.client import GenesysClient
 from flowops.genesys.errors import GenesysError, NotFoundError
 from flowops.genesys.models import Flow, FlowInstance, FlowInstanceQuery
 from flowops.trace.ports import DownloadFailedError, JobEntity, JobStatus
 from flowops.trace.request import PlannedFlow
+
+if TYPE_CHECKING:
+    from flowops.genesys.client import GenesysClient
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 

@@ -1,6 +1,6 @@
 """Rebuild one run's execution graph from a downloaded execution-data document.
 
-The document shape is the contract written in `local/simulator/executions.py`: a `flow` object
+The document shape is the contract written in `src/flowops/local/simulator/executions.py`: a `flow` object
 whose `execution` list holds one-key events (`{"actionCallData": {...payload...}}`). A top-level
 `execution` list is accepted too. Items nested in an event's own `execution` list (tasks, loops,
 common modules) are flattened in place with `depth + 1`.

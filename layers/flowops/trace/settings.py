@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flowops.config import EnvironmentSettings
 
 
-class TraceDeliverySettings(BaseSettings):
+class TraceDeliverySettings(EnvironmentSettings):
     """TRACE_WEBHOOK_URL, TRACE_WEBHOOK_SECRET_ID, TRACE_DEAD_LETTER_QUEUE_URL (+ timeout).
 
     No URL means delivery is not configured: traces still produce their S3 report and say
     `not_configured`. The secret is referenced by its Secrets Manager id, never by value.
     """
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     trace_webhook_url: str | None = Field(default=None, description="observability webhook (https)")
     trace_webhook_secret_id: str | None = Field(

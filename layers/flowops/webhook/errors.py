@@ -1,7 +1,7 @@
 """Domain errors of the webhook entry.
 
 Each error carries the HTTP status it becomes; the API handler turns them into responses in
-one place (`functions/webhook/api.py`). Messages are written for the caller and never contain
+one place (`src/flowops/functions/webhook/api.py`). Messages are written for the caller and never contain
 the shared secret, a signature value or the request body.
 """
 

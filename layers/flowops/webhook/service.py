@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -93,6 +92,8 @@ def _refuse_hostile_yaml(request: PublishRequest) -> None:
     Only the limits are checked here (a walk of the parser's events, no document is built);
     ordinary YAML mistakes are reported by the run's validation, with line numbers and hints.
     """
+    import yaml
+
     if request.yaml is None:
         return
     try:

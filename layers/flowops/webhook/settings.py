@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Self
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flowops.config import EnvironmentSettings
 from flowops.webhook.models import DEFAULT_MAX_INLINE_YAML_BYTES
 
 
-class WebhookSettings(BaseSettings):
+class WebhookSettings(EnvironmentSettings):
     """`WEBHOOK_*` knobs plus the shared flowops variables the webhook needs."""
-
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
     webhook_secret_id: str = Field(min_length=1)
     state_table: str = Field(min_length=1)

@@ -33,7 +33,7 @@ class ReleaseWorld:
 
     def connection(self) -> Any:
         """What `connect()` answers for this local cloud (the CLI commands' view of it)."""
-        from local.cli.local_cloud import CloudConnection
+        from flowops.cli.local_cloud import CloudConnection
 
         environment = self.env
         return CloudConnection(
@@ -47,9 +47,8 @@ class ReleaseWorld:
 
     def upload(self, flows: dict[str, str], environments: dict[str, str] | None = None) -> dict[str, str]:
         """Write a release directory, build its bundle and store it content-addressed in S3."""
+        from flowops.cli.release import load_bundle
         from flowops.release.bundle import bundle_key
-
-        from local.cli.release import load_bundle
 
         directory = write_release(self.tmp / f"release-{uuid.uuid4().hex[:6]}", flows, environments)
         bundle = load_bundle(directory)
@@ -93,9 +92,8 @@ class ReleaseWorld:
 
     def org_content(self) -> dict[str, str]:
         """Every live flow by type/name → the normalised content of its published YAML."""
+        from flowops.local.simulator.archyaml import render_flow_yaml
         from flowops.release.content import yaml_content_digest
-
-        from local.simulator.archyaml import render_flow_yaml
 
         content: dict[str, str] = {}
         for flow in self.sim.org.flows.values():
@@ -110,6 +108,46 @@ class ReleaseWorld:
         flow = self.sim.org.flows[flow_id]
         version = flow.versions[str(flow.published_version_id)]
         return next((d.version for d in version.consumes if d.object_type == "COMMONMODULEFLOW"), None)
+
+    # -- the lock ------------------------------------------------------------------------------
+
+    def seed_lock(self) -> None:
+        """Make the org's current lock what a scan would record of its flows (their versions; what
+        they consume is left out: the tests read versions), without running a scan."""
+        from flowops.lock import canonical_bytes, lock_sha256
+        from flowops.lock.models import LockedFlow, Lockfile
+        from flowops.store import LockPointerStore, lock_key
+
+        lock = Lockfile(
+            org=self.org,
+            flows=[
+                LockedFlow(
+                    id=flow.id,
+                    name=flow.name,
+                    type=flow.flow_type,
+                    published_version=flow.published_version_id,
+                )
+                for flow in self.sim.org.flows.values()
+                if not flow.deleted
+            ],
+        )
+        sha = lock_sha256(lock)
+        key = lock_key(self.org, sha)
+        self.cloud.s3.put_object(Bucket=self.env["ARTIFACTS_BUCKET"], Key=key, Body=canonical_bytes(lock))
+        LockPointerStore(self.env["STATE_TABLE"], self.cloud.dynamodb).advance(
+            self.org, sha, None, key=key, scan_id="seed"
+        )
+
+    def lock_versions(self) -> dict[str, str | None]:
+        """Every flow of the current lock by type/name → its published version."""
+        from flowops.lock import parse_lock
+        from flowops.store import LockPointerStore
+
+        pointer = LockPointerStore(self.env["STATE_TABLE"], self.cloud.dynamodb).get_current(self.org)
+        assert pointer is not None
+        body = self.cloud.s3.get_object(Bucket=self.env["ARTIFACTS_BUCKET"], Key=pointer.key)["Body"].read()
+        lock = parse_lock(body, expected_sha256=pointer.sha)
+        return {f"{flow.type}/{flow.name}": flow.published_version for flow in lock.flows}
 
     # -- records -------------------------------------------------------------------------------
 

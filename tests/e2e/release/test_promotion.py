@@ -38,7 +38,7 @@ def world(
     tmp_path: Path,
     monkeypatch: Any,
 ) -> ReleaseWorld:
-    from local.cli import release
+    from flowops.cli import release
 
     world = start_release_world(start_simulator, local_cloud_factory, tmp_path)
     world.cloud.runner.env_overrides["FLOWOPS_ENVIRONMENT"] = ""  # one stack stands in for both

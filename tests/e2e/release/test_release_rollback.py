@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.simulator.model import Principal
+from flowops.local.simulator.model import Principal
 from tests.e2e.release.helpers import RELEASE_STATE_MACHINE, ReleaseWorld, start_release_world
 from tests.integration.release.world import AFTER, ENV, MAIN, MODULE, flow_yaml, module, queue
 
@@ -39,7 +39,8 @@ def world(
 
 
 def test_a_failure_in_wave_two_rolls_back_every_changed_flow(world: ReleaseWorld) -> None:
-    # Given the org before the release, and Architect failing Sales Line's publish
+    # Given the org (its lock) before the release, and Architect failing Sales Line's publish
+    world.seed_lock()
     before = world.org_content()
     versions_before = world.published_versions()
     world.sim.set_faults("publish-fail=Sales Line")
@@ -68,6 +69,8 @@ def test_a_failure_in_wave_two_rolls_back_every_changed_flow(world: ReleaseWorld
     assert after["INBOUNDCALL/Sales Line"] == versions_before["INBOUNDCALL/Sales Line"]  # never moved
     # and the consumers were restored AFTER the module: they are bound to the restored module
     assert world.module_snapshot(MAIN) == "3.0" and world.module_snapshot(AFTER) == "3.0"
+    # and the lock says what the org runs: restored versions, no created flow
+    assert world.lock_versions() == after
     # and the record and the audit trail say so
     record = world.record("release-wave2-fails")
     assert record.status == "ROLLED_BACK"
@@ -106,7 +109,7 @@ def test_a_rollback_that_fails_ends_rollback_failed_and_notifies(world: ReleaseW
     while world.sim.org.flows[MODULE].published_version_id != "2.0" and time.monotonic() < deadline:
         time.sleep(0.01)
     world.sim.set_faults("publish-fail=Sales Line,publish-fail=Shared Menu")
-    from local.runtime.execution import wait_for_execution
+    from flowops.local.runtime.execution import wait_for_execution
 
     result = wait_for_execution(world.cloud, started["executionArn"], timeout=240)
     # Then it ends RollbackFailed, with the flow it could not restore in the cause

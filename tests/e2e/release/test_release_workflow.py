@@ -71,9 +71,8 @@ def test_all_new_flows_are_created_in_waves_including_a_cycle(world: ReleaseWorl
 def test_module_change_republishes_its_consumers_and_skips_unchanged_flows(world: ReleaseWorld) -> None:
     # Given a release changing the module and carrying Sales Line unchanged (its export)
     from flowops.genesys import ClientCredentials, GenesysClient
+    from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
     from flowops.release.live import GenesysLiveOrg
-
-    from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 
     client_id, secret = LOCAL_GENESYS_CREDENTIALS
     live = GenesysLiveOrg(
@@ -90,6 +89,7 @@ def test_module_change_republishes_its_consumers_and_skips_unchanged_flows(world
         "inboundCall/sales-line.yaml": live.published_yaml(sales),
         "inboundCall/new-line.yaml": flow_yaml("INBOUNDCALL", "New Line", module("Shared Menu")),
     }
+    world.seed_lock()
     # When released
     result = world.release("release-module", flows)
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -109,6 +109,10 @@ def test_module_change_republishes_its_consumers_and_skips_unchanged_flows(world
         "INBOUNDCALL/New Line": "create",
         "INBOUNDCALL/Sales Line": "unchanged",
     }
+    # and the lock moved with the release, in one advance: every changed flow at its new version,
+    # the created flow added, consumers bound to the new module
+    assert world.lock_versions() == versions
+    assert world.record("release-module").details["lock_sha256"]
     # and the same release again changes nothing (what was deployed is the comparison source)
     again = world.release("release-module-again", flows)
     assert again.status == "SUCCEEDED" and "NothingToRelease" in again.states_entered()

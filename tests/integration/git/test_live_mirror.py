@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flowops.git.mirror import GitMirror, MirrorFile
-from flowops.git.repository import RepositoryUnavailableError
 from pydantic import SecretStr
 
-from local.gitserver import LocalGitServer
+from flowops.git.mirror import GitMirror, MirrorFile
+from flowops.git.repository import RepositoryUnavailableError
+from flowops.local.gitserver import LocalGitServer
 from tests.helpers.gitrepo import commit, git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from flowops.git.factory import smart_http_reader
 from flowops.git.repository import RepositoryUnavailableError, SmartHttpReader
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser
-
-from local.gitserver import LocalGitServer
+from flowops.local.gitserver import LocalGitServer
 from tests.helpers.gitrepo import Webhook, commit, git
 from tests.unit.git.fakes import GITHUB_SECRET, Deliveries, Secrets, Starter
 from tests.unit.git.payloads import validate_github

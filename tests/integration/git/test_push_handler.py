@@ -19,7 +19,7 @@ C1, C2 = "1" * 40, "2" * 40
 
 @pytest.fixture
 def handler(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from functions.git import push
+    from flowops.functions.git import push
 
     region = boto3.session.Session().region_name
     secret = boto3.client("secretsmanager").create_secret(

@@ -40,8 +40,8 @@ _FAKE_AWS = {
 class WebhookEndpoint:
     """What a test needs: the server, the cloud behind it, a scanned flow, the shared secret."""
 
-    server: Any  # local.webhook_server.LocalWebhookServer
-    cloud: Any  # local.runtime.cloud.LocalCloud
+    server: Any  # flowops.local.webhook_server.LocalWebhookServer
+    cloud: Any  # flowops.local.runtime.cloud.LocalCloud
     flow_id: str
     flow_name: str
     flow_type: str
@@ -102,12 +102,11 @@ class WebhookEndpoint:
 def running_webhook_endpoint(*, flows: int = 6, seed: int = 11) -> Iterator[WebhookEndpoint]:
     """Given: a simulated org, scanned into the local cloud, behind the local webhook endpoint."""
     from flowops.clock import ScaledClock
-
-    from functions.webhook import api
-    from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
-    from local.runtime.synth import synth_template
-    from local.simulator import SimulatorServer, generate_org
-    from local.webhook_server import LOCAL_WEBHOOK_SECRET, LocalWebhookServer
+    from flowops.functions.webhook import api
+    from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
+    from flowops.local.runtime.synth import synth_template
+    from flowops.local.simulator import SimulatorServer, generate_org
+    from flowops.local.webhook_server import LOCAL_WEBHOOK_SECRET, LocalWebhookServer
 
     clock = ScaledClock(60.0)
     client_id, client_secret = LOCAL_GENESYS_CREDENTIALS

@@ -32,7 +32,7 @@ def test_local_up_serves_the_webhook_api_and_records_its_url(tmp_path: Path) -> 
     }
     environment.pop("AWS_PROFILE", None)
     process = subprocess.Popen(
-        [sys.executable, "-c", "from local.cli import main; main()", "local", "up", "--flows", "3"],
+        [sys.executable, "-c", "from flowops.cli import main; main()", "local", "up", "--flows", "3"],
         cwd=PROJECT_ROOT,
         env=environment,
         stdout=subprocess.PIPE,

@@ -12,10 +12,10 @@ import jsonschema
 import pytest
 import requests
 import yaml
+
+from flowops.local.webhook_server import ROUTES
 from flowops.webhook import errors
 from flowops.webhook.models import FLOW_TYPES, PublishAccepted, PublishRequest
-
-from local.webhook_server import ROUTES
 from tests.integration.local_webhook.endpoint import OPENAPI_FILE, WebhookEndpoint
 
 # Keywords that constrain a value; titles, descriptions and examples are documentation only.

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 
-from local.runtime.resources import LocalResources
-from local.webhook_server import (
+from flowops.local.runtime.resources import LocalResources
+from flowops.local.webhook_server import (
     LocalWebhookServer,
     ProxyResponse,
     ReceivedRequest,
@@ -108,7 +108,7 @@ def test_a_stack_without_the_webhook_function_fails_with_a_clear_message() -> No
         "Resources": {
             "ScanFn": {
                 "Type": "AWS::Lambda::Function",
-                "Properties": {"Handler": "functions.scan.check_index.handler"},
+                "Properties": {"Handler": "flowops.functions.scan.check_index.handler"},
             }
         }
     }
@@ -158,7 +158,7 @@ def server_answering(
         "Resources": {
             "WebhookFn": {
                 "Type": "AWS::Lambda::Function",
-                "Properties": {"Handler": "functions.webhook.api.handler"},
+                "Properties": {"Handler": "flowops.functions.webhook.api.handler"},
             }
         }
     }

@@ -39,7 +39,7 @@ def test_valid_signed_publish_is_accepted_and_starts_one_execution(endpoint: Web
     started = {execution["executionArn"] for execution in endpoint.executions()} - before
     assert started == {accepted["executionArn"]}
     invocation = endpoint.cloud.runner.invocations[-1]
-    assert invocation.handler == "functions.webhook.api.handler"
+    assert invocation.handler == "flowops.functions.webhook.api.handler"
     assert invocation.function_name == endpoint.server.function_name
     event = invocation.event
     assert event["resource"] == "/publish" and event["httpMethod"] == "POST"
@@ -257,7 +257,7 @@ def test_query_string_and_repeated_headers_are_in_the_event(endpoint: WebhookEnd
 
 def test_server_stops_cleanly_and_frees_its_port(endpoint: WebhookEndpoint) -> None:
     # Given: a second server on the same cloud, answering
-    from local.webhook_server import LocalWebhookServer
+    from flowops.local.webhook_server import LocalWebhookServer
 
     server = LocalWebhookServer(endpoint.cloud).start()
     port = server.port

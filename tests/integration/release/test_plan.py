@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from flowops.genesys import ClientCredentials, GenesysClient
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 from flowops.release.live import GenesysLiveOrg
 from flowops.release.plan import compute_plan
-
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 from tests.integration.release.world import (
     AFTER,
     ENV,
@@ -34,7 +34,7 @@ from tests.integration.release.world import (
 
 @pytest.fixture
 def sim(start_simulator: Callable[..., Any]) -> Any:
-    from local.simulator.orgfile import parse_org_document
+    from flowops.local.simulator.orgfile import parse_org_document
 
     client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
     return start_simulator(
@@ -210,7 +210,7 @@ def test_a_flow_locked_in_architect_makes_the_plan_invalid(sim: Any, tmp_path: P
 @pytest.fixture
 def cli_cloud(sim: Any, local_cloud_factory: Callable[..., Any], monkeypatch: Any) -> Any:
     """A local cloud in this process; every command's `connect()` answers with it."""
-    from local.cli.local_cloud import CloudConnection
+    from flowops.cli.local_cloud import CloudConnection
 
     cloud = local_cloud_factory(genesys_base_url=sim.url)
     environment = cloud.function_environment("CheckDependencyIndex")

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from flowops.genesys import ClientCredentials, GenesysClient
 from flowops.genesys.errors import GenesysError, NotFoundError
-
-from local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
+from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 from tests.integration.release.world import ORG_DOCUMENT, SALES, flow_yaml, transfer
 
 
 @pytest.fixture
 def client_and_sim(start_simulator: Callable[..., Any]) -> tuple[GenesysClient, Any]:
-    from local.simulator.orgfile import parse_org_document
+    from flowops.local.simulator.orgfile import parse_org_document
 
     client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
     sim = start_simulator(

@@ -85,14 +85,14 @@ def write_release(directory: Path, flows: dict[str, str], environments: dict[str
 
 
 def read_release(directory: Path) -> Any:
-    from local.cli.release import load_bundle
+    from flowops.cli.release import load_bundle
 
     return load_bundle(directory)
 
 
 def answer_connect_with(connection: Any, monkeypatch: Any) -> None:
     """Every CLI command's `connect()` answers with `connection` (a local cloud in this process)."""
-    from local.cli import local_cloud, publish
+    from flowops.cli import local_cloud, publish
 
     monkeypatch.setattr(local_cloud, "connect", lambda *_: connection)
     monkeypatch.setattr(publish, "connect", lambda *_: connection)
@@ -102,6 +102,6 @@ def run_cli(*args: str) -> Any:
     """`flowops ARGS` in this process."""
     from typer.testing import CliRunner
 
-    from local.cli import app
+    from flowops.cli import app
 
     return CliRunner().invoke(app, list(args))

@@ -64,3 +64,12 @@ def slow_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
     while stop_with_ms is None or context.get_remaining_time_in_millis() > int(stop_with_ms):
         time.sleep(0.005)
     return {"first_remaining_ms": first_remaining, "stopped_with_ms": context.get_remaining_time_in_millis()}
+
+
+received_events: list[dict[str, Any]] = []
+
+
+def event_sink(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Keeps what an EventBridge rule delivered (the test reads `received_events`)."""
+    received_events.append(event)
+    return {"received": len(received_events)}

@@ -1,7 +1,8 @@
 """Test-only workflows added to the real FlowopsStack.
 
 Wait → flaky Task (Retry/Catch), a Parallel state probing per-function environments, and a slow
-step with a short timeout (CDK's default Retry only) to see Lambda kill it.
+step with a short timeout (CDK's default Retry only) to see Lambda kill it, and a machine with an
+execution timeout whose status changes an EventBridge rule delivers to a sink function.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
@@ -20,6 +23,7 @@ RETRY_INTERVAL = 2
 RETRY_BACKOFF = 3.0
 RETRY_MAX_ATTEMPTS = 3
 SLOW_STEP_TIMEOUT_SECONDS = 10
+TIMED_MACHINE_TIMEOUT_SECONDS = 600
 
 
 def add_probe_workflow(stack: FlowopsStack) -> None:
@@ -85,4 +89,45 @@ def add_probe_workflow(stack: FlowopsStack) -> None:
         definition_body=sfn.DefinitionBody.from_chainable(
             tasks.LambdaInvoke(stack, "RunSlowStep", lambda_function=slow, payload_response_only=True)
         ),
+    )
+
+    # A Wait of `$.wait_seconds` then the slow step, inside a 10-minute execution timeout; its
+    # status changes (not RUNNING) go to a sink through an input transformer.
+    timed = sfn.StateMachine(
+        stack,
+        "TimedProbeStateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(
+            sfn.Wait(stack, "WaitAsAsked", time=sfn.WaitTime.seconds_path("$.wait_seconds")).next(
+                tasks.LambdaInvoke(
+                    stack, "RunTimedSlowStep", lambda_function=slow, payload_response_only=True
+                )
+            )
+        ),
+        timeout=cdk.Duration.seconds(TIMED_MACHINE_TIMEOUT_SECONDS),
+    )
+    sink = functions.add_function("ProbeEventSink", handler="tests.integration.runtime.handlers.event_sink")
+    events.Rule(
+        stack,
+        "TimedProbeEnded",
+        event_pattern=events.EventPattern(
+            source=["aws.states"],
+            detail_type=["Step Functions Execution Status Change"],
+            detail={
+                "stateMachineArn": [timed.state_machine_arn],
+                "status": [{"anything-but": ["RUNNING"]}],
+            },
+        ),
+        targets=[
+            events_targets.LambdaFunction(
+                sink,
+                event=events.RuleTargetInput.from_object(
+                    {
+                        "status": events.EventField.from_path("$.detail.status"),
+                        "execution_arn": events.EventField.from_path("$.detail.executionArn"),
+                        "input": events.EventField.from_path("$.detail.input"),
+                        "stop_date": events.EventField.from_path("$.detail.stopDate"),
+                    }
+                ),
+            )
+        ],
     )

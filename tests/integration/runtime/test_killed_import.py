@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from local.runtime.lambdas import _forget_modules_imported_since
+from flowops.local.runtime.lambdas import _forget_modules_imported_since
 
 
 class _Killed(BaseException):

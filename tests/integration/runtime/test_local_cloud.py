@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import pytest
-from flowops.store import ArtifactStore
 
-from local.runtime.cloud import LocalCloud
+from flowops.local.runtime.cloud import LocalCloud
+from flowops.local.runtime.execution import wait_for_execution
+from flowops.store import ArtifactStore
 from tests.integration.runtime.probe_stack import (
     RETRY_BACKOFF,
     RETRY_INTERVAL,
@@ -221,3 +223,64 @@ def test_a_state_input_over_256_kb_fails_with_the_aws_error(probe_cloud: LocalCl
     assert result.error == "States.DataLimitExceeded"
     assert "'WaitBeforeProbe' has an input with a size exceeding" in (result.cause or "")
     assert not [c for c in probe_cloud.runner.invocations if c.handler.endswith("flaky_step")]
+
+
+# -- execution timeout, StopExecution and status-change events through EventBridge -------------
+
+
+def _sink_events(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
+    from tests.integration.runtime import handlers
+
+    cloud.events.drain(timeout=30)
+    return [event for event in handlers.received_events if event["execution_arn"] == execution_arn]
+
+
+def test_an_execution_times_out_on_the_accelerated_clock_and_its_rule_delivers_the_event(
+    probe_cloud: LocalCloud,
+) -> None:
+    # Given a machine with a 600 s execution timeout whose first state waits 900 s (recorded)
+    result = probe_cloud.start_and_wait(
+        "TimedProbeStateMachine", {"wait_seconds": 900, "stop_with_ms": 9990}, name="timed-1"
+    )
+    # Then it timed out inside the wait, as in AWS: the step after it never ran
+    assert result.status == "TIMED_OUT"
+    assert "RunTimedSlowStep" not in result.states_entered()
+    # And the synthesized rule delivered the status change through its input transformer
+    (event,) = _sink_events(probe_cloud, result.execution_arn)
+    assert event["status"] == "TIMED_OUT"
+    assert json.loads(event["input"]) == {"wait_seconds": 900, "stop_with_ms": 9990}
+    assert isinstance(event["stop_date"], int)
+    (delivery,) = [d for d in probe_cloud.events.deliveries_to("TimedProbeEnded") if result.name in d.payload]
+    assert delivery.error is None
+
+
+def test_an_execution_within_its_timeout_succeeds_and_running_is_not_delivered(
+    probe_cloud: LocalCloud,
+) -> None:
+    # Given the same machine, waiting 300 s of its 600
+    result = probe_cloud.start_and_wait(
+        "TimedProbeStateMachine", {"wait_seconds": 300, "stop_with_ms": 9990}, name="timed-2"
+    )
+    # Then it succeeds, and only its end reached the sink (the rule leaves RUNNING out)
+    assert result.status == "SUCCEEDED", result.cause
+    assert [event["status"] for event in _sink_events(probe_cloud, result.execution_arn)] == ["SUCCEEDED"]
+
+
+def test_stop_execution_aborts_at_once_and_the_rule_delivers_the_event(probe_cloud: LocalCloud) -> None:
+    # Given an execution whose step is running (a step that works for a few seconds)
+    arn = probe_cloud.state_machine_arn("TimedProbeStateMachine")
+    started = probe_cloud.sfn.start_execution(
+        stateMachineArn=arn, name="abort-1", input=json.dumps({"wait_seconds": 0, "stop_with_ms": 5000})
+    )
+    execution_arn = started["executionArn"]
+    for _ in range(500):
+        history = probe_cloud.sfn.get_execution_history(executionArn=execution_arn)["events"]
+        if any(event["type"] == "LambdaFunctionStarted" for event in history):
+            break
+        time.sleep(0.01)
+    # When it is stopped
+    probe_cloud.sfn.stop_execution(executionArn=execution_arn)
+    # Then it is ABORTED without waiting for the step, and the rule delivered that
+    result = wait_for_execution(probe_cloud, execution_arn, timeout=3)
+    assert result.status == "ABORTED"
+    assert [event["status"] for event in _sink_events(probe_cloud, execution_arn)] == ["ABORTED"]

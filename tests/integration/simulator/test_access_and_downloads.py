@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from local.simulator import SimulatorServer
-from local.simulator.orgfile import OrgFileError, parse_org_document
+from flowops.local.simulator import SimulatorServer
+from flowops.local.simulator.orgfile import OrgFileError, parse_org_document
 from tests.helpers.simulator import StartSimulator, bearer_session
 from tests.integration.simulator.conftest import get_json, poll
 

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from flowops.flowyaml import parse_flow_yaml
 from flowops.flowyaml.substitutions import PLACEHOLDER_PATTERN, placeholder_key, substitute_placeholders
-
-from local.simulator.model import FLOW_OBJECT_TYPES, FLOW_REFERENCE_TYPE, Flow, FlowVersion, Org, OrgObject
+from flowops.local.simulator.model import (
+    FLOW_OBJECT_TYPES,
+    FLOW_REFERENCE_TYPE,
+    Flow,
+    FlowVersion,
+    Org,
+    OrgObject,
+)
 from tests.helpers.simulator import StartSimulator, bearer_session
 from tests.integration.simulator.conftest import get_json, poll
 

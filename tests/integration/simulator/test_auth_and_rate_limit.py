@@ -1,11 +1,13 @@
-"""OAuth client credentials, bearer checks and the per-token rate limit."""
+"""OAuth client credentials, bearer checks and the rate limit per token, OAuth client or org."""
 
 from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
+from flowops.local.simulator.orgfile import parse_org_document
 from tests.helpers.simulator import StartSimulator, bearer_session
 
 
@@ -98,6 +100,11 @@ def test_every_api_response_carries_rate_limit_headers_and_the_limit_gives_429(
     assert body["code"] == "too.many.requests.retry.after"
     assert body["status"] == 429
     assert body["message"] == f"Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds"
+    # in the normalized 429 shape Genesys announced (no messageParams; no inin-ratelimit-* shown)
+    assert set(body) == {"message", "code", "status", "contextId", "details", "errors"}
+    assert body["details"] == [] and body["errors"] == []
+    assert body["contextId"] == limited.headers["inin-correlation-id"]
+    assert "inin-ratelimit-count" not in limited.headers
     # And another token has its own budget
     assert bearer_session(sim).get(f"{sim.url}/api/v2/flows", timeout=10).status_code == 200
 
@@ -112,3 +119,41 @@ def test_rate_window_resets_in_simulated_time(start_simulator: StartSimulator) -
     time.sleep(1.05)
     # Then the budget is back
     assert session.get(f"{sim.url}/api/v2/flows", timeout=10).status_code == 200
+
+
+TWO_CLIENTS = {
+    "flows": [],
+    "oauthClients": [{"clientId": "other", "clientSecret": "other-secret", "permissions": "*"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("scope", "same_client_shares", "other_client_shares"),
+    [("token", False, False), ("client", True, False), ("org", True, True)],
+)
+def test_the_rate_limit_scope_decides_which_requests_share_a_budget(
+    start_simulator: StartSimulator, scope: str, same_client_shares: bool, other_client_shares: bool
+) -> None:
+    # Given a limit of 3 per minute counted per token, per OAuth client or per org
+    sim = start_simulator(
+        parse_org_document(TWO_CLIENTS), time_scale=1, rate_limit_per_minute=3, rate_limit_scope=scope
+    )
+    first = bearer_session(sim)
+    # When one token uses up the budget
+    assert [first.get(f"{sim.url}/api/v2/flows", timeout=10).status_code for _ in range(3)] == [200] * 3
+    # Then a second token of the same client, and a token of another client, get a 429 exactly
+    # when they share that budget
+    second_token = bearer_session(sim).get(f"{sim.url}/api/v2/flows", timeout=10)
+    other_client = bearer_session(sim, "other", "other-secret").get(f"{sim.url}/api/v2/flows", timeout=10)
+    assert (second_token.status_code == 429) is same_client_shares
+    assert (other_client.status_code == 429) is other_client_shares
+    # and a request within a shared budget counts on from the others' count
+    if same_client_shares:
+        assert "Retry-After" in second_token.headers
+    else:
+        assert second_token.headers["inin-ratelimit-count"] == "1"
+
+
+def test_an_unknown_rate_limit_scope_is_refused(start_simulator: StartSimulator) -> None:
+    with pytest.raises(ValueError, match="rate limit scope 'tenant' is not one of token, client, org"):
+        start_simulator(flows=1, rate_limit_scope="tenant")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-FLOWOPS = [sys.executable, "-c", "from local.cli import main; main()"]
+FLOWOPS = [sys.executable, "-c", "from flowops.cli import main; main()"]
 
 
 def test_serve_prints_the_listening_line_and_answers() -> None:

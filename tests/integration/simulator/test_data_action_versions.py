@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import requests
 
-from local.simulator import SimulatorServer
-from local.simulator.model import Flow, Org
+from flowops.local.simulator import SimulatorServer
+from flowops.local.simulator.model import Flow, Org
 from tests.helpers.simulator import StartSimulator, bearer_session
 from tests.integration.simulator.conftest import get_json, poll
 

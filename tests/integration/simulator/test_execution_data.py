@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from local.simulator import SimulatorServer
-from local.simulator.executions import generate_flow_runs
+from flowops.local.simulator import SimulatorServer
+from flowops.local.simulator.executions import generate_flow_runs
 from tests.helpers.simulator import StartSimulator, bearer_session
 from tests.integration.simulator.conftest import get_json, poll
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from local.simulator import Faults, FaultSpecError
+from flowops.local.simulator import Faults, FaultSpecError
 from tests.helpers.simulator import StartSimulator, bearer_session
 from tests.integration.simulator.conftest import get_json, poll
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from local.simulator import SimulatorServer
+from flowops.local.simulator import SimulatorServer
 from tests.helpers.simulator import StartSimulator, bearer_session
 from tests.integration.simulator.conftest import get_json, poll
 

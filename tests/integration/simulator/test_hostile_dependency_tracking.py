@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from local.simulator import SimulatorServer
-from local.simulator.orgfile import parse_org_document
+from flowops.local.simulator import SimulatorServer
+from flowops.local.simulator.orgfile import parse_org_document
 from tests.helpers.simulator import StartSimulator, bearer_session
 
 BASE = "/api/v2/architect/dependencytracking"

@@ -6,8 +6,8 @@ from typing import Any
 
 import requests
 
-from local.simulator import SimulatorServer
-from local.simulator.model import OrgObject
+from flowops.local.simulator import SimulatorServer
+from flowops.local.simulator.model import OrgObject
 from tests.integration.simulator.conftest import get_json, poll
 
 FLOW_YAML = """\

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowops.flowyaml import parse_flow_yaml
 
-from local.simulator import OrgFileError, generate_org, load_org_file
-from local.simulator.admin import inspect_flow
-from local.simulator.model import FLOW_OBJECT_TYPES, FLOW_TYPES, UNDEPLOYABLE_FLOW_TYPES
-from local.simulator.org import render_flow_yaml
-from local.simulator.state import SimulatorSettings, SimulatorState
+from flowops.flowyaml import parse_flow_yaml
+from flowops.local.simulator import OrgFileError, generate_org, load_org_file
+from flowops.local.simulator.admin import inspect_flow
+from flowops.local.simulator.model import FLOW_OBJECT_TYPES, FLOW_TYPES, UNDEPLOYABLE_FLOW_TYPES
+from flowops.local.simulator.org import render_flow_yaml
+from flowops.local.simulator.state import SimulatorSettings, SimulatorState
 
 
 def _snapshot(flows: int, seed: int) -> list[Any]:

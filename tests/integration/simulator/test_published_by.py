@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import requests
-from flowops.scan.pages import _parse_flow_record
 
-from local.simulator import SimulatorServer
+from flowops.local.simulator import SimulatorServer
+from flowops.scan.pages import _parse_flow_record
 from tests.integration.simulator.conftest import get_json
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+
 from flowops.store import (
     ArtifactExistsError,
     ArtifactNotFoundError,
@@ -19,7 +20,6 @@ from flowops.store import (
     lock_key,
     scan_artifact_key,
 )
-
 from tests.integration.store.conftest import BUCKET
 
 LOCK_BODY = b'{"flows":[],"org":"dev","schema":1}'

@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from flowops.clock import ScaledClock
 from flowops.store import AuditLog, RunStore, RunTransitionError
-
 from tests.integration.store.conftest import AUDIT_TABLE, STATE_TABLE
 
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from flowops.store import LockPointerStore, LockRaceError, StoreThrottledError, lock_key
 
+from flowops.store import LockPointerStore, LockRaceError, StoreThrottledError, lock_key
 from tests.integration.store.conftest import STATE_TABLE
 
 SHA_A = "a" * 64

@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 import pytest
-from flowops.webhook.signature import signed_headers
 
+from flowops.webhook.signature import signed_headers
 from tests.integration.webhook.events import FakeLambdaContext, rest_event
 
 WEBHOOK_SECRET = "integration-shared-secret-5f1c"  # what the tests sign with; must never be logged
@@ -28,7 +28,7 @@ class WebhookCloud:
     state_machine_arn: str
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
-        from functions.webhook import api
+        from flowops.functions.webhook import api
 
         response: dict[str, Any] = api.handler(event, FakeLambdaContext())
         return response
@@ -77,13 +77,13 @@ def _atomic(method: Callable[..., Any], lock: threading.Lock) -> Callable[..., A
 @pytest.fixture
 def webhook_cloud(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookCloud]:
     """Given: the AWS resources the webhook function is deployed with, and a lock naming Main IVR."""
+    from moto.dynamodb.models.table import Table
+
+    from flowops.functions.webhook import api
     from flowops.lock.canonical import lock_document_bytes
     from flowops.lock.models import LockedFlow, Lockfile
     from flowops.store import ArtifactStore, LockPointerStore, lock_key, sha256_hex
     from flowops.webhook.lookup import substitutions_key
-    from moto.dynamodb.models.table import Table
-
-    from functions.webhook import api
 
     # DynamoDB applies a condition and the write atomically; moto checks and writes without a
     # lock, so concurrent threads could both pass the check. Restore the real service's guarantee.

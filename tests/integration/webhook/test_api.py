@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
+
 from flowops.webhook.replay import execution_name_for
 from flowops.webhook.signature import sign
-
 from tests.integration.webhook.conftest import (
     MAIN_IVR_ID,
     WEBHOOK_SECRET,

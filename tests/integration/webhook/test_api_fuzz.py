@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 import hypothesis.strategies as st
-from flowops.webhook.signature import signed_headers
 from hypothesis import HealthCheck, given, settings
 
+from flowops.webhook.signature import signed_headers
 from tests.integration.webhook.conftest import WEBHOOK_SECRET, WebhookCloud
 from tests.integration.webhook.events import rest_event
 

@@ -25,9 +25,9 @@ def test_graph_building_steps_are_found_importing_networkx_inside_a_function() -
 
 def test_every_handler_module_is_listed() -> None:
     modules = handler_modules()
-    assert "functions.scan.build_lock" in modules
-    assert "functions.webhook.api" in modules
-    assert all(module.startswith("functions.") for module in modules)
+    assert "flowops.functions.scan.build_lock" in modules
+    assert "flowops.functions.webhook.api" in modules
+    assert all(module.startswith("flowops.functions.") for module in modules)
 
 
 def test_importtime_log_gives_cumulative_seconds_per_top_level_package() -> None:
@@ -38,7 +38,7 @@ def test_importtime_log_gives_cumulative_seconds_per_top_level_package() -> None
             "import time:       500 |       1500 |     networkx.utils",
             "import time:      1000 |     250000 |   networkx",
             "import time:       200 |      90000 | boto3",
-            "import time:       100 |     400000 | functions",
+            "import time:       100 |     400000 | flowops",
         ]
     )
     # When it is parsed / Then top-level third-party packages come heaviest first
@@ -49,7 +49,7 @@ def test_report_counts_init_time_and_first_call_networkx_separately() -> None:
     # Given one handler importing networkx at init and one importing it on its first call
     costs = [
         ModuleCost(
-            module="functions.scan.report",
+            module="flowops.functions.scan.report",
             wall_seconds=0.9,
             init_seconds=0.5,
             top_imports=[("networkx", 0.2)],
@@ -58,7 +58,7 @@ def test_report_counts_init_time_and_first_call_networkx_separately() -> None:
             first_call_seconds=0.0,
         ),
         ModuleCost(
-            module="functions.scan.build_lock",
+            module="flowops.functions.scan.build_lock",
             wall_seconds=0.7,
             init_seconds=0.5,
             top_imports=[("boto3", 0.2)],
@@ -71,9 +71,9 @@ def test_report_counts_init_time_and_first_call_networkx_separately() -> None:
     report = format_report(costs, samples=1, top=1)
 
     # Then networkx at init and networkx on the first call are reported apart
-    assert "networkx: imported at init by 1 of 2 handlers: functions.scan.report" in report
+    assert "networkx: imported at init by 1 of 2 handlers: flowops.functions.scan.report" in report
     assert "aws_xray_sdk: imported at init by 2 of 2 handlers" in report
-    assert "functions.scan.build_lock" in report.split("networkx imported lazily")[1]
+    assert "flowops.functions.scan.build_lock" in report.split("networkx imported lazily")[1]
     assert "+200 ms" in report
 
 
@@ -81,32 +81,32 @@ def test_only_handlers_that_can_call_a_lazy_site_are_charged_for_it() -> None:
     # Given the modules a publish handler loads, which include the validation module and its
     # function-level networkx import
     loaded = [
-        "functions.publish.validate",
-        "functions.publish.check_job",
-        "functions.publish._wiring",
+        "flowops.functions.publish.validate",
+        "flowops.functions.publish.check_job",
+        "flowops.functions.publish._wiring",
         "flowops.publish.steps",
         "flowops.publish.validate",
     ]
     # When reachability is followed from each handler's `handler` function
     # Then Validate reaches the cycle check and CheckPublishJob does not
-    validate_sites = reachable_lazy_sites("functions.publish.validate", loaded)
+    validate_sites = reachable_lazy_sites("flowops.functions.publish.validate", loaded)
     assert validate_sites == ["flowops.publish.validate._check_cycles"]
-    assert reachable_lazy_sites("functions.publish.check_job", loaded) == []
+    assert reachable_lazy_sites("flowops.functions.publish.check_job", loaded) == []
 
 
 def test_the_floor_creates_the_clients_the_handlers_calls_create() -> None:
     # Given the modules the publish Start handler and the webhook handler load
     publish_loaded = [
-        "functions._shared",
-        "functions.publish._wiring",
-        "functions.publish.start_publish",
+        "flowops.functions._shared",
+        "flowops.functions.publish._wiring",
+        "flowops.functions.publish.start_publish",
         "flowops.config",
         "flowops.genesys.credentials",
     ]
-    webhook_loaded = ["functions.webhook.api", "flowops.webhook.factory"]
+    webhook_loaded = ["flowops.functions.webhook.api", "flowops.webhook.factory"]
     # When the clients each handler's code can create are collected
-    publish_clients = first_call_clients("functions.publish.start_publish", publish_loaded)
-    webhook_clients = first_call_clients("functions.webhook.api", webhook_loaded)
+    publish_clients = first_call_clients("flowops.functions.publish.start_publish", publish_loaded)
+    webhook_clients = first_call_clients("flowops.functions.webhook.api", webhook_loaded)
     # Then the publish step's stores and Genesys secret (behind the lazy Genesys client) are there,
     # and the webhook's routes reach the execution starter
     assert {"dynamodb", "s3", "secretsmanager"} <= set(publish_clients)

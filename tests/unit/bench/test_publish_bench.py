@@ -7,9 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench.publish import PublishSample, WaitAdvancedClock, format_summary, format_table, simulated_events
-from local.runtime.delays import RecordedDelay
-from local.runtime.execution import ExecutionResult
+from bench.publish import (
+    SCHEDULES,
+    TERRAFORM,
+    PublishSample,
+    WaitAdvancedClock,
+    format_summary,
+    format_table,
+    lateness,
+    simulated_events,
+)
+from flowops.local.runtime.delays import RecordedDelay
+from flowops.local.runtime.execution import ExecutionResult
 
 T0 = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 
@@ -73,18 +82,39 @@ def test_the_clock_advances_by_every_recorded_delay() -> None:
     assert clock.advanced_before(time.time() - 3600) == 0
 
 
-def test_summary_reports_polls_overhead_and_ratio_to_the_ideal_poller() -> None:
-    # Given two publishes of a 5 s job, seen 1 s and 2 s after Success, released 3 s and 5 s after
+def test_the_ideal_poller_notices_at_the_job_end_and_closes_as_the_run_did() -> None:
+    # Given a 5 s job seen 1 s after Success and released 3 s after Success (2 s of closing steps)
+    sample = PublishSample("run-1", "f-main", 5.0, 2, 1, [2, 3], 1.0, 1.5, 0.5, 3.0)
+    # Then the ideal poller takes the job plus the same closing steps, and the ratio is against it
+    assert (sample.total_seconds, sample.closing_seconds, sample.ideal_seconds) == (8.0, 2.0, 7.0)
+    assert sample.ratio_to_ideal == pytest.approx(8 / 7)
+    assert sample.ratio_to_job == pytest.approx(8 / 5)
+
+
+def test_summary_gives_medians_per_job_and_poller_and_the_verdict() -> None:
+    # Given flowops and Terraform publishes of a 5 s job, flowops within 1.25x of the ideal
     samples = [
-        PublishSample("run-1", "f-main", 5.0, 2, 1, [2, 4], 1.0, 1.5, 0.5, 3.0),
-        PublishSample("run-2", "f-sales", 5.0, 3, 1, [2, 4, 8], 2.0, 2.5, 0.5, 5.0),
+        PublishSample("run-1", "f-main", 5.0, 2, 1, [2, 3], 0.5, 3.5, 0.2, 4.5),
+        PublishSample("run-2", "f-sales", 5.0, 2, 1, [2, 3], 0.7, 3.5, 0.2, 4.7),
+        PublishSample("run-3", "f-main", 5.0, 1, 1, [15], 10.2, 3.5, 0.2, 14.2, poller=TERRAFORM),
     ]
     # When the table and summary are formatted
     table, summary = format_table(samples), format_summary(samples)
 
-    # Then totals are job + overhead and ratios are against the job's own duration
-    assert samples[0].total_seconds == pytest.approx(8.0)
-    assert samples[1].ratio_to_ideal == pytest.approx(2.0)
-    assert "2,4,8" in table
-    assert "median   4.00 s" in summary.split("Success -> RecordRelease done")[1]
-    assert "polls started after job Success    2 of 5" in summary
+    # Then each poller has its line (medians), the waits are listed, and the verdict names the worst run
+    lines = summary.splitlines()
+    assert any(line.split()[:3] == ["5", "flowops", "2"] for line in lines)
+    assert any("terraform 15 s" in line and line.split()[-2] == "2.13" for line in lines)
+    assert "2,3" in table
+    assert (
+        "worst publish 1.08x the ideal poller (run-2, 5 s job): target <= 1.25x for every job met" in summary
+    )
+
+
+def test_a_schedule_on_paper_is_late_by_the_gap_to_its_next_poll() -> None:
+    # Given a fixed 15 s poll, a 5 s job is seen at 15 s and a 15 s job at once
+    assert lateness(SCHEDULES["Terraform (fixed 15 s)"], 5) == 10
+    assert lateness(SCHEDULES["Terraform (fixed 15 s)"], 15) == 0
+    # And flowops' schedule sees any job of up to two minutes within 3 s
+    flowops = next(schedule for name, schedule in SCHEDULES.items() if name.startswith("flowops ("))
+    assert max(lateness(flowops, job / 10) for job in range(10, 1201)) <= 3

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+
 from flowops.flowyaml import FlowDocument, ReferenceKind, parse_flow_yaml
 from flowops.flowyaml.substitutions import PLACEHOLDER_PATTERN, placeholder_key
-
 from tests.unit.flowyaml._fixtures import all_fixture_names, fixture_text
 
 Q = ReferenceKind.QUEUE

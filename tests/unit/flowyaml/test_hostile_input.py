@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from flowops.bounded import (
     FLOW_YAML_LIMITS,
     HostileInputError,
@@ -24,7 +25,6 @@ from flowops.bounded import (
 )
 from flowops.flowyaml import FlowYamlError, SubstitutionSet, parse_flow_yaml
 from flowops.lock import LockFormatError, parse_lock
-
 from tests.unit.flowyaml._fixtures import fixture_text
 
 # 50 KB, nested 25,000 deep in flow style: the document that killed `flowops local up`.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from flowops.flowyaml import FlowYamlError, ReferenceKind, SubstitutionSet, parse_flow_yaml
 
+from flowops.flowyaml import FlowYamlError, ReferenceKind, SubstitutionSet, parse_flow_yaml
 from tests.unit.flowyaml._fixtures import fixture_text
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flowops.flowyaml import FlowDocument, FlowYamlError, parse_flow_yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flowops.flowyaml import FlowDocument, FlowYamlError, parse_flow_yaml
 from tests.unit.flowyaml._fixtures import fixture_text
 
 SEED_TEXT = fixture_text("dr-fallback-ivr__DR-Emergency-IVR.yaml")[:2500]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 
 from flowops.flowyaml import NodeKind, parse_flow_yaml
-
 from tests.unit.flowyaml._fixtures import fixture_text
 
 HAND_MADE = textwrap.dedent(

@@ -5,6 +5,7 @@ the literal `{{key}}` is replaced by the value verbatim, before the YAML is read
 from __future__ import annotations
 
 import pytest
+
 from flowops.flowyaml import FlowYamlError, SubstitutionSet, parse_flow_yaml
 from flowops.flowyaml.substitutions import substitute_placeholders
 

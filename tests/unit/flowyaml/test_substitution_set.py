@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 from flowops.flowyaml import FlowYamlError, SubstitutionSet
 
 ENVIRONMENTS_FILE = textwrap.dedent(

@@ -1,4 +1,4 @@
-"""The wiring every step handler shares (functions/_shared.py): client caching, lazy Genesys, error names."""
+"""The wiring every step handler shares (flowops.functions._shared): clients, lazy Genesys, error names."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import threading
 from typing import Any
 
 import pytest
+
 from flowops.config import GenesysSettings
+from flowops.functions import _shared
 from flowops.store.errors import StoreThrottledError
 from flowops.trace.request import UnknownFlowError
-
-from functions import _shared
 
 
 class _FakeClient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flowops.genesys import GenesysClient
 
 from .fakes import FakeClock, FakeTransport, SequenceRandom, build_client

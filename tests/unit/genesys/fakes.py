@@ -11,10 +11,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from flowops.genesys import ClientCredentials, GenesysClient, RetryPolicy
-from flowops.genesys.ratelimit import RateLimiter
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+
+from flowops.genesys import ClientCredentials, GenesysClient, RetryPolicy
+from flowops.genesys.ratelimit import RateLimiter
 
 CLIENT_ID = "client-0123"
 CLIENT_SECRET = "s3cr3t-value-never-shown"
@@ -42,6 +43,21 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self._now += seconds
+
+
+class MemorySchedule:
+    """The shared schedule's contract (flowops.store.rate_schedule) in memory."""
+
+    def __init__(self) -> None:
+        self.next_slot_at: float | None = None
+
+    def reserve(self, earliest: float, interval_seconds: float) -> float:
+        slot = earliest if self.next_slot_at is None else max(earliest, self.next_slot_at)
+        self.next_slot_at = slot + interval_seconds
+        return slot
+
+    def hold_until(self, moment: float) -> None:
+        self.next_slot_at = moment if self.next_slot_at is None else max(self.next_slot_at, moment)
 
 
 class SequenceRandom:

@@ -4,6 +4,7 @@ import base64
 from urllib.parse import parse_qs
 
 import pytest
+
 from flowops.genesys import AuthenticationError, GenesysClient
 
 from .fakes import CLIENT_ID, CLIENT_SECRET, FakeClock, FakeTransport, RecordedRequest, Reply, flow_json

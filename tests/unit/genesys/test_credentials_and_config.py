@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+
 from flowops.clock import ScaledClock, SystemClock
 from flowops.config import GenesysSettings, StorageSettings, build_client_from_settings
 from flowops.genesys import ClientCredentials, ConfigurationError, load_credentials_from_secrets_manager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flowops.genesys import GenesysClient, GenesysError
 from flowops.genesys import client as client_module
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flowops.genesys import GenesysClient
 from flowops.genesys.models import ArchitectJobRegistration, FlowInstanceCriteria, FlowInstanceQuery
 

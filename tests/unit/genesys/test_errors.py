@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from flowops.genesys import (
     AuthenticationError,
     BadRequestError,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
+
 from flowops.genesys import ForbiddenError
 from flowops.genesys.exports import EXPORT_ATTEMPTS, ExportFailedError, export_flow_yaml
 from flowops.genesys.models import ExportJob, ExportJobRegistration

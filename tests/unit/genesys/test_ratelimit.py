@@ -4,7 +4,16 @@ import math
 
 from flowops.genesys.ratelimit import RateLimiter
 
-from .fakes import FakeClock, FakeTransport, RecordedRequest, Reply, build_client, flow_json, page_json
+from .fakes import (
+    FakeClock,
+    FakeTransport,
+    MemorySchedule,
+    RecordedRequest,
+    Reply,
+    build_client,
+    flow_json,
+    page_json,
+)
 
 
 class WindowedRateLimitServer:
@@ -127,3 +136,60 @@ def test_paging_through_a_large_org_is_paced_too(clock: FakeClock) -> None:
     flows = list(client.iter_flows(page_size=1))
     assert len(flows) == 700
     assert server.rejected == 0
+
+
+def _alternating_acquires(clock: FakeClock, schedule: MemorySchedule | None, requests: int) -> float:
+    readers = [RateLimiter(clock, utilization=0.97, shared=schedule) for _ in range(2)]
+    started = clock.monotonic()
+    for position in range(requests):
+        readers[position % 2].acquire()
+    return clock.monotonic() - started
+
+
+def test_readers_with_a_shared_schedule_send_at_one_budgets_rate() -> None:
+    # Given two readers of 300/min at 97 %: alone, each may send 291 a minute
+    interval = 60 / (0.97 * 300)
+    # When they take turns for 200 requests, with and without a shared schedule
+    separate = _alternating_acquires(FakeClock(), None, 200)
+    shared = _alternating_acquires(FakeClock(), MemorySchedule(), 200)
+    # Then apart they go twice as fast (two budgets), and sharing they go at one budget's pace
+    assert separate < 105 * interval
+    assert math.isclose(shared, 199 * interval, rel_tol=0.01)
+
+
+def test_a_hold_by_one_reader_holds_every_reader_of_the_shared_schedule() -> None:
+    clock = FakeClock()
+    schedule = MemorySchedule()
+    first, second = (RateLimiter(clock, shared=schedule) for _ in range(2))
+    # When the first reader is told to wait 30 s (a 429's Retry-After)
+    first.defer_until(30)
+    # Then the second reader's next request waits for the same moment
+    second.acquire()
+    assert math.isclose(clock.monotonic(), 1_030.0)
+
+
+def test_a_slot_further_away_than_the_caller_can_wait_is_refused_without_waiting() -> None:
+    clock = FakeClock()
+    schedule = MemorySchedule()
+    schedule.hold_until(clock.now() + 120)
+    limiter = RateLimiter(clock, shared=schedule)
+    assert limiter.acquire(max_wait_seconds=60) is False
+    assert clock.sleeps == []
+    # and the refused slot is given up: the next request takes the one after it
+    assert limiter.acquire() is True
+    assert len(clock.sleeps) == 1 and math.isclose(clock.sleeps[0], 120 + 60 / (0.9 * 300), rel_tol=1e-6)
+
+
+def test_at_97_percent_a_long_scan_still_sees_no_429(clock: FakeClock) -> None:
+    # Given a server enforcing 300 per fixed minute and a client pacing at 97 % of it
+    server = WindowedRateLimitServer(clock, allowed=300, window=60.0)
+    transport = FakeTransport()
+    transport.route("GET", "/api/v2/flows/f1", server)
+    client = build_client(transport, clock, rate_limiter=RateLimiter(clock, utilization=0.97))
+    # When 2,000 calls are made back to back
+    for _ in range(2000):
+        client.get_flow("f1")
+    # Then none was rejected, and the rate was within 1 % of 291 a minute
+    assert server.rejected == 0
+    minutes = (clock.monotonic() - 1_000.0) / 60
+    assert 2000 / minutes >= 0.96 * 300

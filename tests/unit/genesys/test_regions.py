@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flowops.genesys import ConfigurationError
 from flowops.genesys.regions import API_HOST_BY_REGION, resolve_endpoints
 

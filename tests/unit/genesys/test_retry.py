@@ -4,6 +4,7 @@ import logging
 
 import pytest
 import requests
+
 from flowops.genesys import (
     GenesysClient,
     GenesysUnavailableError,

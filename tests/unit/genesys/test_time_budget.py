@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flowops.genesys import GenesysClient, RateLimitedError, RetryPolicy, ServerError
+
+from flowops.genesys import GenesysClient, RateLimitedError, RateLimiter, RetryPolicy, ServerError
 from flowops.genesys.errors import OutOfTimeError
 
-from .fakes import FakeClock, FakeTransport, Reply, build_client, flow_json
+from .fakes import FakeClock, FakeTransport, MemorySchedule, Reply, build_client, flow_json
 
 SERVER_ERROR = {"message": "Service Unavailable", "code": "service.unavailable", "status": 503}
 RATE_LIMITED = {"message": "Rate limit exceeded", "code": "too.many.requests.retry.after", "status": 429}
@@ -120,4 +121,21 @@ def test_a_rate_limit_hold_longer_than_the_time_left_is_not_queued_for(
     with pytest.raises(OutOfTimeError):
         client.get_flow("f1")
     # Then it neither waited nor sent
+    assert clock.sleeps == [] and transport.calls("GET", "/api/v2/flows/f1") == []
+
+
+def test_a_shared_schedule_held_longer_than_the_time_left_is_not_queued_for(
+    transport: FakeTransport, clock: FakeClock
+) -> None:
+    # Given another reader of a shared budget held the schedule 40 s (its 429), and 30 s left here
+    schedule = MemorySchedule()
+    schedule.hold_until(clock.now() + 40)
+    client = _budgeted(
+        build_client(transport, clock, rate_limiter=RateLimiter(clock, shared=schedule)), clock, 30
+    )
+    transport.reply("GET", "/api/v2/flows/f1", Reply(200, flow_json("f1")))
+    # When it calls Genesys (this client itself knows of no hold)
+    with pytest.raises(OutOfTimeError):
+        client.get_flow("f1")
+    # Then it neither waited nor sent: the step is retried by the state machine in time
     assert clock.sleeps == [] and transport.calls("GET", "/api/v2/flows/f1") == []

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import SecretStr
+
 from flowops.git.providers import Provider, PushEvent
 from flowops.git.repository import RepositoryUnavailableError
 from flowops.git.service import PushAnswer
 from flowops.release.bundle import ReleaseBundle
-from pydantic import SecretStr
 
 GITHUB_SECRET = "It's a Secret to Everybody"
 GITLAB_TOKEN = "gitlab-secret-token"

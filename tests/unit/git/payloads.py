@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+
 from flowops.webhook.signature import sign
 
 _ROOT = Path(__file__).resolve().parents[3] / "node_modules" / "@octokit"

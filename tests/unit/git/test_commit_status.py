@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
+
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser
 from flowops.git.status import (
@@ -16,9 +18,8 @@ from flowops.git.status import (
     StatusTarget,
     outcome_of,
     report_outcome,
+    report_running,
 )
-from pydantic import SecretStr
-
 from tests.helpers.recording_http import RecordingServer
 
 from .fakes import GITHUB_SECRET, GITLAB_TOKEN, Deliveries, Repository, Secrets, Starter
@@ -125,6 +126,40 @@ def test_gitlab_push_gets_its_states_on_the_project_id(api: RecordingServer) -> 
     assert api.calls[1].body["state"] == "success" and api.calls[1].body["description"] == "1 flow released"
 
 
+def test_gitlab_shows_running_when_the_release_starts_github_keeps_pending(api: RecordingServer) -> None:
+    targets = Targets()
+    gitlab = releaser(api, targets).accept(
+        json.dumps(gitlab_push(after=C2, before=C1)).encode(), gitlab_headers(GITLAB_TOKEN)
+    )
+    body = json.dumps(github_branch_push(after=C2, before=C1)).encode()
+    github = releaser(api, targets).accept(body, github_headers(body, GITHUB_SECRET))
+    assert [c.body["state"] for c in api.calls] == ["pending", "pending"]
+    # When each release execution starts (its RUNNING status-change event)
+    for answer in (gitlab, github):
+        report_running(answer.release_id, targets=targets, client=client(api), run_url="https://runs.example")
+    # Then GitLab's commit shows running (GitHub has no such state: its pending stays)
+    (running,) = api.calls[2:]
+    assert running.path == f"/api/v4/projects/15/statuses/{C2}"
+    assert running.body["state"] == "running" and running.body["name"] == "flowops/dev"
+    assert running.body["target_url"] == f"https://runs.example/{gitlab.release_id}"
+    # And an ABORTED release is canceled on GitLab, an error on GitHub
+    for answer in (gitlab, github):
+        report_outcome(
+            answer.release_id, "ABORTED", None, None, None, targets=targets, client=client(api), run_url="x"
+        )
+    assert [c.body["state"] for c in api.calls[3:]] == ["canceled", "error"]
+
+
+def test_a_running_status_gitlab_refuses_is_not_an_error(api: RecordingServer) -> None:
+    # GitLab refuses `running` after a final status (events come unordered): nothing to retry
+    targets = Targets()
+    answer = releaser(api, targets).accept(
+        json.dumps(gitlab_push(after=C2, before=C1)).encode(), gitlab_headers(GITLAB_TOKEN)
+    )
+    api.statuses = [400]
+    assert report_running(answer.release_id, targets=targets, client=client(api), run_url="x") is not None
+
+
 def test_a_status_the_provider_refuses_never_fails_the_delivery_but_the_final_one_raises(
     api: RecordingServer,
 ) -> None:
@@ -181,7 +216,7 @@ def test_a_release_not_started_by_a_push_reports_nothing(api: RecordingServer) -
             ("failure", "failed and rolled back: wave 1 failed"),
         ),
         ("TIMED_OUT", None, None, None, ("error", "timed_out")),
-        ("ABORTED", None, None, None, ("error", "aborted")),
+        ("ABORTED", None, None, None, ("canceled", "aborted")),
     ],
 )
 def test_execution_outcomes_map_to_commit_states(

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flowops.webhook.errors import SignatureError
 
-from local.gitserver.hosting import MAX_BODY_BYTES, _endpoint
+from flowops.local.gitserver.hosting import MAX_BODY_BYTES, _endpoint
+from flowops.webhook.errors import SignatureError
 
 
 class Releaser:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from flowops.git.providers import parse_github
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser, release_name

@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import pairwise
 
 import networkx as nx
-from flowops.graph import deployment_waves, find_cycles, impact
 
+from flowops.graph import deployment_waves, find_cycles, impact
 from tests.unit.graph.brute_force import (
     cyclic_components,
     expected_impact,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from flowops.graph import build_graph
 
 from bench.graph import enumerate_simple_cycles, generate_lock, main
+from flowops.graph import build_graph
 
 
 def test_generated_orgs_have_the_requested_size_and_are_reproducible() -> None:
@@ -29,9 +29,8 @@ def test_main_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_fair_peers_find_the_same_cyclic_components_as_find_cycles() -> None:
-    from flowops.graph import find_cycles
-
     from bench.graph import networkx_peer, rustworkx_graph, rustworkx_peer
+    from flowops.graph import find_cycles
 
     graph = build_graph(generate_lock(2000, seed=7, transfers_per_flow=1.5))
     expected = len(find_cycles(graph))

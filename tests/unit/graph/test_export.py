@@ -6,9 +6,9 @@ import json
 import re
 
 import networkx as nx
+
 from flowops.graph import build_graph, to_dot, to_mermaid, to_node_link_json
 from flowops.lock import LockedDependency, LockedFlow, LockedObject, Lockfile
-
 from tests.unit.lock.org_files import load_org_lock
 
 TRICKY_NAME = 'Say "hi" \\ <b>#1</b>\nnext'

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flowops.graph import ProblemCode, Severity, UnknownObjectError, analyze, build_graph, impact
 
+from flowops.graph import ProblemCode, Severity, UnknownObjectError, analyze, build_graph, impact
 from tests.unit.graph.checks import (
     assert_cycles_match_brute_force,
     assert_impact_matches_brute_force,

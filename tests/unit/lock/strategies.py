@@ -3,8 +3,9 @@ drawn locks overlap (same flows, objects and edges) often enough to exercise eve
 
 from __future__ import annotations
 
-from flowops.lock import FailedObject, LockedDependency, LockedFlow, LockedObject, Lockfile
 from hypothesis import strategies as st
+
+from flowops.lock import FailedObject, LockedDependency, LockedFlow, LockedObject, Lockfile
 
 FLOW_IDS = [f"flow-{index}" for index in range(6)]
 OBJECT_IDS = [f"object-{index}" for index in range(5)]

@@ -7,6 +7,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from flowops.lock import (
     LockedDependency,
     LockedFlow,
@@ -20,9 +23,6 @@ from flowops.lock import (
     lock_sha256,
     parse_lock,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from tests.unit.lock.strategies import lockfiles
 
 

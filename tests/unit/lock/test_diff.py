@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+
 from flowops.lock import (
     DiffBaseMismatchError,
     LockedDependency,
@@ -13,8 +15,6 @@ from flowops.lock import (
     canonical_bytes,
     diff_locks,
 )
-from hypothesis import given, settings
-
 from tests.unit.lock.strategies import lockfiles
 
 MODULE_V2 = LockedDependency(id="m1", type="COMMONMODULEFLOW", name="Auth", version="2.0")

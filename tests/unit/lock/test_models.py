@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from flowops.lock import LockedDependency, LockedFlow, LockedObject, Lockfile, canonical_bytes
 from pydantic import ValidationError
+
+from flowops.lock import LockedDependency, LockedFlow, LockedObject, Lockfile, canonical_bytes
 
 
 def test_lists_are_put_in_canonical_order_when_the_lock_is_built() -> None:

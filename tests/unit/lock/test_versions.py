@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flowops.lock import compare_versions, is_older, version_key
 
 

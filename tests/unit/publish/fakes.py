@@ -113,9 +113,11 @@ class FakeGenesys:
         self.flows.pop(flow_id, None)
 
     def start_export_job(self, flow_id: str, version: str, **_: Any) -> ExportJobRegistration:
+        self.calls.append(f"start_export_job {flow_id} {version}")
         return ExportJobRegistration(id=f"export|{flow_id}|{version}")
 
     def get_export_job(self, job_id: str) -> ExportJob:
+        self.calls.append(f"get_export_job {job_id}")
         _, flow_id, version = job_id.split("|")
         return ExportJob(id=job_id, status="Success", download_url=f"fake://{flow_id}/{version}")
 
@@ -124,9 +126,11 @@ class FakeGenesys:
         return self.exports[(flow_id, version)]
 
     def start_validate_job(self, flows: Sequence[tuple[str, str | None]]) -> ValidateJob:
+        self.calls.append(f"start_validate_job {list(flows)}")
         return ValidateJob(id="validate-1", status="Registered")
 
     def get_validate_job(self, job_id: str) -> ValidateJob:
+        self.calls.append(f"get_validate_job {job_id}")
         return ValidateJob.model_validate(
             {"id": job_id, "status": "Success", "messages": self.validate_messages}
         )

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from flowops.genesys.models import ArchitectJob
 from flowops.lock import canonical_bytes, lock_sha256, parse_lock
 from flowops.publish.lease import PublishLeaseStore
@@ -37,7 +38,6 @@ from flowops.publish.steps import (
 )
 from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore, StoreError, lock_key
 from flowops.store.errors import ConditionFailedError, StoreThrottledError
-
 from tests.unit.publish.fakes import FakeGenesys, flow, org_lock
 
 REGION = "eu-west-1"

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from flowops.publish.errors import LeaseHeldError
 from flowops.publish.lease import PublishLeaseStore
 

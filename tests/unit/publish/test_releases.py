@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flowops.publish.content import UnreadableContentError, content_fingerprint
 from flowops.publish.releases import ReleaseEntry, ReleaseHistory, restored_release
 

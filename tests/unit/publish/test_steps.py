@@ -1,10 +1,13 @@
-"""Pure parts of the publish steps: backoff, job polling and deadlines, lock updates, error naming."""
+"""Pure parts of the publish steps: the poll schedule, job polling and deadlines, the health check's
+jobs, lock updates, error naming."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from pydantic import ValidationError
+
 from flowops.genesys.models import ArchitectJob, FlowVersion
 from flowops.lock import lock_sha256
 from flowops.publish.errors import (
@@ -14,10 +17,17 @@ from flowops.publish.errors import (
     as_step_functions_error,
 )
 from flowops.publish.lockupdate import ConsumedResource, FlowNotInLockError, with_flow_version
-from flowops.publish.models import JobProgress, PublishTiming, StepFailure, TargetFlow, ValidationOutcome
-from flowops.publish.steps import PublishPorts, check_job, failure_message, next_wait_seconds
-
-from tests.unit.publish.fakes import FakeGenesys, flow, org_lock
+from flowops.publish.models import (
+    MAX_JOB_POLLS,
+    JobProgress,
+    PublishTiming,
+    SnapshotOutcome,
+    StepFailure,
+    TargetFlow,
+    ValidationOutcome,
+)
+from flowops.publish.steps import PublishPorts, check_job, failure_message, health_check
+from tests.unit.publish.fakes import FakeGenesys, flow, main_yaml, org_lock
 
 
 def validation(timing: PublishTiming | None = None) -> ValidationOutcome:
@@ -49,17 +59,103 @@ def ports(genesys: FakeGenesys, time_scale: float = 1.0) -> PublishPorts:
     )  # type: ignore[arg-type]
 
 
-def test_poll_waits_grow_exponentially_up_to_the_cap() -> None:
-    timing = PublishTiming(first_poll_seconds=2, max_poll_seconds=30, backoff_rate=2.0)
-    assert [next_wait_seconds(timing, n) for n in range(6)] == [2, 4, 8, 16, 30, 30]
+def schedule(timing: PublishTiming, until_seconds: float) -> list[tuple[float, int]]:
+    """(instant of each poll, the wait before it) for a job polled by `timing` (instant polls)."""
+    polls, at, wait = [], 0.0, timing.first_poll_seconds
+    while at + wait <= until_seconds:
+        at += wait
+        polls.append((at, wait))
+        wait = timing.wait_after(wait, at)
+    return polls
 
 
-def test_running_job_is_polled_again_with_a_longer_wait() -> None:
+def test_a_job_is_polled_every_few_seconds_for_two_minutes_then_backs_off_to_the_cap() -> None:
+    timing = PublishTiming()
+    polls = schedule(timing, 400)
+    waits_in_window = [wait for at, wait in polls if at <= timing.fast_window_seconds]
+    # Given the default timing, the first poll comes 2 s in, then one every 3 s during the window
+    assert waits_in_window == [2] + [3] * (len(waits_in_window) - 1)
+    # Then past the window each wait doubles up to the 30 s cap
+    after = [wait for at, wait in polls if at > timing.fast_window_seconds + 3]
+    assert after[:4] == [6, 12, 24, 30] and set(after[4:]) == {30}
+
+
+@pytest.mark.parametrize("job_seconds", [1, 5, 15, 45, 100, 119])
+def test_a_job_of_up_to_two_minutes_is_seen_within_one_short_interval(job_seconds: float) -> None:
+    # Given a job that ends `job_seconds` after it started, polled instantly on the default schedule
+    timing = PublishTiming()
+    seen = next(at for at, _ in schedule(timing, 960) if at >= job_seconds)
+    # Then the poll that sees its end comes at most one short interval (3 s) after it
+    assert seen - job_seconds <= timing.fast_poll_seconds
+
+
+def test_the_default_schedule_fits_one_execution_history() -> None:
+    timing = PublishTiming()
+    # Given the publish job, its fence and the rollback job, each polled to its deadline
+    polls = timing.polls_within(timing.publish_deadline_seconds) + 2 * timing.polls_within(
+        timing.rollback_deadline_seconds
+    )
+    # Then the polls stay under what the history budget allows (tests/infra/test_history_budget.py)
+    assert polls == 213 and polls <= MAX_JOB_POLLS
+
+
+def test_a_schedule_too_dense_for_one_execution_is_refused_with_the_fix() -> None:
+    # Given a timing that would poll every second for the whole 16-minute deadlines
+    with pytest.raises(ValidationError) as refused:
+        PublishTiming(fast_poll_seconds=1, fast_window_seconds=960)
+    # Then it is refused, naming the knobs that fix it
+    assert "fast_poll_seconds" in str(refused.value) and str(MAX_JOB_POLLS) in str(refused.value)
+
+
+def test_running_job_is_polled_again_after_the_short_interval() -> None:
     genesys = FakeGenesys(flows=[flow("f-main", "Main IVR")])
     genesys.jobs["job-1"] = ArchitectJob(id="job-1", status="Started")
     progress = JobProgress(purpose="publish", mode="job", job_id="job-1", started_at=1000.0, wait_seconds=2)
     polled = check_job(progress, validation(), ports(genesys), now=1003.0)
-    assert (polled.finished, polled.status, polled.polls, polled.wait_seconds) == (False, "Started", 1, 4)
+    assert (polled.finished, polled.status, polled.polls, polled.wait_seconds) == (False, "Started", 1, 3)
+
+
+def test_a_job_past_the_window_is_polled_with_a_growing_wait() -> None:
+    genesys = FakeGenesys(flows=[flow("f-main", "Main IVR")])
+    genesys.jobs["job-1"] = ArchitectJob(id="job-1", status="Started")
+    progress = JobProgress(purpose="publish", mode="job", job_id="job-1", started_at=1000.0, wait_seconds=12)
+    # Given a job 130 s old whose last wait was 12 s
+    polled = check_job(progress, validation(), ports(genesys), now=1130.0)
+    # Then the next wait doubles
+    assert polled.wait_seconds == 24
+
+
+class OneArtifact:
+    """The artifact store as the health check reads it: the deployed YAML, whatever the key."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.body
+
+
+def test_the_health_check_validates_while_it_exports_the_live_version() -> None:
+    deployed = main_yaml()
+    genesys = FakeGenesys(flows=[flow("f-main", "Main IVR", version="3.0")])
+    genesys.exports[("f-main", "3.0")] = deployed
+    health_ports = ports(genesys)
+    health_ports.artifacts = OneArtifact(deployed.encode())  # type: ignore[assignment]
+    done = JobProgress(
+        purpose="publish", mode="job", job_id="job-1", started_at=1000.0, wait_seconds=3, finished=True,
+        status="Success", published_version="3.0",
+    )  # fmt: skip
+    # Given a publish job that produced version 3.0 running the deployed YAML
+    outcome = health_check(
+        validation(), SnapshotOutcome(version="2.0", yaml_key=None), done, health_ports, now=1010.0
+    )
+    # Then the validate job is started before the export and read after it: the two jobs overlap
+    jobs = [call.split()[0] for call in genesys.calls if "_job" in call]
+    assert jobs == ["start_validate_job", "start_export_job", "get_export_job", "get_validate_job"]
+    # And the health check asserts what it did before: the version, its content, Genesys' validation
+    assert outcome.published_version == "3.0" and outcome.fingerprint is not None
+    assert outcome.checks[-1] == "Genesys validate job passed"
+    assert any("runs the deployed content" in check for check in outcome.checks)
 
 
 def test_successful_job_reports_the_published_version() -> None:

@@ -7,7 +7,6 @@ from flowops.genesys.models import DomainEntityRef, UserRef
 from flowops.genesys.objects import NamedObject
 from flowops.lock.models import Lockfile
 from flowops.publish.validate import ValidationResult, apply_force_unlock, validate_publish
-
 from tests.unit.publish.fakes import FakeGenesys, main_yaml, org_genesys, org_lock, request
 
 SUBSTITUTIONS = {"brand": "Example"}

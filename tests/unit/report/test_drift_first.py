@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from flowops.graph import analyze
 from flowops.lock import diff_locks
 from flowops.report.html import render_scan_report
-
 from tests.unit.lock.org_files import load_org_lock
 
 

@@ -9,13 +9,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from bench.graph import generate_lock
 from flowops.graph import analyze, build_graph, impact
+from flowops.local.simulator.executions import generate_flow_runs
 from flowops.lock import LockedDependency, LockedFlow, LockedObject, Lockfile, diff_locks
 from flowops.report import NodeFlag, ReportGraphData, build_report_graph, embed_json, render_scan_report
 from flowops.trace import analyze_runs, parse_execution_document
-
-from bench.graph import generate_lock
-from local.simulator.executions import generate_flow_runs
 from tests.unit.lock.org_files import load_org_lock
 from tests.unit.report.reports import GENERATED_AT, embedded_payload, report_for
 

@@ -19,7 +19,6 @@ from flowops.scan.models import (
 from flowops.scan.pages import plan_flow_pages, read_flow_page
 from flowops.scan.pointer import advance_lock_pointer
 from flowops.scan.report import report_scan
-
 from tests.unit.scan.fakes import FakeArtifacts, FakeAudit, FakePointers, FakeSource
 
 ORG = "dev"

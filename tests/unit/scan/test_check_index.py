@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from flowops.scan.index import check_dependency_index
 from flowops.scan.models import IndexPollPolicy, IndexProgress, ScanContext, ScanRequest
-
 from tests.unit.scan.fakes import FakeOrg, FakeSource
 
 STARTED = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

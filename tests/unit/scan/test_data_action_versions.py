@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from flowops.graph import analyze, build_graph
 from flowops.lock import parse_lock
 from flowops.scan.errors import MalformedDataActionRecordError
 from flowops.scan.models import DataActionVersions
-
 from tests.unit.scan.fakes import FakeArtifacts, FakeOrg, FakePointers, FakeSource, dependency
 from tests.unit.scan.pipeline import ORG, plan_scan, run_scan
 

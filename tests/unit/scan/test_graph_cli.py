@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from flowops.cli import app, exit_codes
 from flowops.lock import canonical_bytes
 from flowops.scan.assemble import assemble_lock
 from flowops.scan.models import ObservedObject, PageFlows
-from typer.testing import CliRunner
-
-from local.cli import app, exit_codes
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from flowops.graph import analyze
 from flowops.lock import parse_lock
 from flowops.lock.canonical import canonical_body
 from flowops.scan import pages
-
 from tests.unit.scan.fakes import FakeArtifacts, FakeOrg, FakePointers, FakeSource, dependency
 from tests.unit.scan.pipeline import run_scan
 

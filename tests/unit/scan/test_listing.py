@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from flowops.scan.listing import LISTING_PAGE_SIZE, list_all_flows
-
 from tests.unit.scan.fakes import FakeArtifacts, FakeOrg, FakePage, FakePointers, FakeSource, dependency
 from tests.unit.scan.pipeline import plan_scan, run_scan
 

@@ -6,11 +6,11 @@ import gzip
 from datetime import UTC, datetime
 
 import pytest
+
 from flowops.lock import LockedDependency, LockedFlow, Lockfile, canonical_bytes, lock_sha256
 from flowops.scan.errors import MalformedFlowRecordError
 from flowops.scan.models import PageFlows, PageTask, ScanContext, ScanRequest
 from flowops.scan.pages import plan_flow_pages, read_flow_page
-
 from tests.unit.scan.fakes import FakeArtifacts, FakeOrg, FakePointers, FakeSource, dependency
 
 ORG = "dev"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from flowops.lock import parse_lock
 from flowops.scan.assemble import assemble_lock
 from flowops.scan.models import ObservedObject, PageFlows
 from flowops.store.errors import ArtifactExistsError
-
 from tests.unit.scan.fakes import FakeArtifacts, FakeAudit, FakeOrg, FakePointers, FakeSource, dependency
 from tests.unit.scan.pipeline import ORG, finish_scan, plan_scan, run_scan
 

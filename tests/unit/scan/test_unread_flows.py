@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+
 from flowops.genesys.errors import error_from_response
 from flowops.graph import ProblemCode, Severity, analyze
 from flowops.lock import UnreadReason, parse_lock
 from flowops.scan.errors import EveryReadRefusedError, FlowDependenciesUnreadable
 from flowops.scan.genesys_source import per_flow_failure
 from flowops.scan.models import FailedObject, IndexCheckResult
-
 from tests.unit.scan.fakes import FakeArtifacts, FakeOrg, FakePointers, FakeSource, dependency
 from tests.unit.scan.pipeline import run_scan
 

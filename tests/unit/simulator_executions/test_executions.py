@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local.simulator.executions import (
+from flowops.local.simulator.executions import (
     UNKNOWN_EVENT_KIND,
     ActionSpec,
     CorruptionKind,

@@ -15,6 +15,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
     ResponseStreamingError,
 )
+
 from flowops.publish.lease import PublishLeaseStore
 from flowops.store import (
     ArtifactStore,

@@ -1,4 +1,4 @@
-"""Hand-built execution documents for trace tests (shape: local/simulator/executions.py)."""
+"""Hand-built execution documents for trace tests (shape: src/flowops/local/simulator/executions.py)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,17 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowops.local.simulator.executions import (
+    FailingPath,
+    FlowRun,
+    PlantedBehaviour,
+    SlowAction,
+    corrupt_document,
+    generate_flow_runs,
+)
 from flowops.trace import (
     ParsedRun,
     ParseFailure,
@@ -15,17 +26,6 @@ from flowops.trace import (
     critical_path_of,
     nearest_rank_percentile,
     parse_execution_document,
-)
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from local.simulator.executions import (
-    FailingPath,
-    FlowRun,
-    PlantedBehaviour,
-    SlowAction,
-    corrupt_document,
-    generate_flow_runs,
 )
 from tests.unit.trace.builders import action, document, event
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from flowops.trace import AnomalyKind, ParsedRun, ParseFailure, parse_execution_document
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from local.simulator.executions import corrupt_document, generate_flow_runs
+from flowops.local.simulator.executions import corrupt_document, generate_flow_runs
+from flowops.trace import AnomalyKind, ParsedRun, ParseFailure, parse_execution_document
 from tests.unit.trace.builders import ORIGIN, action, document, event
 
 

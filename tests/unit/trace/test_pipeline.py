@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from flowops.local.simulator.executions import FlowRun, corrupt_document, generate_flow_runs
 from flowops.trace.pipeline import (
     JOB_BATCH_SIZE,
     DeliveryOutcome,
@@ -32,8 +34,6 @@ from flowops.trace.request import (
     resolve_moment,
 )
 from flowops.trace.window import TraceRequestError
-
-from local.simulator.executions import FlowRun, corrupt_document, generate_flow_runs
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 FLOW = PlannedFlow(id="0a3e4d52-9a51-4a1b-8f0e-1f2a3b4c5d6e", name="Main IVR", type="INBOUNDCALL")

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 
 import pytest
+from pydantic import SecretStr
+
 from flowops.trace.delivery import (
     DeadLetter,
     WebhookEndpoint,
@@ -17,7 +19,6 @@ from flowops.trace.delivery import (
 )
 from flowops.trace.request import DeliveryFailedError
 from flowops.webhook.signature import BOUND_SIGNATURE_HEADER, SIGNATURE_HEADER, sign, sign_bound, verify
-from pydantic import SecretStr
 
 SECRET = "hook-key"
 ENDPOINT = WebhookEndpoint(url="https://hooks.example/flowops?token=abc123", secret=SecretStr(SECRET))

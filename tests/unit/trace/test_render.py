@@ -5,9 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
+from flowops.local.simulator.executions import FailingPath, PlantedBehaviour, SlowAction, generate_flow_runs
 from flowops.trace import ParsedRun, analyze_runs, parse_execution_document, render_waterfall_svg, summarize
-
-from local.simulator.executions import FailingPath, PlantedBehaviour, SlowAction, generate_flow_runs
 from tests.unit.trace.builders import action, document, event
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from flowops.trace import QUERY_ROW_CAP, TraceRequestError, slice_window, validate_trace_window
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from botocore.exceptions import ClientError
+
 from flowops.webhook.replay import DeliveryRecord, DeliveryStatus
 from flowops.webhook.starter import ExecutionNameTakenError, execution_arn_from
 

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+
 from flowops.webhook.errors import InvalidRequestError
 from flowops.webhook.models import PublishAccepted, parse_publish_request
 

@@ -4,10 +4,11 @@ import re
 
 import hypothesis.strategies as st
 import pytest
+from hypothesis import given, settings
+
 from flowops.webhook.errors import InvalidRequestError, StaleRequestError
 from flowops.webhook.replay import check_timestamp, execution_name_for, validate_delivery_id
 from flowops.webhook.starter import execution_arn_from
-from hypothesis import given, settings
 
 NOW = 1_750_000_000.0
 # Step Functions: 1..80 characters; we promise the conservative [A-Za-z0-9_-] subset.

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from flowops.webhook.errors import (
     AmbiguousFlowError,
     DeliveryConflictError,
@@ -22,7 +23,6 @@ from flowops.webhook.replay import DeliveryStatus, execution_name_for
 from flowops.webhook.secret import StaticWebhookSecret
 from flowops.webhook.service import PublishWebhook, WebhookLimits, execution_console_url
 from flowops.webhook.signature import signed_headers
-
 from tests.unit.webhook.fakes import FixedClock, InMemoryLedger, RecordingStarter
 
 SECRET = "unit-test-shared-secret"

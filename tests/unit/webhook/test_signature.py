@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import hypothesis.strategies as st
 import pytest
+from hypothesis import given, settings
+from pydantic import SecretStr
+
 from flowops.webhook.errors import SignatureError
 from flowops.webhook.signature import (
     BOUND_SIGNATURE_HEADER,
@@ -12,8 +15,6 @@ from flowops.webhook.signature import (
     signed_headers,
     verify,
 )
-from hypothesis import given, settings
-from pydantic import SecretStr
 
 SECRET = "It's a Secret to Everybody"
 

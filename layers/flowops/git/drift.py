@@ -1,0 +1,184 @@
+"""Out-of-band changes reach Git: after a scan whose lock differs from the previous one, the
+published YAML of each flow that changed is committed to `live/<environment>` of every
+repository that releases to the environment, authored as the Genesys user who published it.
+
+What counts: flows added, re-versioned (a new published version), renamed or re-typed since the
+lock the scan compared with. A flow a git-started release changed is already on `live/<env>`
+with the same content, so it makes no commit: only what changed outside Git shows up as new
+history. A first scan (nothing to compare with) is a baseline, not drift: it commits nothing.
+Flows deleted in the org keep their file (the mirror only adds and updates; docs/git.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowops.git.mirror import GitMirror, MirrorRejectedError, live_branch, mirror_files
+from flowops.git.providers import Provider
+from flowops.git.repository import RepositoryUnavailableError
+from flowops.git.routing import GitRepositoryRoute, GitRouting
+from flowops.lock import LockDiff
+from flowops.release.live import GenesysLiveOrg
+
+MAX_DRIFT_FLOWS = 300
+"""Flows exported per scan: each is one export job; more than this is a bulk change to look at
+(the rest are named in the outcome, and the next release or drift of them commits them)."""
+GITHUB_API = "https://api.github.com"
+
+
+class DriftMirrorRequest(BaseModel):
+    """The scan step's input: which scan, where its full report is, what it compared with."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    scan_id: str = Field(min_length=1, max_length=200)
+    report_key: str = Field(min_length=1)
+    compared_with_sha: str | None = None
+
+
+class RepositoryMirror(BaseModel):
+    """What one repository's `live/<env>` got."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repository: str
+    branch: str
+    commit: str | None = None
+    """The branch head after the push (None: nothing pushed)."""
+    commits: int = 0
+    attempts: int = 0
+    rejections: list[str] = Field(default_factory=list)
+    error: str = ""
+    """Why nothing was pushed: no write token, unreachable, rejected every attempt."""
+    failed: bool = False
+    """The push was tried and did not land (a retry may): not a configuration gap."""
+
+
+class DriftMirrorOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    flows: int = 0
+    """Flows whose published YAML was exported and offered to the branch."""
+    skipped: list[str] = Field(default_factory=list)
+    repositories: list[RepositoryMirror] = Field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RepositoryMirror]:
+        return [r for r in self.repositories if r.failed]
+
+
+@dataclass(frozen=True)
+class MirrorTarget:
+    """A repository whose `live/<env>` the scan keeps, with how to push to it."""
+
+    repository: str
+    mirror: GitMirror | None
+    """None: no write token for the provider (reported, nothing pushed)."""
+
+
+def drifted_flow_ids(diff: LockDiff) -> list[str]:
+    """Flows whose published content or file path changed, in a stable order."""
+    ids = [flow.id for flow in diff.flows_added if flow.published_version]
+    ids += [change.flow_id for change in diff.flows_reversioned if change.new_version]
+    ids += [change.flow_id for change in diff.flows_renamed]
+    ids += [change.flow_id for change in diff.flows_retyped]
+    return list(dict.fromkeys(ids))
+
+
+def routes_to(routing: GitRouting, environment: str) -> list[GitRepositoryRoute]:
+    """The repositories with a branch that releases to `environment`: their `live/<env>` mirrors it."""
+    return [route for route in routing.repositories if environment in route.branches.values()]
+
+
+def clone_url(route: GitRepositoryRoute, *, github_api: str, gitlab_api: str) -> str:
+    """The route's `cloneUrl`, else the provider's HTTPS clone URL derived from its API base
+    (github.com for api.github.com; `https://HOST` for GitHub Enterprise's `https://HOST/api/v3`
+    and self-managed GitLab's `https://HOST/api/v4`)."""
+    if route.clone_url:
+        return route.clone_url
+    api = (github_api if route.provider == "github" else gitlab_api).rstrip("/")
+    web = "https://github.com" if api == GITHUB_API else api.removesuffix("/api/v3").removesuffix("/api/v4")
+    return f"{web}/{route.repository}.git"
+
+
+def token_username(route: GitRepositoryRoute, default: dict[Provider, str]) -> str:
+    return route.token_username or default[route.provider]
+
+
+def mirror_drift(
+    request: DriftMirrorRequest,
+    environment: str,
+    flow_ids: Sequence[str],
+    *,
+    live: GenesysLiveOrg,
+    targets: Sequence[MirrorTarget],
+) -> DriftMirrorOutcome:
+    """Export the drifted flows once and offer them to each target's `live/<environment>`.
+
+    A target that refuses (rejected every attempt, unreachable, token refused) is reported in
+    its entry and the others still get theirs; nothing is ever forced."""
+    chosen = list(dict.fromkeys(flow_ids))
+    over = chosen[MAX_DRIFT_FLOWS:]
+    files, skipped = mirror_files(live, chosen[:MAX_DRIFT_FLOWS])
+    if over:
+        skipped.append(
+            f"{len(over)} more flows over the per-scan limit of {MAX_DRIFT_FLOWS}: {', '.join(over[:20])}"
+        )
+    branch = live_branch(environment)
+    message = f"{request.scan_id}: changed outside Git, live in {environment}"
+    results: list[RepositoryMirror] = []
+    for target in targets:
+        if target.mirror is None:
+            results.append(
+                RepositoryMirror(
+                    repository=target.repository,
+                    branch=branch,
+                    error="no write token for the provider in the Git secret: live/<env> is not kept",
+                )
+            )
+            continue
+        if not files:
+            results.append(RepositoryMirror(repository=target.repository, branch=branch))
+            continue
+        try:
+            result = target.mirror.publish(branch, files, message)
+        except (MirrorRejectedError, RepositoryUnavailableError) as error:
+            rejected = isinstance(error, MirrorRejectedError)
+            results.append(
+                RepositoryMirror(
+                    repository=target.repository,
+                    branch=branch,
+                    attempts=target.mirror.attempts if rejected else 1,
+                    error=str(error)[:500],
+                    failed=True,
+                )
+            )
+            continue
+        results.append(
+            RepositoryMirror(
+                repository=target.repository,
+                branch=branch,
+                commit=result.commit,
+                commits=result.commits,
+                attempts=result.attempts,
+                rejections=result.rejections,
+            )
+        )
+    return DriftMirrorOutcome(flows=len(files), skipped=skipped, repositories=results)
+
+
+class GitMirrorFailedError(Exception):
+    """A repository's `live/<env>` did not take the scan's drift (rejected every attempt or
+    unreachable): the step fails under this name so Step Functions retries it, and the Lambda
+    error alarm reports it when the retries run out."""
+
+    asl_error_name = "Git.MirrorFailed"
+
+
+def scan_drift(report: dict[str, object]) -> LockDiff | None:
+    """The full diff of a scan report (`scans/<org>/<id>/report.json`; None: a first scan)."""
+    drift = report.get("drift")
+    return LockDiff.model_validate(drift) if isinstance(drift, dict) else None

@@ -1,6 +1,0 @@
-"""A real Git server for `flowops local up`: dulwich's smart HTTP server on 127.0.0.1 that,
-after each accepted push, delivers a GitHub-format push webhook signed with the local secret."""
-
-from local.gitserver.server import LocalGitServer
-
-__all__ = ["LocalGitServer"]

@@ -1,0 +1,123 @@
+"""Synthesize the CDK app in-process, once, and cache the template on disk.
+
+Starting jsii (the Node runtime behind aws-cdk-lib) and synthesizing costs tens of seconds on
+a busy machine, so the template of an environment is cached under `.flowops/cache/synth/`,
+keyed by a hash of every `infra/**/*.py`, cdk.json and the aws-cdk-lib version: the CLI and
+`make demo` synthesize only after an infra change. The layer is built `source-only` (no wheel
+download): locally the handlers import `flowops` from the working tree anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from infra.constants import (
+    CACHE_DIR,
+    CONTEXT_LAYER_MODE,
+    CONTEXT_ONLY_ENVIRONMENT,
+    LAYER_MODE_SOURCE_ONLY,
+    PROJECT_ROOT,
+)
+
+if TYPE_CHECKING:
+    from infra.stack import FlowopsStack
+
+DEFAULT_ENVIRONMENT = "dev"
+SYNTH_CACHE_DIR = CACHE_DIR / "synth"
+
+
+def local_context(
+    environment: str = DEFAULT_ENVIRONMENT, *, git: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """cdk.json's context for one environment; `git` (cdk.json's `git` entry of an environment,
+    docs/git.md) adds the Git resources, which cdk.json's own environments do not configure."""
+    context: dict[str, Any] = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    if git is not None:
+        context["flowops:environments"][environment]["git"] = dict(git)
+    context[CONTEXT_LAYER_MODE] = LAYER_MODE_SOURCE_ONLY
+    context[CONTEXT_ONLY_ENVIRONMENT] = environment
+    # Construct paths in resource metadata let LocalCloud find resources by "ScanWorkflow/StateMachine".
+    context["aws:cdk:enable-path-metadata"] = True
+    return context
+
+
+def infra_fingerprint(environment: str = DEFAULT_ENVIRONMENT, extra_files: Sequence[Path] = ()) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{environment}\n{metadata.version('aws-cdk-lib')}\n".encode())
+    digest.update((PROJECT_ROOT / "cdk.json").read_bytes())
+    for path in [*sorted((PROJECT_ROOT / "infra").rglob("*.py")), Path(__file__), *extra_files]:
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def synthesize(
+    environment: str = DEFAULT_ENVIRONMENT,
+    *,
+    extend: Callable[[FlowopsStack], None] | None = None,
+    with_nag: bool = False,
+    git: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Synthesize the stack of `environment` in-process (no cache); `extend` may add constructs."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault("JSII_DEPRECATED", "quiet")
+    import aws_cdk as cdk
+
+    from infra.app import build_stack, selected_environments
+    from infra.nag import apply_aws_solutions_checks
+
+    with tempfile.TemporaryDirectory(prefix="flowops-synth-") as outdir:
+        app = cdk.App(context=local_context(environment, git=git), outdir=outdir)
+        if with_nag:
+            apply_aws_solutions_checks(app)
+        (config,) = selected_environments(app)
+        stack = build_stack(app, config)
+        if extend is not None:
+            extend(stack)
+        assembly = app.synth()
+        template: dict[str, Any] = assembly.get_stack_by_name(stack.stack_name).template
+    return template
+
+
+def synth_template(
+    environment: str = DEFAULT_ENVIRONMENT,
+    *,
+    use_cache: bool = True,
+    extend: Callable[[FlowopsStack], None] | None = None,
+    extend_source: Sequence[Path] = (),
+    git: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The environment's template, from the on-disk cache when infra/ and cdk.json are unchanged.
+
+    With `extend` (e.g. a test-only state machine), pass the files defining it as
+    `extend_source` so that they are part of the cache key.
+    """
+    if extend is not None and not extend_source:
+        use_cache = False  # an extension we cannot fingerprint must not be served from cache
+    label = environment if extend is None else f"{environment}-extended"
+    fingerprint = infra_fingerprint(environment, extend_source)
+    if git is not None:
+        git_digest = hashlib.sha256(json.dumps(git, sort_keys=True).encode()).hexdigest()[:12]
+        label, fingerprint = f"{label}-git", f"{fingerprint}-{git_digest}"
+    cache_file = SYNTH_CACHE_DIR / f"{label}-{fingerprint}.json"
+    if use_cache and cache_file.is_file():
+        cached: dict[str, Any] = json.loads(cache_file.read_text())
+        return cached
+    template = synthesize(environment, extend=extend, git=git)
+    if use_cache:
+        _write_atomically(cache_file, json.dumps(template))
+    return template
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
+        handle.write(text)
+    os.replace(handle.name, path)

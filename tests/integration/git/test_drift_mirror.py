@@ -1,0 +1,137 @@
+"""A scan's drift reaching `live/<env>`: which flows, which repositories, and a repository that
+refuses is reported while the others still get the commit (flowops.git.drift)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from flowops.git.drift import (
+    DriftMirrorRequest,
+    MirrorTarget,
+    clone_url,
+    drifted_flow_ids,
+    mirror_drift,
+    routes_to,
+)
+from flowops.git.mirror import GitMirror, MirrorFile
+from flowops.git.routing import GitRepositoryRoute, GitRouting
+from flowops.local.gitserver import LocalGitServer
+from flowops.lock import LockDiff
+from tests.helpers.gitrepo import git
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
+TOKEN = "mirror-token"
+REQUEST = DriftMirrorRequest(
+    scan_id="scan-7", report_key="scans/o/scan-7/report.json", compared_with_sha="a" * 64
+)
+FILES = [
+    MirrorFile(
+        path="flows/inboundCall/main-ivr.yaml",
+        text="inboundCall:\n  name: Main IVR\n",
+        author_name="Jane Architect",
+        author_email="jane@example.com",
+        label="INBOUNDCALL Main IVR v4",
+    )
+]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalGitServer]:
+    with LocalGitServer(
+        tmp_path / "repos", webhook_url="http://127.0.0.1:9/", secret="s", token=TOKEN
+    ) as srv:
+        srv.create_repository("flows")
+        srv.create_repository("other")
+        yield srv
+
+
+def test_flows_whose_published_content_or_path_changed_are_mirrored() -> None:
+    locked = {"name": "F", "type": "INBOUNDCALL"}
+    diff = LockDiff.model_validate(
+        {
+            "from_sha256": "a",
+            "to_sha256": "b",
+            "old_org": "o",
+            "new_org": "o",
+            "old_schema_version": 1,
+            "new_schema_version": 1,
+            "flows_added": [{**locked, "id": "new", "published_version": "1.0"}, {**locked, "id": "draft"}],
+            "flows_removed": [{**locked, "id": "gone", "published_version": "3.0"}],
+            "flows_reversioned": [
+                {"flow_id": "edited", "name": "F", "old_version": "1.0", "new_version": "2.0"},
+                {"flow_id": "unpublished", "name": "F", "old_version": "1.0", "new_version": None},
+            ],
+            "flows_renamed": [{"flow_id": "renamed", "old_name": "A", "new_name": "B"}],
+        }
+    )
+    # Removed flows keep their file; a flow without a published version has nothing to export
+    assert drifted_flow_ids(diff) == ["new", "edited", "renamed"]
+
+
+def test_repositories_releasing_to_the_environment_and_their_clone_urls() -> None:
+    routing = GitRouting.model_validate(
+        {
+            "repositories": [
+                {
+                    "provider": "github",
+                    "repository": "acme/flows",
+                    "branches": {"main": "dev", "release": "prod"},
+                },
+                {"provider": "gitlab", "repository": "grp/sub/flows", "branches": {"main": "prod"}},
+                {"provider": "github", "repository": "acme/tests", "branches": {"main": "test"}},
+            ]
+        }
+    )
+    prod = routes_to(routing, "prod")
+    assert [r.repository for r in prod] == ["acme/flows", "grp/sub/flows"]
+    apis = {"github_api": "https://api.github.com", "gitlab_api": "https://gitlab.example/api/v4"}
+    assert clone_url(prod[0], **apis) == "https://github.com/acme/flows.git"
+    assert clone_url(prod[1], **apis) == "https://gitlab.example/grp/sub/flows.git"
+    enterprise = {"github_api": "https://ghe.example/api/v3", "gitlab_api": "https://gitlab.com/api/v4"}
+    assert clone_url(prod[0], **enterprise) == "https://ghe.example/acme/flows.git"
+    pinned = GitRepositoryRoute.model_validate(
+        {
+            "provider": "github",
+            "repository": "a/b",
+            "branches": {"main": "dev"},
+            "cloneUrl": "https://m/x.git",
+        }
+    )
+    assert clone_url(pinned, **apis) == "https://m/x.git"
+
+
+def test_a_refusing_repository_is_reported_and_the_others_get_the_commit(
+    server: LocalGitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "flowops.git.drift.mirror_files", lambda live, ids: (list(FILES), ["gone: no longer"])
+    )
+    targets = [
+        MirrorTarget("local/flows", GitMirror(server.url("flows"), token=SecretStr(TOKEN))),
+        MirrorTarget("local/other", GitMirror(server.url("other"), token=SecretStr("revoked"))),
+        MirrorTarget("local/no-token", None),
+    ]
+    live: Any = object()
+    outcome = mirror_drift(REQUEST, "prod", ["main-ivr"], live=live, targets=targets)
+    ok, refused, untokened = outcome.repositories
+    # The first repository's live/prod holds the file, authored by who published it in Genesys
+    assert ok.commits == 1 and ok.error == "" and not ok.failed
+    url = server.url("flows").replace("http://", f"http://x:{TOKEN}@")
+    git(tmp_path, "clone", "-q", "-b", "live/prod", url, str(tmp_path / "clone"))
+    assert (
+        git(tmp_path / "clone", "log", "--format=%an|%s")
+        == "Jane Architect|scan-7: changed outside Git, live in prod"
+    )
+    # The refused one failed (so the step fails and is retried); no token is a setup gap, reported
+    assert refused.failed and "refused" in refused.error and refused.commit is None
+    assert not untokened.failed and "no write token" in untokened.error
+    assert outcome.failed == [refused] and outcome.skipped == ["gone: no longer"] and outcome.flows == 1
+    # And a retry of the whole step makes no second commit where it already landed
+    again = mirror_drift(REQUEST, "prod", ["main-ivr"], live=live, targets=targets[:1])
+    assert again.repositories[0].commits == 0 and again.repositories[0].commit == ok.commit
