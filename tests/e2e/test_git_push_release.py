@@ -53,11 +53,12 @@ def routing(clone_url: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def git_template() -> dict[str, Any]:
-    """The stack of an environment with `git`: the push route, the status function and its
-    EventBridge rule, and the scan's drift mirror step."""
+    """The stack of an environment with `git` (the one `flowops local up` synthesizes): the push
+    route, the status function and its EventBridge rule, and the scan's drift mirror step."""
+    from flowops.local.gitserver.hosting import LOCAL_GIT_STACK
     from flowops.local.runtime.synth import synth_template
 
-    return synth_template("dev", git={"secretName": GIT_SECRET, **routing("")})
+    return synth_template("dev", git=LOCAL_GIT_STACK)
 
 
 @pytest.fixture
@@ -104,7 +105,12 @@ def pushed(
             SecretString=json.dumps({"github_status_token": "status-token", "github_write_token": TOKEN}),
         )
         world.cloud.runner.env_overrides.update(
-            {"GIT_ROUTING": json.dumps(routing(url)), "GIT_GITHUB_API": api.url, "GIT_RUN_URL": RUNS}
+            {
+                "GIT_SECRET_ID": GIT_SECRET,
+                "GIT_ROUTING": json.dumps(routing(url)),
+                "GIT_GITHUB_API": api.url,
+                "GIT_RUN_URL": RUNS,
+            }
         )
         work = tmp_path / "work"
         work.mkdir()

@@ -1,5 +1,6 @@
 """`flowops local up` hosts a Git repository: the real `git` pushes a commit with a flow file to
-the remote it prints, and the signed GitHub push webhook releases it in that cloud."""
+the remote it prints, the signed GitHub push webhook releases it in that cloud, the commit gets
+its statuses (recorded by the local server's GitHub statuses API) and `live/dev` the flow."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.helpers.gitrepo import commit, git
 from tests.integration.release.world import flow_yaml
@@ -45,6 +47,22 @@ def finished(connection: Any, timeout: float = 240) -> dict[str, Any]:
     raise AssertionError(f"no release finished within {timeout}s: {release_executions(connection)}")
 
 
+def statuses(remote: str, sha: str, *, until: str, timeout: float = 120) -> list[str]:
+    """The commit's states, oldest first, once the newest is `until` (the final one is posted
+    by the status function when the release's end event reaches it)."""
+    api = remote.removesuffix("/flows.git") + "/api/v3/repos/local/flows"
+    deadline = time.monotonic() + timeout
+    states: list[str] = []
+    while time.monotonic() < deadline:
+        listed = requests.get(f"{api}/commits/{sha}/statuses", timeout=5)
+        listed.raise_for_status()
+        states = [status["state"] for status in reversed(listed.json())]
+        if states and states[-1] == until:
+            return states
+        time.sleep(0.5)
+    raise AssertionError(f"commit {sha} states {states}, never {until!r} within {timeout}s")
+
+
 def test_git_push_to_the_local_up_remote_releases(tmp_path: Path) -> None:
     from flowops.cli.release import environment_cloud_process
 
@@ -70,6 +88,17 @@ def test_git_push_to_the_local_up_remote_releases(tmp_path: Path) -> None:
         execution = finished(connection)
         assert execution["name"].startswith(f"git-dev-{sha[:12]}-"), execution
         assert execution["status"] == "SUCCEEDED", execution
+        # And the commit went pending → success, with a link that answers the release's status
+        assert statuses(remote, sha, until="success") == ["pending", "success"]
+        api = remote.removesuffix("/flows.git") + "/api/v3/repos/local/flows"
+        (final, _) = requests.get(f"{api}/commits/main/statuses", timeout=5).json()
+        assert final["context"] == "flowops/dev" and final["target_url"].endswith(
+            f"/runs/{execution['name']}"
+        )
+        assert requests.get(final["target_url"], timeout=5).json()["status"] == "SUCCEEDED"
+        # And live/dev holds the released flow
+        git(work, "fetch", "-q", "origin", "live/dev")
+        assert "name: Pushed Line" in git(work, "show", "FETCH_HEAD:flows/inboundCall/pushed-line.yaml")
         # And a push to a branch mapped to no environment starts nothing
         git(work, "push", "-q", "origin", "main:feature")
         assert len(release_executions(connection)) == 1

@@ -391,13 +391,16 @@ def embedded_cloud(
     aws_port: int = 0,
     persist: bool = False,
     environment: str | None = None,
+    git: bool = False,
 ) -> Iterator[EmbeddedCloud]:
     """Start the Genesys simulator and the stack's resources in moto; stop both on exit.
 
     `persist`: start from the state the last embedded cloud of the same org saved, and save
     this one's when it stops (src/flowops/cli/embedded_state.py) — what the CLI commands do.
     `environment` makes the stack serve that environment of the release chain (its releases,
-    and its approval rule from cdk.json `flowops:promotion`)."""
+    and its approval rule from cdk.json `flowops:promotion`). `git`: the stack is synthesized
+    with Git (`flowops.local.gitserver.hosting.LOCAL_GIT_STACK`) for a cloud that hosts a
+    repository."""
     from flowops.clock import ScaledClock
     from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
     from flowops.local.simulator import FaultSpecError, SimulatorServer
@@ -429,7 +432,14 @@ def embedded_cloud(
         overrides = {"FLOWOPS_TIME_SCALE": str(time_scale)}
         if environment is not None:
             overrides |= environment_overrides(environment)
+        template = None
+        if git:
+            from flowops.local.gitserver.hosting import LOCAL_GIT_STACK
+            from flowops.local.runtime.synth import synth_template
+
+            template = synth_template(git=LOCAL_GIT_STACK)
         cloud = LocalCloud(
+            template,
             genesys_base_url=simulator.url,
             env_overrides=overrides,
             mode=mode,
@@ -623,6 +633,7 @@ def up(
                     mode="server",
                     aws_port=aws_port,
                     environment=env,
+                    git=True,
                 ) as embedded,
                 LocalWebhookServer(embedded.cloud, port=webhook_port) as webhook,
                 tempfile.TemporaryDirectory(prefix="flowops-git-") as git_root,

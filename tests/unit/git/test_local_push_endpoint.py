@@ -1,5 +1,5 @@
 """The `POST /git/push` endpoint `flowops local up` serves for its Git server: the releaser's
-answer or refusal over HTTP, and bounded requests."""
+answer or refusal over HTTP, and bounded requests; `GET /runs/<release id>` (the statuses' link)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,23 @@ class Releaser:
         return Answer()
 
 
+class Hosting:
+    """What the endpoint asks of `LocalGitHosting`."""
+
+    def __init__(self, releaser: Releaser) -> None:
+        self._releaser = releaser
+
+    def releaser(self) -> Releaser:
+        return self._releaser
+
+    def release_status(self, release_id: str) -> dict[str, Any] | None:
+        return {"release_id": release_id, "status": "SUCCEEDED"} if release_id == "git-dev-1" else None
+
+
 @pytest.fixture
 def served() -> Iterator[tuple[str, Releaser]]:
     releaser = Releaser()
-    server = _endpoint(releaser)  # type: ignore[arg-type]
+    server = _endpoint(Hosting(releaser))  # type: ignore[arg-type]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", releaser
     server.shutdown()
@@ -75,3 +88,18 @@ def test_other_paths_and_oversized_bodies_never_reach_the_releaser(served: tuple
     if isinstance(raised.value, urllib.error.HTTPError):
         assert raised.value.code == 413
     assert releaser.bodies == []
+
+
+def test_a_release_link_answers_its_status(served: tuple[str, Releaser]) -> None:
+    base, _ = served
+
+    def get(path: str) -> tuple[int, dict[str, Any]]:
+        try:
+            with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    assert get("/runs/git-dev-1") == (200, {"release_id": "git-dev-1", "status": "SUCCEEDED"})
+    assert get("/runs/git-dev-2")[0] == 404
+    assert get("/runs/../etc")[0] == 404

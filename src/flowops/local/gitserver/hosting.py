@@ -2,13 +2,21 @@
 
 Pieces, as on AWS with a GitHub repository:
 - the Git secret (`flowops/<env>/git` in the local Secrets Manager, fields of docs/git.md),
-  holding the local webhook secret (the same value as `/publish`'s); no read token: the server
-  listens on 127.0.0.1 only and asks for none, so the printed remote needs no credentials;
+  holding the local webhook secret (the same value as `/publish`'s) and a status and write token;
+  no read token: the server listens on 127.0.0.1 only and asks for none, so the printed remote
+  needs no credentials;
 - `POST /git/push` on 127.0.0.1: the real `PushReleaser` on the local cloud's clients (state
-  table, artifacts bucket, the synthesized Release machine) — the local stack has no GitPush
-  function (cdk.json configures no `git` for it), so the push core runs here in-process;
+  table, artifacts bucket, the synthesized Release machine), posting `pending` on the commit —
+  the push core runs here in-process rather than in the stack's GitPush function, whose API
+  Gateway route the local webhook server does not serve; `GET /runs/<release id>` answers the
+  release's status (the commit statuses' link);
 - `LocalGitServer` (dulwich smart HTTP), whose receive path delivers the signed GitHub push
-  webhook to that endpoint: `git push` to it releases as a push to GitHub would.
+  webhook to that endpoint: `git push` to it releases as a push to GitHub would; it also serves
+  GitHub's commit statuses API (`/api/v3`) and records what it is sent;
+- the stack of a cloud that hosts Git is synthesized with `git` (`LOCAL_GIT_STACK`): the
+  Release machine's status-change events reach the real `GitReleaseStatus` function through the
+  local EventBridge (final status, then `live/<env>`), and scans end with the drift mirror step.
+  Their routes, API base and secret name point here (function environment overrides).
 Branch `main` releases to the cloud's environment; the release directory is the repository root.
 """
 
@@ -30,16 +38,32 @@ if TYPE_CHECKING:
 REPOSITORY = "flows"
 OWNER = "local"
 BRANCH = "main"
+LOCAL_GIT_STACK: dict[str, Any] = {
+    "repositories": [
+        {"provider": "github", "repository": f"{OWNER}/{REPOSITORY}", "branches": {BRANCH: "dev"}}
+    ]
+}
+"""cdk.json's `git` for the local stack (one synthesis, cached); `LocalGitHosting` points its
+functions at the running server (environment overrides), whatever the environment."""
+LOCAL_TOKEN = "local"  # the 127.0.0.1 server asks for none; the functions need one to act
 RELEASE_STATE_MACHINE = "ReleaseWorkflow/StateMachine"
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 logger = logging.getLogger("flowops.local.gitserver")
 
 
-def _endpoint(releaser: PushReleaser) -> ThreadingHTTPServer:
+def _endpoint(hosting: LocalGitHosting) -> ThreadingHTTPServer:
     from flowops.webhook.errors import WebhookError
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            release_id = self.path.removeprefix("/runs/")
+            if not self.path.startswith("/runs/") or not release_id.replace("-", "").isalnum():
+                self._answer(404, {"message": "only GET /runs/<release id> is served here"})
+                return
+            found = hosting.release_status(release_id)
+            self._answer(200 if found else 404, found or {"message": f"no release {release_id}"})
+
         def do_POST(self) -> None:
             length_text = self.headers.get("Content-Length") or ""
             if self.path != "/git/push":
@@ -54,9 +78,8 @@ def _endpoint(releaser: PushReleaser) -> ThreadingHTTPServer:
                 return
             body = self.rfile.read(int(length_text))
             try:
-                self._answer(
-                    200, json.loads(releaser.accept(body, dict(self.headers.items())).model_dump_json())
-                )
+                answer = hosting.releaser().accept(body, dict(self.headers.items()))
+                self._answer(200, json.loads(answer.model_dump_json()))
             except WebhookError as error:
                 self._answer(error.status_code, {"message": error.message, "code": error.code})
             except Exception as error:  # the function's 500: the provider may redeliver
@@ -93,41 +116,54 @@ class LocalGitHosting:
         self._webhook_secret = webhook_secret
         self.secret_id = f"flowops/{environment}/git"
         self._endpoint: ThreadingHTTPServer | None = None
+        self._releaser: PushReleaser | None = None
         self.server: LocalGitServer | None = None
         self.remote_url = ""
+        self.endpoint_url = ""
 
     def __repr__(self) -> str:  # never shows the secret
         return f"LocalGitHosting({self.remote_url!r}, environment={self.environment!r})"
 
-    def _releaser(self) -> PushReleaser:
+    def routing(self) -> dict[str, Any]:
+        """The route of the hosted repository, as cdk.json's `git.repositories` spells it."""
+        return {
+            "repositories": [
+                {
+                    "provider": "github",
+                    "repository": f"{OWNER}/{REPOSITORY}",
+                    "branches": {BRANCH: self.environment},
+                    "cloneUrl": self.remote_url,
+                }
+            ]
+        }
+
+    def releaser(self) -> PushReleaser:
+        if self._releaser is None:
+            raise RuntimeError("the Git hosting is not started")
+        return self._releaser
+
+    def _build_releaser(self, server: LocalGitServer) -> PushReleaser:
         from flowops.git.adapters import (
             DynamoDeliveryLog,
+            DynamoStatusTargets,
             SecretsManagerGitSecrets,
             StepFunctionsReleaseStarter,
         )
         from flowops.git.factory import smart_http_reader
         from flowops.git.routing import GitRouting
         from flowops.git.service import PushReleaser
+        from flowops.git.status import CommitStatusClient, PushStatusReporter
 
         function = self.cloud.function_environment("CheckDependencyIndex")
-        routing = GitRouting.model_validate(
-            {
-                "repositories": [
-                    {
-                        "provider": "github",
-                        "repository": f"{OWNER}/{REPOSITORY}",
-                        "branches": {BRANCH: self.environment},
-                    }
-                ]
-            }
+        secrets = SecretsManagerGitSecrets(
+            self.secret_id, max_age_seconds=0, client=self.cloud.client("secretsmanager")
         )
+        dynamodb = self.cloud.client("dynamodb")
         return PushReleaser(
-            routing=routing,
+            routing=GitRouting.model_validate(self.routing()),
             environments=frozenset({self.environment}),
-            secrets=SecretsManagerGitSecrets(
-                self.secret_id, max_age_seconds=0, client=self.cloud.client("secretsmanager")
-            ),
-            deliveries=DynamoDeliveryLog(function["STATE_TABLE"], client=self.cloud.client("dynamodb")),
+            secrets=secrets,
+            deliveries=DynamoDeliveryLog(function["STATE_TABLE"], client=dynamodb),
             starter=StepFunctionsReleaseStarter(
                 self.cloud.state_machine_arn(RELEASE_STATE_MACHINE),
                 org=self.org,
@@ -136,32 +172,77 @@ class LocalGitHosting:
                 s3=self.cloud.client("s3"),
             ),
             reader_factory=smart_http_reader,
-            # No provider API locally: commit statuses are not posted (docs/git.md, "Locally").
-            statuses=None,
+            # `pending` on the pushed commit, as the GitPush function posts it on AWS.
+            statuses=PushStatusReporter(
+                CommitStatusClient(
+                    github_api=server.api_url,
+                    tokens={"github": secrets.status_token("github"), "gitlab": None},
+                ),
+                DynamoStatusTargets(function["STATE_TABLE"], client=dynamodb),
+                run_url=self.run_url,
+            ),
         )
+
+    @property
+    def run_url(self) -> str:
+        return f"{self.endpoint_url}/runs"
+
+    def release_status(self, release_id: str) -> dict[str, Any] | None:
+        """What `GET /runs/<release id>` answers: the release execution's status."""
+        sfn = self.cloud.client("stepfunctions")
+        machine = self.cloud.state_machine_arn(RELEASE_STATE_MACHINE)
+        arn = f"{machine.replace(':stateMachine:', ':execution:')}:{release_id}"
+        try:
+            description = sfn.describe_execution(executionArn=arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None
+        return {
+            "release_id": release_id,
+            "status": description["status"],
+            "error": description.get("error"),
+            "cause": description.get("cause"),
+        }
 
     def _create_secret(self) -> None:
         secrets = self.cloud.client("secretsmanager")
-        document = {"github_webhook_secret": self._webhook_secret}
+        document = {
+            "github_webhook_secret": self._webhook_secret,
+            "github_status_token": LOCAL_TOKEN,
+            "github_write_token": LOCAL_TOKEN,
+        }
         try:
             secrets.describe_secret(SecretId=self.secret_id)
         except secrets.exceptions.ResourceNotFoundException:
             secrets.create_secret(Name=self.secret_id, SecretString=json.dumps(document))
 
+    def _point_functions_here(self, server: LocalGitServer) -> None:
+        """The stack's Git functions (when it has them) use this server and this secret."""
+        self.cloud.runner.env_overrides.update(
+            {
+                "GIT_SECRET_ID": self.secret_id,
+                "GIT_ROUTING": json.dumps(self.routing()),
+                "GIT_GITHUB_API": server.api_url,
+                "GIT_RUN_URL": self.run_url,
+            }
+        )
+
     def start(self) -> LocalGitHosting:
         self._create_secret()
-        self._endpoint = _endpoint(self._releaser())
+        self._endpoint = _endpoint(self)
         threading.Thread(target=self._endpoint.serve_forever, name="git-push-endpoint", daemon=True).start()
-        webhook_url = f"http://127.0.0.1:{self._endpoint.server_address[1]}/git/push"
+        self.endpoint_url = f"http://127.0.0.1:{self._endpoint.server_address[1]}"
+        webhook_url = f"{self.endpoint_url}/git/push"
         try:
             self.server = LocalGitServer(
                 self.root, webhook_url=webhook_url, secret=self._webhook_secret, owner=OWNER
             ).start()
             self.server.create_repository(REPOSITORY)
+            self.remote_url = self.server.url(REPOSITORY)
+            self._releaser = self._build_releaser(self.server)
+            self._point_functions_here(self.server)
         except BaseException:
             self.stop()
             raise
-        self.remote_url = self.server.url(REPOSITORY)
         logger.info(
             "local git: %s (branch %s releases to %s, webhook %s)",
             self.remote_url,

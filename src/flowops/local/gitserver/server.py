@@ -1,5 +1,6 @@
 """The local Git server: dulwich's smart HTTP server (a real Git server: `git clone`, `git push`
-speak to it as to GitHub) plus GitHub's push webhook, delivered after each accepted push.
+speak to it as to GitHub) plus GitHub's push webhook, delivered after each accepted push, and
+GitHub's commit statuses API (`flowops.local.gitserver.statuses`, under `/api/v3`).
 
 GitHub delivers a push webhook once the refs moved; here the receive-pack request is wrapped:
 refs are read before and after dulwich handles it, and every moved branch or tag becomes one
@@ -31,6 +32,7 @@ from dulwich.server import FileSystemBackend
 from dulwich.web import WSGIRequestHandlerLogger, WSGIServerLogger, make_server, make_wsgi_chain
 
 from flowops.local.gitserver.payload import ZERO, push_payload
+from flowops.local.gitserver.statuses import API_PREFIX, LocalStatusApi
 from flowops.webhook.signature import sign
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -92,6 +94,8 @@ class LocalGitServer:
         self.deliveries: list[Delivery] = []
         self._lock = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
+        # GitHub's commit statuses API on the same host, as GitHub Enterprise serves it (/api/v3).
+        self.status_api = LocalStatusApi(root, owner=owner, token=token, base_url=lambda: self.base_url)
         inner = make_wsgi_chain(_RootBackend(str(root)))
         self._server: WSGIServer = make_server(
             host,
@@ -112,6 +116,11 @@ class LocalGitServer:
 
     def url(self, name: str) -> str:
         return f"{self.base_url}/{name}.git"
+
+    @property
+    def api_url(self) -> str:
+        """The REST API base flowops posts commit statuses to (`github_api`)."""
+        return f"{self.base_url}{API_PREFIX}"
 
     def create_repository(self, name: str) -> str:
         """An empty bare repository `name` (idempotent); its clone URL."""
@@ -157,6 +166,8 @@ class LocalGitServer:
 
     def _app(self, inner: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            if str(environ.get("PATH_INFO", "")).startswith(f"{API_PREFIX}/"):
+                return self.status_api(environ, start_response)
             if not self._authorized(environ):
                 start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="flowops local git"')])
                 return [b"token required\n"]

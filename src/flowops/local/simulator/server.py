@@ -203,8 +203,14 @@ class SimulatorServer:
         verbose: bool = False,
     ) -> None:
         parsed_faults = Faults.parse(faults) if isinstance(faults, str) else faults
+        # By name: a field added to SimulatorSettings must not shift the others (architect_job_seconds
+        # once received the rate-limit scope here).
         settings = SimulatorSettings(
-            client_id, client_secret, token_ttl_seconds, rate_limit_per_minute, rate_limit_scope
+            client_id=client_id,
+            client_secret=client_secret,
+            token_ttl_seconds=token_ttl_seconds,
+            rate_limit_per_minute=rate_limit_per_minute,
+            rate_limit_scope=rate_limit_scope,
         )
         self.state = SimulatorState(org, clock=clock, faults=parsed_faults, settings=settings)
         self.verbose = verbose
