@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from flowops.store.compression import gunzip_bounded, gzip_bytes, inflate_if_gzip, is_gzip
 from flowops.store.errors import StoreError
 
