@@ -14,6 +14,7 @@ from typing import Any
 from flowops.graph import GraphReport
 from flowops.lock import LockDiff, Lockfile, diff_locks
 from flowops.report import ReportGraphData, render_scan_report
+from flowops.report.releases import ReleaseOutcomes, recent_releases
 from flowops.scan.models import (
     DRIFT_IDS_IN_STATE_LIMIT,
     DriftSummary,
@@ -38,8 +39,12 @@ def report_scan(
     *,
     org: str,
     now: datetime,
+    releases: ReleaseOutcomes | None = None,
 ) -> ScanOutcome:
-    """Diff the new lock against the one it is compared with, store the report, audit it."""
+    """Diff the new lock against the one it is compared with, store the report, audit it.
+
+    With `releases` (the artifacts store, which can list), the HTML report lists the recent
+    releases and links each to the flows it changed."""
     baseline_sha = request.pointer.compared_with_sha
     graph_key = request.lock.report_graph_key
     report_graph = (
@@ -97,6 +102,7 @@ def report_scan(
         title=f"flowops scan {scan.scan_id} — org {org}",
         generated_at=now,
         report_graph=report_graph,
+        releases=recent_releases(releases, org) if releases is not None else None,
     )
     # Stored gzip-encoded (a fifth of its size): a browser opening it from S3 inflates it itself
     # (Content-Encoding), the CLI inflates it when it saves the report.
