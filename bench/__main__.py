@@ -1,9 +1,9 @@
 """All benchmarks in their bounded default mode (`python -m bench`), or big sizes (`--full`).
 
-python -m bench            # cold start (1 sample), graph 1k/10k, scan 1k + 5k, scan vocabulary 500,
-                           # publish x6, campaign 20 runs
-python -m bench --full     # cold start (3 samples), graph 1k/10k/100k, scan 1k/5k/20k, publish x20,
-                           # campaign 200 runs
+python -m bench            # cold start (1 sample), graph 1k/10k, scan 1k + 5k, deployed scan 2k,
+                           # scan vocabulary 500, publish x6, campaign 20 runs
+python -m bench --full     # cold start (3 samples), graph 1k/10k/100k, scan 1k/5k/20k, deployed scan
+                           # 20k, publish x20, campaign 200 runs
 
 Each benchmark prints its own table; the machine is usually shared, so compare a number with the
 baseline measured in the same run (bare interpreter, naive cycles, ideal poller, 300/min).
@@ -15,7 +15,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import campaign, cold_start, graph, publish, scan, scan_vocabulary
+from bench import campaign, cold_start, graph, publish, scan, scan_deployed, scan_vocabulary
 
 
 def _section(title: str, run: Callable[[], object], timings: list[tuple[str, float]]) -> object:
@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     naive_budget = "10" if full else "5"
     _section("graph", lambda: graph.main(["--sizes", graph_sizes, "--naive-budget", naive_budget]), timings)
     _section("scan", lambda: scan.main(["--full"] if full else []), timings)
+    # 2,000 flows = 10 pages of 200: the Map's four readers stay busy but for the last round.
+    deployed = ["--flows", "20000", "--time-scale", "1", "--simulator-process", "--schedule", "memory"]
+    _section(
+        "deployed scan",
+        lambda: scan_deployed.main(deployed if full else ["--flows", "2000", "--time-scale", "2"]),
+        timings,
+    )
     _section(
         "scan vocabulary",
         lambda: scan_vocabulary.main(["--sizes", "500,2000" if full else "500"]),

@@ -95,17 +95,25 @@ SOURCE_ONLY_REFUSAL = (
 )
 
 
-def refuse_to_deploy_source_only(stack: cdk.Stack) -> None:
-    """A template rule that always fails: CloudFormation evaluates rules before any change."""
+def refuse_to_deploy(
+    stack: cdk.Stack, rule_id: str, reason: str, *, never: tuple[str, str] = ("refused", "deployable")
+) -> None:
+    """A template rule that always fails with `reason` (`never` holds two values that differ):
+    CloudFormation evaluates rules before any change, so the stack synthesizes (and runs locally)
+    but never deploys."""
     cdk.CfnRule(
         stack,
+        rule_id,
+        assertions=[cdk.CfnRuleAssertion(assert_=cdk.Fn.condition_equals(*never), assert_description=reason)],
+    )
+
+
+def refuse_to_deploy_source_only(stack: cdk.Stack) -> None:
+    refuse_to_deploy(
+        stack,
         "RefuseSourceOnlyLayer",
-        assertions=[
-            cdk.CfnRuleAssertion(
-                assert_=cdk.Fn.condition_equals(LAYER_MODE_SOURCE_ONLY, LAYER_MODE_BUNDLED),
-                assert_description=SOURCE_ONLY_REFUSAL,
-            )
-        ],
+        SOURCE_ONLY_REFUSAL,
+        never=(LAYER_MODE_SOURCE_ONLY, LAYER_MODE_BUNDLED),
     )
 
 

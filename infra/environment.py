@@ -16,6 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 _GENESYS_REGION = re.compile(r"^[a-z]{2}_[a-z]+_\d$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
+# Domains reserved for documentation and tests (RFC 2606, RFC 6761): a placeholder, never a person.
+RESERVED_EXAMPLE_DOMAINS = (
+    ".example.com",
+    ".example.net",
+    ".example.org",
+    ".example",
+    ".invalid",
+    ".test",
+    ".localhost",
+)
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
 
 
@@ -132,6 +142,25 @@ class EnvironmentConfig(BaseModel):
                 "not both: subscribe the address to the existing topic instead"
             )
         return self
+
+    @property
+    def placeholder_destinations(self) -> list[str]:
+        """Alarm and trace destinations on a domain reserved for examples (RFC 2606/6761:
+        example.com/.net/.org, *.example, *.invalid, *.test, *.localhost): nothing there ever
+        reaches a person, so the stack refuses to deploy with them (docs/deploy.md)."""
+        found = []
+        for value in (self.alarm_email, self.alarm_webhook_url, self.trace_webhook_url):
+            if value is None:
+                continue
+            host = (
+                value.rpartition("@")[2] if "@" in value and "://" not in value else value.split("://", 1)[-1]
+            )
+            host = host.split("/", 1)[0].split(":", 1)[0].lower().rstrip(".")
+            if host.endswith(RESERVED_EXAMPLE_DOMAINS) or host in {
+                d.lstrip(".") for d in RESERVED_EXAMPLE_DOMAINS
+            }:
+                found.append(value)
+        return found
 
     @property
     def has_alarm_subscribers(self) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from infra.bundling import refuse_to_deploy
 from infra.constants import (
     FUNCTIONS_CONSTRUCT_ID,
     LAYER_MODE_BUNDLED,
@@ -27,6 +28,12 @@ from infra.constructs.scan_workflow import ScanWorkflowConstruct
 from infra.constructs.schedule import ScheduleConstruct
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.trace_workflow import TraceWorkflowConstruct
+from infra.constructs.unfinished_runs import (
+    RECORDING_WORKFLOW_STATUSES,
+    UNRECORDED_WORKFLOW_STATUSES,
+    UnfinishedRunsConstruct,
+    WatchedWorkflow,
+)
 from infra.constructs.webhook_api import WebhookApiConstruct, webhook_url_output_value
 from infra.environment import EnvironmentConfig
 
@@ -101,6 +108,25 @@ class FlowopsStack(cdk.Stack):
                 release_state_machine=self.release_workflow.state_machine,
             )
 
+        # What an execution timeout, a StopExecution or an unrecorded failure leaves behind.
+        self.unfinished_runs = UnfinishedRunsConstruct(
+            self,
+            "UnfinishedRuns",
+            config=config,
+            storage=self.storage,
+            functions=self.functions,
+            workflows=[
+                WatchedWorkflow("publish", self.publish_workflow.state_machine, RECORDING_WORKFLOW_STATUSES),
+                WatchedWorkflow("release", self.release_workflow.state_machine, RECORDING_WORKFLOW_STATUSES),
+                WatchedWorkflow("scan", self.scan_workflow.state_machine, UNRECORDED_WORKFLOW_STATUSES),
+                WatchedWorkflow("trace", self.trace_workflow.state_machine, UNRECORDED_WORKFLOW_STATUSES),
+            ],
+            people_topics={
+                "publish": self.publish_workflow.rollback_failed_topic,
+                "release": self.release_workflow.rollback_failed_topic,
+            },
+        )
+
         # Keep LAST among the constructs: it monitors every state machine, function and dead-letter
         # queue composed above (discovered from the tree, so new workflows need no wiring here).
         self.monitoring = MonitoringConstruct(
@@ -111,9 +137,20 @@ class FlowopsStack(cdk.Stack):
             scan_state_machine=self.scan_workflow.state_machine,
             webhook_api=self.webhook_api.api,
         )
+        self.unfinished_runs.notify_operations(self.monitoring.topic)
+        # Last: each function's cdk-nag findings are known only once every grant is made.
+        self.functions.acknowledge_findings()
         # A failed rollback needs a person: the topics carrying its details get the same people.
         for rollback_failed in (self.publish_workflow, self.release_workflow):
             subscribe_people(rollback_failed.rollback_failed_topic, config)
+        if config.placeholder_destinations:
+            refuse_to_deploy(
+                self,
+                "RefusePlaceholderDestinations",
+                f"environment {config.name!r} sends alarms or traces to placeholder addresses "
+                f"({', '.join(config.placeholder_destinations)}): set its alarmEmail / alarmWebhookUrl / "
+                "traceWebhookUrl in cdk.json to real ones (docs/deploy.md), then deploy again.",
+            )
         if not config.has_alarm_subscribers:
             cdk.Annotations.of(self).add_warning_v2(
                 "flowops:no-alarm-subscribers",

@@ -186,9 +186,23 @@ class FunctionsConstruct(Construct):
             grant(function)
         if calls_genesys:
             self.genesys_secret.grant_read(function)
-        self._acknowledge_findings(function)
         self.functions[function_id] = function
         return function
+
+    def acknowledge_findings(self) -> None:
+        """Acknowledge, per function, the cdk-nag findings its OWN policy raises, each with its
+        reason. Call it once every grant is made (the stack does, last): a finding is acknowledged
+        only on a function whose policy has it (X-Ray's `*` only where tracing is on, the bucket's
+        object wildcard and CDK's action groups only where the function has that grant)."""
+        for function in self.functions.values():
+            self._acknowledge_findings(function)
+
+    def _policy_statements(self, function: lambda_.Function) -> list[dict[str, Any]]:
+        policy = function.role.node.try_find_child("DefaultPolicy") if function.role is not None else None
+        if not isinstance(policy, iam.Policy):
+            return []
+        document = cdk.Stack.of(function).resolve(policy.document.to_json())
+        return list(document.get("Statement", [])) if isinstance(document, dict) else []
 
     def _acknowledge_findings(self, function: lambda_.Function) -> None:
         acknowledge(
@@ -202,19 +216,36 @@ class FunctionsConstruct(Construct):
             "flowops pins python3.12: the core layer ships cp312 manylinux2014 aarch64 wheels, and a runtime "
             "upgrade is a deliberate, tested change rather than a default.",
         )
-        acknowledge(
-            function,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.",
-        )
+        statements = self._policy_statements(function)
+        actions = {
+            str(action)
+            for statement in statements
+            for action in (
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            )
+        }
+        if {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} & actions:
+            acknowledge(
+                function,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.",
+            )
         bucket = logical_id(self._storage.artifacts_bucket)
-        acknowledge(
-            function,
-            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",
-            "Object-level grants on the artifacts bucket: keys are content-addressed and created at run "
-            "time, so they cannot be enumerated; the bucket itself is the boundary.",
-        )
-        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"):
+        whole_bucket = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
+        if any(
+            whole_bucket
+            in (s.get("Resource") if isinstance(s.get("Resource"), list) else [s.get("Resource")])
+            for s in statements
+        ):
+            acknowledge(
+                function,
+                f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",
+                "Object-level grants on the artifacts bucket: keys are content-addressed and created at run "
+                "time, so they cannot be enumerated; the bucket itself is the boundary.",
+            )
+        for action in sorted(
+            actions & {"s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"}
+        ):
             acknowledge(
                 function,
                 f"AwsSolutions-IAM5[Action::{action}]",

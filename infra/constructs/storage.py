@@ -21,8 +21,30 @@ from infra.environment import EnvironmentConfig
 from infra.nag import acknowledge
 
 # Prefixes written once per run (flowops.scan.keys, flowops.publish.steps, flowops.trace.pipeline,
-# flowops.statepayload).
-RUN_ARTIFACT_PREFIXES = ("scans/", "publish/", "traces/", "state/")
+# flowops.statepayload, flowops.release.steps): they expire after `runArtifactDays`. A release's
+# records are per org (`<org>` is the stack's org key).
+RUN_ARTIFACT_PREFIXES = (
+    "scans/",
+    "publish/",
+    "traces/",
+    "state/",
+    "releases/<org>/runs/",  # plan and wave results of one release run
+    "releases/<org>/consumed/",  # what a released version consumes, read at the end of its run
+)
+# Prefixes kept on purpose (only their noncurrent versions expire), and why. Every prefix code
+# writes is in one of the two lists (tests/infra/test_lifecycle_prefixes.py).
+KEPT_PREFIXES = {
+    "locks/": "content-addressed lockfile history, named by the lock pointer and by release records",
+    "flows/": "each flow version's YAML and release history: the rollback sources",
+    "config/": "operator configuration (substitutions per environment)",
+    "releases/<org>/bundles/": "release bundles, replayed by `flowops promote` into the next environment",
+    "releases/<org>/yaml/": "content-addressed deploy YAML, reused by later releases of the same content",
+}
+
+
+def run_artifact_prefixes(org: str) -> list[str]:
+    """The expiring prefixes of org `org`'s bucket."""
+    return [prefix.replace("<org>", org) for prefix in RUN_ARTIFACT_PREFIXES]
 
 
 class StorageConstruct(Construct):
@@ -73,11 +95,11 @@ class StorageConstruct(Construct):
                 # (rollback sources), config/ and release bundles are kept.
                 *(
                     s3.LifecycleRule(
-                        id=f"ExpireRunArtifacts-{prefix.rstrip('/')}",
+                        id=f"ExpireRunArtifacts-{prefix.rstrip('/').replace('/', '-')}",
                         prefix=prefix,
                         expiration=cdk.Duration.days(config.run_artifact_days),
                     )
-                    for prefix in RUN_ARTIFACT_PREFIXES
+                    for prefix in run_artifact_prefixes(config.org_key)
                 ),
             ],
             removal_policy=removal,

@@ -66,3 +66,22 @@ def test_trace_webhook_must_be_https() -> None:
                 }
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("settings", "placeholders"),
+    [
+        ({"alarmEmail": "oncall@example.com"}, ["oncall@example.com"]),
+        ({"alarmWebhookUrl": "https://chat.example.org/hooks/x"}, ["https://chat.example.org/hooks/x"]),
+        ({"traceWebhookUrl": "https://obs.corp.test/in"}, ["https://obs.corp.test/in"]),
+        ({"alarmEmail": "oncall@acme-example.com"}, []),
+        ({"alarmEmail": "oncall@acme.com", "alarmWebhookUrl": "https://chat.acme.com/h"}, []),
+    ],
+)
+def test_destinations_on_domains_reserved_for_examples_are_placeholders(
+    settings: dict[str, str], placeholders: list[str]
+) -> None:
+    (config,) = parse_environments(
+        {"prod": {"genesysRegion": "eu_west_1", "genesysSecretName": "s", **settings}}
+    )
+    assert config.placeholder_destinations == placeholders

@@ -61,6 +61,9 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
     "BuildLock": {OBJECTS_READ, OBJECTS_WRITE},
     "AdvanceLockPointer": RUN_STATE,
     "ReportScan": {OBJECTS_READ, OBJECTS_WRITE, AUDIT_WRITE},
+    # the unfinished-runs backstop: reads release plans (leases to free), moves run items and
+    # frees leases, appends its audit event; no Genesys secret (flowops.unfinished)
+    "RecordUnfinishedRun": {OBJECTS_READ, *RUN_STATE, *IDEMPOTENT_AUDIT},
 }
 
 
@@ -152,6 +155,61 @@ def test_trace_delivery_settings_come_from_the_environment(dev: SynthesizedEnvir
     # Then the delivery signs with the conventional secret name and has no URL (not_configured)
     assert variables["TRACE_WEBHOOK_SECRET_ID"] == "flowops/dev/trace-webhook"
     assert "TRACE_WEBHOOK_URL" not in variables
+
+
+def _statements_of(environment: SynthesizedEnvironment, function_id: str) -> list[dict[str, Any]]:
+    functions = environment.resources("AWS::Lambda::Function")
+    (logical_id,) = [key for key in functions if re.fullmatch(f"Functions{function_id}[0-9A-F]{{8}}", key)]
+    role = functions[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in environment.resources("AWS::IAM::Policy").values()
+        if role in [r["Ref"] for r in policy["Properties"]["Roles"]]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_the_unfinished_runs_backstop_has_exactly_its_own_grants(dev: SynthesizedEnvironment) -> None:
+    # Given the backstop function's policy statements
+    statements = _statements_of(dev, "RecordUnfinishedRun")
+    by_action: dict[str, list[str]] = {}
+    for statement in statements:
+        for action in _as_list(statement["Action"]):
+            by_action.setdefault(action, []).extend(json.dumps(r) for r in _as_list(statement["Resource"]))
+    # Then it describes executions of the four workflow machines only (any execution name: the one
+    # it was told ended), publishes to the alarm topic and the two RollbackFailed topics only
+    machines = sorted(
+        key
+        for key in dev.resources("AWS::StepFunctions::StateMachine")
+        if key.startswith(("PublishWorkflow", "ReleaseWorkflow", "ScanWorkflow", "TraceWorkflow"))
+    )
+    described = by_action["states:DescribeExecution"]
+    assert sorted(next(m for m in machines if m in resource) for resource in described) == machines
+    assert all(resource.endswith(':*"]]}') for resource in described)
+    topics = by_action["sns:Publish"]
+    assert sorted(re.sub(r"[0-9A-F]{8}\"}$", "", t).split('"')[-1] for t in topics) == [
+        "MonitoringAlarmTopic",
+        "PublishWorkflowRollbackFailedTopic",
+        "ReleaseWorkflowReleaseRollbackFailedTopic",
+    ]
+    # And its object reads are the release plans only; no secret, no state-machine start, no delete
+    object_reads = [resource for resource in by_action["s3:GetObject*"] if "Fn::Join" in resource]
+    assert len(object_reads) == 1 and '"/releases/dev/runs/*"' in object_reads[0]
+    forbidden = {"secretsmanager:GetSecretValue", "states:StartExecution", "s3:PutObject", "s3:DeleteObject*"}
+    assert not forbidden & set(by_action)
+    assert set(by_action) - {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "s3:GetObject*",
+        "s3:GetBucket*",
+        "s3:List*",
+        "states:DescribeExecution",
+        "sns:Publish",
+        "kms:Decrypt",
+        "kms:GenerateDataKey*",
+    }
 
 
 def test_with_a_shared_rate_limit_the_scan_steps_may_update_only_the_orgs_schedule_item() -> None:

@@ -429,3 +429,17 @@ def test_one_client_cannot_starve_the_webhook(environments: dict[str, Synthesize
         # And it guards the webhook's stage
         assert "Ref" in json.dumps(association["Properties"]["ResourceArn"])
         assert association["Properties"]["WebACLArn"]["Fn::GetAtt"][1] == "Arn"
+
+
+def test_environments_with_placeholder_destinations_synthesize_but_refuse_to_deploy(
+    environments: dict[str, SynthesizedEnvironment],
+) -> None:
+    # Given cdk.json's test and prod, which ship with example.com subscribers, and dev without any
+    for name in ("test", "prod"):
+        rule = environments[name].template.get("Rules", {}).get("RefusePlaceholderDestinations")
+        # Then their templates carry a rule CloudFormation fails before any change, saying what to fix
+        assert rule is not None, name
+        (assertion,) = rule["Assertions"]
+        assert "example.com" in assertion["AssertDescription"]
+        assert "cdk.json" in assertion["AssertDescription"]
+    assert "RefusePlaceholderDestinations" not in environments["dev"].template.get("Rules", {})

@@ -162,6 +162,9 @@ def validate_run(
     target = report.target
     lease_acquired = False
     if report.ok and target is not None:
+        # Written down before the lease is taken: whoever ends this run (a later step, or the
+        # unfinished-runs backstop after a timeout) frees the lease of this flow.
+        _note(ports, run, "PENDING", {"flow_id": target.id})
         try:
             ports.leases.acquire(
                 ports.org, target.id, run.run_id, now=now, ttl_seconds=request.timing.lease_seconds

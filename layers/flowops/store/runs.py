@@ -26,15 +26,19 @@ RunStatus = Literal[
     "ROLLED_BACK",
     "ROLLBACK_FAILED",
     "RELEASE_UNRECORDED",
+    "INTERRUPTED",
 ]
 
+# INTERRUPTED: the execution ended without its state machine recording how (timed out, aborted,
+# or failed where recording failed too); written by the unfinished-runs backstop (flowops.unfinished).
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    "PENDING": frozenset({"RUNNING", "FAILED"}),
+    "PENDING": frozenset({"RUNNING", "FAILED", "INTERRUPTED"}),
     # RELEASE_UNRECORDED: the release is live and verified, but recording it failed (parked for
     # repair, never rolled back); a repair that completes the records moves it on to SUCCEEDED.
-    "RUNNING": frozenset({"SUCCEEDED", "FAILED", "ROLLING_BACK", "RELEASE_UNRECORDED"}),
+    "RUNNING": frozenset({"SUCCEEDED", "FAILED", "ROLLING_BACK", "RELEASE_UNRECORDED", "INTERRUPTED"}),
     "RELEASE_UNRECORDED": frozenset({"SUCCEEDED"}),
-    "ROLLING_BACK": frozenset({"ROLLED_BACK", "ROLLBACK_FAILED"}),
+    "ROLLING_BACK": frozenset({"ROLLED_BACK", "ROLLBACK_FAILED", "INTERRUPTED"}),
+    "INTERRUPTED": frozenset(),
     "SUCCEEDED": frozenset(),
     "FAILED": frozenset(),
     "ROLLED_BACK": frozenset(),

@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -49,7 +50,7 @@ from flowops.local.runtime import (
     state_limits,
 )
 from flowops.local.runtime.delays import DelayRecorder
-from flowops.local.runtime.eventbridge import LocalEventBus, rules_from_template
+from flowops.local.runtime.eventbridge import EventDeliveryTimeoutError, LocalEventBus, rules_from_template
 from flowops.local.runtime.execution import ExecutionResult, start_and_wait
 from flowops.local.runtime.execution_lifecycle import ExecutionClocks
 from flowops.local.runtime.lambdas import HandlerRunner, time_scale_of
@@ -57,6 +58,7 @@ from flowops.local.runtime.resources import LocalResource, LocalResources
 
 DEFAULT_REGION = "eu-west-1"
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
+STOP_DRAIN_SECONDS = 30.0
 LOCAL_GENESYS_CREDENTIALS = ("flowops-local-client", "flowops-local-secret")
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
@@ -167,6 +169,11 @@ class LocalCloud:
 
     def stop(self) -> None:
         global _active
+        if self._started:
+            # Deliveries run handlers that call moto: let them finish before moto goes away (a
+            # handler outliving the mock would reach for real AWS).
+            with contextlib.suppress(EventDeliveryTimeoutError):
+                self.events.drain(timeout=STOP_DRAIN_SECONDS)
         self.runner.stop()
         execution_lifecycle.uninstall()
         lambda_errors.uninstall()

@@ -1,0 +1,1 @@
+"""The unfinished-runs backstop: EventBridge status changes of executions that ended unrecorded."""
