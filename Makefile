@@ -7,7 +7,7 @@ STAMP := $(VENV)/.synced
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_DEPRECATED := quiet
 
-.PHONY: demo test lint typecheck unit bench synth setup clean
+.PHONY: demo test lint typecheck unit bench synth templates setup clean
 
 $(UV):
 	$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv==0.13.9
@@ -38,6 +38,10 @@ test: setup lint typecheck
 
 synth: setup
 	npx cdk synth --quiet
+
+# The local templates the wheel ships (tests/packaging/test_templates.py says when they are stale).
+templates: setup
+	$(VENV)/bin/python scripts/synth_templates.py
 
 bench: setup
 	$(VENV)/bin/python -m bench

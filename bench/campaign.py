@@ -630,7 +630,7 @@ class Campaign:
                 change()
                 world.unstick_architect_jobs()
 
-            world.hooks.before("flowops.functions.publish.check_job", change_then_release_the_job)
+            world.hooks.before("flowops.functions.publish.check_publish", change_then_release_the_job)
         return flow_id, name
 
     def _arm_lock(self, plan: RunPlan, rng: random.Random) -> None:

@@ -18,8 +18,9 @@ the cloud if every handler took as long as it does on this machine — and each 
 simulated instant is its timestamp plus the delays recorded before it.
 
 For each publish: the job's Success instant (upload + the job's duration), the polls
-(CheckPublishJob invocations), how late the poll that saw Success ended, HealthCheck and
-RecordRelease, and upload -> RecordRelease done. The ideal poller notices the job's end the
+(CheckPublishJob invocations), how late the poll that saw Success started, that poll's time
+(it health-checks the new version in the same invocation), RecordRelease, and upload ->
+RecordRelease done. The ideal poller notices the job's end the
 instant it happens and then closes the release exactly as this run did (HealthCheck, RecordRelease):
 ideal = job duration + this run's time from noticing Success to RecordRelease done. So
 `total / ideal` is what polling costs; `total / job` (also printed) adds what the closing steps
@@ -48,7 +49,6 @@ from flowops.stepfunctions import PollTiming, next_wait_seconds
 CHECK_STATE = "CheckPublishJob"
 WAIT_STATE = "WaitForPublishJob"
 RELEASE_STATE = "RecordRelease"
-HEALTH_STATE = "HealthCheck"
 EXECUTION_TIMEOUT_SECONDS = 180.0
 JOB_SECONDS = (5, 15, 45, 120)
 TARGET_RATIO = 1.25
@@ -138,8 +138,9 @@ class PublishSample:
     polls_after_success: int
     waits: list[float]
     detected_after_success: float
-    """Simulated seconds from the job's Success to the end of the poll that saw it."""
+    """Simulated seconds from the job's Success to the start of the poll that saw it."""
     health_check_seconds: float
+    """The poll that saw Success: reading the job, then the health check it runs."""
     record_release_seconds: float
     released_after_success: float
     """Simulated seconds from the job's Success to RecordRelease finishing (the overhead)."""
@@ -152,7 +153,7 @@ class PublishSample:
 
     @property
     def closing_seconds(self) -> float:
-        """From noticing Success (the end of the poll that saw it) to RecordRelease finished."""
+        """From noticing Success (the start of the poll that saw it) to RecordRelease finished."""
         return self.released_after_success - self.detected_after_success
 
     @property
@@ -233,8 +234,9 @@ def measure_publish(
         )
     success_at = uploaded[0] + job_seconds
     polls = _instants(timeline, "Entered", CHECK_STATE)
-    seen_at = _instants(timeline, "Exited", CHECK_STATE)[-1]
-    health = _instants(timeline, "Entered", HEALTH_STATE)[-1], _instants(timeline, "Exited", HEALTH_STATE)[-1]
+    # The last poll saw Success and health-checked the new version before RecordRelease.
+    seen_at = polls[-1]
+    health = seen_at, _instants(timeline, "Exited", CHECK_STATE)[-1]
     record = _instants(timeline, "Entered", RELEASE_STATE)[-1]
     return PublishSample(
         name=name,
@@ -300,7 +302,7 @@ def groups(samples: list[PublishSample]) -> list[tuple[float, str, list[PublishS
 def format_table(samples: list[PublishSample]) -> str:
     """One line per publish."""
     header = (
-        f"{'run':<26} {'polls':>5} {'waits s':<22} {'job s':>5} | {'late':>5} {'health':>6} "
+        f"{'run':<26} {'polls':>5} {'waits s':<22} {'job s':>5} | {'late':>5} {'check':>6} "
         f"{'record':>6} | {'total s':>7} {'ideal s':>7} {'x ideal':>7} {'x job':>5}"
     )
     lines = [header, "-" * len(header)]
@@ -320,7 +322,7 @@ def format_table(samples: list[PublishSample]) -> str:
 def format_summary(samples: list[PublishSample]) -> str:
     """Medians per job length and poller, then whether flowops met the target for every job."""
     header = (
-        f"{'job s':>5}  {'poller':<15} {'n':>2} {'polls':>5} {'late s':>6} {'health s':>8} "
+        f"{'job s':>5}  {'poller':<15} {'n':>2} {'polls':>5} {'late s':>6} {'check+health s':>14} "
         f"{'record s':>8} | {'upload->release s':>17} {'ideal s':>7} {'x ideal':>7} {'x job':>6}"
     )
     lines = [header, "-" * len(header)]
@@ -332,7 +334,7 @@ def format_summary(samples: list[PublishSample]) -> str:
         lines.append(
             f"{job_seconds:>5.0f}  {poller:<15} {len(group):>2} {median(lambda s: s.polls):>5.0f} "
             f"{median(lambda s: s.detected_after_success):>6.2f} "
-            f"{median(lambda s: s.health_check_seconds):>8.2f} "
+            f"{median(lambda s: s.health_check_seconds):>14.2f} "
             f"{median(lambda s: s.record_release_seconds):>8.2f} | "
             f"{median(lambda s: s.total_seconds):>17.2f} {median(lambda s: s.ideal_seconds):>7.2f} "
             f"{median(lambda s: s.ratio_to_ideal):>7.2f} {median(lambda s: s.ratio_to_job):>6.2f}"
@@ -446,8 +448,9 @@ def main(argv: list[str] | None = None) -> None:
     print(format_schedules(job_lengths))
     print(
         "\nSimulated seconds = real handler time on this machine + recorded Wait delays. late = from the"
-        "\njob's Success to the end of the poll that saw it; ideal = job + this run's time from noticing"
-        "\nSuccess to RecordRelease done (HealthCheck runs the export and Genesys' validate job together)."
+        "\njob's Success to the start of the poll that saw it; check+health = that poll, which health-checks"
+        "\nthe new version (export and Genesys' validate job together); ideal = job + this run's time from"
+        "\nthat poll's start to RecordRelease done."
         f"\nwall time {time.perf_counter() - started:.0f} s"
     )
 

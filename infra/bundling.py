@@ -22,7 +22,8 @@ cannot run in Lambda at all (no powertools, pydantic, ...): `refuse_to_deploy_so
 adds a CloudFormation rule that fails every deployment of such a template before anything changes.
 
 What is installed is the LOCKED closure of the runtime dependencies (`uv export` of uv.lock, so
-Lambda runs the versions the tests ran), minus what the Lambda runtime already provides
+Lambda runs the versions the tests ran), minus the CLI's own (typer, rich: the layer has no CLI)
+and what the Lambda runtime already provides
 (boto3, botocore, s3transfer: aws-xray-sdk pulls botocore in transitively, ~30 MB). Without uv
 the pyproject ranges are installed and the runtime-provided packages pruned afterwards.
 """
@@ -53,8 +54,12 @@ LAMBDA_PLATFORM = "manylinux2014_aarch64"
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
 # boto3's own dependency s3transfer comes with the runtime too; the constant names the two roots.
 RUNTIME_PROVIDED_PACKAGES = LAYER_EXCLUDED_PACKAGES | {"s3transfer"}
+# Dependencies of the CLI only (flowops.cli is not in the layer): pruned from the layer's closure
+# together with whatever only they need (click, pygments, ...).
+CLI_ONLY_PACKAGES = frozenset({"typer", "rich"})
 # Runtime dependencies only, pinned, one requirement per line (markers kept: pip evaluates them).
 _UV_EXPORT_FLAGS = (
+    *(flag for package in sorted(CLI_ONLY_PACKAGES) for flag in ("--prune", package)),
     "--frozen",
     "--no-dev",
     "--no-hashes",
@@ -188,11 +193,11 @@ def requirement_name(requirement: str) -> str:
 
 
 def _is_shipped(requirement: str) -> bool:
-    return requirement_name(requirement) not in RUNTIME_PROVIDED_PACKAGES
+    return requirement_name(requirement) not in RUNTIME_PROVIDED_PACKAGES | CLI_ONLY_PACKAGES
 
 
 def runtime_requirements(pyproject: Path = PROJECT_ROOT / "pyproject.toml") -> list[str]:
-    """`[project].dependencies` minus packages the Lambda runtime already ships."""
+    """`[project].dependencies` minus packages the Lambda runtime already ships and the CLI's."""
     dependencies: list[str] = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
     return sorted(requirement for requirement in dependencies if _is_shipped(requirement))
 

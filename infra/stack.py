@@ -95,6 +95,7 @@ class FlowopsStack(cdk.Stack):
             storage=self.storage,
             functions=self.functions,
             publish_state_machine=self.publish_workflow.state_machine,
+            release_state_machine=self.release_workflow.state_machine,
         )
         if config.git is not None:
             GitPushConstruct(

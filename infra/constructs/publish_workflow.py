@@ -3,11 +3,13 @@ with automatic rollback to the snapshot on any failure after StartPublish.
 
 Authored with CDK chainables in JSONPath (JSONata does not run locally). State names are the
 ones operators see in the console (and the issue names): Validate, SnapshotCurrentVersion,
-StartPublish, WaitForPublishJob, HealthCheck, RecordRelease, RollbackToPreviousVersion,
-WaitForRollback, and the Fail states ValidationFailed, RolledBack, RollbackFailed.
+StartPublish, WaitForPublishJob, CheckPublishJob, RecordRelease, RollbackToPreviousVersion,
+WaitForRollback, and the Fail states ValidationFailed, RolledBack, RollbackFailed. The poll that
+sees the publish job end health-checks the new version in the same invocation (`$.publish.health`):
+one Lambda hop, and the cold start of a function used once per publish, fewer (issue 18).
 
 State layout: `$.run` (run id = execution name), `$.request` (the webhook's input),
-`$.validation`, `$.snapshot`, `$.publish`, `$.health`, `$.release` / `$.failure` (what a Catch
+`$.validation`, `$.snapshot`, `$.publish` (its `health` once checked), `$.release` / `$.failure` (what a Catch
 caught), `$.rollback`, `$.rollback_failure`, `$.record_failure`, `$.outcome`. The flow YAML
 itself travels as an S3 key. Genesys 429/5xx/unreachable and throttled stores are retried
 (backoff, full jitter);
@@ -89,13 +91,15 @@ class PublishWorkflowConstruct(Construct):
                 step("SnapshotFlowVersion", "snapshot", 420, *read_and_write_objects, *run_state),
                 # Reads the YAML to deploy; notes the job in the run item before uploading to it.
                 step("StartFlowPublish", "start_publish", 60, *read_objects, *run_state),
-                # Polls the job (publish and rollback alike) and the flow; writes the full job
-                # messages when they are too many for the state (flowops.statepayload).
+                # Polls the rollback job (or the publish job a rollback fences) and the flow;
+                # writes the full job messages when they are too many for the state
+                # (flowops.statepayload).
                 step("CheckFlowJob", "check_job", 60, *spill_objects),
-                # Reads the flow, exports the live version (content check against the deployed
-                # YAML it reads), runs a validate job, queries execution data; writes the full
-                # validate-job messages when they are too many for the state.
-                step("CheckPublishHealth", "health_check", 300, *read_objects, *spill_objects),
+                # Polls the publish job; the poll that sees it end health-checks the new version:
+                # reads the flow, exports the live version (content check against the deployed
+                # YAML it reads) while a validate job runs, queries execution data; writes the
+                # full job or validate-job messages when they are too many for the state.
+                step("CheckPublishJob", "check_publish", 300, *read_objects, *spill_objects),
                 # Stores the new version's YAML and lock, advances the pointer, run, audit, lease.
                 step(
                     "RecordFlowRelease",
@@ -204,7 +208,7 @@ class PublishWorkflowConstruct(Construct):
                 "validation": validation,
                 "snapshot": snapshot,
                 "publish": sfn.JsonPath.object_at("$.publish"),
-                "health": sfn.JsonPath.object_at("$.health"),
+                "health": sfn.JsonPath.object_at("$.publish.health"),
                 "record_failure": sfn.JsonPath.object_at("$.record_failure"),
             },
             "$.outcome",
@@ -215,7 +219,7 @@ class PublishWorkflowConstruct(Construct):
             "DescribeUnparkedRelease",
             "Version {} is live and verified, but recording it failed ({}) and so did parking "
             "the run ({}); run a scan to record it.",
-            "$.health.published_version",
+            "$.publish.health.published_version",
             "$.record_failure.Error",
             "$.park_failure.Error",
         )
@@ -361,24 +365,18 @@ class PublishWorkflowConstruct(Construct):
         wait_for_job = sfn.Wait(
             self, "WaitForPublishJob", time=sfn.WaitTime.seconds_path("$.publish.wait_seconds")
         )
+        # The poll that sees the job end health-checks the new version (`$.publish.health`).
         check_job = invoke_step(
             self,
             "CheckPublishJob",
-            f["CheckFlowJob"],
-            {"run": run, "validation": validation, "progress": sfn.JsonPath.object_at("$.publish")},
-            "$.publish",
-        )
-        health = invoke_step(
-            self,
-            "HealthCheck",
-            f["CheckPublishHealth"],
+            f["CheckPublishJob"],
             {
                 "run": run,
                 "validation": validation,
                 "snapshot": snapshot,
-                "publish": sfn.JsonPath.object_at("$.publish"),
+                "progress": sfn.JsonPath.object_at("$.publish"),
             },
-            "$.health",
+            "$.publish",
         )
         record_release = invoke_step(
             self,
@@ -389,17 +387,17 @@ class PublishWorkflowConstruct(Construct):
                 "validation": validation,
                 "snapshot": snapshot,
                 "publish": sfn.JsonPath.object_at("$.publish"),
-                "health": sfn.JsonPath.object_at("$.health"),
+                "health": sfn.JsonPath.object_at("$.publish.health"),
             },
             "$.release",
         )
-        for task in (validate, take_snapshot, start_publish, check_job, health, record_release):
+        for task in (validate, take_snapshot, start_publish, check_job, record_release):
             retry_genesys_calls(task)
         for task in (validate, take_snapshot):
             task.add_catch(record_failure, errors=["States.ALL"], result_path="$.failure")
-        for task in (start_publish, check_job, health):
+        for task in (start_publish, check_job):
             task.add_catch(rollback, errors=["States.ALL"], result_path="$.failure")
-        # After HealthCheck verified the live version and its content, nothing rolls it back:
+        # After CheckPublishJob verified the live version and its content, nothing rolls it back:
         # a RecordRelease that keeps failing parks the run for repair.
         record_release.add_catch(park_release, errors=["States.ALL"], result_path="$.record_failure")
 
@@ -410,12 +408,12 @@ class PublishWorkflowConstruct(Construct):
         )
         has_finished = (
             sfn.Choice(self, "HasThePublishJobFinished")
-            .when(sfn.Condition.boolean_equals("$.publish.finished", True), health)
+            .when(sfn.Condition.boolean_equals("$.publish.finished", True), record_release)
             .otherwise(wait_for_job)
         )
         definition = start.next(validate).next(is_valid)
         take_snapshot.next(start_publish).next(wait_for_job).next(check_job).next(has_finished)
-        health.next(record_release).next(published)
+        record_release.next(published)
 
         self.state_machine = workflow_state_machine(
             self,
@@ -431,8 +429,7 @@ class PublishWorkflowConstruct(Construct):
                         "ValidatePublish",
                         "SnapshotFlowVersion",
                         "StartFlowPublish",
-                        "CheckFlowJob",
-                        "CheckPublishHealth",
+                        "CheckPublishJob",
                         "RecordFlowRelease",
                         "RollBackFlow",
                         "CheckFlowJob",

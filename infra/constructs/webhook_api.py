@@ -1,4 +1,5 @@
-"""The CI-facing REST API: `POST /publish` → the webhook function → a publish execution.
+"""The CI-facing REST API: `POST /publish` → the webhook function → a publish execution, and
+`POST /release` → the same function → a release execution (same signature, replay and claim).
 
 Only the documented route exists (no proxy resource): anything else is answered by API
 Gateway itself with 403 and never reaches the function. Authentication is the HMAC
@@ -28,6 +29,7 @@ from infra.nag import acknowledge, logical_id
 EXECUTION_PREFIX = "publish-"
 
 PUBLISH_ROUTE = "publish"
+RELEASE_ROUTE = "release"
 MAX_BODY_BYTES = 256 * 1024
 THROTTLE_RATE_PER_SECOND = 10  # CI pushes, not user traffic: a burst of merges at most
 THROTTLE_BURST = 20
@@ -45,6 +47,7 @@ class WebhookApiConstruct(Construct):
         storage: StorageConstruct,
         functions: FunctionsConstruct,
         publish_state_machine: sfn.IStateMachine,
+        release_state_machine: sfn.IStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
         self._bucket = storage.artifacts_bucket
@@ -58,16 +61,22 @@ class WebhookApiConstruct(Construct):
             environment={
                 "WEBHOOK_SECRET_ID": config.webhook_secret,
                 "PUBLISH_STATE_MACHINE_ARN": publish_state_machine.state_machine_arn,
+                "RELEASE_STATE_MACHINE_ARN": release_state_machine.state_machine_arn,
                 "WEBHOOK_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
             },
             description="flowops: signed CI webhook that starts publish executions",
         )
         secret.grant_read(self.function)
         publish_state_machine.grant_start_execution(self.function)
+        release_state_machine.grant_start_execution(self.function)
         # Only when a name is taken: is that execution this delivery's, or an earlier use's?
-        self._describe_executions = grant_describe_executions(
-            self.function, publish_state_machine, EXECUTION_PREFIX
-        )
+        self._describe_executions = [
+            grant_describe_executions(self.function, machine, EXECUTION_PREFIX)
+            for machine in (publish_state_machine, release_state_machine)
+        ]
+        # An inline release is stored as its bundle (content-addressed, immutable) before it starts.
+        storage.artifacts_bucket.grant_read(self.function, "releases/*/bundles/*")
+        storage.artifacts_bucket.grant_put(self.function, "releases/*/bundles/*")
         # The lock (to resolve flow names) and per-environment substitutions: read-only, two prefixes.
         storage.artifacts_bucket.grant_read(self.function, "locks/*")
         storage.artifacts_bucket.grant_read(self.function, "config/*")
@@ -111,12 +120,12 @@ class WebhookApiConstruct(Construct):
         self.api.deployment_stage.node.add_dependency(self.api_gateway_account)
         # No API Gateway request validation: a missing signature must be the function's 401 (not a
         # gateway 400), and the body is validated strictly by the function after the HMAC check.
-        publish = self.api.root.add_resource(PUBLISH_ROUTE)
-        publish.add_method(
-            "POST",
-            apigw.LambdaIntegration(self.function, proxy=True),
-            authorization_type=apigw.AuthorizationType.NONE,
-        )
+        for route in (PUBLISH_ROUTE, RELEASE_ROUTE):
+            self.api.root.add_resource(route).add_method(
+                "POST",
+                apigw.LambdaIntegration(self.function, proxy=True),
+                authorization_type=apigw.AuthorizationType.NONE,
+            )
         self.web_acl = self._per_client_rate_limit(config)
         self._acknowledge_findings()
 
@@ -154,11 +163,18 @@ class WebhookApiConstruct(Construct):
         return web_acl
 
     def _acknowledge_findings(self) -> None:
+        for finding in self._describe_executions:
+            acknowledge(
+                self.function,
+                finding,
+                "DescribeExecution on the publish and release machines' webhook-started executions only "
+                "(names are derived from delivery ids, unknown in advance); read-only.",
+            )
         acknowledge(
             self.function,
-            self._describe_executions,
-            "DescribeExecution on the publish machine's webhook-started executions only (names are "
-            "derived from delivery ids, unknown in advance); read-only.",
+            f"AwsSolutions-IAM5[Resource::<{logical_id(self._bucket)}.Arn>/releases/*/bundles/*]",
+            "Release bundles are content-addressed under releases/<org>/bundles/: the webhook stores an "
+            "inline release there and checks a referenced one exists; the prefix bounds it.",
         )
         for prefix in ("locks", "config"):
             acknowledge(
@@ -198,4 +214,10 @@ def webhook_url_output_value(api: apigw.RestApi) -> str:
     return f"{api.url}{PUBLISH_ROUTE}"
 
 
-__all__ = ["MAX_BODY_BYTES", "PUBLISH_ROUTE", "WebhookApiConstruct", "webhook_url_output_value"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "PUBLISH_ROUTE",
+    "RELEASE_ROUTE",
+    "WebhookApiConstruct",
+    "webhook_url_output_value",
+]

@@ -32,3 +32,25 @@ def before_handler(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Callable[[
         monkeypatch.setattr(module, "handler", wrapper)
 
     return install
+
+
+@pytest.fixture
+def before_health_check(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[], None]], None]:
+    """Run `action` once right before the publish health check (`flowops.publish.steps.health_check`),
+    which the poll that sees the publish job end runs in the same invocation."""
+
+    def install(action: Callable[[], None]) -> None:
+        from flowops.publish import steps
+
+        real = steps.health_check
+        done = threading.Event()
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not done.is_set():
+                done.set()
+                action()
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(steps, "health_check", wrapper)
+
+    return install

@@ -203,7 +203,7 @@ def test_a_flow_changed_while_its_job_runs_leaves_no_stray_flow(
     # the job (which addresses the flow by name) creates a NEW flow called Main IVR
     before = flow_names(world)
     world.sim.set_faults("job=stuck")
-    import flowops.functions.publish.check_job as module
+    import flowops.functions.publish.check_publish as module
 
     real = module.handler
     changed = threading.Event()

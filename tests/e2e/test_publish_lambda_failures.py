@@ -70,17 +70,17 @@ def test_a_step_killed_at_its_timeout_is_retried_not_rolled_back(
     world: PublishWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the first poll of the publish job hangs past its function's timeout
-    import flowops.functions.publish.check_job as step
+    import flowops.functions.publish.check_publish as step
 
     def hangs(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         while True:  # never returns: Lambda kills it
             time.sleep(0.01)
 
-    _on_first_call(monkeypatch, step, "check_job", hangs)
+    _on_first_call(monkeypatch, step, "check_publish_job", hangs)
     # When a publish runs
     result = world.publish("killed-poll")
     # Then Lambda killed the poll, Step Functions saw Lambda.Unknown and retried it
-    assert _calls(world, "flowops.functions.publish.check_job.handler")[0] == "Timeout"
+    assert _calls(world, "flowops.functions.publish.check_publish.handler")[0] == "Timeout"
     assert len(result.delays_of("CheckPublishJob", "retry")) == 1
     # And the run published the new version
     _assert_published_without_rollback(world, result)

@@ -154,11 +154,11 @@ def test_a_job_finishing_after_its_deadline_and_after_the_rollback_started_is_fe
 
 
 def test_failed_health_check_rolls_back_to_the_known_good_release(
-    world_factory: Callable[..., PublishWorld], before_handler: Callable[[str, Callable[[], None]], None]
+    world_factory: Callable[..., PublishWorld], before_health_check: Callable[[Callable[[], None]], None]
 ) -> None:
     # Given someone republishes Main IVR outside the pipeline right after our job succeeded
     world = world_factory()
-    before_handler("health_check", lambda: publish_out_of_band(world))
+    before_health_check(lambda: publish_out_of_band(world))
     # When version 3 is published
     result = world.publish("publish-unhealthy")
     # Then the health check saw another version live and the run restored the known-good release
@@ -188,12 +188,14 @@ def publish_out_of_band(world: PublishWorld) -> None:
 
 
 def test_failed_rollback_ends_in_rollback_failed_with_a_notification_and_a_manual_fix(
-    world_factory: Callable[..., PublishWorld], before_handler: Callable[[str, Callable[[], None]], None]
+    world_factory: Callable[..., PublishWorld],
+    before_handler: Callable[[str, Callable[[], None]], None],
+    before_health_check: Callable[[Callable[[], None]], None],
 ) -> None:
     # Given the health check fails (an out-of-band publish made 4.0 live) and then Genesys fails
     # every deploy of Main IVR, the rollback's too
     world = world_factory()
-    before_handler("health_check", lambda: publish_out_of_band(world))
+    before_health_check(lambda: publish_out_of_band(world))
     before_handler("rollback", lambda: world.sim.set_faults("publish-fail=Main IVR"))
     # When version 3 is published
     result = world.publish("publish-rollback-fails")

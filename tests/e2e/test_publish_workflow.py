@@ -38,7 +38,7 @@ def test_valid_yaml_is_published_recorded_and_becomes_the_next_rollback_source(w
         "SnapshotCurrentVersion",
         "StartPublish",
         "WaitForPublishJob",
-        "HealthCheck",
+        "CheckPublishJob",
         "RecordRelease",
     ):
         assert state in entered

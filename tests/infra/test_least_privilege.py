@@ -38,8 +38,9 @@ EXPECTED_ACCESS: dict[str, set[str]] = {
     "StartFlowPublish": {OBJECTS_READ, *RUN_STATE, GENESYS_SECRET},
     # Job messages too many for the state are stored in full (flowops.statepayload): write only.
     "CheckFlowJob": {OBJECTS_WRITE, GENESYS_SECRET},
-    # Reads the deployed YAML to compare the live version's content with it; spills messages.
-    "CheckPublishHealth": {OBJECTS_READ, OBJECTS_WRITE, GENESYS_SECRET},
+    # The poll that sees the job end reads the deployed YAML to compare the live version's
+    # content with it; spills messages.
+    "CheckPublishJob": {OBJECTS_READ, OBJECTS_WRITE, GENESYS_SECRET},
     "RecordFlowRelease": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
     "RollBackFlow": {OBJECTS_READ, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},
     "RecordRolledBack": {OBJECTS_READ, OBJECTS_WRITE, *RUN_STATE, *IDEMPOTENT_AUDIT, GENESYS_SECRET},

@@ -25,7 +25,10 @@ from infra.constants import FUNCTIONS_SOURCE_DIR, LAYER_MODE_BUNDLED, LAYER_SOUR
 MB = 1024 * 1024
 LAMBDA_UNZIPPED_LIMIT = 250 * MB  # function code + all layers, unzipped
 LAMBDA_ZIPPED_LIMIT = 50 * MB  # one direct-upload zip
-FORBIDDEN_TOP_LEVEL = {"local", "tests", "typer", "moto", "aws_cdk", "boto3", "botocore", "s3transfer", "bin"}
+FORBIDDEN_TOP_LEVEL = {
+    *("local", "functions", "infra", "tests", "bin"),
+    *("typer", "rich", "click", "moto", "aws_cdk", "boto3", "botocore", "s3transfer"),
+}
 _UNREACHABLE = (
     "NewConnectionError",
     "Max retries exceeded",
@@ -103,6 +106,8 @@ def test_bundled_layer_ships_flowops_and_linux_arm64_wheels_but_no_dev_code(bund
     assert not (top_level & FORBIDDEN_TOP_LEVEL), top_level & FORBIDDEN_TOP_LEVEL
     assert not any(path.name == "__pycache__" for path in site.rglob("*"))
     assert not list((site / "flowops").rglob("test_*.py"))
+    # and the flowops package is the core only (handlers, CLI and local cloud live in src/flowops)
+    assert not {"cli", "local", "functions"} & {path.name for path in (site / "flowops").iterdir()}
 
 
 def test_locked_requirements_are_pinned_and_leave_out_what_lambda_provides() -> None:
@@ -114,7 +119,9 @@ def test_locked_requirements_are_pinned_and_leave_out_what_lambda_provides() -> 
     # Then every requirement is an exact pin, the dev group is absent and boto3/botocore are not shipped
     assert all("==" in requirement for requirement in requirements)
     assert {"aws-lambda-powertools", "pydantic", "networkx", "aws-xray-sdk"} <= names
-    assert not names & {"boto3", "botocore", "s3transfer", "moto", "aws-cdk-lib", "typer", "pytest"}
+    assert not names & {"boto3", "botocore", "s3transfer", "moto", "aws-cdk-lib", "pytest"}
+    # nor the CLI's own dependencies (the layer carries no CLI)
+    assert not names & {"typer", "rich", "click", "shellingham", "pygments", "markdown-it-py"}
 
 
 def test_pruning_removes_runtime_provided_distributions_scripts_and_bytecode(tmp_path: Path) -> None:

@@ -218,6 +218,8 @@ class JobProgress(BaseModel):
     """The known-good release a rollback job restores."""
     restores_key: str | None = None
     restores_fingerprint: str | None = None
+    health: HealthOutcome | None = None
+    """Set by the poll that saw the publish job end: that poll health-checked the new version too."""
     release_recorded: bool = False
     """Set by the rollback step instead of rolling back: the run item was already SUCCEEDED (the
     error came after RecordRelease committed), so the run ends Published with `recorded_release`."""
@@ -269,4 +271,4 @@ class TerminalOutcome(BaseModel):
     release: ReleaseOutcome | None = None
 
 
-JobProgress.model_rebuild()  # `recorded_release` names ReleaseOutcome, defined after it
+JobProgress.model_rebuild()  # `health` and `recorded_release` name models defined after it

@@ -781,7 +781,32 @@ def _remove_stray_flow(ports: PublishPorts, target: TargetFlow, stray_id: str, j
     return f"{lead}; the stray flow {stray_id} it created was deleted"
 
 
-# ---- HealthCheck ---------------------------------------------------------------------------------
+# ---- CheckPublishJob: the poll that sees the job end health-checks the new version ---------------
+
+
+def check_publish_job(
+    progress: JobProgress,
+    validation: ValidationOutcome,
+    snapshot: SnapshotOutcome,
+    ports: PublishPorts,
+    *,
+    now: float,
+) -> JobProgress:
+    """One poll of the publish job; the poll that sees it end health-checks the new version in the
+    same invocation (`health`), so the release goes from that poll straight to RecordRelease.
+
+    One Lambda hop and one function fewer per publish: the health check's function ran once per
+    publish, so it was cold nearly every time, while the polling function is warm by then. A
+    failed check raises like a failed job (the rollback decides); a retried step polls again and
+    finds the job ended, then checks again (every check is a read).
+    """
+    polled = check_job(progress, validation, ports, now=now)
+    if not polled.finished or polled.purpose != "publish":
+        return polled
+    return polled.model_copy(update={"health": health_check(validation, snapshot, polled, ports, now=now)})
+
+
+# ---- HealthCheck (in the poll that saw the job end) ----------------------------------------------
 
 
 def health_check(
@@ -1435,6 +1460,7 @@ __all__ = [
     "PublishPorts",
     "advance_lock_for_version",
     "check_job",
+    "check_publish_job",
     "ensure_version_yaml",
     "failure_message",
     "finish_recorded_release",

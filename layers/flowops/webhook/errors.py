@@ -83,3 +83,10 @@ class AmbiguousFlowError(WebhookError):
 
     status_code = 409
     code = "webhook.ambiguous_flow"
+
+
+class RouteDisabledError(WebhookError):
+    """The route exists but this deployment does not serve it (e.g. no release state machine)."""
+
+    status_code = 404
+    code = "webhook.no_route"

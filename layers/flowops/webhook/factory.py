@@ -28,6 +28,7 @@ def build_publish_webhook(settings: WebhookSettings, *, clock: Clock | None = No
     dynamodb = boto3.client("dynamodb")
     flows: FlowDirectory | None = None
     substitutions: SubstitutionsSource | None = None
+    artifacts: ArtifactStore | None = None
     if settings.artifacts_bucket:
         artifacts = ArtifactStore(settings.artifacts_bucket, s3_client=boto3.client("s3"))
         flows = CurrentLockFlowDirectory(
@@ -61,4 +62,10 @@ def build_publish_webhook(settings: WebhookSettings, *, clock: Clock | None = No
         ),
         clock=clock,
         status_base_url=settings.webhook_status_base_url,
+        release_starter=StepFunctionsExecutionStarter(
+            settings.release_state_machine_arn, client=boto3.client("stepfunctions")
+        )
+        if settings.release_state_machine_arn
+        else None,
+        bundles=artifacts,
     )

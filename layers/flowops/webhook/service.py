@@ -7,7 +7,7 @@ API Gateway event into `(body, headers)` and the result or `WebhookError` into a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ from flowops.webhook.errors import (
     DependencyUnavailableError,
     InvalidRequestError,
     PayloadTooLargeError,
+    RouteDisabledError,
     UnknownEnvironmentError,
 )
 from flowops.webhook.lookup import FlowDirectory, SubstitutionsSource
@@ -38,6 +39,7 @@ from flowops.webhook.models import (
     PublishTarget,
     parse_publish_request,
 )
+from flowops.webhook.release import BundleStore, parse_release_request, release_execution_input
 from flowops.webhook.replay import (
     DeliveryLedger,
     DeliveryRecord,
@@ -128,6 +130,8 @@ class PublishWebhook:
         limits: WebhookLimits | None = None,
         clock: Clock | None = None,
         status_base_url: str = "",
+        release_starter: ExecutionStarter | None = None,
+        bundles: BundleStore | None = None,
     ) -> None:
         self.org = org
         self._secrets = secrets
@@ -138,6 +142,8 @@ class PublishWebhook:
         self.limits = limits or WebhookLimits()
         self._clock: Clock = clock or SystemClock()
         self._status_base_url = status_base_url.rstrip("/")
+        self._release_starter = release_starter
+        self._bundles = bundles
 
     def __repr__(self) -> str:
         return f"PublishWebhook(org={self.org!r})"
@@ -180,7 +186,36 @@ class PublishWebhook:
             raise PayloadTooLargeError(
                 "the publish request does not fit in an execution input; upload the YAML and send yaml_s3_key"
             )
-        return self._start_once(delivery_id, body_digest(body), execution_input)
+        return self._start_once(
+            delivery_id,
+            body_digest(body),
+            lambda name: execution_input.model_copy(update={"execution_name": name}).model_dump_json(),
+            self._starter,
+        )
+
+    def accept_release(self, body: bytes, headers: Mapping[str, str]) -> PublishAccepted:
+        """Start (at most once per delivery id) the release a signed `/release` request asks for:
+        the same size limit, signatures, timestamp window and delivery claim as `accept`."""
+        if self._release_starter is None or self._bundles is None:
+            raise RouteDisabledError("this webhook serves no releases (no release state machine configured)")
+        if len(body) > self.limits.max_body_bytes:
+            raise PayloadTooLargeError(
+                f"request body is {len(body)} bytes; the limit is {self.limits.max_body_bytes} bytes: "
+                "upload the bundle (flowops release does) and send bundle_sha256"
+            )
+        delivery_id = self._authenticate(body, _lower_keys(headers))
+        request = parse_release_request(body)
+        try:
+            execution_input = release_execution_input(self.org, request, self._bundles)
+        except _LOOKUP_ERRORS as error:
+            logger.error("bundle store unavailable", extra={"error_type": type(error).__name__})
+            raise DependencyUnavailableError(
+                "could not store or read the release bundle; retry later"
+            ) from None
+        input_json = execution_input.model_dump_json()
+        return self._start_once(
+            delivery_id, body_digest(body), lambda _name: input_json, self._release_starter
+        )
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -232,14 +267,16 @@ class PublishWebhook:
             raise UnknownEnvironmentError(f"no substitutions are kept for environment {environment!r}")
 
     def _start_once(
-        self, delivery_id: str, digest: str, execution_input: PublishExecutionInput
+        self, delivery_id: str, digest: str, render: Callable[[str], str], starter: ExecutionStarter
     ) -> PublishAccepted:
+        """Claim the delivery and start its execution once; `render(name)` is the execution input."""
         now = self._clock.now()
+        name = execution_name_for(delivery_id)
         mine = DeliveryRecord(
             delivery_id=delivery_id,
             body_sha256=digest,
-            execution_name=execution_input.execution_name,
-            execution_arn=self._starter.execution_arn(execution_input.execution_name),
+            execution_name=name,
+            execution_arn=starter.execution_arn(name),
             status=DeliveryStatus.CLAIMED,
             claimed_at=now,
             expires_at=int(now) + self.limits.delivery_ttl_seconds,
@@ -249,43 +286,49 @@ class PublishWebhook:
             try:
                 existing = self._ledger.claim(mine)
                 if existing is None:
-                    return self._start(mine, execution_input)
+                    return self._start(mine, render, starter)
                 if _is_own_claim(existing, mine):
                     # Our own write (the claim, or a renewal below) went through although its
                     # answer said it did not, as an ambiguous conditional write can: the claim is
                     # ours, so start its run instead of answering with one never started.
-                    return self._start(existing, execution_input)
+                    return self._start(existing, render, starter)
                 if existing.expires_at <= now:
                     # The earlier use's claim has ended, but DynamoDB deletes expired items lazily
                     # (up to days later), so the TTL is compared here: this is a new request.
-                    successor = self._next_generation(mine, existing.generation + 1)
+                    successor = self._next_generation(mine, existing.generation + 1, starter)
                     if self._ledger.replace(existing, successor):
                         logger.info(
                             "delivery id reused after its claim expired: new run",
                             extra={"delivery_id": delivery_id, "generation": successor.generation},
                         )
-                        return self._start(successor, execution_input)
+                        return self._start(successor, render, starter)
                     continue  # another delivery renewed or removed it first: look again
             except LookupError:
                 continue  # the record we lost to was released while we read it: claim again
             except _AWS_ERRORS as error:
                 logger.error("delivery ledger unavailable", extra={"error_type": type(error).__name__})
                 raise DependencyUnavailableError("could not record the delivery; retry later") from None
-            return self._answer_repeat(mine, existing, execution_input)
+            return self._answer_repeat(mine, existing, render, starter)
         raise DependencyUnavailableError("the delivery is being retried concurrently; retry later")
 
-    def _next_generation(self, record: DeliveryRecord, generation: int) -> DeliveryRecord:
+    def _next_generation(
+        self, record: DeliveryRecord, generation: int, starter: ExecutionStarter
+    ) -> DeliveryRecord:
         name = execution_name_for(record.delivery_id, generation)
         return record.model_copy(
             update={
                 "generation": generation,
                 "execution_name": name,
-                "execution_arn": self._starter.execution_arn(name),
+                "execution_arn": starter.execution_arn(name),
             }
         )
 
     def _answer_repeat(
-        self, mine: DeliveryRecord, existing: DeliveryRecord, execution_input: PublishExecutionInput
+        self,
+        mine: DeliveryRecord,
+        existing: DeliveryRecord,
+        render: Callable[[str], str],
+        starter: ExecutionStarter,
     ) -> PublishAccepted:
         if existing.body_sha256 != mine.body_sha256:
             logger.warning("delivery id reused with another body", extra={"delivery_id": mine.delivery_id})
@@ -298,29 +341,30 @@ class PublishWebhook:
         abandoned = existing.status is DeliveryStatus.CLAIMED and lease_expired
         if abandoned and self._ledger.take_over(existing, now=mine.claimed_at):
             # The claim's own generation and name: the dead owner may have started it already.
-            return self._start(existing.model_copy(update={"claimed_at": mine.claimed_at}), execution_input)
+            taken_over = existing.model_copy(update={"claimed_at": mine.claimed_at})
+            return self._start(taken_over, render, starter)
         logger.info(
             "replayed delivery: no new execution",
             extra={"delivery_id": mine.delivery_id, "execution_name": existing.execution_name},
         )
         return self._accepted(existing, replayed=True)
 
-    def _start(self, record: DeliveryRecord, execution_input: PublishExecutionInput) -> PublishAccepted:
+    def _start(
+        self, record: DeliveryRecord, render: Callable[[str], str], starter: ExecutionStarter
+    ) -> PublishAccepted:
         for _ in range(_MAX_GENERATION_STEPS):
-            input_json = execution_input.model_copy(
-                update={"execution_name": record.execution_name}
-            ).model_dump_json()
+            input_json = render(record.execution_name)
             # An execution of this claim started at or after the claim was created (`expires_at`
             # is set then and never moved); allow for clock skew between Lambda and Step Functions.
             created_at = record.expires_at - self.limits.delivery_ttl_seconds
             try:
-                execution_arn = self._starter.start(
+                execution_arn = starter.start(
                     record.execution_name, input_json, not_before=created_at - _CLOCK_SKEW_SECONDS
                 )
             except ExecutionNameTakenError:
                 # An earlier use of this id ran under this name and DynamoDB has since deleted its
                 # claim: never answer with that run; move this claim to the next generation.
-                successor = self._next_generation(record, record.generation + 1)
+                successor = self._next_generation(record, record.generation + 1, starter)
                 try:
                     moved = self._ledger.replace(record, successor)
                 except _AWS_ERRORS as error:

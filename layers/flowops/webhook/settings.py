@@ -16,6 +16,10 @@ class WebhookSettings(EnvironmentSettings):
     webhook_secret_id: str = Field(min_length=1)
     state_table: str = Field(min_length=1)
     publish_state_machine_arn: str = Field(pattern=r"^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$")
+    # Without it `/release` answers 404 (a stack without the Release state machine).
+    release_state_machine_arn: str | None = Field(
+        default=None, pattern=r"^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$"
+    )
     flowops_org: str = Field(min_length=1)
     # Without a bucket the function cannot read the lock or substitutions and skips those checks.
     artifacts_bucket: str | None = None

@@ -96,6 +96,14 @@ class LazyCommands(MutableMapping[str, Any]):
         return len(set(_registry.BY_NAME) | set(self._added))
 
 
+# What only `flowops[local]` installs (pyproject's optional-dependencies): the local cloud's emulation.
+LOCAL_EXTRA_MODULES = frozenset({"moto", "flask", "flask_cors", "werkzeug"})
+LOCAL_EXTRA_MISSING = (
+    "this command runs the local cloud, which needs the `local` extra: "
+    "`uv tool install 'flowops[local]'` or `pipx install 'flowops[local]'` (from a checkout: `make setup`)"
+)
+
+
 class FlowopsGroup(TyperGroup):
     """The root group, where the CLI's contract is kept for every command at once:
 
@@ -104,6 +112,7 @@ class FlowopsGroup(TyperGroup):
     - a `--target aws` lookup failure is one error line and its exit code;
     - a cloud that stops answering mid-command (connection refused/reset, timeouts) is one
       `error:` line with exit 3, whichever command it hits;
+    - a command of the local cloud installed without the `local` extra (no moto) says how to add it;
     - anything unexpected is one `error: internal error ...` line (exit FAILED); FLOWOPS_DEBUG=1
       shows the traceback. The bad-input sweep (tests/cli/test_cli_sweep.py) asserts no
       command ever gets here.
@@ -184,6 +193,12 @@ class FlowopsGroup(TyperGroup):
         except Exception as error:
             if os.environ.get(DEBUG_VARIABLE):
                 raise
+            if (
+                isinstance(error, ModuleNotFoundError)
+                and (error.name or "").split(".")[0] in LOCAL_EXTRA_MODULES
+            ):
+                typer.echo(terminal.error_line(LOCAL_EXTRA_MISSING), err=True)
+                raise typer.Exit(exit_codes.USAGE_ERROR) from None
             if _store_configuration_problem(error):
                 typer.echo(
                     terminal.error_line(f"{error} — check the stack name/region and your AWS permissions"),

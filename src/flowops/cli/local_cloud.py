@@ -16,7 +16,6 @@ Which cloud `connect()` returns is chosen once per invocation by the root option
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -44,14 +43,16 @@ from flowops.cli.targets import (
     select_target as select_target,
 )
 from flowops.cli.terminal import CliError, fail, safe
-from infra.constants import (
+from flowops.local.packaged import cdk_context, state_root
+from flowops.stacknames import (
     OUTPUT_ARTIFACTS_BUCKET,
     OUTPUT_AUDIT_TABLE,
     OUTPUT_STATE_TABLE,
     STACK_NAME_PREFIX,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+# The checkout, or (installed as a tool) the current directory: where .flowops/ lives.
+PROJECT_ROOT = state_root()
 ENDPOINTS_FILE = PROJECT_ROOT / ".flowops" / "local" / "endpoints.json"
 ENDPOINTS_FILE_VARIABLE = "FLOWOPS_LOCAL_ENDPOINTS"  # another location (tests, several clouds)
 LOCAL_REGION = "us-east-1"
@@ -434,10 +435,9 @@ def embedded_cloud(
             overrides |= environment_overrides(environment)
         template = None
         if git:
-            from flowops.local.gitserver.hosting import LOCAL_GIT_STACK
-            from flowops.local.runtime.synth import synth_template
+            from flowops.local.gitserver.hosting import git_stack_template
 
-            template = synth_template(git=LOCAL_GIT_STACK)
+            template = git_stack_template()
         cloud = LocalCloud(
             template,
             genesys_base_url=simulator.url,
@@ -527,7 +527,7 @@ def _describe(parameters: Any) -> str:
 
 def environment_overrides(environment: str) -> dict[str, str]:
     """What a local stack needs to serve `environment` (a deployed one gets it from its config)."""
-    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    context = cdk_context()
     approval = (context.get("flowops:promotion") or {}).get("approval") or []
     return {
         "FLOWOPS_ENVIRONMENT": environment,

@@ -38,8 +38,9 @@ PUBLISH_PHASES: Mapping[str, str] = {
     "SnapshotCurrentVersion": "saving the published version (for a rollback)",
     "StartPublish": "starting the publish in Architect",
     "WaitForPublishJob": "waiting for Architect's publish job",
+    # One phase with its Wait (the same words); the poll that sees the job end also checks the
+    # published flow, in the same step.
     "CheckPublishJob": "waiting for Architect's publish job",
-    "HealthCheck": "checking the published flow",
     "RecordRelease": "recording the release",
     "RecordFailureBeforePublish": "recording why it stopped (nothing changed)",
     "RollbackToPreviousVersion": "rolling back to the previous version",

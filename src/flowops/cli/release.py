@@ -635,11 +635,11 @@ def releases_show(
 
 
 def promotion_chain() -> Any:
-    from flowops.cli.local_cloud import PROJECT_ROOT
+    from flowops.local.packaged import cdk_context
     from flowops.release.promotion import chain_from_context
 
     try:
-        context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+        context = cdk_context()
     except (OSError, ValueError) as error:
         raise ReleaseCommandError(f"cannot read cdk.json: {error}", exit_codes.USAGE_ERROR) from None
     return chain_from_context(context)

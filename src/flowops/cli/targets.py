@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from infra.constants import STACK_NAME_PREFIX
+from flowops.stacknames import STACK_NAME_PREFIX
 
 DEFAULT_STACK = f"{STACK_NAME_PREFIX}-dev"
 

@@ -156,7 +156,7 @@ def _handler_logs() -> Iterator[None]:
 
 def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print, releases: bool = True) -> DemoResult:
     """Run the demo against a fresh embedded cloud and print a summary with `echo`."""
-    from infra.constants import SCHEDULED_SCAN_INPUT
+    from flowops.stacknames import SCHEDULED_SCAN_INPUT
 
     echo(f"== flowops demo: a generated org of {flows} flows (seed {seed}), simulator + moto ==")
     # The embedded stack serves "test" of the release chain dev → test → prod (cdk.json), so the

@@ -26,7 +26,7 @@ from flowops.publish.models import (
     TargetFlow,
     ValidationOutcome,
 )
-from flowops.publish.steps import PublishPorts, check_job, failure_message, health_check
+from flowops.publish.steps import PublishPorts, check_job, check_publish_job, failure_message, health_check
 from tests.unit.publish.fakes import FakeGenesys, flow, main_yaml, org_lock
 
 
@@ -156,6 +156,43 @@ def test_the_health_check_validates_while_it_exports_the_live_version() -> None:
     assert outcome.published_version == "3.0" and outcome.fingerprint is not None
     assert outcome.checks[-1] == "Genesys validate job passed"
     assert any("runs the deployed content" in check for check in outcome.checks)
+
+
+def health_ports(genesys: FakeGenesys, deployed: str) -> PublishPorts:
+    checked = ports(genesys)
+    checked.artifacts = OneArtifact(deployed.encode())  # type: ignore[assignment]
+    return checked
+
+
+def test_the_poll_that_sees_the_publish_job_end_health_checks_the_new_version() -> None:
+    deployed = main_yaml()
+    genesys = FakeGenesys(flows=[flow("f-main", "Main IVR", version="3.0")])
+    genesys.exports[("f-main", "3.0")] = deployed
+    genesys.jobs["job-1"] = ArchitectJob(id="job-1", status="Started")
+    progress = JobProgress(purpose="publish", mode="job", job_id="job-1", started_at=1000.0, wait_seconds=2)
+    snapshot = SnapshotOutcome(version="2.0", yaml_key=None)
+    # Given a poll that finds the job still running: no health check yet
+    running = check_publish_job(progress, validation(), snapshot, health_ports(genesys, deployed), now=1002.0)
+    assert not running.finished and running.health is None
+    assert not [call for call in genesys.calls if "validate_job" in call or "export_job" in call]
+    # When the next poll finds it ended
+    genesys.jobs["job-1"] = ArchitectJob(id="job-1", status="Success")
+    done = check_publish_job(running, validation(), snapshot, health_ports(genesys, deployed), now=1005.0)
+    # Then the same invocation health-checked version 3.0: its content and Genesys' validation
+    assert done.finished and done.health is not None and done.health.published_version == "3.0"
+    assert done.health.checks[-1] == "Genesys validate job passed"
+
+
+def test_a_fence_poll_never_health_checks() -> None:
+    genesys = FakeGenesys(flows=[flow("f-main", "Main IVR", version="3.0")])
+    genesys.jobs["job-1"] = ArchitectJob(id="job-1", status="Success")
+    fence = JobProgress(purpose="fence", mode="job", job_id="job-1", started_at=1000.0, wait_seconds=2)
+    # Given the publish job a rollback waits for ends
+    ended = check_publish_job(
+        fence, validation(), SnapshotOutcome(version="2.0", yaml_key=None), ports(genesys), now=1005.0
+    )
+    # Then the rollback decides next: nothing is health-checked
+    assert ended.finished and ended.health is None
 
 
 def test_successful_job_reports_the_published_version() -> None:

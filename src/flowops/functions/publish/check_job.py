@@ -1,4 +1,5 @@
-"""The Check half of WaitForPublishJob / WaitForRollback: one poll of the job."""
+"""The Check half of WaitForRollback: one poll of the rollback job, or of the publish job a
+rollback fences (the publish loop polls through check_publish)."""
 
 from __future__ import annotations
 

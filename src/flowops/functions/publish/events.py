@@ -37,11 +37,15 @@ class CheckJobEvent(ValidatedEvent):
     progress: JobProgress
 
 
-class HealthCheckEvent(SnapshotTakenEvent):
+class CheckPublishEvent(SnapshotTakenEvent):
+    progress: JobProgress
+
+
+class PublishedEvent(SnapshotTakenEvent):
     publish: JobProgress
 
 
-class RecordReleaseEvent(HealthCheckEvent):
+class RecordReleaseEvent(PublishedEvent):
     health: HealthOutcome
 
 

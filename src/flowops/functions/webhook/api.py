@@ -1,4 +1,4 @@
-"""API Gateway (REST, proxy integration) handler of the publish webhook.
+"""API Gateway (REST, proxy integration) handler of the publish and release webhook.
 
 Thin on purpose: take the raw body and headers out of the event, hand them to
 `PublishWebhook.accept`, shape the 202. Every refusal becomes a response in `refuse` below:
@@ -66,6 +66,21 @@ def publish() -> Response[str]:
     )
 
 
+@app.post("/release")
+def release() -> Response[str]:
+    webhook = webhook_for(WebhookSettings())  # type: ignore[call-arg]  # filled from the environment
+    event = app.current_event
+    accepted = webhook.accept_release(raw_body(event), dict(event.headers or {}))
+    metrics.add_metric(
+        name="WebhookReplayed" if accepted.replayed else "WebhookAccepted", unit=MetricUnit.Count, value=1
+    )
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=accepted.model_dump_json(by_alias=True),
+    )
+
+
 @app.exception_handler(WebhookError)
 def refuse(error: WebhookError) -> Response[str]:
     """The single error → status mapping: each `WebhookError` carries its status and code."""
@@ -90,7 +105,10 @@ def no_such_route(error: NotFoundError) -> Response[str]:
         status_code=404,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps(
-            {"message": "no such route; the webhook serves POST /publish", "code": "webhook.no_route"}
+            {
+                "message": "no such route; the webhook serves POST /publish and POST /release",
+                "code": "webhook.no_route",
+            }
         ),
     )
 

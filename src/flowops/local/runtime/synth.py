@@ -5,6 +5,9 @@ a busy machine, so the template of an environment is cached under `.flowops/cach
 keyed by a hash of every `infra/**/*.py`, cdk.json and the aws-cdk-lib version: the CLI and
 `make demo` synthesize only after an infra change. The layer is built `source-only` (no wheel
 download): locally the handlers import `flowops` from the working tree anyway.
+
+Installed from the wheel there is no CDK app to synthesize: `synth_template` returns the template
+the wheel ships (flowops.local.packaged, written by `make templates`).
 """
 
 from __future__ import annotations
@@ -18,19 +21,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.constants import (
-    CACHE_DIR,
-    CONTEXT_LAYER_MODE,
-    CONTEXT_ONLY_ENVIRONMENT,
-    LAYER_MODE_SOURCE_ONLY,
-    PROJECT_ROOT,
-)
+from flowops.local.packaged import CHECKOUT_ROOT, packaged_template, state_root
+from flowops.stacknames import CONTEXT_LAYER_MODE, CONTEXT_ONLY_ENVIRONMENT, LAYER_MODE_SOURCE_ONLY
 
 if TYPE_CHECKING:
     from infra.stack import FlowopsStack
 
 DEFAULT_ENVIRONMENT = "dev"
-SYNTH_CACHE_DIR = CACHE_DIR / "synth"
+SYNTH_CACHE_DIR = state_root() / ".flowops" / "cache" / "synth"
 
 
 def local_context(
@@ -38,7 +36,7 @@ def local_context(
 ) -> dict[str, Any]:
     """cdk.json's context for one environment; `git` (cdk.json's `git` entry of an environment,
     docs/git.md) adds the Git resources, which cdk.json's own environments do not configure."""
-    context: dict[str, Any] = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    context: dict[str, Any] = json.loads((_checkout() / "cdk.json").read_text())["context"]
     if git is not None:
         context["flowops:environments"][environment]["git"] = dict(git)
     context[CONTEXT_LAYER_MODE] = LAYER_MODE_SOURCE_ONLY
@@ -49,11 +47,12 @@ def local_context(
 
 
 def infra_fingerprint(environment: str = DEFAULT_ENVIRONMENT, extra_files: Sequence[Path] = ()) -> str:
+    root = _checkout()
     digest = hashlib.sha256()
     digest.update(f"{environment}\n{metadata.version('aws-cdk-lib')}\n".encode())
-    digest.update((PROJECT_ROOT / "cdk.json").read_bytes())
-    for path in [*sorted((PROJECT_ROOT / "infra").rglob("*.py")), Path(__file__), *extra_files]:
-        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+    digest.update((root / "cdk.json").read_bytes())
+    for path in [*sorted((root / "infra").rglob("*.py")), Path(__file__), *extra_files]:
+        digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:24]
 
@@ -97,8 +96,12 @@ def synth_template(
     """The environment's template, from the on-disk cache when infra/ and cdk.json are unchanged.
 
     With `extend` (e.g. a test-only state machine), pass the files defining it as
-    `extend_source` so that they are part of the cache key.
+    `extend_source` so that they are part of the cache key. Outside a checkout: the packaged one.
     """
+    if CHECKOUT_ROOT is None:
+        if extend is not None or git is not None:
+            raise RuntimeError("extending the local stack needs a checkout with the CDK app (infra/)")
+        return packaged_template(environment)
     if extend is not None and not extend_source:
         use_cache = False  # an extension we cannot fingerprint must not be served from cache
     label = environment if extend is None else f"{environment}-extended"
@@ -114,6 +117,12 @@ def synth_template(
     if use_cache:
         _write_atomically(cache_file, json.dumps(template))
     return template
+
+
+def _checkout() -> Path:
+    if CHECKOUT_ROOT is None:
+        raise RuntimeError("synthesizing needs a checkout with the CDK app (infra/) and aws-cdk-lib")
+    return CHECKOUT_ROOT
 
 
 def _write_atomically(path: Path, text: str) -> None:
