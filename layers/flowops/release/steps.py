@@ -657,6 +657,7 @@ def record_release(
         environment=plan["environment"],
         summary=f"released {len(results)} flow(s) in {len(prepared.waves)} wave(s)",
         flows=sorted(results, key=lambda r: r.key),
+        started_at=run.started_at,
     )
     ports.artifacts.put_json(
         release_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
@@ -859,6 +860,7 @@ def record_rolled_back(
         notification_subject=f"flowops: release {run.run_id} rollback FAILED, manual fix needed"[:99]
         if failed
         else "",
+        started_at=run.started_at,
     )
     ports.artifacts.put_json(
         release_key(ports.org, run.run_id, "release.json"), outcome.model_dump(mode="json")
