@@ -435,10 +435,9 @@ def embedded_cloud(
             overrides |= environment_overrides(environment)
         template = None
         if git:
-            from flowops.local.gitserver.hosting import LOCAL_GIT_STACK
-            from flowops.local.runtime.synth import synth_template
+            from flowops.local.gitserver.hosting import git_stack_template
 
-            template = synth_template(git=LOCAL_GIT_STACK)
+            template = git_stack_template()
         cloud = LocalCloud(
             template,
             genesys_base_url=simulator.url,
