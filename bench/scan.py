@@ -70,6 +70,11 @@ class MemoryArtifacts:
     def put_json(self, key: str, document: Any) -> None:
         self.objects[key] = json.dumps(document).encode()
 
+    def put_bytes(
+        self, key: str, body: bytes, content_type: str, *, content_encoding: str | None = None
+    ) -> None:
+        self.objects[key] = body
+
     def get_bytes(self, key: str, expected_sha256: str | None = None) -> bytes:
         return self.objects[key]
 

@@ -1,6 +1,6 @@
 """Peak memory of the whole-org scan steps (BuildLock, ReportScan), each against its Lambda memory.
 
-    python -m bench.step_memory [--sizes 20000,100000] [--seed 7]
+    python -m bench.step_memory [--sizes 20000,50000,100000] [--seed 7]
 
 For each size a lock-shaped org of that many graph nodes is generated (``bench.graph``'s
 generator), split into the page results ReadFlowPage writes (pages of 200 flows), and stored
@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
+from gzip import decompress as gunzip
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ STEPS = ("BuildLock", "ReportScan")
 PAGE_SIZE = 200
 ORG = "bench"
 TARGET_SHARE = 0.5
+ARTIFACT_TARGET_MB = 15  # issue 18: what one scan of a 20,000-flow org stores by default
+ARTIFACT_TARGET_FLOWS = 20_000
 
 
 class DirectoryArtifacts:
@@ -47,7 +50,9 @@ class DirectoryArtifacts:
     def put_immutable(self, key: str, body: bytes, content_type: str) -> None:
         self._path(key).write_bytes(body)
 
-    def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
+    def put_bytes(
+        self, key: str, body: bytes, content_type: str, *, content_encoding: str | None = None
+    ) -> None:
         self._path(key).write_bytes(body)
 
     def put_json(self, key: str, document: Any) -> None:
@@ -68,9 +73,12 @@ def _scan_context(scan_id: str) -> dict[str, Any]:
 def prepare(nodes: int, seed: int, root: Path) -> dict[str, Any]:
     """Store the page results of a generated org and its baseline lock; return step requests."""
     from bench.graph import generate_lock
-    from flowops.lock import Lockfile
     from flowops.lock.canonical import canonical_bytes, lock_sha256
-    from flowops.store.artifacts import lock_key, scan_artifact_key
+    from flowops.scan.assemble import assemble_lock
+    from flowops.scan.keys import page_key
+    from flowops.scan.models import PageFlows
+    from flowops.store.artifacts import lock_key
+    from flowops.store.compression import GZIP_CONTENT_TYPE, gzip_bytes
 
     artifacts = DirectoryArtifacts(root)
     lock = generate_lock(nodes, seed=seed, transfers_per_flow=0.6)
@@ -82,7 +90,7 @@ def prepare(nodes: int, seed: int, root: Path) -> dict[str, Any]:
     for index in range(page_count):
         chunk = flows[index * PAGE_SIZE : (index + 1) * PAGE_SIZE]
         used = {dep["id"] for flow in chunk for dep in flow["consumes"]}
-        key = scan_artifact_key(ORG, scan_id, f"pages/{index + 1}.json")
+        key = page_key(ORG, scan_id, index + 1)
         document = {
             "page_number": index + 1,
             "flows": chunk,
@@ -90,7 +98,8 @@ def prepare(nodes: int, seed: int, root: Path) -> dict[str, Any]:
             "read": len(chunk),
             "api_calls": len(chunk),
         }
-        artifacts.put_json(key, document)
+        # Stored as ReadFlowPage stores it (gzip-compressed JSON).
+        artifacts.put_bytes(key, gzip_bytes(json.dumps(document).encode("utf-8")), GZIP_CONTENT_TYPE)
         pages.append(
             {
                 "page_number": index + 1,
@@ -101,12 +110,27 @@ def prepare(nodes: int, seed: int, root: Path) -> dict[str, Any]:
                 "api_calls": len(chunk),
             }
         )
-    # The baseline: the same org before 1 % of its flows were republished.
-    baseline_flows = [
-        flow.model_copy(update={"published_version": "0.9"}) if position % 100 == 0 else flow
-        for position, flow in enumerate(lock.flows)
-    ]
-    baseline = Lockfile(org=ORG, flows=baseline_flows, objects=lock.objects)
+    # The baseline: the lock the previous scan of the same org assembled (through BuildLock's
+    # own merge, so objects are derived the same way), before 1 % of its flows were republished.
+    # A baseline built any other way differs in most of its objects and measures a diff no
+    # 6-hourly scan ever computes.
+    assembled = assemble_lock(
+        ORG, [PageFlows.model_validate_json(gunzip(artifacts.get_bytes(page["key"]))) for page in pages]
+    )
+    republished = {flow.id for position, flow in enumerate(assembled.flows) if position % 100 == 0}
+    baseline = assembled.model_copy(
+        update={
+            "flows": [
+                flow.model_copy(update={"published_version": "0.9"}) if flow.id in republished else flow
+                for flow in assembled.flows
+            ],
+            "objects": [
+                item.model_copy(update={"version": "0.9"}) if item.id in republished else item
+                for item in assembled.objects
+            ],
+        }
+    )
+    del assembled
     baseline_sha = lock_sha256(baseline)
     artifacts.put_immutable(lock_key(ORG, baseline_sha), canonical_bytes(baseline), "application/json")
     plan = {
@@ -198,15 +222,18 @@ def measure(nodes: int, seed: int) -> dict[str, Any]:
         rows: dict[str, Any] = {"imports": _run_child("imports", root)["peak"]}
         for step in STEPS:
             rows[step] = _run_child(step, root)["peak"]
-        rows["scan_artifacts"] = DirectoryArtifacts(root / "store").stored_bytes(
-            f"scans/{ORG}/{requests['scan_id']}"
-        )
+        store = DirectoryArtifacts(root / "store")
+        summary = json.loads((root / "summary.json").read_text())
+        # What one scan stores by default: its own prefix plus the new lock it wrote.
+        rows["scan_artifacts"] = store.stored_bytes(f"scans/{ORG}/{requests['scan_id']}")
+        rows["lock"] = (root / "store" / summary["lock_key"]).stat().st_size
+        rows["flows"] = summary["flows"]
         return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.step_memory", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="20000,100000", help="graph nodes per org, comma-separated")
+    parser.add_argument("--sizes", default="20000,50000,100000", help="graph nodes per org, comma-separated")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--child", nargs=2, metavar=("STEP", "DIR"), help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
@@ -230,7 +257,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{nodes:>7} {step:<11} {rows[step] / mib:>7.0f} MiB {rows['imports'] / mib:>5.0f} MiB"
                 f" {memory[step]:>5} MB {share:>6.0%}  {'ok' if ok else 'OVER'}"
             )
-        print(f"{nodes:>7} scan artifacts stored (scans/ prefix): {rows['scan_artifacts'] / mib:.1f} MiB")
+        stored = rows["scan_artifacts"] + rows["lock"]
+        judged = rows["flows"] >= ARTIFACT_TARGET_FLOWS
+        verdict = "ok" if stored <= ARTIFACT_TARGET_MB * 1e6 else "OVER"
+        print(
+            f"{nodes:>7} stored per scan of {rows['flows']:,} flows: {stored / mib:.1f} MiB"
+            f" (scans/ prefix {rows['scan_artifacts'] / mib:.1f} MiB + lock {rows['lock'] / mib:.1f} MiB)"
+            + (f"  ≤ {ARTIFACT_TARGET_MB} MB: {verdict}" if judged else "")
+        )
+        if judged and verdict == "OVER":
+            status = 1
     return status
 
 

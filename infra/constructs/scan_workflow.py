@@ -33,13 +33,16 @@ from infra.constructs.workflow import (
 from infra.environment import EnvironmentConfig
 
 STATE_MACHINE_TIMEOUT = Duration.hours(3)  # index deadline (30 min) + a 20,000-flow org at 300/min
-# Lambda memory (MB) of the steps that hold a whole org; bench.step_memory measures each step's
-# peak against these (target: at most half, so a denser org does not fail in the last step).
 SCAN_FAILED = "Scan failed, the previous lock is still current"
 REPORT_FAILED_OWN_LOCK = "Scan report failed, this scan's lock is current"
 REPORT_FAILED_OTHER_LOCK = "Scan report failed, another scan's lock is current"
 GIT_MIRROR_FAILED = "Git.MirrorFailed"  # flowops.git.drift.GitMirrorFailedError
-STEP_MEMORY_MB = {"ReadFlowPage": 512, "BuildLock": 1024, "ReportScan": 512}
+# Lambda memory (MB) of the steps that hold a whole org; bench.step_memory measures each step's
+# peak against these (target: at most half, so a denser org does not fail in the last step).
+# BuildLock holds the new lock and the previous one while it diffs them (628 MiB at 100k graph
+# nodes) and then runs the CPU-bound graph analysis: 1,769 MB is where Lambda gives a function
+# one full vCPU, so the size buys the analysis speed as well as the headroom.
+STEP_MEMORY_MB = {"ReadFlowPage": 512, "BuildLock": 1769, "ReportScan": 512}
 
 
 def rate_schedule_item(org: str) -> str:
@@ -317,6 +320,7 @@ class ScanWorkflowConstruct(Construct):
                 "scan_id": sfn.JsonPath.string_at("$.outcome.scan_id"),
                 "report_key": sfn.JsonPath.string_at("$.outcome.report_key"),
                 "compared_with_sha": sfn.JsonPath.string_at("$.outcome.drift.compared_with_sha"),
+                "drift_key": sfn.JsonPath.string_at("$.lock.drift_key"),
             },
             "$.outcome.git_mirror",
         )

@@ -3,6 +3,8 @@ Genesys simulator: results, stability, drift and incremental cost."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,7 +63,16 @@ def test_scan_of_a_generated_org_matches_an_independent_computation(
     assert world.current_pointer()["sha"] == result.output["lock_sha256"]  # type: ignore[index]
     # and the heavy graph exports are left to `flowops graph export` (not asked for), while the
     # report's compact graph is stored for the report step
-    assert result.output["report_key"] and world.artifact("scans/dev/scan-generated/report-graph.json")
+    assert result.output["report_key"]
+    assert gzip.decompress(world.artifact("scans/dev/scan-generated/report-graph.json.gz")).startswith(b"{")
+    # and the large per-scan artifacts are stored gzip-compressed: page results as .json.gz,
+    # the HTML report with Content-Encoding gzip so a browser opening it from S3 inflates it
+    bucket = world.environment["ARTIFACTS_BUCKET"]
+    page = world.cloud.s3.get_object(Bucket=bucket, Key="scans/dev/scan-generated/pages/00001.json.gz")
+    assert json.loads(gzip.decompress(page["Body"].read()))["page_number"] == 1
+    report = world.cloud.s3.get_object(Bucket=bucket, Key=result.output["report_html_key"])
+    assert report["ContentEncoding"] == "gzip" and report["ContentType"].startswith("text/html")
+    assert gzip.decompress(report["Body"].read()).lstrip().lower().startswith(b"<!doctype html")
     assert world.json_artifact(result.output["report_key"])["exports"] == {}
     # and a flow published against an older data-action version than the current one is
     # reported as a stale snapshot (the versions came from the integrations listing)

@@ -150,3 +150,5 @@ class ReleaseOutcome(BaseModel):
     cause: str = ""
     flows: list[FlowResult] = Field(default_factory=list)
     notification_subject: str = ""
+    started_at: str = ""
+    """When the release's execution started (the scan report lists releases newest first)."""

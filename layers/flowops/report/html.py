@@ -25,6 +25,7 @@ import networkx as nx
 from flowops.graph import GraphReport, build_graph
 from flowops.lock import LockDiff, Lockfile
 from flowops.report.graph_data import NodeNames, ReportGraphData, build_report_graph
+from flowops.report.releases import ReportRelease, ReportReleaseFlow
 from flowops.trace import TraceReport, render_waterfall_svg
 
 DEFAULT_DRAW_LIMIT: Final = 400  # nodes drawn at once; larger orgs draw a neighbourhood
@@ -338,6 +339,36 @@ def _trace_section(trace: TraceReport) -> str:
     )
 
 
+def _release_flow(graph: NodeNames, flow: ReportReleaseFlow) -> str:
+    """A flow the release changed: a link to its node when the graph has it (a deleted or not yet
+    scanned flow is named only), with its versions before → after."""
+    label = _node_link(graph, flow.flow_id) if flow.flow_id and graph.get(flow.flow_id) else _e(flow.key)
+    versions = (
+        f"{flow.version_before or 'new'} → {flow.version_after or ('deleted' if flow.ok else 'failed')}"
+    )
+    return f"{label} <small>{_e(versions)}</small>"
+
+
+def _releases_section(graph: NodeNames, releases: Sequence[ReportRelease]) -> str:
+    rows = [
+        [
+            f"<code>{_e(release.run_id)}</code>",
+            _e(release.status),
+            _e(release.environment),
+            _e(release.started_at),
+            "<br>".join(_release_flow(graph, flow) for flow in release.flows) or _e(release.summary),
+        ]
+        for release in releases
+    ]
+    table = _table(
+        ["release", "outcome", "environment", "started", "flows it changed (before → after)"],
+        rows,
+        empty="No release has ended yet.",
+        table_id="releases-table",
+    )
+    return f'<section id="releases"><h2>Releases</h2>{table}</section>'
+
+
 def _nav(links: Iterable[tuple[str, str]]) -> str:
     return "<nav>" + "".join(f'<a href="#{anchor}">{_e(label)}</a>' for anchor, label in links) + "</nav>"
 
@@ -353,6 +384,7 @@ def render_scan_report(
     graph: nx.DiGraph | None = None,
     report_graph: ReportGraphData | None = None,
     draw_limit: int = DEFAULT_DRAW_LIMIT,
+    releases: Sequence[ReportRelease] | None = None,
 ) -> str:
     """The scan report as one HTML document (UTF-8 text).
 
@@ -362,7 +394,8 @@ def render_scan_report(
     ``build_report_graph(graph, analysis, None)``) so no graph is built at all (``lock`` may then
     be None). At most ``draw_limit`` nodes are drawn at once: larger orgs start with the most
     connected nodes and draw the neighbourhood (cycle, dependencies, impact set) of whatever is
-    searched or clicked.
+    searched or clicked. ``releases`` (``flowops.report.releases.recent_releases``) adds a
+    Releases section linking each release to the flows it changed.
     """
     if draw_limit < 1:
         raise ValueError("draw_limit must be at least 1")
@@ -403,6 +436,8 @@ def render_scan_report(
         ("waves", "Waves"),
         ("problems", "Problems"),
     ]
+    if releases is not None:
+        links.append(("releases", "Releases"))
     if trace is not None:
         links.append(("trace", "Trace"))
     sections = [
@@ -412,6 +447,8 @@ def render_scan_report(
         _waves_section(names, analysis),
         _problems_section(names, analysis),
     ]
+    if releases is not None:
+        sections.append(_releases_section(names, releases))
     if trace is not None:
         sections.append(_trace_section(trace))
     return (

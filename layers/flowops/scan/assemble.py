@@ -16,6 +16,7 @@ listing shows now (both are what stale-snapshot detection compares with).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from flowops.lock.canonical import canonical_bytes, lock_sha256
 from flowops.lock.diff import diff_locks
 from flowops.lock.models import FailedObject, LockedFlow, LockedObject, Lockfile, LockMeta
 from flowops.scan.errors import PageResultMissingError
+from flowops.scan.keys import report_graph_key as report_graph_key_of
 from flowops.scan.models import (
     BuildLockRequest,
     DataActionVersions,
@@ -36,15 +38,18 @@ from flowops.scan.models import (
 )
 from flowops.scan.pages import read_lock
 from flowops.scan.ports import ArtifactWriter
-from flowops.store.artifacts import lock_key, scan_artifact_key
+from flowops.store.artifacts import DEFAULT_MAX_READ_BYTES, lock_key, scan_artifact_key
+from flowops.store.compression import GZIP_CONTENT_TYPE, gzip_bytes, inflate_if_gzip
 
 JSON = "application/json"
+# A compressed artifact is refused if it inflates past what any step would read uncompressed.
+MAX_INFLATED_BYTES = DEFAULT_MAX_READ_BYTES
 DATA_ACTION = "DATAACTION"
 
 
 def assemble_lock(
     org: str,
-    pages: list[PageFlows],
+    pages: Iterable[PageFlows],
     *,
     index: IndexCheckResult | None = None,
     meta: LockMeta | None = None,
@@ -56,11 +61,14 @@ def assemble_lock(
     `data_action_versions` gives DATAACTION objects their current version, against which the
     graph judges each consumer's snapshot; a data action it does not list keeps no version.
     `failed_objects` (every one, from S3) takes precedence over the index result's first 50.
+    A list of pages is merged in page order; any other iterable is taken in the order it
+    yields (BuildLock yields pages one at a time, in order, so only one is held at once).
     """
     current_action_versions = data_action_versions.versions if data_action_versions else {}
     flows_by_id: dict[str, LockedFlow] = {}
     observed: dict[tuple[str, str], ObservedObject] = {}
-    for page in sorted(pages, key=lambda item: item.page_number):
+    ordered = sorted(pages, key=lambda item: item.page_number) if isinstance(pages, list) else pages
+    for page in ordered:
         for raw in page.flows:
             flow = LockedFlow.model_validate(raw)
             # Offset paging can show a flow on two pages when the org changes mid-scan; the
@@ -129,11 +137,36 @@ def build_lock(
             f"page results missing for pages {missing_pages[:20]} of {len(expected)}"
         )
 
-    pages = [PageFlows.model_validate(json.loads(artifacts.get_bytes(page.key))) for page in request.pages]
     api_calls = request.plan.api_calls + sum(page.api_calls for page in request.pages)
     reused = sum(page.reused for page in request.pages)
     read = sum(page.read for page in request.pages)
-    unread = sum(page.unread for page in pages)
+    # Pages are read one at a time while the lock is assembled: at 100k nodes every page
+    # document held at once costs as much memory as the lock itself.
+    unread = 0
+    unknown_types: set[str] = set()
+
+    def stored_pages() -> Iterator[PageFlows]:
+        nonlocal unread
+        for entry in sorted(request.pages, key=lambda item: item.page_number):
+            body = inflate_if_gzip(artifacts.get_bytes(entry.key), MAX_INFLATED_BYTES, entry.key)
+            page = PageFlows.model_validate_json(body)
+            unread += page.unread
+            unknown_types.update(page.unknown_object_types)
+            yield page
+
+    versions = None
+    if request.plan.data_action_versions_key:
+        versions = DataActionVersions.model_validate(
+            json.loads(artifacts.get_bytes(request.plan.data_action_versions_key))
+        )
+    failed = None
+    if request.plan.failed_objects_key:
+        failed = FailedObjects.model_validate(
+            json.loads(artifacts.get_bytes(request.plan.failed_objects_key))
+        )
+    lock = assemble_lock(
+        org, stored_pages(), index=request.index, data_action_versions=versions, failed_objects=failed
+    )
     meta = LockMeta(
         generated_at=now,
         scan_id=request.scan.scan_id,
@@ -148,19 +181,7 @@ def build_lock(
         if request.scan.request.include_platform_vocabulary
         else list(SCANNED_RESOURCE_TYPES),
     )
-    versions = None
-    if request.plan.data_action_versions_key:
-        versions = DataActionVersions.model_validate(
-            json.loads(artifacts.get_bytes(request.plan.data_action_versions_key))
-        )
-    failed = None
-    if request.plan.failed_objects_key:
-        failed = FailedObjects.model_validate(
-            json.loads(artifacts.get_bytes(request.plan.failed_objects_key))
-        )
-    lock = assemble_lock(
-        org, pages, index=request.index, meta=meta, data_action_versions=versions, failed_objects=failed
-    )
+    lock = lock.model_copy(update={"meta": meta})
     sha = lock_sha256(lock)
     key = lock_key(org, sha)
     artifacts.put_immutable(key, canonical_bytes(lock), JSON)
@@ -169,8 +190,7 @@ def build_lock(
     artifacts.put_json(
         scan_artifact_key(org, scan_id, "lock-meta.json"), {"sha256": sha, **meta.model_dump(mode="json")}
     )
-    unknown = sorted({kind for page in pages for kind in page.unknown_object_types})
-    del pages  # the lock holds everything from here on; the page documents are as large again
+    unknown = sorted(unknown_types)
     drift_key = store_drift(artifacts, lock, request.plan.previous_lock_sha, org=org, scan_id=scan_id)
     analysis = analyze_and_export(
         artifacts, lock, org=org, scan_id=scan_id, exports=request.scan.request.graph_exports
@@ -247,8 +267,9 @@ def analyze_and_export(
     artifacts.put_json(analysis_key, document)
     # The report's graph, drawn from the graph built here: ReportScan (half this step's memory)
     # then needs neither networkx nor a second graph of the whole org.
-    report_graph_key = scan_artifact_key(org, scan_id, "report-graph.json")
-    artifacts.put_json(report_graph_key, build_report_graph(graph, report, None).as_payload())
+    report_graph_key = report_graph_key_of(org, scan_id)
+    report_graph = json.dumps(build_report_graph(graph, report, None).as_payload(), separators=(",", ":"))
+    artifacts.put_bytes(report_graph_key, gzip_bytes(report_graph.encode("utf-8")), GZIP_CONTENT_TYPE)
     export_keys: dict[str, str] = {}
     if exports:
         export_keys = {

@@ -7,7 +7,13 @@ from flowops.store.artifacts import scan_artifact_key
 
 
 def page_key(org: str, scan_id: str, page_number: int) -> str:
-    return scan_artifact_key(org, scan_id, f"pages/{page_number:05d}.json")
+    """One page's result, gzip-compressed (about a tenth of its JSON; BuildLock inflates it)."""
+    return scan_artifact_key(org, scan_id, f"pages/{page_number:05d}.json.gz")
+
+
+def report_graph_key(org: str, scan_id: str) -> str:
+    """The report's graph (gzip-compressed), drawn by BuildLock for ReportScan."""
+    return scan_artifact_key(org, scan_id, "report-graph.json.gz")
 
 
 def data_action_versions_key(org: str, scan_id: str) -> str:

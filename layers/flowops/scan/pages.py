@@ -82,6 +82,7 @@ from flowops.scan.models import (
     ScanContext,
 )
 from flowops.scan.ports import ArtifactWriter, LockPointers, ScanSource
+from flowops.store.compression import GZIP_CONTENT_TYPE, gzip_bytes
 from flowops.store.errors import ArtifactNotFoundError, ChecksumMismatchError
 
 # Types outside the SDK's enum are kept in the lock as reported and listed in the scan report:
@@ -313,7 +314,7 @@ def read_flow_page(source: ScanSource, artifacts: ArtifactWriter, task: PageTask
         api_calls=api_calls,
     )
     key = page_key(org, task.scan.scan_id, task.page_number)
-    artifacts.put_json(key, document.model_dump(mode="json"))
+    artifacts.put_bytes(key, gzip_bytes(document.model_dump_json().encode("utf-8")), GZIP_CONTENT_TYPE)
     return PageResult(
         page_number=task.page_number,
         key=key,

@@ -14,6 +14,7 @@ from typing import Any
 from flowops.graph import GraphReport
 from flowops.lock import LockDiff, Lockfile, diff_locks
 from flowops.report import ReportGraphData, render_scan_report
+from flowops.report.releases import ReleaseOutcomes, recent_releases
 from flowops.scan.models import (
     DRIFT_IDS_IN_STATE_LIMIT,
     DriftSummary,
@@ -23,7 +24,8 @@ from flowops.scan.models import (
 )
 from flowops.scan.pages import read_lock
 from flowops.scan.ports import ArtifactWriter, AuditSink
-from flowops.store.artifacts import lock_key, scan_artifact_key
+from flowops.store.artifacts import DEFAULT_MAX_READ_BYTES, lock_key, scan_artifact_key
+from flowops.store.compression import GZIP_ENCODING, gzip_bytes, inflate_if_gzip
 
 REPORT_NAME = "report.json"
 HTML_REPORT_NAME = "report.html"
@@ -37,12 +39,19 @@ def report_scan(
     *,
     org: str,
     now: datetime,
+    releases: ReleaseOutcomes | None = None,
 ) -> ScanOutcome:
-    """Diff the new lock against the one it is compared with, store the report, audit it."""
+    """Diff the new lock against the one it is compared with, store the report, audit it.
+
+    With `releases` (the artifacts store, which can list), the HTML report lists the recent
+    releases and links each to the flows it changed."""
     baseline_sha = request.pointer.compared_with_sha
+    graph_key = request.lock.report_graph_key
     report_graph = (
-        ReportGraphData.model_validate_json(artifacts.get_bytes(request.lock.report_graph_key))
-        if request.lock.report_graph_key
+        ReportGraphData.model_validate_json(
+            inflate_if_gzip(artifacts.get_bytes(graph_key), DEFAULT_MAX_READ_BYTES, graph_key)
+        )
+        if graph_key
         else None
     )
     stored = (
@@ -93,8 +102,13 @@ def report_scan(
         title=f"flowops scan {scan.scan_id} — org {org}",
         generated_at=now,
         report_graph=report_graph,
+        releases=recent_releases(releases, org) if releases is not None else None,
     )
-    artifacts.put_bytes(report_html_key, html.encode("utf-8"), HTML_CONTENT_TYPE)
+    # Stored gzip-encoded (a fifth of its size): a browser opening it from S3 inflates it itself
+    # (Content-Encoding), the CLI inflates it when it saves the report.
+    artifacts.put_bytes(
+        report_html_key, gzip_bytes(html.encode("utf-8")), HTML_CONTENT_TYPE, content_encoding=GZIP_ENCODING
+    )
 
     outcome = ScanOutcome(
         scan_id=scan.scan_id,

@@ -148,9 +148,20 @@ class ArtifactStore:
                 raise StoreError(f"writing s3://{self.bucket}/{key}: checksum rejected ({error})") from error
         return PutResult(key=key, sha256=digest, version_id=response.get("VersionId"), created=True)
 
-    def put_bytes(self, key: str, body: bytes, content_type: str = JSON_CONTENT_TYPE) -> PutResult:
-        """Write (or replace, as a new S3 version) a mutable object, e.g. a "latest" report."""
+    def put_bytes(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str = JSON_CONTENT_TYPE,
+        *,
+        content_encoding: str | None = None,
+    ) -> PutResult:
+        """Write (or replace, as a new S3 version) a mutable object, e.g. a "latest" report.
+
+        `content_encoding` (e.g. "gzip") is served back as Content-Encoding, so a browser
+        inflates the body itself; the checksums cover the stored bytes."""
         digest = sha256_hex(body)
+        encoding: dict[str, Any] = {"ContentEncoding": content_encoding} if content_encoding else {}
         with mapped_errors(f"writing s3://{self.bucket}/{key}"):
             response = self._s3.put_object(
                 Bucket=self.bucket,
@@ -160,6 +171,7 @@ class ArtifactStore:
                 ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=_hex_to_b64(digest),
                 Metadata={_SHA256_METADATA: digest},
+                **encoding,
             )
         return PutResult(key=key, sha256=digest, version_id=response.get("VersionId"), created=True)
 

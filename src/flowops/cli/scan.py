@@ -138,10 +138,12 @@ def save_html_report(connection: CloudConnection, document: dict[str, Any]) -> P
     """Copy the scan's HTML report from S3 to `.flowops/reports/<scan id>.html` (src/flowops/cli/files.py);
     its absolute path."""
     from flowops.store import ArtifactStore
+    from flowops.store.artifacts import DEFAULT_MAX_READ_BYTES
+    from flowops.store.compression import inflate_if_gzip
 
-    html = ArtifactStore(connection.artifacts_bucket, connection.client("s3")).get_bytes(
-        document["report_html_key"]
-    )
+    key = document["report_html_key"]
+    stored = ArtifactStore(connection.artifacts_bucket, connection.client("s3")).get_bytes(key)
+    html = inflate_if_gzip(stored, DEFAULT_MAX_READ_BYTES, key)
     return save_artifact("reports", f"{document['scan_id']}.html", html)
 
 

@@ -152,7 +152,14 @@ class FakeArtifacts:
         self._check_write(key)
         self.objects[key] = json.dumps(document, sort_keys=True).encode()
 
-    def put_bytes(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+    def put_bytes(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        content_encoding: str | None = None,
+    ) -> None:
         self._check_write(key)
         self.objects[key] = body
 

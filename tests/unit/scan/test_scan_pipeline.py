@@ -196,7 +196,7 @@ def test_heavy_graph_exports_are_stored_only_when_asked(asked: bool) -> None:
     exported = {key for key in artifacts.objects if key.rsplit("/", 1)[-1].startswith("graph.")}
     expected = {f"scans/{ORG}/s1/graph.{suffix}" for suffix in ("json", "dot", "mmd")} if asked else set()
     assert exported == expected
-    assert f"scans/{ORG}/s1/report-graph.json" in artifacts.objects
+    assert f"scans/{ORG}/s1/report-graph.json.gz" in artifacts.objects
     report = report_of(artifacts, outcome.report_key)
     assert set(report["exports"].values()) == expected
 
@@ -212,7 +212,7 @@ def test_report_step_reads_no_lock_when_the_pointer_compared_with_the_planned_lo
     # Then the drift names the changed flow, from the diff BuildLock stored
     assert outcome.pointer.advanced and outcome.drift.changed_flow_ids == ["left"]
     # and the report step (from its first read, the stored report graph) parsed no lock
-    report_reads = artifacts.reads[artifacts.reads.index(f"scans/{ORG}/s1/report-graph.json") :]
+    report_reads = artifacts.reads[artifacts.reads.index(f"scans/{ORG}/s1/report-graph.json.gz") :]
     assert f"scans/{ORG}/s1/drift.json" in report_reads
     assert not [key for key in report_reads if key.startswith("locks/")]
     assert report_of(artifacts, outcome.report_key)["drift"]["flows_reversioned"]

@@ -23,12 +23,14 @@ tracer = get_tracer()
 @parse_event(model=ReportRequest)
 def handler(event: ReportRequest, context: LambdaContext) -> dict[str, Any]:
     settings = _wiring.storage_settings()
+    artifacts = _wiring.artifacts(settings)
     outcome = report_scan(
-        _wiring.artifacts(settings),
+        artifacts,
         _wiring.audit_log(settings),
         event,
         org=settings.flowops_org,
         now=_wiring.utc_now(),
+        releases=artifacts,
     )
     metrics.add_dimension(name="org", value=settings.flowops_org)
     metrics.add_metric(name="FlowsScanned", unit=MetricUnit.Count, value=outcome.flows)
