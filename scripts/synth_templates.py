@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from flowops.local.packaged import PACKAGED_ENVIRONMENTS, template_text
+from flowops.local.packaged import packaged_name, packaged_variants, template_text
 from flowops.local.runtime.synth import synth_template
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "src" / "flowops" / "local" / "templates"
@@ -20,10 +20,12 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "src" / "flowops" / "lo
 
 def main() -> None:
     TEMPLATES_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in TEMPLATES_DIR.glob("*.json"):
+        stale.unlink()
     shutil.copyfile(TEMPLATES_DIR.parents[3] / "cdk.json", TEMPLATES_DIR / "cdk.json")
-    for environment in PACKAGED_ENVIRONMENTS:
-        path = TEMPLATES_DIR / f"{environment}.json"
-        path.write_text(template_text(synth_template(environment)), encoding="utf-8")
+    for environment, git in packaged_variants():
+        path = TEMPLATES_DIR / packaged_name(environment, git)
+        path.write_text(template_text(synth_template(environment, git=git)), encoding="utf-8")
         print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
 
 

@@ -66,6 +66,8 @@ class ReleaseWorkflowConstruct(Construct):
 
         promotion = self.node.try_get_context(PROMOTION_CONTEXT_KEY) or {}
         approval_required = config.name in (promotion.get("approval") or [])
+        chain = list(promotion.get("chain") or [])
+        promotes_from = chain[chain.index(config.name) - 1] if config.name in chain[1:] else ""
 
         self.functions: dict[str, lambda_.Function] = add_step_functions(
             functions,
@@ -81,6 +83,7 @@ class ReleaseWorkflowConstruct(Construct):
                     *records,
                     *audit_appends,
                     FLOWOPS_APPROVAL_REQUIRED=str(approval_required).lower(),
+                    FLOWOPS_PROMOTES_FROM=promotes_from,
                 ),
                 # Frees the leases a failed PrepareRelease took (found from its stored plan).
                 step(

@@ -320,6 +320,7 @@ class ScanWorkflowConstruct(Construct):
                 "scan_id": sfn.JsonPath.string_at("$.outcome.scan_id"),
                 "report_key": sfn.JsonPath.string_at("$.outcome.report_key"),
                 "compared_with_sha": sfn.JsonPath.string_at("$.outcome.drift.compared_with_sha"),
+                "drift_key": sfn.JsonPath.string_at("$.lock.drift_key"),
             },
             "$.outcome.git_mirror",
         )

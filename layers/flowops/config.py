@@ -136,3 +136,7 @@ class DeploymentSettings(EnvironmentSettings):
     flowops_approval_required: bool = Field(
         default=False, description="releases wait for `flowops approve` (cdk.json flowops:promotion.approval)"
     )
+    flowops_promotes_from: str = Field(
+        default="",
+        description="the environment before this one in cdk.json flowops:promotion.chain (empty: first)",
+    )

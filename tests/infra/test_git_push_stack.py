@@ -87,12 +87,13 @@ def test_git_push_route_functions_and_release_rule(synthesized: SynthesizedApp) 
     assert any(
         r["Properties"]["PathPart"] == "push" for r in of_type(template, "AWS::ApiGateway::Resource").values()
     )
-    rules = [r["Properties"].get("EventPattern", {}) for r in of_type(template, "AWS::Events::Rule").values()]
-    status_change = ["Step Functions Execution Status Change"]
-    # (the unfinished-runs rules match status changes too, never RUNNING)
+    status_function = function_id(template, "GitReleaseStatus")
     (release_status,) = [
-        p for p in rules if p.get("detail-type") == status_change and "RUNNING" in p["detail"]["status"]
+        r["Properties"]["EventPattern"]
+        for r in of_type(template, "AWS::Events::Rule").values()
+        if status_function in json.dumps(r["Properties"].get("Targets", []))
     ]
+    assert release_status["detail-type"] == ["Step Functions Execution Status Change"]
     # RUNNING too: GitLab's commit shows `running` while the release runs
     assert release_status["detail"]["status"] == ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
     assert [f for f in findings if "/Git" in f or "GitPush/" in f or "GitDriftMirror/" in f] == []

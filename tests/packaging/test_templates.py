@@ -5,17 +5,29 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flowops.local.packaged import PACKAGED_ENVIRONMENTS, normalized, packaged_template, template_text
+from flowops.local.packaged import (
+    normalized,
+    packaged_name,
+    packaged_template,
+    packaged_variants,
+    template_text,
+)
 from flowops.local.runtime.synth import synth_template
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "src" / "flowops" / "local" / "templates"
 
 
 def test_the_packaged_templates_equal_a_fresh_synthesis() -> None:
-    for environment in PACKAGED_ENVIRONMENTS:
+    variants = packaged_variants()
+    # The shipped files are exactly the variants (and cdk.json)
+    assert {path.name for path in TEMPLATES_DIR.glob("*.json")} == {
+        "cdk.json",
+        *(packaged_name(environment, git) for environment, git in variants),
+    }, "src/flowops/local/templates/ holds other files: regenerate with `make templates`"
+    for environment, git in variants:
         # Given the committed template and the app's synthesis (cached per infra/ and cdk.json)
-        committed_file = TEMPLATES_DIR / f"{environment}.json"
-        fresh = template_text(synth_template(environment))
+        committed_file = TEMPLATES_DIR / packaged_name(environment, git)
+        fresh = template_text(synth_template(environment, git=git))
         committed = committed_file.read_text(encoding="utf-8") if committed_file.is_file() else ""
         # Then they are the same, else the wheel would run yesterday's stack
         if fresh != committed:

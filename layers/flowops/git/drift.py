@@ -11,7 +11,8 @@ Flows deleted in the org keep their file (the mirror only adds and updates; docs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +23,7 @@ from flowops.git.repository import RepositoryUnavailableError
 from flowops.git.routing import GitRepositoryRoute, GitRouting
 from flowops.lock import LockDiff
 from flowops.release.live import GenesysLiveOrg
+from flowops.scan.models import StoredDrift
 
 MAX_DRIFT_FLOWS = 300
 """Flows exported per scan: each is one export job; more than this is a bulk change to look at
@@ -37,6 +39,9 @@ class DriftMirrorRequest(BaseModel):
     scan_id: str = Field(min_length=1, max_length=200)
     report_key: str = Field(min_length=1)
     compared_with_sha: str | None = None
+    drift_key: str | None = None
+    """BuildLock's diff alone (`scans/<org>/<id>/drift.json`): read instead of the whole report
+    when it was computed against the lock the report compares with (the usual case)."""
 
 
 class RepositoryMirror(BaseModel):
@@ -178,7 +183,13 @@ class GitMirrorFailedError(Exception):
     asl_error_name = "Git.MirrorFailed"
 
 
-def scan_drift(report: dict[str, object]) -> LockDiff | None:
-    """The full diff of a scan report (`scans/<org>/<id>/report.json`; None: a first scan)."""
-    drift = report.get("drift")
+def scan_drift(request: DriftMirrorRequest, read: Callable[[str], bytes]) -> LockDiff | None:
+    """The scan's full diff (None: a first scan): BuildLock's stored drift when it compares with
+    the same lock as the report, else the report's (`scans/<org>/<id>/report.json`, which also
+    holds the whole analysis, so it is the larger read)."""
+    if request.drift_key:
+        stored = StoredDrift.model_validate_json(read(request.drift_key))
+        if stored.compared_with_sha == request.compared_with_sha:
+            return stored.diff
+    drift = json.loads(read(request.report_key)).get("drift")
     return LockDiff.model_validate(drift) if isinstance(drift, dict) else None

@@ -91,6 +91,8 @@ class ReleasePorts(DeployPorts):
     genesys: ReleaseGenesys
     approval_required: bool = False
     approval_window_seconds: int = 24 * 3600
+    promotes_from: str = ""
+    """The environment before this stack's in the promotion chain (empty: the first, or no chain)."""
 
 
 def release_key(org: str, run_id: str, name: str) -> str:
@@ -135,6 +137,9 @@ def prepare_release(
             refused = error.message
     if refused is not None or bundle is None:
         return _finish_invalid(ports, run, request, plan_key, refused or "no bundle", ["BUNDLE_INVALID"])
+    promotion_refused = promotion_refusal(request, ports)
+    if promotion_refused is not None:
+        return _finish_invalid(ports, run, request, plan_key, promotion_refused, ["PROMOTION_REFUSED"])
     try:
         plan = compute_plan(
             bundle,
@@ -197,6 +202,26 @@ def _refusal(request: ReleaseRequest, ports: ReleasePorts) -> str | None:
         )
     if not request.bundle_key.startswith(f"releases/{ports.org}/bundles/"):
         return f"bundle key {request.bundle_key!r} is not a release bundle of org {ports.org!r}"
+    return None
+
+
+def promotion_refusal(request: ReleaseRequest, ports: ReleasePorts) -> str | None:
+    """The stack's own check of a promotion: it must come from the environment before this one in
+    the chain. (Whether that release SUCCEEDED there is checked by `flowops promote`, which can
+    read both stacks; this stack cannot read the previous one's records.)"""
+    if not request.promoted_from or not ports.environment:
+        return None  # not a promotion, or a stack serving any environment (no place in a chain)
+    source, _, release = request.promoted_from.partition(":")
+    if not ports.promotes_from:
+        return (
+            f"promotion refused: {ports.environment!r} is first in the promotion chain (or the stack "
+            f"has none): release {release} to it directly, do not promote"
+        )
+    if source != ports.promotes_from:
+        return (
+            f"promotion refused: {ports.environment!r} takes promotions from {ports.promotes_from!r} "
+            f"only, not from {source!r}"
+        )
     return None
 
 

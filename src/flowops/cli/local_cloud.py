@@ -435,10 +435,9 @@ def embedded_cloud(
             overrides |= environment_overrides(environment)
         template = None
         if git:
-            from flowops.local.gitserver.hosting import LOCAL_GIT_STACK
-            from flowops.local.runtime.synth import synth_template
+            from flowops.local.gitserver.hosting import git_stack_template
 
-            template = synth_template(git=LOCAL_GIT_STACK)
+            template = git_stack_template()
         cloud = LocalCloud(
             template,
             genesys_base_url=simulator.url,
@@ -529,10 +528,14 @@ def _describe(parameters: Any) -> str:
 def environment_overrides(environment: str) -> dict[str, str]:
     """What a local stack needs to serve `environment` (a deployed one gets it from its config)."""
     context = cdk_context()
-    approval = (context.get("flowops:promotion") or {}).get("approval") or []
+    promotion = context.get("flowops:promotion") or {}
+    approval = promotion.get("approval") or []
+    chain = list(promotion.get("chain") or [])
     return {
         "FLOWOPS_ENVIRONMENT": environment,
         "FLOWOPS_APPROVAL_REQUIRED": str(environment in approval).lower(),
+        # The environment this one takes promotions from (the stack refuses any other source).
+        "FLOWOPS_PROMOTES_FROM": chain[chain.index(environment) - 1] if environment in chain[1:] else "",
     }
 
 

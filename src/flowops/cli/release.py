@@ -464,8 +464,9 @@ def release_exit_code(summary: dict[str, Any], record: dict[str, Any] | None = N
     if error == "Release.Invalid":
         codes = set((record or {}).get("details", {}).get("error_codes") or [])
         # Only someone else's lock or a run in progress stood in the way: nothing changed, retry.
-        busy = {"FLOW_LOCKED", "FLOW_PUBLISH_IN_PROGRESS"}
-        return exit_codes.REFUSED if codes and codes <= busy else exit_codes.PROBLEMS_FOUND
+        # The stack refused a promotion from the wrong environment: refused, like the CLI's check.
+        refused = {"FLOW_LOCKED", "FLOW_PUBLISH_IN_PROGRESS", "PROMOTION_REFUSED"}
+        return exit_codes.REFUSED if codes and codes <= refused else exit_codes.PROBLEMS_FOUND
     if error == "Release.NotApproved":
         return exit_codes.REFUSED
     return exit_codes.FAILED  # rolled back (or stopped before changing anything)
@@ -715,7 +716,7 @@ def promote_release(
     try:
         check_promotion(release, record, to_environment, chain)
     except ReleaseError as error:
-        raise ReleaseCommandError(f"promotion refused: {error.message}", exit_codes.FAILURE_FOUND) from None
+        raise ReleaseCommandError(f"promotion refused: {error.message}", exit_codes.REFUSED) from None
     artifacts, _, _ = _stores(source)
     details = record["details"]
     try:

@@ -2,18 +2,22 @@
 
 In a checkout the CDK app (infra/) is synthesized in-process and cdk.json is read where it is.
 The wheel ships neither infra/ nor aws-cdk-lib (nor node), so it carries:
-- `templates/<environment>.json`: the synthesized local template of every environment the local
-  cloud runs (`make templates` writes them; tests/packaging/test_templates.py fails when a fresh
-  synthesis differs, so they cannot go stale). Asset hashes are replaced by `ASSET_KEY`: they
-  change with every source edit, and the local cloud never reads the code from S3;
+- `templates/<environment>[-git-<digest>].json`: the synthesized local template of every stack
+  the local cloud runs (`packaged_variants`: each environment, and dev with `local up`'s Git
+  resources; the digest is of the Git configuration). `make templates` writes them;
+  tests/packaging/test_templates.py fails when a fresh synthesis differs, so they cannot go
+  stale. Asset hashes are replaced by `ASSET_KEY`: they change with every source edit, and the
+  local cloud never reads the code from S3;
 - `templates/cdk.json`: a copy of the project's cdk.json (promotion chain, approvals), also
   written by `make templates` and checked by the same test.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -75,12 +79,26 @@ def template_text(template: dict[str, Any]) -> str:
     return json.dumps(normalized(template), indent=1, sort_keys=True) + "\n"
 
 
-def packaged_template(environment: str) -> dict[str, Any]:
-    resource = resources.files("flowops.local").joinpath("templates", f"{environment}.json")
+def packaged_variants() -> list[tuple[str, Mapping[str, Any] | None]]:
+    """(environment, Git configuration) of every template the wheel ships."""
+    from flowops.local.gitserver.hosting import LOCAL_GIT_STACK
+
+    return [*((environment, None) for environment in PACKAGED_ENVIRONMENTS), ("dev", LOCAL_GIT_STACK)]
+
+
+def packaged_name(environment: str, git: Mapping[str, Any] | None = None) -> str:
+    if git is None:
+        return f"{environment}.json"
+    digest = hashlib.sha256(json.dumps(git, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{environment}-git-{digest}.json"
+
+
+def packaged_template(environment: str, git: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    resource = resources.files("flowops.local").joinpath("templates", packaged_name(environment, git))
     if not resource.is_file():
         raise PackagedTemplateError(
-            f"this installation carries no local template for environment {environment!r} "
-            f"(it has: {', '.join(PACKAGED_ENVIRONMENTS)})"
+            f"this installation carries no local template for environment {environment!r}"
+            f"{' with that Git configuration' if git is not None else ''}"
         )
     template: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
     return template

@@ -75,7 +75,7 @@ def test_promotion_needs_a_prior_success_then_waits_for_approval(world: ReleaseW
     # Given nothing was released yet: promoting an unknown release is refused
     refused = run_cli("promote", "no-such-release", "--to", "test")
     assert (
-        refused.exit_code == 1
+        refused.exit_code == 5
         and "promotion refused: no release 'no-such-release' in 'dev'" in refused.stderr
     )
     # and promoting to the first environment of the chain is a usage error
@@ -89,7 +89,7 @@ def test_promotion_needs_a_prior_success_then_waits_for_approval(world: ReleaseW
     world.sim.set_faults("")
     # Then it cannot be promoted
     not_promoted = run_cli("promote", failed_id, "--to", "test")
-    assert not_promoted.exit_code == 1
+    assert not_promoted.exit_code == 5
     assert f"release {failed_id} did not succeed in 'dev' (it is ROLLED_BACK" in not_promoted.stderr
     # Given a release to dev that succeeded, with dev's substitution (Support)
     good = run_cli("release", "--dir", str(module_release(tmp_path / "good", "v3")), "--env", "dev")

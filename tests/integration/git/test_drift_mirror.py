@@ -3,6 +3,7 @@ refuses is reported while the others still get the commit (flowops.git.drift).""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +136,31 @@ def test_a_refusing_repository_is_reported_and_the_others_get_the_commit(
     # And a retry of the whole step makes no second commit where it already landed
     again = mirror_drift(REQUEST, "prod", ["main-ivr"], live=live, targets=targets[:1])
     assert again.repositories[0].commits == 0 and again.repositories[0].commit == ok.commit
+
+
+def test_the_diff_is_read_from_buildlocks_drift_unless_the_report_compares_with_another_lock() -> None:
+    from flowops.git.drift import scan_drift
+    from flowops.scan.models import DriftSummary, StoredDrift
+
+    def diff(to: str) -> LockDiff:
+        return LockDiff(
+            from_sha256="a" * 64,
+            to_sha256=to,
+            old_org="o",
+            new_org="o",
+            old_schema_version=1,
+            new_schema_version=1,
+        )
+
+    stored = StoredDrift(compared_with_sha="a" * 64, summary=DriftSummary(), diff=diff("stored"))
+    files = {
+        "drift.json": stored.model_dump_json().encode(),
+        "report.json": json.dumps({"drift": diff("report").model_dump(mode="json")}).encode(),
+    }
+    request = REQUEST.model_copy(update={"drift_key": "drift.json", "report_key": "report.json"})
+    # The usual case: BuildLock diffed against the lock the report compares with
+    found = scan_drift(request, files.__getitem__)
+    assert found is not None and found.to_sha256 == "stored"
+    # A lost race: the report compared with the winner's lock, so its diff is the one
+    raced = scan_drift(request.model_copy(update={"compared_with_sha": "b" * 64}), files.__getitem__)
+    assert raced is not None and raced.to_sha256 == "report"

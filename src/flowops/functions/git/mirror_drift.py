@@ -8,7 +8,6 @@ then `flowops.git.drift.mirror_drift`. A repository that did not take the commit
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -62,7 +61,7 @@ def handler(event: DriftMirrorRequest, context: LambdaContext) -> dict[str, Any]
     settings = GitSettings()  # type: ignore[call-arg]  # filled from the environment
     storage = storage_settings()
     store = artifacts(storage)
-    diff = scan_drift(json.loads(store.get_bytes(event.report_key)))
+    diff = scan_drift(event, store.get_bytes)
     flow_ids = drifted_flow_ids(diff) if diff is not None else []
     if not flow_ids:
         return {"flows": 0, "reason": "no flow's published content changed"}

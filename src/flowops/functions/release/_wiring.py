@@ -33,6 +33,7 @@ def ports() -> ReleasePorts:
         **deploy_stores(storage),
         environment=deployment.flowops_environment,
         approval_required=deployment.flowops_approval_required,
+        promotes_from=deployment.flowops_promotes_from,
         genesys=LazyGenesysClient(genesys),  # type: ignore[arg-type]
         time_scale=genesys.flowops_time_scale,
     )

@@ -45,6 +45,18 @@ LOCAL_GIT_STACK: dict[str, Any] = {
 }
 """cdk.json's `git` for the local stack (one synthesis, cached); `LocalGitHosting` points its
 functions at the running server (environment overrides), whatever the environment."""
+
+
+def git_stack_template() -> dict[str, Any] | None:
+    """The local stack synthesized with `LOCAL_GIT_STACK`, in a checkout; None outside one (an
+    installed tool ships only the template without Git: the push releases and the commit gets
+    `pending`, but no final status and no `live/<env>`)."""
+    from flowops.local.packaged import CHECKOUT_ROOT
+    from flowops.local.runtime.synth import synth_template
+
+    return synth_template(git=LOCAL_GIT_STACK) if CHECKOUT_ROOT is not None else None
+
+
 LOCAL_TOKEN = "local"  # the 127.0.0.1 server asks for none; the functions need one to act
 RELEASE_STATE_MACHINE = "ReleaseWorkflow/StateMachine"
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB

@@ -99,9 +99,9 @@ def synth_template(
     `extend_source` so that they are part of the cache key. Outside a checkout: the packaged one.
     """
     if CHECKOUT_ROOT is None:
-        if extend is not None or git is not None:
+        if extend is not None:
             raise RuntimeError("extending the local stack needs a checkout with the CDK app (infra/)")
-        return packaged_template(environment)
+        return packaged_template(environment, git)
     if extend is not None and not extend_source:
         use_cache = False  # an extension we cannot fingerprint must not be served from cache
     label = environment if extend is None else f"{environment}-extended"
