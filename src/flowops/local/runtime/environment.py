@@ -8,7 +8,7 @@ per-thread overlay first and the real environment otherwise. `applied(env)` acti
 for the current thread for the duration of one invocation.
 
 What sees the overlay: everything that looks up `os.environ` / `os.getenv` at call time —
-pydantic-settings (`flowops.config`), powertools, boto3. What does not: threads a handler starts
+the settings models (`flowops.config`), powertools, boto3. What does not: threads a handler starts
 itself (a new thread starts without the overlay) and values captured at import time. Hence the
 rule for handlers: read settings inside the handler call, in the handler's thread.
 """
