@@ -26,7 +26,9 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[GenesysSettings]:
     """Records every Genesys client build (each one would read the Genesys secret)."""
     builds: list[GenesysSettings] = []
 
-    def build(settings: GenesysSettings) -> Any:
+    def build(settings: GenesysSettings, *, rate_schedule: Any = None) -> Any:
+        # The default rate scope is per token: no shared schedule is asked for.
+        assert rate_schedule is None
         builds.append(settings)
         return _FakeClient(settings)
 
