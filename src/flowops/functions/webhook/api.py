@@ -50,12 +50,13 @@ def raw_body(event: APIGatewayProxyEvent) -> bytes:
         raise InvalidRequestError("the body is marked base64-encoded but is not valid base64") from None
 
 
-@app.post("/publish")
-def publish() -> Response[str]:
+def _accept(route: str) -> Response[str]:
+    """Verify, claim and start one delivery of `route` ("publish" or "release"); 202 with the run."""
     # Settings are read per call: the local runtime overlays env per invocation thread.
     webhook = webhook_for(WebhookSettings())  # type: ignore[call-arg]  # filled from the environment
     event = app.current_event
-    accepted = webhook.accept(raw_body(event), dict(event.headers or {}))
+    accept = webhook.accept if route == "publish" else webhook.accept_release
+    accepted = accept(raw_body(event), dict(event.headers or {}))
     metrics.add_metric(
         name="WebhookReplayed" if accepted.replayed else "WebhookAccepted", unit=MetricUnit.Count, value=1
     )
@@ -64,21 +65,16 @@ def publish() -> Response[str]:
         content_type=content_types.APPLICATION_JSON,
         body=accepted.model_dump_json(by_alias=True),
     )
+
+
+@app.post("/publish")
+def publish() -> Response[str]:
+    return _accept("publish")
 
 
 @app.post("/release")
 def release() -> Response[str]:
-    webhook = webhook_for(WebhookSettings())  # type: ignore[call-arg]  # filled from the environment
-    event = app.current_event
-    accepted = webhook.accept_release(raw_body(event), dict(event.headers or {}))
-    metrics.add_metric(
-        name="WebhookReplayed" if accepted.replayed else "WebhookAccepted", unit=MetricUnit.Count, value=1
-    )
-    return Response(
-        status_code=202,
-        content_type=content_types.APPLICATION_JSON,
-        body=accepted.model_dump_json(by_alias=True),
-    )
+    return _accept("release")
 
 
 @app.exception_handler(WebhookError)
