@@ -283,6 +283,18 @@ def _recent_lines(lock: Any, document: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _section_lines(sections: list[tuple[str, list[str]]]) -> list[str]:
+    """Each non-empty section as a titled, counted list, cut at LIST_SHOWN items."""
+    lines: list[str] = []
+    for title, items in sections:
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            lines += [f"  {item}" for item in items[:LIST_SHOWN]]
+            if len(items) > LIST_SHOWN:
+                lines.append(f"  ... {len(items) - LIST_SHOWN} more (use --json)")
+    return lines
+
+
 def _diff_lines(diff: Any) -> list[str]:
     lines = [f"{len(diff.changed_flow_ids())} flows changed"]
     sections: list[tuple[str, list[str]]] = [
@@ -325,13 +337,7 @@ def _diff_lines(diff: Any) -> list[str]:
             ],
         ),
     ]
-    for title, items in sections:
-        if items:
-            lines.append(f"{title} ({len(items)}):")
-            lines += [f"  {item}" for item in items[:LIST_SHOWN]]
-            if len(items) > LIST_SHOWN:
-                lines.append(f"  ... {len(items) - LIST_SHOWN} more (use --json)")
-    return lines
+    return lines + _section_lines(sections)
 
 
 def _environment_lines(diff: Any) -> list[str]:
@@ -375,13 +381,7 @@ def _environment_lines(diff: Any) -> list[str]:
             [f"{a.side} {a.kind} {a.type} {a.name}: {len(a.ids)} ids" for a in diff.ambiguous_names],
         ),
     ]
-    for title, items in sections:
-        if items:
-            lines.append(f"{title} ({len(items)}):")
-            lines += [f"  {item}" for item in items[:LIST_SHOWN]]
-            if len(items) > LIST_SHOWN:
-                lines.append(f"  ... {len(items) - LIST_SHOWN} more (use --json)")
-    return lines
+    return lines + _section_lines(sections)
 
 
 @lock_app.command("diff")
