@@ -17,6 +17,12 @@ CACHE_DIR = PROJECT_ROOT / ".flowops" / "cache"
 
 
 def handler_module_path(handler: str) -> Path:
-    """`flowops.functions.scan.check_index.handler` → <root>/src/flowops/functions/scan/check_index.py."""
+    """`flowops.functions.scan.check_index.handler` → <root>/src/flowops/functions/scan/check_index.py.
+
+    A handler outside the package (a test-only workflow's `tests.integration....`, which only
+    the local cloud runs) is looked for from the checkout's root; the path under `src/` is
+    returned when neither exists, for the error message."""
     module, _, _function = handler.rpartition(".")
-    return SOURCE_ROOT.joinpath(*module.split(".")).with_suffix(".py")
+    parts = module.split(".")
+    candidates = [root.joinpath(*parts).with_suffix(".py") for root in (SOURCE_ROOT, PROJECT_ROOT)]
+    return next((path for path in candidates if path.is_file()), candidates[0])
