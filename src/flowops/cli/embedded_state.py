@@ -27,6 +27,7 @@ import base64
 import json
 import shutil
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -291,13 +292,22 @@ class KeptStepFunctions:
             self._machines.setdefault(run["machine"]["stateMachineArn"], run["machine"])
 
     def get_paginator(self, operation: str) -> Any:
-        if operation != "list_state_machines":
-            raise NotImplementedError(operation)
-        machines = [{"name": m["name"], "stateMachineArn": arn} for arn, m in self._machines.items()]
-        return _OnePage({"stateMachines": machines})
+        """One page per call, for each pageable operation this read-only client answers; any
+        other raises what boto3 raises for an operation that cannot be paginated here."""
+        answer = {
+            "list_state_machines": self.list_state_machines,
+            "list_executions": self.list_executions,
+            "get_execution_history": self.get_execution_history,
+        }.get(operation)
+        if answer is None:
+            from botocore.exceptions import OperationNotPageableError
+
+            raise OperationNotPageableError(operation_name=operation)
+        return _OnePage(answer)
 
     def list_state_machines(self, **_: Any) -> dict[str, Any]:
-        return dict(self.get_paginator("list_state_machines").paginate()[0])
+        machines = [{"name": m["name"], "stateMachineArn": arn} for arn, m in self._machines.items()]
+        return {"stateMachines": machines}
 
     def list_executions(
         self, *, stateMachineArn: str, statusFilter: str | None = None, maxResults: int = 100, **_: Any
@@ -339,11 +349,13 @@ class KeptStepFunctions:
 
 
 class _OnePage:
-    def __init__(self, page: dict[str, Any]) -> None:
-        self._page = page
+    """A paginator over kept records: everything fits one page."""
 
-    def paginate(self, **_: Any) -> list[dict[str, Any]]:
-        return [self._page]
+    def __init__(self, answer: Callable[..., dict[str, Any]]) -> None:
+        self._answer = answer
+
+    def paginate(self, **parameters: Any) -> list[dict[str, Any]]:
+        return [self._answer(**parameters)]
 
 
 def _client_error(code: str, message: str) -> Exception:
