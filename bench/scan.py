@@ -117,6 +117,18 @@ class StatusCounter:
         self.bytes_received += len(response.content)
 
 
+def page_task(scan: ScanContext, plan: Any, page: Any) -> PageTask:
+    """The page Map's item for one planned page, as the state machine's ItemSelector builds it."""
+    return PageTask(
+        scan=scan,
+        page_number=page.page_number,
+        page_size=plan.page_size,
+        previous_lock_key=plan.previous_lock_key,
+        failed_objects_key=plan.failed_objects_key,
+        listing_key=page.listing_key,
+    )
+
+
 def run_scan(
     source: GenesysScanSource,
     artifacts: MemoryArtifacts,
@@ -142,14 +154,7 @@ def run_scan(
         read_flow_page(
             source,
             artifacts,
-            PageTask(
-                scan=scan,
-                page_number=page.page_number,
-                page_size=plan.page_size,
-                previous_lock_key=plan.previous_lock_key,
-                failed_objects_key=plan.failed_objects_key,
-                listing_key=page.listing_key,
-            ),
+            page_task(scan, plan, page),
             org=ORG,
         )
         for page in plan.pages

@@ -45,7 +45,7 @@ from typing import Any
 
 import requests
 
-from bench.scan import ORG, MemoryArtifacts, MemoryPointers
+from bench.scan import ORG, MemoryArtifacts, MemoryPointers, page_task
 from flowops.clock import ScaledClock
 from flowops.config import GenesysSettings
 from flowops.genesys.client import GenesysClient
@@ -54,7 +54,7 @@ from flowops.genesys.ratelimit import RateLimiter, SharedSchedule
 from flowops.local.simulator import SimulatorServer, generate_org
 from flowops.scan.assemble import build_lock
 from flowops.scan.genesys_source import GenesysScanSource
-from flowops.scan.models import MAX_FLOWS_PAGE_SIZE, BuildLockRequest, PageTask, ScanContext, ScanRequest
+from flowops.scan.models import MAX_FLOWS_PAGE_SIZE, BuildLockRequest, ScanContext, ScanRequest
 from flowops.scan.pages import plan_flow_pages, read_flow_page
 
 MODELS = ("token", "client")
@@ -354,14 +354,7 @@ def _page_reader(
         return read_flow_page(
             source,
             artifacts,
-            PageTask(
-                scan=scan,
-                page_number=page.page_number,
-                page_size=plan.page_size,
-                previous_lock_key=plan.previous_lock_key,
-                failed_objects_key=plan.failed_objects_key,
-                listing_key=page.listing_key,
-            ),
+            page_task(scan, plan, page),
             org=ORG,
         )
 
