@@ -220,16 +220,22 @@ def parse_publish_request(
             body, strict=True, context={MAX_INLINE_YAML_CONTEXT_KEY: max_inline_yaml_bytes}
         )
     except ValidationError as error:
-        problems: list[str] = []
-        fields: list[str] = []
-        for detail in error.errors(include_input=False, include_url=False):
-            if detail["type"] == "json_invalid":
-                reason = str(detail.get("ctx", {}).get("error", detail["msg"]))
-                raise InvalidRequestError(f"malformed JSON body: {reason}") from None
-            path = _field_path(tuple(detail["loc"]))
-            fields.append(path)
-            problems.append(f"{path}: {_message(detail)}")
-        raise InvalidRequestError("invalid publish request: " + "; ".join(problems), tuple(fields)) from None
+        raise invalid_request(error, "publish") from None
+
+
+def invalid_request(error: ValidationError, kind: str) -> InvalidRequestError:
+    """The 400 for a body that failed validation: "malformed JSON body" when it is not JSON,
+    else every failing field with pydantic's message (never the value, which is not echoed)."""
+    problems: list[str] = []
+    fields: list[str] = []
+    for detail in error.errors(include_input=False, include_url=False):
+        if detail["type"] == "json_invalid":
+            reason = str(detail.get("ctx", {}).get("error", detail["msg"]))
+            return InvalidRequestError(f"malformed JSON body: {reason}")
+        path = _field_path(tuple(detail["loc"]))
+        fields.append(path)
+        problems.append(f"{path}: {_message(detail)}")
+    return InvalidRequestError(f"invalid {kind} request: " + "; ".join(problems), tuple(fields))
 
 
 def _message(detail: Any) -> str:

@@ -17,6 +17,7 @@ from flowops.release.bundle import bundle_from_files, bundle_key
 from flowops.release.errors import BundleError
 from flowops.release.models import ReleaseRequest
 from flowops.webhook.errors import InvalidRequestError
+from flowops.webhook.models import invalid_request
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
@@ -49,16 +50,7 @@ def parse_release_request(body: bytes) -> ReleaseWebhookRequest:
     try:
         return ReleaseWebhookRequest.model_validate_json(body, strict=True)
     except ValidationError as error:
-        problems: list[str] = []
-        fields: list[str] = []
-        for detail in error.errors(include_input=False, include_url=False):
-            if detail["type"] == "json_invalid":
-                reason = str(detail.get("ctx", {}).get("error", detail["msg"]))
-                raise InvalidRequestError(f"malformed JSON body: {reason}") from None
-            path = ".".join(str(part) for part in detail["loc"]) or "body"
-            fields.append(path)
-            problems.append(f"{path}: {str(detail['msg']).removeprefix('Value error, ')}")
-        raise InvalidRequestError("invalid release request: " + "; ".join(problems), tuple(fields)) from None
+        raise invalid_request(error, "release") from None
 
 
 class BundleStore(Protocol):
