@@ -6,6 +6,8 @@ not (infra/constants.py re-exports these names next to the checkout's paths).
 
 from __future__ import annotations
 
+from flowops.scan.shape import PAGE_READERS
+
 # cdk.json context keys
 CONTEXT_ENVIRONMENTS = "flowops:environments"
 CONTEXT_LAYER_MODE = "flowops:layer"
@@ -61,8 +63,5 @@ LAYER_EXCLUDED_PACKAGES = frozenset({"boto3", "botocore"})
 # The input the EventBridge schedule rule sends to the scan state machine (the demo sends it too).
 SCHEDULED_SCAN_INPUT: dict[str, object] = {"trigger": "schedule", "full": False}
 
-# Pages the scan's Map reads at once. With a per-token limit each reader's token has its own budget
-# (4 x 300/min); with a per-client or per-org limit the readers share one schedule
-# (docs/genesys-limits.md). Here rather than in the construct so that bench.scan_deployed reads it
-# without importing CDK.
-MAP_MAX_CONCURRENCY = 4
+# Pages the scan's Map reads at once: the planner balances its pages for this many readers.
+MAP_MAX_CONCURRENCY = PAGE_READERS

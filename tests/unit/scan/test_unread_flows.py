@@ -173,7 +173,7 @@ def test_org_wide_failures_are_not_per_flow(status: int, body: dict[str, str]) -
 def test_a_page_where_every_read_is_refused_fails_instead_of_writing_an_empty_lock() -> None:
     # Given an org where every flow's read is refused as a bad request (flowops' own request is wrong)
     org = FakeOrg()
-    for number in range(4):
+    for number in range(6):
         org.add_flow(f"f{number}", consumes=[dependency("q", "QUEUE")])
         org.unreadable[f"f{number}"] = (UnreadReason.REFUSED, "Invalid value for parameter")
     # When the scan runs / Then it fails with the refusal named, and no lock is written
