@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from flowops.publish.models import PublishTiming
+from flowops.release import models as release_models
 from flowops.release.bundle import MAX_FLOWS
 from flowops.release.models import ReleaseTiming
 from flowops.release.steps import APPROVAL_WINDOW_SECONDS
@@ -123,6 +124,39 @@ def test_the_release_limit_is_derived_from_its_step_budgets(synthesized_with_nag
     assert timeout == 60 * math.ceil(TIMEOUT_MARGIN * worst / 60), (timeout, worst)
     # And the default timing is inside what it was sized for
     assert timing.job_deadline_seconds + timing.max_poll_seconds <= job_wait
+    # And the leases of that release (with its approval) outlast its longest attempt
+    assert timing.lease_seconds_for(MAX_FLOWS, MAX_FLOWS) + APPROVAL_WINDOW_SECONDS >= worst
+
+
+def test_the_release_leases_are_sized_from_the_step_timeouts(synthesized_with_nag: SynthesizedApp) -> None:
+    # Given the release functions' timeouts in the synthesized stack
+    seconds = _release_step_seconds(synthesized_with_nag)
+    # Then the core's step allowances, which size a release's leases, cover them
+    assert (
+        seconds["start_publish"]
+        + seconds["check_job"]
+        + max(seconds["health_check"], seconds["verify_restored"])
+        <= release_models.ROUND_STEP_SECONDS
+    )
+    assert seconds["start_rollback"] + seconds["check_job"] <= release_models.ROUND_STEP_SECONDS
+    assert seconds["record_wave"] <= release_models.WAVE_RECORD_SECONDS
+    assert (
+        seconds["prepare"]
+        + seconds["plan_rollback"]
+        + max(seconds["record_release"], seconds["record_rolled_back"], seconds["record_not_approved"])
+        <= release_models.RUN_STEP_SECONDS
+    )
+    assert release_models.LEASE_MARGIN >= TIMEOUT_MARGIN
+
+
+def test_a_release_holds_its_leases_for_as_long_as_it_may_run() -> None:
+    timing = ReleaseTiming()
+    # A small release keeps the requested lease (2 h)
+    assert timing.lease_seconds_for(1, 1) == timing.lease_seconds == 7200
+    # A release of 10 flows in 3 waves may run ~8 h: its leases last that long
+    assert timing.lease_seconds_for(10, 3) == timing.run_seconds(10, 3) > 8 * 3600
+    # A longer requested lease stands
+    assert ReleaseTiming(lease_seconds=10**6).lease_seconds_for(10, 3) == 10**6
 
 
 def _field_limit(model: Any, field: str) -> float:

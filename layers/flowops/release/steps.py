@@ -168,12 +168,12 @@ def prepare_release(
             plan_key=plan_key,
             timing=request.timing,
         )
-    # A release waiting for approval keeps its leases through the approval window.
-    lease_timing = request.timing
+    # The leases outlive the release's own worst case, and a release waiting for approval keeps
+    # them through the approval window too.
+    lease_seconds = request.timing.lease_seconds_for(len(plan.changed), len(plan.waves))
     if ports.approval_required:
-        lease_timing = request.timing.model_copy(
-            update={"lease_seconds": request.timing.lease_seconds + ports.approval_window_seconds}
-        )
+        lease_seconds += ports.approval_window_seconds
+    lease_timing = request.timing.model_copy(update={"lease_seconds": lease_seconds})
     held = _take_leases(ports, run, plan, lease_timing, now=now)
     if held is not None:
         return _finish_invalid(ports, run, request, plan_key, held, ["FLOW_PUBLISH_IN_PROGRESS"])
