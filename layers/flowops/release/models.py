@@ -5,26 +5,52 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowops.release.plan import Action
-from flowops.stepfunctions import PollTiming
+from flowops.stepfunctions import PollTiming, next_wait_seconds
 from flowops.stepfunctions import StepFailure as StepFailure
 
 RollbackAction = Literal["redeploy", "delete", "nothing"]
 ReleaseStatus = Literal["RELEASED", "NOTHING_TO_RELEASE", "INVALID", "ROLLED_BACK", "ROLLBACK_FAILED"]
 
 
+MAX_JOB_POLLS = 60
+"""Polls of one flow's job a timing may ask for (35 with the defaults). Every flow's deploy and
+restore polls in the release's one execution history (tests/infra/test_history_budget.py)."""
+
+
 class ReleaseTiming(PollTiming):
     """How the release waits. Defaults follow Terraform's Architect-job polling (16 min cap)."""
 
-    job_deadline_seconds: float = Field(default=960.0, gt=0)
+    # Upper bounds: the state machine's timeout is derived from them (infra release_workflow).
+    max_poll_seconds: int = Field(default=30, ge=1, le=30)
+    job_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
     validate_job: bool = True
     """Health check runs Genesys' validate job on each published version (2+ calls per flow)."""
     verify_content: bool = True
     """Health check (and a restore's verification) exports the new version and compares its content
     fingerprint with the YAML deployed (3+ calls per flow): the record never names a version that
     runs someone else's content."""
+
+    def job_polls(self) -> int:
+        """Polls of one job that runs to its deadline (the checks whose waits start before it)."""
+        polls, waited = 0, 0
+        while waited < self.job_deadline_seconds and polls <= MAX_JOB_POLLS:
+            waited += next_wait_seconds(self, polls)
+            polls += 1
+        return polls
+
+    @model_validator(mode="after")
+    def _polls_fit_one_execution(self) -> ReleaseTiming:
+        if self.job_polls() > MAX_JOB_POLLS:
+            raise ValueError(
+                f"this timing polls a job more than {MAX_JOB_POLLS} times before its "
+                f"{self.job_deadline_seconds:.0f} s deadline (every flow's polls share one execution's "
+                "history): raise first_poll_seconds, backoff_rate or max_poll_seconds, or shorten "
+                "the deadline"
+            )
+        return self
 
 
 class ReleaseRequest(BaseModel):

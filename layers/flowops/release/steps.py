@@ -76,6 +76,8 @@ from flowops.store import (
 from flowops.store.errors import RunTransitionError, StoreError
 
 RUN_KIND = "release"
+APPROVAL_WINDOW_SECONDS = 24 * 3600
+"""How long a release waits for its approval (the approval task's timeout in the stack)."""
 YAML_CONTENT_TYPE = "application/x-yaml"
 _CAUSE_LIMIT = 2000
 
@@ -90,7 +92,7 @@ class ReleasePorts(DeployPorts):
     """The stack's environment (FLOWOPS_ENVIRONMENT); empty: any."""
     genesys: ReleaseGenesys
     approval_required: bool = False
-    approval_window_seconds: int = 24 * 3600
+    approval_window_seconds: int = APPROVAL_WINDOW_SECONDS
     promotes_from: str = ""
     """The environment before this stack's in the promotion chain (empty: the first, or no chain)."""
 
