@@ -228,3 +228,22 @@ def test_runs_show_of_an_unrecorded_timeout_exits_7_and_of_a_timed_out_scan_6(cl
     scan = CliRunner().invoke(app, ["runs", "show", "scan-timed-1"])
     assert scan.exit_code == exit_codes.FAILED, scan.output
     assert "INTERRUPTED" not in scan.stdout and "not recorded" not in scan.stdout
+
+
+def test_runs_watch_ends_with_the_record_of_a_timed_out_run(
+    cli_cloud: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a release execution that timed out and the backstop's record of it (nothing changed)
+    run_probe_machine(cli_cloud, "ReleaseWorkflowWatchedProbe", WAIT_PAST_ITS_TIMEOUT, "watched-1")
+    _record(cli_cloud, "watched-1", "release", {"interrupted_by": "TIMED_OUT", "leases_released": []})
+    # When it is watched
+    result = CliRunner().invoke(app, ["runs", "watch", "watched-1", "--interval", "0.05"])
+    # Then the watch ends with the record's line and its exit code
+    assert result.exit_code == exit_codes.FAILED, result.output
+    assert result.stdout.strip().splitlines()[-1].startswith("run watched-1 timed out: INTERRUPTED")
+    # And with no record yet, after a short wait, the watch says so: exit 7
+    monkeypatch.setattr("flowops.cli.interrupted.RECORD_GRACE_SECONDS", 0.2)
+    run_probe_machine(cli_cloud, "PublishWorkflowWatchedProbe", WAIT_PAST_ITS_TIMEOUT, "watched-2")
+    unrecorded = CliRunner().invoke(app, ["runs", "watch", "watched-2", "--interval", "0.05"])
+    assert unrecorded.exit_code == exit_codes.ROLLBACK_FAILED, unrecorded.output
+    assert "is not recorded yet" in unrecorded.stdout
