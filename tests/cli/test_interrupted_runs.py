@@ -168,6 +168,44 @@ def test_release_says_the_record_and_exits_with_its_code() -> None:
     assert any("is not recorded yet" in line for line in lines)
 
 
+def test_records_that_cannot_be_read_leave_an_uncaught_end_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    from flowops.cli import publish
+
+    class Denied:
+        def get(self, run_id: str) -> None:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetItem")
+
+    class StepFunctions:
+        def __init__(self, status: str) -> None:
+            self.status = status
+
+        def describe_execution(self, executionArn: str) -> dict[str, Any]:
+            return {"name": "r-1", "status": self.status, "error": "States.Timeout", "cause": "timed out"}
+
+    class Connection:
+        def __init__(self, status: str) -> None:
+            self.sfn = StepFunctions(status)
+
+        def client(self, name: str) -> Any:
+            return self.sfn
+
+    def followed(sfn: Any, arn: str, **_: Any) -> tuple[dict[str, Any], Any]:
+        snapshot = type("Snapshot", (), {"states": [], "polls": 0, "retries": 0, "elapsed_seconds": 0.0})
+        return sfn.describe_execution(executionArn=arn), snapshot
+
+    monkeypatch.setattr(publish, "progress_follow", followed)
+    monkeypatch.setattr(publish, "run_records", lambda connection: Denied())
+    # Given credentials that may not read the state table, a timed-out run is as unknown as an
+    # unrecorded one (exit 7), and a FAILED run keeps its own error
+    timed_out = publish.follow_execution(Connection("TIMED_OUT"), "arn:x:r-1", record_grace=0)  # type: ignore[arg-type]
+    assert timed_out["interruption"]["recorded"] is False
+    assert outcome_exit_code(timed_out) == exit_codes.ROLLBACK_FAILED
+    failed = publish.follow_execution(Connection("FAILED"), "arn:x:r-1", record_grace=0)  # type: ignore[arg-type]
+    assert failed["interruption"] is None
+
+
 # ---- runs show, against executions of the local cloud ----------------------------------------
 
 WAIT_PAST_ITS_TIMEOUT = {
