@@ -47,14 +47,14 @@ LOCAL_GIT_STACK: dict[str, Any] = {
 functions at the running server (environment overrides), whatever the environment."""
 
 
-def git_stack_template() -> dict[str, Any] | None:
-    """The local stack synthesized with `LOCAL_GIT_STACK`, in a checkout; None outside one (an
-    installed tool ships only the template without Git: the push releases and the commit gets
-    `pending`, but no final status and no `live/<env>`)."""
-    from flowops.local.packaged import CHECKOUT_ROOT
+def git_stack_template() -> dict[str, Any]:
+    """The local stack synthesized with `LOCAL_GIT_STACK`: in a checkout from the CDK app (one
+    cached synthesis), installed from the template the wheel ships (`make templates` writes it;
+    tests/packaging/test_templates.py keeps it current), so both give pushes their final commit
+    status and `live/<env>`."""
     from flowops.local.runtime.synth import synth_template
 
-    return synth_template(git=LOCAL_GIT_STACK) if CHECKOUT_ROOT is not None else None
+    return synth_template(git=LOCAL_GIT_STACK)
 
 
 LOCAL_TOKEN = "local"  # the 127.0.0.1 server asks for none; the functions need one to act
