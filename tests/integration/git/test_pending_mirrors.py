@@ -18,12 +18,10 @@ A = MirrorChange(flow_id="a", type="INBOUNDCALL", name="Main IVR")
 B = MirrorChange(flow_id="b", type="INBOUNDCALL", name="After Hours")
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def store(request: pytest.FixtureRequest) -> Any:
-    if request.param == "memory":
-        return MemoryPendingMirrors()
-    request.getfixturevalue("moto_aws")
-    boto3.client("dynamodb").create_table(
+def state_table() -> DynamoPendingMirrors:
+    """The state table's key schema (infra/constructs/storage.py) in moto."""
+    client = boto3.client("dynamodb")
+    client.create_table(
         TableName="flowops-state",
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
@@ -32,7 +30,15 @@ def store(request: pytest.FixtureRequest) -> Any:
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    return DynamoPendingMirrors("flowops-state", org="dev", client=boto3.client("dynamodb"))
+    return DynamoPendingMirrors("flowops-state", org="dev", client=client)
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def store(request: pytest.FixtureRequest) -> Any:
+    if request.param == "memory":
+        return MemoryPendingMirrors()
+    request.getfixturevalue("moto_aws")
+    return state_table()
 
 
 def test_carried_changes_merge_and_settle_only_what_landed(store: Any) -> None:
@@ -59,17 +65,8 @@ def test_carried_changes_merge_and_settle_only_what_landed(store: Any) -> None:
 
 
 def test_an_expired_pending_mirror_counts_as_none_and_is_replaced(moto_aws: None) -> None:
+    store = state_table()
     client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="flowops-state",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    store = DynamoPendingMirrors("flowops-state", org="dev", client=client)
     store.carry("prod", "acme/flows", [A], "rejected")
     key = {"pk": {"S": pending_mirror_partition("dev")}, "sk": {"S": "prod#acme/flows"}}
     client.update_item(

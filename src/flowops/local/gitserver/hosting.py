@@ -282,7 +282,10 @@ class LocalGitHosting:
 
 def demo_push(cloud: LocalCloud, *, org: str, environment: str, workdir: Path) -> list[str]:
     """`make demo`'s push: host the repository, commit one new flow with the real `git`, push
-    `main`, wait for the release it starts. Lines to print; one line when `git` is missing."""
+    `main`, wait for the release it starts and for its status-change events (the stack with
+    `git`: `GitReleaseStatus` posts the final status and commits `live/<env>`), then read back
+    the commit's statuses and what `live/<env>` holds. Lines to print; one line when `git` is
+    missing."""
     import os
     import shutil
     import subprocess
@@ -330,6 +333,18 @@ def demo_push(cloud: LocalCloud, *, org: str, environment: str, workdir: Path) -
         if answer.get("status") == "started":
             result = wait_for_execution(cloud, str(answer["execution_arn"]), timeout=300, poll_interval=0.2)
             lines.append(f"release {result.name}: {result.status}")
+            cloud.events.drain(timeout=300)  # the status function: final status, then live/<env>
+            states = [s.state for s in hosting.server.status_api.of(f"{OWNER}/{REPOSITORY}", sha)]
+            lines.append(f"commit {sha[:12]} status flowops/{environment}: {' -> '.join(states) or 'none'}")
+            live = f"live/{environment}"
+            try:
+                git("fetch", "-q", hosting.remote_url, live)
+            except RuntimeError:
+                lines.append(f"{live}: not written")
+                return lines
+            files = git("ls-tree", "-r", "--name-only", "FETCH_HEAD").splitlines()
+            author = git("log", "-1", "--format=%an, committed by %cn", "FETCH_HEAD")
+            lines.append(f"{live} holds {', '.join(files)} (author {author})")
         elif answer:
             lines.append(f"nothing released: {answer.get('reason') or answer.get('message')}")
         return lines
