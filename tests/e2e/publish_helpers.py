@@ -5,6 +5,7 @@ audit events, lease, SNS messages)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -225,6 +226,25 @@ class PublishWorld:
             for message in getattr(topic, "sent_notifications", []):
                 messages.append({"topic": topic.arn, "message": message})
         return messages
+
+
+def with_execution_timeout(template: dict[str, Any], workflow: str, seconds: int) -> dict[str, Any]:
+    """The template with the execution timeout of the `workflow` machine (logical id prefix, e.g.
+    `PublishWorkflow`) set to `seconds`: the definition's own `TimeoutSeconds`, the one before its
+    `Comment`, not a task's (the release's approval task has one)."""
+    copied = json.loads(json.dumps(template))
+    for logical_id, resource in copied["Resources"].items():
+        if resource["Type"] == "AWS::StepFunctions::StateMachine" and logical_id.startswith(
+            f"{workflow}StateMachine"
+        ):
+            parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
+            resource["Properties"]["DefinitionString"]["Fn::Join"][1] = [
+                re.sub(r'"TimeoutSeconds":\d+(,"Comment")', f'"TimeoutSeconds":{seconds}\\1', part)
+                if isinstance(part, str)
+                else part
+                for part in parts
+            ]
+    return copied
 
 
 def start_org_and_cloud(

@@ -6,7 +6,6 @@ synthesized EventBridge rule delivers its status change to RecordUnfinishedRun
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,30 +13,18 @@ from typing import Any
 import pytest
 
 from flowops.local.runtime.execution import wait_for_execution
-from tests.e2e.publish_helpers import MAIN_FLOW, PUBLISH_STATE_MACHINE, PublishWorld, start_world
+from tests.e2e.publish_helpers import (
+    MAIN_FLOW,
+    PUBLISH_STATE_MACHINE,
+    PublishWorld,
+    start_world,
+    with_execution_timeout,
+)
 
 pytestmark = pytest.mark.slow
 
 SHORT_PUBLISH_TIMEOUT_SECONDS = 600
 UNFINISHED_RULE = "UnfinishedRunsPublishEnded"
-
-
-def with_publish_timeout(template: dict[str, Any], seconds: int) -> dict[str, Any]:
-    """The template with the publish machine's execution timeout set to `seconds` (shorter than
-    a stuck job's deadline, so the execution timeout is what ends the run)."""
-    copied = json.loads(json.dumps(template))
-    for logical_id, resource in copied["Resources"].items():
-        if resource["Type"] == "AWS::StepFunctions::StateMachine" and logical_id.startswith(
-            "PublishWorkflowStateMachine"
-        ):
-            parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
-            resource["Properties"]["DefinitionString"]["Fn::Join"][1] = [
-                re.sub(r'"TimeoutSeconds":\d+', f'"TimeoutSeconds":{seconds}', part)
-                if isinstance(part, str)
-                else part
-                for part in parts
-            ]
-    return copied
 
 
 @pytest.fixture
@@ -48,7 +35,7 @@ def world_factory(
 ) -> Callable[..., PublishWorld]:
     def build(*, publish_timeout: int | None = None, **options: Any) -> PublishWorld:
         template = (
-            with_publish_timeout(synthesized_template, publish_timeout)
+            with_execution_timeout(synthesized_template, "PublishWorkflow", publish_timeout)
             if publish_timeout
             else synthesized_template
         )
