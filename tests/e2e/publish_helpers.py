@@ -111,6 +111,21 @@ def new_main_yaml(greeting: str = "Welcome to {{brand}}.", queue: str = "Support
 """
 
 
+def cli_connection(cloud: Any, environment: dict[str, str], genesys_base_url: str) -> Any:
+    """What `connect()` answers for this local cloud (the CLI commands' view of it), from a
+    function's environment."""
+    from flowops.cli.local_cloud import CloudConnection
+
+    return CloudConnection(
+        region=cloud.region,
+        org=environment["FLOWOPS_ORG"],
+        artifacts_bucket=environment["ARTIFACTS_BUCKET"],
+        state_table=environment["STATE_TABLE"],
+        audit_table=environment["AUDIT_TABLE"],
+        genesys_base_url=genesys_base_url,
+    )
+
+
 @dataclass
 class PublishWorld:
     sim: Any
@@ -125,6 +140,9 @@ class PublishWorld:
     @property
     def org(self) -> str:
         return self.env["FLOWOPS_ORG"]
+
+    def connection(self) -> Any:
+        return cli_connection(self.cloud, self.env, self.sim.url)
 
     def scan(self) -> Any:
         result = self.cloud.start_and_wait(

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from flowops.cli import exit_codes
+from flowops.cli.publish import follow_execution, outcome_exit_code, outcome_line
 from flowops.local.runtime.execution import wait_for_execution
 from tests.e2e.publish_helpers import (
     MAIN_FLOW,
@@ -95,6 +97,10 @@ def test_a_publish_that_reaches_its_execution_timeout_is_recorded_unleased_and_p
     (page,) = messages_about(world, "publish-timeout")
     assert "RollbackFailedTopic" in page["topic"]
     assert "TIMED_OUT" in json.dumps(page["message"])
+    # And `flowops publish` following the run says what the record says: check by hand, exit 7
+    summary = follow_execution(world.connection(), result.execution_arn, timeout=30, record_grace=30)
+    assert outcome_exit_code(summary) == exit_codes.ROLLBACK_FAILED
+    assert "check by hand: flow" in outcome_line(summary) and "flowops scan" in outcome_line(summary)
 
 
 def test_a_stopped_publish_is_recorded_unleased_and_paged(world_factory: Callable[..., PublishWorld]) -> None:
@@ -124,6 +130,10 @@ def test_a_stopped_publish_is_recorded_unleased_and_paged(world_factory: Callabl
     assert world.audit_kinds("publish-stopped") == ["publish.interrupted"]
     (page,) = messages_about(world, "publish-stopped")
     assert "RollbackFailedTopic" in page["topic"]
+    # And `flowops publish` says it was stopped and what to check: exit 7
+    summary = follow_execution(world.connection(), execution_arn, timeout=30, record_grace=30)
+    assert outcome_exit_code(summary) == exit_codes.ROLLBACK_FAILED
+    assert outcome_line(summary).startswith("run publish-stopped aborted: INTERRUPTED, 1 lease(s) freed")
 
 
 def test_a_failure_whose_recording_failed_too_is_recorded_by_the_backstop(
@@ -149,6 +159,10 @@ def test_a_failure_whose_recording_failed_too_is_recorded_by_the_backstop(
     assert world.audit_kinds("publish-unrecorded") == ["publish.interrupted"]
     (alarm,) = messages_about(world, "publish-unrecorded")
     assert "AlarmTopic" in alarm["topic"]
+    # And `flowops publish` says the run failed without changing anything: exit 6
+    summary = follow_execution(world.connection(), result.execution_arn, timeout=30, record_grace=30)
+    assert outcome_exit_code(summary) == exit_codes.FAILED
+    assert "nothing was changed in Genesys" in outcome_line(summary)
 
 
 def test_a_failure_the_machine_recorded_is_not_recorded_twice(
