@@ -42,6 +42,7 @@ from infra.constructs.workflow import (
     workflow_state_machine,
 )
 from infra.environment import EnvironmentConfig
+from infra.nag import acknowledge, logical_id
 
 APPROVAL_WINDOW = Duration.hours(24)
 """How long a release waits for `flowops approve` (its leases are held that much longer). The
@@ -92,6 +93,202 @@ def release_timeout(functions: dict[str, lambda_.Function]) -> Duration:
         waits_seconds=APPROVAL_WINDOW.to_seconds()
         + 2 * WORST_CASE_ROUNDS * (JOB_DEADLINE_SECONDS + MAX_POLL_SECONDS),
     )
+
+
+def flow_timeout(functions: dict[str, lambda_.Function]) -> Duration:
+    """One flow's child execution: its deploy (or restore) steps each to their Lambda timeout,
+    its job polled to the deadline plus one last wait. With the common margin."""
+    steps = max(PUBLISH_ROUND_STEPS, ROLLBACK_ROUND_STEPS, key=lambda names: _seconds(functions, names))
+    return execution_timeout(
+        steps=[functions[name] for name in steps], waits_seconds=JOB_DEADLINE_SECONDS + MAX_POLL_SECONDS
+    )
+
+
+def wave_timeout(functions: dict[str, lambda_.Function]) -> Duration:
+    """One wave's child execution: the largest wave (every flow of the release) in rounds of
+    `RELEASE_MAX_CONCURRENCY` flow executions, each to its own timeout, then the wave's record."""
+    rounds = deploy_rounds([MAX_RELEASE_FLOWS])
+    flow_seconds = flow_timeout(functions).to_seconds()
+    return execution_timeout(
+        steps=[functions[name] for name in WAVE_STEPS], waits_seconds=rounds * flow_seconds
+    )
+
+
+def _seconds(functions: dict[str, lambda_.Function], names: Sequence[str]) -> float:
+    return sum(functions[name].timeout.to_seconds() for name in names if functions[name].timeout)
+
+
+def child_execution(
+    scope: Construct, state_name: str, machine: sfn.IStateMachine, payload: dict[str, object]
+) -> tasks.StepFunctionsStartExecution:
+    """Run `machine` as a child execution and wait for it (`startExecution.sync:2`); its output is
+    this state's result. A child that fails re-raises ITS error and cause here (not Step
+    Functions' `States.TaskFailed` wrapper), so the catches above it see what they always saw."""
+    task = tasks.StepFunctionsStartExecution(
+        scope,
+        state_name,
+        state_machine=machine,
+        integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+        input=sfn.TaskInput.from_object(payload),
+        associate_with_parent=True,
+        output_path="$.Output",
+    )
+    unwrap = sfn.Pass(
+        scope,
+        f"Unwrap{state_name}Failure",
+        parameters={"execution": sfn.JsonPath.string_to_json(sfn.JsonPath.string_at("$.failure.Cause"))},
+    )
+    unwrap.next(
+        sfn.Fail(
+            scope,
+            f"{state_name}Failed",
+            error_path="$.execution.Error",
+            cause_path="$.execution.Cause",
+        )
+    )
+    task.add_catch(unwrap, errors=["States.TaskFailed"], result_path="$.failure")
+    return task
+
+
+def acknowledge_child_executions(machine: sfn.StateMachine, child: sfn.StateMachine, workflow: str) -> None:
+    acknowledge(
+        machine,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+        f"execution:<{logical_id(child)}.Name>*]",
+        f"startExecution.sync:2 lets the {workflow.lower()} machine describe and stop only the "
+        "executions of its one child machine (named by that machine's Name).",
+    )
+
+
+def flow_loop(
+    scope: Construct, f: dict[str, lambda_.Function], prefix: str, *, rollback: bool
+) -> sfn.IChainable:
+    """One flow's deploy (or restore): start the job, poll it, then check the flow. Any failure
+    ends the flow's execution in a `{key, ok: false, error, cause}` result, never a failed one."""
+    noun = "Rollback" if rollback else "Publish"
+    start = invoke_step(
+        scope,
+        f"StartFlow{noun}",
+        f["StartReleaseFlowRollback" if rollback else "StartReleaseFlowPublish"],
+        {
+            "run": sfn.JsonPath.object_at("$.run"),
+            "item": sfn.JsonPath.object_at("$.item"),
+            "timing": sfn.JsonPath.object_at("$.timing"),
+        },
+        "$.progress",
+    )
+    wait = sfn.Wait(scope, f"WaitForFlow{noun}Job", time=sfn.WaitTime.seconds_path("$.progress.wait_seconds"))
+    check = invoke_step(
+        scope,
+        f"CheckFlow{noun}Job",
+        f["CheckReleaseFlowJob"],
+        {
+            "progress": sfn.JsonPath.object_at("$.progress"),
+            "timing": sfn.JsonPath.object_at("$.timing"),
+            "rollback": rollback,
+        },
+        "$.progress",
+    )
+    verify = invoke_step(
+        scope,
+        "VerifyFlowRestored" if rollback else "CheckFlowHealth",
+        f["VerifyReleaseFlowRestored" if rollback else "CheckReleaseFlowHealth"],
+        {
+            "item": sfn.JsonPath.object_at("$.item"),
+            "progress": sfn.JsonPath.object_at("$.progress"),
+            "timing": sfn.JsonPath.object_at("$.timing"),
+        },
+        "$.result",
+    )
+    failed = sfn.Pass(
+        scope,
+        f"Flow{noun}Failed",
+        parameters={
+            "key": sfn.JsonPath.string_at("$.item.key"),
+            "ok": False,
+            "error": sfn.JsonPath.string_at("$.failure.Error"),
+            "cause": sfn.JsonPath.string_at("$.failure.Cause"),
+        },
+    )
+    done = sfn.Succeed(scope, f"Flow{noun}Done", output_path="$.result")
+    for task in (start, check, verify):
+        retry_genesys_calls(task)
+        task.add_catch(failed, errors=["States.ALL"], result_path="$.failure")
+    finished = (
+        sfn.Choice(scope, f"Has{prefix}JobFinished")
+        .when(sfn.Condition.boolean_equals("$.progress.finished", True), verify)
+        .otherwise(wait)
+    )
+    start.next(finished)
+    wait.next(check).next(finished)
+    verify.next(done)
+    return start
+
+
+def wave_definition(
+    scope: Construct, f: dict[str, lambda_.Function], flow_machine: sfn.IStateMachine
+) -> sfn.IChainable:
+    """One wave: its flows, each in a child execution (`RELEASE_MAX_CONCURRENCY` at once), every
+    one finished before RecordWave judges the wave (and raises `Release.WaveFailed`)."""
+    flows = sfn.Map(
+        scope,
+        "DeployWaveFlows",
+        items_path="$.wave.flows",
+        max_concurrency=RELEASE_MAX_CONCURRENCY,
+        item_selector={
+            "run": sfn.JsonPath.object_at("$.run"),
+            "item": sfn.JsonPath.object_at("$$.Map.Item.Value"),
+            "timing": sfn.JsonPath.object_at("$.timing"),
+            "rollback": sfn.JsonPath.object_at("$.rollback"),
+        },
+        result_path="$.results",
+    )
+    deploy = tasks.StepFunctionsStartExecution(
+        scope,
+        "DeployFlow",
+        state_machine=flow_machine,
+        integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+        input=sfn.TaskInput.from_object(
+            {
+                "run": sfn.JsonPath.object_at("$.run"),
+                "item": sfn.JsonPath.object_at("$.item"),
+                "timing": sfn.JsonPath.object_at("$.timing"),
+                "rollback": sfn.JsonPath.object_at("$.rollback"),
+            }
+        ),
+        associate_with_parent=True,
+        output_path="$.Output",
+    )
+    # A flow execution that ended uncaught (its timeout) is that flow's failure, like any other.
+    deploy.add_catch(
+        sfn.Pass(
+            scope,
+            "FlowExecutionFailed",
+            parameters={
+                "key": sfn.JsonPath.string_at("$.item.key"),
+                "ok": False,
+                "error": sfn.JsonPath.string_at("$.failure.Error"),
+                "cause": sfn.JsonPath.string_at("$.failure.Cause"),
+            },
+        ),
+        errors=["States.ALL"],
+        result_path="$.failure",
+    )
+    flows.item_processor(deploy)
+    record = invoke_step(
+        scope,
+        "RecordWave",
+        f["RecordReleaseWave"],
+        {
+            "run": sfn.JsonPath.object_at("$.run"),
+            "wave": sfn.JsonPath.number_at("$.wave.index"),
+            "results": sfn.JsonPath.list_at("$.results"),
+            "rollback": sfn.JsonPath.object_at("$.rollback"),
+        },
+        sfn.JsonPath.DISCARD,
+    )
+    retry_store_calls(record)
+    return flows.next(record)
 
 
 class ReleaseWorkflowConstruct(Construct):
@@ -205,111 +402,42 @@ class ReleaseWorkflowConstruct(Construct):
             self, "RollbackFailed", error="Release.RollbackFailed", cause_path="$.outcome.cause"
         )
 
-        # -- one flow, inside a wave Map -------------------------------------------------------
-        def flow_loop(prefix: str, *, rollback: bool) -> sfn.IChainable:
-            noun = "Rollback" if rollback else "Publish"
-            start = invoke_step(
-                self,
-                f"StartFlow{noun}",
-                f["StartReleaseFlowRollback" if rollback else "StartReleaseFlowPublish"],
-                {
-                    "run": sfn.JsonPath.object_at("$.run"),
-                    "item": sfn.JsonPath.object_at("$.item"),
-                    "timing": sfn.JsonPath.object_at("$.timing"),
-                },
-                "$.progress",
+        # -- child executions: one per wave, one per flow of a wave ---------------------------
+        # A release's flows deploy in executions of their own so that no history grows with the
+        # release (25,000 events each; docs/decisions.md "Release in nested executions"): the
+        # parent holds a bounded number of events per wave, a wave per flow.
+        flow_scope = Construct(scope, "ReleaseFlowWorkflow")
+        flow_definition = (
+            sfn.Choice(flow_scope, "IsItARestore")
+            .when(
+                sfn.Condition.boolean_equals("$.rollback", True),
+                flow_loop(flow_scope, f, "TheFlowRollback", rollback=True),
             )
-            wait = sfn.Wait(
-                self, f"WaitForFlow{noun}Job", time=sfn.WaitTime.seconds_path("$.progress.wait_seconds")
-            )
-            check = invoke_step(
-                self,
-                f"CheckFlow{noun}Job",
-                f["CheckReleaseFlowJob"],
-                {
-                    "progress": sfn.JsonPath.object_at("$.progress"),
-                    "timing": sfn.JsonPath.object_at("$.timing"),
-                    "rollback": rollback,
-                },
-                "$.progress",
-            )
-            if rollback:
-                verify = invoke_step(
-                    self,
-                    "VerifyFlowRestored",
-                    f["VerifyReleaseFlowRestored"],
-                    {
-                        "item": sfn.JsonPath.object_at("$.item"),
-                        "progress": sfn.JsonPath.object_at("$.progress"),
-                        "timing": sfn.JsonPath.object_at("$.timing"),
-                    },
-                    "$.result",
-                )
-            else:
-                verify = invoke_step(
-                    self,
-                    "CheckFlowHealth",
-                    f["CheckReleaseFlowHealth"],
-                    {
-                        "item": sfn.JsonPath.object_at("$.item"),
-                        "progress": sfn.JsonPath.object_at("$.progress"),
-                        "timing": sfn.JsonPath.object_at("$.timing"),
-                    },
-                    "$.result",
-                )
-            failed = sfn.Pass(
-                self,
-                f"Flow{noun}Failed",
-                parameters={
-                    "key": sfn.JsonPath.string_at("$.item.key"),
-                    "ok": False,
-                    "error": sfn.JsonPath.string_at("$.failure.Error"),
-                    "cause": sfn.JsonPath.string_at("$.failure.Cause"),
-                },
-            )
-            done = sfn.Succeed(self, f"Flow{noun}Done", output_path="$.result")
-            for task in (start, check, verify):
-                retry_genesys_calls(task)
-                task.add_catch(failed, errors=["States.ALL"], result_path="$.failure")
-            finished = (
-                sfn.Choice(self, f"Has{prefix}JobFinished")
-                .when(sfn.Condition.boolean_equals("$.progress.finished", True), verify)
-                .otherwise(wait)
-            )
-            start.next(finished)
-            wait.next(check).next(finished)
-            verify.next(done)
-            return start
+            .otherwise(flow_loop(flow_scope, f, "TheFlowPublish", rollback=False))
+        )
+        flow_functions = [f[name] for name in {*PUBLISH_ROUND_STEPS, *ROLLBACK_ROUND_STEPS}]
+        self.flow_state_machine = workflow_state_machine(
+            flow_scope,
+            config=config,
+            workflow="ReleaseFlow",
+            definition=flow_definition,
+            timeout=flow_timeout(self.functions),
+            comment=f"flowops release to org {config.org_key}: one flow deployed or restored",
+            invoked_functions=flow_functions,
+        )
+        wave_scope = Construct(scope, "ReleaseWaveWorkflow")
+        self.wave_state_machine = workflow_state_machine(
+            wave_scope,
+            config=config,
+            workflow="ReleaseWave",
+            definition=wave_definition(wave_scope, f, self.flow_state_machine),
+            timeout=wave_timeout(self.functions),
+            comment=f"flowops release to org {config.org_key}: one wave's flows, then its record",
+            invoked_functions=[f["RecordReleaseWave"]],
+        )
+        acknowledge_child_executions(self.wave_state_machine, self.flow_state_machine, "ReleaseWave")
 
         def wave_map(name: str, items_path: str, *, rollback: bool) -> sfn.Map:
-            flows = sfn.Map(
-                self,
-                f"{name}Flows",
-                items_path="$.wave.flows",
-                max_concurrency=RELEASE_MAX_CONCURRENCY,
-                item_selector={
-                    "run": sfn.JsonPath.object_at("$.run"),
-                    "item": sfn.JsonPath.object_at("$$.Map.Item.Value"),
-                    "timing": sfn.JsonPath.object_at("$.timing"),
-                },
-                result_path="$.results",
-            )
-            flows.item_processor(
-                flow_loop("TheFlowRollback" if rollback else "TheFlowPublish", rollback=rollback)
-            )
-            record = invoke_step(
-                self,
-                f"Record{name}",
-                f["RecordReleaseWave"],
-                {
-                    "run": run,
-                    "wave": sfn.JsonPath.number_at("$.wave.index"),
-                    "results": sfn.JsonPath.list_at("$.results"),
-                    "rollback": rollback,
-                },
-                sfn.JsonPath.DISCARD,
-            )
-            retry_store_calls(record)
             waves = sfn.Map(
                 self,
                 f"{name}s",
@@ -322,7 +450,19 @@ class ReleaseWorkflowConstruct(Construct):
                 },
                 result_path=sfn.JsonPath.DISCARD,
             )
-            waves.item_processor(flows.next(record))
+            waves.item_processor(
+                child_execution(
+                    self,
+                    f"Deploy{name}",
+                    self.wave_state_machine,
+                    {
+                        "run": sfn.JsonPath.object_at("$.run"),
+                        "wave": sfn.JsonPath.object_at("$.wave"),
+                        "timing": sfn.JsonPath.object_at("$.timing"),
+                        "rollback": rollback,
+                    },
+                )
+            )
             return waves
 
         # -- rollback --------------------------------------------------------------------------
@@ -475,3 +615,4 @@ class ReleaseWorkflowConstruct(Construct):
             comment=f"flowops release to org {config.org_key}: plan, waves, all-or-nothing rollback",
             invoked_functions=self.functions.values(),
         )
+        acknowledge_child_executions(self.state_machine, self.wave_state_machine, "Release")

@@ -95,9 +95,7 @@ def test_the_release_limit_is_derived_from_its_step_budgets(synthesized_with_nag
     # bundle may hold (one flow per wave: every flow its own round of the wave Maps)
     definition = _release_definition(synthesized_with_nag)
     seconds = _release_step_seconds(synthesized_with_nag)
-    states = dict(all_states(definition))
-    concurrency = states["/PublishWaves/PublishWaveFlows"]["MaxConcurrency"]
-    assert states["/RollBackWaves/RollBackWaveFlows"]["MaxConcurrency"] == concurrency
+    concurrency = _wave_concurrency(synthesized_with_nag)
     rounds = sum(math.ceil(1 / concurrency) for _ in range(MAX_FLOWS))
     approval_seconds = definition["States"]["WaitForApproval"]["TimeoutSeconds"]
     timing = ReleaseTiming()
@@ -162,6 +160,33 @@ def test_a_release_holds_its_leases_for_as_long_as_it_may_run() -> None:
 def _field_limit(model: Any, field: str) -> float:
     limits = [getattr(m, "le", None) for m in model.model_fields[field].metadata]
     return float(min(limit for limit in limits if limit is not None))
+
+
+def _wave_concurrency(app: SynthesizedApp) -> int:
+    # Both directions run their waves in the one wave machine, its flows this many at once.
+    (wave,) = [d for i, d in state_machines(app.template).items() if i.startswith("ReleaseWaveWorkflow")]
+    return int(dict(all_states(wave))["/DeployWaveFlows"]["MaxConcurrency"])
+
+
+def test_the_release_child_limits_are_derived_from_the_flow_budget(
+    synthesized_with_nag: SynthesizedApp,
+) -> None:
+    # Given the release step timeouts and the longest job a timing may ask for
+    seconds = _release_step_seconds(synthesized_with_nag)
+    job_wait = _field_limit(ReleaseTiming, "job_deadline_seconds") + _field_limit(
+        ReleaseTiming, "max_poll_seconds"
+    )
+    timeouts = _timeouts(synthesized_with_nag)
+    # Then a flow's execution lasts its longer direction (start, job to its deadline, check), with margin
+    deploy = seconds["start_publish"] + seconds["check_job"] + seconds["health_check"]
+    restore = seconds["start_rollback"] + seconds["check_job"] + seconds["verify_restored"]
+    flow = 60 * math.ceil(TIMEOUT_MARGIN * (max(deploy, restore) + job_wait) / 60)
+    assert timeouts["ReleaseFlowWorkflow"] == flow
+    # And a wave's execution, its largest wave (every flow of a release) in rounds of flow
+    # executions each to its timeout, then its record
+    rounds = math.ceil(MAX_FLOWS / _wave_concurrency(synthesized_with_nag))
+    wave = 60 * math.ceil(TIMEOUT_MARGIN * (rounds * flow + seconds["record_wave"]) / 60)
+    assert timeouts["ReleaseWaveWorkflow"] == wave
 
 
 def test_the_release_rounds_never_exceed_its_flows() -> None:

@@ -1,4 +1,5 @@
-"""Worst-case history events of a scan of 20,000 flows and of a publish, computed from the
+"""Worst-case history events of a scan of 20,000 flows, a publish and a release of 500 flows (the
+release, each of its wave executions and each of its flow executions), computed from the
 SYNTHESIZED definitions, stay under the 25,000 events a Standard execution may have (beyond
 that AWS fails the execution, and nothing in the machine can catch it).
 
@@ -6,15 +7,14 @@ Upper bound, not an estimate: every state of the definition is counted as visite
 failure branches alike); every Lambda task as failing every retry its Retry rules allow, each
 attempt costing Scheduled + Started + Failed/Succeeded; a poll loop (a Wait, the Lambda task it
 leads to, and the Choice that leads back) as often as its policy allows within its deadline; each
-item of the page Map at the most pages a scan plans (`MAX_SCAN_PAGES`); each flow of a release
-deployed and restored, its job polled as often as the most-polling timing a request may give.
+item of the page Map at the most pages a scan plans (`MAX_SCAN_PAGES`); a child execution
+(`startExecution.sync:2`) as one task in its parent (Submitted added to each attempt); a release
+flow's job polled as often as the most-polling timing a request may give.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from flowops.publish.models import MAX_JOB_POLLS
 from flowops.release.bundle import MAX_FLOWS
@@ -72,7 +72,9 @@ def loop_events(definition: dict[str, Any], loop: tuple[str, str, str]) -> int:
 
 def _machine(app: SynthesizedApp, workflow: str) -> dict[str, Any]:
     (definition,) = [
-        d for logical_id, d in state_machines(app.template).items() if logical_id.startswith(workflow)
+        d
+        for logical_id, d in state_machines(app.template).items()
+        if logical_id.removeprefix(workflow).startswith("StateMachine")
     ]
     return definition
 
@@ -135,53 +137,85 @@ def test_a_publish_with_its_rollback_fits_one_execution_history(synthesized_with
     assert 0 < worst < HISTORY_LIMIT, worst
 
 
-def _flow_processor(definition: dict[str, Any], waves: str) -> dict[str, Any]:
-    wave = definition["States"][waves]["ItemProcessor"]
-    (flows,) = [state for state in wave["States"].values() if state["Type"] == "Map"]
-    return flows["ItemProcessor"]  # type: ignore[no-any-return]
+def child_task_events(state: dict[str, Any]) -> int:
+    """A `startExecution.sync:2` task: Entered + Exited, and Scheduled + Started + Submitted +
+    (Failed|Succeeded) for each attempt."""
+    retries = sum(int(rule.get("MaxAttempts", 3)) for rule in state.get("Retry", []))
+    return 2 + 4 * (1 + retries)
 
 
-def release_worst_case(definition: dict[str, Any], *, flows: int, timing: ReleaseTiming) -> int:
-    """One flow per wave (the most wave records), every flow deployed and restored, each job
-    polled to its deadline, every retry used."""
-    polls = timing.job_polls()
+def is_child_execution(state: dict[str, Any]) -> bool:
+    resource = state.get("Resource", "")
+    text = resource if isinstance(resource, str) else str(resource)
+    return state["Type"] == "Task" and "states:startExecution.sync" in text
+
+
+def processor_events(processor: dict[str, Any]) -> int:
+    """Every state of a Map iteration visited once, a child execution counted as one."""
+    return sum(
+        child_task_events(state) if is_child_execution(state) else state_events(state)
+        for state in processor["States"].values()
+    )
+
+
+def release_worst_case(definition: dict[str, Any], *, flows: int) -> int:
+    """The release execution itself: one flow per wave (the most waves), every wave deployed and
+    restored, each in ONE child execution (its flows are in theirs), every state visited."""
     events = EXECUTION_EVENTS + once_each(definition, skip=set())
     for waves in ("PublishWaves", "RollBackWaves"):
         wave = definition["States"][waves]["ItemProcessor"]
-        processor = _flow_processor(definition, waves)
-        (loop,) = poll_loops(processor)
-        per_flow = (
-            MAP_ITEM_EVENTS + once_each(processor, skip=set(loop)) + polls * loop_events(processor, loop)
-        )
-        per_wave = MAP_ITEM_EVENTS + once_each(wave, skip=set())
-        events += flows * (per_wave + per_flow)
+        assert any(is_child_execution(state) for state in wave["States"].values()), wave
+        events += flows * (MAP_ITEM_EVENTS + processor_events(wave))
     return events
+
+
+def release_wave_worst_case(definition: dict[str, Any], *, flows: int) -> int:
+    """One wave holding every flow of the release, each flow in its own child execution."""
+    (flows_map,) = [state for state in definition["States"].values() if state["Type"] == "Map"]
+    per_flow = MAP_ITEM_EVENTS + processor_events(flows_map["ItemProcessor"])
+    return EXECUTION_EVENTS + once_each(definition, skip=set()) + flows * per_flow
+
+
+def release_flow_worst_case(definition: dict[str, Any], *, timing: ReleaseTiming) -> int:
+    """One flow deployed (or restored: the longer of the two), its job polled to its deadline,
+    every retry used; both branches counted as visited."""
+    loops = poll_loops(definition)
+    assert len(loops) == 2, loops  # the deploy job and the restore job
+    in_loops = {name for loop in loops for name in loop}
+    return (
+        EXECUTION_EVENTS
+        + once_each(definition, skip=in_loops)
+        + timing.job_polls() * max(loop_events(definition, loop) for loop in loops)
+    )
 
 
 # The most-polling timing a release request may give: 16 s waits that never grow, to the deadline.
 MOST_POLLING_RELEASE_TIMING = ReleaseTiming(first_poll_seconds=16, backoff_rate=1.0, max_poll_seconds=16)
 
 
-def test_the_release_history_grows_with_its_flows(synthesized_with_nag: SynthesizedApp) -> None:
-    # Given the synthesized release definition
-    definition = _machine(synthesized_with_nag, "ReleaseWorkflow")
-    # Then one flow, deployed and restored with the most polls a timing may ask for, fits
+def test_a_release_flow_fits_its_own_execution_history(synthesized_with_nag: SynthesizedApp) -> None:
+    # Given the synthesized per-flow machine and the most job polls a timing may ask for
     assert MOST_POLLING_RELEASE_TIMING.job_polls() == MAX_RELEASE_JOB_POLLS
-    most = release_worst_case(definition, flows=1, timing=MOST_POLLING_RELEASE_TIMING)
-    assert 0 < most < HISTORY_LIMIT, most
-    one = release_worst_case(definition, flows=1, timing=ReleaseTiming())
-    # And every further flow costs the same again (nothing in the release is per-bundle but its ends)
-    two = release_worst_case(definition, flows=2, timing=ReleaseTiming())
-    assert two - one == one - release_worst_case(definition, flows=0, timing=ReleaseTiming())
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: the release's wave Maps are inline, so every flow's deploy and restore is "
-    "in the one execution history; a 500-flow release needs child executions (a distributed Map "
-    "or a per-wave execution)",
-)
-def test_the_largest_release_fits_one_execution_history(synthesized_with_nag: SynthesizedApp) -> None:
-    definition = _machine(synthesized_with_nag, "ReleaseWorkflow")
-    worst = release_worst_case(definition, flows=MAX_FLOWS, timing=MOST_POLLING_RELEASE_TIMING)
+    worst = release_flow_worst_case(
+        _machine(synthesized_with_nag, "ReleaseFlowWorkflow"), timing=MOST_POLLING_RELEASE_TIMING
+    )
+    # Then a flow deployed (or restored) with every poll and every retry fits its own history
     assert 0 < worst < HISTORY_LIMIT, worst
+
+
+def test_the_largest_wave_fits_its_own_execution_history(synthesized_with_nag: SynthesizedApp) -> None:
+    # Given the synthesized per-wave machine and a wave of every flow a release may have
+    worst = release_wave_worst_case(_machine(synthesized_with_nag, "ReleaseWaveWorkflow"), flows=MAX_FLOWS)
+    # Then the wave's history holds a bounded number of events per flow, under the limit
+    assert 0 < worst < HISTORY_LIMIT, worst
+
+
+def test_the_largest_release_fits_one_execution_history(synthesized_with_nag: SynthesizedApp) -> None:
+    # Given the synthesized release machine and the largest release, one flow per wave
+    definition = _machine(synthesized_with_nag, "ReleaseWorkflow")
+    worst = release_worst_case(definition, flows=MAX_FLOWS)
+    # Then every wave deployed and restored, each in its child execution, fits the parent history
+    assert 0 < worst < HISTORY_LIMIT, worst
+    # And every further flow costs the same bounded number of events, whatever its job's polls
+    one, two = release_worst_case(definition, flows=1), release_worst_case(definition, flows=2)
+    assert two - one == one - release_worst_case(definition, flows=0)

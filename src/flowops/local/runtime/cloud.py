@@ -10,7 +10,8 @@
 - Lambda invokes run the real handlers in-process (`flowops.local.runtime.lambdas`), each with its own
   environment overlay (`flowops.local.runtime.environment`), killed at the function's timeout; Lambda's
   own failures reach Retry/Catch under Lambda's names (`flowops.local.runtime.lambda_errors`); every state's
-  input and output is held to 256 KB (`flowops.local.runtime.state_limits`); Wait/Retry
+  input and output is held to 256 KB (`flowops.local.runtime.state_limits`); child executions
+  (`startExecution.sync:2`) run as in AWS (`flowops.local.runtime.nested_executions`); Wait/Retry
   delays are recorded, not slept (`flowops.local.runtime.delays`), and an execution times out at its
   `TimeoutSeconds` on the accelerated clock (real time times FLOWOPS_TIME_SCALE + recorded delays).
 - Executions emit Step Functions status-change events to EventBridge's default bus, whose rules
@@ -47,6 +48,7 @@ from flowops.local.runtime import (
     environment,
     execution_lifecycle,
     lambda_errors,
+    nested_executions,
     state_limits,
 )
 from flowops.local.runtime.delays import DelayRecorder
@@ -153,6 +155,7 @@ class LocalCloud:
             self.delays.start()
             lambda_errors.install()
             state_limits.install()
+            nested_executions.install()
             execution_lifecycle.install(
                 emit=self.events.put_event,
                 announce=self.events.announce,
@@ -178,6 +181,7 @@ class LocalCloud:
         execution_lifecycle.uninstall()
         lambda_errors.uninstall()
         state_limits.uninstall()
+        nested_executions.uninstall()
         self.delays.stop()
         if self._server is not None:
             self._server.stop()

@@ -36,6 +36,9 @@ class ExecutionResult(BaseModel):
     """AWS-style history events (get_execution_history), oldest first."""
     delays: list[RecordedDelay] = Field(default_factory=list)
     """Wait and Retry delays recorded instead of slept, in order."""
+    children: list[ExecutionResult] = Field(default_factory=list)
+    """The executions this one started (`startExecution.sync`), each with its own history and
+    children, in the order started. Their events are not in `events`, as in AWS."""
 
     @property
     def history_event_count(self) -> int:
@@ -48,11 +51,13 @@ class ExecutionResult(BaseModel):
         return self.history_event_count > HISTORY_EVENT_LIMIT
 
     def states_entered(self) -> list[str]:
-        return [
+        """States entered by this execution, then by its child executions (depth first)."""
+        own = [
             event["stateEnteredEventDetails"]["name"]
             for event in self.events
             if "stateEnteredEventDetails" in event
         ]
+        return own + [name for child in self.children for name in child.states_entered()]
 
     def delays_of(self, state: str, kind: str | None = None) -> list[float]:
         return [
@@ -95,10 +100,23 @@ def wait_for_execution(
                 f"execution {execution_arn} still {description['status']} after {timeout:.0f} s"
             )
         time.sleep(poll_interval)
+    return _result(cloud, description, _history(cloud, execution_arn))
+
+
+def _history(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     paginator = cloud.sfn.get_paginator("get_execution_history")
     for page in paginator.paginate(executionArn=execution_arn):
         events.extend(page["events"])
+    return events
+
+
+def _result(cloud: LocalCloud, description: dict[str, Any], events: list[dict[str, Any]]) -> ExecutionResult:
+    execution_arn = description["executionArn"]
+    children = []
+    for child_arn in _started_executions(events):
+        child = cloud.sfn.describe_execution(executionArn=child_arn)
+        children.append(_result(cloud, child, _history(cloud, child_arn)))
     raw_output = description.get("output")
     return ExecutionResult(
         execution_arn=execution_arn,
@@ -109,7 +127,25 @@ def wait_for_execution(
         cause=description.get("cause"),
         events=[_plain(event) for event in events],
         delays=cloud.delays.delays_for(execution_arn),
+        children=children,
     )
+
+
+def _started_executions(events: list[dict[str, Any]]) -> list[str]:
+    """ARNs of the child executions a `startExecution` task submitted, in history order."""
+    arns: list[str] = []
+    for event in events:
+        details = event.get("taskSubmittedEventDetails")
+        if not details or details.get("resourceType") != "states":
+            continue
+        try:
+            output = json.loads(details.get("output") or "{}")
+        except ValueError:
+            continue
+        arn = output.get("ExecutionArn") if isinstance(output, dict) else None
+        if isinstance(arn, str) and arn not in arns:
+            arns.append(arn)
+    return arns
 
 
 def _plain(event: dict[str, Any]) -> dict[str, Any]:
