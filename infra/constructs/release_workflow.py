@@ -1,13 +1,17 @@
 """The release state machine: many flows, in dependency waves, all or nothing.
 
 PrepareRelease (plan + validate the whole bundle, leases, snapshots) → PublishWaves (a Map over
-waves, one at a time) → per wave PublishWaveFlows (a Map over the wave's flows, in parallel
-within `RELEASE_MAX_CONCURRENCY`): StartFlowPublish → WaitForFlowJob/CheckFlowJob loop →
-CheckFlowHealth. A flow's failure is caught INSIDE its iteration (FlowFailed), so every job of
-the wave finishes before RecordWave judges it; a failed wave raises `Release.WaveFailed`, which
-the PublishWaves catch turns into PlanRollback → RollBackWaves (reverse wave order, the same
-shape: StartFlowRollback → Wait/Check → VerifyFlowRestored) → RecordRolledBack → `RolledBack`,
-or `RollbackFailed` after NotifyRollbackFailed (SNS). Success ends in RecordRelease → `Released`.
+waves, one at a time), each wave a child execution of the wave machine (`ReleaseWaveWorkflow`):
+DeployWaveFlows (a Map over the wave's flows, `RELEASE_MAX_CONCURRENCY` at once), each flow a
+child execution of the flow machine (`ReleaseFlowWorkflow`): StartFlowPublish →
+WaitForFlowJob/CheckFlowJob loop → CheckFlowHealth. A flow's failure is caught INSIDE its
+execution (FlowFailed), so every job of the wave finishes before RecordWave judges it; a failed
+wave raises `Release.WaveFailed` (re-raised in the release as the wave's own error), which the
+PublishWaves catch turns into PlanRollback → RollBackWaves (reverse wave order, the same wave and
+flow machines with `rollback: true`: StartFlowRollback → Wait/Check → VerifyFlowRestored) →
+RecordRolledBack → `RolledBack`, or `RollbackFailed` after NotifyRollbackFailed (SNS). Success
+ends in RecordRelease → `Released`. Child executions keep every history bounded whatever the
+release's size (docs/decisions.md "Release in nested executions").
 
 State layout: `$.run`, `$.request`, `$.prepared` (waves of small items; YAML travels as S3 keys),
 `$.failure`, `$.rollback`, `$.outcome`.
