@@ -14,6 +14,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from infra.constants import (
+    CONTEXT_GENESYS_RATE_LIMIT,
+    DEFAULT_GENESYS_RATE_PER_MINUTE,
+    DEFAULT_GENESYS_RATE_SCOPE,
+)
+
 _GENESYS_REGION = re.compile(r"^[a-z]{2}_[a-z]+_\d$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 # Domains reserved for documentation and tests (RFC 2606, RFC 6761): a placeholder, never a person.
@@ -53,8 +59,10 @@ class GenesysRateLimit(BaseModel):
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
-    scope: Literal["token", "client", "org"] = "token"
-    requests_per_minute: int = Field(default=300, alias="requestsPerMinute", ge=1, le=100_000)
+    scope: Literal["token", "client", "org"] = DEFAULT_GENESYS_RATE_SCOPE
+    requests_per_minute: int = Field(
+        default=DEFAULT_GENESYS_RATE_PER_MINUTE, alias="requestsPerMinute", ge=1, le=100_000
+    )
     """The budget until Genesys's `inin-ratelimit-allowed` says otherwise (raised limits)."""
 
     @property
@@ -104,7 +112,9 @@ class EnvironmentConfig(BaseModel):
         default=300, alias="webhookRequestsPerClient", ge=10, le=2_000_000_000
     )
     """Requests one source IP may send the webhook in 5 minutes before WAF blocks it (AWS: 10 at least)."""
-    genesys_rate_limit: GenesysRateLimit = Field(default_factory=GenesysRateLimit, alias="genesysRateLimit")
+    genesys_rate_limit: GenesysRateLimit = Field(
+        default_factory=GenesysRateLimit, alias=CONTEXT_GENESYS_RATE_LIMIT
+    )
     """Days per-run artifacts (scans/, publish/, traces/) are kept."""
     account: str | None = None
     region: str | None = None

@@ -4,6 +4,13 @@ Every function: Python 3.12 on arm64, X-Ray tracing, a log group with the enviro
 retention, powertools settings, and the reserved environment variables of docs/DEVELOPING.md.
 Permissions are least-privilege and chosen by the caller (`grants=[...]`, `calls_genesys=`).
 The Genesys secret is referenced by NAME; its value never enters the template or env vars.
+
+`calls_genesys=True` is the ONE place a function gets Genesys access, whichever workflow defines
+it: read on the Genesys secret, the environment's rate model (`GENESYS_RATE_SCOPE`,
+`GENESYS_RATE_PER_MINUTE`, cdk.json `genesysRateLimit`), and, when that budget is shared (per
+OAuth client or per org), UpdateItem on the org's one schedule item `RATE#<org>` of the state
+table and nothing else of it, so every Genesys caller (scan, publish, release, trace, Git) reserves
+its send slots from the same schedule (docs/genesys-limits.md).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from infra.constants import (
     ENV_AUDIT_TABLE,
     ENV_FLOWOPS_ENVIRONMENT,
     ENV_FLOWOPS_ORG,
+    ENV_GENESYS_RATE_PER_MINUTE,
+    ENV_GENESYS_RATE_SCOPE,
     ENV_GENESYS_REGION,
     ENV_GENESYS_SECRET_ID,
     ENV_POWERTOOLS_LOG_LEVEL,
@@ -57,6 +66,12 @@ _FUNCTION_ID = re.compile(r"^[A-Z][A-Za-z0-9]{2,63}$")
 
 Grant = Callable[[iam.IGrantable], Any]
 """A grant method bound to a resource, e.g. `storage.artifacts_bucket.grant_read`."""
+
+
+def rate_schedule_item(org: str) -> str:
+    """Partition key of the org's shared rate-limit schedule (`flowops.store.rate_schedule`;
+    not imported: the CDK app stays free of the core's store modules)."""
+    return f"RATE#{org}"
 
 
 def core_layer(
@@ -157,7 +172,7 @@ class FunctionsConstruct(Construct):
                 f"handler {handler!r} must be a dotted path to a function in an existing module "
                 f"(looked for {handler_module_path(handler)})"
             )
-        reserved = set(self.base_environment())
+        reserved = set(self.base_environment()) | set(self.genesys_environment())
         if environment and reserved & set(environment):
             raise ValueError(f"{function_id}: {sorted(reserved & set(environment))} are set by the construct")
 
@@ -179,15 +194,43 @@ class FunctionsConstruct(Construct):
             memory_size=memory_size,
             tracing=lambda_.Tracing.ACTIVE if self._config.tracing else lambda_.Tracing.DISABLED,
             log_group=log_group,
-            environment={**self.base_environment(), **(environment or {})},
+            environment={
+                **self.base_environment(),
+                **(self.genesys_environment() if calls_genesys else {}),
+                **(environment or {}),
+            },
             description=description or f"flowops {handler}",
         )
         for grant in grants:
             grant(function)
         if calls_genesys:
-            self.genesys_secret.grant_read(function)
+            self._grant_genesys_access(function)
         self.functions[function_id] = function
         return function
+
+    def genesys_environment(self) -> dict[str, str]:
+        """How the org's Genesys budget is counted, for a function that calls Genesys."""
+        rate_limit = self._config.genesys_rate_limit
+        return {
+            ENV_GENESYS_RATE_SCOPE: rate_limit.scope,
+            ENV_GENESYS_RATE_PER_MINUTE: str(rate_limit.requests_per_minute),
+        }
+
+    def _grant_genesys_access(self, function: lambda_.Function) -> None:
+        """Read the Genesys secret; with a shared budget, also reserve slots from the org's ONE
+        schedule item (`dynamodb:LeadingKeys` pinned to it: no other item of the state table)."""
+        self.genesys_secret.grant_read(function)
+        if self._config.genesys_rate_limit.shared:
+            iam.Grant.add_to_principal(
+                grantee=function,
+                actions=["dynamodb:UpdateItem"],
+                resource_arns=[self._storage.state_table.table_arn],
+                conditions={
+                    "ForAllValues:StringEquals": {
+                        "dynamodb:LeadingKeys": [rate_schedule_item(self._config.org_key)]
+                    }
+                },
+            )
 
     def acknowledge_findings(self) -> None:
         """Acknowledge, per function, the cdk-nag findings its OWN policy raises, each with its

@@ -15,6 +15,9 @@ State layout: `$.run`, `$.request`, `$.prepared` (waves of small items; YAML tra
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -27,6 +30,7 @@ from infra.constructs.workflow import (
     add_step_functions,
     append_audit,
     describe_outcome,
+    execution_timeout,
     invoke_step,
     notify_rollback_failed,
     retry_genesys_calls,
@@ -39,13 +43,55 @@ from infra.constructs.workflow import (
 )
 from infra.environment import EnvironmentConfig
 
-STATE_MACHINE_TIMEOUT = Duration.hours(48)
 APPROVAL_WINDOW = Duration.hours(24)
-"""How long a release waits for `flowops approve` (its leases are held that much longer)."""
+"""How long a release waits for `flowops approve` (its leases are held that much longer). The
+approval task's own timeout: a release nobody decides on ends in RecordNotApproved (recorded,
+leases freed, `Release.NotApproved` alarmed), never in the execution timeout."""
 PROMOTION_CONTEXT_KEY = "flowops:promotion"
 RELEASE_MAX_CONCURRENCY = 4
 """Flows of one wave deployed at once. Each deploy is ~4 calls plus polls; 4 in parallel stays
 far below Genesys' 300 requests/minute per client even while a scan runs."""
+# The limits a release may ask for (flowops.release.models.ReleaseTiming and
+# flowops.release.bundle.MAX_FLOWS allow no more; tests/infra checks it): the state machine's
+# timeout is derived from them and the steps.
+JOB_DEADLINE_SECONDS = 960
+MAX_POLL_SECONDS = 30
+MAX_RELEASE_FLOWS = 500
+# One flow's deploy (or restore) in a wave Map, and the wave's record after it.
+PUBLISH_ROUND_STEPS = ("StartReleaseFlowPublish", "CheckReleaseFlowJob", "CheckReleaseFlowHealth")
+ROLLBACK_ROUND_STEPS = ("StartReleaseFlowRollback", "CheckReleaseFlowJob", "VerifyReleaseFlowRestored")
+WAVE_STEPS = ("RecordReleaseWave",)
+# The longest path around the waves: prepared, then (after the waves failed) planned, rolled
+# back and recorded; RecordRelease, RecordNotApproved and the preparation's record are shorter
+# ends of the same path.
+ONCE_STEPS = ("PrepareRelease", "PlanReleaseRollback", "RecordReleaseRolledBack")
+
+
+def deploy_rounds(wave_sizes: Sequence[int], concurrency: int = RELEASE_MAX_CONCURRENCY) -> int:
+    """Rounds of flow deploys one after another: waves run one at a time, a wave's flows
+    `concurrency` at once. At most the number of flows (a chain: one flow per wave)."""
+    return sum(math.ceil(size / concurrency) for size in wave_sizes)
+
+
+# The most rounds any release of at most MAX_RELEASE_FLOWS flows can need (one flow per wave),
+# and as many waves: what the state machine's timeout must cover, once deploying and once
+# rolling back.
+WORST_CASE_ROUNDS = deploy_rounds([1] * MAX_RELEASE_FLOWS)
+WORST_CASE_WAVES = MAX_RELEASE_FLOWS
+
+
+def release_timeout(functions: dict[str, lambda_.Function]) -> Duration:
+    """The longest single attempt: prepared, approved at the end of the approval window, every
+    round of the worst-case release deployed (each step to its Lambda timeout, each job polled
+    to its deadline plus one last wait) with its wave recorded, then the last wave fails and
+    every round is restored the same way, and the rollback recorded. With the common margin."""
+    rounds = [functions[name] for name in PUBLISH_ROUND_STEPS + ROLLBACK_ROUND_STEPS] * WORST_CASE_ROUNDS
+    waves = [functions[name] for name in WAVE_STEPS] * (2 * WORST_CASE_WAVES)
+    return execution_timeout(
+        steps=[*(functions[name] for name in ONCE_STEPS), *rounds, *waves],
+        waits_seconds=APPROVAL_WINDOW.to_seconds()
+        + 2 * WORST_CASE_ROUNDS * (JOB_DEADLINE_SECONDS + MAX_POLL_SECONDS),
+    )
 
 
 class ReleaseWorkflowConstruct(Construct):
@@ -425,7 +471,7 @@ class ReleaseWorkflowConstruct(Construct):
             config=config,
             workflow="Release",
             definition=definition,
-            timeout=STATE_MACHINE_TIMEOUT,
+            timeout=release_timeout(self.functions),
             comment=f"flowops release to org {config.org_key}: plan, waves, all-or-nothing rollback",
             invoked_functions=self.functions.values(),
         )

@@ -13,14 +13,12 @@ report, which runs after the pointer step and so fails into a state naming the l
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constants import MAP_MAX_CONCURRENCY
-from infra.constructs.functions import FunctionsConstruct, Grant
+from infra.constructs.functions import FunctionsConstruct
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
     StepFunction,
@@ -45,21 +43,6 @@ GIT_MIRROR_FAILED = "Git.MirrorFailed"  # flowops.git.drift.GitMirrorFailedError
 STEP_MEMORY_MB = {"ReadFlowPage": 512, "BuildLock": 1769, "ReportScan": 512}
 
 
-def rate_schedule_item(org: str) -> str:
-    """Partition key of the org's shared rate-limit schedule (flowops.store.rate_schedule)."""
-    return f"RATE#{org}"
-
-
-def update_rate_schedule(state: dynamodb.ITable, org: str) -> Grant:
-    """UpdateItem on the org's ONE schedule item of the state table, and nothing else of it."""
-    return lambda grantee: iam.Grant.add_to_principal(
-        grantee=grantee,
-        actions=["dynamodb:UpdateItem"],
-        resource_arns=[state.table_arn],
-        conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [rate_schedule_item(org)]}},
-    )
-
-
 class ScanWorkflowConstruct(Construct):
     """Functions of the scan steps and the state machine that runs them."""
 
@@ -79,14 +62,6 @@ class ScanWorkflowConstruct(Construct):
         bucket, state, audit = storage.artifacts_bucket, storage.state_table, storage.audit_table
         # Objects are written (content-addressed locks, page results, reports) and read, never deleted.
         read_and_write_objects = [bucket.grant_read, bucket.grant_put]
-        # The scan's Genesys steps pace by the environment's rate model; with a shared budget they
-        # reserve their send slots from the org's schedule item.
-        rate_limit = config.genesys_rate_limit
-        rate_environment = {
-            "GENESYS_RATE_SCOPE": rate_limit.scope,
-            "GENESYS_RATE_PER_MINUTE": str(rate_limit.requests_per_minute),
-        }
-        rate_grants = [update_rate_schedule(state, config.org_key)] if rate_limit.shared else []
         self.functions: dict[str, lambda_.IFunction] = dict(
             add_step_functions(
                 functions,
@@ -97,9 +72,7 @@ class ScanWorkflowConstruct(Construct):
                         "CheckDependencyIndex",
                         "check_index",
                         Duration.seconds(60),
-                        grants=rate_grants,
                         calls_genesys=True,
-                        environment=rate_environment,
                     ),
                     # Reads the lock pointer to plan an incremental scan; stores the data actions' versions
                     # and one checked listing of every flow (2+ passes of 500 per call: 80+ calls and
@@ -108,9 +81,8 @@ class ScanWorkflowConstruct(Construct):
                         "ListFlowPages",
                         "list_pages",
                         Duration.minutes(5),
-                        grants=[state.grant_read_data, bucket.grant_put, *rate_grants],
+                        grants=[state.grant_read_data, bucket.grant_put],
                         calls_genesys=True,
-                        environment=rate_environment,
                     ),
                     # A page of 200 flows is at most ~200 consumed-resource reads; at a quarter of a
                     # shared 300/min budget that is under 3 minutes. The Lambda maximum leaves ample margin.
@@ -118,10 +90,9 @@ class ScanWorkflowConstruct(Construct):
                         "ReadFlowPage",
                         "read_page",
                         Duration.minutes(15),
-                        grants=[*read_and_write_objects, *rate_grants],
+                        grants=read_and_write_objects,
                         calls_genesys=True,
                         memory_size=STEP_MEMORY_MB["ReadFlowPage"],
-                        environment=rate_environment,
                     ),
                     StepFunction(
                         "BuildLock",
@@ -336,15 +307,8 @@ class ScanWorkflowConstruct(Construct):
         mirror.add_catch(not_committed, errors=["States.ALL"], result_path="$.outcome.git_mirror_error")
         mirror.next(done)
         not_committed.next(done)
-        published_flows_changed = sfn.Condition.and_(
-            sfn.Condition.is_string("$.outcome.drift.compared_with_sha"),
-            sfn.Condition.or_(
-                sfn.Condition.number_greater_than("$.outcome.drift.flows_added", 0),
-                sfn.Condition.number_greater_than("$.outcome.drift.flows_reversioned", 0),
-            ),
-        )
-        return (
-            sfn.Choice(self, "Did published flows change since the compared lock?")
-            .when(published_flows_changed, mirror)
-            .otherwise(done)
-        )
+        # Every scan with a lock to compare with: besides its own drift (flows added, re-versioned,
+        # renamed, removed), an earlier failed mirror may be pending; the step answers at once
+        # when there is neither. A first scan is a baseline and commits nothing.
+        compared = sfn.Condition.is_string("$.outcome.drift.compared_with_sha")
+        return sfn.Choice(self, "Is there a lock to compare with?").when(compared, mirror).otherwise(done)

@@ -233,7 +233,8 @@ class StepFunction:
     timeout: Duration
     grants: Sequence[Grant] = ()
     calls_genesys: bool = False
-    """Grants read on the Genesys secret: only steps that really call Genesys get it."""
+    """Genesys access (the secret, the environment's rate model, the shared schedule's grant:
+    `FunctionsConstruct.add_function`): only steps that really call Genesys get it."""
     memory_size: int = 512
     environment: Mapping[str, str] = field(default_factory=dict)
 

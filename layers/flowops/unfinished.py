@@ -15,7 +15,8 @@ machine's own last steps would have done, idempotently (EventBridge and Lambda m
   (`releases/<org>/runs/<runId>/plan.json`, stored before the leases are taken). Scans and traces
   hold none.
 - **Record.** The run item moves to INTERRUPTED with `interrupted_by` (the execution status), the
-  execution's error/cause, and, when Genesys may have been changed without being verified or
+  execution's error/cause, the leases it freed (`leases_released`; what `flowops` commands say),
+  and, when Genesys may have been changed without being verified or
   restored (a publish job noted, a release deploying or rolling back), `manual_check`: what to
   compare and how to restore. A run item the execution never created is created first. Scans and
   traces have no run item: their audit event is the record.
@@ -176,7 +177,7 @@ def record_unfinished_run(
         )
     run_status: str | None = None
     if workflow in ("publish", "release"):
-        _record_interrupted(workflow, execution, assessment, cause, ports)
+        _record_interrupted(workflow, execution, assessment, cause, released, ports)
         run_status = "INTERRUPTED"
     return UnfinishedOutcome(
         workflow=workflow,
@@ -285,7 +286,12 @@ def _audience(execution: EndedExecution, assessment: _Assessment) -> Audience:
 
 
 def _record_interrupted(
-    workflow: Workflow, execution: EndedExecution, assessment: _Assessment, cause: str, ports: UnfinishedPorts
+    workflow: Workflow,
+    execution: EndedExecution,
+    assessment: _Assessment,
+    cause: str,
+    released: list[str],
+    ports: UnfinishedPorts,
 ) -> None:
     run_id = execution.name
     if assessment.run is None:
@@ -303,6 +309,7 @@ def _record_interrupted(
         "execution_error": execution.error,
         "cause": cause[:4000],
         "manual_check": assessment.manual_check,
+        "leases_released": released,
         "interrupted_at": execution.stop_date,
     }
     ports.runs.move(run_id, "INTERRUPTED", details=facts)

@@ -5,6 +5,7 @@ audit events, lease, SNS messages)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,6 +111,21 @@ def new_main_yaml(greeting: str = "Welcome to {{brand}}.", queue: str = "Support
 """
 
 
+def cli_connection(cloud: Any, environment: dict[str, str], genesys_base_url: str) -> Any:
+    """What `connect()` answers for this local cloud (the CLI commands' view of it), from a
+    function's environment."""
+    from flowops.cli.local_cloud import CloudConnection
+
+    return CloudConnection(
+        region=cloud.region,
+        org=environment["FLOWOPS_ORG"],
+        artifacts_bucket=environment["ARTIFACTS_BUCKET"],
+        state_table=environment["STATE_TABLE"],
+        audit_table=environment["AUDIT_TABLE"],
+        genesys_base_url=genesys_base_url,
+    )
+
+
 @dataclass
 class PublishWorld:
     sim: Any
@@ -124,6 +140,9 @@ class PublishWorld:
     @property
     def org(self) -> str:
         return self.env["FLOWOPS_ORG"]
+
+    def connection(self) -> Any:
+        return cli_connection(self.cloud, self.env, self.sim.url)
 
     def scan(self) -> Any:
         result = self.cloud.start_and_wait(
@@ -225,6 +244,25 @@ class PublishWorld:
             for message in getattr(topic, "sent_notifications", []):
                 messages.append({"topic": topic.arn, "message": message})
         return messages
+
+
+def with_execution_timeout(template: dict[str, Any], workflow: str, seconds: int) -> dict[str, Any]:
+    """The template with the execution timeout of the `workflow` machine (logical id prefix, e.g.
+    `PublishWorkflow`) set to `seconds`: the definition's own `TimeoutSeconds`, the one before its
+    `Comment`, not a task's (the release's approval task has one)."""
+    copied = json.loads(json.dumps(template))
+    for logical_id, resource in copied["Resources"].items():
+        if resource["Type"] == "AWS::StepFunctions::StateMachine" and logical_id.startswith(
+            f"{workflow}StateMachine"
+        ):
+            parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
+            resource["Properties"]["DefinitionString"]["Fn::Join"][1] = [
+                re.sub(r'"TimeoutSeconds":\d+(,"Comment")', f'"TimeoutSeconds":{seconds}\\1', part)
+                if isinstance(part, str)
+                else part
+                for part in parts
+            ]
+    return copied
 
 
 def start_org_and_cloud(

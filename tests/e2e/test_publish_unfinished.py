@@ -6,38 +6,27 @@ synthesized EventBridge rule delivers its status change to RecordUnfinishedRun
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from flowops.cli import exit_codes
+from flowops.cli.publish import follow_execution, outcome_exit_code, outcome_line
 from flowops.local.runtime.execution import wait_for_execution
-from tests.e2e.publish_helpers import MAIN_FLOW, PUBLISH_STATE_MACHINE, PublishWorld, start_world
+from tests.e2e.publish_helpers import (
+    MAIN_FLOW,
+    PUBLISH_STATE_MACHINE,
+    PublishWorld,
+    start_world,
+    with_execution_timeout,
+)
 
 pytestmark = pytest.mark.slow
 
 SHORT_PUBLISH_TIMEOUT_SECONDS = 600
 UNFINISHED_RULE = "UnfinishedRunsPublishEnded"
-
-
-def with_publish_timeout(template: dict[str, Any], seconds: int) -> dict[str, Any]:
-    """The template with the publish machine's execution timeout set to `seconds` (shorter than
-    a stuck job's deadline, so the execution timeout is what ends the run)."""
-    copied = json.loads(json.dumps(template))
-    for logical_id, resource in copied["Resources"].items():
-        if resource["Type"] == "AWS::StepFunctions::StateMachine" and logical_id.startswith(
-            "PublishWorkflowStateMachine"
-        ):
-            parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
-            resource["Properties"]["DefinitionString"]["Fn::Join"][1] = [
-                re.sub(r'"TimeoutSeconds":\d+', f'"TimeoutSeconds":{seconds}', part)
-                if isinstance(part, str)
-                else part
-                for part in parts
-            ]
-    return copied
 
 
 @pytest.fixture
@@ -48,7 +37,7 @@ def world_factory(
 ) -> Callable[..., PublishWorld]:
     def build(*, publish_timeout: int | None = None, **options: Any) -> PublishWorld:
         template = (
-            with_publish_timeout(synthesized_template, publish_timeout)
+            with_execution_timeout(synthesized_template, "PublishWorkflow", publish_timeout)
             if publish_timeout
             else synthesized_template
         )
@@ -108,6 +97,10 @@ def test_a_publish_that_reaches_its_execution_timeout_is_recorded_unleased_and_p
     (page,) = messages_about(world, "publish-timeout")
     assert "RollbackFailedTopic" in page["topic"]
     assert "TIMED_OUT" in json.dumps(page["message"])
+    # And `flowops publish` following the run says what the record says: check by hand, exit 7
+    summary = follow_execution(world.connection(), result.execution_arn, timeout=30, record_grace=30)
+    assert outcome_exit_code(summary) == exit_codes.ROLLBACK_FAILED
+    assert "check by hand: flow" in outcome_line(summary) and "flowops scan" in outcome_line(summary)
 
 
 def test_a_stopped_publish_is_recorded_unleased_and_paged(world_factory: Callable[..., PublishWorld]) -> None:
@@ -137,6 +130,10 @@ def test_a_stopped_publish_is_recorded_unleased_and_paged(world_factory: Callabl
     assert world.audit_kinds("publish-stopped") == ["publish.interrupted"]
     (page,) = messages_about(world, "publish-stopped")
     assert "RollbackFailedTopic" in page["topic"]
+    # And `flowops publish` says it was stopped and what to check: exit 7
+    summary = follow_execution(world.connection(), execution_arn, timeout=30, record_grace=30)
+    assert outcome_exit_code(summary) == exit_codes.ROLLBACK_FAILED
+    assert outcome_line(summary).startswith("run publish-stopped aborted: INTERRUPTED, 1 lease(s) freed")
 
 
 def test_a_failure_whose_recording_failed_too_is_recorded_by_the_backstop(
@@ -162,6 +159,10 @@ def test_a_failure_whose_recording_failed_too_is_recorded_by_the_backstop(
     assert world.audit_kinds("publish-unrecorded") == ["publish.interrupted"]
     (alarm,) = messages_about(world, "publish-unrecorded")
     assert "AlarmTopic" in alarm["topic"]
+    # And `flowops publish` says the run failed without changing anything: exit 6
+    summary = follow_execution(world.connection(), result.execution_arn, timeout=30, record_grace=30)
+    assert outcome_exit_code(summary) == exit_codes.FAILED
+    assert "nothing was changed in Genesys" in outcome_line(summary)
 
 
 def test_a_failure_the_machine_recorded_is_not_recorded_twice(

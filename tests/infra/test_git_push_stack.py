@@ -18,9 +18,11 @@ from tests.infra.test_least_privilege import (
     GIT_SECRET,
     OBJECTS_READ,
     OBJECTS_WRITE,
+    RATE_SCHEDULE,
     STATE_READ,
     STATE_WRITE,
     access_by_function,
+    assert_every_genesys_caller_follows_the_rate_model,
 )
 from tests.infra.test_production_stack import SynthesizedEnvironment
 
@@ -29,14 +31,33 @@ GIT = {
     "repositories": [{"provider": "github", "repository": "acme/flows", "branches": {"main": "dev"}}],
     "runUrl": "https://console.example/releases",
 }
+# The stack under test counts its org's Genesys budget per org (docs/genesys-limits.md), so the
+# Git functions that call Genesys share the org's rate schedule with every other caller.
+SHARED_RATE_LIMIT = {"scope": "org", "requestsPerMinute": 180}
 # What each Git function may touch (docs/git.md, "Configuration"); a wider grant fails here.
 EXPECTED_ACCESS: dict[str, set[str]] = {
     # delivery log + status targets; release bundles; the Git secret
     "GitPush": {STATE_READ, STATE_WRITE, OBJECTS_WRITE, GIT_SECRET},
-    # status targets and run records; the export cache; exports from Genesys
-    "GitReleaseStatus": {STATE_READ, OBJECTS_READ, OBJECTS_WRITE, GIT_SECRET, GENESYS_SECRET},
-    # the scan's report; the export cache; exports from Genesys
-    "GitMirrorDrift": {OBJECTS_READ, OBJECTS_WRITE, GIT_SECRET, GENESYS_SECRET},
+    # status targets and run records; pending mirrors; the export cache; exports from Genesys
+    "GitReleaseStatus": {
+        STATE_READ,
+        STATE_WRITE,
+        OBJECTS_READ,
+        OBJECTS_WRITE,
+        GIT_SECRET,
+        GENESYS_SECRET,
+        RATE_SCHEDULE,
+    },
+    # the scan's report; pending mirrors; the export cache; exports from Genesys
+    "GitMirrorDrift": {
+        STATE_READ,
+        STATE_WRITE,
+        OBJECTS_READ,
+        OBJECTS_WRITE,
+        GIT_SECRET,
+        GENESYS_SECRET,
+        RATE_SCHEDULE,
+    },
 }
 EXPECTED_OBJECT_PREFIXES: dict[str, set[str]] = {
     "GitPush": {"releases/*"},
@@ -50,7 +71,9 @@ MIRROR_STEP = "Commit the changed flows to Git"
 def synthesized() -> SynthesizedApp:
     from flowops.local.runtime.synth import local_context
 
-    return synthesize_with_nag(local_context("dev", git=GIT))
+    context = local_context("dev", git=GIT)
+    context["flowops:environments"]["dev"]["genesysRateLimit"] = SHARED_RATE_LIMIT
+    return synthesize_with_nag(context)
 
 
 def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -103,12 +126,13 @@ def test_the_scan_commits_changed_flows_to_git_after_its_report(synthesized: Syn
     # Given the scan machine of an environment with `git`
     states = scan_definition(synthesized.template)["States"]
     report = states["Report drift, metrics and audit"]
-    # Then the report leads to a Choice that mirrors only when published flows changed since a lock
+    # Then the report leads to a Choice that mirrors whenever there is a lock to compare with (its
+    # drift, or a mirror an earlier scan failed, is committed); a first scan is a baseline
     choice = states[report["Next"]]
     assert choice["Type"] == "Choice" and choice["Default"] == "Scan complete"
     (rule,) = choice["Choices"]
     assert rule["Next"] == MIRROR_STEP
-    assert {"Variable": "$.outcome.drift.compared_with_sha", "IsString": True} in rule["And"]
+    assert rule == {"Variable": "$.outcome.drift.compared_with_sha", "IsString": True, "Next": MIRROR_STEP}
     # And the mirror step retries a refused push, then records it and the scan still succeeds
     mirror = states[MIRROR_STEP]
     assert mirror["ResultPath"] == "$.outcome.git_mirror" and mirror["Next"] == "Scan complete"
@@ -122,6 +146,30 @@ def test_the_scan_commits_changed_flows_to_git_after_its_report(synthesized: Syn
     assert variables["GIT_SECRET_ID"] == "flowops/dev/git"
 
 
+def test_pending_mirrors_are_the_only_state_items_the_mirror_writes(synthesized: SynthesizedApp) -> None:
+    from flowops.git.pending import pending_mirror_partition
+
+    template = synthesized.template
+    for name in ("GitMirrorDrift", "GitReleaseStatus"):
+        function = template["Resources"][function_id(template, name)]
+        role = {"Ref": function["Properties"]["Role"]["Fn::GetAtt"][0]}
+        writes = [
+            statement
+            for policy in of_type(template, "AWS::IAM::Policy").values()
+            if role in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if "dynamodb:PutItem" in _as_list(statement["Action"])
+        ]
+        (write,) = writes
+        assert set(_as_list(write["Action"])) == {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+        }
+        leading = write["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
+        assert leading == [pending_mirror_partition("dev")], name
+
+
 def test_a_stack_without_the_mirror_has_no_mirror_step() -> None:
     from flowops.local.runtime.synth import local_context
 
@@ -132,14 +180,30 @@ def test_a_stack_without_the_mirror_has_no_mirror_step() -> None:
     assert MIRROR_STEP not in states
 
 
-def test_each_git_function_has_exactly_the_access_it_uses(synthesized: SynthesizedApp) -> None:
-    environment = SynthesizedEnvironment(
+def _as_environment(synthesized: SynthesizedApp) -> SynthesizedEnvironment:
+    return SynthesizedEnvironment(
         name="dev",
         template=synthesized.template,
         unacknowledged_findings=synthesized.unacknowledged_findings,
         acknowledged_findings=synthesized.acknowledged_findings,
     )
-    access = access_by_function(environment)
+
+
+def test_git_functions_that_call_genesys_share_the_orgs_rate_schedule(synthesized: SynthesizedApp) -> None:
+    # Given a Git stack whose org's budget is shared: the status and mirror functions are among
+    # the Genesys callers told the model and granted the org's schedule item (and GitPush is not)
+    callers = assert_every_genesys_caller_follows_the_rate_model(
+        _as_environment(synthesized), scope="org", per_minute=180
+    )
+    git_callers = {key for key in callers if key.startswith("FunctionsGit")}
+    assert git_callers == {
+        function_id(synthesized.template, "GitReleaseStatus"),
+        function_id(synthesized.template, "GitMirrorDrift"),
+    }
+
+
+def test_each_git_function_has_exactly_the_access_it_uses(synthesized: SynthesizedApp) -> None:
+    access = access_by_function(_as_environment(synthesized))
     for name, expected in EXPECTED_ACCESS.items():
         assert access[function_id(synthesized.template, name)] == expected, name
     # And their object access is bounded to the prefixes they use; none may delete

@@ -6,14 +6,20 @@ Upper bound, not an estimate: every state of the definition is counted as visite
 failure branches alike); every Lambda task as failing every retry its Retry rules allow, each
 attempt costing Scheduled + Started + Failed/Succeeded; a poll loop (a Wait, the Lambda task it
 leads to, and the Choice that leads back) as often as its policy allows within its deadline; each
-item of the page Map at the most pages a scan plans (`MAX_SCAN_PAGES`).
+item of the page Map at the most pages a scan plans (`MAX_SCAN_PAGES`); each flow of a release
+deployed and restored, its job polled as often as the most-polling timing a request may give.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from flowops.publish.models import MAX_JOB_POLLS
+from flowops.release.bundle import MAX_FLOWS
+from flowops.release.models import MAX_JOB_POLLS as MAX_RELEASE_JOB_POLLS
+from flowops.release.models import ReleaseTiming
 from flowops.scan.models import MAX_INDEX_DEADLINE_SECONDS, MAX_SCAN_PAGES, IndexPollPolicy
 from tests.infra.conftest import SynthesizedApp
 from tests.infra.definitions import is_lambda_task, state_machines
@@ -126,4 +132,56 @@ def test_a_publish_with_its_rollback_fits_one_execution_history(synthesized_with
     # Given the synthesized publish definition and the most job polls a timing may ask for
     worst = publish_worst_case(_machine(synthesized_with_nag, "PublishWorkflow"))
     # Then a publish that polls, fails, rolls back and polls again, every retry used, fits
+    assert 0 < worst < HISTORY_LIMIT, worst
+
+
+def _flow_processor(definition: dict[str, Any], waves: str) -> dict[str, Any]:
+    wave = definition["States"][waves]["ItemProcessor"]
+    (flows,) = [state for state in wave["States"].values() if state["Type"] == "Map"]
+    return flows["ItemProcessor"]  # type: ignore[no-any-return]
+
+
+def release_worst_case(definition: dict[str, Any], *, flows: int, timing: ReleaseTiming) -> int:
+    """One flow per wave (the most wave records), every flow deployed and restored, each job
+    polled to its deadline, every retry used."""
+    polls = timing.job_polls()
+    events = EXECUTION_EVENTS + once_each(definition, skip=set())
+    for waves in ("PublishWaves", "RollBackWaves"):
+        wave = definition["States"][waves]["ItemProcessor"]
+        processor = _flow_processor(definition, waves)
+        (loop,) = poll_loops(processor)
+        per_flow = (
+            MAP_ITEM_EVENTS + once_each(processor, skip=set(loop)) + polls * loop_events(processor, loop)
+        )
+        per_wave = MAP_ITEM_EVENTS + once_each(wave, skip=set())
+        events += flows * (per_wave + per_flow)
+    return events
+
+
+# The most-polling timing a release request may give: 16 s waits that never grow, to the deadline.
+MOST_POLLING_RELEASE_TIMING = ReleaseTiming(first_poll_seconds=16, backoff_rate=1.0, max_poll_seconds=16)
+
+
+def test_the_release_history_grows_with_its_flows(synthesized_with_nag: SynthesizedApp) -> None:
+    # Given the synthesized release definition
+    definition = _machine(synthesized_with_nag, "ReleaseWorkflow")
+    # Then one flow, deployed and restored with the most polls a timing may ask for, fits
+    assert MOST_POLLING_RELEASE_TIMING.job_polls() == MAX_RELEASE_JOB_POLLS
+    most = release_worst_case(definition, flows=1, timing=MOST_POLLING_RELEASE_TIMING)
+    assert 0 < most < HISTORY_LIMIT, most
+    one = release_worst_case(definition, flows=1, timing=ReleaseTiming())
+    # And every further flow costs the same again (nothing in the release is per-bundle but its ends)
+    two = release_worst_case(definition, flows=2, timing=ReleaseTiming())
+    assert two - one == one - release_worst_case(definition, flows=0, timing=ReleaseTiming())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13: the release's wave Maps are inline, so every flow's deploy and restore is "
+    "in the one execution history; a 500-flow release needs child executions (a distributed Map "
+    "or a per-wave execution)",
+)
+def test_the_largest_release_fits_one_execution_history(synthesized_with_nag: SynthesizedApp) -> None:
+    definition = _machine(synthesized_with_nag, "ReleaseWorkflow")
+    worst = release_worst_case(definition, flows=MAX_FLOWS, timing=MOST_POLLING_RELEASE_TIMING)
     assert 0 < worst < HISTORY_LIMIT, worst

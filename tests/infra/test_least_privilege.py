@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from flowops.store.rate_schedule import rate_partition_key
 from tests.infra.test_production_stack import SynthesizedEnvironment, synthesized_environments
 
 pytestmark = pytest.mark.slow  # shares the one synthesis of test_production_stack
@@ -98,7 +99,7 @@ def _access_of(statement: dict[str, Any], environment: SynthesizedEnvironment) -
                     schedule_only = (
                         table == state
                         and actions == {"dynamodb:UpdateItem"}
-                        and leading_keys == [f"RATE#{environment.name}"]
+                        and leading_keys == [rate_partition_key(environment.name)]
                     )
                     # Any other UpdateItem can change any item of the table: a write.
                     access |= {RATE_SCHEDULE} if schedule_only else {write}
@@ -213,22 +214,48 @@ def test_the_unfinished_runs_backstop_has_exactly_its_own_grants(dev: Synthesize
     }
 
 
-def test_with_a_shared_rate_limit_the_scan_steps_may_update_only_the_orgs_schedule_item() -> None:
+def assert_every_genesys_caller_follows_the_rate_model(
+    environment: SynthesizedEnvironment, *, scope: str, per_minute: int
+) -> set[str]:
+    """Every function that may read the Genesys secret is told the environment's rate model and,
+    when the budget is shared, may update the org's schedule item (and only that item); no other
+    function is told or granted either. Returns the Genesys callers' logical ids."""
+    access = access_by_function(environment)
+    callers = {key for key, granted in access.items() if GENESYS_SECRET in granted}
+    assert callers
+    for key, function in environment.resources("AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        told = (variables.get("GENESYS_RATE_SCOPE"), variables.get("GENESYS_RATE_PER_MINUTE"))
+        if key in callers:
+            assert told == (scope, str(per_minute)), key
+            assert (RATE_SCHEDULE in access[key]) == (scope != "token"), key
+        else:
+            assert told == (None, None), key
+            assert RATE_SCHEDULE not in access[key], key
+    return callers
+
+
+def test_with_a_per_token_limit_genesys_callers_pace_themselves_and_share_nothing(
+    dev: SynthesizedEnvironment,
+) -> None:
+    # Given dev, whose cdk.json entry keeps the documented per-token budget
+    callers = assert_every_genesys_caller_follows_the_rate_model(dev, scope="token", per_minute=300)
+    # Then scan, publish, release and trace functions are all among those told so
+    handlers = {dev.template["Resources"][key]["Properties"]["Handler"].split(".")[2] for key in callers}
+    assert handlers == {"scan", "publish", "release", "trace"}
+
+
+def test_with_a_shared_rate_limit_every_genesys_caller_may_update_only_the_orgs_schedule_item() -> None:
     # Given prod, whose cdk.json entry counts the Genesys budget per OAuth client
     prod = synthesized_environments()["prod"]
+    # Then every function with Genesys credentials (scan, publish, release, trace) is told so and
+    # may update the org's one schedule item, and no other function may
+    callers = assert_every_genesys_caller_follows_the_rate_model(prod, scope="client", per_minute=300)
+    handlers = {prod.template["Resources"][key]["Properties"]["Handler"].split(".")[2] for key in callers}
+    assert handlers == {"scan", "publish", "release", "trace"}
+    # and everything else is as in dev
     access = access_by_function(prod)
-    # Then the scan steps that call Genesys may also update the org's schedule item, and no
-    # other function may; everything else is as in dev
-    sharing = {"CheckDependencyIndex", "ListFlowPages", "ReadFlowPage"}
     for function_id, expected in EXPECTED_ACCESS.items():
         (logical_id,) = [key for key in access if re.fullmatch(f"Functions{function_id}[0-9A-F]{{8}}", key)]
-        assert access[logical_id] == (expected | {RATE_SCHEDULE} if function_id in sharing else expected), (
-            function_id
-        )
-    # and they are told how the budget is counted
-    functions = prod.resources("AWS::Lambda::Function").values()
-    (reader,) = [
-        f for f in functions if f["Properties"]["Handler"] == "flowops.functions.scan.read_page.handler"
-    ]
-    variables = reader["Properties"]["Environment"]["Variables"]
-    assert (variables["GENESYS_RATE_SCOPE"], variables["GENESYS_RATE_PER_MINUTE"]) == ("client", "300")
+        shared = {RATE_SCHEDULE} if GENESYS_SECRET in expected else set()
+        assert access[logical_id] == expected | shared, function_id

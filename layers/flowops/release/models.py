@@ -3,28 +3,80 @@ along (256 KB per state); the plan, the flow YAML and the wave results live in S
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowops.release.plan import Action
-from flowops.stepfunctions import PollTiming
+from flowops.stepfunctions import PollTiming, next_wait_seconds
 from flowops.stepfunctions import StepFailure as StepFailure
 
 RollbackAction = Literal["redeploy", "delete", "nothing"]
 ReleaseStatus = Literal["RELEASED", "NOTHING_TO_RELEASE", "INVALID", "ROLLED_BACK", "ROLLBACK_FAILED"]
 
 
+MAX_JOB_POLLS = 60
+"""Polls of one flow's job a timing may ask for (35 with the defaults). Every flow's deploy and
+restore polls in the release's one execution history (tests/infra/test_history_budget.py)."""
+
+
+# What one release's steps may take besides its job waits: the Lambda timeouts of infra
+# release_workflow (tests/infra/test_execution_timeouts.py keeps them in step).
+ROUND_STEP_SECONDS = 480
+"""One flow's deploy or restore: start (120 s), one job check (60 s), health check or verify (300 s)."""
+WAVE_RECORD_SECONDS = 60
+RUN_STEP_SECONDS = 1_320
+"""Once per run: PrepareRelease (900 s), PlanRollback (300 s), the record of the end (120 s)."""
+LEASE_MARGIN = 1.25
+
+
 class ReleaseTiming(PollTiming):
     """How the release waits. Defaults follow Terraform's Architect-job polling (16 min cap)."""
 
-    job_deadline_seconds: float = Field(default=960.0, gt=0)
+    # Upper bounds: the state machine's timeout is derived from them (infra release_workflow).
+    max_poll_seconds: int = Field(default=30, ge=1, le=30)
+    job_deadline_seconds: float = Field(default=960.0, gt=0, le=960.0)
     validate_job: bool = True
     """Health check runs Genesys' validate job on each published version (2+ calls per flow)."""
     verify_content: bool = True
     """Health check (and a restore's verification) exports the new version and compares its content
     fingerprint with the YAML deployed (3+ calls per flow): the record never names a version that
     runs someone else's content."""
+
+    def run_seconds(self, flows: int, waves: int) -> int:
+        """The longest a release of `flows` changed flows in `waves` waves may run (an approval
+        wait aside): every flow deployed, then restored, one after another (a wave's concurrency
+        only shortens it), each job to its deadline plus one last wait, each wave recorded twice,
+        with the state machine's margin."""
+        per_flow = 2 * (ROUND_STEP_SECONDS + self.job_deadline_seconds + self.max_poll_seconds)
+        seconds = RUN_STEP_SECONDS + flows * per_flow + 2 * waves * WAVE_RECORD_SECONDS
+        return math.ceil(LEASE_MARGIN * seconds)
+
+    def lease_seconds_for(self, flows: int, waves: int) -> int:
+        """How long a release holds its flows' leases: `lease_seconds`, or longer when the release
+        itself may run longer (a lease that expired mid-release would let a single publish of a
+        later wave's flow in). Every end of the run frees them earlier (RecordUnfinishedRun too)."""
+        return max(self.lease_seconds, self.run_seconds(flows, waves))
+
+    def job_polls(self) -> int:
+        """Polls of one job that runs to its deadline (the checks whose waits start before it)."""
+        polls, waited = 0, 0
+        while waited < self.job_deadline_seconds and polls <= MAX_JOB_POLLS:
+            waited += next_wait_seconds(self, polls)
+            polls += 1
+        return polls
+
+    @model_validator(mode="after")
+    def _polls_fit_one_execution(self) -> ReleaseTiming:
+        if self.job_polls() > MAX_JOB_POLLS:
+            raise ValueError(
+                f"this timing polls a job more than {MAX_JOB_POLLS} times before its "
+                f"{self.job_deadline_seconds:.0f} s deadline (every flow's polls share one execution's "
+                "history): raise first_poll_seconds, backoff_rate or max_poll_seconds, or shorten "
+                "the deadline"
+            )
+        return self
 
 
 class ReleaseRequest(BaseModel):

@@ -76,6 +76,8 @@ from flowops.store import (
 from flowops.store.errors import RunTransitionError, StoreError
 
 RUN_KIND = "release"
+APPROVAL_WINDOW_SECONDS = 24 * 3600
+"""How long a release waits for its approval (the approval task's timeout in the stack)."""
 YAML_CONTENT_TYPE = "application/x-yaml"
 _CAUSE_LIMIT = 2000
 
@@ -90,7 +92,7 @@ class ReleasePorts(DeployPorts):
     """The stack's environment (FLOWOPS_ENVIRONMENT); empty: any."""
     genesys: ReleaseGenesys
     approval_required: bool = False
-    approval_window_seconds: int = 24 * 3600
+    approval_window_seconds: int = APPROVAL_WINDOW_SECONDS
     promotes_from: str = ""
     """The environment before this stack's in the promotion chain (empty: the first, or no chain)."""
 
@@ -166,12 +168,12 @@ def prepare_release(
             plan_key=plan_key,
             timing=request.timing,
         )
-    # A release waiting for approval keeps its leases through the approval window.
-    lease_timing = request.timing
+    # The leases outlive the release's own worst case, and a release waiting for approval keeps
+    # them through the approval window too.
+    lease_seconds = request.timing.lease_seconds_for(len(plan.changed), len(plan.waves))
     if ports.approval_required:
-        lease_timing = request.timing.model_copy(
-            update={"lease_seconds": request.timing.lease_seconds + ports.approval_window_seconds}
-        )
+        lease_seconds += ports.approval_window_seconds
+    lease_timing = request.timing.model_copy(update={"lease_seconds": lease_seconds})
     held = _take_leases(ports, run, plan, lease_timing, now=now)
     if held is not None:
         return _finish_invalid(ports, run, request, plan_key, held, ["FLOW_PUBLISH_IN_PROGRESS"])

@@ -4,7 +4,7 @@ Scripts branch on these, so each code answers one question a script must tell ap
 did it work (0), is there something to fix in the org (1), is the command line wrong (2),
 could we not reach the cloud (3), would a release change the org (4, `plan` only), should we
 simply retry later because nothing changed (5), did a run fail — and was what it changed
-undone (6) or not (7)?
+undone (6) or may the org now run what the records do not say (7)?
 
 The table below is the single source: docs/cli.md and the README carry a copy that
 tests/cli/test_cli_contract.py keeps in sync, and the bad-input sweep
@@ -70,13 +70,16 @@ TABLE: tuple[ExitCode, ...] = (
     ExitCode(
         FAILED,
         "failed (rolled back)",
-        "a run failed: a scan or trace did not finish, or a publish failed and what it changed "
-        "was rolled back",
+        "a run failed: a scan or trace did not finish, a publish or release failed and what it "
+        "changed was rolled back, or it was interrupted (timed out, stopped) before changing Genesys",
     ),
     ExitCode(
         ROLLBACK_FAILED,
         "failed (NOT rolled back)",
-        "a publish failed and restoring the previous version failed too: fix the flow by hand",
+        "the org may not run what the records say: a publish or release failed and restoring the "
+        "previous versions failed too, or it was interrupted (timed out, stopped) after it may have "
+        "changed Genesys, or that is not recorded yet — check by hand (the run's manual check, "
+        "`flowops scan`)",
     ),
 )
 

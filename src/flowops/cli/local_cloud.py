@@ -399,11 +399,15 @@ def embedded_cloud(
     `persist`: start from the state the last embedded cloud of the same org saved, and save
     this one's when it stops (src/flowops/cli/embedded_state.py) — what the CLI commands do.
     `environment` makes the stack serve that environment of the release chain (its releases,
-    and its approval rule from cdk.json `flowops:promotion`). `git`: the stack is synthesized
+    and its approval rule from cdk.json `flowops:promotion`) and its org follow that
+    environment's Genesys rate model (cdk.json `genesysRateLimit`, `flowops.local.rate_model`;
+    dev's without one). `git`: the stack is synthesized
     with Git (`flowops.local.gitserver.hosting.LOCAL_GIT_STACK`) for a cloud that hosts a
     repository."""
     from flowops.clock import ScaledClock
+    from flowops.local.rate_model import RateModelError, configured_rate_limit, with_rate_limit
     from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS, LocalCloud
+    from flowops.local.runtime.synth import DEFAULT_ENVIRONMENT, synth_template
     from flowops.local.simulator import FaultSpecError, SimulatorServer
     from flowops.local.simulator.faults import Faults
     from flowops.local.simulator.org import OrgSourceError, load_or_generate_org
@@ -420,10 +424,22 @@ def embedded_cloud(
     except OrgSourceError as error:
         raise EmbeddedCloudError(str(error), exit_codes.USAGE_ERROR) from None
 
+    try:
+        rate_limit = configured_rate_limit(cdk_context(), environment or DEFAULT_ENVIRONMENT)
+    except RateModelError as error:
+        raise EmbeddedCloudError(str(error), exit_codes.USAGE_ERROR) from None
+
     client_id, client_secret = LOCAL_GENESYS_CREDENTIALS
     try:
+        # As strict as the environment's real org: its rate model, on the simulated clock.
         simulator = SimulatorServer(
-            org, clock=clock, faults=parsed_faults, client_id=client_id, client_secret=client_secret
+            org,
+            clock=clock,
+            faults=parsed_faults,
+            client_id=client_id,
+            client_secret=client_secret,
+            rate_limit_per_minute=rate_limit.requests_per_minute,
+            rate_limit_scope=rate_limit.scope,
         )
         simulator.start()
     except OSError as error:
@@ -438,8 +454,9 @@ def embedded_cloud(
             from flowops.local.gitserver.hosting import git_stack_template
 
             template = git_stack_template()
+        # The functions that call Genesys follow the same model (shared schedule when shared).
         cloud = LocalCloud(
-            template,
+            with_rate_limit(template if template is not None else synth_template(), rate_limit),
             genesys_base_url=simulator.url,
             env_overrides=overrides,
             mode=mode,
@@ -537,6 +554,11 @@ def environment_overrides(environment: str) -> dict[str, str]:
         # The environment this one takes promotions from (the stack refuses any other source).
         "FLOWOPS_PROMOTES_FROM": chain[chain.index(environment) - 1] if environment in chain[1:] else "",
     }
+
+
+def _rate_limit_of(simulator: Any) -> str:
+    settings = simulator.state.settings
+    return f"{settings.rate_limit_per_minute} requests/min per {settings.rate_limit_scope} (simulated time)"
 
 
 def _wait_for_interrupt() -> None:
@@ -654,6 +676,7 @@ def up(
                 org_source = str(org_file) if org_file else f"generated, {flows} flows, seed {seed}"
                 rows = [
                     ("genesys simulator", f"{connection.genesys_base_url}  (org: {org_source})"),
+                    ("genesys limit", _rate_limit_of(embedded.simulator)),
                     ("aws emulation", f"{connection.aws_endpoint_url}  (region {connection.region})"),
                     ("webhook api", str(connection.webhook_url)),
                     ("git remote", f"{git.remote_url}  (push {BRANCH} to release to {git.environment})"),

@@ -30,6 +30,13 @@ from pydantic import BaseModel
 
 from flowops.cli import exit_codes
 from flowops.cli.executions import readable_cause
+from flowops.cli.interrupted import (
+    RECORD_GRACE_SECONDS,
+    UNFINISHED_STATUSES,
+    Interruption,
+    read_interruption,
+    run_records,
+)
 from flowops.cli.local_cloud import (
     CloudConnection,
     CloudUnavailableError,
@@ -201,10 +208,14 @@ def follow_execution(
     on_state: StateCallback | None = None,
     on_progress: Callable[[ProgressSnapshot], None] | None = None,
     timeout: float = 3600.0,
+    record_grace: float = RECORD_GRACE_SECONDS,
 ) -> dict[str, Any]:
-    """Wait for the execution (see src/flowops/cli/progress.py); a summary of how it ended.
+    """Wait for the execution (a publish, rollback or release; see src/flowops/cli/progress.py);
+    a summary of how it ended.
 
-    `on_state` is called once for each state as it is entered, `on_progress` on every poll."""
+    `on_state` is called once for each state as it is entered, `on_progress` on every poll. A run
+    its machine could not finish (timed out, stopped, unrecorded failure) carries the backstop's
+    record as `interruption` (src/flowops/cli/interrupted.py), waited for up to `record_grace`."""
     reported = 0
 
     def progress(snapshot: ProgressSnapshot) -> None:
@@ -227,7 +238,27 @@ def follow_execution(
             exit_codes.FAILED,
         ) from None
     output = json.loads(description["output"]) if description.get("output") else None
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    run_id = str(description.get("name") or execution_arn.rsplit(":", 1)[-1])
+    try:
+        interruption = read_interruption(
+            run_records(connection),
+            run_id,
+            description["status"],
+            is_run_workflow=True,
+            grace_seconds=record_grace,
+        )
+    except (BotoCoreError, ClientError):
+        # The run records cannot be read (credentials without the state table): an uncaught end
+        # is then as unknown as one not recorded yet; a FAILED run keeps its own error.
+        interruption = (
+            Interruption(run_id=run_id, execution_status=description["status"], recorded=False)
+            if description["status"] in UNFINISHED_STATUSES
+            else None
+        )
     return {
+        "interruption": interruption.document() if interruption is not None else None,
         "execution_arn": execution_arn,
         "status": description["status"],
         "error": description.get("error"),
@@ -302,6 +333,8 @@ def outcome_exit_code(summary: dict[str, Any]) -> int:
     """The documented exit code of a finished publish/rollback run (src/flowops/cli/exit_codes.py)."""
     if summary["status"] == "SUCCEEDED":
         return exit_codes.OK
+    if summary.get("interruption"):
+        return int(summary["interruption"]["exit_code"])
     error = str(summary.get("error") or "")
     if error == "Publish.FlowBusy":
         return exit_codes.REFUSED
@@ -321,6 +354,8 @@ def outcome_line(summary: dict[str, Any]) -> str:
             f"published {output.get('flow_name')} version {output.get('published_version')} "
             f"(was {output.get('previous_version')}); lock {str(output.get('lock_sha256'))[:12]}"
         )
+    if summary.get("interruption"):
+        return "\n".join(summary["interruption"]["lines"])
     cause = cli_vocabulary(readable_cause(summary.get("cause")))
     code = outcome_exit_code(summary)
     what = {

@@ -415,6 +415,8 @@ def render_release(summary: dict[str, Any], record: dict[str, Any]) -> list[str]
     ]
     if summary["status"] != "SUCCEEDED":
         lines.append(f"  {summary.get('error')}: {str(summary.get('cause'))[:2000]}")
+    if summary.get("interruption"):
+        lines += [f"  {line}" for line in summary["interruption"]["lines"]]
     restored = {row["key"]: row for row in details.get("restored", [])}
     for flow in sorted(details.get("flows", []), key=lambda f: (f.get("wave", -1), f["key"])):
         wave = f"wave {flow['wave'] + 1}" if flow.get("wave", -1) >= 0 else "skipped"
@@ -458,6 +460,8 @@ def release_exit_code(summary: dict[str, Any], record: dict[str, Any] | None = N
     """The documented exit code (src/flowops/cli/exit_codes.py) of how a release ended."""
     if summary["status"] == "SUCCEEDED":
         return exit_codes.OK
+    if summary.get("interruption"):
+        return int(summary["interruption"]["exit_code"])
     error = summary.get("error") or ""
     if error == "Release.RollbackFailed":
         return exit_codes.ROLLBACK_FAILED
@@ -484,7 +488,9 @@ def release_command(
     """Release DIR to ENV: validate all, publish wave by wave, roll everything back on a failure.
 
     Exit 0: released (or nothing to release) · 1: invalid · 5: refused (a flow locked, or in
-    another run) · 6: failed and rolled back · 7: rollback failed · 2: bad input · 3: unreachable."""
+    another run) · 6: failed and rolled back, or interrupted before changing anything · 7: rollback
+    failed, or interrupted (timed out, stopped) when Genesys may have changed · 2: bad input ·
+    3: unreachable."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -613,11 +619,17 @@ def releases_show(
         description = connection.client("stepfunctions").describe_execution(executionArn=arn)
     except ReleaseCommandError as error:
         raise _exit_on(error) from None
+    from flowops.cli.interrupted import read_interruption, run_records
+
+    interruption = read_interruption(
+        run_records(connection), release, description["status"], is_run_workflow=True
+    )
     summary = {
         "name": release,
         "status": description["status"],
         "error": description.get("error"),
         "cause": description.get("cause"),
+        "interruption": interruption.document() if interruption is not None else None,
     }
     if as_json:
         typer.echo(

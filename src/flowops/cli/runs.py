@@ -26,6 +26,7 @@ import typer
 from pydantic import BaseModel, Field
 
 from flowops.cli import exit_codes
+from flowops.cli.interrupted import RUN_KINDS, RunRecords, read_interruption, run_records
 from flowops.cli.terminal import echo_lines, fail, table
 
 runs_app = typer.Typer(
@@ -553,11 +554,17 @@ def _error_code(error: Exception) -> str:
 def _sfn() -> Any:
     """The connected cloud's Step Functions; with no cloud running, the executions the embedded
     clouds kept (src/flowops/cli/embedded_state.py), announced on stderr."""
+    return _sfn_and_records()[0]
+
+
+def _sfn_and_records() -> tuple[Any, RunRecords | None]:
+    """`_sfn()` and the cloud's run records (None: the kept executions of embedded clouds, whose
+    state tables are gone)."""
     from flowops.cli.embedded_state import kept_runs_client
     from flowops.cli.local_cloud import CloudUnavailableError, connect
 
     try:
-        return connect().client("stepfunctions")
+        connection = connect()
     except CloudUnavailableError as error:
         kept = kept_runs_client()
         if kept is None:
@@ -567,7 +574,8 @@ def _sfn() -> Any:
             [f"no cloud running: the executions the embedded clouds kept (last saved {state.saved_at})"],
             err=True,
         )
-        return client
+        return client, None
+    return connection.client("stepfunctions"), run_records(connection)
 
 
 def _guarded(action: Callable[[], Any]) -> Any:
@@ -651,17 +659,40 @@ def show_command(
     """Show one execution as the console does.
 
     States in order with durations, retries and their backoff, the branch taken, error and
-    cause, and the S3 keys of its artifacts. Exit code 6 when the execution failed, timed out
-    or was aborted.
+    cause, and the S3 keys of its artifacts. A publish or release its machine could not finish
+    shows the backstop's record (leases freed, what to check by hand). Exit code 6 when the
+    execution failed, timed out or was aborted; 7 when it was interrupted and Genesys may run
+    what the records do not say (or the interruption is not recorded yet).
     """
-    sfn = _sfn()
+    sfn, records = _sfn_and_records()
     view: ExecutionView = _guarded(lambda: view_execution(sfn, resolve_execution(sfn, execution)))
+    interruption = (
+        _guarded(lambda: read_interruption(records, view.name, view.status, is_run_workflow=_is_run(view)))
+        if records is not None
+        else None
+    )
     if as_json:
-        typer.echo(json.dumps(view.document(), indent=2))
+        document = view.document()
+        document["interruption"] = interruption.document() if interruption is not None else None
+        typer.echo(json.dumps(document, indent=2))
     else:
         echo_lines(render_execution(view))
+        if interruption is not None:
+            echo_lines(["", *interruption.lines()])
+    if interruption is not None:
+        raise typer.Exit(interruption.exit_code)
     if view.status in FAILED_STATUSES:
         raise typer.Exit(exit_codes.FAILED)
+
+
+def _is_run(view: ExecutionView) -> bool:
+    return _is_run_machine(view.state_machine)
+
+
+def _is_run_machine(name: str) -> bool:
+    """A publish or release machine (their executions have run items): by its name, which CDK
+    derives from the construct path (`PublishWorkflowStateMachine…`, `ReleaseWorkflow…`)."""
+    return any(f"{kind.capitalize()}Workflow" in name for kind in RUN_KINDS)
 
 
 def follow_execution(
@@ -721,18 +752,36 @@ def watch_command(
 ) -> None:
     """Follow an execution live, one line per state entered, retried and finished.
 
-    Exit code 0 when it succeeds, 6 when it fails, 1 when it is still running at --timeout.
+    Exit code 0 when it succeeds, 6 when it fails, 1 when it is still running at --timeout; 7
+    when a publish or release was interrupted (timed out, stopped) and Genesys may have changed
+    (the backstop's record, waited for briefly, is printed at the end).
     """
-    sfn = _sfn()
+    from flowops.cli import interrupted
 
-    def follow() -> str:
+    sfn, records = _sfn_and_records()
+
+    def follow() -> tuple[str, interrupted.Interruption | None]:
         arn = resolve_execution(sfn, execution)
         for line in follow_execution(sfn, arn, interval=interval, timeout=timeout):
             echo_lines([line])
             sys.stdout.flush()
-        return str(sfn.describe_execution(executionArn=arn)["status"])
+        description = sfn.describe_execution(executionArn=arn)
+        status = str(description["status"])
+        if records is None:
+            return status, None
+        found = interrupted.read_interruption(
+            records,
+            str(description["name"]),
+            status,
+            is_run_workflow=_is_run_machine(machine_name(description["stateMachineArn"])),
+            grace_seconds=interrupted.RECORD_GRACE_SECONDS,
+        )
+        return status, found
 
-    status = _guarded(follow)
+    status, found = _guarded(follow)
+    if found is not None:
+        echo_lines(found.lines())
+        raise typer.Exit(found.exit_code)
     if status in FAILED_STATUSES:
         raise typer.Exit(exit_codes.FAILED)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from tests.e2e.publish_helpers import start_org_and_cloud
+from tests.e2e.publish_helpers import cli_connection, start_org_and_cloud
 from tests.integration.release.world import ENV, ORG_DOCUMENT, write_release
 
 RELEASE_STATE_MACHINE = "ReleaseWorkflow/StateMachine"
@@ -33,17 +33,7 @@ class ReleaseWorld:
 
     def connection(self) -> Any:
         """What `connect()` answers for this local cloud (the CLI commands' view of it)."""
-        from flowops.cli.local_cloud import CloudConnection
-
-        environment = self.env
-        return CloudConnection(
-            region=self.cloud.region,
-            org=environment["FLOWOPS_ORG"],
-            artifacts_bucket=environment["ARTIFACTS_BUCKET"],
-            state_table=environment["STATE_TABLE"],
-            audit_table=environment["AUDIT_TABLE"],
-            genesys_base_url=self.sim.url,
-        )
+        return cli_connection(self.cloud, self.env, self.sim.url)
 
     def upload(self, flows: dict[str, str], environments: dict[str, str] | None = None) -> dict[str, str]:
         """Write a release directory, build its bundle and store it content-addressed in S3."""

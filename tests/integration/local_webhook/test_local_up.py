@@ -50,6 +50,11 @@ def test_local_up_serves_the_webhook_api_and_records_its_url(tmp_path: Path) -> 
                 break
             printed.append(line.rstrip("\n"))
         webhook_lines = [line for line in printed if line.startswith("webhook api")]
+        # (dev's org, with no genesysRateLimit in cdk.json: Genesys's documented per-token budget)
+        assert any(
+            line.split() == ["genesys", "limit", "300", "requests/min", "per", "token", "(simulated", "time)"]
+            for line in printed
+        ), printed
 
         # Then: it printed the webhook URL, wrote it to the endpoints file, and the URL answers
         assert len(webhook_lines) == 1, printed

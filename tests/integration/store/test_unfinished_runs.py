@@ -82,6 +82,8 @@ def test_a_timed_out_release_frees_only_its_own_leases_and_pages_people(world: W
         record.details["interrupted_by"] == "TIMED_OUT"
         and "releases show rel-1" in record.details["manual_check"]
     )
+    # (with the leases it freed, which `flowops` commands say)
+    assert sorted(record.details["leases_released"]) == ["f-1", "new:inboundcall/new"]
     assert [audience for audience, _, _ in world.sent] == ["people"]
     assert world.kinds("rel-1") == ["release.interrupted"]
     # And a second delivery of the same event changes nothing and pages nobody
