@@ -12,7 +12,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs.functions import FunctionsConstruct
-from infra.constructs.git_push import git_environment, git_secret_name
+from infra.constructs.git_push import git_environment, git_secret_name, pending_mirror_items
 from infra.constructs.storage import StorageConstruct
 from infra.environment import EnvironmentConfig, GitConfig
 from infra.nag import acknowledge, logical_id
@@ -38,8 +38,10 @@ class GitDriftMirrorConstruct(Construct):
         self.function: lambda_.IFunction = functions.add_function(
             "GitMirrorDrift",
             handler="flowops.functions.git.mirror_drift.handler",
-            # The scan's report (its full diff) and the live org's export cache, nothing else.
+            # The scan's report (its full diff), the live org's export cache and the pending
+            # mirrors of failed pushes (state table, its own partition), nothing else.
             grants=[
+                pending_mirror_items(storage.state_table, config.org_key),
                 lambda grantee: bucket.grant_read(grantee, "scans/*"),
                 lambda grantee: bucket.grant_read(grantee, "flows/*"),
                 lambda grantee: bucket.grant_put(grantee, "flows/*"),

@@ -10,13 +10,16 @@ import json
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.constructs.functions import FunctionsConstruct
+from flowops.git.pending import pending_mirror_partition
+from infra.constructs.functions import FunctionsConstruct, Grant
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import grant_describe_executions
 from infra.environment import EnvironmentConfig, GitConfig
@@ -32,6 +35,17 @@ STATUS_TIMEOUT = Duration.minutes(5)
 
 def git_secret_name(config: EnvironmentConfig, git: GitConfig) -> str:
     return git.secret_name or f"flowops/{config.name}/git"
+
+
+def pending_mirror_items(state: dynamodb.ITable, org: str) -> Grant:
+    """Get/Put/Delete on the org's pending mirror items of the state table (`gitmirror#<org>`,
+    flowops.git.pending), and nothing else of it."""
+    return lambda grantee: iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        resource_arns=[state.table_arn],
+        conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [pending_mirror_partition(org)]}},
+    )
 
 
 def git_environment(config: EnvironmentConfig, git: GitConfig) -> dict[str, str]:
@@ -90,7 +104,10 @@ class GitPushConstruct(Construct):
         self.status_function = functions.add_function(
             "GitReleaseStatus",
             handler="flowops.functions.git.release_status.handler",
-            grants=[storage.state_table.grant_read_data],
+            grants=[
+                storage.state_table.grant_read_data,
+                pending_mirror_items(storage.state_table, config.org_key),
+            ],
             calls_genesys=True,
             timeout=STATUS_TIMEOUT,
             environment=environment,

@@ -307,15 +307,8 @@ class ScanWorkflowConstruct(Construct):
         mirror.add_catch(not_committed, errors=["States.ALL"], result_path="$.outcome.git_mirror_error")
         mirror.next(done)
         not_committed.next(done)
-        published_flows_changed = sfn.Condition.and_(
-            sfn.Condition.is_string("$.outcome.drift.compared_with_sha"),
-            sfn.Condition.or_(
-                sfn.Condition.number_greater_than("$.outcome.drift.flows_added", 0),
-                sfn.Condition.number_greater_than("$.outcome.drift.flows_reversioned", 0),
-            ),
-        )
-        return (
-            sfn.Choice(self, "Did published flows change since the compared lock?")
-            .when(published_flows_changed, mirror)
-            .otherwise(done)
-        )
+        # Every scan with a lock to compare with: besides its own drift (flows added, re-versioned,
+        # renamed, removed), an earlier failed mirror may be pending; the step answers at once
+        # when there is neither. A first scan is a baseline and commits nothing.
+        compared = sfn.Condition.is_string("$.outcome.drift.compared_with_sha")
+        return sfn.Choice(self, "Is there a lock to compare with?").when(compared, mirror).otherwise(done)

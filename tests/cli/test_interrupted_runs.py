@@ -168,6 +168,44 @@ def test_release_says_the_record_and_exits_with_its_code() -> None:
     assert any("is not recorded yet" in line for line in lines)
 
 
+def test_records_that_cannot_be_read_leave_an_uncaught_end_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    from flowops.cli import publish
+
+    class Denied:
+        def get(self, run_id: str) -> None:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetItem")
+
+    class StepFunctions:
+        def __init__(self, status: str) -> None:
+            self.status = status
+
+        def describe_execution(self, executionArn: str) -> dict[str, Any]:
+            return {"name": "r-1", "status": self.status, "error": "States.Timeout", "cause": "timed out"}
+
+    class Connection:
+        def __init__(self, status: str) -> None:
+            self.sfn = StepFunctions(status)
+
+        def client(self, name: str) -> Any:
+            return self.sfn
+
+    def followed(sfn: Any, arn: str, **_: Any) -> tuple[dict[str, Any], Any]:
+        snapshot = type("Snapshot", (), {"states": [], "polls": 0, "retries": 0, "elapsed_seconds": 0.0})
+        return sfn.describe_execution(executionArn=arn), snapshot
+
+    monkeypatch.setattr(publish, "progress_follow", followed)
+    monkeypatch.setattr(publish, "run_records", lambda connection: Denied())
+    # Given credentials that may not read the state table, a timed-out run is as unknown as an
+    # unrecorded one (exit 7), and a FAILED run keeps its own error
+    timed_out = publish.follow_execution(Connection("TIMED_OUT"), "arn:x:r-1", record_grace=0)  # type: ignore[arg-type]
+    assert timed_out["interruption"]["recorded"] is False
+    assert outcome_exit_code(timed_out) == exit_codes.ROLLBACK_FAILED
+    failed = publish.follow_execution(Connection("FAILED"), "arn:x:r-1", record_grace=0)  # type: ignore[arg-type]
+    assert failed["interruption"] is None
+
+
 # ---- runs show, against executions of the local cloud ----------------------------------------
 
 WAIT_PAST_ITS_TIMEOUT = {
@@ -228,3 +266,22 @@ def test_runs_show_of_an_unrecorded_timeout_exits_7_and_of_a_timed_out_scan_6(cl
     scan = CliRunner().invoke(app, ["runs", "show", "scan-timed-1"])
     assert scan.exit_code == exit_codes.FAILED, scan.output
     assert "INTERRUPTED" not in scan.stdout and "not recorded" not in scan.stdout
+
+
+def test_runs_watch_ends_with_the_record_of_a_timed_out_run(
+    cli_cloud: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a release execution that timed out and the backstop's record of it (nothing changed)
+    run_probe_machine(cli_cloud, "ReleaseWorkflowWatchedProbe", WAIT_PAST_ITS_TIMEOUT, "watched-1")
+    _record(cli_cloud, "watched-1", "release", {"interrupted_by": "TIMED_OUT", "leases_released": []})
+    # When it is watched
+    result = CliRunner().invoke(app, ["runs", "watch", "watched-1", "--interval", "0.05"])
+    # Then the watch ends with the record's line and its exit code
+    assert result.exit_code == exit_codes.FAILED, result.output
+    assert result.stdout.strip().splitlines()[-1].startswith("run watched-1 timed out: INTERRUPTED")
+    # And with no record yet, after a short wait, the watch says so: exit 7
+    monkeypatch.setattr("flowops.cli.interrupted.RECORD_GRACE_SECONDS", 0.2)
+    run_probe_machine(cli_cloud, "PublishWorkflowWatchedProbe", WAIT_PAST_ITS_TIMEOUT, "watched-2")
+    unrecorded = CliRunner().invoke(app, ["runs", "watch", "watched-2", "--interval", "0.05"])
+    assert unrecorded.exit_code == exit_codes.ROLLBACK_FAILED, unrecorded.output
+    assert "is not recorded yet" in unrecorded.stdout

@@ -3,7 +3,8 @@ real synthesized Release state machine (local runtime, simulator org) → its st
 through the synthesized EventBridge rule to the real `GitReleaseStatus` function → commit status
 set and `live/<env>` holding the published YAML; then a person publishes in Architect (out of
 band) → the next scan of the synthesized Scan machine (a stack with `git`) commits it to
-`live/<env>` with its author."""
+`live/<env>` with its author; then the flow is deleted in the org → the next scan removes its
+file from `live/<env>`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pydantic import SecretStr
 
 from flowops.git.adapters import DynamoDeliveryLog, DynamoStatusTargets, StepFunctionsReleaseStarter
 from flowops.git.factory import smart_http_reader
-from flowops.git.mirror import author_of
+from flowops.git.mirror import DELETED_BY, author_of
 from flowops.git.routing import GitRouting
 from flowops.git.service import PushReleaser
 from flowops.git.status import CommitStatusClient, PushStatusReporter
@@ -224,3 +225,17 @@ def test_git_push_releases_and_the_commit_shows_the_outcome(
     assert git(work, "log", "-1", "--format=%an|%cn", "FETCH_HEAD") == "Jane Architect|flowops"
     assert git(work, "rev-parse", "FETCH_HEAD~1") == head_before
     assert repository["commit"] == git(work, "rev-parse", "FETCH_HEAD")
+
+    # When the flow is deleted in the org (out of band: another client calls the API)
+    live.genesys.delete_flow(main_ivr.id)
+    third = world.cloud.start_and_wait(SCAN_STATE_MACHINE, {"page_size": 25}, name="scan-3", timeout=240)
+    # Then the next scan removed its file from live/<env>: Git shows what runs
+    assert third.status == "SUCCEEDED", (third.error, third.cause)
+    (repository,) = third.output["git_mirror"]["repositories"]
+    assert repository["commits"] == 1 and repository["error"] == "", third.output["git_mirror"]
+    git(work, "fetch", "-q", "origin", f"live/{ENV}")
+    assert "flows/inboundCall/main-ivr.yaml" not in git(work, "ls-tree", "-r", "--name-only", "FETCH_HEAD")
+    assert git(work, "log", "-1", "--format=%an <%ae>", "FETCH_HEAD") == f"{DELETED_BY[0]} <{DELETED_BY[1]}>"
+    assert (
+        git(work, "show", "--name-status", "--format=", "FETCH_HEAD") == "D\tflows/inboundCall/main-ivr.yaml"
+    )

@@ -38,10 +38,26 @@ SHARED_RATE_LIMIT = {"scope": "org", "requestsPerMinute": 180}
 EXPECTED_ACCESS: dict[str, set[str]] = {
     # delivery log + status targets; release bundles; the Git secret
     "GitPush": {STATE_READ, STATE_WRITE, OBJECTS_WRITE, GIT_SECRET},
-    # status targets and run records; the export cache; exports from Genesys
-    "GitReleaseStatus": {STATE_READ, OBJECTS_READ, OBJECTS_WRITE, GIT_SECRET, GENESYS_SECRET, RATE_SCHEDULE},
-    # the scan's report; the export cache; exports from Genesys
-    "GitMirrorDrift": {OBJECTS_READ, OBJECTS_WRITE, GIT_SECRET, GENESYS_SECRET, RATE_SCHEDULE},
+    # status targets and run records; pending mirrors; the export cache; exports from Genesys
+    "GitReleaseStatus": {
+        STATE_READ,
+        STATE_WRITE,
+        OBJECTS_READ,
+        OBJECTS_WRITE,
+        GIT_SECRET,
+        GENESYS_SECRET,
+        RATE_SCHEDULE,
+    },
+    # the scan's report; pending mirrors; the export cache; exports from Genesys
+    "GitMirrorDrift": {
+        STATE_READ,
+        STATE_WRITE,
+        OBJECTS_READ,
+        OBJECTS_WRITE,
+        GIT_SECRET,
+        GENESYS_SECRET,
+        RATE_SCHEDULE,
+    },
 }
 EXPECTED_OBJECT_PREFIXES: dict[str, set[str]] = {
     "GitPush": {"releases/*"},
@@ -110,12 +126,13 @@ def test_the_scan_commits_changed_flows_to_git_after_its_report(synthesized: Syn
     # Given the scan machine of an environment with `git`
     states = scan_definition(synthesized.template)["States"]
     report = states["Report drift, metrics and audit"]
-    # Then the report leads to a Choice that mirrors only when published flows changed since a lock
+    # Then the report leads to a Choice that mirrors whenever there is a lock to compare with (its
+    # drift, or a mirror an earlier scan failed, is committed); a first scan is a baseline
     choice = states[report["Next"]]
     assert choice["Type"] == "Choice" and choice["Default"] == "Scan complete"
     (rule,) = choice["Choices"]
     assert rule["Next"] == MIRROR_STEP
-    assert {"Variable": "$.outcome.drift.compared_with_sha", "IsString": True} in rule["And"]
+    assert rule == {"Variable": "$.outcome.drift.compared_with_sha", "IsString": True, "Next": MIRROR_STEP}
     # And the mirror step retries a refused push, then records it and the scan still succeeds
     mirror = states[MIRROR_STEP]
     assert mirror["ResultPath"] == "$.outcome.git_mirror" and mirror["Next"] == "Scan complete"
@@ -127,6 +144,30 @@ def test_the_scan_commits_changed_flows_to_git_after_its_report(synthesized: Syn
         "Properties"
     ]["Environment"]["Variables"]
     assert variables["GIT_SECRET_ID"] == "flowops/dev/git"
+
+
+def test_pending_mirrors_are_the_only_state_items_the_mirror_writes(synthesized: SynthesizedApp) -> None:
+    from flowops.git.pending import pending_mirror_partition
+
+    template = synthesized.template
+    for name in ("GitMirrorDrift", "GitReleaseStatus"):
+        function = template["Resources"][function_id(template, name)]
+        role = {"Ref": function["Properties"]["Role"]["Fn::GetAtt"][0]}
+        writes = [
+            statement
+            for policy in of_type(template, "AWS::IAM::Policy").values()
+            if role in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if "dynamodb:PutItem" in _as_list(statement["Action"])
+        ]
+        (write,) = writes
+        assert set(_as_list(write["Action"])) == {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+        }
+        leading = write["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
+        assert leading == [pending_mirror_partition("dev")], name
 
 
 def test_a_stack_without_the_mirror_has_no_mirror_step() -> None:

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
+from flowops.git.mirror import MirrorChange
+from flowops.git.pending import (
+    CARRY_DAYS,
+    MirrorChangeList,
+    PendingMirror,
+    carried,
+    pending_mirror_partition,
+)
 from flowops.git.providers import Provider
 from flowops.git.service import PushAnswer
 from flowops.git.status import StatusTarget
@@ -175,3 +184,89 @@ class DynamoStatusTargets:
         item = self._client.get_item(TableName=self._table, Key=self._key(release_id), ConsistentRead=True)
         found = item.get("Item")
         return StatusTarget.model_validate_json(found["target"]["S"]) if found else None
+
+
+class DynamoPendingMirrors:
+    """Pending mirrors in the state table: `pk = gitmirror#<org>`, `sk = <env>#<repository>`,
+    compare-and-set on a revision, expiring CARRY_DAYS after the last failure."""
+
+    def __init__(
+        self, table: str, *, org: str, client: DynamoDBClient, ttl_seconds: int = CARRY_DAYS * 86400
+    ):
+        self._table = table
+        self._client = client
+        self.org = org
+        self.ttl_seconds = ttl_seconds
+
+    def _key(self, environment: str, repository: str) -> dict[str, Any]:
+        return {"pk": {"S": pending_mirror_partition(self.org)}, "sk": {"S": f"{environment}#{repository}"}}
+
+    def pending(self, environment: str, repository: str) -> PendingMirror | None:
+        try:
+            found = self._client.get_item(
+                TableName=self._table, Key=self._key(environment, repository), ConsistentRead=True
+            ).get("Item")
+        except _AWS_ERRORS as error:
+            raise DependencyUnavailableError("the pending Git mirror is not readable") from error
+        if not found or int(found.get("expires_at", {"N": "0"})["N"]) < time.time():
+            return None  # DynamoDB deletes expired items within days, not at once
+        return PendingMirror(
+            changes=MirrorChangeList.model_validate_json(found["changes"]["S"]).changes,
+            since=found["since"]["S"],
+            failures=int(found["failures"]["N"]),
+            reason=found["reason"]["S"],
+            dropped=int(found["dropped"]["N"]),
+            revision=int(found["revision"]["N"]),
+        )
+
+    def carry(self, environment: str, repository: str, changes: Sequence[MirrorChange], reason: str) -> None:
+        for _ in range(5):
+            now = self.pending(environment, repository)
+            merged = carried(now, changes, reason)
+            condition = (
+                {
+                    "ConditionExpression": "revision = :revision",
+                    "ExpressionAttributeValues": {":revision": {"N": str(now.revision)}},
+                }
+                if now is not None
+                else {
+                    "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                    "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+                }
+            )
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        **self._key(environment, repository),
+                        "kind": {"S": "git-pending-mirror"},
+                        "changes": {"S": MirrorChangeList(changes=merged.changes).model_dump_json()},
+                        "since": {"S": merged.since.isoformat()},
+                        "failures": {"N": str(merged.failures)},
+                        "reason": {"S": merged.reason or "-"},
+                        "dropped": {"N": str(merged.dropped)},
+                        "revision": {"N": str(merged.revision + 1)},
+                        "expires_at": {"N": str(int(time.time()) + self.ttl_seconds)},
+                    },
+                    **condition,  # type: ignore[arg-type]
+                )
+                return
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise DependencyUnavailableError("the pending Git mirror could not be kept") from error
+            except BotoCoreError as error:
+                raise DependencyUnavailableError("the pending Git mirror could not be kept") from error
+        raise DependencyUnavailableError("the pending Git mirror kept changing; not kept")
+
+    def settle(self, environment: str, repository: str, landed: PendingMirror) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=self._key(environment, repository),
+                ConditionExpression="revision = :revision",
+                ExpressionAttributeValues={":revision": {"N": str(landed.revision)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise DependencyUnavailableError("the landed Git mirror could not be settled") from error
+            # Carried meanwhile: it stays, and the next mirror lands it (no empty commit).

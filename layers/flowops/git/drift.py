@@ -3,10 +3,11 @@ published YAML of each flow that changed is committed to `live/<environment>` of
 repository that releases to the environment, authored as the Genesys user who published it.
 
 What counts: flows added, re-versioned (a new published version), renamed or re-typed since the
-lock the scan compared with. A flow a git-started release changed is already on `live/<env>`
-with the same content, so it makes no commit: only what changed outside Git shows up as new
-history. A first scan (nothing to compare with) is a baseline, not drift: it commits nothing.
-Flows deleted in the org keep their file (the mirror only adds and updates; docs/git.md).
+lock the scan compared with (a rename moves the file), and flows removed from the org (their file
+is removed). A flow a git-started release changed is already on `live/<env>` with the same
+content, so it makes no commit: only what changed outside Git shows up as new history. A first
+scan (nothing to compare with) is a baseline, not drift: it commits nothing. What an earlier
+failed mirror missed is folded in (flowops.git.pending), even when the scan found no drift.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowops.git.mirror import GitMirror, MirrorRejectedError, live_branch, mirror_files
+from flowops.git.mirror import FlowName, GitMirror, MirrorChange, MirrorFile, live_branch, merge_changes
+from flowops.git.pending import PendingMirrors, RepositoryMirror, mirror_carrying
 from flowops.git.providers import Provider
-from flowops.git.repository import RepositoryUnavailableError
 from flowops.git.routing import GitRepositoryRoute, GitRouting
 from flowops.lock import LockDiff
 from flowops.release.live import GenesysLiveOrg
@@ -44,24 +45,6 @@ class DriftMirrorRequest(BaseModel):
     when it was computed against the lock the report compares with (the usual case)."""
 
 
-class RepositoryMirror(BaseModel):
-    """What one repository's `live/<env>` got."""
-
-    model_config = ConfigDict(frozen=True)
-
-    repository: str
-    branch: str
-    commit: str | None = None
-    """The branch head after the push (None: nothing pushed)."""
-    commits: int = 0
-    attempts: int = 0
-    rejections: list[str] = Field(default_factory=list)
-    error: str = ""
-    """Why nothing was pushed: no write token, unreachable, rejected every attempt."""
-    failed: bool = False
-    """The push was tried and did not land (a retry may): not a configuration gap."""
-
-
 class DriftMirrorOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -84,13 +67,34 @@ class MirrorTarget:
     """None: no write token for the provider (reported, nothing pushed)."""
 
 
-def drifted_flow_ids(diff: LockDiff) -> list[str]:
-    """Flows whose published content or file path changed, in a stable order."""
-    ids = [flow.id for flow in diff.flows_added if flow.published_version]
-    ids += [change.flow_id for change in diff.flows_reversioned if change.new_version]
-    ids += [change.flow_id for change in diff.flows_renamed]
-    ids += [change.flow_id for change in diff.flows_retyped]
-    return list(dict.fromkeys(ids))
+def drift_changes(diff: LockDiff) -> list[MirrorChange]:
+    """Flows whose published content or file path changed, or that left the org, in a stable
+    order (one change per flow: a flow renamed and re-versioned is one move)."""
+    changes = [
+        MirrorChange(flow_id=flow.id, type=flow.type, name=flow.name)
+        for flow in diff.flows_added
+        if flow.published_version
+    ]
+    changes += [
+        MirrorChange(flow_id=change.flow_id, name=change.name)
+        for change in diff.flows_reversioned
+        if change.new_version
+    ]
+    changes += [
+        MirrorChange(flow_id=change.flow_id, name=change.new_name, previous=[FlowName(name=change.old_name)])
+        for change in diff.flows_renamed
+    ]
+    changes += [
+        MirrorChange(
+            flow_id=change.flow_id,
+            type=change.new_type,
+            name=change.name,
+            previous=[FlowName(type=change.old_type, name=change.name)],
+        )
+        for change in diff.flows_retyped
+    ]
+    changes += [MirrorChange(flow_id=flow.id, type=flow.type, name=flow.name) for flow in diff.flows_removed]
+    return merge_changes(changes)
 
 
 def routes_to(routing: GitRouting, environment: str) -> list[GitRepositoryRoute]:
@@ -116,24 +120,28 @@ def token_username(route: GitRepositoryRoute, default: dict[Provider, str]) -> s
 def mirror_drift(
     request: DriftMirrorRequest,
     environment: str,
-    flow_ids: Sequence[str],
+    changes: Sequence[MirrorChange],
     *,
     live: GenesysLiveOrg,
     targets: Sequence[MirrorTarget],
+    pending: PendingMirrors,
 ) -> DriftMirrorOutcome:
-    """Export the drifted flows once and offer them to each target's `live/<environment>`.
+    """Offer the drifted flows (plus what each repository still misses from a failed mirror) to
+    each target's `live/<environment>`; exports are made once per distinct set of flows.
 
     A target that refuses (rejected every attempt, unreachable, token refused) is reported in
-    its entry and the others still get theirs; nothing is ever forced."""
-    chosen = list(dict.fromkeys(flow_ids))
+    its entry, its flows carried to the next mirror, and the others still get theirs; nothing
+    is ever forced."""
+    chosen = merge_changes(changes)
     over = chosen[MAX_DRIFT_FLOWS:]
-    files, skipped = mirror_files(live, chosen[:MAX_DRIFT_FLOWS])
-    if over:
-        skipped.append(
-            f"{len(over)} more flows over the per-scan limit of {MAX_DRIFT_FLOWS}: {', '.join(over[:20])}"
-        )
+    chosen = chosen[:MAX_DRIFT_FLOWS]
+    named = ", ".join(change.flow_id for change in over[:20])
+    over_note = (
+        [f"{len(over)} more flows over the per-scan limit of {MAX_DRIFT_FLOWS}: {named}"] if over else []
+    )
     branch = live_branch(environment)
     message = f"{request.scan_id}: changed outside Git, live in {environment}"
+    exports: dict[str, tuple[list[MirrorFile], list[str]]] = {}
     results: list[RepositoryMirror] = []
     for target in targets:
         if target.mirror is None:
@@ -145,34 +153,21 @@ def mirror_drift(
                 )
             )
             continue
-        if not files:
-            results.append(RepositoryMirror(repository=target.repository, branch=branch))
-            continue
-        try:
-            result = target.mirror.publish(branch, files, message)
-        except (MirrorRejectedError, RepositoryUnavailableError) as error:
-            rejected = isinstance(error, MirrorRejectedError)
-            results.append(
-                RepositoryMirror(
-                    repository=target.repository,
-                    branch=branch,
-                    attempts=target.mirror.attempts if rejected else 1,
-                    error=str(error)[:500],
-                    failed=True,
-                )
-            )
-            continue
         results.append(
-            RepositoryMirror(
-                repository=target.repository,
-                branch=branch,
-                commit=result.commit,
-                commits=result.commits,
-                attempts=result.attempts,
-                rejections=result.rejections,
+            mirror_carrying(
+                target.repository,
+                environment,
+                chosen,
+                message,
+                live=live,
+                mirror=target.mirror,
+                pending=pending,
+                export_cache=exports,
             )
         )
-    return DriftMirrorOutcome(flows=len(files), skipped=skipped, repositories=results)
+    flows = max((r.flows for r in results), default=0)
+    skipped = list(dict.fromkeys(s for r in results for s in r.skipped)) + over_note
+    return DriftMirrorOutcome(flows=flows, skipped=skipped, repositories=results)
 
 
 class GitMirrorFailedError(Exception):

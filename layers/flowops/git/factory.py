@@ -7,6 +7,7 @@ from pydantic import SecretStr
 
 from flowops.git.adapters import (
     DynamoDeliveryLog,
+    DynamoPendingMirrors,
     DynamoStatusTargets,
     SecretsManagerGitSecrets,
     StepFunctionsReleaseStarter,
@@ -32,6 +33,11 @@ def status_client(settings: GitSettings, secrets: SecretsManagerGitSecrets) -> C
 def status_targets(settings: GitPushSettings) -> DynamoStatusTargets:
     """Where a git-started release's commit and clone URL are kept until its status is reported."""
     return DynamoStatusTargets(settings.state_table, client=boto3.client("dynamodb"))
+
+
+def pending_mirrors(state_table: str, org: str) -> DynamoPendingMirrors:
+    """What failed `live/<env>` pushes missed, carried to the next mirror (flowops.git.pending)."""
+    return DynamoPendingMirrors(state_table, org=org, client=boto3.client("dynamodb"))
 
 
 def git_secrets(settings: GitSettings) -> SecretsManagerGitSecrets:

@@ -64,6 +64,14 @@ def choose_flows(live: GenesysLiveOrg, selectors: Sequence[str] | None) -> tuple
     return chosen, []
 
 
+def flow_file_path(flow_type: str, name: str, taken: Mapping[str, str] | None = None) -> str | None:
+    """Where a flow of Genesys type `flow_type` (or its YAML key) called `name` lives in a release
+    directory (`flows/<yamlKey>/<slug>.yaml`, `export_path`); None for a type Architect YAML has
+    no key for. What export writes and what `live/<env>` removes when the flow leaves the org."""
+    info = flow_type_info(flow_type)
+    return export_path(info.yaml_key, name, taken or {}) if info is not None else None
+
+
 def export_flows(
     live: GenesysLiveOrg, flows: Sequence[Flow], *, existing: Mapping[str, str] | None = None
 ) -> ExportResult:
@@ -84,7 +92,8 @@ def export_flows(
             skipped.append(f"{label}: never published (nothing to export)")
             continue
         identity = f"{info.yaml_key}/{flow.name}"
-        path = by_identity.get(identity) or export_path(info.yaml_key, flow.name or "", taken)
+        path = by_identity.get(identity) or flow_file_path(info.yaml_key, flow.name or "", taken)
+        assert path is not None  # the type has a YAML key (checked above)
         taken[path] = identity
         by_identity[identity] = path
         text = live.published_yaml(flow)

@@ -30,7 +30,13 @@ from pydantic import BaseModel
 
 from flowops.cli import exit_codes
 from flowops.cli.executions import readable_cause
-from flowops.cli.interrupted import RECORD_GRACE_SECONDS, read_interruption, run_records
+from flowops.cli.interrupted import (
+    RECORD_GRACE_SECONDS,
+    UNFINISHED_STATUSES,
+    Interruption,
+    read_interruption,
+    run_records,
+)
 from flowops.cli.local_cloud import (
     CloudConnection,
     CloudUnavailableError,
@@ -232,13 +238,25 @@ def follow_execution(
             exit_codes.FAILED,
         ) from None
     output = json.loads(description["output"]) if description.get("output") else None
-    interruption = read_interruption(
-        run_records(connection),
-        str(description.get("name") or execution_arn.rsplit(":", 1)[-1]),
-        description["status"],
-        is_run_workflow=True,
-        grace_seconds=record_grace,
-    )
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    run_id = str(description.get("name") or execution_arn.rsplit(":", 1)[-1])
+    try:
+        interruption = read_interruption(
+            run_records(connection),
+            run_id,
+            description["status"],
+            is_run_workflow=True,
+            grace_seconds=record_grace,
+        )
+    except (BotoCoreError, ClientError):
+        # The run records cannot be read (credentials without the state table): an uncaught end
+        # is then as unknown as one not recorded yet; a FAILED run keeps its own error.
+        interruption = (
+            Interruption(run_id=run_id, execution_status=description["status"], recorded=False)
+            if description["status"] in UNFINISHED_STATUSES
+            else None
+        )
     return {
         "interruption": interruption.document() if interruption is not None else None,
         "execution_arn": execution_arn,

@@ -686,9 +686,13 @@ def show_command(
 
 
 def _is_run(view: ExecutionView) -> bool:
-    """A publish or release execution (they have run items): by its machine's name, which CDK
+    return _is_run_machine(view.state_machine)
+
+
+def _is_run_machine(name: str) -> bool:
+    """A publish or release machine (their executions have run items): by its name, which CDK
     derives from the construct path (`PublishWorkflowStateMachine…`, `ReleaseWorkflow…`)."""
-    return any(f"{kind.capitalize()}Workflow" in view.state_machine for kind in RUN_KINDS)
+    return any(f"{kind.capitalize()}Workflow" in name for kind in RUN_KINDS)
 
 
 def follow_execution(
@@ -748,18 +752,36 @@ def watch_command(
 ) -> None:
     """Follow an execution live, one line per state entered, retried and finished.
 
-    Exit code 0 when it succeeds, 6 when it fails, 1 when it is still running at --timeout.
+    Exit code 0 when it succeeds, 6 when it fails, 1 when it is still running at --timeout; 7
+    when a publish or release was interrupted (timed out, stopped) and Genesys may have changed
+    (the backstop's record, waited for briefly, is printed at the end).
     """
-    sfn = _sfn()
+    from flowops.cli import interrupted
 
-    def follow() -> str:
+    sfn, records = _sfn_and_records()
+
+    def follow() -> tuple[str, interrupted.Interruption | None]:
         arn = resolve_execution(sfn, execution)
         for line in follow_execution(sfn, arn, interval=interval, timeout=timeout):
             echo_lines([line])
             sys.stdout.flush()
-        return str(sfn.describe_execution(executionArn=arn)["status"])
+        description = sfn.describe_execution(executionArn=arn)
+        status = str(description["status"])
+        if records is None:
+            return status, None
+        found = interrupted.read_interruption(
+            records,
+            str(description["name"]),
+            status,
+            is_run_workflow=_is_run_machine(machine_name(description["stateMachineArn"])),
+            grace_seconds=interrupted.RECORD_GRACE_SECONDS,
+        )
+        return status, found
 
-    status = _guarded(follow)
+    status, found = _guarded(follow)
+    if found is not None:
+        echo_lines(found.lines())
+        raise typer.Exit(found.exit_code)
     if status in FAILED_STATUSES:
         raise typer.Exit(exit_codes.FAILED)
 

@@ -194,6 +194,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"api      {document['api_calls']} Genesys calls ({document['read_flows']} flows read, "
         f"{document['reused_flows']} reused from the previous lock)",
         *_unread_lines(document),
+        *git_mirror_lines(document),
         f"report   {document['report_key']}",
         *([f"html     file://{document['report_html']}"] if document.get("report_html") else []),
     ]
@@ -201,6 +202,38 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
 
 
 UNREAD_LINES_SHOWN = 10
+
+
+def git_mirror_lines(document: dict[str, Any]) -> list[str]:
+    """What the scan's `live/<env>` mirror did per repository (stacks with Git): the commit, or
+    why not and how many flows wait for the next mirror (flowops.git.pending)."""
+    mirrored = document.get("git_mirror") or {}
+    lines = [f"git      {mirrored['reason']}"] if mirrored.get("reason") else []
+    for repository in mirrored.get("repositories", []):
+        where = f"git      {repository['repository']} {repository['branch']}: "
+        carried = (
+            f", {repository['carried_in']} carried from a failed mirror"
+            if repository.get("carried_in")
+            else ""
+        )
+        if repository.get("failed"):
+            since = repository.get("pending_since") or "now"
+            lines.append(
+                f"{where}NOT committed ({repository['error'][:160]}); {repository.get('pending', 0)} flow(s) "
+                f"pending since {since}, retried by the next scan or release"
+            )
+        elif repository.get("error"):
+            lines.append(f"{where}{repository['error'][:200]}")
+        elif repository.get("commits"):
+            lines.append(
+                f"{where}{repository['commits']} commit(s), head {str(repository['commit'])[:12]}{carried}"
+            )
+        else:
+            lines.append(f"{where}up to date")
+    if document.get("git_mirror_error"):
+        error = document["git_mirror_error"]
+        lines.append(f"git      mirror step failed: {error.get('Error')}: {str(error.get('Cause'))[:200]}")
+    return lines
 
 
 def _unread_lines(document: dict[str, Any]) -> list[str]:

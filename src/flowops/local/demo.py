@@ -4,7 +4,8 @@ Starts the Genesys Cloud simulator with a generated org and the stack's resource
 shows what the Genesys client sees, runs a scheduled-style scan (the same input the
 EventBridge rule sends) as a real execution of the synthesized state machine, republishes one
 flow outside the pipeline through the Architect jobs API, and runs the scan again to show the
-incremental read and the drift it finds, then releases through a `git push` to the local Git server.
+incremental read and the drift it finds, then releases through a `git push` to the local Git server
+(the commit gets its final status, and `live/<env>` the released flow's YAML).
 """
 
 from __future__ import annotations
@@ -162,7 +163,9 @@ def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print, releases: b
     # The embedded stack serves "test" of the release chain dev → test → prod (cdk.json), so the
     # demo's release can be promoted to a prod stack.
     with (
-        embedded_cloud(flows=flows, seed=seed, environment="test") as embedded,
+        # With Git (`local up`'s stack): the push at the end gets its final commit status and
+        # `live/<env>`, as on AWS.
+        embedded_cloud(flows=flows, seed=seed, environment="test", git=True) as embedded,
         _client_for(embedded) as client,
     ):
         echo(f"genesys simulator {embedded.simulator.url}   aws emulation (moto) in-process")
@@ -244,7 +247,7 @@ def run_demo(*, flows: int = 300, seed: int = 7, echo: Echo = print, releases: b
             echo(f"   {line}")
 
         echo("")
-        echo("-- git push: the local Git server's push webhook releases the pushed flow")
+        echo("-- git push: the local Git server's push webhook releases the pushed flow; status, live/<env>")
         with _handler_logs():
             pushed = demo_push(
                 embedded.cloud,

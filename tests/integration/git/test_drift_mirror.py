@@ -16,18 +16,20 @@ from flowops.git.drift import (
     DriftMirrorRequest,
     MirrorTarget,
     clone_url,
-    drifted_flow_ids,
+    drift_changes,
     mirror_drift,
     routes_to,
 )
-from flowops.git.mirror import GitMirror, MirrorFile
+from flowops.git.mirror import FlowName, GitMirror, MirrorChange, MirrorFile
 from flowops.git.routing import GitRepositoryRoute, GitRouting
 from flowops.local.gitserver import LocalGitServer
 from flowops.lock import LockDiff
 from tests.helpers.gitrepo import git
+from tests.unit.git.fakes import MemoryPendingMirrors
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
 TOKEN = "mirror-token"
+CHANGES = [MirrorChange(flow_id="main-ivr", type="INBOUNDCALL", name="Main IVR")]
 REQUEST = DriftMirrorRequest(
     scan_id="scan-7", report_key="scans/o/scan-7/report.json", compared_with_sha="a" * 64
 )
@@ -71,8 +73,14 @@ def test_flows_whose_published_content_or_path_changed_are_mirrored() -> None:
             "flows_renamed": [{"flow_id": "renamed", "old_name": "A", "new_name": "B"}],
         }
     )
-    # Removed flows keep their file; a flow without a published version has nothing to export
-    assert drifted_flow_ids(diff) == ["new", "edited", "renamed"]
+    # A flow without a published version has nothing to export; a rename names where its file
+    # was (it moves); a removed flow is named as it was (its file goes)
+    assert drift_changes(diff) == [
+        MirrorChange(flow_id="new", type="INBOUNDCALL", name="F"),
+        MirrorChange(flow_id="edited", name="F"),
+        MirrorChange(flow_id="renamed", name="B", previous=[FlowName(name="A")]),
+        MirrorChange(flow_id="gone", type="INBOUNDCALL", name="F"),
+    ]
 
 
 def test_repositories_releasing_to_the_environment_and_their_clone_urls() -> None:
@@ -111,15 +119,16 @@ def test_a_refusing_repository_is_reported_and_the_others_get_the_commit(
     server: LocalGitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        "flowops.git.drift.mirror_files", lambda live, ids: (list(FILES), ["gone: no longer"])
+        "flowops.git.pending.mirror_files", lambda live, changes: (list(FILES), ["gone: no longer"])
     )
+    pending = MemoryPendingMirrors()
     targets = [
         MirrorTarget("local/flows", GitMirror(server.url("flows"), token=SecretStr(TOKEN))),
         MirrorTarget("local/other", GitMirror(server.url("other"), token=SecretStr("revoked"))),
         MirrorTarget("local/no-token", None),
     ]
     live: Any = object()
-    outcome = mirror_drift(REQUEST, "prod", ["main-ivr"], live=live, targets=targets)
+    outcome = mirror_drift(REQUEST, "prod", CHANGES, live=live, targets=targets, pending=pending)
     ok, refused, untokened = outcome.repositories
     # The first repository's live/prod holds the file, authored by who published it in Genesys
     assert ok.commits == 1 and ok.error == "" and not ok.failed
@@ -133,8 +142,10 @@ def test_a_refusing_repository_is_reported_and_the_others_get_the_commit(
     assert refused.failed and "refused" in refused.error and refused.commit is None
     assert not untokened.failed and "no write token" in untokened.error
     assert outcome.failed == [refused] and outcome.skipped == ["gone: no longer"] and outcome.flows == 1
+    # And what the refused one missed is carried (and only for it: the others are up to date)
+    assert refused.pending == 1 and set(pending.items) == {("prod", "local/other")}
     # And a retry of the whole step makes no second commit where it already landed
-    again = mirror_drift(REQUEST, "prod", ["main-ivr"], live=live, targets=targets[:1])
+    again = mirror_drift(REQUEST, "prod", CHANGES, live=live, targets=targets[:1], pending=pending)
     assert again.repositories[0].commits == 0 and again.repositories[0].commit == ok.commit
 
 
@@ -164,3 +175,36 @@ def test_the_diff_is_read_from_buildlocks_drift_unless_the_report_compares_with_
     # A lost race: the report compared with the winner's lock, so its diff is the one
     raced = scan_drift(request.model_copy(update={"compared_with_sha": "b" * 64}), files.__getitem__)
     assert raced is not None and raced.to_sha256 == "report"
+
+
+def test_a_mirror_that_failed_is_carried_into_the_next_scan_without_new_drift(
+    server: LocalGitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exported: list[list[str]] = []
+
+    def files_of(live: object, changes: list[MirrorChange]) -> tuple[list[MirrorFile], list[str]]:
+        exported.append([change.flow_id for change in changes])
+        return list(FILES), []
+
+    monkeypatch.setattr("flowops.git.pending.mirror_files", files_of)
+    pending = MemoryPendingMirrors()
+    live: Any = object()
+    # Given the repository refuses the scan's push (its token was revoked meanwhile)
+    refusing = [MirrorTarget("local/flows", GitMirror(server.url("flows"), token=SecretStr("revoked")))]
+    first = mirror_drift(REQUEST, "prod", CHANGES, live=live, targets=refusing, pending=pending)
+    (failed,) = first.repositories
+    assert failed.failed and failed.pending == 1 and failed.pending_since is not None
+    # When the next scan finds no drift at all, and the repository takes pushes again
+    targets = [MirrorTarget("local/flows", GitMirror(server.url("flows"), token=SecretStr(TOKEN)))]
+    request = REQUEST.model_copy(update={"scan_id": "scan-8"})
+    second = mirror_drift(request, "prod", [], live=live, targets=targets, pending=pending)
+    # Then the missed flow is committed, said to be carried, and nothing is pending any more
+    (landed,) = second.repositories
+    assert landed.commits == 1 and landed.carried_in == 1 and not landed.failed and landed.pending == 0
+    assert exported[-1] == ["main-ivr"] and pending.items == {}
+    url = server.url("flows").replace("http://", f"http://x:{TOKEN}@")
+    git(tmp_path, "clone", "-q", "-b", "live/prod", url, str(tmp_path / "clone"))
+    assert git(tmp_path / "clone", "log", "--format=%an|%s") == (
+        "Jane Architect|scan-8: changed outside Git, live in prod (carried from a failed mirror: 1 flow(s))"
+    )
+    assert (tmp_path / "clone/flows/inboundCall/main-ivr.yaml").read_text() == FILES[0].text

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
+from flowops.git.mirror import MirrorChange
+from flowops.git.pending import PendingMirror, carried
 from flowops.git.providers import Provider, PushEvent
 from flowops.git.repository import RepositoryUnavailableError
 from flowops.git.service import PushAnswer
@@ -88,3 +91,23 @@ class Statuses:
 
     def failed(self, event: PushEvent, environment: str, description: str) -> None:
         self.calls.append(("failure", event.after, environment, description))
+
+
+class MemoryPendingMirrors:
+    """DynamoPendingMirrors' contract in a dict: compare-and-set on the revision."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], PendingMirror] = {}
+
+    def pending(self, environment: str, repository: str) -> PendingMirror | None:
+        return self.items.get((environment, repository))
+
+    def carry(self, environment: str, repository: str, changes: Sequence[MirrorChange], reason: str) -> None:
+        now = self.items.get((environment, repository))
+        merged = carried(now, changes, reason)
+        self.items[(environment, repository)] = merged.model_copy(update={"revision": merged.revision + 1})
+
+    def settle(self, environment: str, repository: str, landed: PendingMirror) -> None:
+        now = self.items.get((environment, repository))
+        if now is not None and now.revision == landed.revision:
+            del self.items[(environment, repository)]

@@ -2,8 +2,9 @@
 changed are committed to `live/<env>` of each repository that releases to this environment.
 
 Thin: the scan's full diff from its report, one write token per provider from the Git secret,
-then `flowops.git.drift.mirror_drift`. A repository that did not take the commit fails the step
-(`Git.MirrorFailed`) after the others got theirs; the state machine retries, then records it.
+what earlier failed mirrors left pending (state table), then `flowops.git.drift.mirror_drift`.
+A repository that did not take the commit fails the step (`Git.MirrorFailed`) after the others
+got theirs, with its flows carried to the next mirror; the state machine retries, then records it.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from flowops.git.drift import (
     GitMirrorFailedError,
     MirrorTarget,
     clone_url,
-    drifted_flow_ids,
+    drift_changes,
     mirror_drift,
     routes_to,
     scan_drift,
     token_username,
 )
-from flowops.git.factory import git_secrets
+from flowops.git.factory import git_secrets, pending_mirrors
 from flowops.git.mirror import GitMirror
 from flowops.git.service import DEFAULT_TOKEN_USER
 from flowops.git.settings import GitSettings
@@ -62,21 +63,28 @@ def handler(event: DriftMirrorRequest, context: LambdaContext) -> dict[str, Any]
     storage = storage_settings()
     store = artifacts(storage)
     diff = scan_drift(event, store.get_bytes)
-    flow_ids = drifted_flow_ids(diff) if diff is not None else []
-    if not flow_ids:
-        return {"flows": 0, "reason": "no flow's published content changed"}
+    changes = drift_changes(diff) if diff is not None else []
+    targets = mirror_targets(settings)
+    pending = pending_mirrors(storage.state_table, storage.flowops_org)
+    environment = settings.flowops_environment
+    if not changes and not any(
+        t.mirror is not None and pending.pending(environment, t.repository) for t in targets
+    ):
+        return {"flows": 0, "reason": "no flow's published content changed and no mirror is pending"}
     live = GenesysLiveOrg(
         LazyGenesysClient(genesys_settings()),  # type: ignore[arg-type]
         org=storage.flowops_org,
         artifacts=store,
     )
-    outcome = mirror_drift(
-        event, settings.flowops_environment, flow_ids, live=live, targets=mirror_targets(settings)
-    )
+    outcome = mirror_drift(event, environment, changes, live=live, targets=targets, pending=pending)
     answer = outcome.model_dump(mode="json")
     logger.info("scan drift mirrored to git", extra={"scan_id": event.scan_id, **answer})
     if outcome.failed:
         raise GitMirrorFailedError(
-            "; ".join(f"{r.repository} {r.branch}: {r.error}" for r in outcome.failed)[:1000]
+            "; ".join(
+                f"{r.repository} {r.branch}: {r.error} ({r.pending} flow(s) pending since "
+                f"{r.pending_since.isoformat() if r.pending_since else 'now'}, carried to the next mirror)"
+                for r in outcome.failed
+            )[:1000]
         )
     return answer

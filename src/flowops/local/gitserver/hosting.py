@@ -47,14 +47,14 @@ LOCAL_GIT_STACK: dict[str, Any] = {
 functions at the running server (environment overrides), whatever the environment."""
 
 
-def git_stack_template() -> dict[str, Any] | None:
-    """The local stack synthesized with `LOCAL_GIT_STACK`, in a checkout; None outside one (an
-    installed tool ships only the template without Git: the push releases and the commit gets
-    `pending`, but no final status and no `live/<env>`)."""
-    from flowops.local.packaged import CHECKOUT_ROOT
+def git_stack_template() -> dict[str, Any]:
+    """The local stack synthesized with `LOCAL_GIT_STACK`: in a checkout from the CDK app (one
+    cached synthesis), installed from the template the wheel ships (`make templates` writes it;
+    tests/packaging/test_templates.py keeps it current), so both give pushes their final commit
+    status and `live/<env>`."""
     from flowops.local.runtime.synth import synth_template
 
-    return synth_template(git=LOCAL_GIT_STACK) if CHECKOUT_ROOT is not None else None
+    return synth_template(git=LOCAL_GIT_STACK)
 
 
 LOCAL_TOKEN = "local"  # the 127.0.0.1 server asks for none; the functions need one to act
@@ -282,7 +282,10 @@ class LocalGitHosting:
 
 def demo_push(cloud: LocalCloud, *, org: str, environment: str, workdir: Path) -> list[str]:
     """`make demo`'s push: host the repository, commit one new flow with the real `git`, push
-    `main`, wait for the release it starts. Lines to print; one line when `git` is missing."""
+    `main`, wait for the release it starts and for its status-change events (the stack with
+    `git`: `GitReleaseStatus` posts the final status and commits `live/<env>`), then read back
+    the commit's statuses and what `live/<env>` holds. Lines to print; one line when `git` is
+    missing."""
     import os
     import shutil
     import subprocess
@@ -330,6 +333,18 @@ def demo_push(cloud: LocalCloud, *, org: str, environment: str, workdir: Path) -
         if answer.get("status") == "started":
             result = wait_for_execution(cloud, str(answer["execution_arn"]), timeout=300, poll_interval=0.2)
             lines.append(f"release {result.name}: {result.status}")
+            cloud.events.drain(timeout=300)  # the status function: final status, then live/<env>
+            states = [s.state for s in hosting.server.status_api.of(f"{OWNER}/{REPOSITORY}", sha)]
+            lines.append(f"commit {sha[:12]} status flowops/{environment}: {' -> '.join(states) or 'none'}")
+            live = f"live/{environment}"
+            try:
+                git("fetch", "-q", hosting.remote_url, live)
+            except RuntimeError:
+                lines.append(f"{live}: not written")
+                return lines
+            files = git("ls-tree", "-r", "--name-only", "FETCH_HEAD").splitlines()
+            author = git("log", "-1", "--format=%an, committed by %cn", "FETCH_HEAD")
+            lines.append(f"{live} holds {', '.join(files)} (author {author})")
         elif answer:
             lines.append(f"nothing released: {answer.get('reason') or answer.get('message')}")
         return lines
