@@ -126,6 +126,9 @@ class GitPushConstruct(Construct):
                 detail_type=["Step Functions Execution Status Change"],
                 detail={
                     "stateMachineArn": [release_state_machine.state_machine_arn],
+                    # Only git-started releases have a commit to report on: CLI and promoted
+                    # releases invoke nothing (the function would only answer "not git-started").
+                    "name": events.Match.prefix(EXECUTION_PREFIX),
                     # RUNNING: GitLab's commit shows `running` (flowops.git.status.report_running).
                     "status": ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
                 },

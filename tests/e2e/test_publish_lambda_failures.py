@@ -9,12 +9,13 @@ and kills a function at its configured timeout on the function's clock.
 from __future__ import annotations
 
 import itertools
-import time
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from flowops.clock import process_clock
 from tests.e2e.publish_helpers import PublishWorld, start_world
 
 pytestmark = pytest.mark.slow
@@ -73,8 +74,11 @@ def test_a_step_killed_at_its_timeout_is_retried_not_rolled_back(
     import flowops.functions.publish.check_publish as step
 
     def hangs(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        # Waits forever on the accelerated clock (as a step waiting on Genesys does locally): its
+        # 300 s budget passes in 5 real seconds at x60, where a compute loop would take 300.
+        clock = process_clock(float(os.environ["FLOWOPS_TIME_SCALE"]))
         while True:  # never returns: Lambda kills it
-            time.sleep(0.01)
+            clock.sleep(1.0)
 
     _on_first_call(monkeypatch, step, "check_publish_job", hangs)
     # When a publish runs

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flowops.local.runtime.lambdas import invocation_slot_released
 from flowops.local.simulator import load_org_file
 from flowops.lock import lock_sha256, parse_lock
 from tests.e2e.scan_helpers import ScanWorld, expected_graph, start_world
@@ -148,3 +151,81 @@ def test_same_org_twice_same_sha_then_one_republished_flow_is_the_whole_drift(
     assert incremental.output["read_flows"] == 1
     assert incremental.output["api_calls"] * 10 <= full.output["api_calls"]
     assert world.current_pointer()["sha"] == incremental.output["lock_sha256"]  # type: ignore[index]
+
+
+class PageReaders:
+    """Wraps the real ReadFlowPage handler: records when each call's handler body ran and either
+    makes the first two calls meet (each waits, off its function's clock, until a second page is
+    being read) or lets only one call read at a time (a sequential scan)."""
+
+    def __init__(self, real: Callable[[Any, Any], Any]) -> None:
+        self.real = real
+        self.intervals: list[tuple[float, float]] = []
+        self.met = threading.Event()
+        self.sequential = False
+        self._arrived = 0
+        self._lock = threading.Lock()
+        self._one_at_a_time = threading.Lock()
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        with invocation_slot_released():
+            if self.sequential:
+                self._one_at_a_time.acquire()
+            else:
+                with self._lock:
+                    self._arrived += 1
+                    if self._arrived == 2:
+                        self.met.set()
+                self.met.wait(60)
+        try:
+            started = time.monotonic()
+            answer = self.real(event, context)
+            with self._lock:
+                self.intervals.append((started, time.monotonic()))
+            return answer
+        finally:
+            if self.sequential:
+                self._one_at_a_time.release()
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of the intervals that overlap at one instant."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def test_the_page_map_reads_pages_concurrently_with_the_same_result_as_a_sequential_scan(
+    world_factory: Callable[..., ScanWorld], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowops.functions.scan import read_page
+
+    # Given an org whose scan reads 4 pages in the page Map (MaxConcurrency 4)
+    world = world_factory(flows=80, seed=11)
+    readers = PageReaders(read_page.handler)
+    monkeypatch.setattr(read_page, "handler", readers)
+    # When it is scanned
+    concurrent = world.scan("scan-concurrent", full=True)
+    # Then, as in Lambda, pages were read at the same time, each invocation in an environment of
+    # its own (the first two met inside their handlers: a one-at-a-time runtime never lets them)
+    assert concurrent.status == "SUCCEEDED", concurrent.cause
+    assert readers.met.is_set()
+    page_calls = [c for c in world.cloud.runner.invocations if c.handler.endswith("read_page.handler")]
+    assert len(page_calls) == 4 and all(c.error_type is None for c in page_calls)
+    assert most_at_once([(c.started, c.ended) for c in page_calls]) >= 2
+    assert most_at_once(readers.intervals) >= 2
+    # When the same org is scanned again with one page read at a time
+    readers.sequential, readers.intervals = True, []
+    sequential = world.scan("scan-sequential", full=True)
+    assert sequential.status == "SUCCEEDED", sequential.cause
+    assert most_at_once(readers.intervals) == 1
+    # Then both scans built the same lock, graph and analysis
+    assert sequential.output["lock_sha256"] == concurrent.output["lock_sha256"]
+    for key in ("flows", "nodes", "edges", "read_flows"):
+        assert sequential.output[key] == concurrent.output[key], key
+    analyses = [world.json_artifact(run.output["report_key"])["analysis"] for run in (concurrent, sequential)]
+    assert analyses[0] == analyses[1]
+    assert_matches_independent_computation(world, concurrent.output)

@@ -119,6 +119,8 @@ def test_git_push_route_functions_and_release_rule(synthesized: SynthesizedApp) 
     assert release_status["detail-type"] == ["Step Functions Execution Status Change"]
     # RUNNING too: GitLab's commit shows `running` while the release runs
     assert release_status["detail"]["status"] == ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+    # and only for git-started releases (flowops.git.service names them git-…)
+    assert release_status["detail"]["name"] == [{"prefix": "git-"}]
     assert [f for f in findings if "/Git" in f or "GitPush/" in f or "GitDriftMirror/" in f] == []
 
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY_AT_INIT = (
     "pydantic_settings",  # settings come from flowops.config.EnvironmentSettings
     "aws_lambda_powertools.utilities.parser",  # events: flowops.lambda_event.parse_event
+    "aws_lambda_powertools.event_handler",  # API handlers route with flowops.functions._http
     "requests",  # the Genesys client, the trace and commit-status posts: on first use
     "yaml",  # read and written by the functions that handle YAML
     "networkx",  # graph steps only

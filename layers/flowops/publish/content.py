@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flowops.flowyaml import FlowYamlError, parse_flow_yaml
-
 
 class UnreadableContentError(ValueError):
     """The YAML could not be read, so its content cannot be compared."""
@@ -21,6 +19,10 @@ class UnreadableContentError(ValueError):
 
 def content_fingerprint(yaml_text: str) -> str:
     """sha256 (hex) of the flow's type, name, description and referenced objects."""
+    # Imported here: the YAML parser's models cost the cold start of every publish step that
+    # imports this module but never compares content (`python -m bench.cold_start`).
+    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+
     try:
         document = parse_flow_yaml(yaml_text)
     except FlowYamlError as error:

@@ -33,7 +33,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from flowops.bounded import FLOW_YAML_LIMITS
-from flowops.flowyaml import FlowYamlError, parse_flow_yaml
 from flowops.genesys.errors import (
     ForbiddenError,
     GenesysError,
@@ -89,7 +88,6 @@ from flowops.publish.releases import (
     restored_release,
     save_history,
 )
-from flowops.publish.validate import apply_force_unlock, validate_publish
 from flowops.stepfunctions import failure_message
 from flowops.store import (
     ArtifactNotFoundError,
@@ -146,6 +144,10 @@ def validate_run(
     run: RunRef, request: PublishRunRequest, ports: PublishPorts, *, now: float
 ) -> ValidationOutcome:
     """Validate; when valid, take the flow's publish lease and apply a requested force unlock."""
+    # Imported here: validation reads the flow YAML and resolves its references, which only this
+    # step does; the other publish steps' cold start does not build those models.
+    from flowops.publish.validate import apply_force_unlock, validate_publish
+
     _ensure_run_item(ports, run, request)
     lock, sha = load_current_lock(ports)
     yaml_text, source_problem = _source_yaml(request, ports)
@@ -321,6 +323,9 @@ def _snapshot_problem(text: str) -> str | None:
     problem = yaml_mapping_problem(text)
     if problem is not None:
         return problem
+    # Imported here, as in content_fingerprint: only the steps that read YAML pay for its models.
+    from flowops.flowyaml import FlowYamlError, parse_flow_yaml
+
     try:
         parse_flow_yaml(text)
     except FlowYamlError as error:

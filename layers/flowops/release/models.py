@@ -8,10 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flowops.release.plan import Action
 from flowops.stepfunctions import PollTiming, next_wait_seconds
 from flowops.stepfunctions import StepFailure as StepFailure
 
+# Defined here, not in flowops.release.plan: importing these models (the webhook, every release
+# step) must not import the planner and what it needs (Genesys, references, YAML content).
+Action = Literal["create", "update", "unchanged", "republish"]
 RollbackAction = Literal["redeploy", "delete", "nothing"]
 ReleaseStatus = Literal["RELEASED", "NOTHING_TO_RELEASE", "INVALID", "ROLLED_BACK", "ROLLBACK_FAILED"]
 

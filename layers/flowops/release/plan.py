@@ -48,8 +48,8 @@ from flowops.release.content import (
     yaml_content_digest,
 )
 from flowops.release.live import LiveOrg, published_version
+from flowops.release.models import Action as Action
 
-Action = Literal["create", "update", "unchanged", "republish"]
 PlanStatus = Literal["no-changes", "changes", "invalid"]
 CHANGING: frozenset[str] = frozenset({"create", "update", "republish"})
 _ALWAYS_PRESENT_TYPES = frozenset({"SYSTEMPROMPT"})

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from flowops.clock import process_clock
 from flowops.stepfunctions import as_step_functions_error
 from flowops.store import ArtifactStore, scan_artifact_key
 
@@ -57,13 +58,21 @@ def report_probe_value(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def slow_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Works in small slices until its function's remaining time drops below `stop_with_ms`
+    """Computes for `compute_seconds` real seconds (work: Lambda runs it at 1x), then waits in small
+    slices on the accelerated clock until its function's remaining time drops below `stop_with_ms`
     (a step that honours its budget), or forever (`stop_with_ms` absent: a hung step)."""
     first_remaining = context.get_remaining_time_in_millis()
+    time.sleep(float(event.get("compute_seconds", 0)))  # not through the clock: compute
+    after_compute = context.get_remaining_time_in_millis()
+    clock = process_clock(float(os.environ.get("FLOWOPS_TIME_SCALE", "1")))
     stop_with_ms = event.get("stop_with_ms")
     while stop_with_ms is None or context.get_remaining_time_in_millis() > int(stop_with_ms):
-        time.sleep(0.005)
-    return {"first_remaining_ms": first_remaining, "stopped_with_ms": context.get_remaining_time_in_millis()}
+        clock.sleep(0.1)
+    return {
+        "first_remaining_ms": first_remaining,
+        "after_compute_ms": after_compute,
+        "stopped_with_ms": context.get_remaining_time_in_millis(),
+    }
 
 
 received_events: list[dict[str, Any]] = []

@@ -193,6 +193,39 @@ def test_a_step_that_honours_its_remaining_time_returns_before_the_timeout(
     assert 0 < result.output["stopped_with_ms"] <= 2000
 
 
+def test_compute_costs_real_time_and_only_accelerated_sleeps_are_scaled(
+    fast_clock_cloud: LocalCloud,
+) -> None:
+    # Given the same 10 s function on a 20x clock, computing for a real second first (twice the
+    # half second its whole budget would be if compute were scaled like the sleeps)
+    result = fast_clock_cloud.start_and_wait(
+        "SlowProbeStateMachine", {"compute_seconds": 1.0, "stop_with_ms": 2000}, name="compute-1", timeout=60
+    )
+    # Then, as in Lambda, the compute cost a second of its budget (not twenty): it was not killed,
+    # and its accelerated sleeps then counted down the rest of the budget to where it stopped
+    assert result.status == "SUCCEEDED", result.cause
+    spent_computing = result.output["first_remaining_ms"] - result.output["after_compute_ms"]
+    assert 1000 <= spent_computing < SLOW_STEP_TIMEOUT_SECONDS * 1000
+    assert 0 < result.output["stopped_with_ms"] <= 2000
+
+
+def test_a_function_over_its_reserved_concurrency_is_throttled_as_lambda_throttles_it(
+    probe_cloud: LocalCloud,
+) -> None:
+    # Given the probe's function with a reserved concurrency of 0 (the stack's way to switch it off)
+    function = probe_cloud.resources.function("ProbeFlakyStep").name
+    probe_cloud.client("lambda").put_function_concurrency(
+        FunctionName=function, ReservedConcurrentExecutions=0
+    )
+    # When the state machine invokes it
+    result = probe_cloud.start_and_wait("ProbeStateMachine", {"run_id": "reserved-1"}, name="reserved-1")
+    # Then Lambda throttled it before it ran, and Step Functions says so under Lambda's name
+    assert result.status == "FAILED"
+    assert result.error == "Lambda.TooManyRequestsException"
+    calls = [c for c in probe_cloud.runner.invocations if c.handler.endswith("flaky_step")]
+    assert [c.error_type for c in calls] == ["Lambda.TooManyRequestsException"]
+
+
 def test_lambda_service_errors_reach_retry_and_catch_under_lambda_names(probe_cloud: LocalCloud) -> None:
     # Given Lambda answering the probe's next invoke with a ServiceException (CDK's default Retry
     # covers it), then, in a second run, throttling (CDK's default Retry does not)

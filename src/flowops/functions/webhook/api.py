@@ -7,25 +7,21 @@ that function is the one place where errors map to HTTP statuses.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from flowops.functions._http import Request, Response, RouteNotFoundError, Router, raw_body
 from flowops.observability import get_tracer, logger, metrics
 from flowops.webhook.errors import InvalidRequestError, WebhookError
 from flowops.webhook.factory import build_publish_webhook
 from flowops.webhook.service import PublishWebhook
 from flowops.webhook.settings import WebhookSettings
 
-app = APIGatewayRestResolver()
+app = Router()
 tracer = get_tracer()
 
 
@@ -35,50 +31,30 @@ def webhook_for(settings: WebhookSettings) -> PublishWebhook:
     return build_publish_webhook(settings)
 
 
-def raw_body(event: APIGatewayProxyEvent) -> bytes:
-    """The body exactly as the sender signed it (API Gateway base64-encodes binary media types)."""
-    body = event.body or ""
-    if not event.is_base64_encoded:
-        try:
-            return body.encode("utf-8")
-        except UnicodeEncodeError:
-            # A lone surrogate escaped into the event's JSON: no sender could have signed it.
-            raise InvalidRequestError("the body is not UTF-8 text") from None
-    try:
-        return base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidRequestError("the body is marked base64-encoded but is not valid base64") from None
-
-
-def _accept(route: str) -> Response[str]:
+def _accept(route: str, request: Request) -> Response:
     """Verify, claim and start one delivery of `route` ("publish" or "release"); 202 with the run."""
     # Settings are read per call: the local runtime overlays env per invocation thread.
     webhook = webhook_for(WebhookSettings())  # type: ignore[call-arg]  # filled from the environment
-    event = app.current_event
     accept = webhook.accept if route == "publish" else webhook.accept_release
-    accepted = accept(raw_body(event), dict(event.headers or {}))
+    accepted = accept(raw_body(request), dict(request.headers))
     metrics.add_metric(
         name="WebhookReplayed" if accepted.replayed else "WebhookAccepted", unit=MetricUnit.Count, value=1
     )
-    return Response(
-        status_code=202,
-        content_type=content_types.APPLICATION_JSON,
-        body=accepted.model_dump_json(by_alias=True),
-    )
+    return Response(status_code=202, body=accepted.model_dump_json(by_alias=True))
 
 
 @app.post("/publish")
-def publish() -> Response[str]:
-    return _accept("publish")
+def publish(request: Request) -> Response:
+    return _accept("publish", request)
 
 
 @app.post("/release")
-def release() -> Response[str]:
-    return _accept("release")
+def release(request: Request) -> Response:
+    return _accept("release", request)
 
 
 @app.exception_handler(WebhookError)
-def refuse(error: WebhookError) -> Response[str]:
+def refuse(error: WebhookError) -> Response:
     """The single error → status mapping: each `WebhookError` carries its status and code."""
     fields = list(error.fields) if isinstance(error, InvalidRequestError) else []
     logger.info(
@@ -89,17 +65,14 @@ def refuse(error: WebhookError) -> Response[str]:
     payload: dict[str, Any] = {"message": error.message, "code": error.code}
     if fields:
         payload["fields"] = fields
-    return Response(
-        status_code=error.status_code, content_type=content_types.APPLICATION_JSON, body=json.dumps(payload)
-    )
+    return Response(status_code=error.status_code, body=json.dumps(payload))
 
 
-@app.not_found
-def no_such_route(error: NotFoundError) -> Response[str]:
+@app.exception_handler(RouteNotFoundError)
+def no_such_route(error: RouteNotFoundError) -> Response:
     # Registered explicitly: otherwise the catch-all below would turn unknown routes into 500s.
     return Response(
         status_code=404,
-        content_type=content_types.APPLICATION_JSON,
         body=json.dumps(
             {
                 "message": "no such route; the webhook serves POST /publish and POST /release",
@@ -110,15 +83,13 @@ def no_such_route(error: NotFoundError) -> Response[str]:
 
 
 @app.exception_handler(Exception)
-def fail(error: Exception) -> Response[str]:
+def fail(error: Exception) -> Response:
     # Anything unexpected: log it with its traceback, answer without details (they may be internal).
     logger.exception("webhook failed unexpectedly", extra={"error_type": type(error).__name__})
     # The 500 hides the error from Lambda's Errors metric: this metric is alarmed instead.
     metrics.add_metric(name="WebhookFailed", unit=MetricUnit.Count, value=1)
     return Response(
-        status_code=500,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"message": "internal error", "code": "webhook.internal"}),
+        status_code=500, body=json.dumps({"message": "internal error", "code": "webhook.internal"})
     )
 
 
@@ -126,4 +97,4 @@ def fail(error: Exception) -> Response[str]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return app.resolve(event)

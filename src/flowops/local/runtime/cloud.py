@@ -7,13 +7,17 @@
   DynamoDB tables (keys, TTL), SQS queues, SNS topics, Lambda functions (handler + resolved env)
   and state machines (their `DefinitionString` with every intrinsic resolved to local ARNs),
   plus the Genesys secret the functions name (holding the simulator's credentials).
-- Lambda invokes run the real handlers in-process (`flowops.local.runtime.lambdas`), each with its own
-  environment overlay (`flowops.local.runtime.environment`), killed at the function's timeout; Lambda's
+- Lambda invokes run the real handlers in-process (`flowops.local.runtime.lambdas`), concurrent ones
+  side by side, each in an execution environment of its own (a warm worker thread with per-thread
+  state: `flowops.local.runtime.environment`, `flowops.local.runtime.isolation`) within the
+  function's reserved concurrency, killed at the function's timeout on its own clock (compute at
+  real time, accelerated sleeps at their scaled length); Lambda's
   own failures reach Retry/Catch under Lambda's names (`flowops.local.runtime.lambda_errors`); every state's
   input and output is held to 256 KB (`flowops.local.runtime.state_limits`); child executions
   (`startExecution.sync:2`) run as in AWS (`flowops.local.runtime.nested_executions`); Wait/Retry
   delays are recorded, not slept (`flowops.local.runtime.delays`), and an execution times out at its
-  `TimeoutSeconds` on the accelerated clock (real time times FLOWOPS_TIME_SCALE + recorded delays).
+  `TimeoutSeconds` on the accelerated clock (FLOWOPS_TIME_SCALE between Lambda tasks, the
+  functions' clocks during them, plus recorded delays).
 - Executions emit Step Functions status-change events to EventBridge's default bus, whose rules
   are the template's `AWS::Events::Rule`s: matched, transformed and delivered to their targets
   (`flowops.local.runtime.eventbridge`, `flowops.local.runtime.execution_lifecycle`); `cloud.events.drain()`
@@ -123,6 +127,7 @@ class LocalCloud:
             self.delays.seconds_for, lambda: time_scale_of(self.runner.env_overrides)
         )
         self.delays.after_record = self.clocks.hold_if_expired
+        self.runner.execution_clocks = self.clocks
         self.events = LocalEventBus(
             rules_from_template(self.resources), self._deliver, account_id=DEFAULT_ACCOUNT, region=region
         )
@@ -404,6 +409,12 @@ class LocalCloud:
             MemorySize=int(properties.get("MemorySize", 128)),
             Architectures=properties.get("Architectures", ["arm64"]),
         )
+        reserved = properties.get("ReservedConcurrentExecutions")
+        if reserved is not None:
+            # Enforced by the runner as Lambda enforces it (`flowops.local.runtime.lambdas`).
+            self.client("lambda").put_function_concurrency(
+                FunctionName=function.ref, ReservedConcurrentExecutions=int(reserved)
+            )
 
     def _create_state_machine(self, machine: LocalResource, role_arn: str) -> None:
         properties = machine.properties
