@@ -19,6 +19,7 @@ State layout: `$.run`, `$.request`, `$.prepared` (waves of small items; YAML tra
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 
@@ -155,12 +156,16 @@ def child_execution(
 
 
 def acknowledge_child_executions(machine: sfn.StateMachine, child: sfn.StateMachine, workflow: str) -> None:
+    # CDK's `sync` grant names the child's executions through the name part of its ARN.
+    child_name = json.dumps(
+        {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": logical_id(child)}]}]}, separators=(",", ":")
+    )
     acknowledge(
         machine,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-        f"execution:<{logical_id(child)}.Name>*]",
+        f"execution:{child_name}*]",
         f"startExecution.sync:2 lets the {workflow.lower()} machine describe and stop only the "
-        "executions of its one child machine (named by that machine's Name).",
+        "executions of its one child machine (named by that machine's name).",
     )
 
 
