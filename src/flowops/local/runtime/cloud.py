@@ -160,7 +160,7 @@ class LocalCloud:
             self.delays.start()
             lambda_errors.install()
             state_limits.install()
-            nested_executions.install()
+            nested_executions.install(self.delays.adopt)
             execution_lifecycle.install(
                 emit=self.events.put_event,
                 announce=self.events.announce,

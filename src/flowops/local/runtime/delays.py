@@ -38,13 +38,28 @@ class DelayRecorder:
         self._delays: dict[str, list[RecordedDelay]] = defaultdict(list)
         self._retrier_env = threading.local()
         self._restore: list[tuple[Any, str, Any]] = []
+        self._children: dict[str, list[str]] = defaultdict(list)
+        self._parents: dict[str, str] = {}
         self.after_record: Callable[[str], None] | None = None
         """Called with the execution ARN after each delay is recorded (outside the lock)."""
 
-    def seconds_for(self, execution_arn: str) -> float:
-        """The total of the delays `execution_arn` recorded (its waited time)."""
+    def adopt(self, parent_arn: str, child_arn: str) -> None:
+        """`child_arn` was started by `parent_arn` (`startExecution.sync`), which waits for it: the
+        child's waited time is the parent's too."""
         with self._lock:
-            return sum(delay.seconds for delay in self._delays.get(execution_arn, []))
+            self._children[parent_arn].append(child_arn)
+            self._parents[child_arn] = parent_arn
+
+    def seconds_for(self, execution_arn: str) -> float:
+        """The total of the delays `execution_arn` and the child executions it waited for
+        recorded (its waited time). Children that ran side by side are added up: harsher than
+        AWS, never kinder."""
+        with self._lock:
+            return self._seconds_for(execution_arn)
+
+    def _seconds_for(self, execution_arn: str) -> float:
+        own = sum(delay.seconds for delay in self._delays.get(execution_arn, []))
+        return own + sum(self._seconds_for(child) for child in self._children.get(execution_arn, []))
 
     def delays_for(self, execution_arn: str) -> list[RecordedDelay]:
         with self._lock:
@@ -61,7 +76,11 @@ class DelayRecorder:
         with self._lock:
             self._delays[execution_arn].append(RecordedDelay(state=state, seconds=float(seconds), kind=kind))
         if self.after_record is not None:
-            self.after_record(execution_arn)
+            arn: str | None = execution_arn
+            while arn is not None:  # the execution, then each parent waiting for it
+                self.after_record(arn)
+                with self._lock:
+                    arn = self._parents.get(arn)
 
     def start(self) -> None:
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl

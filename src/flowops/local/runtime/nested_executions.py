@@ -13,6 +13,7 @@ A private moto API (moto is pinned); `uninstall()` restores it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 _originals: dict[str, Any] = {}
@@ -26,7 +27,8 @@ def _pascal(key: str) -> str:
     return key[:1].upper() + key[1:]
 
 
-def install() -> None:
+def install(on_child_started: Callable[[str, str], None] | None = None) -> None:
+    """`on_child_started(parent_arn, child_arn)` is told of every child execution started."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
         StateTaskServiceSfn,
     )
@@ -64,6 +66,10 @@ def install() -> None:
         _originals["_eval_service_task"](task, env, *args, **kwargs)
         if env.stack and isinstance(env.stack[-1], dict):
             from_api(task, env.stack[-1])
+            child_arn = env.stack[-1].get("ExecutionArn")
+            parent_arn = env.states.context_object.context_object_data.get("Execution", {}).get("Id")
+            if on_child_started is not None and child_arn and parent_arn:
+                on_child_started(str(parent_arn), str(child_arn))
 
     _originals.update(
         _normalise_parameters=normalise_parameters,
