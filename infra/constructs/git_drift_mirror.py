@@ -35,7 +35,7 @@ class GitDriftMirrorConstruct(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         bucket = storage.artifacts_bucket
-        self.function: lambda_.IFunction = functions.add_function(
+        self.function: lambda_.Function = functions.add_function(
             "GitMirrorDrift",
             handler="flowops.functions.git.mirror_drift.handler",
             # The scan's report (its full diff), the live org's export cache and the pending

@@ -12,17 +12,21 @@ report, which runs after the pointer step and so fails into a state naming the l
 
 from __future__ import annotations
 
+import math
+
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from flowops.scan.shape import MAX_INDEX_DEADLINE_SECONDS, MAX_SCAN_PAGES, index_checks_within
 from infra.constants import MAP_MAX_CONCURRENCY
 from infra.constructs.functions import FunctionsConstruct
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import (
     StepFunction,
     add_step_functions,
+    execution_timeout,
     invoke_step,
     retry_genesys_calls,
     retry_store_calls,
@@ -30,7 +34,6 @@ from infra.constructs.workflow import (
 )
 from infra.environment import EnvironmentConfig
 
-STATE_MACHINE_TIMEOUT = Duration.hours(3)  # index deadline (30 min) + a 20,000-flow org at 300/min
 SCAN_FAILED = "Scan failed, the previous lock is still current"
 REPORT_FAILED_OWN_LOCK = "Scan report failed, this scan's lock is current"
 REPORT_FAILED_OTHER_LOCK = "Scan report failed, another scan's lock is current"
@@ -41,6 +44,31 @@ GIT_MIRROR_FAILED = "Git.MirrorFailed"  # flowops.git.drift.GitMirrorFailedError
 # nodes) and then runs the CPU-bound graph analysis: 1,769 MB is where Lambda gives a function
 # one full vCPU, so the size buys the analysis speed as well as the headroom.
 STEP_MEMORY_MB = {"ReadFlowPage": 512, "BuildLock": 1769, "ReportScan": 512}
+
+
+def scan_timeout(functions: dict[str, lambda_.Function], drift_mirror: lambda_.Function | None) -> Duration:
+    """The longest single attempt: the dependency index checked until the longest deadline a request
+    may give (every check to its Lambda timeout, every wait of the poll policy), the listing, every
+    round of the page Map (MAX_SCAN_PAGES pages, MAP_MAX_CONCURRENCY at a time, each page to its
+    Lambda timeout), the lock, pointer and report, then the Git drift mirror. With the common margin.
+
+    It is longer than the schedule's interval (a 100,000-flow org read through one shared budget
+    takes hours): a scheduled scan may start while one runs; both pin the lock they compare with and
+    the pointer's compare-and-set lets only one advance it (docs/decisions.md)."""
+    rounds = math.ceil(MAX_SCAN_PAGES / MAP_MAX_CONCURRENCY)
+    index_checks = index_checks_within(MAX_INDEX_DEADLINE_SECONDS)
+    return execution_timeout(
+        steps=[
+            *[functions["CheckDependencyIndex"]] * index_checks,
+            functions["ListFlowPages"],
+            *[functions["ReadFlowPage"]] * rounds,
+            functions["BuildLock"],
+            functions["AdvanceLockPointer"],
+            functions["ReportScan"],
+            *([drift_mirror] if drift_mirror is not None else []),
+        ],
+        waits_seconds=MAX_INDEX_DEADLINE_SECONDS,
+    )
 
 
 class ScanWorkflowConstruct(Construct):
@@ -54,7 +82,7 @@ class ScanWorkflowConstruct(Construct):
         config: EnvironmentConfig,
         storage: StorageConstruct,
         functions: FunctionsConstruct,
-        drift_mirror: lambda_.IFunction | None = None,
+        drift_mirror: lambda_.Function | None = None,
     ) -> None:
         """`drift_mirror`: the Git step (infra/constructs/git_drift_mirror.py) run after the report
         when published flows changed; None (no Git mirror configured): the report ends the scan."""
@@ -274,7 +302,7 @@ class ScanWorkflowConstruct(Construct):
             config=config,
             workflow="Scan",
             definition=definition,
-            timeout=STATE_MACHINE_TIMEOUT,
+            timeout=scan_timeout(self.functions, drift_mirror),
             comment=f"flowops scan of org {config.org_key}: dependency index, flows, lockfile, drift",
             invoked_functions=[*self.functions.values(), *([drift_mirror] if drift_mirror else [])],
         )

@@ -15,6 +15,7 @@ from flowops.release import models as release_models
 from flowops.release.bundle import MAX_FLOWS
 from flowops.release.models import ReleaseTiming
 from flowops.release.steps import APPROVAL_WINDOW_SECONDS
+from flowops.scan.models import MAX_SCAN_PAGES, IndexPollPolicy, ScanRequest
 from flowops.trace.request import TraceRequest
 from infra.constructs import publish_workflow, release_workflow, trace_workflow
 from infra.constructs.workflow import TIMEOUT_MARGIN
@@ -69,6 +70,42 @@ def test_requests_cannot_ask_for_more_time_than_the_machines_were_sized_for() ->
     assert max(limit for limit in limits if limit is not None) <= trace_workflow.MAX_JOB_DEADLINE_SECONDS
 
 
+# ---- scan ------------------------------------------------------------------------------------
+
+
+def test_the_scan_limit_is_derived_from_its_step_budgets(synthesized_with_nag: SynthesizedApp) -> None:
+    # Given the synthesized scan machine, its functions' timeouts, the largest org a scan reads
+    # (MAX_SCAN_PAGES pages) and the longest index deadline a request may give
+    seconds = _step_seconds(synthesized_with_nag, "scan")
+    (definition,) = [
+        d for i, d in state_machines(synthesized_with_nag.template).items() if i.startswith("ScanWorkflow")
+    ]
+    readers = dict(all_states(definition))["/Read every page of flows"]["MaxConcurrency"]
+    deadline = int(_field_limit(ScanRequest, "index_deadline_seconds"))
+    policy = IndexPollPolicy(deadline_seconds=deadline)
+    checks, waited = 1, 0
+    while waited < deadline:  # the poll policy's waits until the deadline ends the loop
+        waited += policy.wait_for(checks - 1)
+        checks += 1
+    # The longest single attempt: every index check and wait, the listing, every round of pages,
+    # the lock, the pointer and the report, each step to its Lambda timeout
+    worst = (
+        checks * seconds["check_index"]
+        + deadline
+        + seconds["list_pages"]
+        + math.ceil(MAX_SCAN_PAGES / readers) * seconds["read_page"]
+        + seconds["build_lock"]
+        + seconds["advance_pointer"]
+        + seconds["report"]
+    )
+    timeout = _timeouts(synthesized_with_nag)["ScanWorkflow"]
+    # Then the execution timeout is that attempt with the common margin, to the minute
+    assert timeout == 60 * math.ceil(TIMEOUT_MARGIN * worst / 60), (timeout, worst)
+    # And it is far longer than the old 3 h, which a 100,000-flow org under one shared budget
+    # (~5.7 h at 291 requests a minute) outlasted
+    assert timeout > 100_000 / 291 * 60
+
+
 # ---- release ---------------------------------------------------------------------------------
 
 
@@ -79,7 +116,12 @@ def _release_definition(app: SynthesizedApp) -> dict[str, Any]:
 
 def _release_step_seconds(app: SynthesizedApp) -> dict[str, int]:
     """Release step module (`flowops.functions.release.<module>`) → its Lambda's timeout."""
-    prefix = "flowops.functions.release."
+    return _step_seconds(app, "release")
+
+
+def _step_seconds(app: SynthesizedApp, area: str) -> dict[str, int]:
+    """Step module of an area (`flowops.functions.<area>.<module>`) → its Lambda's timeout."""
+    prefix = f"flowops.functions.{area}."
     return {
         str(resource["Properties"]["Handler"])[len(prefix) :].removesuffix(".handler"): int(
             resource["Properties"]["Timeout"]

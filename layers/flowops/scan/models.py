@@ -14,6 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowops.lock import LockDiff
+from flowops.scan.shape import (
+    INDEX_POLL_BASE_SECONDS,
+    INDEX_POLL_CAP_SECONDS,
+    index_poll_wait,
+)
+from flowops.scan.shape import MAX_INDEX_DEADLINE_SECONDS as MAX_INDEX_DEADLINE_SECONDS
+from flowops.scan.shape import MAX_SCAN_PAGES as MAX_SCAN_PAGES
 
 # Dependency-index statuses as the platform reports them (genesys-api.md). OPERATIONAL gives
 # complete answers. OPERATIONALNEEDSREBUILD still answers (what the index has, maybe stale): a
@@ -26,11 +33,6 @@ INDEX_NOT_BUILT = "NOTBUILT"
 INDEX_STATUSES_NEEDING_REBUILD = frozenset({INDEX_NOT_BUILT, INDEX_NEEDS_REBUILD})
 
 MAX_FLOWS_PAGE_SIZE = 500  # the largest pageSize GET /api/v2/flows accepts
-# The page Map's items are history events of the scan execution (25,000 at most): a requested
-# page size that would need more pages than this is raised until it fits (flows per page only
-# change the read's granularity). 200 pages of 500 flows: orgs up to 100,000 flows.
-MAX_SCAN_PAGES = 200
-MAX_INDEX_DEADLINE_SECONDS = 3600  # the index wait loop's history events are bounded by it too
 REPORTED_FAILED_OBJECTS_LIMIT = 50  # failedObjects kept in state; the rest are counted
 
 
@@ -101,14 +103,13 @@ class IndexCheckRequest(BaseModel):
 class IndexPollPolicy(BaseModel):
     """Capped exponential backoff between checks of a rebuilding index, and the deadline."""
 
-    base_seconds: int = Field(default=5, ge=1)
-    cap_seconds: int = Field(default=120, ge=1)
+    base_seconds: int = Field(default=INDEX_POLL_BASE_SECONDS, ge=1)
+    cap_seconds: int = Field(default=INDEX_POLL_CAP_SECONDS, ge=1)
     deadline_seconds: int = Field(default=1800, ge=0)
 
     def wait_for(self, attempt: int) -> int:
         """Seconds to wait after the `attempt`-th check (0-based): 5, 10, 20, ... capped."""
-        # min() before the shift keeps the arithmetic bounded on very long polls.
-        return int(min(self.cap_seconds, self.base_seconds * (2 ** min(attempt, 30))))
+        return index_poll_wait(attempt, self.base_seconds, self.cap_seconds)
 
 
 class IndexCheckResult(IndexProgress):

@@ -18,7 +18,8 @@ kept per worker thread here:
 What cannot be made per thread this way is state powertools keeps on a CLASS: the event
 handler resolvers store the current event and context on `BaseRouter` itself.
 `holds_class_state(module)` tells the runner which handler modules do; it runs their invocations
-one at a time among themselves (the webhook and the Git handlers, never in a Map).
+one at a time among themselves. No flowops handler does today (the webhook and Git push handlers
+route with `flowops.functions._http.Router`, which keeps no per-request state).
 """
 
 from __future__ import annotations
