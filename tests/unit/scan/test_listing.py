@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
 
-from flowops.scan.listing import LISTING_PAGE_SIZE, list_all_flows
+from flowops.scan.listing import LISTING_PAGE_SIZE, LISTING_READERS, list_all_flows
 from tests.unit.scan.fakes import FakeArtifacts, FakeOrg, FakePage, FakePointers, FakeSource, dependency
 from tests.unit.scan.pipeline import plan_scan, run_scan
 
@@ -89,3 +90,41 @@ def test_a_scan_of_a_churning_org_reads_every_flow_exactly_once() -> None:
 
 def test_listing_uses_the_largest_page_size() -> None:
     assert LISTING_PAGE_SIZE == 500
+
+
+class OverlapRecordingSource(FakeSource):
+    """Records how many page reads were in flight at once (each read waits briefly for company)."""
+
+    def __init__(self, org: FakeOrg) -> None:
+        super().__init__(org)
+        self._guard = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.company = threading.Event()
+
+    def flows_page(self, page_number: int, page_size: int) -> FakePage:
+        with self._guard:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            if self.in_flight > 1:
+                self.company.set()
+        try:
+            if page_number > 1:
+                self.company.wait(timeout=2)  # bounded: a sequential listing only waits, never hangs
+            return super().flows_page(page_number, page_size)
+        finally:
+            with self._guard:
+                self.in_flight -= 1
+
+
+def test_the_pages_after_the_first_are_read_side_by_side_and_kept_in_order() -> None:
+    # Given an org of 6 listing pages whose answers take longer than the pacing interval
+    org = org_of(6 * LISTING_PAGE_SIZE - 7)
+    source = OverlapRecordingSource(org)
+    # When it is listed
+    listing = list_all_flows(source)
+    # Then pages were in flight together (at most LISTING_READERS), and the listing is exactly the
+    # org's flows, sorted, each once
+    assert 1 < source.most_in_flight <= LISTING_READERS
+    assert listing.stable
+    assert [record["id"] for record in listing.flows] == sorted(live_ids(org))
