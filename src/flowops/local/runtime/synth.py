@@ -13,8 +13,10 @@ the wheel ships (flowops.local.packaged, written by `make templates`).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
@@ -51,10 +53,26 @@ def infra_fingerprint(environment: str = DEFAULT_ENVIRONMENT, extra_files: Seque
     digest = hashlib.sha256()
     digest.update(f"{environment}\n{metadata.version('aws-cdk-lib')}\n".encode())
     digest.update((root / "cdk.json").read_bytes())
-    for path in [*sorted((root / "infra").rglob("*.py")), Path(__file__), *extra_files]:
-        digest.update(str(path.relative_to(root)).encode())
+    infra_sources = sorted((root / "infra").rglob("*.py"))
+    for path in [*infra_sources, *_flowops_modules_imported_by(infra_sources), Path(__file__), *extra_files]:
+        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:24]
+
+
+_FLOWOPS_IMPORT = re.compile(r"^\s*(?:from|import)\s+(flowops(?:\.\w+)+)", re.MULTILINE)
+
+
+def _flowops_modules_imported_by(sources: Sequence[Path]) -> list[Path]:
+    """The files of the flowops modules the CDK app imports (stack names, the scan's limits, ...):
+    a change in them changes the template as much as a change in infra/ does."""
+    files: set[Path] = set()
+    for source in sources:
+        for module in _FLOWOPS_IMPORT.findall(source.read_text()):
+            spec = importlib.util.find_spec(module)
+            if spec is not None and spec.origin and spec.origin.endswith(".py"):
+                files.add(Path(spec.origin))
+    return sorted(files)
 
 
 def synthesize(
