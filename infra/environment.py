@@ -10,15 +10,12 @@ The stack is built from this model only, so adding an environment is a cdk.json 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from infra.constants import (
-    CONTEXT_GENESYS_RATE_LIMIT,
-    DEFAULT_GENESYS_RATE_PER_MINUTE,
-    DEFAULT_GENESYS_RATE_SCOPE,
-)
+from flowops.config import GenesysRateLimit
+from infra.constants import CONTEXT_GENESYS_RATE_LIMIT
 
 _GENESYS_REGION = re.compile(r"^[a-z]{2}_[a-z]+_\d$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
@@ -49,25 +46,6 @@ class GitConfig(BaseModel):
     github_api: str = Field(default="https://api.github.com", alias="githubApi", pattern=r"^https://\S+$")
     gitlab_api: str = Field(default="https://gitlab.com/api/v4", alias="gitlabApi", pattern=r"^https://\S+$")
     mirror: bool = True
-
-
-class GenesysRateLimit(BaseModel):
-    """`genesysRateLimit` of an environment: how its org's Genesys budget is counted
-    (docs/genesys-limits.md). `token` (default, what Genesys documents for client credentials):
-    each page reader's token has its own budget and the readers run in parallel. `client` or
-    `org`: one budget for all of them, shared through one schedule item in the state table."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
-
-    scope: Literal["token", "client", "org"] = DEFAULT_GENESYS_RATE_SCOPE
-    requests_per_minute: int = Field(
-        default=DEFAULT_GENESYS_RATE_PER_MINUTE, alias="requestsPerMinute", ge=1, le=100_000
-    )
-    """The budget until Genesys's `inin-ratelimit-allowed` says otherwise (raised limits)."""
-
-    @property
-    def shared(self) -> bool:
-        return self.scope != "token"
 
 
 class EnvironmentConfig(BaseModel):

@@ -26,6 +26,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from flowops.partitions import rate_schedule_partition
 from infra.bundling import (
     UNUSED_DOCKER_IMAGE,
     CoreLayerBundling,
@@ -66,12 +67,6 @@ _FUNCTION_ID = re.compile(r"^[A-Z][A-Za-z0-9]{2,63}$")
 
 Grant = Callable[[iam.IGrantable], Any]
 """A grant method bound to a resource, e.g. `storage.artifacts_bucket.grant_read`."""
-
-
-def rate_schedule_item(org: str) -> str:
-    """Partition key of the org's shared rate-limit schedule (`flowops.store.rate_schedule`;
-    not imported: the CDK app stays free of the core's store modules)."""
-    return f"RATE#{org}"
 
 
 def core_layer(
@@ -227,7 +222,7 @@ class FunctionsConstruct(Construct):
                 resource_arns=[self._storage.state_table.table_arn],
                 conditions={
                     "ForAllValues:StringEquals": {
-                        "dynamodb:LeadingKeys": [rate_schedule_item(self._config.org_key)]
+                        "dynamodb:LeadingKeys": [rate_schedule_partition(self._config.org_key)]
                     }
                 },
             )

@@ -18,7 +18,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from flowops.git.pending import pending_mirror_partition
+from flowops.partitions import pending_mirror_partition
 from infra.constructs.functions import FunctionsConstruct, Grant
 from infra.constructs.storage import StorageConstruct
 from infra.constructs.workflow import grant_describe_executions

@@ -20,6 +20,29 @@ if TYPE_CHECKING:
 
 RateLimitScope = Literal["token", "client", "org"]
 """What one Genesys rate-limit budget counts (docs/genesys-limits.md)."""
+# Genesys's documented budget of client credentials: 300 requests a minute per token.
+DEFAULT_RATE_SCOPE: RateLimitScope = "token"
+DEFAULT_RATE_PER_MINUTE = 300
+
+
+class GenesysRateLimit(BaseModel):
+    """cdk.json `genesysRateLimit` of an environment: how its org's Genesys budget is counted
+    (docs/genesys-limits.md). `token` (default, what Genesys documents for client credentials):
+    each page reader's token has its own budget and the readers run in parallel. `client` or
+    `org`: one budget for all of them, shared through one schedule item in the state table.
+    The stack (infra/environment.py) and the local cloud (flowops.local.rate_model) read it."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    scope: RateLimitScope = DEFAULT_RATE_SCOPE
+    requests_per_minute: int = Field(
+        default=DEFAULT_RATE_PER_MINUTE, alias="requestsPerMinute", ge=1, le=100_000
+    )
+    """The budget until Genesys's `inin-ratelimit-allowed` says otherwise (raised limits)."""
+
+    @property
+    def shared(self) -> bool:
+        return self.scope != "token"
 
 
 def environment_values(field_names: list[str]) -> dict[str, str]:
@@ -59,12 +82,14 @@ class GenesysSettings(EnvironmentSettings):
     )
     flowops_time_scale: float = Field(default=1.0, gt=0, description="accelerated time for local runs")
     genesys_rate_scope: RateLimitScope = Field(
-        default="token",
+        default=DEFAULT_RATE_SCOPE,
         description="what one rate-limit budget counts: each token (Genesys's documented default), "
         "the OAuth client or the org; client and org make concurrent readers share one schedule",
     )
     genesys_rate_per_minute: int = Field(
-        default=300, ge=1, description="the budget's requests per minute until inin-ratelimit-allowed says"
+        default=DEFAULT_RATE_PER_MINUTE,
+        ge=1,
+        description="the budget's requests per minute until inin-ratelimit-allowed says",
     )
     genesys_rate_utilization: float = Field(
         default=0.97,

@@ -34,11 +34,8 @@ ENV_POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 # ... and every function that calls Genesys (flowops.config.GenesysSettings, docs/genesys-limits.md)
 ENV_GENESYS_RATE_SCOPE = "GENESYS_RATE_SCOPE"
 ENV_GENESYS_RATE_PER_MINUTE = "GENESYS_RATE_PER_MINUTE"
-# cdk.json `genesysRateLimit` of an environment, and what it is when absent (Genesys's documented
-# per-token budget of client credentials)
+# cdk.json `genesysRateLimit` of an environment (flowops.config.GenesysRateLimit)
 CONTEXT_GENESYS_RATE_LIMIT = "genesysRateLimit"
-DEFAULT_GENESYS_RATE_SCOPE = "token"
-DEFAULT_GENESYS_RATE_PER_MINUTE = 300
 
 POWERTOOLS_SERVICE_NAME = "flowops"
 POWERTOOLS_METRICS_NAMESPACE = "Flowops"

@@ -23,7 +23,8 @@ from flowops.cli.local_cloud import EmbeddedCloud, EmbeddedCloudError, embedded_
 from flowops.local.packaged import cdk_context
 from flowops.local.runtime.cloud import LOCAL_GENESYS_CREDENTIALS
 from flowops.local.simulator.state import RATE_WINDOW_SECONDS
-from flowops.store.rate_schedule import SCHEDULE_SORT_KEY, rate_partition_key
+from flowops.partitions import rate_schedule_partition
+from flowops.store.rate_schedule import SCHEDULE_SORT_KEY
 from tests.e2e.publish_helpers import (
     ENVIRONMENT,
     ORG_DOCUMENT,
@@ -77,7 +78,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCloud]:
 def schedule_item(cloud: EmbeddedCloud) -> dict[str, Any] | None:
     item = cloud.cloud.dynamodb.get_item(
         TableName=cloud.connection.state_table,
-        Key={"pk": {"S": rate_partition_key(cloud.connection.org)}, "sk": {"S": SCHEDULE_SORT_KEY}},
+        Key={"pk": {"S": rate_schedule_partition(cloud.connection.org)}, "sk": {"S": SCHEDULE_SORT_KEY}},
     ).get("Item")
     return dict(item) if item else None
 

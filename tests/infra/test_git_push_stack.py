@@ -149,7 +149,7 @@ def test_the_scan_commits_changed_flows_to_git_after_its_report(synthesized: Syn
 
 
 def test_pending_mirrors_are_the_only_state_items_the_mirror_writes(synthesized: SynthesizedApp) -> None:
-    from flowops.git.pending import pending_mirror_partition
+    from flowops.partitions import pending_mirror_partition
 
     template = synthesized.template
     for name in ("GitMirrorDrift", "GitReleaseStatus"):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from flowops.store.rate_schedule import rate_partition_key
+from flowops.partitions import rate_schedule_partition
 from tests.infra.test_production_stack import SynthesizedEnvironment, synthesized_environments
 
 pytestmark = pytest.mark.slow  # shares the one synthesis of test_production_stack
@@ -99,7 +99,7 @@ def _access_of(statement: dict[str, Any], environment: SynthesizedEnvironment) -
                     schedule_only = (
                         table == state
                         and actions == {"dynamodb:UpdateItem"}
-                        and leading_keys == [rate_partition_key(environment.name)]
+                        and leading_keys == [rate_schedule_partition(environment.name)]
                     )
                     # Any other UpdateItem can change any item of the table: a write.
                     access |= {RATE_SCHEDULE} if schedule_only else {write}

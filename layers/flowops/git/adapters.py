@@ -18,11 +18,11 @@ from flowops.git.pending import (
     MirrorChangeList,
     PendingMirror,
     carried,
-    pending_mirror_partition,
 )
 from flowops.git.providers import Provider
 from flowops.git.service import PushAnswer
 from flowops.git.status import StatusTarget
+from flowops.partitions import pending_mirror_partition
 from flowops.release.bundle import ReleaseBundle, bundle_key
 from flowops.release.models import ReleaseRequest
 from flowops.store import ArtifactStore, StoreError

@@ -29,15 +29,9 @@ from flowops.git.mirror import (
 from flowops.git.repository import RepositoryUnavailableError
 from flowops.release.live import GenesysLiveOrg
 
-PENDING_MIRROR_PREFIX = "gitmirror#"
 MAX_CARRIED = 1000
 """Flows kept per repository (a DynamoDB item holds 400 KB; a change is ~150 bytes)."""
 CARRY_DAYS = 30
-
-
-def pending_mirror_partition(org: str) -> str:
-    """The state table partition of an org's pending mirrors (the stack pins IAM to it)."""
-    return f"{PENDING_MIRROR_PREFIX}{org}"
 
 
 class PendingMirror(BaseModel):

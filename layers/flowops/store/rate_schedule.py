@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from flowops.clock import Clock
+from flowops.partitions import rate_schedule_partition
 from flowops.store._dynamo import StateTableStore, from_item, to_item
 from flowops.store.errors import StoreUnavailableError, error_code, mapped_errors, translate_client_error
 
@@ -31,10 +32,6 @@ if TYPE_CHECKING:
 
 SCHEDULE_SORT_KEY = "SCHEDULE"
 RESERVE_ATTEMPTS = 8
-
-
-def rate_partition_key(org: str) -> str:
-    return f"RATE#{org}"
 
 
 class SharedRateSchedule(StateTableStore):
@@ -50,7 +47,7 @@ class SharedRateSchedule(StateTableStore):
     ) -> None:
         super().__init__(table, dynamodb_client, clock=clock)
         self.org = org
-        self._key = to_item({"pk": rate_partition_key(org), "sk": SCHEDULE_SORT_KEY})
+        self._key = to_item({"pk": rate_schedule_partition(org), "sk": SCHEDULE_SORT_KEY})
 
     def reserve(self, earliest: float, interval_seconds: float) -> float:
         for _ in range(RESERVE_ATTEMPTS):

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
-from flowops.local.simulator.state import RATE_LIMIT_SCOPES
+from pydantic import ValidationError
+
+from flowops.config import GenesysRateLimit, RateLimitScope
 from flowops.stacknames import (
     CONTEXT_ENVIRONMENTS,
     CONTEXT_GENESYS_RATE_LIMIT,
-    DEFAULT_GENESYS_RATE_PER_MINUTE,
-    DEFAULT_GENESYS_RATE_SCOPE,
     ENV_GENESYS_RATE_PER_MINUTE,
     ENV_GENESYS_RATE_SCOPE,
 )
@@ -35,34 +34,32 @@ class RateModelError(ValueError):
     """cdk.json's `genesysRateLimit` of the environment cannot be enforced; the text says the fix."""
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    scope: str = DEFAULT_GENESYS_RATE_SCOPE
-    requests_per_minute: int = DEFAULT_GENESYS_RATE_PER_MINUTE
-
-
-def configured_rate_limit(context: Mapping[str, Any], environment: str) -> RateLimit:
-    """`genesysRateLimit` of `environment` in cdk.json's `context`; Genesys's documented per-token
-    default when the environment (or its entry) has none."""
+def configured_rate_limit(context: Mapping[str, Any], environment: str) -> GenesysRateLimit:
+    """`genesysRateLimit` of `environment` in cdk.json's `context`, validated as the stack validates
+    it; Genesys's documented per-token default when the environment (or its entry) has none."""
     environments = context.get(CONTEXT_ENVIRONMENTS) or {}
     entry = (environments.get(environment) or {}).get(CONTEXT_GENESYS_RATE_LIMIT) or {}
-    where = f"cdk.json {CONTEXT_GENESYS_RATE_LIMIT} of environment {environment!r}"
-    if not isinstance(entry, Mapping):
-        raise RateModelError(
-            f'{where} must be an object like {{"scope": "client", "requestsPerMinute": 300}}'
-        )
-    scope = entry.get("scope", DEFAULT_GENESYS_RATE_SCOPE)
-    per_minute = entry.get("requestsPerMinute", DEFAULT_GENESYS_RATE_PER_MINUTE)
-    if scope not in RATE_LIMIT_SCOPES:
-        raise RateModelError(f"{where}: scope {scope!r} is not one of {', '.join(RATE_LIMIT_SCOPES)}")
-    if isinstance(per_minute, bool) or not isinstance(per_minute, int) or per_minute < 1:
-        raise RateModelError(
-            f"{where}: requestsPerMinute {per_minute!r} must be a whole number of at least 1"
-        )
-    return RateLimit(scope, per_minute)
+    try:
+        return GenesysRateLimit.model_validate(entry)
+    except ValidationError as error:
+        where = f"cdk.json {CONTEXT_GENESYS_RATE_LIMIT} of environment {environment!r}"
+        raise RateModelError(f"{where}: {_problem(error)}") from None
 
 
-def with_rate_limit(template: Mapping[str, Any], limit: RateLimit) -> dict[str, Any]:
+def _problem(error: ValidationError) -> str:
+    """The first problem of the entry, in the words of cdk.json."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    if not field:
+        return 'must be an object like {"scope": "client", "requestsPerMinute": 300}'
+    if first["type"] == "extra_forbidden":
+        return f"unknown key {field!r} (known: scope, requestsPerMinute)"
+    if field == "scope":
+        return f"scope {first['input']!r} is not one of {', '.join(get_args(RateLimitScope))}"
+    return f"{field} {first['input']!r}: {first['msg']}"
+
+
+def with_rate_limit(template: Mapping[str, Any], limit: GenesysRateLimit) -> dict[str, Any]:
     """A copy of `template` whose Genesys-calling functions are told `limit`."""
     told = copy.deepcopy(dict(template))
     for resource in told.get("Resources", {}).values():

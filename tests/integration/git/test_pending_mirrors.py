@@ -11,7 +11,7 @@ import pytest
 
 from flowops.git.adapters import DynamoPendingMirrors
 from flowops.git.mirror import FlowName, MirrorChange
-from flowops.git.pending import pending_mirror_partition
+from flowops.partitions import pending_mirror_partition
 from tests.unit.git.fakes import MemoryPendingMirrors
 
 A = MirrorChange(flow_id="a", type="INBOUNDCALL", name="Main IVR")

@@ -14,9 +14,10 @@ import secrets
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from flowops.clock import Clock, SystemClock
+from flowops.config import RateLimitScope
 from flowops.local.simulator.access import OAuthClient
 from flowops.local.simulator.faults import Faults
 from flowops.local.simulator.model import Operation, Org, Principal, new_id
@@ -37,7 +38,7 @@ EXECUTION_JOB_PHASES: tuple[tuple[float, str], ...] = ((0.0, "Registered"), (1.0
 EXECUTION_JOB_SECONDS = 4.0
 INDEX_REBUILD_SECONDS = 30.0
 RATE_WINDOW_SECONDS = 60.0
-RATE_LIMIT_SCOPES = ("token", "client", "org")
+RATE_LIMIT_SCOPES = get_args(RateLimitScope)
 
 # The party that holds locks injected by the `locked=` fault.
 FAULT_LOCK_HOLDER = Principal(
