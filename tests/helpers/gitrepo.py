@@ -78,3 +78,14 @@ def commit(work: Path, files: dict[str, str], message: str) -> str:
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", message)
     return git(work, "rev-parse", "HEAD")
+
+
+MIRROR_TOKEN = "mirror-token"
+"""The local Git server's token in the mirror tests (tests/integration/git/conftest.py)."""
+
+
+def clone_branch(server: Any, branch: str, into: Path, repository: str = "flows") -> Path:
+    """A fresh clone of `branch` of a local Git server's repository, into `into`."""
+    url = server.url(repository).replace("http://", f"http://x:{MIRROR_TOKEN}@")
+    git(into.parent, "clone", "-q", "-b", branch, url, str(into))
+    return into

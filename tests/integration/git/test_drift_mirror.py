@@ -24,11 +24,11 @@ from flowops.git.mirror import FlowName, GitMirror, MirrorChange, MirrorFile
 from flowops.git.routing import GitRepositoryRoute, GitRouting
 from flowops.local.gitserver import LocalGitServer
 from flowops.lock import LockDiff
-from tests.helpers.gitrepo import git
+from tests.helpers.gitrepo import MIRROR_TOKEN as TOKEN
+from tests.helpers.gitrepo import clone_branch, git
 from tests.unit.git.fakes import MemoryPendingMirrors
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
-TOKEN = "mirror-token"
 CHANGES = [MirrorChange(flow_id="main-ivr", type="INBOUNDCALL", name="Main IVR")]
 REQUEST = DriftMirrorRequest(
     scan_id="scan-7", report_key="scans/o/scan-7/report.json", compared_with_sha="a" * 64
@@ -132,8 +132,7 @@ def test_a_refusing_repository_is_reported_and_the_others_get_the_commit(
     ok, refused, untokened = outcome.repositories
     # The first repository's live/prod holds the file, authored by who published it in Genesys
     assert ok.commits == 1 and ok.error == "" and not ok.failed
-    url = server.url("flows").replace("http://", f"http://x:{TOKEN}@")
-    git(tmp_path, "clone", "-q", "-b", "live/prod", url, str(tmp_path / "clone"))
+    clone_branch(server, "live/prod", tmp_path / "clone")
     assert (
         git(tmp_path / "clone", "log", "--format=%an|%s")
         == "Jane Architect|scan-7: changed outside Git, live in prod"
@@ -202,8 +201,7 @@ def test_a_mirror_that_failed_is_carried_into_the_next_scan_without_new_drift(
     (landed,) = second.repositories
     assert landed.commits == 1 and landed.carried_in == 1 and not landed.failed and landed.pending == 0
     assert exported[-1] == ["main-ivr"] and pending.items == {}
-    url = server.url("flows").replace("http://", f"http://x:{TOKEN}@")
-    git(tmp_path, "clone", "-q", "-b", "live/prod", url, str(tmp_path / "clone"))
+    clone_branch(server, "live/prod", tmp_path / "clone")
     assert git(tmp_path / "clone", "log", "--format=%an|%s") == (
         "Jane Architect|scan-8: changed outside Git, live in prod (carried from a failed mirror: 1 flow(s))"
     )

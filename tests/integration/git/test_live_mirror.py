@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,20 +11,10 @@ from pydantic import SecretStr
 from flowops.git.mirror import GitMirror, MirrorFile
 from flowops.git.repository import RepositoryUnavailableError
 from flowops.local.gitserver import LocalGitServer
-from tests.helpers.gitrepo import commit, git
+from tests.helpers.gitrepo import MIRROR_TOKEN as TOKEN
+from tests.helpers.gitrepo import clone_branch, commit, git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
-TOKEN = "mirror-token"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalGitServer]:
-    # The webhook URL is a closed port: deliveries fail, the mirror does not care.
-    with LocalGitServer(
-        tmp_path / "repos", webhook_url="http://127.0.0.1:9/", secret="s", token=TOKEN
-    ) as srv:
-        srv.create_repository("flows")
-        yield srv
 
 
 def mirror(server: LocalGitServer) -> GitMirror:
@@ -36,8 +25,7 @@ def log(tmp_path: Path, server: LocalGitServer, branch: str) -> tuple[Path, list
     work = tmp_path / f"clone-{branch.replace('/', '-')}"
     if work.exists():
         shutil.rmtree(work)
-    url = server.url("flows").replace("http://", f"http://x:{TOKEN}@")
-    git(tmp_path, "clone", "-q", "-b", branch, url, str(work))
+    clone_branch(server, branch, work)
     return work, git(work, "log", "--format=%an <%ae>|%cn|%s").splitlines()
 
 

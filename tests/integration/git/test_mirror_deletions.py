@@ -5,7 +5,6 @@ renamed flow's file moves in one commit, and the path is the one export writes."
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,10 @@ from flowops.git.mirror import (
 )
 from flowops.local.gitserver import LocalGitServer
 from flowops.release.export import flow_file_path
-from tests.helpers.gitrepo import git
+from tests.helpers.gitrepo import MIRROR_TOKEN as TOKEN
+from tests.helpers.gitrepo import clone_branch, git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
-TOKEN = "mirror-token"
 
 
 class Org:
@@ -58,19 +57,8 @@ def flow(flow_id: str, name: str, publisher: str = "Jane Architect") -> Flow:
     )
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalGitServer]:
-    with LocalGitServer(
-        tmp_path / "repos", webhook_url="http://127.0.0.1:9/", secret="s", token=TOKEN
-    ) as srv:
-        srv.create_repository("flows")
-        yield srv
-
-
 def clone(server: LocalGitServer, tmp_path: Path, name: str) -> Path:
-    url = server.url("flows").replace("http://", f"http://x:{TOKEN}@")
-    git(tmp_path, "clone", "-q", "-b", "live/dev", url, str(tmp_path / name))
-    return tmp_path / name
+    return clone_branch(server, "live/dev", tmp_path / name)
 
 
 def test_the_removal_path_is_the_path_export_writes() -> None:

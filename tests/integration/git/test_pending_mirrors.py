@@ -12,6 +12,7 @@ import pytest
 from flowops.git.adapters import DynamoPendingMirrors
 from flowops.git.mirror import FlowName, MirrorChange
 from flowops.partitions import pending_mirror_partition
+from tests.helpers.tables import create_pk_sk_table
 from tests.unit.git.fakes import MemoryPendingMirrors
 
 A = MirrorChange(flow_id="a", type="INBOUNDCALL", name="Main IVR")
@@ -21,15 +22,7 @@ B = MirrorChange(flow_id="b", type="INBOUNDCALL", name="After Hours")
 def state_table() -> DynamoPendingMirrors:
     """The state table's key schema (infra/constructs/storage.py) in moto."""
     client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="flowops-state",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_sk_table(client, "flowops-state")
     return DynamoPendingMirrors("flowops-state", org="dev", client=client)
 
 

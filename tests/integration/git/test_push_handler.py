@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.helpers.tables import create_pk_sk_table
 from tests.integration.webhook.events import FakeLambdaContext, rest_event
 from tests.unit.git.fakes import GITHUB_SECRET
 from tests.unit.git.payloads import github_branch_push, github_examples, github_headers
@@ -25,15 +26,7 @@ def handler(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     secret = boto3.client("secretsmanager").create_secret(
         Name="flowops/dev/git", SecretString=json.dumps({"github_webhook_secret": GITHUB_SECRET})
     )["ARN"]
-    boto3.client("dynamodb").create_table(
-        TableName="flowops-state",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_sk_table(boto3.client("dynamodb"), "flowops-state")
     boto3.client("s3").create_bucket(
         Bucket="flowops-artifacts", CreateBucketConfiguration={"LocationConstraint": region}
     )

@@ -9,22 +9,11 @@ import boto3
 import pytest
 
 from tests.helpers.cloud import LOCAL_REGION
+from tests.helpers.tables import create_pk_sk_table
 
 BUCKET = "flowops-test-artifacts"
 STATE_TABLE = "flowops-test-state"
 AUDIT_TABLE = "flowops-test-audit"
-
-
-def _create_pk_sk_table(client: Any, name: str) -> None:
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-    )
 
 
 @pytest.fixture
@@ -38,6 +27,6 @@ def s3_client(moto_aws: None) -> Iterator[Any]:
 @pytest.fixture
 def dynamodb_client(moto_aws: None) -> Iterator[Any]:
     client = boto3.client("dynamodb", region_name=LOCAL_REGION)
-    _create_pk_sk_table(client, STATE_TABLE)
-    _create_pk_sk_table(client, AUDIT_TABLE)
+    create_pk_sk_table(client, STATE_TABLE)
+    create_pk_sk_table(client, AUDIT_TABLE)
     yield client

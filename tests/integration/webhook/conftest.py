@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from flowops.webhook.signature import signed_headers
+from tests.helpers.tables import create_pk_sk_table
 from tests.integration.webhook.events import FakeLambdaContext, rest_event
 
 WEBHOOK_SECRET = "integration-shared-secret-5f1c"  # what the tests sign with; must never be logged
@@ -94,15 +95,7 @@ def webhook_cloud(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[W
         Name="flowops/webhook", SecretString=WEBHOOK_SECRET
     )["ARN"]
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName="flowops-state",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_sk_table(dynamodb, "flowops-state")
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="flowops-artifacts", CreateBucketConfiguration={"LocationConstraint": region})
     role_arn = boto3.client("iam").create_role(

@@ -38,6 +38,7 @@ from flowops.publish.steps import (
 )
 from flowops.store import ArtifactStore, AuditLog, LockPointerStore, RunStore, StoreError, lock_key
 from flowops.store.errors import ConditionFailedError, StoreThrottledError
+from tests.helpers.tables import create_pk_sk_table
 from tests.unit.publish.fakes import FakeGenesys, flow, org_lock
 
 REGION = "eu-west-1"
@@ -121,18 +122,6 @@ class Stores:
         return holder.run_id if holder else None
 
 
-def _table(client: Any, name: str) -> None:
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 @pytest.fixture
 def stores(moto_aws: None) -> Iterator[Stores]:
     """A run of Main IVR (2.0 → 3.0) that is RUNNING: lease held, snapshot and new YAML stored,
@@ -140,8 +129,8 @@ def stores(moto_aws: None) -> Iterator[Stores]:
     s3: Any = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
     real_dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
-    _table(real_dynamodb, "state")
-    _table(real_dynamodb, "audit")
+    create_pk_sk_table(real_dynamodb, "state")
+    create_pk_sk_table(real_dynamodb, "audit")
     dynamodb = ScriptedDynamoDB(real_dynamodb)
     genesys = FakeGenesys(flows=[flow("f-main", "Main IVR", version="3.0")])
     ports = PublishPorts(

@@ -10,20 +10,13 @@ import pytest
 
 from flowops.publish.errors import LeaseHeldError
 from flowops.publish.lease import PublishLeaseStore
+from tests.helpers.tables import create_pk_sk_table
 
 
 @pytest.fixture
 def leases(moto_aws: None) -> Iterator[PublishLeaseStore]:
     client: Any = boto3.client("dynamodb", region_name="eu-west-1")
-    client.create_table(
-        TableName="state",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_sk_table(client, "state")
     yield PublishLeaseStore("state", client)
 
 
