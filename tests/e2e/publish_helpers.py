@@ -246,10 +246,11 @@ class PublishWorld:
         return messages
 
 
-def with_execution_timeout(template: dict[str, Any], workflow: str, seconds: int) -> dict[str, Any]:
-    """The template with the execution timeout of the `workflow` machine (logical id prefix, e.g.
-    `PublishWorkflow`) set to `seconds`: the definition's own `TimeoutSeconds`, the one before its
-    `Comment`, not a task's (the release's approval task has one)."""
+def with_definition_edit(
+    template: dict[str, Any], workflow: str, pattern: str, replacement: str
+) -> dict[str, Any]:
+    """The template with `pattern` replaced (re.sub) in the definition of the `workflow` machine
+    (logical id prefix, e.g. `PublishWorkflow`)."""
     copied = json.loads(json.dumps(template))
     for logical_id, resource in copied["Resources"].items():
         if resource["Type"] == "AWS::StepFunctions::StateMachine" and logical_id.startswith(
@@ -257,12 +258,18 @@ def with_execution_timeout(template: dict[str, Any], workflow: str, seconds: int
         ):
             parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
             resource["Properties"]["DefinitionString"]["Fn::Join"][1] = [
-                re.sub(r'"TimeoutSeconds":\d+(,"Comment")', f'"TimeoutSeconds":{seconds}\\1', part)
-                if isinstance(part, str)
-                else part
-                for part in parts
+                re.sub(pattern, replacement, part) if isinstance(part, str) else part for part in parts
             ]
     return copied
+
+
+def with_execution_timeout(template: dict[str, Any], workflow: str, seconds: int) -> dict[str, Any]:
+    """The template with the execution timeout of the `workflow` machine set to `seconds`: the
+    definition's own `TimeoutSeconds`, the one before its `Comment`, not a task's (the release's
+    approval task has one)."""
+    return with_definition_edit(
+        template, workflow, r'"TimeoutSeconds":\d+(,"Comment")', f'"TimeoutSeconds":{seconds}\\1'
+    )
 
 
 def start_org_and_cloud(

@@ -4,8 +4,6 @@ never at the execution timeout nothing can catch."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import pytest
 from flowops.cli import exit_codes
 from flowops.cli.release import release_exit_code
 from flowops.release.steps import APPROVAL_WINDOW_SECONDS
+from tests.e2e.publish_helpers import with_definition_edit
 from tests.e2e.release.helpers import ReleaseWorld, start_release_world
 from tests.integration.release.world import flow_yaml, queue
 
@@ -32,19 +31,12 @@ FLOWS = {
 
 def with_approval_window(template: dict[str, Any], seconds: int) -> dict[str, Any]:
     """The template with the release's approval task timing out after `seconds`."""
-    copied = json.loads(json.dumps(template))
-    for logical_id, resource in copied["Resources"].items():
-        if resource["Type"] == "AWS::StepFunctions::StateMachine" and logical_id.startswith(
-            "ReleaseWorkflowStateMachine"
-        ):
-            parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
-            resource["Properties"]["DefinitionString"]["Fn::Join"][1] = [
-                re.sub(rf'"TimeoutSeconds":{APPROVAL_WINDOW_SECONDS}\b', f'"TimeoutSeconds":{seconds}', part)
-                if isinstance(part, str)
-                else part
-                for part in parts
-            ]
-    return copied
+    return with_definition_edit(
+        template,
+        "ReleaseWorkflow",
+        rf'"TimeoutSeconds":{APPROVAL_WINDOW_SECONDS}\b',
+        f'"TimeoutSeconds":{seconds}',
+    )
 
 
 @pytest.fixture
