@@ -44,7 +44,6 @@ from flowops.scan.genesys_source import GenesysScanSource
 from flowops.scan.models import (
     AdvancePointerRequest,
     BuildLockRequest,
-    PageTask,
     ScanContext,
     ScanRequest,
 )
@@ -117,18 +116,6 @@ class StatusCounter:
         self.bytes_received += len(response.content)
 
 
-def page_task(scan: ScanContext, plan: Any, page: Any) -> PageTask:
-    """The page Map's item for one planned page, as the state machine's ItemSelector builds it."""
-    return PageTask(
-        scan=scan,
-        page_number=page.page_number,
-        page_size=plan.page_size,
-        previous_lock_key=plan.previous_lock_key,
-        failed_objects_key=plan.failed_objects_key,
-        listing_key=page.listing_key,
-    )
-
-
 def run_scan(
     source: GenesysScanSource,
     artifacts: MemoryArtifacts,
@@ -154,7 +141,7 @@ def run_scan(
         read_flow_page(
             source,
             artifacts,
-            page_task(scan, plan, page),
+            plan.page_task(scan, page),
             org=ORG,
         )
         for page in plan.pages

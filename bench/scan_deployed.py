@@ -45,7 +45,7 @@ from typing import Any
 
 import requests
 
-from bench.scan import ORG, MemoryArtifacts, MemoryPointers, page_task
+from bench.scan import ORG, MemoryArtifacts, MemoryPointers
 from flowops.clock import ScaledClock
 from flowops.config import GenesysSettings
 from flowops.genesys.client import GenesysClient
@@ -354,7 +354,7 @@ def _page_reader(
         return read_flow_page(
             source,
             artifacts,
-            page_task(scan, plan, page),
+            plan.page_task(scan, page),
             org=ORG,
         )
 

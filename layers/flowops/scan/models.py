@@ -173,6 +173,18 @@ class FlowPagePlan(BaseModel):
         description="S3 key of the DataActionVersions read while planning (None: not read)",
     )
 
+    def page_task(self, scan: ScanContext, page: PageDescriptor) -> PageTask:
+        """The page Map's item for one planned page, as the scan machine's ItemSelector builds it
+        (infra/constructs/scan_workflow.py)."""
+        return PageTask(
+            scan=scan,
+            page_number=page.page_number,
+            page_size=self.page_size,
+            previous_lock_key=self.previous_lock_key,
+            failed_objects_key=self.failed_objects_key,
+            listing_key=page.listing_key,
+        )
+
 
 class FailedObjects(BaseModel):
     """Every `failedObjects` entry of the build status, stored in S3 for the page steps."""

@@ -10,7 +10,6 @@ from flowops.scan.models import (
     BuildLockRequest,
     FlowPagePlan,
     IndexCheckResult,
-    PageTask,
     ReportRequest,
     ScanContext,
     ScanOutcome,
@@ -53,13 +52,7 @@ def finish_scan(
         read_flow_page(
             source,
             artifacts,
-            PageTask(
-                scan=scan,
-                page_number=page.page_number,
-                page_size=plan.page_size,
-                previous_lock_key=plan.previous_lock_key,
-                failed_objects_key=plan.failed_objects_key,
-            ),
+            plan.page_task(scan, page),
             org=ORG,
         )
         for page in plan.pages
