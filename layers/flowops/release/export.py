@@ -92,8 +92,7 @@ def export_flows(
             skipped.append(f"{label}: never published (nothing to export)")
             continue
         identity = f"{info.yaml_key}/{flow.name}"
-        path = by_identity.get(identity) or flow_file_path(info.yaml_key, flow.name or "", taken)
-        assert path is not None  # the type has a YAML key (checked above)
+        path = by_identity.get(identity) or export_path(info.yaml_key, flow.name or "", taken)
         taken[path] = identity
         by_identity[identity] = path
         text = live.published_yaml(flow)
