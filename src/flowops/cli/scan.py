@@ -124,6 +124,9 @@ def scan_document(connection: CloudConnection, outcome: dict[str, Any], executio
         "pointer": outcome["pointer"],
         "drift": outcome["drift"],
         "duration_seconds": outcome["duration_seconds"],
+        # The `live/<env>` mirror's outcome (stacks with Git; git_mirror_lines prints it)
+        "git_mirror": outcome.get("git_mirror"),
+        "git_mirror_error": outcome.get("git_mirror_error"),
     }
 
 
