@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
+from flowops.local.runtime.dynamodb_atomicity import atomic_write_patches
 from tests.helpers.cloud import LOCAL_REGION
 from tests.helpers.tables import create_pk_sk_table
 
@@ -30,3 +31,12 @@ def dynamodb_client(moto_aws: None) -> Iterator[Any]:
     create_pk_sk_table(client, STATE_TABLE)
     create_pk_sk_table(client, AUDIT_TABLE)
     yield client
+
+
+@pytest.fixture
+def atomic_conditional_writes() -> Iterator[None]:
+    """moto checks a condition and writes without a lock; DynamoDB does both atomically per item."""
+    patches = atomic_write_patches()
+    yield
+    for patch in patches:
+        patch.stop()

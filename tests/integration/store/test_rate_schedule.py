@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from flowops.local.runtime.dynamodb_atomicity import atomic_write_patches
 from flowops.store import SharedRateSchedule
 from tests.integration.store.conftest import STATE_TABLE
 
@@ -26,15 +24,6 @@ def test_an_idle_schedule_starts_at_the_caller_and_then_spaces_slots_one_interva
     assert slots == pytest.approx([1000.0, 1000.2, 1000.4])
     # and a caller that comes after the schedule ran dry starts at once again
     assert schedule.reserve(2000.0, INTERVAL) == pytest.approx(2000.0)
-
-
-@pytest.fixture
-def atomic_conditional_writes() -> Iterator[None]:
-    """moto checks a condition and writes without a lock; DynamoDB does both atomically per item."""
-    patches = atomic_write_patches()
-    yield
-    for patch in patches:
-        patch.stop()
 
 
 @pytest.mark.usefixtures("atomic_conditional_writes")

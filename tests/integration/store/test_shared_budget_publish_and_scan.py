@@ -20,7 +20,6 @@ import pytest
 from flowops.clock import ScaledClock
 from flowops.config import GenesysSettings, build_client_from_settings
 from flowops.genesys.client import GenesysClient
-from flowops.local.runtime.dynamodb_atomicity import atomic_write_patches
 from flowops.local.simulator import SimulatorServer
 from flowops.local.simulator.generator import generate_org
 from flowops.local.simulator.model import FLOW_TYPES
@@ -43,15 +42,6 @@ class LocalSecret:
 
     def get(self, name: str, max_age: int | None = None, transform: Any = None, **_: Any) -> Any:
         return {"client_id": "local", "client_secret": "local"}
-
-
-@pytest.fixture
-def atomic_conditional_writes() -> Iterator[None]:
-    """moto checks a condition and writes without a lock; DynamoDB does both atomically per item."""
-    patches = atomic_write_patches()
-    yield
-    for patch in patches:
-        patch.stop()
 
 
 @pytest.fixture
